@@ -1,0 +1,40 @@
+// The platform-neutral shape of a chat command and of Scribe's answer to it.
+// Adapters build an `Invocation` from a Slack slash command or a Matrix message and
+// turn the `Reply` back into their platform's format; nothing here knows either.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/model.h"
+
+namespace scribe {
+
+struct Invocation {
+  ChannelRef channel;
+  Person user;
+  // "incident", "timeline" or "action": the command word without its "/" or "!".
+  std::string command;
+  // Everything after the command word. Mentions are already translated by the
+  // adapter into "@name" tokens, with the people they name listed in `mentions`.
+  std::string text;
+  std::vector<Person> mentions;
+  // When the platform saw the message (or, for slash commands, when Scribe received it).
+  Timestamp received_at{};
+};
+
+struct Reply {
+  enum class Visibility { kChannel, kEphemeral };
+  Visibility visibility = Visibility::kEphemeral;
+  // One-line answer; plain text, `code` spans allowed.
+  std::string text;
+  // Further lines (lists, details), shown under `text`.
+  std::vector<std::string> details;
+  // A whole Markdown document (the draft), shown as a document by the adapter.
+  std::optional<std::string> document;
+  // An id the adapter may mention when it truncates `document` (e.g. "INC-7").
+  std::optional<IncidentId> incident;
+};
+
+}  // namespace scribe

@@ -1,0 +1,158 @@
+// The incident record as every layer sees it: plain values, no platform types.
+// Adapters translate platform identities into `Person`/`ChannelRef` before anything
+// reaches commands/, storage/ or postmortem/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scribe {
+
+// Millisecond precision is kept in storage; drafts show seconds.
+using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+using IncidentId = std::int64_t;
+
+// A chat user as the platform named them. `id` is stable (Slack U123, Matrix @a:b);
+// `name` is what humans read and may change.
+struct Person {
+  std::string id;
+  std::string name;
+  bool operator==(const Person&) const = default;
+};
+
+// Where an incident lives: a Slack channel or a Matrix room.
+struct ChannelRef {
+  std::string platform;  // "slack", "matrix"
+  std::string workspace;  // Slack team id; Matrix homeserver; may be empty
+  std::string channel;    // channel / room id
+  bool operator==(const ChannelRef&) const = default;
+};
+
+enum class Severity { kSev1 = 1, kSev2 = 2, kSev3 = 3, kSev4 = 4 };
+
+enum class IncidentStatus { kOpen, kMitigated, kResolved, kClosed };
+
+struct Incident {
+  IncidentId id = 0;
+  ChannelRef channel;
+  std::string title;
+  Severity severity = Severity::kSev3;
+  IncidentStatus status = IncidentStatus::kOpen;
+  Person commander;
+  Timestamp declared_at{};
+  std::optional<Timestamp> mitigated_at;
+  std::optional<Timestamp> resolved_at;
+  std::optional<Timestamp> closed_at;
+};
+
+// What a timeline entry records. Milestones are written by /incident commands; the
+// typed kinds (#detected, #alert, …) feed the draft's key durations.
+enum class EventKind {
+  kNote,
+  kDetected,
+  kAlert,
+  kAction,
+  kComms,
+  kImpact,
+  kDeclared,
+  kSeverityChanged,
+  kCommanderChanged,
+  kMitigated,
+  kResolved,
+  kReopened,
+  kClosed,
+};
+
+bool is_milestone(EventKind kind);
+
+struct TimelineEvent {
+  std::int64_t id = 0;        // global row id
+  IncidentId incident_id = 0;
+  int seq = 0;                // per-incident number users refer to ("edit 3")
+  EventKind kind = EventKind::kNote;
+  Timestamp occurred_at{};    // when it happened (may be backdated)
+  Timestamp recorded_at{};    // when Scribe was told
+  Person author;
+  std::string text;
+  bool deleted = false;
+  int revision = 0;           // 0 = as first recorded; each edit/delete adds one
+};
+
+// The audit trail: every edit or deletion stores what the event looked like before.
+struct EventRevision {
+  std::int64_t event_id = 0;
+  int seq = 0;
+  int revision = 0;  // the revision that was replaced
+  std::string change;  // "edit" or "delete"
+  EventKind kind = EventKind::kNote;
+  Timestamp occurred_at{};
+  std::string text;
+  Person changed_by;
+  Timestamp changed_at{};
+};
+
+// Postmortem notes, repeatable per section.
+enum class NoteSection {
+  kSummary,
+  kImpact,
+  kCause,
+  kWhy,
+  kWentWell,
+  kWentWrong,
+  kLucky,
+  kLesson,
+};
+
+struct Note {
+  std::int64_t id = 0;
+  IncidentId incident_id = 0;
+  NoteSection section = NoteSection::kSummary;
+  std::string text;
+  Person author;
+  Timestamp created_at{};
+};
+
+// Google's action item kinds; kNone when the author gave none (the draft flags it).
+enum class ActionKind { kNone, kDetect, kMitigate, kPrevent, kProcess };
+
+enum class ActionStatus { kOpen, kDone };
+
+struct ActionItem {
+  std::int64_t id = 0;
+  IncidentId incident_id = 0;
+  int seq = 0;
+  std::string text;
+  std::optional<Person> owner;
+  std::optional<std::string> due;  // YYYY-MM-DD, a calendar date in the incident's zone
+  ActionKind kind = ActionKind::kNone;
+  ActionStatus status = ActionStatus::kOpen;
+  Person created_by;
+  Timestamp created_at{};
+  std::optional<Timestamp> done_at;
+  std::optional<Person> done_by;
+};
+
+// Stable lower-case names used in storage, JSON and commands ("sev1", "went-well", …).
+std::string_view to_string(Severity s);
+std::string_view to_string(IncidentStatus s);
+std::string_view to_string(EventKind k);
+std::string_view to_string(NoteSection s);
+std::string_view to_string(ActionKind k);
+std::string_view to_string(ActionStatus s);
+std::optional<Severity> severity_from_string(std::string_view s);  // "sev1", "SEV-1", "1"
+std::optional<IncidentStatus> incident_status_from_string(std::string_view s);
+std::optional<EventKind> event_kind_from_string(std::string_view s);
+std::optional<NoteSection> note_section_from_string(std::string_view s);
+std::optional<ActionKind> action_kind_from_string(std::string_view s);
+std::optional<ActionStatus> action_status_from_string(std::string_view s);
+
+// "INC-42": how people refer to incidents in chat.
+std::string incident_ref(IncidentId id);
+// Accepts "42", "INC-42", "inc-42".
+std::optional<IncidentId> parse_incident_ref(std::string_view s);
+
+}  // namespace scribe

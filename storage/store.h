@@ -1,0 +1,81 @@
+// Store: where incidents live. Every change goes through `write`, which runs the given
+// function inside one transaction: either all of it is committed (durably, before
+// `write` returns) or none of it is. Backends (SQLite, PostgreSQL) are chosen at
+// start-up; callers only ever see `Store` and `Transaction`.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "storage/model.h"
+
+namespace scribe {
+
+// Thrown for failures of the storage itself (disk full, lost connection, bad schema).
+// Domain refusals ("already an open incident") are not errors of the store.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The operations available inside one transaction. Valid only during the callback.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Incidents.
+  virtual IncidentId insert_incident(const Incident& incident) = 0;
+  virtual void update_incident(const Incident& incident) = 0;
+  virtual std::optional<Incident> find_incident(IncidentId id) = 0;
+  // The channel's most recently declared incident that is not closed.
+  virtual std::optional<Incident> current_incident(const ChannelRef& channel) = 0;
+  // Newest first, at most `limit`.
+  virtual std::vector<Incident> list_incidents(int limit) = 0;
+
+  // Timeline. `append_event` assigns id and the next per-incident seq.
+  virtual TimelineEvent append_event(TimelineEvent event) = 0;
+  virtual std::optional<TimelineEvent> find_event(IncidentId incident, int seq) = 0;
+  // In order of occurrence (then seq). Deleted events only when asked for.
+  virtual std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) = 0;
+  // Replaces an event's current state and records `previous` in the audit trail.
+  virtual void revise_event(const TimelineEvent& updated, const EventRevision& previous) = 0;
+  virtual std::vector<EventRevision> revisions(IncidentId incident) = 0;
+
+  // Postmortem notes, in the order they were given.
+  virtual Note add_note(Note note) = 0;
+  virtual std::vector<Note> notes(IncidentId incident) = 0;
+
+  // Action items. `add_action` assigns id and the next per-incident seq.
+  virtual ActionItem add_action(ActionItem item) = 0;
+  virtual void update_action(const ActionItem& item) = 0;
+  virtual std::optional<ActionItem> find_action(IncidentId incident, int seq) = 0;
+  virtual std::vector<ActionItem> actions(IncidentId incident) = 0;
+
+  // Drafts stored when an incident is resolved; the newest is returned.
+  virtual void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) = 0;
+  virtual std::optional<std::string> latest_draft(IncidentId incident) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a read-write transaction and commits it. If `fn` throws, the
+  // transaction is rolled back and the exception propagates.
+  virtual void write(const std::function<void(Transaction&)>& fn) = 0;
+  // Runs `fn` on a consistent snapshot; changes made through it are an error.
+  virtual void read(const std::function<void(Transaction&)>& fn) = 0;
+
+  // Cheap liveness probe for /readyz.
+  virtual bool healthy() = 0;
+};
+
+// Opens the backend named by `location`: a file path (SQLite) or, later,
+// a postgresql:// URL. Applies pending migrations before returning.
+std::unique_ptr<Store> open_store(const std::string& location);
+
+}  // namespace scribe
