@@ -1,0 +1,149 @@
+#include "storage/model.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace scribe {
+namespace {
+
+template <typename E, std::size_t N>
+using NameTable = std::array<std::pair<E, std::string_view>, N>;
+
+constexpr NameTable<Severity, 4> kSeverities{{
+    {Severity::kSev1, "sev1"},
+    {Severity::kSev2, "sev2"},
+    {Severity::kSev3, "sev3"},
+    {Severity::kSev4, "sev4"},
+}};
+constexpr NameTable<IncidentStatus, 4> kStatuses{{
+    {IncidentStatus::kOpen, "open"},
+    {IncidentStatus::kMitigated, "mitigated"},
+    {IncidentStatus::kResolved, "resolved"},
+    {IncidentStatus::kClosed, "closed"},
+}};
+constexpr NameTable<EventKind, 13> kEventKinds{{
+    {EventKind::kNote, "note"},
+    {EventKind::kDetected, "detected"},
+    {EventKind::kAlert, "alert"},
+    {EventKind::kAction, "action"},
+    {EventKind::kComms, "comms"},
+    {EventKind::kImpact, "impact"},
+    {EventKind::kDeclared, "declared"},
+    {EventKind::kSeverityChanged, "severity"},
+    {EventKind::kCommanderChanged, "commander"},
+    {EventKind::kMitigated, "mitigated"},
+    {EventKind::kResolved, "resolved"},
+    {EventKind::kReopened, "reopened"},
+    {EventKind::kClosed, "closed"},
+}};
+constexpr NameTable<NoteSection, 8> kSections{{
+    {NoteSection::kSummary, "summary"},
+    {NoteSection::kImpact, "impact"},
+    {NoteSection::kCause, "cause"},
+    {NoteSection::kWhy, "why"},
+    {NoteSection::kWentWell, "went-well"},
+    {NoteSection::kWentWrong, "went-wrong"},
+    {NoteSection::kLucky, "lucky"},
+    {NoteSection::kLesson, "lesson"},
+}};
+constexpr NameTable<ActionKind, 5> kActionKinds{{
+    {ActionKind::kNone, "none"},
+    {ActionKind::kDetect, "detect"},
+    {ActionKind::kMitigate, "mitigate"},
+    {ActionKind::kPrevent, "prevent"},
+    {ActionKind::kProcess, "process"},
+}};
+constexpr NameTable<ActionStatus, 2> kActionStatuses{{
+    {ActionStatus::kOpen, "open"},
+    {ActionStatus::kDone, "done"},
+}};
+
+template <typename E, std::size_t N>
+std::string_view name_of(const NameTable<E, N>& table, E value) {
+  for (const auto& [e, name] : table) {
+    if (e == value) return name;
+  }
+  return "unknown";
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <typename E, std::size_t N>
+std::optional<E> value_of(const NameTable<E, N>& table, std::string_view name) {
+  const std::string wanted = lower(name);
+  for (const auto& [e, n] : table) {
+    if (n == wanted) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool is_milestone(EventKind kind) {
+  switch (kind) {
+    case EventKind::kDeclared:
+    case EventKind::kSeverityChanged:
+    case EventKind::kCommanderChanged:
+    case EventKind::kMitigated:
+    case EventKind::kResolved:
+    case EventKind::kReopened:
+    case EventKind::kClosed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view to_string(Severity s) { return name_of(kSeverities, s); }
+std::string_view to_string(IncidentStatus s) { return name_of(kStatuses, s); }
+std::string_view to_string(EventKind k) { return name_of(kEventKinds, k); }
+std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
+std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
+std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s); }
+
+std::optional<Severity> severity_from_string(std::string_view s) {
+  std::string v = lower(s);
+  if (v.starts_with("sev")) v.erase(0, 3);
+  if (!v.empty() && (v[0] == '-' || v[0] == '_')) v.erase(0, 1);
+  if (v.size() == 1 && v[0] >= '1' && v[0] <= '4') return static_cast<Severity>(v[0] - '0');
+  return std::nullopt;
+}
+std::optional<IncidentStatus> incident_status_from_string(std::string_view s) {
+  return value_of(kStatuses, s);
+}
+std::optional<EventKind> event_kind_from_string(std::string_view s) {
+  return value_of(kEventKinds, s);
+}
+std::optional<NoteSection> note_section_from_string(std::string_view s) {
+  return value_of(kSections, s);
+}
+std::optional<ActionKind> action_kind_from_string(std::string_view s) {
+  return value_of(kActionKinds, s);
+}
+std::optional<ActionStatus> action_status_from_string(std::string_view s) {
+  return value_of(kActionStatuses, s);
+}
+
+std::string incident_ref(IncidentId id) { return fmt::format("INC-{}", id); }
+
+std::optional<IncidentId> parse_incident_ref(std::string_view s) {
+  std::string v = lower(s);
+  std::string_view digits = v;
+  if (digits.starts_with("inc-")) digits.remove_prefix(4);
+  if (digits.empty()) return std::nullopt;
+  IncidentId id = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace scribe
