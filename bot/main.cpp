@@ -1,1 +1,108 @@
-int main() { return 0; }
+// scribe: `serve` runs the service, `draft` prints a postmortem draft from the database,
+// `demo` runs a whole sample incident through the real HTTP path.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "bot/config.h"
+#include "bot/demo.h"
+#include "bot/service.h"
+#include "postmortem/draft.h"
+#include "postmortem/html.h"
+#include "postmortem/json.h"
+#include "postmortem/markdown.h"
+#include "postmortem/record.h"
+#include "storage/store.h"
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  // Logs go to stderr so that `scribe draft` output stays clean on stdout.
+  auto logger = spdlog::stderr_color_mt("scribe");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+}
+
+int serve(const std::optional<std::string>& config_path) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  scribe::Service service(config);
+  spdlog::info("config: {}", scribe::describe(config));
+  // Tests and scripts read the bound port from this line (port 0 picks a free one).
+  spdlog::info("listening on {}:{}", config.listen_host, service.port());
+  service.run(/*handle_signals=*/true);
+  spdlog::info("stopped");
+  return 0;
+}
+
+int draft(const std::optional<std::string>& config_path, const std::string& id_text,
+          const std::string& format) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  const auto id = scribe::parse_incident_ref(id_text);
+  if (!id) {
+    std::cerr << "scribe draft: '" << id_text << "' is not an incident id (42 or INC-42)\n";
+    return 2;
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  std::optional<scribe::IncidentRecord> record;
+  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  if (!record) {
+    std::cerr << "scribe draft: no incident " << scribe::incident_ref(*id) << " in " << config.db
+              << "\n";
+    return 1;
+  }
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now());
+  const scribe::Draft d = scribe::assemble_draft(std::move(*record), now);
+  if (format == "json") {
+    std::cout << scribe::render_json(d) << "\n";
+  } else if (format == "html") {
+    std::cout << scribe::html_page(d.ref + " postmortem", scribe::render_markdown(d));
+  } else {
+    std::cout << scribe::render_markdown(d);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Scribe: the incident channel's scribe"};
+  app.require_subcommand(1);
+  std::optional<std::string> config_path;
+  app.add_option("--config", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  auto* serve_cmd = app.add_subcommand("serve", "run the service");
+
+  std::string draft_id;
+  std::string draft_format = "md";
+  auto* draft_cmd = app.add_subcommand("draft", "print an incident's postmortem draft");
+  draft_cmd->add_option("incident", draft_id, "incident id (42 or INC-42)")->required();
+  draft_cmd->add_option("--format", draft_format, "md, html or json")
+      ->check(CLI::IsMember({"md", "html", "json"}));
+
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "run a sample incident through the real HTTP path and print the draft");
+  bool demo_keep = false;
+  demo_cmd->add_flag("--keep", demo_keep, "keep the demo's database and print its path");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*serve_cmd) return serve(config_path);
+    if (*draft_cmd) return draft(config_path, draft_id, draft_format);
+    if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
+  } catch (const scribe::ConfigError& e) {
+    std::cerr << "scribe: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "scribe: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

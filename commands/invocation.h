@@ -16,6 +16,8 @@ struct Invocation {
   Person user;
   // "incident", "timeline" or "action": the command word without its "/" or "!".
   std::string command;
+  // How users type commands on this platform ("/" on Slack, "!" on Matrix), for help texts.
+  std::string prefix = "/";
   // Everything after the command word. Mentions are already translated by the
   // adapter into "@name" tokens, with the people they name listed in `mentions`.
   std::string text;

@@ -74,8 +74,13 @@ class Store {
   virtual bool healthy() = 0;
 };
 
-// Opens the backend named by `location`: a file path (SQLite) or, later,
-// a postgresql:// URL. Applies pending migrations before returning.
-std::unique_ptr<Store> open_store(const std::string& location);
+struct StoreOptions {
+  // SQLite only: "full" (survives power loss) or "normal" (survives kill -9).
+  std::string sqlite_synchronous = "full";
+};
+
+// Opens the backend named by `location`: a file path (SQLite) or a postgresql:// URL.
+// Applies pending migrations before returning. Throws StoreError when it cannot.
+std::unique_ptr<Store> open_store(const std::string& location, const StoreOptions& options = {});
 
 }  // namespace scribe

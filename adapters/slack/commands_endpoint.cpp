@@ -1,0 +1,59 @@
+#include "adapters/slack/commands_endpoint.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
+#include "adapters/slack/slash_command.h"
+
+namespace scribe::slack {
+namespace {
+
+HttpResponse plain(int status, std::string text) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
+}
+
+}  // namespace
+
+CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler,
+                                   Clock clock)
+    : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
+
+HttpResponse CommandsEndpoint::handle(const HttpRequest& request) {
+  const Timestamp received_at = clock_();
+  const VerifyResult verified = verify_request(
+      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
+      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
+  if (verified != VerifyResult::kOk) {
+    spdlog::warn("refused a Slack command: {}", describe(verified));
+    return plain(401, std::string(describe(verified)));
+  }
+  const auto content_type = request.header("content-type");
+  if (!content_type.starts_with("application/x-www-form-urlencoded")) {
+    return plain(415, "expected application/x-www-form-urlencoded");
+  }
+  FormResult form = parse_form(request.body);
+  if (!form) return plain(400, "malformed form body: " + form.error);
+  if (is_ssl_check(*form.form)) return plain(200, "ok");
+
+  SlashCommandResult parsed = to_invocation(*form.form, received_at);
+  if (!parsed) return plain(400, "malformed slash command: " + parsed.error);
+  const Invocation& invocation = parsed.command->invocation;
+
+  Reply reply;
+  try {
+    reply = handler_.handle(invocation);
+  } catch (const std::exception& e) {
+    // Nothing was committed. Slack would show a bare "failed" for a 5xx and the typed
+    // text would be gone, so answer 200 with the text to retry, and say so plainly.
+    spdlog::error("command /{} in {} failed: {}", invocation.command, invocation.channel.channel,
+                  e.what());
+    reply = Reply{};
+    reply.text = "⚠️ Scribe could not save this, so nothing was recorded. Please try again.";
+    reply.details = {"/" + invocation.command + " " + invocation.text};
+  }
+  return HttpResponse{200, "application/json", render_reply(reply), {}};
+}
+
+}  // namespace scribe::slack

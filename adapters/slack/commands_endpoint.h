@@ -1,0 +1,29 @@
+// SlackCommandsEndpoint: `POST /slack/commands`. Verifies Slack's signature over the raw
+// body, translates the form into a platform-neutral Invocation, runs it, and answers
+// with Slack's response JSON. The handler has committed any change before this returns,
+// so a 200 is only ever sent for something that is on disk.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "bot/http_message.h"
+#include "commands/handler.h"
+
+namespace scribe::slack {
+
+class CommandsEndpoint {
+ public:
+  using Clock = std::function<Timestamp()>;
+
+  CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock);
+
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  std::string signing_secret_;
+  CommandHandler& handler_;
+  Clock clock_;
+};
+
+}  // namespace scribe::slack

@@ -1,0 +1,90 @@
+#include "adapters/slack/form.h"
+
+#include <exception>
+
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/parse_query.hpp>
+
+namespace scribe::slack {
+namespace {
+
+// Rejects overlongs, surrogates and code points past U+10FFFF (RFC 3629), because the
+// text ends up in JSON and the database, which both require valid UTF-8.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      const auto ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+FormResult parse_form(std::string_view body) {
+  FormResult result;
+  try {
+    auto params = boost::urls::parse_query(body);
+    if (!params) {
+      result.error = "invalid percent-escape, or a character that must be percent-encoded";
+      return result;
+    }
+    boost::urls::encoding_opts opts;
+    opts.space_as_plus = true;
+    Form form;
+    for (const auto& param : *params) {
+      std::string key = param.key.decode(opts);
+      if (key.empty()) continue;
+      std::string value = param.has_value ? param.value.decode(opts) : std::string();
+      if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+        result.error = "a decoded NUL character";
+        return result;
+      }
+      if (!valid_utf8(key) || !valid_utf8(value)) {
+        result.error = "text is not valid UTF-8";
+        return result;
+      }
+      form.emplace(std::move(key), std::move(value));  // keeps the first on duplicates
+    }
+    result.form = std::move(form);
+  } catch (const std::exception&) {
+    // Only allocation can throw here; the caller still gets an answer, not an exception.
+    result.form.reset();
+    result.error = "out of memory while decoding";
+  }
+  return result;
+}
+
+std::string_view form_value(const Form& form, std::string_view key) {
+  auto it = form.find(key);
+  return it == form.end() ? std::string_view() : std::string_view(it->second);
+}
+
+}  // namespace scribe::slack

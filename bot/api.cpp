@@ -1,0 +1,193 @@
+#include "bot/api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+#include <chrono>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+#include <nlohmann/json.hpp>
+
+#include "postmortem/draft.h"
+#include "postmortem/format.h"
+#include "postmortem/html.h"
+#include "postmortem/json.h"
+#include "postmortem/markdown.h"
+#include "postmortem/record.h"
+
+namespace scribe {
+namespace {
+
+using nlohmann::ordered_json;
+
+HttpResponse json_response(int status, const ordered_json& body) {
+  return HttpResponse{status, "application/json", body.dump(2) + "\n", {}};
+}
+
+HttpResponse error(int status, std::string_view message) {
+  return json_response(status, ordered_json{{"error", message}});
+}
+
+ordered_json time_or_null(const std::optional<Timestamp>& t) {
+  return t ? ordered_json(format_iso8601(*t)) : ordered_json(nullptr);
+}
+
+ordered_json person_json(const Person& p) { return {{"id", p.id}, {"name", p.name}}; }
+
+ordered_json incident_json(const Incident& i) {
+  return {{"id", i.id},
+          {"ref", incident_ref(i.id)},
+          {"title", i.title},
+          {"severity", to_string(i.severity)},
+          {"status", to_string(i.status)},
+          {"channel",
+           {{"platform", i.channel.platform},
+            {"workspace", i.channel.workspace},
+            {"channel", i.channel.channel}}},
+          {"commander", person_json(i.commander)},
+          {"declared_at", format_iso8601(i.declared_at)},
+          {"mitigated_at", time_or_null(i.mitigated_at)},
+          {"resolved_at", time_or_null(i.resolved_at)},
+          {"closed_at", time_or_null(i.closed_at)}};
+}
+
+// Everything the store holds about one incident, deleted events and the audit trail
+// included: the API is where the full record can be inspected.
+ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
+  ordered_json out = {{"incident", incident_json(incident)}};
+  ordered_json& events = out["timeline"] = ordered_json::array();
+  for (const auto& e : tx.events(incident.id, /*include_deleted=*/true)) {
+    events.push_back({{"seq", e.seq},
+                      {"kind", to_string(e.kind)},
+                      {"occurred_at", format_iso8601(e.occurred_at)},
+                      {"recorded_at", format_iso8601(e.recorded_at)},
+                      {"author", person_json(e.author)},
+                      {"text", e.text},
+                      {"deleted", e.deleted},
+                      {"revision", e.revision}});
+  }
+  ordered_json& revisions = out["revisions"] = ordered_json::array();
+  for (const auto& r : tx.revisions(incident.id)) {
+    revisions.push_back({{"seq", r.seq},
+                         {"revision", r.revision},
+                         {"change", r.change},
+                         {"kind", to_string(r.kind)},
+                         {"occurred_at", format_iso8601(r.occurred_at)},
+                         {"text", r.text},
+                         {"changed_by", person_json(r.changed_by)},
+                         {"changed_at", format_iso8601(r.changed_at)}});
+  }
+  ordered_json& notes = out["notes"] = ordered_json::array();
+  for (const auto& n : tx.notes(incident.id)) {
+    notes.push_back({{"section", to_string(n.section)},
+                     {"text", n.text},
+                     {"author", person_json(n.author)},
+                     {"created_at", format_iso8601(n.created_at)}});
+  }
+  ordered_json& actions = out["actions"] = ordered_json::array();
+  for (const auto& a : tx.actions(incident.id)) {
+    actions.push_back({{"seq", a.seq},
+                       {"text", a.text},
+                       {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
+                       {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
+                       {"kind", to_string(a.kind)},
+                       {"status", to_string(a.status)},
+                       {"created_at", format_iso8601(a.created_at)},
+                       {"done_at", time_or_null(a.done_at)}});
+  }
+  return out;
+}
+
+Timestamp now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+int limit_from_query(std::string_view query) {
+  int limit = 50;
+  auto params = boost::urls::parse_query(query);
+  if (!params) return limit;
+  for (const auto& p : *params) {
+    if (p.key != "limit") continue;
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
+    if (ec == std::errc() && ptr == p.value.data() + p.value.size() && v > 0) limit = std::min(v, 500);
+  }
+  return limit;
+}
+
+}  // namespace
+
+bool secret_equals(std::string_view a, std::string_view b) {
+  // Comparing digests keeps the time independent of where, and whether, lengths differ.
+  unsigned char da[SHA256_DIGEST_LENGTH];
+  unsigned char db[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+  return CRYPTO_memcmp(da, db, sizeof da) == 0;
+}
+
+Api::Api(Store& store, std::string token) : store_(store), token_(std::move(token)) {}
+
+HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
+                         std::string_view query) {
+  if (token_.empty()) return error(403, "the API is disabled: set SCRIBE_API_TOKEN");
+  const std::string_view auth = request.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!auth.starts_with(kBearer) || !secret_equals(auth.substr(kBearer.size()), token_)) {
+    HttpResponse r = error(401, "missing or wrong bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"scribe\"");
+    return r;
+  }
+  if (request.method != "GET") {
+    HttpResponse r = error(405, "only GET is supported here");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+
+  constexpr std::string_view kPrefix = "/api/incidents";
+  std::string_view rest = path.substr(kPrefix.size());
+  if (rest.empty() || rest == "/") {
+    ordered_json list = ordered_json::array();
+    store_.read([&](Transaction& tx) {
+      for (const auto& i : tx.list_incidents(limit_from_query(query))) {
+        list.push_back(incident_json(i));
+      }
+    });
+    return json_response(200, ordered_json{{"incidents", std::move(list)}});
+  }
+  rest.remove_prefix(1);  // '/'
+  const auto slash = rest.find('/');
+  const auto id = parse_incident_ref(rest.substr(0, slash));
+  if (!id) return error(404, "no such incident");
+  const std::string_view sub = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (!sub.empty() && sub != "postmortem.md" && sub != "postmortem.json" &&
+      sub != "postmortem.html") {
+    return error(404, "not found");
+  }
+
+  std::optional<HttpResponse> response;
+  store_.read([&](Transaction& tx) {
+    if (sub.empty()) {
+      if (auto incident = tx.find_incident(*id)) {
+        response = json_response(200, full_incident_json(tx, *incident));
+      }
+      return;
+    }
+    auto record = read_record(tx, *id);
+    if (!record) return;
+    const Draft draft = assemble_draft(std::move(*record), now());
+    if (sub == "postmortem.md") {
+      response = HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(draft), {}};
+    } else if (sub == "postmortem.json") {
+      response = HttpResponse{200, "application/json", render_json(draft) + "\n", {}};
+    } else {
+      response = HttpResponse{200, "text/html; charset=utf-8",
+                              html_page(draft.ref + " postmortem", render_markdown(draft)), {}};
+    }
+  });
+  return response ? *response : error(404, "no such incident");
+}
+
+}  // namespace scribe

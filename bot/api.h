@@ -1,0 +1,28 @@
+// The read-only JSON/Markdown API: `GET /api/incidents`, `/api/incidents/{id}` and
+// `/api/incidents/{id}/postmortem.{md,html,json}`, behind a bearer token compared in
+// constant time. With no token configured the API refuses every request.
+#pragma once
+
+#include <string>
+
+#include "bot/http_message.h"
+#include "storage/store.h"
+
+namespace scribe {
+
+class Api {
+ public:
+  Api(Store& store, std::string token);
+
+  // `path` is the target without its query string; `query` what followed '?'.
+  HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
+
+ private:
+  Store& store_;
+  std::string token_;
+};
+
+// Constant-time equality for secrets (bearer tokens, hs_token).
+bool secret_equals(std::string_view a, std::string_view b);
+
+}  // namespace scribe

@@ -1,0 +1,175 @@
+#include "bot/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace scribe {
+namespace {
+
+void parse_listen(Config& c, const std::string& value, std::string_view source) {
+  // "host:port", "[::1]:port" or ":port".
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos) {
+    throw ConfigError(fmt::format("{}: listen address '{}' must be host:port", source, value));
+  }
+  std::string host = value.substr(0, colon);
+  const std::string port_text = value.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+    throw ConfigError(fmt::format("{}: '{}' is not a port number", source, port_text));
+  }
+  c.listen_host = host.empty() ? "127.0.0.1" : host;
+  c.listen_port = static_cast<std::uint16_t>(port);
+}
+
+long long parse_positive(const std::string& text, std::string_view source) {
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v <= 0) {
+    throw ConfigError(fmt::format("{}: '{}' must be a positive whole number", source, text));
+  }
+  return v;
+}
+
+// Each known key, with how to apply a string value. TOML and the environment share
+// these setters, so both are validated the same way.
+struct Setting {
+  std::string_view toml_key;  // "slack.signing_secret"
+  std::string_view env_name;  // "SCRIBE_SLACK_SIGNING_SECRET"
+  void (*apply)(Config&, const std::string&, std::string_view source);
+};
+
+const Setting kSettings[] = {
+    {"listen", "SCRIBE_LISTEN",
+     [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
+    {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
+    {"timezone", "SCRIBE_TIMEZONE",
+     [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
+    {"log_level", "SCRIBE_LOG_LEVEL",
+     [](Config& c, const std::string& v, std::string_view) { c.log_level = v; }},
+    {"api_token", "SCRIBE_API_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
+    {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
+     [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
+    {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
+     [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
+    {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
+    {"slack.api_url", "SCRIBE_SLACK_API_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
+    {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
+    {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
+    {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
+    {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
+     [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
+    {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
+     }},
+    {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.read_timeout = std::chrono::seconds(parse_positive(v, s));
+     }},
+    {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
+     }},
+    {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
+     }},
+    {"server.threads", "SCRIBE_THREADS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
+     }},
+};
+
+std::string toml_value_text(const toml::node& node, std::string_view key) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (auto i = node.value<std::int64_t>(); i && node.is_integer()) return std::to_string(*i);
+  throw ConfigError(fmt::format("config: '{}' must be a string or a whole number", key));
+}
+
+void apply_toml(Config& config, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    throw ConfigError(fmt::format("{}: {} (at {})", path, e.description(), where.str()));
+  }
+  std::set<std::string> known;
+  for (const auto& s : kSettings) known.insert(std::string(s.toml_key));
+
+  // Unknown keys are refused: a typo in a secret's name must not silently leave it unset.
+  auto visit = [&](const toml::table& table, const std::string& prefix, auto& self) -> void {
+    for (const auto& [k, node] : table) {
+      const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (const auto* sub = node.as_table()) {
+        self(*sub, key, self);
+        continue;
+      }
+      if (!known.count(key)) {
+        throw ConfigError(fmt::format("{}: unknown setting '{}'", path, key));
+      }
+      for (const auto& s : kSettings) {
+        if (s.toml_key == key) s.apply(config, toml_value_text(node, key), fmt::format("{}: {}", path, key));
+      }
+    }
+  };
+  visit(root, "", visit);
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const char* name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name)) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+Config load_config(const std::optional<std::string>& toml_path, const EnvLookup& env) {
+  Config config;
+  if (toml_path) apply_toml(config, *toml_path);
+  for (const auto& s : kSettings) {
+    if (auto v = env(std::string(s.env_name).c_str())) s.apply(config, *v, s.env_name);
+  }
+  if (config.sqlite_synchronous != "full" && config.sqlite_synchronous != "normal") {
+    throw ConfigError(fmt::format("storage.sqlite_synchronous must be 'full' or 'normal', not '{}'",
+                                  config.sqlite_synchronous));
+  }
+  if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
+  return config;
+}
+
+std::string describe(const Config& c) {
+  auto secret = [](const std::string& s) { return s.empty() ? "unset" : "set"; };
+  // A postgresql:// URL may carry a password: show only its scheme.
+  const std::string db = c.db.find("://") != std::string::npos
+                             ? c.db.substr(0, c.db.find("://")) + "://…"
+                             : c.db;
+  return fmt::format(
+      "listen={}:{} db={} timezone={} max_body={}B read_timeout={}s idle_timeout={}s "
+      "threads={} api_token={} slack_signing_secret={} slack_bot_token={} slack_api_url={} "
+      "matrix_hs_token={} matrix_as_token={}",
+      c.listen_host, c.listen_port, db, c.timezone, c.max_body_bytes, c.read_timeout.count(),
+      c.idle_timeout.count(), c.threads, secret(c.api_token), secret(c.slack_signing_secret),
+      secret(c.slack_bot_token), c.slack_api_url, secret(c.matrix_hs_token),
+      secret(c.matrix_as_token));
+}
+
+}  // namespace scribe

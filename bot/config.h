@@ -1,0 +1,56 @@
+// Service configuration: defaults, then the TOML file given with --config, then
+// SCRIBE_* environment variables (the environment wins). Loading validates everything
+// and throws ConfigError with a message that names the offending key.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace scribe {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string db = "scribe.db";  // SQLite path or postgresql:// URL
+  std::string sqlite_synchronous = "full";
+  std::string timezone = "UTC";  // reads backdated wall-clock times
+  std::string log_level = "info";
+
+  std::string api_token;  // empty: /api/* is refused
+
+  std::string slack_signing_secret;  // empty: /slack/* is refused
+  std::string slack_bot_token;
+  std::string slack_api_url = "https://slack.com/api";
+
+  std::string matrix_homeserver_url;
+  std::string matrix_as_token;
+  std::string matrix_hs_token;
+  std::string matrix_user_id;
+
+  std::size_t max_body_bytes = 64 * 1024;
+  std::chrono::seconds read_timeout{10};   // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{75};   // keep-alive connections idle longer are closed
+  std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long on SIGTERM
+  int threads = 2;
+};
+
+// Reads an environment variable; injectable so tests need not touch the process's own.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+EnvLookup process_environment();
+
+Config load_config(const std::optional<std::string>& toml_path, const EnvLookup& env);
+
+// One line for the start-up log: every setting, secrets shown only as set/unset.
+std::string describe(const Config& config);
+
+}  // namespace scribe

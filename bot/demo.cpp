@@ -1,0 +1,146 @@
+#include "bot/demo.h"
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "adapters/slack/signature.h"
+#include "bot/http_client.h"
+#include "bot/service.h"
+
+namespace scribe {
+namespace {
+
+struct Step {
+  const char* user_id;
+  const char* user_name;
+  const char* command;
+  const char* text;
+};
+
+// A checkout outage as responders would type it, mentions in Slack's escaped form.
+const Step kScenario[] = {
+    {"U0ALICE", "alice", "/incident", "start sev2 Checkout API returning 502s"},
+    {"U0ALICE", "alice", "/timeline",
+     "-32m #impact Checkout error rate rose from 0.1% to 18% (first symptom on the dashboard)"},
+    {"U0ALICE", "alice", "/timeline", "-27m #alert CheckoutHighErrorRate fired and paged on-call"},
+    {"U0ALICE", "alice", "/timeline", "-24m #detected On-call acknowledged; investigating"},
+    {"U0BOB", "bob", "/timeline",
+     "-15m Deploy 2026.11.21-3 of checkout-api at 12:40 matches the start of errors"},
+    {"U0ALICE", "alice", "/incident", "commander <@U0BOB|bob>"},
+    {"U0BOB", "bob", "/timeline", "-12m #action Rolling back checkout-api to 2026.11.21-2"},
+    {"U0CAROL", "carol", "/timeline", "-10m #comms Status page: checkout degraded"},
+    {"U0BOB", "bob", "/incident", "mitigated -4m Error rate back to 0.1% after the rollback"},
+    {"U0BOB", "bob", "/timeline", "lsit"},
+    {"U0BOB", "bob", "/incident",
+     "summary A config default in deploy 2026.11.21-3 set the DB pool size to 0; checkout "
+     "failed for 28 minutes until the rollback."},
+    {"U0CAROL", "carol", "/incident",
+     "impact About 18% of checkout attempts failed for 28 minutes; no data lost."},
+    {"U0BOB", "bob", "/incident", "cause The pool size default changed from 20 to 0 in a library upgrade"},
+    {"U0BOB", "bob", "/incident", "why Why did checkout fail? No DB connections could be opened."},
+    {"U0BOB", "bob", "/incident", "why Why? The pool size was 0."},
+    {"U0BOB", "bob", "/incident", "why Why? The library changed its default and we relied on it."},
+    {"U0ALICE", "alice", "/incident", "went-well The alert fired within 5 minutes"},
+    {"U0ALICE", "alice", "/incident", "went-wrong Canary did not cover the checkout path"},
+    {"U0CAROL", "carol", "/incident", "lucky It happened outside the evening peak"},
+    {"U0BOB", "bob", "/incident", "lesson Set every pool size explicitly in config"},
+    {"U0BOB", "bob", "/action",
+     "Validate DB pool size > 0 at start-up <@U0ALICE|alice> due +7d #prevent"},
+    {"U0BOB", "bob", "/action", "Add checkout to the canary's synthetic checks <@U0CAROL|carol> due +14d #detect"},
+    {"U0BOB", "bob", "/action", "Improve things"},
+    {"U0BOB", "bob", "/incident", "resolved Rollback verified for 30 minutes"},
+};
+
+std::string form_encode(std::string_view s) {
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  return boost::urls::encode(s, boost::urls::unreserved_chars, opts);
+}
+
+std::string random_secret() {
+  std::random_device rd;
+  return fmt::format("{:016x}{:016x}", (std::uint64_t{rd()} << 32) | rd(),
+                     (std::uint64_t{rd()} << 32) | rd());
+}
+
+}  // namespace
+
+int run_demo(std::ostream& out, bool keep_database) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   fmt::format("scribe-demo-{}", std::random_device{}());
+  std::filesystem::create_directories(dir);
+
+  Config config;
+  config.listen_host = "127.0.0.1";
+  config.listen_port = 0;
+  config.db = (dir / "scribe.db").string();
+  config.slack_signing_secret = random_secret();
+  config.api_token = random_secret();
+  spdlog::set_level(spdlog::level::warn);
+
+  Service service(config);
+  std::thread server([&] { service.run(/*handle_signals=*/false); });
+  const std::string base = fmt::format("http://127.0.0.1:{}", service.port());
+  out << fmt::format("Scribe is listening on {} with a fresh database at {}.\n", base, config.db);
+  out << "Each command below is sent as a signed Slack slash command over HTTP.\n\n";
+
+  HttpClient client;
+  int failures = 0;
+  for (const auto& step : kScenario) {
+    const std::string body = fmt::format(
+        "token=demo&team_id=T0DEMO&team_domain=demo&channel_id=C0INCIDENT&channel_name=inc-checkout"
+        "&user_id={}&user_name={}&command={}&text={}&response_url=&trigger_id=demo",
+        step.user_id, step.user_name, form_encode(step.command), form_encode(step.text));
+    const std::string ts = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    const auto started = std::chrono::steady_clock::now();
+    const HttpResult r = client.request(
+        "POST", base + "/slack/commands",
+        {"Content-Type: application/x-www-form-urlencoded",
+         "X-Slack-Request-Timestamp: " + ts,
+         "X-Slack-Signature: " + slack::compute_signature(config.slack_signing_secret, ts, body)},
+        body);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    out << fmt::format("@{} › {} {}\n", step.user_name, step.command, step.text);
+    if (r.status != 200) {
+      ++failures;
+      out << fmt::format("  ✗ HTTP {} {}{}\n\n", r.status, r.error, r.body);
+      continue;
+    }
+    const auto reply = nlohmann::json::parse(r.body, nullptr, false);
+    const std::string visibility = reply.value("response_type", "");
+    out << fmt::format("  Scribe ({}, {} µs): {}\n", visibility == "in_channel" ? "to channel" : "only to you",
+                       micros, reply.value("text", ""));
+  }
+
+  const HttpResult draft = client.request("GET", base + "/api/incidents/1/postmortem.md",
+                                          {"Authorization: Bearer " + config.api_token});
+  out << "\n──── GET /api/incidents/1/postmortem.md ────\n\n" << draft.body << "\n";
+  if (draft.status != 200) ++failures;
+
+  service.stop();
+  server.join();
+  if (keep_database) {
+    out << fmt::format("The demo database is kept at {}; try `scribe draft 1` with SCRIBE_DB={}.\n",
+                       config.db, config.db);
+  } else {
+    std::filesystem::remove_all(dir);
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace scribe

@@ -1,0 +1,160 @@
+#include "bot/service.h"
+
+#include <date/tz.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "adapters/slack/commands_endpoint.h"
+#include "bot/api.h"
+#include "bot/http_server.h"
+#include "commands/handler.h"
+#include "storage/store.h"
+
+namespace scribe {
+namespace {
+
+Timestamp system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+const date::time_zone* find_zone(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("timezone '{}' is not a known IANA time zone", name));
+  }
+}
+
+HttpResponse text(int status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+// Request counts by route and status class, for /metrics. Fixed arrays of atomics keep
+// the hot path lock-free.
+enum class Route { kSlackCommands, kApi, kHealth, kMetrics, kOther, kCount };
+constexpr std::array<std::string_view, 5> kRouteNames = {"slack_commands", "api", "health",
+                                                         "metrics", "other"};
+
+}  // namespace
+
+struct Service::Parts {
+  explicit Parts(const Config& c)
+      : config(c),
+        zone(find_zone(c.timezone)),
+        store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
+        handler(*store, zone),
+        api(*store, c.api_token) {
+    if (!c.slack_signing_secret.empty()) {
+      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler,
+                                                        system_now);
+    }
+  }
+
+  Config config;
+  const date::time_zone* zone;
+  std::unique_ptr<Store> store;
+  CommandHandler handler;
+  Api api;
+  std::unique_ptr<slack::CommandsEndpoint> slack;
+  std::unique_ptr<HttpServer> server;
+  std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
+      requests{};
+
+  void count(Route route, int status) {
+    const auto cls = static_cast<std::size_t>(std::clamp(status / 100, 0, 5));
+    requests[static_cast<std::size_t>(route)][cls].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::string metrics() const {
+    std::string out =
+        "# HELP scribe_http_requests_total HTTP requests answered, by route and status class.\n"
+        "# TYPE scribe_http_requests_total counter\n";
+    for (std::size_t r = 0; r < kRouteNames.size(); ++r) {
+      for (std::size_t cls = 1; cls < 6; ++cls) {
+        out += fmt::format("scribe_http_requests_total{{route=\"{}\",code=\"{}xx\"}} {}\n",
+                           kRouteNames[r], cls, requests[r][cls].load(std::memory_order_relaxed));
+      }
+    }
+    return out;
+  }
+};
+
+Service::Service(const Config& config) : parts_(std::make_unique<Parts>(config)) {
+  HttpServer::Options options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.max_body_bytes = config.max_body_bytes;
+  options.read_timeout = config.read_timeout;
+  options.idle_timeout = config.idle_timeout;
+  options.shutdown_grace = config.shutdown_grace;
+  options.threads = config.threads;
+  parts_->server =
+      std::make_unique<HttpServer>(options, [this](const HttpRequest& r) { return route(r); });
+  if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
+  if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
+}
+
+Service::~Service() = default;
+
+std::uint16_t Service::port() const { return parts_->server->port(); }
+
+void Service::run(bool handle_signals) { parts_->server->run(handle_signals); }
+
+void Service::stop() { parts_->server->stop(); }
+
+HttpResponse Service::route(const HttpRequest& request) {
+  const std::string_view target = request.target;
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+
+  auto answer = [&](Route r, HttpResponse response) {
+    parts_->count(r, response.status);
+    return response;
+  };
+  auto only = [&](Route r, std::string_view method) -> std::optional<HttpResponse> {
+    if (request.method == method) return std::nullopt;
+    HttpResponse res = text(405, fmt::format("use {} here\n", method));
+    res.headers.emplace_back("Allow", std::string(method));
+    return answer(r, std::move(res));
+  };
+
+  if (path == "/slack/commands") {
+    if (auto refused = only(Route::kSlackCommands, "POST")) return *refused;
+    if (!parts_->slack) {
+      return answer(Route::kSlackCommands, text(503, "Slack is not configured on this Scribe\n"));
+    }
+    return answer(Route::kSlackCommands, parts_->slack->handle(request));
+  }
+  if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
+    return answer(Route::kApi, parts_->api.handle(request, path, query));
+  }
+  if (path == "/healthz") {
+    if (auto refused = only(Route::kHealth, "GET")) return *refused;
+    return answer(Route::kHealth, text(200, "ok\n"));
+  }
+  if (path == "/readyz") {
+    if (auto refused = only(Route::kHealth, "GET")) return *refused;
+    bool ready = false;
+    try {
+      ready = parts_->store->healthy();
+    } catch (const std::exception& e) {
+      spdlog::warn("readiness check failed: {}", e.what());
+    }
+    return answer(Route::kHealth, ready ? text(200, "ready\n") : text(503, "store unavailable\n"));
+  }
+  if (path == "/metrics") {
+    if (auto refused = only(Route::kMetrics, "GET")) return *refused;
+    HttpResponse res = text(200, parts_->metrics());
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return answer(Route::kMetrics, std::move(res));
+  }
+  return answer(Route::kOther, text(404, "not found\n"));
+}
+
+}  // namespace scribe

@@ -1,0 +1,652 @@
+#include "commands/handler.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "commands/grammar.h"
+#include "commands/time_parse.h"
+#include "postmortem/draft.h"
+#include "postmortem/format.h"
+#include "postmortem/markdown.h"
+#include "postmortem/record.h"
+
+namespace scribe {
+namespace {
+
+using Visibility = Reply::Visibility;
+
+Reply ephemeral(std::string text, std::vector<std::string> details = {}) {
+  Reply r;
+  r.visibility = Visibility::kEphemeral;
+  r.text = std::move(text);
+  r.details = std::move(details);
+  return r;
+}
+
+Reply to_channel(std::string text, std::vector<std::string> details = {}) {
+  Reply r = ephemeral(std::move(text), std::move(details));
+  r.visibility = Visibility::kChannel;
+  return r;
+}
+
+std::string_view status_word(IncidentStatus s) {
+  switch (s) {
+    case IncidentStatus::kOpen:
+      return "open";
+    case IncidentStatus::kMitigated:
+      return "mitigated";
+    case IncidentStatus::kResolved:
+      return "resolved";
+    case IncidentStatus::kClosed:
+      return "closed";
+  }
+  return "unknown";
+}
+
+std::string mention(const Person& p) { return "@" + p.name; }
+
+std::string_view section_title(NoteSection s) {
+  switch (s) {
+    case NoteSection::kSummary:
+      return "Summary";
+    case NoteSection::kImpact:
+      return "Impact";
+    case NoteSection::kCause:
+      return "Root cause and contributing factors";
+    case NoteSection::kWhy:
+      return "5 whys";
+    case NoteSection::kWentWell:
+      return "What went well";
+    case NoteSection::kWentWrong:
+      return "What went wrong";
+    case NoteSection::kLucky:
+      return "Where we got lucky";
+    case NoteSection::kLesson:
+      return "Lessons learned";
+  }
+  return "Notes";
+}
+
+// One command's execution: the invocation, the store and how to show times.
+class Execution {
+ public:
+  Execution(Store& store, const date::time_zone& zone, const Invocation& inv)
+      : store_(store), zone_(zone), inv_(inv) {}
+
+  Reply run(const grammar::UsageError& e) {
+    return ephemeral(e.message, {"Usage:", e.usage});
+  }
+
+  Reply run(const grammar::ShowHelp& h) {
+    return ephemeral(fmt::format("How to use `{}{}`:", inv_.prefix, h.command),
+                     {grammar::usage(h.command, inv_.prefix)});
+  }
+
+  Reply run(const grammar::StartIncident& s) {
+    const Severity severity = s.severity.value_or(Severity::kSev3);
+    std::optional<Incident> existing;
+    Incident incident;
+    store_.write([&](Transaction& tx) {
+      existing = tx.current_incident(inv_.channel);
+      if (existing && (existing->status == IncidentStatus::kOpen ||
+                       existing->status == IncidentStatus::kMitigated)) {
+        return;
+      }
+      existing.reset();
+      incident.channel = inv_.channel;
+      incident.title = s.title;
+      incident.severity = severity;
+      incident.status = IncidentStatus::kOpen;
+      incident.commander = inv_.user;
+      incident.declared_at = inv_.received_at;
+      incident.id = tx.insert_incident(incident);
+      append(tx, incident, EventKind::kDeclared, inv_.received_at,
+             fmt::format("Incident declared: {} ({}), commander {}", s.title, to_string(severity),
+                         mention(inv_.user)));
+    });
+    if (existing) {
+      return ephemeral(
+          fmt::format("{} \"{}\" is still {} in this channel (declared {}). One incident per "
+                      "channel: resolve it first, or see `{}incident status`.",
+                      incident_ref(existing->id), existing->title, status_word(existing->status),
+                      show_time(existing->declared_at), inv_.prefix));
+    }
+    std::vector<std::string> details = {
+        fmt::format("Severity {}{}, commander {}.", to_string(severity),
+                    s.severity ? "" : " (the default; change it with `" + inv_.prefix +
+                                          "incident sev <sev1-sev4>`)",
+                    mention(inv_.user)),
+        fmt::format("Record what happens with `{0}timeline <what happened>` (backdate with "
+                    "`{0}timeline 14:05 …`), actions with `{0}action`.",
+                    inv_.prefix)};
+    return to_channel(fmt::format("🚨 {} declared: {}", incident_ref(incident.id), s.title),
+                      std::move(details));
+  }
+
+  Reply run(const grammar::ShowStatus&) {
+    std::optional<Reply> reply;
+    store_.read([&](Transaction& tx) {
+      auto incident = tx.current_incident(inv_.channel);
+      if (!incident) return;
+      reply = status_reply(tx, *incident);
+    });
+    return reply ? *reply : no_incident();
+  }
+
+  Reply run(const grammar::ChangeSeverity& c) {
+    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+      if (incident.severity == c.severity) {
+        return ephemeral(fmt::format("{} is already {}.", incident_ref(incident.id),
+                                     to_string(c.severity)));
+      }
+      const Severity before = incident.severity;
+      incident.severity = c.severity;
+      tx.update_incident(incident);
+      append(tx, incident, EventKind::kSeverityChanged, inv_.received_at,
+             fmt::format("Severity changed from {} to {} by {}", to_string(before),
+                         to_string(c.severity), mention(inv_.user)));
+      return to_channel(fmt::format("{} severity is now {} (was {}).", incident_ref(incident.id),
+                                    to_string(c.severity), to_string(before)));
+    });
+  }
+
+  Reply run(const grammar::ChangeCommander& c) {
+    const Person next = person_for(c.mention);
+    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+      if (incident.commander.id == next.id && !next.id.empty()) {
+        return ephemeral(fmt::format("{} is already the commander.", mention(next)));
+      }
+      const Person before = incident.commander;
+      incident.commander = next;
+      tx.update_incident(incident);
+      append(tx, incident, EventKind::kCommanderChanged, inv_.received_at,
+             fmt::format("Commander changed from {} to {}", mention(before), mention(next)));
+      return to_channel(fmt::format("{} is now the incident commander of {} (was {}).",
+                                    mention(next), incident_ref(incident.id), mention(before)));
+    });
+  }
+
+  Reply run(const grammar::AddNote& n) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          Note note;
+          note.incident_id = incident.id;
+          note.section = n.section;
+          note.text = n.text;
+          note.author = inv_.user;
+          note.created_at = inv_.received_at;
+          tx.add_note(note);
+          const auto notes = tx.notes(incident.id);
+          const auto count = std::count_if(notes.begin(), notes.end(), [&](const Note& x) {
+            return x.section == n.section;
+          });
+          return to_channel(fmt::format("📝 Noted under \"{}\" for {} ({} so far).",
+                                        section_title(n.section), incident_ref(incident.id),
+                                        count));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::MarkMilestone& m) {
+    const Timestamp at = m.when ? m.when->at : inv_.received_at;
+    const bool resolving = m.kind == EventKind::kResolved;
+    std::optional<std::string> draft;
+    Reply reply = change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          if (incident.status == IncidentStatus::kResolved) {
+            return ephemeral(fmt::format(
+                "{} was resolved at {}. To go on working it, `{}incident reopen`.",
+                incident_ref(incident.id), show_time(*incident.resolved_at), inv_.prefix));
+          }
+          if (!resolving && incident.status == IncidentStatus::kMitigated) {
+            return ephemeral(fmt::format("{} was already marked mitigated at {}.",
+                                         incident_ref(incident.id),
+                                         show_time(*incident.mitigated_at)));
+          }
+          if (at < incident.declared_at - std::chrono::hours(24 * 30)) {
+            return ephemeral("That time is long before the incident was declared.");
+          }
+          if (resolving) {
+            incident.status = IncidentStatus::kResolved;
+            incident.resolved_at = at;
+          } else {
+            incident.status = IncidentStatus::kMitigated;
+            incident.mitigated_at = at;
+          }
+          tx.update_incident(incident);
+          const std::string word = resolving ? "Resolved" : "Mitigated";
+          append(tx, incident, m.kind, at, m.text.empty() ? word : word + ": " + m.text);
+
+          std::vector<std::string> details;
+          if (m.when && !m.when->note.empty()) details.push_back(m.when->note);
+          const std::string since =
+              format_duration(seconds_between(incident.declared_at, at));
+          if (!resolving) {
+            return to_channel(fmt::format("✅ {} mitigated at {} ({} after declaration).",
+                                          incident_ref(incident.id), show_time(at), since),
+                              std::move(details));
+          }
+          auto record = read_record(tx, incident.id);
+          const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
+          draft = render_markdown(assembled);
+          tx.save_draft(incident.id, inv_.received_at, *draft);
+          details.push_back(resolution_summary(assembled));
+          details.push_back(fmt::format(
+              "The postmortem draft follows. Add causes, lessons and action items with "
+              "`{0}incident cause …`, `{0}incident lesson …`, `{0}action …`; see it again "
+              "with `{0}incident draft`; `{0}incident close` once it is reviewed.",
+              inv_.prefix));
+          Reply r = to_channel(fmt::format("🎉 {} resolved at {} ({} after declaration).",
+                                           incident_ref(incident.id), show_time(at), since),
+                               std::move(details));
+          r.incident = incident.id;
+          return r;
+        },
+        /*allow_resolved=*/true);
+    if (draft) reply.document = std::move(draft);
+    return reply;
+  }
+
+  Reply run(const grammar::ShowDraft&) {
+    std::optional<Reply> reply;
+    store_.read([&](Transaction& tx) {
+      auto incident = tx.current_incident(inv_.channel);
+      if (!incident) return;
+      auto record = read_record(tx, incident->id);
+      Reply r = ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
+      r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at));
+      r.incident = incident->id;
+      reply = std::move(r);
+    });
+    return reply ? *reply : no_incident();
+  }
+
+  Reply run(const grammar::CloseIncident&) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          if (incident.status != IncidentStatus::kResolved) {
+            return ephemeral(fmt::format(
+                "{} is {}: resolve it first (`{}incident resolved`), then close it once the "
+                "postmortem is reviewed.",
+                incident_ref(incident.id), status_word(incident.status), inv_.prefix));
+          }
+          incident.status = IncidentStatus::kClosed;
+          incident.closed_at = inv_.received_at;
+          tx.update_incident(incident);
+          append(tx, incident, EventKind::kClosed, inv_.received_at,
+                 fmt::format("Postmortem reviewed; closed by {}", mention(inv_.user)));
+          return to_channel(fmt::format("📕 {} closed: postmortem reviewed. Thank you all.",
+                                        incident_ref(incident.id)));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::ReopenIncident&) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          if (incident.status != IncidentStatus::kResolved) {
+            return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
+                                         incident_ref(incident.id), status_word(incident.status)));
+          }
+          incident.status = IncidentStatus::kOpen;
+          incident.resolved_at.reset();
+          incident.mitigated_at.reset();
+          tx.update_incident(incident);
+          append(tx, incident, EventKind::kReopened, inv_.received_at,
+                 fmt::format("Reopened by {}", mention(inv_.user)));
+          return to_channel(fmt::format("↩️ {} reopened. Mark it `{}incident mitigated` and "
+                                        "`{}incident resolved` again when it is.",
+                                        incident_ref(incident.id), inv_.prefix, inv_.prefix));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::AddEvent& a) {
+    const Timestamp at = a.when ? a.when->at : inv_.received_at;
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          TimelineEvent e = append(tx, incident, a.kind, at, a.text);
+          std::vector<std::string> details;
+          if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
+          if (incident.status == IncidentStatus::kResolved) {
+            details.push_back(fmt::format("{} is resolved; the event is added to its timeline.",
+                                          incident_ref(incident.id)));
+          }
+          const std::string tag =
+              a.kind == EventKind::kNote ? "" : fmt::format(" #{}", to_string(a.kind));
+          return to_channel(fmt::format("🕒 #{}{} at {}: {}", e.seq, tag, show_time(at), a.text),
+                            std::move(details));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::ListEvents&) {
+    std::optional<Reply> reply;
+    store_.read([&](Transaction& tx) {
+      auto incident = tx.current_incident(inv_.channel);
+      if (!incident) return;
+      const auto all = tx.events(incident->id, /*include_deleted=*/true);
+      std::vector<std::string> lines;
+      int deleted = 0;
+      for (const auto& e : all) {
+        if (e.deleted) {
+          ++deleted;
+          continue;
+        }
+        lines.push_back(event_line(e, all.front().occurred_at));
+      }
+      constexpr std::size_t kMaxLines = 100;
+      std::string head = fmt::format("Timeline of {} ({} events, all times UTC):",
+                                     incident_ref(incident->id), lines.size());
+      if (lines.size() > kMaxLines) {
+        lines.erase(lines.begin(), lines.end() - kMaxLines);
+        head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
+      }
+      if (deleted > 0) {
+        lines.push_back(fmt::format("({} deleted event{} kept in the audit trail, not shown.)",
+                                    deleted, deleted == 1 ? "" : "s"));
+      }
+      reply = ephemeral(std::move(head), std::move(lines));
+    });
+    return reply ? *reply : no_incident();
+  }
+
+  Reply run(const grammar::EditEvent& ed) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          auto found = editable_event(tx, incident, ed.seq);
+          if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
+          TimelineEvent event = std::get<TimelineEvent>(found);
+          const EventRevision previous = revision_of(event, "edit");
+          if (ed.kind) event.kind = *ed.kind;
+          if (ed.when) event.occurred_at = ed.when->at;
+          if (!ed.text.empty()) event.text = ed.text;
+          event.revision += 1;
+          tx.revise_event(event, previous);
+          return to_channel(fmt::format("✏️ #{} edited: {} at {}", event.seq, event.text,
+                                        show_time(event.occurred_at)),
+                            {fmt::format("Was: {} at {} (kept in the audit trail).",
+                                         previous.text, show_time(previous.occurred_at))});
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::DeleteEvent& d) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          auto found = editable_event(tx, incident, d.seq);
+          if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
+          TimelineEvent event = std::get<TimelineEvent>(found);
+          const EventRevision previous = revision_of(event, "delete");
+          event.deleted = true;
+          event.revision += 1;
+          tx.revise_event(event, previous);
+          return to_channel(fmt::format("🗑️ #{} deleted from the timeline: {} (kept in the "
+                                        "audit trail).",
+                                        event.seq, event.text));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::AddAction& a) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          ActionItem item;
+          item.incident_id = incident.id;
+          item.text = a.text;
+          if (a.owner) item.owner = person_for(*a.owner);
+          item.due = a.due;
+          item.kind = a.kind;
+          item.created_by = inv_.user;
+          item.created_at = inv_.received_at;
+          item = tx.add_action(item);
+          std::vector<std::string> details;
+          if (!item.owner) {
+            details.push_back("⚠️ No owner: an action item needs one. Add `@owner`.");
+          }
+          if (!item.due) details.push_back("⚠️ No due date: add `due YYYY-MM-DD` or `due +7d`.");
+          if (a.due_note) details.push_back("⚠️ The " + *a.due_note + ".");
+          if (item.kind == ActionKind::kNone) {
+            details.push_back("Tip: tag it `#detect`, `#mitigate`, `#prevent` or `#process`.");
+          }
+          if (!details.empty()) {
+            details.push_back(fmt::format("Re-add it with the missing parts; `{}action list` "
+                                          "shows all.",
+                                          inv_.prefix));
+          }
+          return to_channel(fmt::format("📌 Action {} for {}: {}", action_summary(item),
+                                        incident_ref(incident.id), item.text),
+                            std::move(details));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::ListActions&) {
+    std::optional<Reply> reply;
+    store_.read([&](Transaction& tx) {
+      auto incident = tx.current_incident(inv_.channel);
+      if (!incident) return;
+      std::vector<std::string> lines;
+      int open = 0;
+      for (const auto& item : tx.actions(incident->id)) {
+        if (item.status == ActionStatus::kOpen) ++open;
+        lines.push_back(action_line(item));
+      }
+      if (lines.empty()) {
+        reply = ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
+                                      "@owner due +7d #prevent`.",
+                                      incident_ref(incident->id), inv_.prefix));
+        return;
+      }
+      reply = ephemeral(fmt::format("Action items of {} ({} open of {}):",
+                                    incident_ref(incident->id), open, lines.size()),
+                        std::move(lines));
+    });
+    return reply ? *reply : no_incident();
+  }
+
+  Reply run(const grammar::SetActionStatus& s) {
+    return change_incident(
+        [&](Transaction& tx, Incident& incident) -> Reply {
+          auto item = tx.find_action(incident.id, s.seq);
+          if (!item) {
+            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                         incident_ref(incident.id), s.seq, inv_.prefix));
+          }
+          if (item->status == s.status) {
+            return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
+          }
+          item->status = s.status;
+          if (s.status == ActionStatus::kDone) {
+            item->done_at = inv_.received_at;
+            item->done_by = inv_.user;
+          } else {
+            item->done_at.reset();
+            item->done_by.reset();
+          }
+          tx.update_action(*item);
+          return to_channel(fmt::format("{} Action #{} {}: {}",
+                                        s.status == ActionStatus::kDone ? "☑️" : "↩️", s.seq,
+                                        s.status == ActionStatus::kDone ? "done" : "reopened",
+                                        item->text));
+        },
+        /*allow_resolved=*/true);
+  }
+
+ private:
+  // Runs `change` on the channel's current incident inside one write transaction.
+  template <typename Change>
+  Reply change_incident(Change&& change, bool allow_resolved = false) {
+    std::optional<Reply> reply;
+    store_.write([&](Transaction& tx) {
+      auto incident = tx.current_incident(inv_.channel);
+      if (!incident) return;
+      if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
+        reply = ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
+                                      incident_ref(incident->id), inv_.prefix));
+        return;
+      }
+      reply = change(tx, *incident);
+    });
+    return reply ? *reply : no_incident();
+  }
+
+  TimelineEvent append(Transaction& tx, const Incident& incident, EventKind kind, Timestamp at,
+                       std::string text) {
+    TimelineEvent e;
+    e.incident_id = incident.id;
+    e.kind = kind;
+    e.occurred_at = at;
+    e.recorded_at = inv_.received_at;
+    e.author = inv_.user;
+    e.text = std::move(text);
+    return tx.append_event(std::move(e));
+  }
+
+  std::variant<TimelineEvent, Reply> editable_event(Transaction& tx, const Incident& incident,
+                                                    int seq) {
+    auto event = tx.find_event(incident.id, seq);
+    if (!event) {
+      return ephemeral(fmt::format("{} has no timeline event #{}; see `{}timeline list`.",
+                                   incident_ref(incident.id), seq, inv_.prefix));
+    }
+    if (event->deleted) {
+      return ephemeral(fmt::format("Event #{} was already deleted.", seq));
+    }
+    if (is_milestone(event->kind)) {
+      return ephemeral(fmt::format(
+          "#{} is a milestone ({}); it changes only through `{}incident` commands.", seq,
+          to_string(event->kind), inv_.prefix));
+    }
+    return *event;
+  }
+
+  EventRevision revision_of(const TimelineEvent& e, std::string change) const {
+    EventRevision r;
+    r.event_id = e.id;
+    r.seq = e.seq;
+    r.revision = e.revision;
+    r.change = std::move(change);
+    r.kind = e.kind;
+    r.occurred_at = e.occurred_at;
+    r.text = e.text;
+    r.changed_by = inv_.user;
+    r.changed_at = inv_.received_at;
+    return r;
+  }
+
+  // An @mention as written; the adapter told us who it names when the platform knows.
+  Person person_for(const std::string& token) const {
+    const std::string name = token.substr(1);
+    for (const auto& p : inv_.mentions) {
+      if (p.name == name || p.id == name) return p;
+    }
+    return Person{"", name};
+  }
+
+  Reply no_incident() const {
+    return ephemeral(fmt::format(
+        "There is no open incident in this channel. Declare one with `{}incident start "
+        "[sev1-sev4] <title>`.",
+        inv_.prefix));
+  }
+
+  // UTC always; the configured zone as well when it is not UTC.
+  std::string show_time(Timestamp t) const {
+    const std::string utc = format_utc(t);
+    if (zone_.name() == "UTC" || zone_.name() == "Etc/UTC") return utc;
+    return fmt::format("{} ({})", utc, format_local(t, zone_));
+  }
+
+  std::string event_line(const TimelineEvent& e, Timestamp start) const {
+    return fmt::format("#{} {} {} {} {}: {}{}", e.seq, format_utc_datetime(e.occurred_at),
+                       format_offset(seconds_between(start, e.occurred_at)), to_string(e.kind),
+                       mention(e.author), e.text, e.revision > 0 ? " (edited)" : "");
+  }
+
+  static std::string action_summary(const ActionItem& item) {
+    return fmt::format("#{} ({}, {}{})", item.seq,
+                       item.owner ? mention(*item.owner) : std::string("no owner"),
+                       item.due ? "due " + *item.due : std::string("no due date"),
+                       item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
+  }
+
+  static std::string action_line(const ActionItem& item) {
+    return fmt::format("{} {}: {}", item.status == ActionStatus::kDone ? "☑️" : "⬜",
+                       action_summary(item), item.text);
+  }
+
+  std::string resolution_summary(const Draft& d) const {
+    std::vector<std::string> parts;
+    for (const auto& k : d.durations) {
+      parts.push_back(fmt::format("{}: {}", k.measure,
+                                  k.seconds ? format_duration(*k.seconds) : std::string("unknown")));
+    }
+    return fmt::format("{}; {} timeline events, {} action items.", fmt::join(parts, "; "),
+                       d.timeline.size(), d.actions.size());
+  }
+
+  Reply status_reply(Transaction& tx, const Incident& incident) const {
+    std::vector<std::string> lines;
+    lines.push_back(fmt::format("Severity {} · status {} · commander {}",
+                                to_string(incident.severity), status_word(incident.status),
+                                mention(incident.commander)));
+    lines.push_back(fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
+                                format_duration(seconds_between(incident.declared_at,
+                                                                inv_.received_at))));
+    if (incident.mitigated_at) {
+      lines.push_back(fmt::format(
+          "Mitigated {} ({} after declaration)", show_time(*incident.mitigated_at),
+          format_duration(seconds_between(incident.declared_at, *incident.mitigated_at))));
+    }
+    if (incident.resolved_at) {
+      lines.push_back(fmt::format(
+          "Resolved {} ({} after declaration)", show_time(*incident.resolved_at),
+          format_duration(seconds_between(incident.declared_at, *incident.resolved_at))));
+    }
+    const auto events = tx.events(incident.id, /*include_deleted=*/false);
+    if (!events.empty()) {
+      lines.push_back(fmt::format("Last events ({} in all):", events.size()));
+      const std::size_t first = events.size() > 5 ? events.size() - 5 : 0;
+      for (std::size_t i = first; i < events.size(); ++i) {
+        lines.push_back("  " + event_line(events[i], events.front().occurred_at));
+      }
+    }
+    int open = 0;
+    std::vector<std::string> open_lines;
+    for (const auto& item : tx.actions(incident.id)) {
+      if (item.status != ActionStatus::kOpen) continue;
+      ++open;
+      open_lines.push_back("  " + action_line(item));
+    }
+    lines.push_back(fmt::format("Open action items: {}", open));
+    lines.insert(lines.end(), open_lines.begin(), open_lines.end());
+    return ephemeral(fmt::format("{} \"{}\"", incident_ref(incident.id), incident.title),
+                     std::move(lines));
+  }
+
+  Store& store_;
+  const date::time_zone& zone_;
+  const Invocation& inv_;
+};
+
+}  // namespace
+
+CommandHandler::CommandHandler(Store& store, const date::time_zone* zone)
+    : store_(store), zone_(zone) {}
+
+Reply CommandHandler::handle(const Invocation& invocation) {
+  grammar::ParseContext context;
+  context.prefix = invocation.prefix;
+  context.now = invocation.received_at;
+  context.zone = zone_;
+  grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
+  Execution execution(store_, *zone_, invocation);
+  return std::visit([&](const auto& c) { return execution.run(c); }, command);
+}
+
+}  // namespace scribe

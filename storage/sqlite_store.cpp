@@ -1,0 +1,676 @@
+#include "storage/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace scribe {
+namespace {
+
+// Versioned schema. A migration is never edited once released: add a new one.
+constexpr std::string_view kMigrations[] = {
+    // 1: incidents, timeline with audit trail, notes, action items, drafts.
+    R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  title TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  commander_id TEXT NOT NULL,
+  commander_name TEXT NOT NULL,
+  declared_at INTEGER NOT NULL,
+  mitigated_at INTEGER,
+  resolved_at INTEGER,
+  closed_at INTEGER
+);
+CREATE INDEX incidents_by_channel ON incidents(platform, workspace, channel, id);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  text TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  revision INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (incident_id, seq)
+);
+CREATE TABLE event_revisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id INTEGER NOT NULL REFERENCES events(id),
+  revision INTEGER NOT NULL,
+  change TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  changed_by_id TEXT NOT NULL,
+  changed_by_name TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+);
+CREATE INDEX event_revisions_by_event ON event_revisions(event_id, revision);
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  section TEXT NOT NULL,
+  text TEXT NOT NULL,
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX notes_by_incident ON notes(incident_id, id);
+CREATE TABLE actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  seq INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  owner_id TEXT,
+  owner_name TEXT,
+  due TEXT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_by_id TEXT NOT NULL,
+  created_by_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER,
+  done_by_id TEXT,
+  done_by_name TEXT,
+  UNIQUE (incident_id, seq)
+);
+CREATE TABLE drafts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  created_at INTEGER NOT NULL,
+  markdown TEXT NOT NULL
+);
+CREATE INDEX drafts_by_incident ON drafts(incident_id, id);
+)sql",
+};
+
+std::int64_t to_ms(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp from_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+// A prepared statement owned by the connection's cache; reset after each use.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Stmt() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, std::string_view v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, Timestamp t) { return bind(i, to_ms(t)); }
+  Stmt& bind_null(int i) {
+    check(sqlite3_bind_null(stmt_, i));
+    return *this;
+  }
+  template <typename T>
+  Stmt& bind(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : bind_null(i);
+  }
+
+  // True while there is a row to read.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(fmt::format("sqlite step: {}", sqlite3_errmsg(db_)));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::optional<std::string> opt_text(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return text(col);
+  }
+  Timestamp time(int col) const { return from_ms(i64(col)); }
+  std::optional<Timestamp> opt_time(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return time(col);
+  }
+
+ private:
+  void check(int rc) const {
+    if (rc != SQLITE_OK) throw StoreError(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+template <typename E, typename Parse>
+E parse_enum(const std::string& s, Parse parse) {
+  auto v = parse(s);
+  if (!v) throw StoreError(fmt::format("unknown stored value '{}'", s));
+  return *v;
+}
+
+constexpr std::string_view kIncidentColumns =
+    "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
+    "declared_at, mitigated_at, resolved_at, closed_at";
+constexpr std::string_view kEventColumns =
+    "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
+    "revision";
+constexpr std::string_view kActionColumns =
+    "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
+    "created_by_name, created_at, done_at, done_by_id, done_by_name";
+
+Incident read_incident(const Stmt& s) {
+  Incident i;
+  i.id = s.i64(0);
+  i.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  i.title = s.text(4);
+  i.severity = static_cast<Severity>(s.i64(5));
+  i.status = parse_enum<IncidentStatus>(s.text(6), incident_status_from_string);
+  i.commander = Person{s.text(7), s.text(8)};
+  i.declared_at = s.time(9);
+  i.mitigated_at = s.opt_time(10);
+  i.resolved_at = s.opt_time(11);
+  i.closed_at = s.opt_time(12);
+  return i;
+}
+
+TimelineEvent read_event(const Stmt& s) {
+  TimelineEvent e;
+  e.id = s.i64(0);
+  e.incident_id = s.i64(1);
+  e.seq = static_cast<int>(s.i64(2));
+  e.kind = parse_enum<EventKind>(s.text(3), event_kind_from_string);
+  e.occurred_at = s.time(4);
+  e.recorded_at = s.time(5);
+  e.author = Person{s.text(6), s.text(7)};
+  e.text = s.text(8);
+  e.deleted = s.i64(9) != 0;
+  e.revision = static_cast<int>(s.i64(10));
+  return e;
+}
+
+ActionItem read_action(const Stmt& s) {
+  ActionItem a;
+  a.id = s.i64(0);
+  a.incident_id = s.i64(1);
+  a.seq = static_cast<int>(s.i64(2));
+  a.text = s.text(3);
+  if (!s.is_null(4)) a.owner = Person{s.text(4), s.text(5)};
+  a.due = s.opt_text(6);
+  a.kind = parse_enum<ActionKind>(s.text(7), action_kind_from_string);
+  a.status = parse_enum<ActionStatus>(s.text(8), action_status_from_string);
+  a.created_by = Person{s.text(9), s.text(10)};
+  a.created_at = s.time(11);
+  a.done_at = s.opt_time(12);
+  if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
+  return a;
+}
+
+class SqliteStore;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, bool writable) : store_(store), writable_(writable) {}
+
+  IncidentId insert_incident(const Incident& i) override;
+  void update_incident(const Incident& i) override;
+  std::optional<Incident> find_incident(IncidentId id) override;
+  std::optional<Incident> current_incident(const ChannelRef& channel) override;
+  std::vector<Incident> list_incidents(int limit) override;
+  TimelineEvent append_event(TimelineEvent event) override;
+  std::optional<TimelineEvent> find_event(IncidentId incident, int seq) override;
+  std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) override;
+  void revise_event(const TimelineEvent& updated, const EventRevision& previous) override;
+  std::vector<EventRevision> revisions(IncidentId incident) override;
+  Note add_note(Note note) override;
+  std::vector<Note> notes(IncidentId incident) override;
+  ActionItem add_action(ActionItem item) override;
+  void update_action(const ActionItem& item) override;
+  std::optional<ActionItem> find_action(IncidentId incident, int seq) override;
+  std::vector<ActionItem> actions(IncidentId incident) override;
+  void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) override;
+  std::optional<std::string> latest_draft(IncidentId incident) override;
+
+ private:
+  Stmt prepare(std::string_view sql);
+  void require_writable() const {
+    if (!writable_) throw StoreError("write attempted in a read-only transaction");
+  }
+  std::int64_t last_id() const;
+
+  SqliteStore& store_;
+  bool writable_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, const SqliteOptions& options) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError(fmt::format("cannot open SQLite database {}: {}", path, msg));
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    if (options.synchronous != "full" && options.synchronous != "normal") {
+      throw StoreError(fmt::format("synchronous must be 'full' or 'normal', not '{}'",
+                                   options.synchronous));
+    }
+    exec("PRAGMA journal_mode=WAL");
+    exec(fmt::format("PRAGMA synchronous={}", options.synchronous));
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+  }
+
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  void write(const std::function<void(Transaction&)>& fn) override { run(fn, true); }
+  void read(const std::function<void(Transaction&)>& fn) override { run(fn, false); }
+
+  bool healthy() override {
+    std::lock_guard lock(mu_);
+    Stmt s = prepare("SELECT 1");
+    return s.step() && s.i64(0) == 1;
+  }
+
+  // Statements are prepared once and kept: the hot path never parses SQL.
+  Stmt prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        throw StoreError(fmt::format("sqlite prepare: {} in: {}", sqlite3_errmsg(db_), sql));
+      }
+      it = statements_.emplace(std::string(sql), stmt).first;
+    }
+    return Stmt(db_, it->second);
+  }
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw StoreError(fmt::format("sqlite: {} in: {}", msg, sql.substr(0, 80)));
+    }
+  }
+
+  void run(const std::function<void(Transaction&)>& fn, bool writable) {
+    std::lock_guard lock(mu_);
+    // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
+    // overtaken by another process sharing the file.
+    exec(writable ? "BEGIN IMMEDIATE" : "BEGIN");
+    try {
+      SqliteTransaction tx(*this, writable);
+      fn(tx);
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  void migrate() {
+    exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+         "applied_at INTEGER NOT NULL)");
+    exec("BEGIN IMMEDIATE");
+    try {
+      std::int64_t current = 0;
+      {
+        Stmt s = prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        if (s.step()) current = s.i64(0);
+      }
+      const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+      if (current > known) {
+        throw StoreError(fmt::format(
+            "database schema version {} is newer than this build knows ({})", current, known));
+      }
+      for (std::int64_t v = current + 1; v <= known; ++v) {
+        exec(std::string(kMigrations[v - 1]));
+        Stmt s = prepare(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
+            "CAST(strftime('%s','now') AS INTEGER))");
+        s.bind(1, v).run();
+      }
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+Stmt SqliteTransaction::prepare(std::string_view sql) { return store_.prepare(sql); }
+
+std::int64_t SqliteTransaction::last_id() const { return sqlite3_last_insert_rowid(store_.db()); }
+
+IncidentId SqliteTransaction::insert_incident(const Incident& i) {
+  require_writable();
+  prepare(
+      "INSERT INTO incidents (platform, workspace, channel, title, severity, status, "
+      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, i.channel.platform)
+      .bind(2, i.channel.workspace)
+      .bind(3, i.channel.channel)
+      .bind(4, i.title)
+      .bind(5, static_cast<int>(i.severity))
+      .bind(6, to_string(i.status))
+      .bind(7, i.commander.id)
+      .bind(8, i.commander.name)
+      .bind(9, i.declared_at)
+      .bind(10, i.mitigated_at)
+      .bind(11, i.resolved_at)
+      .bind(12, i.closed_at)
+      .run();
+  return last_id();
+}
+
+void SqliteTransaction::update_incident(const Incident& i) {
+  require_writable();
+  prepare(
+      "UPDATE incidents SET title=?, severity=?, status=?, commander_id=?, commander_name=?, "
+      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=? WHERE id=?")
+      .bind(1, i.title)
+      .bind(2, static_cast<int>(i.severity))
+      .bind(3, to_string(i.status))
+      .bind(4, i.commander.id)
+      .bind(5, i.commander.name)
+      .bind(6, i.declared_at)
+      .bind(7, i.mitigated_at)
+      .bind(8, i.resolved_at)
+      .bind(9, i.closed_at)
+      .bind(10, i.id)
+      .run();
+}
+
+std::optional<Incident> SqliteTransaction::find_incident(IncidentId id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id=?", kIncidentColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+      "status != 'closed' ORDER BY id DESC LIMIT 1",
+      kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
+  s.bind(1, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
+  require_writable();
+  {
+    Stmt s = prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?");
+    s.bind(1, e.incident_id);
+    s.step();
+    e.seq = static_cast<int>(s.i64(0));
+  }
+  prepare(
+      "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
+      "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, e.incident_id)
+      .bind(2, e.seq)
+      .bind(3, to_string(e.kind))
+      .bind(4, e.occurred_at)
+      .bind(5, e.recorded_at)
+      .bind(6, e.author.id)
+      .bind(7, e.author.name)
+      .bind(8, e.text)
+      .bind(9, e.deleted ? 1 : 0)
+      .bind(10, e.revision)
+      .run();
+  e.id = last_id();
+  return e;
+}
+
+std::optional<TimelineEvent> SqliteTransaction::find_event(IncidentId incident, int seq) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM events WHERE incident_id=? AND seq=?", kEventColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_event(s);
+}
+
+std::vector<TimelineEvent> SqliteTransaction::events(IncidentId incident, bool include_deleted) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM events WHERE incident_id=? AND (deleted=0 OR ?) ORDER BY occurred_at, seq",
+      kEventColumns));
+  s.bind(1, incident).bind(2, include_deleted ? 1 : 0);
+  std::vector<TimelineEvent> out;
+  while (s.step()) out.push_back(read_event(s));
+  return out;
+}
+
+void SqliteTransaction::revise_event(const TimelineEvent& u, const EventRevision& p) {
+  require_writable();
+  prepare(
+      "INSERT INTO event_revisions (event_id, revision, change, kind, occurred_at, text, "
+      "changed_by_id, changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?,?,?)")
+      .bind(1, u.id)
+      .bind(2, p.revision)
+      .bind(3, p.change)
+      .bind(4, to_string(p.kind))
+      .bind(5, p.occurred_at)
+      .bind(6, p.text)
+      .bind(7, p.changed_by.id)
+      .bind(8, p.changed_by.name)
+      .bind(9, p.changed_at)
+      .run();
+  prepare("UPDATE events SET kind=?, occurred_at=?, text=?, deleted=?, revision=? WHERE id=?")
+      .bind(1, to_string(u.kind))
+      .bind(2, u.occurred_at)
+      .bind(3, u.text)
+      .bind(4, u.deleted ? 1 : 0)
+      .bind(5, u.revision)
+      .bind(6, u.id)
+      .run();
+}
+
+std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.event_id, e.seq, r.revision, r.change, r.kind, r.occurred_at, r.text, "
+      "r.changed_by_id, r.changed_by_name, r.changed_at FROM event_revisions r "
+      "JOIN events e ON e.id = r.event_id WHERE e.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<EventRevision> out;
+  while (s.step()) {
+    EventRevision r;
+    r.event_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.revision = static_cast<int>(s.i64(2));
+    r.change = s.text(3);
+    r.kind = parse_enum<EventKind>(s.text(4), event_kind_from_string);
+    r.occurred_at = s.time(5);
+    r.text = s.text(6);
+    r.changed_by = Person{s.text(7), s.text(8)};
+    r.changed_at = s.time(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Note SqliteTransaction::add_note(Note n) {
+  require_writable();
+  prepare(
+      "INSERT INTO notes (incident_id, section, text, author_id, author_name, created_at) "
+      "VALUES (?,?,?,?,?,?)")
+      .bind(1, n.incident_id)
+      .bind(2, to_string(n.section))
+      .bind(3, n.text)
+      .bind(4, n.author.id)
+      .bind(5, n.author.name)
+      .bind(6, n.created_at)
+      .run();
+  n.id = last_id();
+  return n;
+}
+
+std::vector<Note> SqliteTransaction::notes(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+      "WHERE incident_id=? ORDER BY id");
+  s.bind(1, incident);
+  std::vector<Note> out;
+  while (s.step()) {
+    Note n;
+    n.id = s.i64(0);
+    n.incident_id = s.i64(1);
+    n.section = parse_enum<NoteSection>(s.text(2), note_section_from_string);
+    n.text = s.text(3);
+    n.author = Person{s.text(4), s.text(5)};
+    n.created_at = s.time(6);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+ActionItem SqliteTransaction::add_action(ActionItem a) {
+  require_writable();
+  {
+    Stmt s = prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?");
+    s.bind(1, a.incident_id);
+    s.step();
+    a.seq = static_cast<int>(s.i64(0));
+  }
+  Stmt s = prepare(
+      "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
+      "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
+  if (a.owner) {
+    s.bind(4, a.owner->id).bind(5, a.owner->name);
+  } else {
+    s.bind_null(4).bind_null(5);
+  }
+  s.bind(6, a.due)
+      .bind(7, to_string(a.kind))
+      .bind(8, to_string(a.status))
+      .bind(9, a.created_by.id)
+      .bind(10, a.created_by.name)
+      .bind(11, a.created_at)
+      .bind(12, a.done_at);
+  if (a.done_by) {
+    s.bind(13, a.done_by->id).bind(14, a.done_by->name);
+  } else {
+    s.bind_null(13).bind_null(14);
+  }
+  s.run();
+  a.id = last_id();
+  return a;
+}
+
+void SqliteTransaction::update_action(const ActionItem& a) {
+  require_writable();
+  Stmt s = prepare(
+      "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
+      "done_by_id=?, done_by_name=? WHERE id=?");
+  s.bind(1, a.text);
+  if (a.owner) {
+    s.bind(2, a.owner->id).bind(3, a.owner->name);
+  } else {
+    s.bind_null(2).bind_null(3);
+  }
+  s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
+  if (a.done_by) {
+    s.bind(8, a.done_by->id).bind(9, a.done_by->name);
+  } else {
+    s.bind_null(8).bind_null(9);
+  }
+  s.bind(10, a.id).run();
+}
+
+std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> SqliteTransaction::actions(IncidentId incident) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE incident_id=? ORDER BY seq", kActionColumns));
+  s.bind(1, incident);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+void SqliteTransaction::save_draft(IncidentId incident, Timestamp created_at,
+                                   const std::string& markdown) {
+  require_writable();
+  prepare("INSERT INTO drafts (incident_id, created_at, markdown) VALUES (?,?,?)")
+      .bind(1, incident)
+      .bind(2, created_at)
+      .bind(3, markdown)
+      .run();
+}
+
+std::optional<std::string> SqliteTransaction::latest_draft(IncidentId incident) {
+  Stmt s = prepare("SELECT markdown FROM drafts WHERE incident_id=? ORDER BY id DESC LIMIT 1");
+  s.bind(1, incident);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options) {
+  return std::make_unique<SqliteStore>(path, options);
+}
+
+}  // namespace scribe

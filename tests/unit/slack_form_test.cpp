@@ -1,0 +1,104 @@
+#include "adapters/slack/form.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace scribe::slack {
+namespace {
+
+Form parse_ok(std::string_view body) {
+  FormResult result = parse_form(body);
+  EXPECT_TRUE(result) << body << ": " << result.error;
+  return result.form.value_or(Form{});
+}
+
+TEST(SlackForm, DecodesPlusAsSpace) {
+  const Form form = parse_ok("text=start+sev2+db+down");
+  EXPECT_EQ(form_value(form, "text"), "start sev2 db down");
+}
+
+TEST(SlackForm, EncodedPlusStaysPlus) {
+  EXPECT_EQ(form_value(parse_ok("text=a%2Bb+c"), "text"), "a+b c");
+}
+
+TEST(SlackForm, DecodesPercentEscapes) {
+  const Form form = parse_ok("command=%2Fincident&url=https%3A%2F%2Fhooks.slack.com%2Fx");
+  EXPECT_EQ(form_value(form, "command"), "/incident");
+  EXPECT_EQ(form_value(form, "url"), "https://hooks.slack.com/x");
+}
+
+TEST(SlackForm, LowercaseEscapesAreAccepted) {
+  EXPECT_EQ(form_value(parse_ok("command=%2fincident"), "command"), "/incident");
+}
+
+TEST(SlackForm, DecodesKeys) { EXPECT_EQ(form_value(parse_ok("a+b%5B0%5D=1"), "a b[0]"), "1"); }
+
+TEST(SlackForm, EmptyValuesAndMissingEquals) {
+  const Form form = parse_ok("text=&flag&x=1");
+  ASSERT_EQ(form.size(), 3u);
+  EXPECT_TRUE(form.contains("text"));
+  EXPECT_EQ(form.at("text"), "");
+  EXPECT_TRUE(form.contains("flag"));
+  EXPECT_EQ(form.at("flag"), "");
+  EXPECT_EQ(form.at("x"), "1");
+}
+
+TEST(SlackForm, EmptyBodyAndEmptyPairs) {
+  EXPECT_TRUE(parse_ok("").empty());
+  const Form form = parse_ok("&a=1&&=ignored&");
+  ASSERT_EQ(form.size(), 1u);
+  EXPECT_EQ(form.at("a"), "1");
+}
+
+TEST(SlackForm, ValueMayContainEquals) {
+  EXPECT_EQ(form_value(parse_ok("text=a=b"), "text"), "a=b");
+}
+
+TEST(SlackForm, FirstValueWinsOnDuplicateKeys) {
+  EXPECT_EQ(form_value(parse_ok("user_id=U1&user_id=U2"), "user_id"), "U1");
+}
+
+TEST(SlackForm, MissingKeyReadsAsEmpty) { EXPECT_EQ(form_value(parse_ok("a=1"), "b"), ""); }
+
+TEST(SlackForm, DecodesUnicode) {
+  EXPECT_EQ(form_value(parse_ok("text=done+%E2%9C%93"), "text"), "done \xE2\x9C\x93");
+  EXPECT_EQ(form_value(parse_ok("text=%F0%9F%93%8C"), "text"), "\xF0\x9F\x93\x8C");
+}
+
+TEST(SlackForm, RejectsMalformedEscapes) {
+  for (std::string_view body : {"text=%zz", "text=%", "text=%2", "text=100%", "%zz=1", "a=%G0"}) {
+    const FormResult result = parse_form(body);
+    EXPECT_FALSE(result) << body;
+    EXPECT_FALSE(result.form.has_value());
+    EXPECT_FALSE(result.error.empty()) << body;
+  }
+}
+
+TEST(SlackForm, RejectsUnescapedSpecialCharacters) {
+  for (std::string_view body : {"text=a b", "text=a#b", "text=<x>", "text=\"q\""}) {
+    EXPECT_FALSE(parse_form(body)) << body;
+  }
+}
+
+TEST(SlackForm, RejectsInvalidUtf8AndNul) {
+  EXPECT_FALSE(parse_form("text=%FF"));
+  EXPECT_FALSE(parse_form("text=%E2%9C"));     // truncated sequence
+  EXPECT_FALSE(parse_form("text=%C0%AF"));     // overlong '/'
+  EXPECT_FALSE(parse_form("text=%ED%A0%80"));  // UTF-16 surrogate
+  EXPECT_FALSE(parse_form("text=a%00b"));
+}
+
+TEST(SlackForm, ParsesRealSlashCommandBody) {
+  const Form form = parse_ok(
+      "token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=example&channel_id=C2147483705"
+      "&channel_name=test&user_id=U2147483697&user_name=Steve&command=%2Ftimeline"
+      "&text=%23detected+p99+%3E+1.2s+%3C%40U1%7Cann%3E&response_url=https%3A%2F%2Fhooks.slack.com"
+      "%2Fcommands%2F1234%2F5678&trigger_id=13345224609.738474920.8088930838d88f008e0");
+  EXPECT_EQ(form_value(form, "command"), "/timeline");
+  EXPECT_EQ(form_value(form, "text"), "#detected p99 > 1.2s <@U1|ann>");
+  EXPECT_EQ(form_value(form, "response_url"), "https://hooks.slack.com/commands/1234/5678");
+}
+
+}  // namespace
+}  // namespace scribe::slack
