@@ -100,10 +100,6 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
   return out;
 }
 
-Timestamp now() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
 int limit_from_query(std::string_view query) {
   int limit = 50;
   auto params = boost::urls::parse_query(query);
@@ -128,7 +124,8 @@ bool secret_equals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
-Api::Api(Store& store, std::string token) : store_(store), token_(std::move(token)) {}
+Api::Api(Store& store, std::string token, std::function<Timestamp()> clock)
+    : store_(store), token_(std::move(token)), clock_(std::move(clock)) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -177,7 +174,7 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
     }
     auto record = read_record(tx, *id);
     if (!record) return;
-    const Draft draft = assemble_draft(std::move(*record), now());
+    const Draft draft = assemble_draft(std::move(*record), clock_());
     if (sub == "postmortem.md") {
       response = HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(draft), {}};
     } else if (sub == "postmortem.json") {

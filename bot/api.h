@@ -3,6 +3,7 @@
 // constant time. With no token configured the API refuses every request.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "bot/http_message.h"
@@ -12,7 +13,7 @@ namespace scribe {
 
 class Api {
  public:
-  Api(Store& store, std::string token);
+  Api(Store& store, std::string token, std::function<Timestamp()> clock);
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
@@ -20,6 +21,7 @@ class Api {
  private:
   Store& store_;
   std::string token_;
+  std::function<Timestamp()> clock_;
 };
 
 // Constant-time equality for secrets (bearer tokens, hs_token).

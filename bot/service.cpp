@@ -18,10 +18,6 @@
 namespace scribe {
 namespace {
 
-Timestamp system_now() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
 const date::time_zone* find_zone(const std::string& name) {
   try {
     return date::locate_zone(name);
@@ -43,19 +39,21 @@ constexpr std::array<std::string_view, 5> kRouteNames = {"slack_commands", "api"
 }  // namespace
 
 struct Service::Parts {
-  explicit Parts(const Config& c)
+  Parts(const Config& c, Clock clk)
       : config(c),
+        clock(std::move(clk)),
         zone(find_zone(c.timezone)),
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         handler(*store, zone),
-        api(*store, c.api_token) {
+        api(*store, c.api_token, clock) {
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler,
-                                                        system_now);
+                                                        clock);
     }
   }
 
   Config config;
+  Clock clock;
   const date::time_zone* zone;
   std::unique_ptr<Store> store;
   CommandHandler handler;
@@ -84,7 +82,12 @@ struct Service::Parts {
   }
 };
 
-Service::Service(const Config& config) : parts_(std::make_unique<Parts>(config)) {
+Timestamp Service::system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+Service::Service(const Config& config, Clock clock)
+    : parts_(std::make_unique<Parts>(config, std::move(clock))) {
   HttpServer::Options options;
   options.host = config.listen_host;
   options.port = config.listen_port;

@@ -4,17 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "bot/config.h"
 #include "bot/http_message.h"
+#include "storage/model.h"
 
 namespace scribe {
 
 class Service {
  public:
+  // What time it is; injectable so the demo (and reminders' tests) can run on their own time.
+  using Clock = std::function<Timestamp()>;
+  static Timestamp system_now();
+
   // Throws ConfigError, StoreError or std::runtime_error when it cannot start.
-  explicit Service(const Config& config);
+  explicit Service(const Config& config, Clock clock = &Service::system_now);
   ~Service();
 
   std::uint16_t port() const;

@@ -211,6 +211,10 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
     return start;
   }
   if (word == "status") return ShowStatus{};
+  // "/incident sev1" is how people say "/incident sev sev1".
+  if (auto sev = severity_from_string(word); sev && word.starts_with("sev") && rest.empty()) {
+    return ChangeSeverity{*sev};
+  }
   if (word == "sev") {
     std::string_view arg = take_word(rest);
     auto sev = severity_from_string(arg);
