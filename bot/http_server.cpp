@@ -137,8 +137,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     if (ec == beast::error::timeout) {
-      spdlog::debug("closing a connection whose request did not arrive in time");
-      return reply_error(http::status::request_timeout, "request took too long to arrive\n");
+      // tcp_stream has already closed the socket: there is no one left to answer.
+      spdlog::debug("closed a connection whose request did not arrive in time");
+      return;
     }
     if (ec == http::error::body_limit) {
       return reply_error(http::status::payload_too_large, "request body too large\n");

@@ -1,0 +1,139 @@
+#include "support/scribe_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+extern char** environ;
+
+namespace scribe::testing {
+
+ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::string> env) {
+  if (!env.count("SCRIBE_LISTEN")) env["SCRIBE_LISTEN"] = "127.0.0.1:0";
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> env_strings;
+  for (auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);
+    const int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, STDIN_FILENO);
+    dup2(devnull, STDOUT_FILENO);
+    char* argv[] = {binary.data(), const_cast<char*>("serve"), nullptr};
+    execve(binary.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  stderr_fd_ = pipe_fds[0];
+
+  // Read until the "listening on host:port" line, then keep draining in the background
+  // so the child never blocks on a full pipe.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string seen;
+  char buf[4096];
+  while (port_ == 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{stderr_fd_, POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      kill_hard();
+      throw std::runtime_error("scribe did not start listening; its log:\n" + seen);
+    }
+    const ssize_t n = read(stderr_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      wait_for_exit(std::chrono::seconds(1));
+      pid_ = -1;
+      throw std::runtime_error("scribe exited during start-up; its log:\n" + seen);
+    }
+    seen.append(buf, static_cast<std::size_t>(n));
+    const auto at = seen.find("listening on ");
+    if (at != std::string::npos) {
+      const auto eol = seen.find('\n', at);
+      if (eol == std::string::npos) continue;
+      const std::string addr = seen.substr(at + 13, eol - at - 13);
+      port_ = static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    logs_ = seen;
+  }
+  drain_ = std::thread([this] {
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(stderr_fd_, chunk, sizeof chunk)) > 0) {
+      std::lock_guard lock(mu_);
+      logs_.append(chunk, static_cast<std::size_t>(n));
+    }
+  });
+}
+
+ScribeProcess::~ScribeProcess() {
+  if (pid_ > 0) kill_hard();
+  if (drain_.joinable()) drain_.join();
+  if (stderr_fd_ >= 0) close(stderr_fd_);
+}
+
+std::string ScribeProcess::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+int ScribeProcess::wait_for_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return -WTERMSIG(status);
+      return -1000;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -2000;  // still running
+}
+
+int ScribeProcess::terminate(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -3000;
+  kill(pid_, SIGTERM);
+  const int status = wait_for_exit(timeout);
+  if (status == -2000) kill_hard();
+  if (drain_.joinable()) drain_.join();
+  return status;
+}
+
+void ScribeProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (drain_.joinable()) drain_.join();
+}
+
+std::string ScribeProcess::logs() const {
+  std::lock_guard lock(mu_);
+  return logs_;
+}
+
+}  // namespace scribe::testing

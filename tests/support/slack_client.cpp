@@ -1,0 +1,62 @@
+#include "support/slack_client.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "adapters/slack/signature.h"
+
+namespace scribe::testing {
+
+std::string form_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+SlackClient::SlackClient(std::string base_url, std::string signing_secret)
+    : url_(std::move(base_url) + "/slack/commands"), secret_(std::move(signing_secret)) {}
+
+std::string SlackClient::form_body(const std::string& command, const std::string& text,
+                                   const std::string& channel, const SlackUser& user) {
+  return fmt::format(
+      "token=legacy&team_id=T0TEAM&team_domain=acme&channel_id={}&channel_name=incident"
+      "&user_id={}&user_name={}&command={}&text={}"
+      "&response_url=https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1&trigger_id=1.2.3",
+      form_encode(channel), form_encode(user.id), form_encode(user.name), form_encode(command),
+      form_encode(text));
+}
+
+HttpResult SlackClient::post_signed(const std::string& body,
+                                    std::optional<std::chrono::system_clock::time_point> timestamp,
+                                    const std::string& content_type) {
+  const auto when = timestamp.value_or(std::chrono::system_clock::now());
+  const std::string ts = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
+  return post(body, {"Content-Type: " + content_type, "X-Slack-Request-Timestamp: " + ts,
+                     "X-Slack-Signature: " + slack::compute_signature(secret_, ts, body)});
+}
+
+HttpResult SlackClient::post(const std::string& body, const std::vector<std::string>& headers) {
+  return http_.request("POST", url_, headers, body);
+}
+
+nlohmann::json SlackClient::command(const std::string& command, const std::string& text,
+                                    const std::string& channel, const SlackUser& user) {
+  const HttpResult r = post_signed(form_body(command, text, channel, user));
+  if (r.status != 200) {
+    throw std::runtime_error(fmt::format("{} {} -> HTTP {} {} {}", command, text, r.status,
+                                         r.error, r.body));
+  }
+  return nlohmann::json::parse(r.body);
+}
+
+}  // namespace scribe::testing

@@ -1,0 +1,47 @@
+// SlackClient: sends slash commands to a Scribe the way Slack does: form-encoded,
+// signed with the signing secret and the current (or a chosen) timestamp.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/http_client.h"
+
+namespace scribe::testing {
+
+struct SlackUser {
+  std::string id = "U0ALICE";
+  std::string name = "alice";
+};
+
+class SlackClient {
+ public:
+  SlackClient(std::string base_url, std::string signing_secret);
+
+  // The form body Slack would send for `command text` in `channel`.
+  static std::string form_body(const std::string& command, const std::string& text,
+                               const std::string& channel, const SlackUser& user);
+
+  // Signs with `timestamp` (default: now) and posts the body as-is.
+  HttpResult post_signed(const std::string& body,
+                         std::optional<std::chrono::system_clock::time_point> timestamp = {},
+                         const std::string& content_type = "application/x-www-form-urlencoded");
+  HttpResult post(const std::string& body, const std::vector<std::string>& headers);
+
+  // Sends `command text`; expects a 200 JSON reply and returns it (throws otherwise).
+  nlohmann::json command(const std::string& command, const std::string& text,
+                         const std::string& channel = "C0INCIDENT", const SlackUser& user = {});
+
+ private:
+  std::string url_;
+  std::string secret_;
+  HttpClient http_;
+};
+
+// Percent-encodes for a form body (space as '+').
+std::string form_encode(const std::string& s);
+
+}  // namespace scribe::testing
