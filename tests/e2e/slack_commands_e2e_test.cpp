@@ -10,6 +10,9 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
+
+#include <signal.h>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -17,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/signature.h"
 #include "bot/http_client.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
@@ -340,6 +344,90 @@ TEST_F(SlackCommandsE2E, SlowClientsAreCutOff) {
   EXPECT_EQ(n, 0) << "the connection should be closed by the server";
   EXPECT_LT(waited, 4s);
   EXPECT_EQ(got, "");  // the timed-out stream is closed, not answered
+}
+
+// Runs `scribe draft ...` against the test's database and returns what it printed.
+std::string run_draft_cli(const std::filesystem::path& db, const std::string& args) {
+  const std::string command =
+      fmt::format("SCRIBE_DB='{}' '{}' draft {} 2>/dev/null", db.string(), SCRIBE_BINARY, args);
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  pclose(pipe);
+  return out;
+}
+
+// Everything but the line that says when the draft was made.
+std::string without_generated_line(const std::string& md) {
+  const auto at = md.find("Drafted by Scribe at");
+  return at == std::string::npos ? md : md.substr(0, at);
+}
+
+TEST_F(SlackCommandsE2E, DraftCommandPrintsTheSameDraftFromTheDatabase) {
+  slack_->command("/incident", "start sev3 Queue backlog");
+  slack_->command("/timeline", "-5m #impact Jobs delayed by 10 minutes");
+  slack_->command("/incident", "resolved");
+  const HttpResult api_md = api("/api/incidents/1/postmortem.md");
+  ASSERT_EQ(api_md.status, 200);
+  ASSERT_EQ(scribe_->terminate(), 0);
+
+  const std::string cli_md = run_draft_cli(dir_ / "scribe.db", "INC-1");
+  EXPECT_THAT(cli_md, HasSubstr("# Postmortem: INC-1"));
+  EXPECT_EQ(without_generated_line(cli_md), without_generated_line(api_md.body));
+  const json cli_json = json::parse(run_draft_cli(dir_ / "scribe.db", "1 --format json"));
+  EXPECT_EQ(cli_json["incident"]["title"], "Queue backlog");
+  EXPECT_THAT(run_draft_cli(dir_ / "scribe.db", "7"), ::testing::IsEmpty());
+  start();  // for TearDown symmetry
+}
+
+// A request already under way when SIGTERM arrives is finished and answered; then the
+// service exits.
+TEST_F(SlackCommandsE2E, SigtermFinishesTheRequestInFlight) {
+  slack_->command("/incident", "start In-flight test");
+  const std::string body = SlackClient::form_body("/timeline", "sent across the shutdown",
+                                                  "C0INCIDENT", kAlice);
+  const auto ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  const std::string request = fmt::format(
+      "POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nX-Slack-Request-Timestamp: {}\r\n"
+      "X-Slack-Signature: {}\r\nContent-Length: {}\r\n\r\n{}",
+      ts, slack::compute_signature(kSecret, ts, body), body.size(), body);
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(scribe_->port());
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::size_t half = request.size() / 2;
+  ASSERT_EQ(send(fd, request.data(), half, 0), static_cast<ssize_t>(half));
+  std::this_thread::sleep_for(100ms);  // the server has begun reading this request
+
+  kill(scribe_->pid(), SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(send(fd, request.data() + half, request.size() - half, 0),
+            static_cast<ssize_t>(request.size() - half));
+
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) response.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  EXPECT_THAT(response, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(response, HasSubstr("Connection: close"));
+  EXPECT_THAT(response, HasSubstr("sent across the shutdown"));
+  EXPECT_EQ(scribe_->terminate(), 0);  // already exiting: just reaps it
+
+  start();
+  const json incident = api_json("/api/incidents/1");
+  EXPECT_EQ(incident["timeline"].back()["text"], "sent across the shutdown");
 }
 
 TEST_F(SlackCommandsE2E, SigtermStopsPromptlyAndCleanly) {
