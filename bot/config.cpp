@@ -40,6 +40,18 @@ long long parse_positive(const std::string& text, std::string_view source) {
   return v;
 }
 
+// The names spdlog::level::from_str knows; it silently turns logging off for any other.
+std::string parse_log_level(const std::string& value, std::string_view source) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn", "warning",
+                                                 "error", "critical", "off",  "err"};
+  for (std::string_view level : kLevels) {
+    if (value == level) return value;
+  }
+  throw ConfigError(fmt::format(
+      "{}: '{}' is not a log level: use trace, debug, info, warn, error, critical or off", source,
+      value));
+}
+
 // Each known key, with how to apply a string value. TOML and the environment share
 // these setters, so both are validated the same way.
 struct Setting {
@@ -55,7 +67,9 @@ const Setting kSettings[] = {
     {"timezone", "SCRIBE_TIMEZONE",
      [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
     {"log_level", "SCRIBE_LOG_LEVEL",
-     [](Config& c, const std::string& v, std::string_view) { c.log_level = v; }},
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.log_level = parse_log_level(v, s);
+     }},
     {"api_token", "SCRIBE_API_TOKEN",
      [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
     {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",

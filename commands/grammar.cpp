@@ -199,9 +199,13 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
   if (word == "help") return ShowHelp{"incident"};
   if (word == "start") {
     StartIncident start;
-    if (auto sev = severity_from_string(peek_word(rest))) {
-      start.severity = sev;
-      take_word(rest);
+    // Only "sevN" (any case, "sev-2" too) is a severity here: a title may well begin with a
+    // bare number ("2 regions down").
+    if (const std::string_view first = peek_word(rest); lower(first).starts_with("sev")) {
+      if (auto sev = severity_from_string(first)) {
+        start.severity = sev;
+        take_word(rest);
+      }
     }
     start.title = std::string(rest);
     if (start.title.empty()) {

@@ -232,7 +232,7 @@ class Execution {
           }
           auto record = read_record(tx, incident.id);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_markdown(assembled);
+          draft = render_markdown(assembled, inv_.prefix);
           tx.save_draft(incident.id, inv_.received_at, *draft);
           details.push_back(resolution_summary(assembled));
           details.push_back(fmt::format(
@@ -258,7 +258,8 @@ class Execution {
       if (!incident) return;
       auto record = read_record(tx, incident->id);
       Reply r = ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-      r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at));
+      r.document =
+          render_markdown(assemble_draft(std::move(*record), inv_.received_at), inv_.prefix);
       r.incident = incident->id;
       reply = std::move(r);
     });
@@ -332,12 +333,16 @@ class Execution {
       const auto all = tx.events(incident->id, /*include_deleted=*/true);
       std::vector<std::string> lines;
       int deleted = 0;
+      // Offsets count from the earliest event still on the timeline, as in the draft and
+      // the status: a deleted (mistyped) early event must not shift them all.
+      std::optional<Timestamp> start;
       for (const auto& e : all) {
         if (e.deleted) {
           ++deleted;
           continue;
         }
-        lines.push_back(event_line(e, all.front().occurred_at));
+        if (!start) start = e.occurred_at;
+        lines.push_back(event_line(e, *start));
       }
       constexpr std::size_t kMaxLines = 100;
       std::string head = fmt::format("Timeline of {} ({} events, all times UTC):",
@@ -442,9 +447,11 @@ class Execution {
                                       incident_ref(incident->id), inv_.prefix));
         return;
       }
-      reply = ephemeral(fmt::format("Action items of {} ({} open of {}):",
-                                    incident_ref(incident->id), open, lines.size()),
-                        std::move(lines));
+      // The head is formatted first: in one call, `std::move(lines)` may be evaluated
+      // before `lines.size()` (argument order is unspecified) and count nothing.
+      std::string head = fmt::format(
+          "Action items of {} ({} open of {}):", incident_ref(incident->id), open, lines.size());
+      reply = ephemeral(std::move(head), std::move(lines));
     });
     return reply ? *reply : no_incident();
   }

@@ -274,6 +274,11 @@ class SqliteTransaction final : public Transaction {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) {
+    // Checked before opening, so a bad option neither creates the file nor leaks a handle.
+    if (options.synchronous != "full" && options.synchronous != "normal") {
+      throw StoreError(
+          fmt::format("synchronous must be 'full' or 'normal', not '{}'", options.synchronous));
+    }
     if (sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
@@ -281,21 +286,20 @@ class SqliteStore final : public Store {
       sqlite3_close(db_);
       throw StoreError(fmt::format("cannot open SQLite database {}: {}", path, msg));
     }
-    sqlite3_busy_timeout(db_, 5000);
-    if (options.synchronous != "full" && options.synchronous != "normal") {
-      throw StoreError(fmt::format("synchronous must be 'full' or 'normal', not '{}'",
-                                   options.synchronous));
+    try {
+      sqlite3_busy_timeout(db_, 5000);
+      exec("PRAGMA journal_mode=WAL");
+      exec(fmt::format("PRAGMA synchronous={}", options.synchronous));
+      exec("PRAGMA foreign_keys=ON");
+      migrate();
+    } catch (...) {
+      // The destructor does not run for a constructor that throws.
+      close();
+      throw;
     }
-    exec("PRAGMA journal_mode=WAL");
-    exec(fmt::format("PRAGMA synchronous={}", options.synchronous));
-    exec("PRAGMA foreign_keys=ON");
-    migrate();
   }
 
-  ~SqliteStore() override {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-    sqlite3_close(db_);
-  }
+  ~SqliteStore() override { close(); }
 
   void write(const std::function<void(Transaction&)>& fn) override { run(fn, true); }
   void read(const std::function<void(Transaction&)>& fn) override { run(fn, false); }
@@ -323,6 +327,13 @@ class SqliteStore final : public Store {
   sqlite3* db() const { return db_; }
 
  private:
+  void close() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
   void exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

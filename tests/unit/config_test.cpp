@@ -1,0 +1,353 @@
+// Configuration: defaults, then a TOML file, then the environment (which wins); every
+// value validated with the offending key named; secrets never in describe().
+#include "bot/config.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace scribe {
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+
+class ConfigTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_config_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string write_toml(std::string_view text, std::string_view name = "scribe.toml") {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // The injected environment: only what the test sets, never the process's own.
+  EnvLookup env() const {
+    return [vars = env_](const char* name) -> std::optional<std::string> {
+      auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+
+  Config load(const std::optional<std::string>& toml = std::nullopt) {
+    return load_config(toml, env());
+  }
+
+  // The ConfigError message for a configuration that must be refused.
+  std::string error_of(const std::optional<std::string>& toml) {
+    try {
+      load(toml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "the configuration was accepted";
+    return {};
+  }
+
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(ConfigTest, Defaults) {
+  const Config c = load();
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 8080);
+  EXPECT_EQ(c.db, "scribe.db");
+  EXPECT_EQ(c.sqlite_synchronous, "full");
+  EXPECT_EQ(c.timezone, "UTC");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.api_token, "");
+  EXPECT_EQ(c.slack_signing_secret, "");
+  EXPECT_EQ(c.slack_bot_token, "");
+  EXPECT_EQ(c.slack_api_url, "https://slack.com/api");
+  EXPECT_EQ(c.matrix_homeserver_url, "");
+  EXPECT_EQ(c.matrix_as_token, "");
+  EXPECT_EQ(c.matrix_hs_token, "");
+  EXPECT_EQ(c.matrix_user_id, "");
+  EXPECT_EQ(c.max_body_bytes, 64u * 1024u);
+  EXPECT_EQ(c.read_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(75));
+  EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(10));
+  EXPECT_EQ(c.threads, 2);
+}
+
+TEST_F(ConfigTest, TomlSetsEveryValue) {
+  const std::string path = write_toml(R"toml(
+listen = "0.0.0.0:9000"
+db = "/var/lib/scribe/scribe.db"
+timezone = "Europe/Berlin"
+log_level = "debug"
+api_token = "api-token-value"
+
+[storage]
+sqlite_synchronous = "normal"
+
+[slack]
+signing_secret = "slack-signing-value"
+bot_token = "xoxb-value"
+api_url = "http://127.0.0.1:9999/api"
+
+[matrix]
+homeserver_url = "https://matrix.example.org"
+as_token = "as-token-value"
+hs_token = "hs-token-value"
+user_id = "@scribe:example.org"
+
+[server]
+max_body_bytes = 1024
+read_timeout_seconds = 5
+idle_timeout_seconds = "30"
+shutdown_grace_seconds = 3
+threads = 4
+)toml");
+  const Config c = load(path);
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 9000);
+  EXPECT_EQ(c.db, "/var/lib/scribe/scribe.db");
+  EXPECT_EQ(c.timezone, "Europe/Berlin");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.api_token, "api-token-value");
+  EXPECT_EQ(c.sqlite_synchronous, "normal");
+  EXPECT_EQ(c.slack_signing_secret, "slack-signing-value");
+  EXPECT_EQ(c.slack_bot_token, "xoxb-value");
+  EXPECT_EQ(c.slack_api_url, "http://127.0.0.1:9999/api");
+  EXPECT_EQ(c.matrix_homeserver_url, "https://matrix.example.org");
+  EXPECT_EQ(c.matrix_as_token, "as-token-value");
+  EXPECT_EQ(c.matrix_hs_token, "hs-token-value");
+  EXPECT_EQ(c.matrix_user_id, "@scribe:example.org");
+  EXPECT_EQ(c.max_body_bytes, 1024u);
+  EXPECT_EQ(c.read_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(3));
+  EXPECT_EQ(c.threads, 4);
+}
+
+TEST_F(ConfigTest, DottedTomlKeysWorkLikeTables) {
+  const Config c = load(write_toml("slack.signing_secret = \"s\"\nserver.threads = 3\n"));
+  EXPECT_EQ(c.slack_signing_secret, "s");
+  EXPECT_EQ(c.threads, 3);
+}
+
+TEST_F(ConfigTest, EnvironmentAlone) {
+  env_ = {{"SCRIBE_LISTEN", "127.0.0.1:9100"},
+          {"SCRIBE_DB", "/tmp/x.db"},
+          {"SCRIBE_API_TOKEN", "t"},
+          {"SCRIBE_SLACK_SIGNING_SECRET", "s"},
+          {"SCRIBE_SLACK_BOT_TOKEN", "b"},
+          {"SCRIBE_SLACK_API_URL", "http://localhost:1/api"},
+          {"SCRIBE_MATRIX_HOMESERVER_URL", "https://hs"},
+          {"SCRIBE_MATRIX_AS_TOKEN", "as"},
+          {"SCRIBE_MATRIX_HS_TOKEN", "hs"},
+          {"SCRIBE_MATRIX_USER_ID", "@scribe:hs"}};
+  const Config c = load();
+  EXPECT_EQ(c.listen_port, 9100);
+  EXPECT_EQ(c.db, "/tmp/x.db");
+  EXPECT_EQ(c.api_token, "t");
+  EXPECT_EQ(c.slack_signing_secret, "s");
+  EXPECT_EQ(c.slack_bot_token, "b");
+  EXPECT_EQ(c.slack_api_url, "http://localhost:1/api");
+  EXPECT_EQ(c.matrix_homeserver_url, "https://hs");
+  EXPECT_EQ(c.matrix_as_token, "as");
+  EXPECT_EQ(c.matrix_hs_token, "hs");
+  EXPECT_EQ(c.matrix_user_id, "@scribe:hs");
+}
+
+TEST_F(ConfigTest, EnvironmentWinsOverToml) {
+  const std::string path = write_toml(R"toml(
+listen = "0.0.0.0:9000"
+db = "from-toml.db"
+api_token = "from-toml"
+[slack]
+signing_secret = "toml-secret"
+bot_token = "toml-bot"
+[server]
+threads = 4
+)toml");
+  env_ = {{"SCRIBE_LISTEN", "127.0.0.1:9100"},
+          {"SCRIBE_API_TOKEN", "from-env"},
+          {"SCRIBE_SLACK_SIGNING_SECRET", "env-secret"},
+          {"SCRIBE_THREADS", "8"}};
+  const Config c = load(path);
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 9100);
+  EXPECT_EQ(c.api_token, "from-env");
+  EXPECT_EQ(c.slack_signing_secret, "env-secret");
+  EXPECT_EQ(c.threads, 8);
+  // What the environment does not set, the file still does.
+  EXPECT_EQ(c.db, "from-toml.db");
+  EXPECT_EQ(c.slack_bot_token, "toml-bot");
+}
+
+TEST_F(ConfigTest, UnknownTomlKeyIsRejectedByName) {
+  EXPECT_THAT(error_of(write_toml("[slack]\nsigning_secert = \"oops\"\n")),
+              HasSubstr("unknown setting 'slack.signing_secert'"));
+  EXPECT_THAT(error_of(write_toml("listn = \"127.0.0.1:1\"\n")),
+              HasSubstr("unknown setting 'listn'"));
+  EXPECT_THAT(error_of(write_toml("[slak]\nbot_token = \"x\"\n")), HasSubstr("'slak.bot_token'"));
+  // A table where a value belongs is unknown too.
+  EXPECT_THAT(error_of(write_toml("slack = \"x\"\n")), HasSubstr("'slack'"));
+}
+
+TEST_F(ConfigTest, UnreadableTomlIsAConfigError) {
+  const std::string bad = write_toml("listen = \"127.0.0.1:1\nthreads = \n");
+  EXPECT_THAT(error_of(bad), HasSubstr(bad));
+  const std::string missing = (dir_ / "missing.toml").string();
+  EXPECT_THAT(error_of(missing), HasSubstr(missing));
+}
+
+TEST_F(ConfigTest, WrongTomlTypeIsRejectedByName) {
+  EXPECT_THAT(error_of(write_toml("[server]\nthreads = true\n")), HasSubstr("'server.threads'"));
+  EXPECT_THAT(error_of(write_toml("api_token = [\"a\", \"b\"]\n")), HasSubstr("'api_token'"));
+  EXPECT_THAT(error_of(write_toml("[server]\nread_timeout_seconds = 1.5\n")),
+              HasSubstr("'server.read_timeout_seconds'"));
+}
+
+TEST_F(ConfigTest, ListenForms) {
+  env_ = {{"SCRIBE_LISTEN", "[::1]:9443"}};
+  Config c = load();
+  EXPECT_EQ(c.listen_host, "::1");
+  EXPECT_EQ(c.listen_port, 9443);
+
+  env_ = {{"SCRIBE_LISTEN", ":9001"}};
+  c = load();
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 9001);
+
+  env_ = {{"SCRIBE_LISTEN", "localhost:65535"}};
+  c = load();
+  EXPECT_EQ(c.listen_host, "localhost");
+  EXPECT_EQ(c.listen_port, 65535);
+
+  // Port 0 asks the system for a free port (tests and `scribe demo` rely on it).
+  env_ = {{"SCRIBE_LISTEN", "127.0.0.1:0"}};
+  EXPECT_EQ(load().listen_port, 0);
+}
+
+TEST_F(ConfigTest, BadListenIsRejected) {
+  for (const char* bad : {"127.0.0.1:65536", "127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:http",
+                          "127.0.0.1:", "127.0.0.1:80x", "localhost", "", "127.0.0.1:4294967297"}) {
+    env_ = {{"SCRIBE_LISTEN", bad}};
+    const std::string message = error_of(std::nullopt);
+    EXPECT_THAT(message, HasSubstr("SCRIBE_LISTEN")) << bad;
+  }
+  EXPECT_THAT(error_of(write_toml("listen = \"0.0.0.0:70000\"\n")), HasSubstr("listen"));
+  EXPECT_THAT(error_of(write_toml("listen = 8080\n")), HasSubstr("listen"));
+}
+
+TEST_F(ConfigTest, NumbersMustBePositiveWholeNumbers) {
+  for (const char* name : {"SCRIBE_THREADS", "SCRIBE_MAX_BODY_BYTES", "SCRIBE_READ_TIMEOUT_SECONDS",
+                           "SCRIBE_IDLE_TIMEOUT_SECONDS", "SCRIBE_SHUTDOWN_GRACE_SECONDS"}) {
+    for (const char* bad : {"0", "-1", "abc", "10s", ""}) {
+      env_ = {{name, bad}};
+      EXPECT_THAT(error_of(std::nullopt), HasSubstr(name)) << name << "=" << bad;
+    }
+  }
+  EXPECT_THAT(error_of(write_toml("[server]\nthreads = 0\n")), HasSubstr("server.threads"));
+}
+
+TEST_F(ConfigTest, ThreadsAreCapped) {
+  env_ = {{"SCRIBE_THREADS", "100000"}};
+  EXPECT_EQ(load().threads, 64);
+}
+
+TEST_F(ConfigTest, SqliteSynchronousIsValidated) {
+  env_ = {{"SCRIBE_SQLITE_SYNCHRONOUS", "normal"}};
+  EXPECT_EQ(load().sqlite_synchronous, "normal");
+  env_ = {{"SCRIBE_SQLITE_SYNCHRONOUS", "off"}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("sqlite_synchronous"));
+  env_.clear();
+  EXPECT_THAT(error_of(write_toml("[storage]\nsqlite_synchronous = \"extra\"\n")),
+              HasSubstr("'extra'"));
+}
+
+TEST_F(ConfigTest, DbMustNotBeEmpty) {
+  env_ = {{"SCRIBE_DB", ""}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("db"));
+}
+
+TEST_F(ConfigTest, LogLevelIsValidated) {
+  for (const char* ok : {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}) {
+    env_ = {{"SCRIBE_LOG_LEVEL", ok}};
+    EXPECT_EQ(load().log_level, ok);
+  }
+  // A typo must not silently switch logging off.
+  env_ = {{"SCRIBE_LOG_LEVEL", "debgu"}};
+  const std::string message = error_of(std::nullopt);
+  EXPECT_THAT(message, HasSubstr("SCRIBE_LOG_LEVEL"));
+  EXPECT_THAT(message, HasSubstr("'debgu'"));
+  env_.clear();
+  EXPECT_THAT(error_of(write_toml("log_level = \"verbose\"\n")), HasSubstr("log_level"));
+}
+
+TEST_F(ConfigTest, ErrorsInTheEnvironmentWinToo) {
+  // A valid file does not excuse a broken environment variable.
+  env_ = {{"SCRIBE_LISTEN", "nope"}};
+  EXPECT_THAT(error_of(write_toml("listen = \"127.0.0.1:9000\"\n")), HasSubstr("SCRIBE_LISTEN"));
+}
+
+TEST_F(ConfigTest, DescribeNeverShowsSecrets) {
+  const std::string path = write_toml(R"toml(
+api_token = "TOML-API-TOKEN-1111"
+[slack]
+signing_secret = "TOML-SLACK-SIGNING-2222"
+)toml");
+  env_ = {{"SCRIBE_SLACK_BOT_TOKEN", "xoxb-ENV-BOT-3333"},
+          {"SCRIBE_MATRIX_AS_TOKEN", "ENV-AS-TOKEN-4444"},
+          {"SCRIBE_MATRIX_HS_TOKEN", "ENV-HS-TOKEN-5555"},
+          {"SCRIBE_DB", "postgresql://scribe:PG-PASSWORD-6666@db.internal:5432/scribe"}};
+  const Config c = load(path);
+  ASSERT_EQ(c.api_token, "TOML-API-TOKEN-1111");  // the secrets did load
+  ASSERT_EQ(c.matrix_hs_token, "ENV-HS-TOKEN-5555");
+
+  const std::string line = describe(c);
+  for (const char* secret :
+       {"TOML-API-TOKEN-1111", "TOML-SLACK-SIGNING-2222", "xoxb-ENV-BOT-3333", "ENV-AS-TOKEN-4444",
+        "ENV-HS-TOKEN-5555", "PG-PASSWORD-6666", "1111", "2222", "3333", "4444", "5555", "6666"}) {
+    EXPECT_THAT(line, Not(HasSubstr(secret))) << line;
+  }
+  EXPECT_THAT(line, HasSubstr("api_token=set"));
+  EXPECT_THAT(line, HasSubstr("slack_signing_secret=set"));
+  EXPECT_THAT(line, HasSubstr("slack_bot_token=set"));
+  EXPECT_THAT(line, HasSubstr("matrix_as_token=set"));
+  EXPECT_THAT(line, HasSubstr("matrix_hs_token=set"));
+  EXPECT_THAT(line, HasSubstr("db=postgresql://"));
+}
+
+TEST_F(ConfigTest, DescribeShowsTheSettings) {
+  const std::string line = describe(load());
+  EXPECT_THAT(line, HasSubstr("listen=127.0.0.1:8080"));
+  EXPECT_THAT(line, HasSubstr("db=scribe.db"));
+  EXPECT_THAT(line, HasSubstr("timezone=UTC"));
+  EXPECT_THAT(line, HasSubstr("api_token=unset"));
+  EXPECT_THAT(line, HasSubstr("slack_signing_secret=unset"));
+  EXPECT_THAT(line, HasSubstr("matrix_hs_token=unset"));
+  EXPECT_EQ(line.find('\n'), std::string::npos);  // one log line
+}
+
+TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {
+  ASSERT_EQ(setenv("SCRIBE_CONFIG_TEST_PROBE", "probe-value", 1), 0);
+  const EnvLookup lookup = process_environment();
+  EXPECT_EQ(lookup("SCRIBE_CONFIG_TEST_PROBE"), "probe-value");
+  unsetenv("SCRIBE_CONFIG_TEST_PROBE");
+  EXPECT_EQ(lookup("SCRIBE_CONFIG_TEST_PROBE"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace scribe

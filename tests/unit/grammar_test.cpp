@@ -1,0 +1,770 @@
+// The chat grammar against PRODUCT.md's command table: every form parses to the command
+// it names, near misses get a suggestion, and usage texts use the platform's prefix.
+#include "commands/grammar.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace scribe::grammar {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::HasSubstr;
+using testing::Not;
+
+Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
+  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
+         seconds{s};
+}
+
+// Friday 2026-11-20 14:30:15 UTC (15:30:15 in Berlin, CET).
+const Timestamp kNow = utc(2026, 11, 20, 14, 30, 15);
+
+std::string show(Timestamp t) { return date::format("%F %T", t); }
+
+std::string describe(const Command& c) {
+  static constexpr std::array<std::string_view, std::variant_size_v<Command>> kNames = {
+      "StartIncident", "ShowStatus",      "ChangeSeverity", "ChangeCommander", "AddNote",
+      "MarkMilestone", "ShowDraft",       "CloseIncident",  "ReopenIncident",  "ShowHelp",
+      "AddEvent",      "ListEvents",      "EditEvent",      "DeleteEvent",     "AddAction",
+      "ListActions",   "SetActionStatus", "UsageError"};
+  std::string out(kNames[c.index()]);
+  if (const auto* e = std::get_if<UsageError>(&c)) out += ": " + e->message;
+  if (const auto* a = std::get_if<AddEvent>(&c)) out += ": \"" + a->text + "\"";
+  if (const auto* a = std::get_if<AddAction>(&c)) out += ": \"" + a->text + "\"";
+  return out;
+}
+
+// The command as the alternative the test expects; a mismatch fails the test, naming
+// what was parsed instead.
+template <typename T>
+T as(const Command& c) {
+  if (const T* p = std::get_if<T>(&c)) return *p;
+  ADD_FAILURE() << "parsed as " << describe(c);
+  throw std::runtime_error("unexpected command alternative");
+}
+
+class GrammarTest : public testing::Test {
+ protected:
+  Command parse_in(std::string_view zone, std::string_view command, std::string_view text,
+                   Timestamp now = kNow, std::string_view prefix = "/") {
+    ParseContext ctx;
+    ctx.prefix = prefix;
+    ctx.now = now;
+    ctx.zone = date::locate_zone(zone);
+    return parse(command, text, ctx);
+  }
+  Command incident(std::string_view text) { return parse_in("UTC", "incident", text); }
+  Command timeline(std::string_view text) { return parse_in("UTC", "timeline", text); }
+  Command action(std::string_view text) { return parse_in("UTC", "action", text); }
+  Command berlin(std::string_view command, std::string_view text, Timestamp now = kNow) {
+    return parse_in("Europe/Berlin", command, text, now);
+  }
+  Command matrix(std::string_view command, std::string_view text) {
+    return parse_in("UTC", command, text, kNow, "!");
+  }
+};
+
+// ---------------------------------------------------------------------------- /incident
+
+using GrammarIncidentTest = GrammarTest;
+
+TEST_F(GrammarIncidentTest, StartWithSeverity) {
+  auto s = as<StartIncident>(incident("start sev2 Checkout API returning 502s"));
+  EXPECT_EQ(s.severity, Severity::kSev2);
+  EXPECT_EQ(s.title, "Checkout API returning 502s");
+
+  s = as<StartIncident>(incident("START SEV1 db down"));
+  EXPECT_EQ(s.severity, Severity::kSev1);
+  EXPECT_EQ(s.title, "db down");
+
+  s = as<StartIncident>(incident("start sev-4 slow dashboard"));
+  EXPECT_EQ(s.severity, Severity::kSev4);
+  EXPECT_EQ(s.title, "slow dashboard");
+}
+
+TEST_F(GrammarIncidentTest, StartWithoutSeverityLeavesItToTheDefault) {
+  auto s = as<StartIncident>(incident("start Database failover"));
+  EXPECT_EQ(s.severity, std::nullopt);
+  EXPECT_EQ(s.title, "Database failover");
+}
+
+TEST_F(GrammarIncidentTest, StartTitleMayBeginWithANumber) {
+  // Only "sevN" names a severity; "2 regions down" is a title, not sev2 "regions down".
+  auto s = as<StartIncident>(incident("start 2 regions down"));
+  EXPECT_EQ(s.severity, std::nullopt);
+  EXPECT_EQ(s.title, "2 regions down");
+
+  s = as<StartIncident>(incident("start sev3 3 AZs unreachable"));
+  EXPECT_EQ(s.severity, Severity::kSev3);
+  EXPECT_EQ(s.title, "3 AZs unreachable");
+}
+
+TEST_F(GrammarIncidentTest, StartKeepsTheTitlesOwnSpacing) {
+  EXPECT_EQ(as<StartIncident>(incident("  start   sev2   DB  down  ")).title, "DB  down");
+}
+
+TEST_F(GrammarIncidentTest, DeclareAndNewMeanStart) {
+  EXPECT_EQ(as<StartIncident>(incident("declare Payments down")).title, "Payments down");
+  EXPECT_EQ(as<StartIncident>(incident("new Payments down")).title, "Payments down");
+}
+
+TEST_F(GrammarIncidentTest, StartWithoutTitleShowsUsage) {
+  for (std::string_view text : {"start", "start sev2", "start   "}) {
+    auto e = as<UsageError>(incident(text));
+    EXPECT_THAT(e.message, HasSubstr("title")) << text;
+    EXPECT_EQ(e.usage, "`/incident start [sev1-sev4] <title>`") << text;
+  }
+}
+
+TEST_F(GrammarIncidentTest, Status) {
+  as<ShowStatus>(incident("status"));
+  as<ShowStatus>(incident("  Status  "));
+}
+
+TEST_F(GrammarIncidentTest, SeverityChange) {
+  EXPECT_EQ(as<ChangeSeverity>(incident("sev sev1")).severity, Severity::kSev1);
+  EXPECT_EQ(as<ChangeSeverity>(incident("sev 2")).severity, Severity::kSev2);
+  EXPECT_EQ(as<ChangeSeverity>(incident("severity SEV4")).severity, Severity::kSev4);
+}
+
+TEST_F(GrammarIncidentTest, SeverityShorthand) {
+  EXPECT_EQ(as<ChangeSeverity>(incident("sev1")).severity, Severity::kSev1);
+  EXPECT_EQ(as<ChangeSeverity>(incident("SEV3")).severity, Severity::kSev3);
+}
+
+TEST_F(GrammarIncidentTest, BadSeverityShowsUsage) {
+  auto e = as<UsageError>(incident("sev sev5"));
+  EXPECT_THAT(e.message, HasSubstr("`sev5` is not a severity"));
+  EXPECT_EQ(e.usage, "`/incident sev <sev1-sev4>`");
+
+  e = as<UsageError>(incident("sev"));
+  EXPECT_EQ(e.message, "Which severity?");
+
+  // Extra words are not silently dropped.
+  e = as<UsageError>(incident("sev sev1 now"));
+  EXPECT_EQ(e.usage, "`/incident sev <sev1-sev4>`");
+}
+
+TEST_F(GrammarIncidentTest, Commander) {
+  EXPECT_EQ(as<ChangeCommander>(incident("commander @bob")).mention, "@bob");
+  EXPECT_EQ(as<ChangeCommander>(incident("ic @carol")).mention, "@carol");
+}
+
+TEST_F(GrammarIncidentTest, CommanderNeedsOneMention) {
+  for (std::string_view text : {"commander", "commander bob", "commander @", "commander @a @b"}) {
+    auto e = as<UsageError>(incident(text));
+    EXPECT_THAT(e.message, HasSubstr("@mention")) << text;
+    EXPECT_EQ(e.usage, "`/incident commander @user`") << text;
+  }
+}
+
+TEST_F(GrammarIncidentTest, EveryNoteSection) {
+  struct Case {
+    std::string_view word;
+    NoteSection section;
+  };
+  const Case cases[] = {
+      {"summary", NoteSection::kSummary},
+      {"impact", NoteSection::kImpact},
+      {"cause", NoteSection::kCause},
+      {"why", NoteSection::kWhy},
+      {"went-well", NoteSection::kWentWell},
+      {"went-wrong", NoteSection::kWentWrong},
+      {"lucky", NoteSection::kLucky},
+      {"lesson", NoteSection::kLesson},
+      // The spellings people use for the same sections.
+      {"went_well", NoteSection::kWentWell},
+      {"wentwell", NoteSection::kWentWell},
+      {"Went-Well", NoteSection::kWentWell},
+      {"went_wrong", NoteSection::kWentWrong},
+      {"wentwrong", NoteSection::kWentWrong},
+      {"lessons", NoteSection::kLesson},
+      {"root-cause", NoteSection::kCause},
+      {"root_cause", NoteSection::kCause},
+      {"rootcause", NoteSection::kCause},
+  };
+  for (const Case& c : cases) {
+    const std::string text = std::string(c.word) + " the pager  fired late";
+    auto note = as<AddNote>(incident(text));
+    EXPECT_EQ(note.section, c.section) << c.word;
+    EXPECT_EQ(note.text, "the pager  fired late") << c.word;
+  }
+}
+
+TEST_F(GrammarIncidentTest, NoteWithoutTextShowsUsage) {
+  auto e = as<UsageError>(incident("lesson"));
+  EXPECT_THAT(e.message, HasSubstr("lesson"));
+  EXPECT_EQ(e.usage, "`/incident lesson <text>`");
+  EXPECT_EQ(as<UsageError>(incident("wentwell")).usage, "`/incident went-well <text>`");
+}
+
+TEST_F(GrammarIncidentTest, MilestonesWithoutTimeOrText) {
+  auto m = as<MarkMilestone>(incident("mitigated"));
+  EXPECT_EQ(m.kind, EventKind::kMitigated);
+  EXPECT_FALSE(m.when.has_value());
+  EXPECT_EQ(m.text, "");
+
+  m = as<MarkMilestone>(incident("resolved"));
+  EXPECT_EQ(m.kind, EventKind::kResolved);
+  EXPECT_FALSE(m.when.has_value());
+  EXPECT_EQ(m.text, "");
+
+  EXPECT_EQ(as<MarkMilestone>(incident("resolve")).kind, EventKind::kResolved);
+  EXPECT_EQ(as<MarkMilestone>(incident("mitigate")).kind, EventKind::kMitigated);
+}
+
+TEST_F(GrammarIncidentTest, MilestonesWithText) {
+  auto m = as<MarkMilestone>(incident("mitigated rolled back the deploy"));
+  EXPECT_FALSE(m.when.has_value());
+  EXPECT_EQ(m.text, "rolled back the deploy");
+}
+
+TEST_F(GrammarIncidentTest, MilestonesWithTime) {
+  auto m = as<MarkMilestone>(incident("mitigated 14:05 rolled back"));
+  ASSERT_TRUE(m.when.has_value());
+  EXPECT_EQ(show(m.when->at), show(utc(2026, 11, 20, 14, 5)));
+  EXPECT_EQ(m.text, "rolled back");
+
+  m = as<MarkMilestone>(incident("resolved -10m"));
+  ASSERT_TRUE(m.when.has_value());
+  EXPECT_EQ(m.when->at, kNow - minutes{10});
+  EXPECT_EQ(m.text, "");
+
+  m = as<MarkMilestone>(incident("resolved 2026-11-20T14:20:30Z all green"));
+  ASSERT_TRUE(m.when.has_value());
+  EXPECT_EQ(m.when->at, utc(2026, 11, 20, 14, 20, 30));
+  EXPECT_EQ(m.text, "all green");
+}
+
+TEST_F(GrammarIncidentTest, MilestoneTimeInTheLocalZone) {
+  // 15:05 in Berlin (CET) is 14:05 UTC.
+  auto m = as<MarkMilestone>(berlin("incident", "mitigated 15:05 failover done"));
+  ASSERT_TRUE(m.when.has_value());
+  EXPECT_EQ(show(m.when->at), show(utc(2026, 11, 20, 14, 5)));
+  EXPECT_EQ(m.text, "failover done");
+}
+
+TEST_F(GrammarIncidentTest, MilestoneInTheFutureIsRefused) {
+  auto e = as<UsageError>(incident("resolved 2026-11-20T16:00Z"));
+  EXPECT_THAT(e.message, HasSubstr("future"));
+  EXPECT_EQ(e.usage, "`/incident resolved [HH:MM] [text]`");
+
+  e = as<UsageError>(incident("mitigated +5m"));
+  EXPECT_THAT(e.message, HasSubstr("future"));
+  EXPECT_EQ(e.usage, "`/incident mitigated [HH:MM] [text]`");
+}
+
+TEST_F(GrammarIncidentTest, MilestoneWithImpossibleTime) {
+  auto e = as<UsageError>(incident("resolved 25:00 done"));
+  EXPECT_THAT(e.message, HasSubstr("`25:00`"));
+}
+
+TEST_F(GrammarIncidentTest, DraftCloseReopenHelp) {
+  as<ShowDraft>(incident("draft"));
+  as<CloseIncident>(incident("close"));
+  as<ReopenIncident>(incident("reopen"));
+  EXPECT_EQ(as<ShowHelp>(incident("help")).command, "incident");
+}
+
+TEST_F(GrammarIncidentTest, EmptyShowsHelp) {
+  EXPECT_EQ(as<ShowHelp>(incident("")).command, "incident");
+  EXPECT_EQ(as<ShowHelp>(incident("   ")).command, "incident");
+}
+
+// ---------------------------------------------------------------------------- /timeline
+
+using GrammarTimelineTest = GrammarTest;
+
+TEST_F(GrammarTimelineTest, EventNow) {
+  auto a = as<AddEvent>(timeline("DB primary failed over to replica-b"));
+  EXPECT_EQ(a.kind, EventKind::kNote);
+  EXPECT_FALSE(a.when.has_value());
+  EXPECT_EQ(a.text, "DB primary failed over to replica-b");
+}
+
+TEST_F(GrammarTimelineTest, BackdatedHourMinute) {
+  auto a = as<AddEvent>(timeline("14:05 paged the DBA"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5)));
+  EXPECT_EQ(a.text, "paged the DBA");
+}
+
+TEST_F(GrammarTimelineTest, BackdatedWithSeconds) {
+  auto a = as<AddEvent>(timeline("14:05:30 paged the DBA"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5, 30)));
+  EXPECT_EQ(a.text, "paged the DBA");
+
+  // "14:05:30: paged" — the colon people type after the time is not part of it.
+  a = as<AddEvent>(timeline("14:05:30: paged"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5, 30)));
+  EXPECT_EQ(a.text, "paged");
+}
+
+TEST_F(GrammarTimelineTest, BackdatedRelative) {
+  auto a = as<AddEvent>(timeline("-15m users report errors"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, kNow - minutes{15});
+  EXPECT_EQ(a.text, "users report errors");
+
+  a = as<AddEvent>(timeline("-1h30m deploy 4512 started"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, kNow - minutes{90});
+}
+
+TEST_F(GrammarTimelineTest, BackdatedIso) {
+  auto a = as<AddEvent>(timeline("2026-11-20T14:05Z deploy started"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, utc(2026, 11, 20, 14, 5));
+  EXPECT_EQ(a.text, "deploy started");
+
+  a = as<AddEvent>(timeline("2026-11-20T14:05:30+01:00 deploy started"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, utc(2026, 11, 20, 13, 5, 30));
+}
+
+TEST_F(GrammarTimelineTest, WallClockIsReadInTheGivenZone) {
+  auto a = as<AddEvent>(berlin("timeline", "15:05 paged"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5)));
+
+  // ISO without an offset is local too; with "Z" it is UTC whatever the zone.
+  a = as<AddEvent>(berlin("timeline", "2026-11-20T15:05 paged"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, utc(2026, 11, 20, 14, 5));
+  a = as<AddEvent>(berlin("timeline", "2026-11-20T14:05Z paged"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(a.when->at, utc(2026, 11, 20, 14, 5));
+  a = as<AddEvent>(berlin("timeline", "14:05Z paged"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5)));
+}
+
+TEST_F(GrammarTimelineTest, LaterWallClockTimeMeansYesterday) {
+  auto a = as<AddEvent>(timeline("23:50 first alert"));
+  ASSERT_TRUE(a.when.has_value());
+  EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 19, 23, 50)));
+  EXPECT_THAT(a.when->note, HasSubstr("yesterday"));
+}
+
+TEST_F(GrammarTimelineTest, EveryTag) {
+  struct Case {
+    std::string_view tag;
+    EventKind kind;
+  };
+  const Case cases[] = {
+      {"#detected", EventKind::kDetected}, {"#alert", EventKind::kAlert},
+      {"#action", EventKind::kAction},     {"#comms", EventKind::kComms},
+      {"#impact", EventKind::kImpact},     {"#DETECTED", EventKind::kDetected},
+      {"#detect", EventKind::kDetected},
+  };
+  for (const Case& c : cases) {
+    auto a = as<AddEvent>(timeline(std::string(c.tag) + " users report errors"));
+    EXPECT_EQ(a.kind, c.kind) << c.tag;
+    EXPECT_FALSE(a.when.has_value()) << c.tag;
+    EXPECT_EQ(a.text, "users report errors") << c.tag;
+  }
+}
+
+TEST_F(GrammarTimelineTest, TagAndTimeInEitherOrder) {
+  for (std::string_view text : {"#alert 14:05 pager fired", "14:05 #alert pager fired"}) {
+    auto a = as<AddEvent>(timeline(text));
+    EXPECT_EQ(a.kind, EventKind::kAlert) << text;
+    ASSERT_TRUE(a.when.has_value()) << text;
+    EXPECT_EQ(show(a.when->at), show(utc(2026, 11, 20, 14, 5))) << text;
+    EXPECT_EQ(a.text, "pager fired") << text;
+  }
+}
+
+TEST_F(GrammarTimelineTest, HashNumberIsText) {
+  auto a = as<AddEvent>(timeline("#4512 ticket opened"));
+  EXPECT_EQ(a.kind, EventKind::kNote);
+  EXPECT_EQ(a.text, "#4512 ticket opened");
+}
+
+TEST_F(GrammarTimelineTest, List) {
+  as<ListEvents>(timeline("list"));
+  as<ListEvents>(timeline(" LIST "));
+}
+
+TEST_F(GrammarTimelineTest, SubcommandWordsInEventTextStayEvents) {
+  EXPECT_EQ(as<AddEvent>(timeline("list of hosts drained")).text, "list of hosts drained");
+  EXPECT_EQ(as<AddEvent>(timeline("delete caches on web-3")).text, "delete caches on web-3");
+  EXPECT_EQ(as<AddEvent>(timeline("edit the config map and redeploy")).text,
+            "edit the config map and redeploy");
+  EXPECT_EQ(as<AddEvent>(timeline("help desk flooded with tickets")).text,
+            "help desk flooded with tickets");
+}
+
+TEST_F(GrammarTimelineTest, EditText) {
+  auto e = as<EditEvent>(timeline("edit 3 DB failover to replica-b"));
+  EXPECT_EQ(e.seq, 3);
+  EXPECT_FALSE(e.kind.has_value());
+  EXPECT_FALSE(e.when.has_value());
+  EXPECT_EQ(e.text, "DB failover to replica-b");
+
+  EXPECT_EQ(as<EditEvent>(timeline("edit #3 fixed")).seq, 3);
+}
+
+TEST_F(GrammarTimelineTest, EditTime) {
+  auto e = as<EditEvent>(timeline("edit 3 14:05:30 paged the DBA"));
+  EXPECT_EQ(e.seq, 3);
+  ASSERT_TRUE(e.when.has_value());
+  EXPECT_EQ(show(e.when->at), show(utc(2026, 11, 20, 14, 5, 30)));
+  EXPECT_EQ(e.text, "paged the DBA");
+
+  // Only the time: the text stays as it was.
+  e = as<EditEvent>(timeline("edit 3 -20m"));
+  ASSERT_TRUE(e.when.has_value());
+  EXPECT_EQ(e.when->at, kNow - minutes{20});
+  EXPECT_EQ(e.text, "");
+}
+
+TEST_F(GrammarTimelineTest, EditTag) {
+  auto e = as<EditEvent>(timeline("edit 4 #impact"));
+  EXPECT_EQ(e.seq, 4);
+  EXPECT_EQ(e.kind, EventKind::kImpact);
+  EXPECT_EQ(e.text, "");
+}
+
+TEST_F(GrammarTimelineTest, EditWithoutChangeShowsUsage) {
+  auto e = as<UsageError>(timeline("edit 3"));
+  EXPECT_THAT(e.message, HasSubstr("#3"));
+  EXPECT_EQ(e.usage, "`/timeline edit N <text>`");
+
+  e = as<UsageError>(timeline("edit"));
+  EXPECT_THAT(e.message, HasSubstr("Which event?"));
+  EXPECT_THAT(e.message, HasSubstr("`/timeline list`"));
+}
+
+TEST_F(GrammarTimelineTest, EditWithBadTime) {
+  auto e = as<UsageError>(timeline("edit 3 25:00 paged"));
+  EXPECT_THAT(e.message, HasSubstr("`25:00`"));
+  EXPECT_EQ(e.usage, "`/timeline edit N [HH:MM] [#tag] <text>`");
+}
+
+TEST_F(GrammarTimelineTest, Delete) {
+  EXPECT_EQ(as<DeleteEvent>(timeline("delete 4")).seq, 4);
+  EXPECT_EQ(as<DeleteEvent>(timeline("delete #4")).seq, 4);
+  EXPECT_EQ(as<DeleteEvent>(timeline("del 5")).seq, 5);
+  EXPECT_EQ(as<DeleteEvent>(timeline("remove 6")).seq, 6);
+}
+
+TEST_F(GrammarTimelineTest, DeleteTakesOnlyTheNumber) {
+  auto e = as<UsageError>(timeline("delete 4 please"));
+  EXPECT_THAT(e.message, HasSubstr("only the event's number"));
+  EXPECT_EQ(e.usage, "`/timeline delete N`");
+
+  e = as<UsageError>(timeline("delete"));
+  EXPECT_THAT(e.message, HasSubstr("Which event?"));
+}
+
+TEST_F(GrammarTimelineTest, HelpAndEmpty) {
+  EXPECT_EQ(as<ShowHelp>(timeline("help")).command, "timeline");
+  EXPECT_EQ(as<ShowHelp>(timeline("")).command, "timeline");
+}
+
+TEST_F(GrammarTimelineTest, TimeOrTagWithoutTextAsksWhatHappened) {
+  for (std::string_view text : {"14:05", "#alert", "-5m #impact"}) {
+    auto e = as<UsageError>(timeline(text));
+    EXPECT_THAT(e.message, HasSubstr("What happened?")) << text;
+    EXPECT_EQ(e.usage, usage("timeline", "/")) << text;
+  }
+}
+
+TEST_F(GrammarTimelineTest, FutureTimesAreRefused) {
+  auto e = as<UsageError>(timeline("2026-11-20T16:00Z deploy"));
+  EXPECT_THAT(e.message, HasSubstr("future"));
+  EXPECT_EQ(e.usage, usage("timeline", "/"));
+
+  e = as<UsageError>(timeline("+15m deploy"));
+  EXPECT_THAT(e.message, HasSubstr("future"));
+  EXPECT_THAT(e.message, HasSubstr("`-15m`"));  // says how to write the past
+}
+
+TEST_F(GrammarTimelineTest, ImpossibleClockTime) {
+  auto e = as<UsageError>(timeline("25:00 db down"));
+  EXPECT_THAT(e.message, HasSubstr("`25:00`"));
+  EXPECT_THAT(e.message, HasSubstr("0 to 23"));
+  EXPECT_EQ(e.usage, usage("timeline", "/"));
+
+  e = as<UsageError>(timeline("14:75 db down"));
+  EXPECT_THAT(e.message, HasSubstr("`14:75`"));
+}
+
+TEST_F(GrammarTimelineTest, TooFarBackIsRefused) {
+  auto e = as<UsageError>(timeline("2025-11-20T14:05Z wrong year"));
+  EXPECT_THAT(e.message, HasSubstr("30 days"));
+}
+
+// ---------------------------------------------------------------------------- /action
+
+using GrammarActionTest = GrammarTest;
+
+TEST_F(GrammarActionTest, FullForm) {
+  auto a = as<AddAction>(action("Add alert on replication lag @bob due 2026-12-01 #prevent"));
+  EXPECT_EQ(a.text, "Add alert on replication lag");
+  EXPECT_EQ(a.owner, "@bob");
+  EXPECT_EQ(a.due, "2026-12-01");
+  EXPECT_EQ(a.due_note, std::nullopt);
+  EXPECT_EQ(a.kind, ActionKind::kPrevent);
+}
+
+TEST_F(GrammarActionTest, EveryKind) {
+  EXPECT_EQ(as<AddAction>(action("x @bob #detect")).kind, ActionKind::kDetect);
+  EXPECT_EQ(as<AddAction>(action("x @bob #mitigate")).kind, ActionKind::kMitigate);
+  EXPECT_EQ(as<AddAction>(action("x @bob #prevent")).kind, ActionKind::kPrevent);
+  EXPECT_EQ(as<AddAction>(action("x @bob #PROCESS")).kind, ActionKind::kProcess);
+}
+
+TEST_F(GrammarActionTest, RelativeDueDates) {
+  // Today is 2026-11-20.
+  EXPECT_EQ(as<AddAction>(action("x @bob due +3d")).due, "2026-11-23");
+  EXPECT_EQ(as<AddAction>(action("x @bob due +2w")).due, "2026-12-04");
+  EXPECT_EQ(as<AddAction>(action("x @bob due tomorrow")).due, "2026-11-21");
+  EXPECT_EQ(as<AddAction>(action("x @bob due today")).due, "2026-11-20");
+  EXPECT_EQ(as<AddAction>(action("x @bob due +3d")).due_note, std::nullopt);
+}
+
+TEST_F(GrammarActionTest, RelativeDueDatesCountFromTheLocalDay) {
+  // 23:30 UTC on the 20th is already 00:30 on the 21st in Berlin.
+  const Timestamp late = utc(2026, 11, 20, 23, 30);
+  EXPECT_EQ(as<AddAction>(berlin("action", "x @bob due tomorrow", late)).due, "2026-11-22");
+  EXPECT_EQ(as<AddAction>(parse_in("UTC", "action", "x @bob due tomorrow", late)).due,
+            "2026-11-21");
+}
+
+TEST_F(GrammarActionTest, TrailingPartsInAnyOrder) {
+  for (std::string_view text : {"Fix the retry storm @carol due +3d #prevent",
+                                "Fix the retry storm #prevent due +3d @carol",
+                                "Fix the retry storm due +3d @carol #prevent",
+                                "Fix the retry storm #prevent @carol due +3d"}) {
+    auto a = as<AddAction>(action(text));
+    EXPECT_EQ(a.text, "Fix the retry storm") << text;
+    EXPECT_EQ(a.owner, "@carol") << text;
+    EXPECT_EQ(a.due, "2026-11-23") << text;
+    EXPECT_EQ(a.kind, ActionKind::kPrevent) << text;
+  }
+}
+
+TEST_F(GrammarActionTest, OwnerFirst) {
+  auto a = as<AddAction>(action("@bob fix the alert threshold #detect"));
+  EXPECT_EQ(a.owner, "@bob");
+  EXPECT_EQ(a.text, "fix the alert threshold");
+  EXPECT_EQ(a.kind, ActionKind::kDetect);
+}
+
+TEST_F(GrammarActionTest, NoOwnerNoDueNoKind) {
+  auto a = as<AddAction>(action("Write a runbook for DB failover"));
+  EXPECT_EQ(a.text, "Write a runbook for DB failover");
+  EXPECT_EQ(a.owner, std::nullopt);
+  EXPECT_EQ(a.due, std::nullopt);
+  EXPECT_EQ(a.kind, ActionKind::kNone);
+}
+
+TEST_F(GrammarActionTest, TextKeepsItsSpacingAndInnerWords) {
+  auto a = as<AddAction>(action("Ask @dave about  the due date logic @bob"));
+  EXPECT_EQ(a.text, "Ask @dave about  the due date logic");
+  EXPECT_EQ(a.owner, "@bob");
+  EXPECT_EQ(a.due, std::nullopt);
+}
+
+TEST_F(GrammarActionTest, PastDueDateIsKeptWithANote) {
+  auto a = as<AddAction>(action("x @bob due 2026-11-01"));
+  EXPECT_EQ(a.due, "2026-11-01");
+  ASSERT_TRUE(a.due_note.has_value());
+  EXPECT_THAT(*a.due_note, HasSubstr("past"));
+}
+
+TEST_F(GrammarActionTest, BadDueDates) {
+  auto e = as<UsageError>(action("x @bob due 2026-13-45"));
+  EXPECT_THAT(e.message, HasSubstr("`2026-13-45` is not a calendar date"));
+  EXPECT_EQ(e.usage, usage("action", "/"));
+
+  e = as<UsageError>(action("x @bob due 2026-02-30"));
+  EXPECT_THAT(e.message, HasSubstr("not a calendar date"));
+
+  e = as<UsageError>(action("x @bob due someday"));
+  EXPECT_THAT(e.message, HasSubstr("`someday` is not a due date"));
+  EXPECT_THAT(e.message, HasSubstr("YYYY-MM-DD"));
+
+  e = as<UsageError>(action("x @bob due +0d"));
+  EXPECT_THAT(e.message, HasSubstr("+Nd"));
+}
+
+TEST_F(GrammarActionTest, NothingToDo) {
+  auto e = as<UsageError>(action("@bob due +3d #prevent"));
+  EXPECT_THAT(e.message, HasSubstr("what should be done"));
+  EXPECT_EQ(e.usage, usage("action", "/"));
+}
+
+TEST_F(GrammarActionTest, ListDoneReopen) {
+  as<ListActions>(action("list"));
+  auto s = as<SetActionStatus>(action("done 2"));
+  EXPECT_EQ(s.seq, 2);
+  EXPECT_EQ(s.status, ActionStatus::kDone);
+  s = as<SetActionStatus>(action("reopen #2"));
+  EXPECT_EQ(s.seq, 2);
+  EXPECT_EQ(s.status, ActionStatus::kOpen);
+}
+
+TEST_F(GrammarActionTest, DoneWithoutNumberShowsUsage) {
+  auto e = as<UsageError>(action("done"));
+  EXPECT_THAT(e.message, HasSubstr("Which action item?"));
+  EXPECT_EQ(e.usage, "`/action done N`");
+  EXPECT_EQ(as<UsageError>(action("reopen")).usage, "`/action reopen N`");
+}
+
+TEST_F(GrammarActionTest, HelpAndEmpty) {
+  EXPECT_EQ(as<ShowHelp>(action("help")).command, "action");
+  EXPECT_EQ(as<ShowHelp>(action("")).command, "action");
+}
+
+TEST_F(GrammarActionTest, ListInTextIsAnAction) {
+  EXPECT_EQ(as<AddAction>(action("list all cron jobs @bob")).text, "list all cron jobs");
+}
+
+// ---------------------------------------------------------------------------- typos
+
+using GrammarTyposTest = GrammarTest;
+
+TEST_F(GrammarTyposTest, AbbreviatedSubcommandSuggestsIt) {
+  auto e = as<UsageError>(incident("stat"));
+  EXPECT_THAT(e.message, HasSubstr("`/incident stat`"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `/incident status`?"));
+  EXPECT_EQ(e.usage, usage("incident", "/"));
+}
+
+TEST_F(GrammarTyposTest, MisspelledSubcommandSuggestsIt) {
+  EXPECT_THAT(as<UsageError>(incident("reslved")).message,
+              HasSubstr("Did you mean `/incident resolved`?"));
+  EXPECT_THAT(as<UsageError>(incident("comander @bob")).message,
+              HasSubstr("Did you mean `/incident commander`?"));
+}
+
+TEST_F(GrammarTyposTest, UnknownSubcommandWithoutSuggestionStillShowsUsage) {
+  auto e = as<UsageError>(incident("xyzzy"));
+  EXPECT_THAT(e.message, HasSubstr("I don't know `/incident xyzzy`"));
+  EXPECT_THAT(e.message, Not(HasSubstr("Did you mean")));
+  EXPECT_EQ(e.usage, usage("incident", "/"));
+}
+
+TEST_F(GrammarTyposTest, TimelineSubcommandTypo) {
+  auto e = as<UsageError>(timeline("lsit"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `/timeline list`?"));
+  EXPECT_EQ(e.usage, usage("timeline", "/"));
+}
+
+TEST_F(GrammarTyposTest, EventTagTypo) {
+  auto e = as<UsageError>(timeline("#detcted users report errors"));
+  EXPECT_THAT(e.message, HasSubstr("`#detcted`"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `#detected`?"));
+
+  e = as<UsageError>(timeline("14:05 #alrt pager fired"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `#alert`?"));
+}
+
+TEST_F(GrammarTyposTest, ActionKindTypo) {
+  auto e = as<UsageError>(action("Add a canary stage @bob #prevnt"));
+  EXPECT_THAT(e.message, HasSubstr("`#prevnt`"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `#prevent`?"));
+  EXPECT_EQ(e.usage, usage("action", "/"));
+}
+
+TEST_F(GrammarTyposTest, UnknownCommandWord) {
+  auto e = as<UsageError>(parse_in("UTC", "timelin", "db down"));
+  EXPECT_THAT(e.message, HasSubstr("`/timelin`"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `/timeline`?"));
+  EXPECT_THAT(e.usage, HasSubstr("`/incident help`"));
+
+  e = as<UsageError>(parse_in("UTC", "incidnet", "status"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `/incident`?"));
+
+  e = as<UsageError>(parse_in("UTC", "deploy", "now"));
+  EXPECT_THAT(e.message, Not(HasSubstr("Did you mean")));
+  EXPECT_THAT(e.usage, HasSubstr("`/timeline`"));
+}
+
+TEST_F(GrammarTyposTest, CommandWordIsCaseInsensitive) {
+  as<ShowStatus>(parse_in("UTC", "Incident", "status"));
+  as<ListEvents>(parse_in("UTC", "TIMELINE", "list"));
+}
+
+// ---------------------------------------------------------------------------- usage texts
+
+using GrammarUsageTest = GrammarTest;
+
+TEST_F(GrammarUsageTest, UsageNamesEveryForm) {
+  const std::string inc = usage("incident", "/");
+  for (std::string_view form :
+       {"`/incident start [sev1-sev4] <title>`", "`/incident status`",
+        "`/incident sev <sev1-sev4>`", "`/incident commander @user`", "went-well",
+        "`/incident mitigated [HH:MM] [text]`", "`/incident resolved [HH:MM] [text]`",
+        "`/incident draft`", "`/incident close`", "`/incident reopen`", "`/incident help`"}) {
+    EXPECT_THAT(inc, HasSubstr(form));
+  }
+  const std::string tl = usage("timeline", "/");
+  for (std::string_view form :
+       {"`/timeline <text>`", "`/timeline 14:05 <text>`", "`/timeline -15m <text>`",
+        "#detected|#alert|#action|#comms|#impact", "`/timeline list`", "`/timeline edit N <text>`",
+        "`/timeline delete N`"}) {
+    EXPECT_THAT(tl, HasSubstr(form));
+  }
+  const std::string act = usage("action", "/");
+  for (std::string_view form :
+       {"`/action <text> @owner [due YYYY-MM-DD|+3d] [#detect|#mitigate|#prevent|#process]`",
+        "`/action list`", "`/action done N`", "`/action reopen N`"}) {
+    EXPECT_THAT(act, HasSubstr(form));
+  }
+}
+
+TEST_F(GrammarUsageTest, MatrixPrefixEverywhere) {
+  for (std::string_view command : {"incident", "timeline", "action"}) {
+    const std::string text = usage(command, "!");
+    EXPECT_THAT(text, HasSubstr("`!" + std::string(command)));
+    EXPECT_THAT(text, Not(HasSubstr("`/"))) << command;
+  }
+  auto e = as<UsageError>(matrix("incident", "start"));
+  EXPECT_EQ(e.usage, "`!incident start [sev1-sev4] <title>`");
+
+  e = as<UsageError>(matrix("incident", "stat"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `!incident status`?"));
+  EXPECT_EQ(e.usage, usage("incident", "!"));
+
+  e = as<UsageError>(matrix("timeline", "lsit"));
+  EXPECT_THAT(e.message, HasSubstr("`!timeline list`"));
+  EXPECT_THAT(e.usage, Not(HasSubstr("`/")));
+
+  e = as<UsageError>(matrix("timeline", "edit"));
+  EXPECT_THAT(e.message, HasSubstr("`!timeline list`"));
+  EXPECT_EQ(e.usage, "`!timeline edit N <text>` · `!timeline delete N`");
+
+  e = as<UsageError>(matrix("action", "done"));
+  EXPECT_THAT(e.message, HasSubstr("`!action list`"));
+  EXPECT_EQ(e.usage, "`!action done N`");
+
+  e = as<UsageError>(matrix("timelin", "x"));
+  EXPECT_THAT(e.message, HasSubstr("Did you mean `!timeline`?"));
+  EXPECT_THAT(e.usage, HasSubstr("`!incident help`"));
+  EXPECT_THAT(e.usage, Not(HasSubstr("`/")));
+}
+
+TEST_F(GrammarUsageTest, UsageOfUnknownCommandFallsBackToIncident) {
+  EXPECT_EQ(usage("nonsense", "/"), usage("incident", "/"));
+}
+
+}  // namespace
+}  // namespace scribe::grammar

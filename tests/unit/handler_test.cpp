@@ -1,0 +1,911 @@
+// CommandHandler over a real SQLite file: what each chat command stores, what it answers,
+// and that every refusal leaves the store exactly as it was.
+#include "commands/handler.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "storage/store.h"
+
+namespace scribe {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::HasSubstr;
+using testing::Not;
+using Visibility = Reply::Visibility;
+
+Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
+  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
+         seconds{s};
+}
+
+const Person kAlice{"U0ALICE", "alice"};
+const Person kBob{"U0BOB", "bob"};
+const Person kCarol{"U0CAROL", "carol"};
+const ChannelRef kChannel{"slack", "T0TEAM", "C0INC"};
+const ChannelRef kOtherChannel{"slack", "T0TEAM", "C0OTHER"};
+
+std::string all_text(const Reply& r) {
+  std::string out = r.text;
+  for (const auto& d : r.details) out += "\n" + d;
+  return out;
+}
+
+std::string ms(Timestamp t) { return std::to_string(t.time_since_epoch().count()); }
+std::string ms(const std::optional<Timestamp>& t) { return t ? ms(*t) : "null"; }
+std::string who(const Person& p) { return p.id + "/" + p.name; }
+std::string who(const std::optional<Person>& p) { return p ? who(*p) : "null"; }
+
+// Everything in the store, as text: equal dumps mean nothing changed.
+std::string dump(Store& store) {
+  std::ostringstream out;
+  store.read([&](Transaction& tx) {
+    for (const Incident& i : tx.list_incidents(1000)) {
+      out << "incident " << i.id << " " << i.channel.platform << "/" << i.channel.workspace << "/"
+          << i.channel.channel << " '" << i.title << "' " << to_string(i.severity) << " "
+          << to_string(i.status) << " " << who(i.commander) << " " << ms(i.declared_at) << " "
+          << ms(i.mitigated_at) << " " << ms(i.resolved_at) << " " << ms(i.closed_at) << "\n";
+      for (const TimelineEvent& e : tx.events(i.id, true)) {
+        out << "  event " << e.id << " #" << e.seq << " " << to_string(e.kind) << " "
+            << ms(e.occurred_at) << " " << ms(e.recorded_at) << " " << who(e.author) << " '"
+            << e.text << "' deleted=" << e.deleted << " rev=" << e.revision << "\n";
+      }
+      for (const EventRevision& r : tx.revisions(i.id)) {
+        out << "  revision " << r.event_id << " #" << r.seq << " " << r.revision << " " << r.change
+            << " " << to_string(r.kind) << " " << ms(r.occurred_at) << " '" << r.text << "' "
+            << who(r.changed_by) << " " << ms(r.changed_at) << "\n";
+      }
+      for (const Note& n : tx.notes(i.id)) {
+        out << "  note " << n.id << " " << to_string(n.section) << " '" << n.text << "' "
+            << who(n.author) << " " << ms(n.created_at) << "\n";
+      }
+      for (const ActionItem& a : tx.actions(i.id)) {
+        out << "  action " << a.id << " #" << a.seq << " '" << a.text << "' " << who(a.owner) << " "
+            << a.due.value_or("null") << " " << to_string(a.kind) << " " << to_string(a.status)
+            << " " << who(a.created_by) << " " << ms(a.created_at) << " " << ms(a.done_at) << " "
+            << who(a.done_by) << "\n";
+      }
+      out << "  draft " << tx.latest_draft(i.id).value_or("none").size() << "\n";
+    }
+  });
+  return out.str();
+}
+
+class HandlerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_handler_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "scribe.db").string();
+    open("UTC");
+  }
+  void TearDown() override {
+    handler_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void open(std::string_view zone) {
+    handler_.reset();
+    store_.reset();
+    store_ = open_store(path_);
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone(zone));
+  }
+
+  struct Options {
+    Person user = kAlice;
+    std::vector<Person> mentions = {};
+    ChannelRef channel = kChannel;
+    std::string prefix = "/";
+  };
+
+  // Each command arrives one minute after the previous one, from 14:01 UTC on.
+  Reply run(std::string command, std::string text, Options o) {
+    now_ += minutes{1};
+    Invocation inv;
+    inv.channel = o.channel;
+    inv.user = o.user;
+    inv.command = std::move(command);
+    inv.prefix = o.prefix;
+    inv.text = std::move(text);
+    inv.mentions = o.mentions;
+    inv.received_at = now_;
+    return handler_->handle(inv);
+  }
+  Reply run(std::string command, std::string text) {
+    return run(std::move(command), std::move(text), Options{});
+  }
+  Reply incident(std::string text) { return run("incident", std::move(text)); }
+  Reply timeline(std::string text) { return run("timeline", std::move(text)); }
+  Reply action(std::string text, std::vector<Person> mentions = {}) {
+    return run("action", std::move(text), Options{.mentions = std::move(mentions)});
+  }
+
+  // Asserts that `reply` is an ephemeral refusal and that the store did not change.
+  void expect_refused(const std::function<Reply()>& command, std::string_view says) {
+    const std::string before = dump(*store_);
+    const Reply r = command();
+    EXPECT_EQ(r.visibility, Visibility::kEphemeral) << all_text(r);
+    EXPECT_THAT(all_text(r), HasSubstr(says));
+    EXPECT_FALSE(r.document.has_value());
+    EXPECT_EQ(dump(*store_), before) << "the store changed after: " << r.text;
+  }
+
+  std::optional<Incident> current(const ChannelRef& channel = kChannel) {
+    std::optional<Incident> out;
+    store_->read([&](Transaction& tx) { out = tx.current_incident(channel); });
+    return out;
+  }
+  Incident incident_by_id(IncidentId id) {
+    std::optional<Incident> out;
+    store_->read([&](Transaction& tx) { out = tx.find_incident(id); });
+    EXPECT_TRUE(out.has_value()) << id;
+    return out.value_or(Incident{});
+  }
+  std::vector<TimelineEvent> events(bool include_deleted = false, IncidentId id = 1) {
+    std::vector<TimelineEvent> out;
+    store_->read([&](Transaction& tx) { out = tx.events(id, include_deleted); });
+    return out;
+  }
+  std::optional<TimelineEvent> event(int seq, IncidentId id = 1) {
+    std::optional<TimelineEvent> out;
+    store_->read([&](Transaction& tx) { out = tx.find_event(id, seq); });
+    return out;
+  }
+  std::vector<EventRevision> revisions(IncidentId id = 1) {
+    std::vector<EventRevision> out;
+    store_->read([&](Transaction& tx) { out = tx.revisions(id); });
+    return out;
+  }
+  std::vector<Note> notes(IncidentId id = 1) {
+    std::vector<Note> out;
+    store_->read([&](Transaction& tx) { out = tx.notes(id); });
+    return out;
+  }
+  std::vector<ActionItem> actions(IncidentId id = 1) {
+    std::vector<ActionItem> out;
+    store_->read([&](Transaction& tx) { out = tx.actions(id); });
+    return out;
+  }
+  std::optional<std::string> latest_draft(IncidentId id = 1) {
+    std::optional<std::string> out;
+    store_->read([&](Transaction& tx) { out = tx.latest_draft(id); });
+    return out;
+  }
+  std::size_t incident_count() {
+    std::size_t n = 0;
+    store_->read([&](Transaction& tx) { n = tx.list_incidents(1000).size(); });
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<CommandHandler> handler_;
+  Timestamp now_ = utc(2026, 11, 20, 14, 0);
+};
+
+// ---------------------------------------------------------------------------- declaring
+
+TEST_F(HandlerTest, StartDeclaresAnIncidentInTheChannel) {
+  const Reply r = incident("start sev2 Checkout API returning 502s");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-1"));
+  EXPECT_THAT(r.text, HasSubstr("Checkout API returning 502s"));
+  EXPECT_THAT(all_text(r), HasSubstr("commander @alice"));
+
+  const auto inc = current();
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_EQ(inc->id, 1);
+  EXPECT_EQ(inc->channel, kChannel);
+  EXPECT_EQ(inc->title, "Checkout API returning 502s");
+  EXPECT_EQ(inc->severity, Severity::kSev2);
+  EXPECT_EQ(inc->status, IncidentStatus::kOpen);
+  EXPECT_EQ(inc->commander, kAlice);
+  EXPECT_EQ(inc->declared_at, utc(2026, 11, 20, 14, 1));
+
+  const auto evs = events();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].seq, 1);
+  EXPECT_EQ(evs[0].kind, EventKind::kDeclared);
+  EXPECT_EQ(evs[0].occurred_at, utc(2026, 11, 20, 14, 1));
+  EXPECT_EQ(evs[0].author, kAlice);
+  EXPECT_THAT(evs[0].text, HasSubstr("Checkout API returning 502s"));
+}
+
+TEST_F(HandlerTest, StartWithoutSeveritySaysTheDefault) {
+  const Reply r = incident("start Database failover");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(all_text(r), HasSubstr("sev3 (the default"));
+  EXPECT_EQ(current()->severity, Severity::kSev3);
+}
+
+TEST_F(HandlerTest, SecondStartWhileOpenIsRefused) {
+  incident("start sev2 First one");
+  expect_refused([&] { return incident("start sev1 Second one"); }, "INC-1");
+  EXPECT_EQ(incident_count(), 1u);
+  EXPECT_EQ(current()->title, "First one");
+
+  // Still refused once mitigated: the incident is not over.
+  incident("mitigated");
+  expect_refused([&] { return incident("start Second one"); }, "still mitigated");
+  EXPECT_EQ(incident_count(), 1u);
+}
+
+TEST_F(HandlerTest, RefusedStartNamesTheExistingIncident) {
+  incident("start sev2 First one");
+  const Reply r = incident("start Second one");
+  EXPECT_THAT(r.text, HasSubstr("INC-1 \"First one\" is still open"));
+  EXPECT_THAT(r.text, HasSubstr("`/incident status`"));
+}
+
+TEST_F(HandlerTest, IncidentsAreBoundToTheirChannel) {
+  incident("start First one");
+  const Reply r = run("incident", "start Elsewhere", Options{.channel = kOtherChannel});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-2"));
+  EXPECT_EQ(current(kChannel)->id, 1);
+  EXPECT_EQ(current(kOtherChannel)->id, 2);
+
+  run("timeline", "only in the other channel", Options{.channel = kOtherChannel});
+  EXPECT_EQ(events(false, 1).size(), 1u);
+  EXPECT_EQ(events(false, 2).size(), 2u);
+}
+
+TEST_F(HandlerTest, CommandsWithoutAnIncidentChangeNothing) {
+  // Another channel's incident must not be touched either.
+  run("incident", "start Elsewhere", Options{.channel = kOtherChannel});
+  const std::vector<std::pair<std::string, std::string>> commands = {
+      {"incident", "status"},
+      {"incident", "sev sev1"},
+      {"incident", "commander @bob"},
+      {"incident", "summary checkout failed"},
+      {"incident", "mitigated"},
+      {"incident", "resolved all good"},
+      {"incident", "draft"},
+      {"incident", "close"},
+      {"incident", "reopen"},
+      {"timeline", "DB failed over"},
+      {"timeline", "14:05 #alert pager"},
+      {"timeline", "list"},
+      {"timeline", "edit 1 changed"},
+      {"timeline", "delete 1"},
+      {"action", "Add alert @bob due +3d"},
+      {"action", "list"},
+      {"action", "done 1"},
+      {"action", "reopen 1"},
+  };
+  for (const auto& [command, text] : commands) {
+    SCOPED_TRACE(command + " " + text);
+    expect_refused([&] { return run(command, text, Options{}); }, "no open incident");
+    const Reply r = run(command, text, Options{});
+    EXPECT_THAT(r.text, HasSubstr("`/incident start [sev1-sev4] <title>`"));
+  }
+  EXPECT_FALSE(current(kChannel).has_value());
+  EXPECT_EQ(incident_count(), 1u);
+}
+
+TEST_F(HandlerTest, UsageErrorsAndHelpChangeNothing) {
+  incident("start DB down");
+  expect_refused([&] { return timeline("lsit"); }, "Did you mean `/timeline list`?");
+  expect_refused([&] { return incident("stat"); }, "Did you mean `/incident status`?");
+  expect_refused([&] { return timeline("#detcted users report errors"); }, "`#detected`");
+  expect_refused([&] { return timeline("25:00 db down"); }, "`25:00`");
+  expect_refused([&] { return action("Add canary @bob #prevnt"); }, "`#prevent`");
+  expect_refused([&] { return action("x @bob due 2026-13-01"); }, "not a calendar date");
+  expect_refused([&] { return run("timelin", "x", Options{}); }, "Did you mean `/timeline`?");
+  expect_refused([&] { return incident("help"); }, "`/incident start [sev1-sev4] <title>`");
+  expect_refused([&] { return timeline(""); }, "`/timeline list`");
+
+  const Reply r = timeline("lsit");
+  ASSERT_GE(r.details.size(), 2u);
+  EXPECT_EQ(r.details[0], "Usage:");
+}
+
+// ---------------------------------------------------------------------------- roles, notes
+
+TEST_F(HandlerTest, SeverityChangeIsAMilestone) {
+  incident("start DB down");
+  const Reply r = incident("sev sev1");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("sev1 (was sev3)"));
+  EXPECT_EQ(current()->severity, Severity::kSev1);
+
+  const auto evs = events();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[1].kind, EventKind::kSeverityChanged);
+  EXPECT_EQ(evs[1].occurred_at, now_);
+  EXPECT_THAT(evs[1].text, HasSubstr("from sev3 to sev1"));
+
+  // The shorthand works the same way; the same severity again changes nothing.
+  incident("sev2");
+  EXPECT_EQ(current()->severity, Severity::kSev2);
+  expect_refused([&] { return incident("sev2"); }, "already sev2");
+}
+
+TEST_F(HandlerTest, CommanderChangeIsAMilestone) {
+  incident("start DB down");
+  const Reply r = run("incident", "commander @bob", Options{.mentions = {kBob}});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("@bob is now the incident commander of INC-1 (was @alice)"));
+  EXPECT_EQ(current()->commander, kBob);  // the platform id, from the mention
+
+  const auto evs = events();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[1].kind, EventKind::kCommanderChanged);
+  EXPECT_THAT(evs[1].text, HasSubstr("from @alice to @bob"));
+
+  expect_refused([&] { return run("incident", "commander @bob", Options{.mentions = {kBob}}); },
+                 "already the commander");
+}
+
+TEST_F(HandlerTest, CommanderTheAdapterCouldNotResolveKeepsTheName) {
+  incident("start DB down");
+  incident("commander @dave");
+  EXPECT_EQ(current()->commander, (Person{"", "dave"}));
+}
+
+TEST_F(HandlerTest, NotesAreStoredPerSection) {
+  incident("start DB down");
+  Reply r = incident("summary Checkout failed for 20 minutes");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("\"Summary\""));
+  incident("went_well failover was automatic");
+  incident("root-cause connection pool exhausted");
+  r = incident("cause retry storm amplified it");
+  EXPECT_THAT(r.text, HasSubstr("(2 so far)"));
+
+  const auto ns = notes();
+  ASSERT_EQ(ns.size(), 4u);
+  EXPECT_EQ(ns[0].section, NoteSection::kSummary);
+  EXPECT_EQ(ns[0].text, "Checkout failed for 20 minutes");
+  EXPECT_EQ(ns[0].author, kAlice);
+  EXPECT_EQ(ns[1].section, NoteSection::kWentWell);
+  EXPECT_EQ(ns[1].text, "failover was automatic");
+  EXPECT_EQ(ns[2].section, NoteSection::kCause);
+  EXPECT_EQ(ns[3].section, NoteSection::kCause);
+  EXPECT_EQ(ns[3].text, "retry storm amplified it");
+  // Notes are not timeline events.
+  EXPECT_EQ(events().size(), 1u);
+}
+
+// ---------------------------------------------------------------------------- timeline
+
+TEST_F(HandlerTest, TimelineEventNow) {
+  incident("start DB down");
+  const Reply r = timeline("DB primary failed over");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("#2"));
+  EXPECT_THAT(r.text, HasSubstr("2026-11-20 14:02:00 UTC"));
+  EXPECT_THAT(r.text, HasSubstr("DB primary failed over"));
+
+  const auto e = event(2);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, EventKind::kNote);
+  EXPECT_EQ(e->occurred_at, now_);
+  EXPECT_EQ(e->recorded_at, now_);
+  EXPECT_EQ(e->author, kAlice);
+  EXPECT_EQ(e->text, "DB primary failed over");
+}
+
+TEST_F(HandlerTest, TimelineBackdatedAndTyped) {
+  incident("start DB down");
+  timeline("13:55:30 first 502s in the logs");
+  timeline("#detected -3m users report errors");
+  Reply r = timeline("#alert 13:57 pager fired");
+  EXPECT_THAT(r.text, HasSubstr("#alert"));
+
+  auto e = event(2);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->occurred_at, utc(2026, 11, 20, 13, 55, 30));
+  EXPECT_EQ(e->recorded_at, utc(2026, 11, 20, 14, 2));
+  EXPECT_EQ(e->kind, EventKind::kNote);
+  e = event(3);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->occurred_at, utc(2026, 11, 20, 14, 0));  // 14:03 - 3m
+  EXPECT_EQ(e->kind, EventKind::kDetected);
+  EXPECT_EQ(e->text, "users report errors");
+  e = event(4);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, EventKind::kAlert);
+
+  // In order of occurrence, not of recording.
+  std::vector<int> order;
+  for (const auto& ev : events()) order.push_back(ev.seq);
+  EXPECT_EQ(order, (std::vector<int>{2, 4, 3, 1}));
+}
+
+TEST_F(HandlerTest, TimelineFutureTimeIsRefused) {
+  incident("start DB down");
+  expect_refused([&] { return timeline("2026-11-20T18:00Z deploy"); }, "future");
+}
+
+TEST_F(HandlerTest, WallClockTimesUseTheConfiguredZone) {
+  open("Europe/Berlin");
+  incident("start DB down");
+  const Reply r = timeline("14:55 first alert");  // 14:55 CET = 13:55 UTC
+  EXPECT_THAT(r.text, HasSubstr("2026-11-20 13:55:00 UTC"));
+  EXPECT_THAT(r.text, HasSubstr("14:55:00 CET"));
+  EXPECT_EQ(event(2)->occurred_at, utc(2026, 11, 20, 13, 55));
+}
+
+TEST_F(HandlerTest, TimelineListShowsNumbers) {
+  incident("start DB down");
+  timeline("DB primary failed over");
+  timeline("#comms status page updated");
+  const Reply r = timeline("list");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_THAT(r.text, HasSubstr("INC-1"));
+  EXPECT_THAT(r.text, HasSubstr("3 events"));
+  ASSERT_EQ(r.details.size(), 3u);
+  EXPECT_THAT(r.details[0], testing::StartsWith("#1 "));
+  EXPECT_THAT(r.details[1], testing::StartsWith("#2 "));
+  EXPECT_THAT(r.details[1], HasSubstr("DB primary failed over"));
+  EXPECT_THAT(r.details[2], testing::StartsWith("#3 "));
+  EXPECT_THAT(r.details[2], HasSubstr("comms"));
+  EXPECT_THAT(r.details[2], HasSubstr("+00:02:00"));
+}
+
+TEST_F(HandlerTest, TimelineListOffsetsIgnoreDeletedEvents) {
+  incident("start DB down");         // 14:01
+  timeline("12:01 mistyped event");  // two hours too early, #2
+  timeline("delete 2");
+  const Reply r = timeline("list");
+  ASSERT_EQ(r.details.size(), 2u);
+  EXPECT_THAT(r.details[0], testing::StartsWith("#1 "));
+  EXPECT_THAT(r.details[0], HasSubstr("+00:00:00"));
+  EXPECT_THAT(r.details[1], HasSubstr("1 deleted event kept in the audit trail"));
+  EXPECT_THAT(all_text(r), Not(HasSubstr("mistyped")));
+}
+
+TEST_F(HandlerTest, EditKeepsTheOriginalInTheAuditTrail) {
+  incident("start DB down");
+  timeline("13:50 DB failover");
+  const Reply r = run("timeline", "edit 2 DB failover to replica-b", Options{.user = kBob});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(all_text(r), HasSubstr("Was: DB failover"));
+
+  const auto e = event(2);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->text, "DB failover to replica-b");
+  EXPECT_EQ(e->occurred_at, utc(2026, 11, 20, 13, 50));  // unchanged
+  EXPECT_EQ(e->revision, 1);
+  EXPECT_FALSE(e->deleted);
+  EXPECT_EQ(e->author, kAlice);  // the author stays; the editor is in the revision
+
+  const auto revs = revisions();
+  ASSERT_EQ(revs.size(), 1u);
+  EXPECT_EQ(revs[0].event_id, e->id);
+  EXPECT_EQ(revs[0].seq, 2);
+  EXPECT_EQ(revs[0].revision, 0);
+  EXPECT_EQ(revs[0].change, "edit");
+  EXPECT_EQ(revs[0].kind, EventKind::kNote);
+  EXPECT_EQ(revs[0].text, "DB failover");
+  EXPECT_EQ(revs[0].occurred_at, utc(2026, 11, 20, 13, 50));
+  EXPECT_EQ(revs[0].changed_by, kBob);
+  EXPECT_EQ(revs[0].changed_at, now_);
+
+  // The list marks it as edited.
+  const Reply list = timeline("list");
+  ASSERT_EQ(list.details.size(), 2u);
+  EXPECT_THAT(list.details[0], testing::StartsWith("#2 "));  // 13:50, before the declaration
+  EXPECT_THAT(list.details[0], HasSubstr("DB failover to replica-b (edited)"));
+  EXPECT_THAT(list.details[1], Not(HasSubstr("(edited)")));
+}
+
+TEST_F(HandlerTest, EditTimeAndTag) {
+  incident("start DB down");
+  timeline("DB failover");
+  timeline("edit 2 13:45");
+  auto e = event(2);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->occurred_at, utc(2026, 11, 20, 13, 45));
+  EXPECT_EQ(e->text, "DB failover");
+
+  timeline("edit 2 #impact");
+  e = event(2);
+  EXPECT_EQ(e->kind, EventKind::kImpact);
+  EXPECT_EQ(e->revision, 2);
+
+  const auto revs = revisions();
+  ASSERT_EQ(revs.size(), 2u);
+  EXPECT_EQ(revs[0].occurred_at, utc(2026, 11, 20, 14, 2));
+  EXPECT_EQ(revs[1].revision, 1);
+  EXPECT_EQ(revs[1].occurred_at, utc(2026, 11, 20, 13, 45));
+  EXPECT_EQ(revs[1].kind, EventKind::kNote);
+}
+
+TEST_F(HandlerTest, DeleteHidesTheEventButKeepsIt) {
+  incident("start DB down");
+  timeline("wrong channel, sorry");
+  const Reply r = timeline("delete 2");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("kept in the audit trail"));
+
+  const auto visible = events(false);
+  ASSERT_EQ(visible.size(), 1u);
+  EXPECT_EQ(visible[0].seq, 1);
+
+  const auto all = events(true);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].seq, 2);
+  EXPECT_TRUE(all[1].deleted);
+  EXPECT_EQ(all[1].text, "wrong channel, sorry");
+  EXPECT_EQ(all[1].revision, 1);
+
+  const auto revs = revisions();
+  ASSERT_EQ(revs.size(), 1u);
+  EXPECT_EQ(revs[0].change, "delete");
+  EXPECT_EQ(revs[0].text, "wrong channel, sorry");
+  EXPECT_EQ(revs[0].changed_by, kAlice);
+
+  // Gone is gone: no second deletion, no edit; numbers are not reused.
+  expect_refused([&] { return timeline("delete 2"); }, "already deleted");
+  expect_refused([&] { return timeline("edit 2 back again"); }, "already deleted");
+  EXPECT_THAT(timeline("next event").text, HasSubstr("#3"));
+}
+
+TEST_F(HandlerTest, MilestonesCannotBeEditedOrDeleted) {
+  incident("start DB down");
+  incident("sev sev1");
+  expect_refused([&] { return timeline("edit 1 declared earlier"); }, "milestone");
+  expect_refused([&] { return timeline("delete 1"); }, "milestone");
+  expect_refused([&] { return timeline("edit 2 #alert"); }, "`/incident`");
+}
+
+TEST_F(HandlerTest, UnknownEventNumber) {
+  incident("start DB down");
+  expect_refused([&] { return timeline("edit 9 anything"); }, "no timeline event #9");
+  expect_refused([&] { return timeline("delete 9"); }, "`/timeline list`");
+}
+
+// ---------------------------------------------------------------------------- lifecycle
+
+TEST_F(HandlerTest, MitigatedThenResolvedPostsTheDraft) {
+  incident("start sev2 Checkout API returning 502s");  // 14:01
+  timeline("13:50 #impact checkout error rate above 5%");
+  timeline("#detected 13:55 support reports failed payments");
+  timeline("rolled back deploy 4512");
+  incident("summary Checkout failed for 25 minutes");
+
+  Reply r = incident("mitigated 14:03 error rate back to normal");  // at 14:06
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 mitigated at 2026-11-20 14:03:00 UTC"));
+  EXPECT_THAT(r.text, HasSubstr("2m 00s after declaration"));
+  EXPECT_FALSE(r.document.has_value());
+  auto inc = current();
+  EXPECT_EQ(inc->status, IncidentStatus::kMitigated);
+  EXPECT_EQ(inc->mitigated_at, utc(2026, 11, 20, 14, 3));
+  EXPECT_EQ(inc->resolved_at, std::nullopt);
+  EXPECT_EQ(latest_draft(), std::nullopt);
+
+  expect_refused([&] { return incident("mitigated"); }, "already marked mitigated");
+
+  r = incident("resolved caches warmed, all green");  // at 14:08
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 resolved at 2026-11-20 14:08:00 UTC"));
+  EXPECT_EQ(r.incident, 1);
+  inc = current();
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_EQ(inc->status, IncidentStatus::kResolved);
+  EXPECT_EQ(inc->mitigated_at, utc(2026, 11, 20, 14, 3));
+  EXPECT_EQ(inc->resolved_at, utc(2026, 11, 20, 14, 8));
+
+  // In time order: 13:50 impact, 13:55 detected, 14:01 declared, 14:03 mitigated (given
+  // as a time), 14:04 rollback, 14:08 resolved.
+  const auto evs = events();
+  ASSERT_EQ(evs.size(), 6u);
+  EXPECT_EQ(evs[3].kind, EventKind::kMitigated);
+  EXPECT_EQ(evs[3].occurred_at, utc(2026, 11, 20, 14, 3));
+  EXPECT_EQ(evs[3].text, "Mitigated: error rate back to normal");
+  EXPECT_EQ(evs[4].text, "rolled back deploy 4512");
+  EXPECT_EQ(evs[5].kind, EventKind::kResolved);
+  EXPECT_EQ(evs[5].text, "Resolved: caches warmed, all green");
+
+  // The document is the stored draft, and its timeline holds every event in time order.
+  ASSERT_TRUE(r.document.has_value());
+  EXPECT_EQ(latest_draft(), r.document);
+  const std::string& doc = *r.document;
+  const std::size_t timeline_at = doc.find("## Timeline");
+  ASSERT_NE(timeline_at, std::string::npos) << doc;
+  const std::string timeline_section =
+      doc.substr(timeline_at, doc.find("\n## ", timeline_at + 1) - timeline_at);
+  std::size_t last = 0;
+  for (const auto& e : evs) {
+    const std::size_t at = timeline_section.find(e.text, last);
+    ASSERT_NE(at, std::string::npos) << "missing or out of order: " << e.text << "\n" << doc;
+    last = at + e.text.size();
+  }
+  EXPECT_THAT(doc, HasSubstr("Checkout failed for 25 minutes"));
+}
+
+TEST_F(HandlerTest, ResolvedWithoutMitigatedAndWithoutText) {
+  incident("start DB down");
+  const Reply r = incident("resolved");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_TRUE(r.document.has_value());
+  const auto inc = current();
+  EXPECT_EQ(inc->status, IncidentStatus::kResolved);
+  EXPECT_EQ(inc->resolved_at, now_);
+  EXPECT_EQ(inc->mitigated_at, std::nullopt);
+  EXPECT_EQ(events().back().text, "Resolved");
+}
+
+TEST_F(HandlerTest, ResolvedIncidentRefusesSecondResolutionAndRoleChanges) {
+  incident("start DB down");
+  incident("resolved");
+  expect_refused([&] { return incident("resolved again"); }, "was resolved at");
+  expect_refused([&] { return incident("mitigated"); }, "`/incident reopen`");
+  expect_refused([&] { return incident("sev sev1"); }, "is resolved");
+  expect_refused([&] { return run("incident", "commander @bob", Options{.mentions = {kBob}}); },
+                 "is resolved");
+}
+
+TEST_F(HandlerTest, ResolvedIncidentStillTakesNotesEventsAndActions) {
+  incident("start DB down");
+  incident("resolved");
+  EXPECT_EQ(incident("lesson alerts need runbook links").visibility, Visibility::kChannel);
+  const Reply r = timeline("-30m late report from support");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(all_text(r), HasSubstr("INC-1 is resolved"));
+  EXPECT_EQ(action("Add runbook link @bob due +7d #process", {kBob}).visibility,
+            Visibility::kChannel);
+  EXPECT_EQ(notes().size(), 1u);
+  EXPECT_EQ(events().size(), 3u);
+  EXPECT_EQ(actions().size(), 1u);
+}
+
+TEST_F(HandlerTest, ReopenResumesTheIncident) {
+  incident("start DB down");
+  expect_refused([&] { return incident("reopen"); }, "not resolved");
+  incident("mitigated");
+  incident("resolved");
+  const Reply r = incident("reopen");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 reopened"));
+  const auto inc = current();
+  EXPECT_EQ(inc->status, IncidentStatus::kOpen);
+  EXPECT_EQ(inc->resolved_at, std::nullopt);
+  EXPECT_EQ(events().back().kind, EventKind::kReopened);
+
+  // Open again: it can be mitigated and resolved again, and a new start is refused.
+  expect_refused([&] { return incident("start Another"); }, "INC-1");
+  EXPECT_EQ(incident("resolved").visibility, Visibility::kChannel);
+  EXPECT_EQ(current()->status, IncidentStatus::kResolved);
+}
+
+TEST_F(HandlerTest, CloseOnlyAfterResolved) {
+  incident("start DB down");
+  expect_refused([&] { return incident("close"); }, "resolve it first");
+  incident("mitigated");
+  expect_refused([&] { return incident("close"); }, "INC-1 is mitigated");
+  incident("resolved");
+  const Reply r = incident("close");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 closed"));
+
+  const Incident inc = incident_by_id(1);
+  EXPECT_EQ(inc.status, IncidentStatus::kClosed);
+  EXPECT_EQ(inc.closed_at, now_);
+  EXPECT_FALSE(current().has_value());
+
+  // The channel has no incident any more.
+  expect_refused([&] { return timeline("after the close"); }, "no open incident");
+  expect_refused([&] { return incident("reopen"); }, "no open incident");
+}
+
+TEST_F(HandlerTest, NewStartAfterResolution) {
+  incident("start First one");
+  incident("resolved");
+  const Reply r = incident("start sev1 Second one");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("INC-2"));
+  EXPECT_EQ(current()->id, 2);
+  EXPECT_EQ(incident_by_id(1).status, IncidentStatus::kResolved);
+
+  timeline("belongs to the new one");
+  EXPECT_EQ(events(false, 1).size(), 2u);
+  EXPECT_EQ(events(false, 2).size(), 2u);
+  EXPECT_EQ(events(false, 2)[1].seq, 2);  // numbering is per incident
+}
+
+TEST_F(HandlerTest, DraftShowsTheDraftWithoutStoringOrClosing) {
+  incident("start DB down");
+  timeline("DB primary failed over");
+  const std::string before = dump(*store_);
+  const Reply r = incident("draft");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  ASSERT_TRUE(r.document.has_value());
+  EXPECT_THAT(*r.document, HasSubstr("DB primary failed over"));
+  EXPECT_EQ(r.incident, 1);
+  EXPECT_EQ(dump(*store_), before);
+  EXPECT_EQ(latest_draft(), std::nullopt);
+  EXPECT_EQ(current()->status, IncidentStatus::kOpen);
+}
+
+TEST_F(HandlerTest, StatusSummarisesTheIncident) {
+  incident("start sev2 DB down");
+  timeline("DB primary failed over");
+  action("Add alert @bob due +3d #detect", {kBob});
+  const std::string before = dump(*store_);
+  const Reply r = incident("status");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 \"DB down\""));
+  const std::string text = all_text(r);
+  EXPECT_THAT(text, HasSubstr("Severity sev2 · status open · commander @alice"));
+  EXPECT_THAT(text, HasSubstr("DB primary failed over"));
+  EXPECT_THAT(text, HasSubstr("Open action items: 1"));
+  EXPECT_EQ(dump(*store_), before);
+}
+
+TEST_F(HandlerTest, MatrixPrefixInRepliesAndDraft) {
+  const Options m{
+      .user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!room"}, .prefix = "!"};
+  Reply r = run("incident", "status", m);
+  EXPECT_THAT(r.text, HasSubstr("`!incident start [sev1-sev4] <title>`"));
+  run("incident", "start DB down", m);
+  r = run("incident", "resolved", m);
+  ASSERT_TRUE(r.document.has_value());
+  // The draft's "add with …" hints are written the way Matrix users type commands.
+  EXPECT_THAT(*r.document, HasSubstr("`!incident cause <text>`"));
+  EXPECT_THAT(*r.document, Not(HasSubstr("`/incident")));
+  EXPECT_THAT(all_text(r), Not(HasSubstr("`/")));
+}
+
+// ---------------------------------------------------------------------------- actions
+
+TEST_F(HandlerTest, ActionWithOwnerDueAndKind) {
+  incident("start DB down");
+  const Reply r = action("Add replication lag alert @bob due 2026-12-01 #detect", {kBob, kCarol});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("#1 (@bob, due 2026-12-01, detect)"));
+  EXPECT_TRUE(r.details.empty()) << all_text(r);
+
+  const auto items = actions();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].seq, 1);
+  EXPECT_EQ(items[0].text, "Add replication lag alert");
+  EXPECT_EQ(items[0].owner, kBob);  // the platform id, not just the name
+  EXPECT_EQ(items[0].due, "2026-12-01");
+  EXPECT_EQ(items[0].kind, ActionKind::kDetect);
+  EXPECT_EQ(items[0].status, ActionStatus::kOpen);
+  EXPECT_EQ(items[0].created_by, kAlice);
+  EXPECT_EQ(items[0].created_at, now_);
+}
+
+TEST_F(HandlerTest, ActionRelativeDueDate) {
+  incident("start DB down");
+  action("Fix retry storm @carol #prevent due +3d", {kCarol});
+  const auto items = actions();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].due, "2026-11-23");
+  EXPECT_EQ(items[0].owner, kCarol);
+}
+
+TEST_F(HandlerTest, ActionWithoutOwnerIsStoredWithAWarning) {
+  incident("start DB down");
+  const Reply r = action("Improve the runbook");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("no owner"));
+  const std::string details = all_text(r);
+  EXPECT_THAT(details, HasSubstr("No owner"));
+  EXPECT_THAT(details, HasSubstr("No due date"));
+  EXPECT_THAT(details, HasSubstr("#prevent"));
+
+  const auto items = actions();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].owner, std::nullopt);
+  EXPECT_EQ(items[0].due, std::nullopt);
+  EXPECT_EQ(items[0].kind, ActionKind::kNone);
+}
+
+TEST_F(HandlerTest, ActionPastDueDateIsFlagged) {
+  incident("start DB down");
+  const Reply r = action("Rotate keys @bob due 2026-11-01 #process", {kBob});
+  EXPECT_THAT(all_text(r), HasSubstr("already past"));
+  EXPECT_EQ(actions().at(0).due, "2026-11-01");
+}
+
+TEST_F(HandlerTest, ActionOwnerTheAdapterCouldNotResolve) {
+  incident("start DB down");
+  action("Write postmortem @dave due +2d #process");
+  EXPECT_EQ(actions().at(0).owner, (Person{"", "dave"}));
+}
+
+TEST_F(HandlerTest, ActionDoneAndReopen) {
+  incident("start DB down");
+  action("Add alert @bob due +3d #detect", {kBob});
+  action("Add canary @carol due +7d #prevent", {kCarol});
+
+  Reply r = run("action", "done 2", Options{.user = kCarol});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("Action #2 done: Add canary"));
+  auto items = actions();
+  EXPECT_EQ(items[0].status, ActionStatus::kOpen);
+  EXPECT_EQ(items[1].status, ActionStatus::kDone);
+  EXPECT_EQ(items[1].done_at, now_);
+  EXPECT_EQ(items[1].done_by, kCarol);
+
+  expect_refused([&] { return action("done 2"); }, "already done");
+
+  r = action("reopen 2");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  items = actions();
+  EXPECT_EQ(items[1].status, ActionStatus::kOpen);
+  EXPECT_EQ(items[1].done_at, std::nullopt);
+  EXPECT_EQ(items[1].done_by, std::nullopt);
+
+  expect_refused([&] { return action("reopen 2"); }, "already open");
+}
+
+TEST_F(HandlerTest, ActionList) {
+  incident("start DB down");
+  expect_refused([&] { return action("list"); }, "no action items yet");
+  action("Add alert @bob due +3d #detect", {kBob});
+  action("Improve the runbook");
+  action("done 1");
+  const std::string before = dump(*store_);
+  const Reply r = action("list");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_THAT(r.text, HasSubstr("1 open of 2"));
+  ASSERT_EQ(r.details.size(), 2u);
+  EXPECT_THAT(r.details[0], HasSubstr("#1 (@bob, due 2026-11-23, detect): Add alert"));
+  EXPECT_THAT(r.details[1], HasSubstr("#2 (no owner, no due date): Improve the runbook"));
+  EXPECT_EQ(dump(*store_), before);
+}
+
+TEST_F(HandlerTest, UnknownActionNumber) {
+  incident("start DB down");
+  action("Add alert @bob", {kBob});
+  expect_refused([&] { return action("done 7"); }, "no action item #7");
+  expect_refused([&] { return action("reopen 7"); }, "`/action list`");
+}
+
+// ---------------------------------------------------------------------------- restart
+
+TEST_F(HandlerTest, StatePersistsAcrossARestart) {
+  incident("start sev2 DB down");
+  timeline("13:55 #detected users report errors");
+  timeline("edit 2 users report checkout errors");
+  incident("cause connection pool exhausted");
+  action("Add alert @bob due +3d #detect", {kBob});
+  incident("mitigated");
+  const std::string before = dump(*store_);
+
+  // Closing the store and opening the same file again: nothing is lost.
+  open("UTC");
+  EXPECT_EQ(dump(*store_), before);
+  const auto inc = current();
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_EQ(inc->status, IncidentStatus::kMitigated);
+  EXPECT_EQ(event(2)->text, "users report checkout errors");
+  EXPECT_EQ(revisions().size(), 1u);
+
+  // And the handler carries on where it left off.
+  expect_refused([&] { return incident("start Another"); }, "INC-1");
+  // #1 declared, #2 detected (edited, not a new event), #3 mitigated.
+  EXPECT_THAT(timeline("after restart").text, HasSubstr("#4"));
+  EXPECT_THAT(action("second item @bob", {kBob}).text, HasSubstr("#2"));
+  EXPECT_EQ(incident("resolved").visibility, Visibility::kChannel);
+  EXPECT_EQ(current()->status, IncidentStatus::kResolved);
+}
+
+}  // namespace
+}  // namespace scribe

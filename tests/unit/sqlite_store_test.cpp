@@ -1,0 +1,779 @@
+// The SQLite backend through the Store interface, on real files: migrations, atomic
+// transactions, read-only snapshots, numbering, ordering and round-trips.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <date/date.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "storage/sqlite_store.h"
+#include "storage/store.h"
+
+namespace scribe {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using testing::HasSubstr;
+
+Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0, int ms = 0) {
+  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
+         std::chrono::seconds{s} + milliseconds{ms};
+}
+
+const Timestamp kT0 = utc(2026, 11, 20, 14, 0, 0, 250);
+const Person kAlice{"U0ALICE", "alice"};
+const Person kBob{"U0BOB", "bob"};
+const ChannelRef kChannel{"slack", "T0TEAM", "C0INC"};
+
+Incident make_incident(std::string title, ChannelRef channel = kChannel, Timestamp at = kT0) {
+  Incident i;
+  i.channel = std::move(channel);
+  i.title = std::move(title);
+  i.severity = Severity::kSev2;
+  i.status = IncidentStatus::kOpen;
+  i.commander = kAlice;
+  i.declared_at = at;
+  return i;
+}
+
+TimelineEvent make_event(IncidentId incident, std::string text, Timestamp at,
+                         EventKind kind = EventKind::kNote) {
+  TimelineEvent e;
+  e.incident_id = incident;
+  e.kind = kind;
+  e.occurred_at = at;
+  e.recorded_at = kT0 + hours{1};
+  e.author = kAlice;
+  e.text = std::move(text);
+  return e;
+}
+
+ActionItem make_action(IncidentId incident, std::string text) {
+  ActionItem a;
+  a.incident_id = incident;
+  a.text = std::move(text);
+  a.created_by = kAlice;
+  a.created_at = kT0;
+  return a;
+}
+
+class SqliteStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_store_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "scribe.db").string();
+    store_ = open_store(path_);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void reopen() {
+    store_.reset();
+    store_ = open_store(path_);
+  }
+
+  IncidentId insert(const Incident& i) {
+    IncidentId id = 0;
+    store_->write([&](Transaction& tx) { id = tx.insert_incident(i); });
+    return id;
+  }
+  TimelineEvent append(const TimelineEvent& e) {
+    TimelineEvent out;
+    store_->write([&](Transaction& tx) { out = tx.append_event(e); });
+    return out;
+  }
+  std::vector<TimelineEvent> events(IncidentId id, bool include_deleted = false) {
+    std::vector<TimelineEvent> out;
+    store_->read([&](Transaction& tx) { out = tx.events(id, include_deleted); });
+    return out;
+  }
+  std::vector<Incident> list(int limit = 100) {
+    std::vector<Incident> out;
+    store_->read([&](Transaction& tx) { out = tx.list_incidents(limit); });
+    return out;
+  }
+
+  // Reads one integer with a separate connection, as another process would.
+  std::int64_t query_int(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::int64_t v = -1;
+    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return v;
+  }
+  void exec_raw(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+// ---------------------------------------------------------------------------- opening
+
+TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 1);
+  const IncidentId id = insert(make_incident("DB down"));
+
+  reopen();
+  reopen();
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 1);
+  const auto all = list();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, id);
+  EXPECT_EQ(all[0].title, "DB down");
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
+  store_.reset();
+  exec_raw("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
+  try {
+    open_store(path_);
+    FAIL() << "opened a database from a newer build";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("newer"));
+    EXPECT_THAT(e.what(), HasSubstr("99"));
+  }
+}
+
+TEST_F(SqliteStoreTest, UsesWalMode) {
+  std::string mode;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_EQ(mode, "wal");
+}
+
+TEST_F(SqliteStoreTest, SynchronousOptionIsValidated) {
+  store_.reset();
+  for (const char* ok : {"full", "normal"}) {
+    EXPECT_NO_THROW(open_store(path_, StoreOptions{ok})) << ok;
+    EXPECT_NO_THROW(open_sqlite_store(path_, SqliteOptions{ok})) << ok;
+  }
+  const std::string fresh = (dir_ / "fresh.db").string();
+  for (const char* bad : {"off", "FULL", "", "full; DROP TABLE incidents"}) {
+    try {
+      open_store(fresh, StoreOptions{bad});
+      ADD_FAILURE() << "accepted synchronous=" << bad;
+    } catch (const StoreError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("'full' or 'normal'"));
+      EXPECT_THAT(e.what(), HasSubstr(std::string("'") + bad + "'"));
+    }
+    // A refused option leaves no file behind.
+    EXPECT_FALSE(std::filesystem::exists(fresh)) << bad;
+  }
+  // The good file is still fine.
+  store_ = open_store(path_);
+  EXPECT_TRUE(store_->healthy());
+}
+
+TEST_F(SqliteStoreTest, UnopenablePathIsAStoreError) {
+  EXPECT_THROW(open_store((dir_ / "no" / "such" / "dir" / "x.db").string()), StoreError);
+}
+
+TEST_F(SqliteStoreTest, PostgresIsNotAvailableYet) {
+  try {
+    open_store("postgresql://scribe@localhost/scribe");
+    FAIL() << "opened a postgresql:// URL";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("PostgreSQL"));
+  }
+}
+
+TEST_F(SqliteStoreTest, Healthy) { EXPECT_TRUE(store_->healthy()); }
+
+// ---------------------------------------------------------------------------- transactions
+
+TEST_F(SqliteStoreTest, ThrowingTransactionRollsBackEverything) {
+  const IncidentId kept = insert(make_incident("Kept"));
+  struct Boom : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    const IncidentId id = tx.insert_incident(make_incident("Doomed"));
+    tx.append_event(make_event(id, "doomed event", kT0));
+    tx.append_event(make_event(kept, "event on the kept incident", kT0));
+    Note n;
+    n.incident_id = kept;
+    n.text = "doomed note";
+    n.author = kAlice;
+    n.created_at = kT0;
+    tx.add_note(n);
+    tx.add_action(make_action(kept, "doomed action"));
+    tx.save_draft(kept, kT0, "# doomed draft");
+    Incident changed = *tx.find_incident(kept);
+    changed.status = IncidentStatus::kResolved;
+    tx.update_incident(changed);
+    throw Boom("handler failed half-way");
+  }),
+               Boom);
+
+  const auto all = list();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, kept);
+  EXPECT_EQ(all[0].status, IncidentStatus::kOpen);
+  store_->read([&](Transaction& tx) {
+    EXPECT_TRUE(tx.events(kept, true).empty());
+    EXPECT_TRUE(tx.notes(kept).empty());
+    EXPECT_TRUE(tx.actions(kept).empty());
+    EXPECT_EQ(tx.latest_draft(kept), std::nullopt);
+  });
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM events"), 0);
+
+  // The connection is usable afterwards, and numbering starts where it should.
+  const TimelineEvent e = append(make_event(kept, "after the rollback", kT0));
+  EXPECT_EQ(e.seq, 1);
+}
+
+TEST_F(SqliteStoreTest, WriteIsVisibleToOtherConnectionsWhenItReturns) {
+  insert(make_incident("DB down"));
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM incidents"), 1);
+}
+
+TEST_F(SqliteStoreTest, ReadRefusesWrites) {
+  const IncidentId id = insert(make_incident("DB down"));
+  const TimelineEvent e = append(make_event(id, "an event", kT0));
+  ActionItem item;
+  store_->write([&](Transaction& tx) { item = tx.add_action(make_action(id, "an action")); });
+
+  const std::vector<std::pair<const char*, std::function<void(Transaction&)>>> writes = {
+      {"insert_incident", [&](Transaction& tx) { tx.insert_incident(make_incident("x")); }},
+      {"update_incident",
+       [&](Transaction& tx) {
+         Incident i = *tx.find_incident(id);
+         i.title = "changed";
+         tx.update_incident(i);
+       }},
+      {"append_event", [&](Transaction& tx) { tx.append_event(make_event(id, "x", kT0)); }},
+      {"revise_event",
+       [&](Transaction& tx) {
+         TimelineEvent u = e;
+         u.text = "changed";
+         EventRevision r;
+         r.change = "edit";
+         tx.revise_event(u, r);
+       }},
+      {"add_note",
+       [&](Transaction& tx) {
+         Note n;
+         n.incident_id = id;
+         tx.add_note(n);
+       }},
+      {"add_action", [&](Transaction& tx) { tx.add_action(make_action(id, "x")); }},
+      {"update_action",
+       [&](Transaction& tx) {
+         ActionItem a = item;
+         a.status = ActionStatus::kDone;
+         tx.update_action(a);
+       }},
+      {"save_draft", [&](Transaction& tx) { tx.save_draft(id, kT0, "# draft"); }},
+  };
+  for (const auto& [name, write] : writes) {
+    EXPECT_THROW(store_->read(write), StoreError) << name;
+  }
+  // Nothing of it got through.
+  store_->read([&](Transaction& tx) {
+    EXPECT_EQ(tx.list_incidents(10).size(), 1u);
+    EXPECT_EQ(tx.find_incident(id)->title, "DB down");
+    const auto evs = tx.events(id, true);
+    ASSERT_EQ(evs.size(), 1u);
+    EXPECT_EQ(evs[0].text, "an event");
+    EXPECT_TRUE(tx.revisions(id).empty());
+    EXPECT_TRUE(tx.notes(id).empty());
+    const auto items = tx.actions(id);
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].status, ActionStatus::kOpen);
+    EXPECT_EQ(tx.latest_draft(id), std::nullopt);
+  });
+  // And the store still takes writes.
+  EXPECT_EQ(append(make_event(id, "y", kT0)).seq, 2);
+}
+
+// ---------------------------------------------------------------------------- numbering, order
+
+TEST_F(SqliteStoreTest, EventSeqIsPerIncident) {
+  const IncidentId a = insert(make_incident("A"));
+  const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
+  EXPECT_NE(a, b);
+  EXPECT_EQ(append(make_event(a, "a1", kT0)).seq, 1);
+  EXPECT_EQ(append(make_event(b, "b1", kT0)).seq, 1);
+  EXPECT_EQ(append(make_event(a, "a2", kT0)).seq, 2);
+  const TimelineEvent a3 = append(make_event(a, "a3", kT0));
+  EXPECT_EQ(a3.seq, 3);
+  EXPECT_EQ(append(make_event(b, "b2", kT0)).seq, 2);
+  EXPECT_GT(a3.id, 0);
+
+  std::optional<TimelineEvent> found;
+  store_->read([&](Transaction& tx) { found = tx.find_event(a, 3); });
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, a3.id);
+  EXPECT_EQ(found->text, "a3");
+  store_->read([&](Transaction& tx) {
+    EXPECT_EQ(tx.find_event(b, 3), std::nullopt);
+    EXPECT_EQ(tx.find_event(a, 0), std::nullopt);
+  });
+}
+
+TEST_F(SqliteStoreTest, DeletedEventsKeepTheirNumbers) {
+  const IncidentId id = insert(make_incident("A"));
+  append(make_event(id, "one", kT0));
+  TimelineEvent two = append(make_event(id, "two", kT0));
+  const EventRevision before{two.id,          two.seq,  0,    "delete",      two.kind,
+                             two.occurred_at, two.text, kBob, kT0 + hours{2}};
+  two.deleted = true;
+  two.revision = 1;
+  store_->write([&](Transaction& tx) { tx.revise_event(two, before); });
+  // A number once given is never given again, so "edit 2" cannot hit another event.
+  EXPECT_EQ(append(make_event(id, "three", kT0)).seq, 3);
+}
+
+TEST_F(SqliteStoreTest, ActionSeqIsPerIncident) {
+  const IncidentId a = insert(make_incident("A"));
+  const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
+  store_->write([&](Transaction& tx) {
+    EXPECT_EQ(tx.add_action(make_action(a, "a1")).seq, 1);
+    EXPECT_EQ(tx.add_action(make_action(b, "b1")).seq, 1);
+    EXPECT_EQ(tx.add_action(make_action(a, "a2")).seq, 2);
+  });
+  store_->read([&](Transaction& tx) {
+    const auto items = tx.actions(a);
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].text, "a1");
+    EXPECT_EQ(items[1].text, "a2");
+    EXPECT_EQ(tx.find_action(a, 2)->text, "a2");
+    EXPECT_EQ(tx.find_action(b, 2), std::nullopt);
+  });
+}
+
+TEST_F(SqliteStoreTest, EventsInOrderOfOccurrenceThenSeq) {
+  const IncidentId id = insert(make_incident("A"));
+  append(make_event(id, "s1 at +10m", kT0 + minutes{10}));
+  append(make_event(id, "s2 at +0", kT0));
+  append(make_event(id, "s3 at +10m", kT0 + minutes{10}));
+  append(make_event(id, "s4 at -5m", kT0 - minutes{5}));
+  append(make_event(id, "s5 at +0 and 1ms", kT0 + milliseconds{1}));
+  std::vector<std::string> texts;
+  for (const auto& e : events(id)) texts.push_back(e.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"s4 at -5m", "s2 at +0", "s5 at +0 and 1ms",
+                                             "s1 at +10m", "s3 at +10m"}));
+}
+
+TEST_F(SqliteStoreTest, EventsHideDeletedUnlessAsked) {
+  const IncidentId id = insert(make_incident("A"));
+  append(make_event(id, "kept", kT0));
+  TimelineEvent gone = append(make_event(id, "gone", kT0 + minutes{1}));
+  EventRevision previous;
+  previous.event_id = gone.id;
+  previous.revision = 0;
+  previous.change = "delete";
+  previous.kind = gone.kind;
+  previous.occurred_at = gone.occurred_at;
+  previous.text = gone.text;
+  previous.changed_by = kBob;
+  previous.changed_at = kT0 + hours{3};
+  gone.deleted = true;
+  gone.revision = 1;
+  store_->write([&](Transaction& tx) { tx.revise_event(gone, previous); });
+
+  ASSERT_EQ(events(id, false).size(), 1u);
+  EXPECT_EQ(events(id, false)[0].text, "kept");
+  const auto all = events(id, true);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[1].deleted);
+  EXPECT_EQ(all[1].revision, 1);
+
+  std::vector<EventRevision> revs;
+  store_->read([&](Transaction& tx) { revs = tx.revisions(id); });
+  ASSERT_EQ(revs.size(), 1u);
+  EXPECT_EQ(revs[0].event_id, gone.id);
+  EXPECT_EQ(revs[0].seq, 2);
+  EXPECT_EQ(revs[0].change, "delete");
+  EXPECT_EQ(revs[0].text, "gone");
+  EXPECT_EQ(revs[0].changed_by, kBob);
+  EXPECT_EQ(revs[0].changed_at, kT0 + hours{3});
+}
+
+TEST_F(SqliteStoreTest, RevisionsAreInOrderAndPerIncident) {
+  const IncidentId a = insert(make_incident("A"));
+  const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
+  TimelineEvent ea = append(make_event(a, "v0", kT0));
+  TimelineEvent eb = append(make_event(b, "other", kT0));
+  for (int rev = 0; rev < 3; ++rev) {
+    EventRevision previous;
+    previous.event_id = ea.id;
+    previous.revision = ea.revision;
+    previous.change = "edit";
+    previous.kind = ea.kind;
+    previous.occurred_at = ea.occurred_at;
+    previous.text = ea.text;
+    previous.changed_by = kBob;
+    previous.changed_at = kT0;
+    ea.text = "v" + std::to_string(rev + 1);
+    ea.kind = EventKind::kAlert;
+    ea.occurred_at -= minutes{1};
+    ea.revision += 1;
+    store_->write([&](Transaction& tx) { tx.revise_event(ea, previous); });
+  }
+  std::vector<EventRevision> revs;
+  store_->read([&](Transaction& tx) { revs = tx.revisions(a); });
+  ASSERT_EQ(revs.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(revs[i].revision, i);
+    EXPECT_EQ(revs[i].text, "v" + std::to_string(i));
+  }
+  EXPECT_EQ(revs[0].kind, EventKind::kNote);
+  EXPECT_EQ(revs[1].kind, EventKind::kAlert);
+  EXPECT_EQ(revs[0].occurred_at, kT0);
+
+  const auto now = events(a);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].text, "v3");
+  EXPECT_EQ(now[0].kind, EventKind::kAlert);
+  EXPECT_EQ(now[0].occurred_at, kT0 - minutes{3});
+  EXPECT_EQ(now[0].revision, 3);
+
+  store_->read([&](Transaction& tx) { EXPECT_TRUE(tx.revisions(b).empty()); });
+  EXPECT_EQ(events(b)[0].text, eb.text);
+}
+
+// ---------------------------------------------------------------------------- incidents
+
+TEST_F(SqliteStoreTest, CurrentIncidentIgnoresClosedOnes) {
+  std::optional<Incident> current;
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  EXPECT_FALSE(current.has_value());
+
+  const IncidentId first = insert(make_incident("First"));
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->id, first);
+
+  // A resolved incident is still the channel's current one (it can be closed or reopened).
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(first);
+    i.status = IncidentStatus::kResolved;
+    i.resolved_at = kT0 + hours{1};
+    tx.update_incident(i);
+  });
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->id, first);
+
+  // The newest one wins.
+  const IncidentId second = insert(make_incident("Second"));
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  EXPECT_EQ(current->id, second);
+
+  // Closed ones are skipped.
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(second);
+    i.status = IncidentStatus::kClosed;
+    i.closed_at = kT0 + hours{2};
+    tx.update_incident(i);
+  });
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->id, first);
+
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(first);
+    i.status = IncidentStatus::kClosed;
+    tx.update_incident(i);
+  });
+  store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
+  EXPECT_FALSE(current.has_value());
+}
+
+TEST_F(SqliteStoreTest, CurrentIncidentMatchesTheWholeChannelRef) {
+  insert(make_incident("Slack", kChannel));
+  const ChannelRef other_workspace{"slack", "T0OTHER", "C0INC"};
+  const ChannelRef other_platform{"matrix", "T0TEAM", "C0INC"};
+  const ChannelRef other_channel{"slack", "T0TEAM", "C0NOPE"};
+  store_->read([&](Transaction& tx) {
+    EXPECT_TRUE(tx.current_incident(kChannel).has_value());
+    EXPECT_FALSE(tx.current_incident(other_workspace).has_value());
+    EXPECT_FALSE(tx.current_incident(other_platform).has_value());
+    EXPECT_FALSE(tx.current_incident(other_channel).has_value());
+  });
+}
+
+TEST_F(SqliteStoreTest, ListIncidentsNewestFirstWithLimit) {
+  for (int i = 1; i <= 5; ++i) {
+    insert(make_incident("incident " + std::to_string(i), {"slack", "T", "C" + std::to_string(i)}));
+  }
+  auto all = list(100);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].title, "incident 5");
+  EXPECT_EQ(all[4].title, "incident 1");
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i - 1].id, all[i].id);
+
+  const auto two = list(2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].title, "incident 5");
+  EXPECT_EQ(two[1].title, "incident 4");
+  EXPECT_TRUE(list(0).empty());
+}
+
+TEST_F(SqliteStoreTest, FindMissingIncident) {
+  store_->read([&](Transaction& tx) { EXPECT_EQ(tx.find_incident(42), std::nullopt); });
+}
+
+// ---------------------------------------------------------------------------- round-trips
+
+TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
+  Incident i = make_incident("Checkout “502s” — ünïcödé 🚨");
+  i.severity = Severity::kSev1;
+  const IncidentId id = insert(i);
+  Incident back;
+  store_->read([&](Transaction& tx) { back = *tx.find_incident(id); });
+  EXPECT_EQ(back.id, id);
+  EXPECT_EQ(back.channel, kChannel);
+  EXPECT_EQ(back.title, i.title);
+  EXPECT_EQ(back.severity, Severity::kSev1);
+  EXPECT_EQ(back.status, IncidentStatus::kOpen);
+  EXPECT_EQ(back.commander, kAlice);
+  EXPECT_EQ(back.declared_at, kT0);  // milliseconds kept
+  EXPECT_EQ(back.mitigated_at, std::nullopt);
+  EXPECT_EQ(back.resolved_at, std::nullopt);
+  EXPECT_EQ(back.closed_at, std::nullopt);
+
+  back.status = IncidentStatus::kClosed;
+  back.severity = Severity::kSev4;
+  back.commander = kBob;
+  back.mitigated_at = kT0 + milliseconds{1};
+  back.resolved_at = kT0 + minutes{30};
+  back.closed_at = kT0 + hours{48};
+  store_->write([&](Transaction& tx) { tx.update_incident(back); });
+  Incident again;
+  store_->read([&](Transaction& tx) { again = *tx.find_incident(id); });
+  EXPECT_EQ(again.status, IncidentStatus::kClosed);
+  EXPECT_EQ(again.severity, Severity::kSev4);
+  EXPECT_EQ(again.commander, kBob);
+  EXPECT_EQ(again.mitigated_at, kT0 + milliseconds{1});
+  EXPECT_EQ(again.resolved_at, kT0 + minutes{30});
+  EXPECT_EQ(again.closed_at, kT0 + hours{48});
+
+  // And back to null (a reopen clears them).
+  again.status = IncidentStatus::kOpen;
+  again.mitigated_at.reset();
+  again.resolved_at.reset();
+  again.closed_at.reset();
+  store_->write([&](Transaction& tx) { tx.update_incident(again); });
+  store_->read([&](Transaction& tx) { back = *tx.find_incident(id); });
+  EXPECT_EQ(back.mitigated_at, std::nullopt);
+  EXPECT_EQ(back.resolved_at, std::nullopt);
+  EXPECT_EQ(back.closed_at, std::nullopt);
+}
+
+TEST_F(SqliteStoreTest, EventRoundTrip) {
+  const IncidentId id = insert(make_incident("A"));
+  TimelineEvent e = make_event(id, "p99 grew from 300 ms to 1.2 s | 'quoted' \"x\"\nline 2",
+                               kT0 - milliseconds{1}, EventKind::kImpact);
+  e.author = kBob;
+  const TimelineEvent stored = append(e);
+  const auto back = events(id);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].id, stored.id);
+  EXPECT_EQ(back[0].incident_id, id);
+  EXPECT_EQ(back[0].seq, 1);
+  EXPECT_EQ(back[0].kind, EventKind::kImpact);
+  EXPECT_EQ(back[0].occurred_at, kT0 - milliseconds{1});
+  EXPECT_EQ(back[0].recorded_at, e.recorded_at);
+  EXPECT_EQ(back[0].author, kBob);
+  EXPECT_EQ(back[0].text, e.text);
+  EXPECT_FALSE(back[0].deleted);
+  EXPECT_EQ(back[0].revision, 0);
+}
+
+TEST_F(SqliteStoreTest, EveryEventKindRoundTrips) {
+  const IncidentId id = insert(make_incident("A"));
+  const EventKind kinds[] = {
+      EventKind::kNote,      EventKind::kDetected,        EventKind::kAlert,
+      EventKind::kAction,    EventKind::kComms,           EventKind::kImpact,
+      EventKind::kDeclared,  EventKind::kSeverityChanged, EventKind::kCommanderChanged,
+      EventKind::kMitigated, EventKind::kResolved,        EventKind::kReopened,
+      EventKind::kClosed,
+  };
+  int minute = 0;
+  for (EventKind k : kinds)
+    append(make_event(id, std::string(to_string(k)), kT0 + minutes{++minute}, k));
+  const auto back = events(id);
+  ASSERT_EQ(back.size(), std::size(kinds));
+  for (std::size_t i = 0; i < back.size(); ++i) EXPECT_EQ(back[i].kind, kinds[i]) << back[i].text;
+}
+
+TEST_F(SqliteStoreTest, NotesInOrderGiven) {
+  const IncidentId id = insert(make_incident("A"));
+  const NoteSection sections[] = {
+      NoteSection::kWhy,   NoteSection::kSummary, NoteSection::kWentWell, NoteSection::kWentWrong,
+      NoteSection::kLucky, NoteSection::kLesson,  NoteSection::kCause,    NoteSection::kImpact};
+  store_->write([&](Transaction& tx) {
+    int n = 0;
+    for (NoteSection s : sections) {
+      Note note;
+      note.incident_id = id;
+      note.section = s;
+      note.text = "note " + std::to_string(++n);
+      note.author = kBob;
+      note.created_at = kT0 + minutes{10 - n};  // later notes carry earlier times
+      const Note stored = tx.add_note(note);
+      EXPECT_GT(stored.id, 0);
+    }
+  });
+  std::vector<Note> back;
+  store_->read([&](Transaction& tx) { back = tx.notes(id); });
+  ASSERT_EQ(back.size(), std::size(sections));
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_EQ(back[i].section, sections[i]);
+    EXPECT_EQ(back[i].text, "note " + std::to_string(i + 1));
+    EXPECT_EQ(back[i].author, kBob);
+    EXPECT_EQ(back[i].incident_id, id);
+    EXPECT_EQ(back[i].created_at, kT0 + minutes{9 - static_cast<int>(i)});
+  }
+}
+
+TEST_F(SqliteStoreTest, ActionOptionalFieldsRoundTrip) {
+  const IncidentId id = insert(make_incident("A"));
+  ActionItem bare = make_action(id, "no owner, no date");
+  ActionItem full = make_action(id, "everything set");
+  full.owner = kBob;
+  full.due = "2026-12-01";
+  full.kind = ActionKind::kMitigate;
+  full.status = ActionStatus::kDone;
+  full.done_at = kT0 + hours{1};
+  full.done_by = kAlice;
+  store_->write([&](Transaction& tx) {
+    bare = tx.add_action(bare);
+    full = tx.add_action(full);
+  });
+
+  std::vector<ActionItem> back;
+  store_->read([&](Transaction& tx) { back = tx.actions(id); });
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].id, bare.id);
+  EXPECT_EQ(back[0].seq, 1);
+  EXPECT_EQ(back[0].owner, std::nullopt);
+  EXPECT_EQ(back[0].due, std::nullopt);
+  EXPECT_EQ(back[0].kind, ActionKind::kNone);
+  EXPECT_EQ(back[0].status, ActionStatus::kOpen);
+  EXPECT_EQ(back[0].done_at, std::nullopt);
+  EXPECT_EQ(back[0].done_by, std::nullopt);
+  EXPECT_EQ(back[0].created_by, kAlice);
+  EXPECT_EQ(back[0].created_at, kT0);
+
+  EXPECT_EQ(back[1].seq, 2);
+  EXPECT_EQ(back[1].text, "everything set");
+  EXPECT_EQ(back[1].owner, kBob);
+  EXPECT_EQ(back[1].due, "2026-12-01");
+  EXPECT_EQ(back[1].kind, ActionKind::kMitigate);
+  EXPECT_EQ(back[1].status, ActionStatus::kDone);
+  EXPECT_EQ(back[1].done_at, kT0 + hours{1});
+  EXPECT_EQ(back[1].done_by, kAlice);
+
+  // update_action sets and clears them too.
+  ActionItem swapped_full = back[0];
+  swapped_full.owner = Person{"", "dave"};  // a name the platform could not resolve
+  swapped_full.due = "2026-11-30";
+  swapped_full.kind = ActionKind::kProcess;
+  swapped_full.status = ActionStatus::kDone;
+  swapped_full.done_at = kT0 + hours{2};
+  swapped_full.done_by = kBob;
+  ActionItem swapped_bare = back[1];
+  swapped_bare.text = "reworded";
+  swapped_bare.owner.reset();
+  swapped_bare.due.reset();
+  swapped_bare.status = ActionStatus::kOpen;
+  swapped_bare.done_at.reset();
+  swapped_bare.done_by.reset();
+  store_->write([&](Transaction& tx) {
+    tx.update_action(swapped_full);
+    tx.update_action(swapped_bare);
+  });
+  store_->read([&](Transaction& tx) {
+    const auto a = *tx.find_action(id, 1);
+    EXPECT_EQ(a.owner, (Person{"", "dave"}));
+    EXPECT_EQ(a.due, "2026-11-30");
+    EXPECT_EQ(a.kind, ActionKind::kProcess);
+    EXPECT_EQ(a.status, ActionStatus::kDone);
+    EXPECT_EQ(a.done_at, kT0 + hours{2});
+    EXPECT_EQ(a.done_by, kBob);
+    const auto b = *tx.find_action(id, 2);
+    EXPECT_EQ(b.text, "reworded");
+    EXPECT_EQ(b.owner, std::nullopt);
+    EXPECT_EQ(b.due, std::nullopt);
+    EXPECT_EQ(b.status, ActionStatus::kOpen);
+    EXPECT_EQ(b.done_at, std::nullopt);
+    EXPECT_EQ(b.done_by, std::nullopt);
+  });
+}
+
+TEST_F(SqliteStoreTest, LatestDraftIsTheNewest) {
+  const IncidentId a = insert(make_incident("A"));
+  const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
+  store_->read([&](Transaction& tx) { EXPECT_EQ(tx.latest_draft(a), std::nullopt); });
+  store_->write([&](Transaction& tx) {
+    tx.save_draft(a, kT0, "# first");
+    tx.save_draft(b, kT0, "# other incident");
+    tx.save_draft(a, kT0 + hours{1}, "# second — ünïcödé");
+  });
+  store_->read([&](Transaction& tx) {
+    EXPECT_EQ(tx.latest_draft(a), "# second — ünïcödé");
+    EXPECT_EQ(tx.latest_draft(b), "# other incident");
+  });
+}
+
+TEST_F(SqliteStoreTest, EverythingSurvivesReopening) {
+  const IncidentId id = insert(make_incident("A"));
+  append(make_event(id, "event", kT0));
+  store_->write([&](Transaction& tx) {
+    tx.add_action(make_action(id, "action"));
+    tx.save_draft(id, kT0, "# draft");
+  });
+  reopen();
+  store_->read([&](Transaction& tx) {
+    EXPECT_EQ(tx.find_incident(id)->title, "A");
+    EXPECT_EQ(tx.events(id, false).at(0).text, "event");
+    EXPECT_EQ(tx.actions(id).at(0).text, "action");
+    EXPECT_EQ(tx.latest_draft(id), "# draft");
+  });
+  // Numbering continues after a restart.
+  EXPECT_EQ(append(make_event(id, "next", kT0)).seq, 2);
+}
+
+}  // namespace
+}  // namespace scribe
