@@ -73,7 +73,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called on stop: only a connection with no request under way is closed now.
   void close_if_idle() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->close();
+      // Bytes already in the socket are a request that has begun: let it finish.
+      beast::error_code ec;
+      if (self->idle_ && self->stream_.socket().available(ec) == 0) self->close();
     });
   }
 

@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <span>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -235,11 +238,83 @@ ActionItem read_action(const Stmt& s) {
   return a;
 }
 
-class SqliteStore;
+// One SQLite handle with its prepared-statement cache. Not thread-safe: each user
+// holds it under its own lock (or owns it on one thread).
+class Connection {
+ public:
+  Connection(const std::string& path, const SqliteOptions& options) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError(fmt::format("cannot open SQLite database {}: {}", path, msg));
+    }
+    try {
+      sqlite3_busy_timeout(db_, 5000);
+      exec("PRAGMA journal_mode=WAL");
+      exec(fmt::format("PRAGMA synchronous={}", options.synchronous));
+      exec("PRAGMA foreign_keys=ON");
+      // Checkpoints run on their own thread (SqliteStore::checkpoint_loop), so that no
+      // command waits while the log is copied into the database.
+      exec("PRAGMA wal_autocheckpoint=0");
+    } catch (...) {
+      close();  // the destructor does not run for a constructor that throws
+      throw;
+    }
+  }
+  ~Connection() { close(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Statements are prepared once and kept: the hot path never parses SQL.
+  Stmt prepare(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        throw StoreError(fmt::format("sqlite prepare: {} in: {}", sqlite3_errmsg(db_), sql));
+      }
+      it = statements_.emplace(std::string(sql), stmt).first;
+    }
+    return Stmt(db_, it->second);
+  }
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw StoreError(fmt::format("sqlite: {} in: {}", msg, sql.substr(0, 80)));
+    }
+  }
+  // For rollbacks on an error path, where a second error must not mask the first.
+  void exec_quietly(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  void close() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> statements_;
+};
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteStore& store, bool writable) : store_(store), writable_(writable) {}
+  SqliteTransaction(Connection& connection, bool writable)
+      : connection_(connection), writable_(writable) {}
 
   IncidentId insert_incident(const Incident& i) override;
   void update_incident(const Incident& i) override;
@@ -261,16 +336,20 @@ class SqliteTransaction final : public Transaction {
   std::optional<std::string> latest_draft(IncidentId incident) override;
 
  private:
-  Stmt prepare(std::string_view sql);
+  Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }
   void require_writable() const {
     if (!writable_) throw StoreError("write attempted in a read-only transaction");
   }
-  std::int64_t last_id() const;
+  std::int64_t last_id() const { return sqlite3_last_insert_rowid(connection_.db()); }
 
-  SqliteStore& store_;
+  Connection& connection_;
   bool writable_;
 };
 
+// Writes use group commit: callers that arrive while a commit is under way queue up, and
+// the next of them to run commits the whole queue in one transaction, one savepoint per
+// caller, so one fsync covers many commands. Each caller still returns only after its own
+// change is durable, and a caller whose function throws is rolled back alone.
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) {
@@ -279,93 +358,159 @@ class SqliteStore final : public Store {
       throw StoreError(
           fmt::format("synchronous must be 'full' or 'normal', not '{}'", options.synchronous));
     }
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw StoreError(fmt::format("cannot open SQLite database {}: {}", path, msg));
+    writer_ = std::make_unique<Connection>(path, options);
+    migrate();
+    reader_ = std::make_unique<Connection>(path, options);
+    checkpointer_conn_ = std::make_unique<Connection>(path, options);
+    sqlite3_wal_hook(writer_->db(), &SqliteStore::on_wal_commit, this);
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
     }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
+    // Leave a short log behind: the next start (or a backup) reads one file.
+    sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+
+  void write(const std::function<void(Transaction&)>& fn) override {
+    Pending me;
+    me.fn = &fn;
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      queue_cv_.wait(lock, [&] { return me.done || !committing_; });
+      if (me.done) break;
+      // This caller commits for everyone queued so far (itself among them, unless more
+      // than a batch is waiting; then it goes round again).
+      committing_ = true;
+      std::vector<Pending*> batch;
+      const std::size_t n = std::min(queue_.size(), kMaxBatch);
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      lock.unlock();
+      commit_batch(batch);
+      lock.lock();
+      for (Pending* p : batch) p->done = true;
+      committing_ = false;
+      queue_cv_.notify_all();
+    }
+    if (me.error) std::rethrow_exception(me.error);
+  }
+
+  void read(const std::function<void(Transaction&)>& fn) override {
+    // A separate connection: in WAL mode readers see the last commit and never wait
+    // for a writer.
+    std::lock_guard lock(reader_mu_);
+    reader_->exec("BEGIN");
     try {
-      sqlite3_busy_timeout(db_, 5000);
-      exec("PRAGMA journal_mode=WAL");
-      exec(fmt::format("PRAGMA synchronous={}", options.synchronous));
-      exec("PRAGMA foreign_keys=ON");
-      migrate();
+      SqliteTransaction tx(*reader_, /*writable=*/false);
+      fn(tx);
+      reader_->exec("COMMIT");
     } catch (...) {
-      // The destructor does not run for a constructor that throws.
-      close();
+      reader_->exec_quietly("ROLLBACK");
       throw;
     }
   }
 
-  ~SqliteStore() override { close(); }
-
-  void write(const std::function<void(Transaction&)>& fn) override { run(fn, true); }
-  void read(const std::function<void(Transaction&)>& fn) override { run(fn, false); }
-
   bool healthy() override {
-    std::lock_guard lock(mu_);
-    Stmt s = prepare("SELECT 1");
+    std::lock_guard lock(reader_mu_);
+    Stmt s = reader_->prepare("SELECT 1");
     return s.step() && s.i64(0) == 1;
   }
 
-  // Statements are prepared once and kept: the hot path never parses SQL.
-  Stmt prepare(std::string_view sql) {
-    auto it = statements_.find(std::string(sql));
-    if (it == statements_.end()) {
-      sqlite3_stmt* stmt = nullptr;
-      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-        throw StoreError(fmt::format("sqlite prepare: {} in: {}", sqlite3_errmsg(db_), sql));
-      }
-      it = statements_.emplace(std::string(sql), stmt).first;
-    }
-    return Stmt(db_, it->second);
-  }
-
-  sqlite3* db() const { return db_; }
-
  private:
-  void close() {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-    statements_.clear();
-    sqlite3_close(db_);
-    db_ = nullptr;
-  }
+  struct Pending {
+    const std::function<void(Transaction&)>* fn = nullptr;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  // Bounds how long the last caller of a batch waits for the others.
+  static constexpr std::size_t kMaxBatch = 64;
+  // Log pages (4 KiB each) after which a checkpoint is started.
+  static constexpr int kCheckpointPages = 1000;
 
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      throw StoreError(fmt::format("sqlite: {} in: {}", msg, sql.substr(0, 80)));
+  void commit_batch(const std::vector<Pending*>& batch) {
+    Connection& c = *writer_;
+    try {
+      // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
+      // overtaken by another process sharing the file.
+      c.exec("BEGIN IMMEDIATE");
+    } catch (...) {
+      for (Pending* p : batch) p->error = std::current_exception();
+      return;
+    }
+    const bool alone = batch.size() == 1;
+    for (Pending* p : batch) {
+      if (!alone) c.exec("SAVEPOINT command");
+      try {
+        SqliteTransaction tx(c, /*writable=*/true);
+        (*p->fn)(tx);
+        if (!alone) c.exec("RELEASE command");
+      } catch (...) {
+        p->error = std::current_exception();
+        if (!alone) {
+          c.exec_quietly("ROLLBACK TO command");
+          c.exec_quietly("RELEASE command");
+        }
+      }
+    }
+    try {
+      if (alone && batch.front()->error) {
+        c.exec_quietly("ROLLBACK");
+        return;
+      }
+      c.exec("COMMIT");
+    } catch (...) {
+      c.exec_quietly("ROLLBACK");
+      for (Pending* p : batch) {
+        if (!p->error) p->error = std::current_exception();
+      }
     }
   }
 
-  void run(const std::function<void(Transaction&)>& fn, bool writable) {
-    std::lock_guard lock(mu_);
-    // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
-    // overtaken by another process sharing the file.
-    exec(writable ? "BEGIN IMMEDIATE" : "BEGIN");
-    try {
-      SqliteTransaction tx(*this, writable);
-      fn(tx);
-      exec("COMMIT");
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
+  static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) {
+      auto* store = static_cast<SqliteStore*>(self);
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_wanted_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // PASSIVE checkpoints copy what they can without blocking writers; a timer catches a
+  // quiet log that never reaches the page threshold.
+  void checkpoint_loop() {
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::seconds(5),
+                              [&] { return stopping_ || checkpoint_wanted_; });
+      if (stopping_) break;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(checkpointer_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+      lock.lock();
     }
   }
 
   void migrate() {
-    exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-         "applied_at INTEGER NOT NULL)");
-    exec("BEGIN IMMEDIATE");
+    Connection& c = *writer_;
+    c.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at INTEGER NOT NULL)");
+    c.exec("BEGIN IMMEDIATE");
     try {
       std::int64_t current = 0;
       {
-        Stmt s = prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        Stmt s = c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
         if (s.step()) current = s.i64(0);
       }
       const auto known = static_cast<std::int64_t>(std::size(kMigrations));
@@ -374,27 +519,36 @@ class SqliteStore final : public Store {
             "database schema version {} is newer than this build knows ({})", current, known));
       }
       for (std::int64_t v = current + 1; v <= known; ++v) {
-        exec(std::string(kMigrations[v - 1]));
-        Stmt s = prepare(
+        c.exec(std::string(kMigrations[v - 1]));
+        Stmt s = c.prepare(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
             "CAST(strftime('%s','now') AS INTEGER))");
         s.bind(1, v).run();
       }
-      exec("COMMIT");
+      c.exec("COMMIT");
     } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      c.exec_quietly("ROLLBACK");
       throw;
     }
   }
 
-  sqlite3* db_ = nullptr;
-  std::mutex mu_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<Connection> reader_;
+  std::unique_ptr<Connection> checkpointer_conn_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Pending*> queue_;
+  bool committing_ = false;
+
+  std::mutex reader_mu_;
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
-
-Stmt SqliteTransaction::prepare(std::string_view sql) { return store_.prepare(sql); }
-
-std::int64_t SqliteTransaction::last_id() const { return sqlite3_last_insert_rowid(store_.db()); }
 
 IncidentId SqliteTransaction::insert_incident(const Incident& i) {
   require_writable();
@@ -444,18 +598,18 @@ std::optional<Incident> SqliteTransaction::find_incident(IncidentId id) {
 }
 
 std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c) {
-  Stmt s = prepare(fmt::format(
-      "SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
-      "status != 'closed' ORDER BY id DESC LIMIT 1",
-      kIncidentColumns));
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+                  "status != 'closed' ORDER BY id DESC LIMIT 1",
+                  kIncidentColumns));
   s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
   if (!s.step()) return std::nullopt;
   return read_incident(s);
 }
 
 std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
-  Stmt s = prepare(
-      fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
   s.bind(1, limit);
   std::vector<Incident> out;
   while (s.step()) out.push_back(read_incident(s));
@@ -489,8 +643,8 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
 }
 
 std::optional<TimelineEvent> SqliteTransaction::find_event(IncidentId incident, int seq) {
-  Stmt s = prepare(
-      fmt::format("SELECT {} FROM events WHERE incident_id=? AND seq=?", kEventColumns));
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM events WHERE incident_id=? AND seq=?", kEventColumns));
   s.bind(1, incident).bind(2, seq);
   if (!s.step()) return std::nullopt;
   return read_event(s);
@@ -645,8 +799,8 @@ void SqliteTransaction::update_action(const ActionItem& a) {
 }
 
 std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {
-  Stmt s = prepare(
-      fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
   s.bind(1, incident).bind(2, seq);
   if (!s.step()) return std::nullopt;
   return read_action(s);
