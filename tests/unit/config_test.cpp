@@ -85,7 +85,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.read_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c.idle_timeout, std::chrono::seconds(75));
   EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(10));
-  EXPECT_EQ(c.threads, 2);
+  EXPECT_EQ(c.threads, 16);
 }
 
 TEST_F(ConfigTest, TomlSetsEveryValue) {

@@ -3,7 +3,10 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -14,6 +17,7 @@
 #include <date/date.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
@@ -773,6 +777,55 @@ TEST_F(SqliteStoreTest, EverythingSurvivesReopening) {
   });
   // Numbering continues after a restart.
   EXPECT_EQ(append(make_event(id, "next", kT0)).seq, 2);
+}
+
+}  // namespace
+}  // namespace scribe
+
+namespace scribe {
+namespace {
+
+// ----------------------------------------------------------------------- group commit
+
+// Writers that arrive together are committed together; one that throws is rolled back
+// alone and the others are still durable when their write() returns.
+TEST_F(SqliteStoreTest, ConcurrentWritersAreCommittedTogetherAndFailAlone) {
+  const IncidentId id = insert(make_incident("Group commit"));
+  constexpr int kThreads = 16;
+  constexpr int kWritesEach = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesEach; ++i) {
+        const bool doomed = i % 10 == 7;  // throws after writing: must leave no trace
+        try {
+          store_->write([&](Transaction& tx) {
+            TimelineEvent e = make_event(id, fmt::format("t{} i{}", t, i), kT0);
+            tx.append_event(e);
+            if (doomed) throw std::runtime_error("refused");
+          });
+          EXPECT_FALSE(doomed);
+        } catch (const std::runtime_error& e) {
+          EXPECT_TRUE(doomed) << e.what();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  const int doomed_total = kThreads * (kWritesEach / 10);
+  EXPECT_EQ(failures.load(), doomed_total);
+  reopen();  // what is on disk, not what a connection remembers
+  const auto stored = events(id);
+  EXPECT_EQ(static_cast<int>(stored.size()), kThreads * kWritesEach - doomed_total);
+  std::set<int> seqs;
+  for (const auto& e : stored) {
+    EXPECT_THAT(e.text, testing::Not(testing::EndsWith(" i7")));
+    seqs.insert(e.seq);
+  }
+  EXPECT_EQ(seqs.size(), stored.size()) << "per-incident numbers stay unique";
 }
 
 }  // namespace
