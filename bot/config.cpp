@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include <date/tz.h>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -147,6 +148,16 @@ void apply_toml(Config& config, const std::string& path) {
   visit(root, "", visit);
 }
 
+// "postgresql://user:pw@host/db" -> "postgresql://…@host/db": URLs may carry passwords.
+std::string without_credentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto at = url.find('@', scheme + 3);
+  const auto slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, scheme + 3) + "…" + url.substr(at);
+}
+
 }  // namespace
 
 EnvLookup process_environment() {
@@ -167,22 +178,28 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                                   config.sqlite_synchronous));
   }
   if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
+  try {
+    date::locate_zone(config.timezone);
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("timezone '{}' is not a known IANA time zone (e.g. UTC, "
+                                  "Europe/Berlin)",
+                                  config.timezone));
+  }
   return config;
 }
 
 std::string describe(const Config& c) {
   auto secret = [](const std::string& s) { return s.empty() ? "unset" : "set"; };
-  // A postgresql:// URL may carry a password: show only its scheme.
-  const std::string db = c.db.find("://") != std::string::npos
-                             ? c.db.substr(0, c.db.find("://")) + "://…"
-                             : c.db;
   return fmt::format(
-      "listen={}:{} db={} timezone={} max_body={}B read_timeout={}s idle_timeout={}s "
-      "threads={} api_token={} slack_signing_secret={} slack_bot_token={} slack_api_url={} "
-      "matrix_hs_token={} matrix_as_token={}",
-      c.listen_host, c.listen_port, db, c.timezone, c.max_body_bytes, c.read_timeout.count(),
-      c.idle_timeout.count(), c.threads, secret(c.api_token), secret(c.slack_signing_secret),
-      secret(c.slack_bot_token), c.slack_api_url, secret(c.matrix_hs_token),
+      "listen={}:{} db={} sqlite_synchronous={} timezone={} log_level={} max_body={}B "
+      "read_timeout={}s idle_timeout={}s shutdown_grace={}s threads={} api_token={} "
+      "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
+      "matrix_user_id={} matrix_hs_token={} matrix_as_token={}",
+      c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
+      c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
+      c.shutdown_grace.count(), c.threads, secret(c.api_token), secret(c.slack_signing_secret),
+      secret(c.slack_bot_token), without_credentials(c.slack_api_url),
+      without_credentials(c.matrix_homeserver_url), c.matrix_user_id, secret(c.matrix_hs_token),
       secret(c.matrix_as_token));
 }
 

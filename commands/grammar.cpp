@@ -57,6 +57,12 @@ std::optional<int> parse_number(std::string_view s) {
   return n;
 }
 
+// "#0", "-1", "007": written as a number, whether or not a valid one.
+bool looks_like_number(std::string_view s) {
+  if (!s.empty() && (s.front() == '#' || s.front() == '-')) s.remove_prefix(1);
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates,
                          std::string_view prefix_for_suggestion) {
   if (auto match = closest_match(word, candidates)) {
@@ -313,6 +319,14 @@ Command parse_timeline(std::string_view rest, const ParseContext& ctx) {
     if (number.empty()) {
       return UsageError{fmt::format("Which event? Give its number (see `{}timeline list`).",
                                     ctx.prefix),
+                        fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`",
+                                    ctx.prefix)};
+    }
+    // "edit 0" or "delete -1" was meant as a command, with a number that can't be one.
+    if (looks_like_number(number)) {
+      return UsageError{fmt::format("There is no event {}: events are numbered from 1 (see "
+                                    "`{}timeline list`).",
+                                    number, ctx.prefix),
                         fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`",
                                     ctx.prefix)};
     }

@@ -207,6 +207,12 @@ class Execution {
                                          incident_ref(incident.id),
                                          show_time(*incident.mitigated_at)));
           }
+          if (resolving && incident.mitigated_at && at < *incident.mitigated_at) {
+            return ephemeral(fmt::format(
+                "{} was mitigated at {}; it cannot be resolved before that. Give a later time, "
+                "or none for now.",
+                incident_ref(incident.id), show_time(*incident.mitigated_at)));
+          }
           if (at < incident.declared_at - std::chrono::hours(24 * 30)) {
             return ephemeral("That time is long before the incident was declared.");
           }

@@ -330,6 +330,22 @@ signing_secret = "TOML-SLACK-SIGNING-2222"
   EXPECT_THAT(line, HasSubstr("db=postgresql://"));
 }
 
+TEST_F(ConfigTest, DescribeHidesPasswordsInUrls) {
+  env_ = {{"SCRIBE_SLACK_API_URL", "https://proxy-user:PROXY-PASSWORD-7777@proxy.internal/api"},
+          {"SCRIBE_MATRIX_HOMESERVER_URL", "https://hs:HS-PASSWORD-8888@matrix.internal"}};
+  const std::string line = describe(load());
+  EXPECT_THAT(line, Not(HasSubstr("PROXY-PASSWORD-7777")));
+  EXPECT_THAT(line, Not(HasSubstr("HS-PASSWORD-8888")));
+  EXPECT_THAT(line, HasSubstr("slack_api_url=https://…@proxy.internal/api"));
+}
+
+TEST_F(ConfigTest, UnknownTimezoneIsRejected) {
+  env_ = {{"SCRIBE_TIMEZONE", "Mars/Olympus_Mons"}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("Mars/Olympus_Mons"));
+  env_ = {{"SCRIBE_TIMEZONE", "Europe/Berlin"}};
+  EXPECT_EQ(load().timezone, "Europe/Berlin");
+}
+
 TEST_F(ConfigTest, DescribeShowsTheSettings) {
   const std::string line = describe(load());
   EXPECT_THAT(line, HasSubstr("listen=127.0.0.1:8080"));

@@ -463,6 +463,13 @@ TEST_F(GrammarTimelineTest, Delete) {
   EXPECT_EQ(as<DeleteEvent>(timeline("remove 6")).seq, 6);
 }
 
+TEST_F(GrammarTimelineTest, NumbersThatCannotBeEventsAreRefusedNotRecorded) {
+  for (const char* text : {"delete 0", "delete -1", "edit 0 new text", "delete #0"}) {
+    auto e = as<UsageError>(timeline(text));
+    EXPECT_THAT(e.message, HasSubstr("numbered from 1")) << text;
+  }
+}
+
 TEST_F(GrammarTimelineTest, DeleteTakesOnlyTheNumber) {
   auto e = as<UsageError>(timeline("delete 4 please"));
   EXPECT_THAT(e.message, HasSubstr("only the event's number"));

@@ -907,5 +907,12 @@ TEST_F(HandlerTest, StatePersistsAcrossARestart) {
   EXPECT_EQ(current()->status, IncidentStatus::kResolved);
 }
 
+TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
+  incident("start Ordering");
+  incident("mitigated");
+  expect_refused([&] { return incident("resolved -5m"); }, "cannot be resolved before");
+  EXPECT_EQ(current()->status, IncidentStatus::kMitigated);
+}
+
 }  // namespace
 }  // namespace scribe
