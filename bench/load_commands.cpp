@@ -14,29 +14,23 @@
 // Client and server share the machine, so on a small box the client's CPU time (printed)
 // competes with the server's. Every loop is bounded by a request count and a time limit.
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -45,6 +39,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -55,7 +50,9 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
-#include "adapters/slack/signature.h"
+#include "bot/http_client.h"
+#include "support/scribe_process.h"
+#include "support/slack_client.h"
 
 namespace {
 
@@ -63,13 +60,18 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+using scribe::HttpClient;
+using scribe::HttpResult;
+using scribe::testing::ScribeProcess;
+using scribe::testing::SlackClient;
 
 // A request still unanswered this long after its phase's time bound counts as failed.
 constexpr auto kHardBoundGrace = 2s;
 constexpr auto kStartupTimeout = 10s;
 constexpr auto kSingleRequestTimeout = 15s;
 constexpr auto kStopTimeout = 15s;
-constexpr std::string_view kChannel = "C0BENCH";
+constexpr char kChannel[] = "C0BENCH";
+const scribe::testing::SlackUser kUser{"U0BENCH", "bench"};
 constexpr std::string_view kEventPrefix = "bench event ";
 
 // ---------------------------------------------------------------------------------------
@@ -154,70 +156,18 @@ std::string random_hex() {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// application/x-www-form-urlencoded, as Slack encodes form fields.
-std::string form_encode(std::string_view s) {
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 // The kind of filesystem holding `path`: fsync on tmpfs is free, on a disk it is not.
 std::string filesystem_name(const std::filesystem::path& path) {
   struct statfs info {};
   if (statfs(path.c_str(), &info) != 0) return "unknown";
-  switch (static_cast<unsigned long long>(info.f_type)) {
-    case 0xEF53:
-      return "ext2/3/4";
-    case 0x01021994:
-      return "tmpfs";
-    case 0x58465342:
-      return "xfs";
-    case 0x9123683E:
-      return "btrfs";
-    case 0x794C7630:
-      return "overlayfs";
-    case 0x2FC12FC1:
-      return "zfs";
-    default:
-      return fmt::format("0x{:x}", static_cast<unsigned long long>(info.f_type));
+  const auto type = static_cast<unsigned long long>(info.f_type);
+  constexpr std::pair<unsigned long long, const char*> kKnown[] = {
+      {0xEF53, "ext2/3/4"},  {0x01021994, "tmpfs"},     {0x58465342, "xfs"},
+      {0x9123683E, "btrfs"}, {0x794C7630, "overlayfs"}, {0x2FC12FC1, "zfs"}};
+  for (const auto& [magic, name] : kKnown) {
+    if (magic == type) return name;
   }
-}
-
-// A "VmRSS:   1234 kB" field of /proc/<pid>/status, in KiB; -1 when unreadable.
-long proc_status_kib(pid_t pid, std::string_view field) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
-      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-    }
-  }
-  return -1;
-}
-
-// User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15).
-double proc_cpu_seconds(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat;
-  std::getline(in, stat);
-  const auto paren = stat.rfind(')');  // the command name may contain spaces
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string field;
-  double ticks = 0;
-  for (int n = 3; n <= 15 && fields >> field; ++n) {
-    if (n >= 14) ticks += std::strtod(field.c_str(), nullptr);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return fmt::format("0x{:x}", type);
 }
 
 double own_cpu_seconds() {
@@ -255,215 +205,40 @@ struct TempDir {
 };
 
 // ---------------------------------------------------------------------------------------
-// The server under test: `scribe serve` as a child process
+// The server under test: `scribe serve` as a child process, and the exact bytes Slack sends
 
-class ServerProcess {
- public:
-  struct Settings {
-    std::string db;
-    std::string synchronous;
-    std::string signing_secret;
-    std::string api_token;
-    int threads = 0;
-  };
+// "server exited with status 3" and the like; empty for a clean exit.
+std::string exit_note(int status) {
+  if (status == 0) return {};
+  if (status == ScribeProcess::kKilledAfterTimeout) return "server ignored SIGTERM and was killed";
+  return status > 0 ? fmt::format("server exited with status {}", status)
+                    : fmt::format("server died of signal {}", -status);
+}
 
-  explicit ServerProcess(const Settings& settings) {
-    spawn(settings);
-    try {
-      wait_for_port();
-    } catch (...) {
-      stop();
-      throw;
-    }
-    // Keep reading stderr so the server never blocks on a full pipe.
-    drainer_ = std::thread([this] { drain(); });
-  }
-  ~ServerProcess() { stop(); }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::uint16_t port() const { return port_; }
-
-  // SIGTERM, then wait (bounded; SIGKILL after kStopTimeout). Returns a note when the
-  // exit was not clean, empty otherwise. Idempotent.
-  std::string stop() {
-    std::string note;
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      const auto deadline = Clock::now() + kStopTimeout;
-      pid_t done = 0;
-      while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline) {
-        std::this_thread::sleep_for(10ms);
-      }
-      if (done == 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        note = "server ignored SIGTERM and was killed";
-      } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        note = WIFEXITED(status) ? fmt::format("server exited with status {}", WEXITSTATUS(status))
-                                 : fmt::format("server died of signal {}", WTERMSIG(status));
-      }
-      pid_ = -1;
-    }
-    if (drainer_.joinable()) drainer_.join();  // the pipe reaches EOF once the child is gone
-    if (stderr_fd_ >= 0) close(stderr_fd_);
-    stderr_fd_ = -1;
-    return note;
-  }
-
-  // Warning/error lines the server logged (first few), and how many there were.
-  std::pair<std::vector<std::string>, std::size_t> notable_log() const {
-    std::lock_guard lock(log_mu_);
-    return {notable_, notable_count_};
-  }
-
- private:
-  void spawn(const Settings& s) {
-    // Inherited SCRIBE_* variables are dropped: only the settings below may apply.
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (!std::string_view(*e).starts_with("SCRIBE_")) env.emplace_back(*e);
-    }
-    env.push_back("SCRIBE_LISTEN=127.0.0.1:0");
-    env.push_back("SCRIBE_DB=" + s.db);
-    env.push_back("SCRIBE_SQLITE_SYNCHRONOUS=" + s.synchronous);
-    env.push_back("SCRIBE_SLACK_SIGNING_SECRET=" + s.signing_secret);
-    env.push_back("SCRIBE_API_TOKEN=" + s.api_token);
-    env.push_back("SCRIBE_LOG_LEVEL=info");  // the "listening on" line is logged at info
-    if (s.threads > 0) env.push_back(fmt::format("SCRIBE_THREADS={}", s.threads));
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string binary = SCRIBE_BINARY;
-    std::string serve = "serve";
-    std::array<char*, 3> argv = {binary.data(), serve.data(), nullptr};
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-    const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Child: only async-signal-safe calls until exec. The server must not outlive us.
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(127);
-      if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
-      dup2(fds[1], STDERR_FILENO);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    const int fork_errno = errno;
-    close(fds[1]);
-    if (devnull >= 0) close(devnull);
-    stderr_fd_ = fds[0];
-    if (pid_ < 0) throw std::system_error(fork_errno, std::generic_category(), "fork");
-  }
-
-  // Reads the server's stderr until it logs "listening on 127.0.0.1:<port>".
-  void wait_for_port() {
-    constexpr std::string_view kMarker = "listening on 127.0.0.1:";
-    const auto deadline = Clock::now() + kStartupTimeout;
-    std::string buffer;
-    std::string startup_log;
-    std::array<char, 4096> chunk{};
-    while (Clock::now() < deadline) {
-      pollfd p{stderr_fd_, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;  // timeout or EINTR: look at the deadline again
-      const ssize_t n = read(stderr_fd_, chunk.data(), chunk.size());
-      if (n <= 0) break;  // EOF: the server exited
-      buffer.append(chunk.data(), static_cast<std::size_t>(n));
-      for (auto eol = buffer.find('\n'); eol != std::string::npos; eol = buffer.find('\n')) {
-        const std::string line = buffer.substr(0, eol);
-        buffer.erase(0, eol + 1);
-        startup_log += "  " + line + "\n";
-        remember(line);
-        if (const auto at = line.find(kMarker); at != std::string::npos) {
-          unsigned port = 0;
-          std::from_chars(line.data() + at + kMarker.size(), line.data() + line.size(), port);
-          if (port == 0 || port > 65535) break;
-          port_ = static_cast<std::uint16_t>(port);
-          return;
-        }
-      }
-    }
-    throw std::runtime_error(
-        fmt::format("{} serve did not log \"{}<port>\" within {} s; its stderr:\n{}", SCRIBE_BINARY,
-                    kMarker, std::chrono::seconds(kStartupTimeout).count(), startup_log));
-  }
-
-  void drain() {
-    std::array<char, 4096> chunk{};
-    std::string buffer;
-    for (;;) {
-      const ssize_t n = read(stderr_fd_, chunk.data(), chunk.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;
-      buffer.append(chunk.data(), static_cast<std::size_t>(n));
-      for (auto eol = buffer.find('\n'); eol != std::string::npos; eol = buffer.find('\n')) {
-        remember(buffer.substr(0, eol));
-        buffer.erase(0, eol + 1);
-      }
+// The server's warning and error lines: under load they explain failures.
+std::vector<std::string> notable_lines(const std::string& log) {
+  std::vector<std::string> notable;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(" warning ") != std::string::npos || line.find(" error ") != std::string::npos ||
+        line.find(" critical ") != std::string::npos) {
+      notable.push_back(line);
     }
   }
+  return notable;
+}
 
-  // Keeps the server's warnings and errors: under load they explain failures.
-  void remember(const std::string& line) {
-    if (line.find(" warning ") == std::string::npos && line.find(" error ") == std::string::npos &&
-        line.find(" critical ") == std::string::npos) {
-      return;
-    }
-    std::lock_guard lock(log_mu_);
-    if (notable_.size() < 5) notable_.push_back(line);
-    ++notable_count_;
+// A signed POST /slack/commands, signed at build time as Slack signs at send time.
+struct CommandRequests {
+  SlackClient signer;  // signs only: the requests go over the bench's own connections
+  std::string host;
+
+  std::string operator()(const std::string& command, const std::string& text) const {
+    const std::string body = SlackClient::form_body(command, text, kChannel, kUser);
+    std::string request = fmt::format("POST /slack/commands HTTP/1.1\r\nHost: {}\r\n", host);
+    for (const auto& header : signer.signed_headers(body)) request += header + "\r\n";
+    return request + fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
   }
-
-  pid_t pid_ = -1;
-  int stderr_fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::thread drainer_;
-  mutable std::mutex log_mu_;
-  std::vector<std::string> notable_;
-  std::size_t notable_count_ = 0;
-};
-
-// ---------------------------------------------------------------------------------------
-// Requests: the exact bytes Slack would send
-
-class SlackRequests {
- public:
-  SlackRequests(std::string signing_secret, std::string api_token, std::uint16_t port)
-      : secret_(std::move(signing_secret)),
-        token_(std::move(api_token)),
-        host_(fmt::format("127.0.0.1:{}", port)) {}
-
-  // A signed POST /slack/commands; signed at build time, as Slack signs at send time.
-  std::string command(std::string_view command, std::string_view text) const {
-    const std::string body = fmt::format(
-        "token=bench&team_id=T0BENCH&team_domain=bench&channel_id={}&channel_name=bench"
-        "&user_id=U0BENCH&user_name=bench&command={}&text={}&response_url=&trigger_id=bench",
-        kChannel, form_encode(command), form_encode(text));
-    const std::string ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
-    return fmt::format(
-        "POST /slack/commands HTTP/1.1\r\nHost: {}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        "X-Slack-Request-Timestamp: {}\r\nX-Slack-Signature: {}\r\nContent-Length: {}\r\n\r\n{}",
-        host_, ts, scribe::slack::compute_signature(secret_, ts, body), body.size(), body);
-  }
-
-  std::string get_incident(int id) const {
-    return fmt::format(
-        "GET /api/incidents/{} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n", id, host_,
-        token_);
-  }
-
- private:
-  std::string secret_;
-  std::string token_;
-  std::string host_;
 };
 
 // Slack renders a command's reply from this JSON; a recorded event is posted to the
@@ -610,21 +385,6 @@ class Connection {
 
 using Connections = std::vector<std::unique_ptr<Connection>>;
 
-// One exchange run to completion on an otherwise idle io_context, bounded in time.
-Response blocking_exchange(asio::io_context& io, Connection& c, std::string request) {
-  std::optional<Response> result;
-  c.exchange(std::move(request), [&](Response r) { result = std::move(r); });
-  io.restart();
-  io.run_for(kSingleRequestTimeout);
-  if (!result) {
-    c.close();  // completes the pending read with an error
-    io.restart();
-    io.run();
-    result->error = "no response within the time limit";
-  }
-  return *result;
-}
-
 // ---------------------------------------------------------------------------------------
 // Load phases
 
@@ -654,9 +414,13 @@ struct PhaseResult {
 // Runs one phase on one thread: every connection is driven by callbacks on `io`.
 class PhaseRunner {
  public:
-  PhaseRunner(asio::io_context& io, Connections& connections, const SlackRequests& slack,
+  PhaseRunner(asio::io_context& io, Connections& connections, const CommandRequests& requests,
               std::uint64_t& next_event, PhaseSpec spec)
-      : io_(io), connections_(connections), slack_(slack), next_event_(next_event), watchdog_(io) {
+      : io_(io),
+        connections_(connections),
+        requests_(requests),
+        next_event_(next_event),
+        watchdog_(io) {
     result_.spec = std::move(spec);
     timers_.reserve(connections_.size());
     for (std::size_t i = 0; i < connections_.size(); ++i) timers_.emplace_back(io_);
@@ -713,7 +477,7 @@ class PhaseRunner {
 
   // Latency runs from `due` when paced, otherwise from just before the write.
   void send(std::size_t i, std::uint64_t event, std::optional<Clock::time_point> due) {
-    std::string request = slack_.command("/timeline", fmt::format("{}{}", kEventPrefix, event));
+    std::string request = requests_("/timeline", fmt::format("{}{}", kEventPrefix, event));
     const Clock::time_point origin = due.value_or(Clock::now());
     connections_[i]->exchange(std::move(request), [this, i, event, origin](Response r) {
       on_response(i, event, origin, std::move(r));
@@ -775,7 +539,7 @@ class PhaseRunner {
 
   asio::io_context& io_;
   Connections& connections_;
-  const SlackRequests& slack_;
+  const CommandRequests& requests_;
   std::uint64_t& next_event_;
   std::vector<asio::steady_timer> timers_;  // one per connection, for paced sends
   asio::steady_timer watchdog_;
@@ -786,14 +550,15 @@ class PhaseRunner {
   PhaseResult result_;
 };
 
-PhaseResult run_phase(asio::io_context& io, Connections& connections, const SlackRequests& slack,
-                      std::uint64_t& next_event, PhaseSpec spec, pid_t server) {
-  const double server_cpu = proc_cpu_seconds(server);
+PhaseResult run_phase(asio::io_context& io, Connections& connections,
+                      const CommandRequests& requests, std::uint64_t& next_event, PhaseSpec spec,
+                      const ScribeProcess& server) {
+  const double server_cpu = server.cpu_seconds();
   const double client_cpu = own_cpu_seconds();
-  PhaseResult r = PhaseRunner(io, connections, slack, next_event, std::move(spec)).run();
-  r.server_cpu_s = proc_cpu_seconds(server) - server_cpu;
+  PhaseResult r = PhaseRunner(io, connections, requests, next_event, std::move(spec)).run();
+  r.server_cpu_s = server.cpu_seconds() - server_cpu;
   r.client_cpu_s = own_cpu_seconds() - client_cpu;
-  r.peak_rss_kib = proc_status_kib(server, "VmHWM");
+  r.peak_rss_kib = server.status_kib("VmHWM");
   return r;
 }
 
@@ -808,7 +573,7 @@ struct Durability {
   bool ok() const { return error.empty() && missing == 0 && stored == acknowledged; }
 };
 
-Durability check_durability(asio::io_context& io, std::uint16_t port, const SlackRequests& slack,
+Durability check_durability(const ScribeProcess& server, const std::string& api_token,
                             const std::vector<const PhaseResult*>& phases,
                             std::uint64_t events_numbered) {
   Durability d;
@@ -817,10 +582,9 @@ Durability check_durability(asio::io_context& io, std::uint16_t port, const Slac
     for (const auto e : p->acknowledged) acked[e] = true;
     d.acknowledged += p->acknowledged.size();
   }
-  Connection c(io);
-  c.connect(port);
-  const Response r = blocking_exchange(io, c, slack.get_incident(1));
-  c.close();
+  const HttpResult r = HttpClient(kSingleRequestTimeout)
+                           .request("GET", server.base_url() + "/api/incidents/1",
+                                    {"Authorization: Bearer " + api_token});
   if (!r.error.empty() || r.status != 200) {
     d.error = fmt::format("GET /api/incidents/1 failed: {}",
                           r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error);
@@ -850,7 +614,6 @@ Durability check_durability(asio::io_context& io, std::uint16_t port, const Slac
 
 struct ServerRun {
   std::string synchronous;
-  pid_t pid = -1;
   std::string db_filesystem;
   long idle_rss_kib = -1;
   long idle_anon_kib = -1;  // the private part of idle_rss_kib; the rest is mapped libraries
@@ -871,28 +634,38 @@ ServerRun run_server(const Options& o, const std::string& synchronous) {
   run.db_filesystem = filesystem_name(dir.path);
   const std::string secret = random_hex();
   const std::string token = random_hex();
-  ServerProcess server(
-      {(dir.path / "scribe.db").string(), synchronous, secret, token, o.server_threads});
-  run.pid = server.pid();
+  std::map<std::string, std::string> env = {
+      {"SCRIBE_DB", (dir.path / "scribe.db").string()},
+      {"SCRIBE_SQLITE_SYNCHRONOUS", synchronous},
+      {"SCRIBE_SLACK_SIGNING_SECRET", secret},
+      {"SCRIBE_API_TOKEN", token},
+      {"SCRIBE_LOG_LEVEL", "info"},  // the "listening on" line is logged at info
+  };
+  if (o.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o.server_threads);
+  // Inherited SCRIBE_* variables are dropped: only the settings above apply.
+  ScribeProcess server(SCRIBE_BINARY, env,
+                       {.inherit_scribe_env = false,
+                        .die_with_parent = true,  // the server must not outlive the bench
+                        .startup_timeout = kStartupTimeout});
   std::this_thread::sleep_for(200ms);  // let its threads start before reading idle memory
-  run.idle_rss_kib = proc_status_kib(server.pid(), "VmRSS");
-  run.idle_anon_kib = proc_status_kib(server.pid(), "RssAnon");
+  run.idle_rss_kib = server.status_kib("VmRSS");
+  run.idle_anon_kib = server.status_kib("RssAnon");
   std::cerr << fmt::format("[sync={}] scribe serve pid {} on 127.0.0.1:{}, db on {} ({})\n",
                            synchronous, server.pid(), server.port(), dir.path.string(),
                            run.db_filesystem);
 
-  asio::io_context io;
-  const SlackRequests slack(secret, token, server.port());
-  {
-    Connection setup(io);
-    setup.connect(server.port());
-    const Response r = blocking_exchange(io, setup, slack.command("/incident", "start sev2 bench"));
-    if (!r.error.empty() || r.status != 200 || !reply_says_recorded(r.body)) {
-      throw std::runtime_error(
-          fmt::format("setup /incident start failed: {} HTTP {} {}", r.error, r.status, r.body));
-    }
+  // The incident every /timeline goes to; sent on a connection of its own, closed after.
+  const HttpResult r =
+      SlackClient(server.base_url(), secret)
+          .post_signed(SlackClient::form_body("/incident", "start sev2 bench", kChannel, kUser));
+  if (!r.error.empty() || r.status != 200 || !reply_says_recorded(r.body)) {
+    throw std::runtime_error(
+        fmt::format("setup /incident start failed: {} HTTP {} {}", r.error, r.status, r.body));
   }
 
+  asio::io_context io;
+  const CommandRequests requests{SlackClient(server.base_url(), secret),
+                                 fmt::format("127.0.0.1:{}", server.port())};
   Connections connections;
   for (int i = 0; i < o.connections; ++i) {
     connections.push_back(std::make_unique<Connection>(io));
@@ -904,17 +677,20 @@ ServerRun run_server(const Options& o, const std::string& synchronous) {
   for (const PhaseSpec& spec : {PhaseSpec{"closed", std::nullopt, o.requests, bound},
                                 PhaseSpec{"paced", o.rate, o.requests, bound}}) {
     std::cerr << fmt::format("[sync={}] {} phase...\n", synchronous, spec.name);
-    run.phases.push_back(run_phase(io, connections, slack, next_event, spec, server.pid()));
+    run.phases.push_back(run_phase(io, connections, requests, next_event, spec, server));
   }
   for (auto& c : connections) c->close();
 
-  run.durability =
-      check_durability(io, server.port(), slack, {&run.phases[0], &run.phases[1]}, next_event);
-  if (std::string note = server.stop(); !note.empty()) run.notes.push_back(note);
-  const auto [lines, count] = server.notable_log();
-  if (count > 0) {
-    run.notes.push_back(fmt::format("server logged {} warning/error line(s), first:", count));
-    for (const auto& line : lines) run.notes.push_back("  " + line);
+  run.durability = check_durability(server, token, {&run.phases[0], &run.phases[1]}, next_event);
+  if (std::string note = exit_note(server.terminate(kStopTimeout)); !note.empty()) {
+    run.notes.push_back(note);
+  }
+  if (const auto lines = notable_lines(server.logs()); !lines.empty()) {
+    run.notes.push_back(
+        fmt::format("server logged {} warning/error line(s), first:", lines.size()));
+    for (std::size_t i = 0; i < std::min<std::size_t>(lines.size(), 5); ++i) {
+      run.notes.push_back("  " + lines[i]);
+    }
   }
   return run;
 }
@@ -1036,7 +812,7 @@ int main(int argc, char** argv) {
   const std::optional<Options> options = parse_options(argc, argv);
   if (!options) return 2;
   const Options& o = *options;
-  signal(SIGPIPE, SIG_IGN);  // a server that drops a connection is reported, not fatal
+  std::signal(SIGPIPE, SIG_IGN);  // a server that drops a connection is reported, not fatal
 
   fmt::print(
       "scribe_load_bench: {} requests/phase, {} connections, paced at {:g}/s, {:g} s bound "

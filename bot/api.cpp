@@ -108,7 +108,8 @@ int limit_from_query(std::string_view query) {
     if (p.key != "limit") continue;
     int v = 0;
     auto [ptr, ec] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
-    if (ec == std::errc() && ptr == p.value.data() + p.value.size() && v > 0) limit = std::min(v, 500);
+    if (ec == std::errc() && ptr == p.value.data() + p.value.size() && v > 0)
+      limit = std::min(v, 500);
   }
   return limit;
 }
@@ -180,8 +181,10 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
     } else if (sub == "postmortem.json") {
       response = HttpResponse{200, "application/json", render_json(draft) + "\n", {}};
     } else {
-      response = HttpResponse{200, "text/html; charset=utf-8",
-                              html_page(draft.ref + " postmortem", render_markdown(draft)), {}};
+      response = HttpResponse{200,
+                              "text/html; charset=utf-8",
+                              html_page(draft.ref + " postmortem", render_markdown(draft)),
+                              {}};
     }
   });
   return response ? *response : error(404, "no such incident");

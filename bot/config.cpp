@@ -132,7 +132,8 @@ void apply_toml(Config& config, const std::string& path) {
   // Unknown keys are refused: a typo in a secret's name must not silently leave it unset.
   auto visit = [&](const toml::table& table, const std::string& prefix, auto& self) -> void {
     for (const auto& [k, node] : table) {
-      const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      const std::string key =
+          prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (const auto* sub = node.as_table()) {
         self(*sub, key, self);
         continue;
@@ -141,7 +142,8 @@ void apply_toml(Config& config, const std::string& path) {
         throw ConfigError(fmt::format("{}: unknown setting '{}'", path, key));
       }
       for (const auto& s : kSettings) {
-        if (s.toml_key == key) s.apply(config, toml_value_text(node, key), fmt::format("{}: {}", path, key));
+        if (s.toml_key == key)
+          s.apply(config, toml_value_text(node, key), fmt::format("{}: {}", path, key));
       }
     }
   };
@@ -181,9 +183,10 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
   try {
     date::locate_zone(config.timezone);
   } catch (const std::exception&) {
-    throw ConfigError(fmt::format("timezone '{}' is not a known IANA time zone (e.g. UTC, "
-                                  "Europe/Berlin)",
-                                  config.timezone));
+    throw ConfigError(
+        fmt::format("timezone '{}' is not a known IANA time zone (e.g. UTC, "
+                    "Europe/Berlin)",
+                    config.timezone));
   }
   return config;
 }

@@ -38,8 +38,8 @@ struct Config {
   std::string matrix_user_id;
 
   std::size_t max_body_bytes = 64 * 1024;
-  std::chrono::seconds read_timeout{10};   // a request must arrive whole within this
-  std::chrono::seconds idle_timeout{75};   // keep-alive connections idle longer are closed
+  std::chrono::seconds read_timeout{10};    // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{75};    // keep-alive connections idle longer are closed
   std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long on SIGTERM
   // Listener threads. A command holds its thread until its commit is durable; commits
   // are grouped, so more threads in flight share one fsync (see README, Benchmarks).

@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "adapters/slack/signature.h"
 #include "bot/http_client.h"
@@ -35,7 +35,8 @@ const Step kScenario[] = {
     {9, "U0ALICE", "alice", "/incident", "start sev2 Checkout API returning 502s"},
     {9, "U0ALICE", "alice", "/timeline",
      "-9m #impact Checkout error rate rose from 0.1% to 18% (first symptom on the dashboard)"},
-    {9, "U0ALICE", "alice", "/timeline", "-4m #alert CheckoutHighErrorRate fired and paged on-call"},
+    {9, "U0ALICE", "alice", "/timeline",
+     "-4m #alert CheckoutHighErrorRate fired and paged on-call"},
     {10, "U0ALICE", "alice", "/timeline", "#detected On-call acknowledged; investigating"},
     {14, "U0BOB", "bob", "/timeline",
      "Deploy 2026.11.21-3 of checkout-api matches the start of errors"},
@@ -54,9 +55,11 @@ const Step kScenario[] = {
      "impact About 18% of checkout attempts failed for 24 minutes; no data lost."},
     {32, "U0BOB", "bob", "/incident",
      "cause The pool size default changed from 20 to 0 in a library upgrade"},
-    {33, "U0BOB", "bob", "/incident", "why Why did checkout fail? No DB connections could be opened."},
+    {33, "U0BOB", "bob", "/incident",
+     "why Why did checkout fail? No DB connections could be opened."},
     {33, "U0BOB", "bob", "/incident", "why Why? The pool size was 0."},
-    {34, "U0BOB", "bob", "/incident", "why Why? The library changed its default and we relied on it."},
+    {34, "U0BOB", "bob", "/incident",
+     "why Why? The library changed its default and we relied on it."},
     {35, "U0ALICE", "alice", "/incident", "went-well The alert fired within 5 minutes"},
     {35, "U0ALICE", "alice", "/incident", "went-wrong Canary did not cover the checkout path"},
     {36, "U0CAROL", "carol", "/incident", "lucky It happened outside the evening peak"},
@@ -128,8 +131,7 @@ int run_demo(std::ostream& out, bool keep_database) {
       std::chrono::floor<std::chrono::minutes>(Service::system_now()) - std::chrono::hours(1);
   std::atomic<std::int64_t> scenario_minute{0};
   auto clock = [&] {
-    return first_symptom + std::chrono::minutes(scenario_minute.load()) +
-           std::chrono::seconds(17);
+    return first_symptom + std::chrono::minutes(scenario_minute.load()) + std::chrono::seconds(17);
   };
 
   Service service(config, clock);
@@ -151,8 +153,7 @@ int run_demo(std::ostream& out, bool keep_database) {
     const auto started = std::chrono::steady_clock::now();
     const HttpResult r = client.request(
         "POST", base + "/slack/commands",
-        {"Content-Type: application/x-www-form-urlencoded",
-         "X-Slack-Request-Timestamp: " + ts,
+        {"Content-Type: application/x-www-form-urlencoded", "X-Slack-Request-Timestamp: " + ts,
          "X-Slack-Signature: " + slack::compute_signature(config.slack_signing_secret, ts, body)},
         body);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -11,9 +11,9 @@
 namespace scribe {
 
 struct HttpResult {
-  long status = 0;          // 0 when no response arrived
+  long status = 0;  // 0 when no response arrived
   std::string body;
-  std::string error;        // transport error, empty on any HTTP response
+  std::string error;  // transport error, empty on any HTTP response
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
 };
 

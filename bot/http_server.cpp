@@ -85,8 +85,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
     idle_ = true;
     stream_.expires_after(server_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -117,7 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto expect = req[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                    req.version());
+                                                                     req.version());
       http::async_write(stream_, *cont,
                         [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
                           if (wec) return self->close();
@@ -220,18 +221,18 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](
-                                                    beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || self->stopping) return;
-      spdlog::warn("accept failed: {}", ec.message());
-    } else {
-      auto session = std::make_shared<Session>(std::move(socket), self);
-      self->session_started(session);
-      session->start();
-    }
-    if (!self->stopping) self->accept();
-  });
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                          if (ec) {
+                            if (ec == asio::error::operation_aborted || self->stopping) return;
+                            spdlog::warn("accept failed: {}", ec.message());
+                          } else {
+                            auto session = std::make_shared<Session>(std::move(socket), self);
+                            self->session_started(session);
+                            session->start();
+                          }
+                          if (!self->stopping) self->accept();
+                        });
 }
 
 void HttpServer::Impl::session_started(const std::shared_ptr<Session>& s) {

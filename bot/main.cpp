@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "bot/config.h"
 #include "bot/demo.h"
@@ -57,8 +57,8 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
               << "\n";
     return 1;
   }
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const scribe::Draft d = scribe::assemble_draft(std::move(*record), now);
   if (format == "json") {
     std::cout << scribe::render_json(d) << "\n";

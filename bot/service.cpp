@@ -47,8 +47,7 @@ struct Service::Parts {
         handler(*store, zone),
         api(*store, c.api_token, clock) {
     if (!c.slack_signing_secret.empty()) {
-      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler,
-                                                        clock);
+      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
     }
   }
 

@@ -176,9 +176,9 @@ std::string action_usage(std::string_view p) {
 // --- /incident ----------------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 20> kIncidentWords = {
-    "start",    "status", "sev",        "severity",   "commander", "summary", "impact",
-    "cause",    "why",    "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
-    "resolved", "draft",  "close",      "reopen",     "help",      "lessons"};
+    "start",    "status", "sev",       "severity",   "commander", "summary", "impact",
+    "cause",    "why",    "went-well", "went-wrong", "lucky",     "lesson",  "mitigated",
+    "resolved", "draft",  "close",     "reopen",     "help",      "lessons"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -229,10 +229,10 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
     std::string_view arg = take_word(rest);
     auto sev = severity_from_string(arg);
     if (!sev || !rest.empty()) {
-      return UsageError{
-          arg.empty() ? std::string("Which severity?")
-                      : fmt::format("`{}` is not a severity: use sev1 (worst) to sev4.", arg),
-          fmt::format("`{}incident sev <sev1-sev4>`", ctx.prefix)};
+      return UsageError{arg.empty()
+                            ? std::string("Which severity?")
+                            : fmt::format("`{}` is not a severity: use sev1 (worst) to sev4.", arg),
+                        fmt::format("`{}incident sev <sev1-sev4>`", ctx.prefix)};
     }
     return ChangeSeverity{*sev};
   }
@@ -307,8 +307,8 @@ Command parse_timeline(std::string_view rest, const ParseContext& ctx) {
       }
       Leading lead = read_time_and_tag(args, ctx);
       if (lead.error) {
-        return UsageError{*lead.error, fmt::format("`{}timeline edit N [HH:MM] [#tag] <text>`",
-                                                   ctx.prefix)};
+        return UsageError{*lead.error,
+                          fmt::format("`{}timeline edit N [HH:MM] [#tag] <text>`", ctx.prefix)};
       }
       if (lead.text.empty() && !lead.when && !lead.kind) {
         return UsageError{fmt::format("What should event #{} say?", *seq),
@@ -317,18 +317,17 @@ Command parse_timeline(std::string_view rest, const ParseContext& ctx) {
       return EditEvent{*seq, lead.kind, lead.when, lead.text};
     }
     if (number.empty()) {
-      return UsageError{fmt::format("Which event? Give its number (see `{}timeline list`).",
-                                    ctx.prefix),
-                        fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`",
-                                    ctx.prefix)};
+      return UsageError{
+          fmt::format("Which event? Give its number (see `{}timeline list`).", ctx.prefix),
+          fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`", ctx.prefix)};
     }
     // "edit 0" or "delete -1" was meant as a command, with a number that can't be one.
     if (looks_like_number(number)) {
-      return UsageError{fmt::format("There is no event {}: events are numbered from 1 (see "
-                                    "`{}timeline list`).",
-                                    number, ctx.prefix),
-                        fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`",
-                                    ctx.prefix)};
+      return UsageError{
+          fmt::format("There is no event {}: events are numbered from 1 (see "
+                      "`{}timeline list`).",
+                      number, ctx.prefix),
+          fmt::format("`{0}timeline edit N <text>` · `{0}timeline delete N`", ctx.prefix)};
     }
     // "/timeline delete caches on web-3" is an event about deleting, not a command.
   }
@@ -388,8 +387,9 @@ DueRead read_due(std::string_view word, const ParseContext& ctx) {
     unsigned d = 0;
     char dash1 = 0;
     char dash2 = 0;
-    if (w.size() != 10 || std::sscanf(w.c_str(), "%4d%c%2u%c%2u", &y, &dash1, &m, &dash2, &d) != 5 ||
-        dash1 != '-' || dash2 != '-') {
+    if (w.size() != 10 ||
+        std::sscanf(w.c_str(), "%4d%c%2u%c%2u", &y, &dash1, &m, &dash2, &d) != 5 || dash1 != '-' ||
+        dash2 != '-') {
       return {std::nullopt, std::nullopt,
               fmt::format("`{}` is not a due date: use YYYY-MM-DD, +3d, +2w or tomorrow.", word)};
     }
@@ -422,9 +422,9 @@ Command parse_action(std::string_view rest, const ParseContext& ctx) {
       return SetActionStatus{*seq, word == "done" ? ActionStatus::kDone : ActionStatus::kOpen};
     }
     if (args.empty()) {
-      return UsageError{fmt::format("Which action item? Give its number (see `{}action list`).",
-                                    ctx.prefix),
-                        fmt::format("`{}action {} N`", ctx.prefix, word)};
+      return UsageError{
+          fmt::format("Which action item? Give its number (see `{}action list`).", ctx.prefix),
+          fmt::format("`{}action {} N`", ctx.prefix, word)};
     }
   }
 

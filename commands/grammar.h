@@ -58,8 +58,8 @@ struct DeleteEvent {
 };
 struct AddAction {
   std::string text;
-  std::optional<std::string> owner;  // "@name"
-  std::optional<std::string> due;    // YYYY-MM-DD, resolved from "+3d" etc.
+  std::optional<std::string> owner;     // "@name"
+  std::optional<std::string> due;       // YYYY-MM-DD, resolved from "+3d" etc.
   std::optional<std::string> due_note;  // e.g. "is in the past"
   ActionKind kind = ActionKind::kNone;
 };
@@ -76,10 +76,9 @@ struct UsageError {
 };
 
 using Command =
-    std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote,
-                 MarkMilestone, ShowDraft, CloseIncident, ReopenIncident, ShowHelp, AddEvent,
-                 ListEvents, EditEvent, DeleteEvent, AddAction, ListActions, SetActionStatus,
-                 UsageError>;
+    std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
+                 ShowDraft, CloseIncident, ReopenIncident, ShowHelp, AddEvent, ListEvents,
+                 EditEvent, DeleteEvent, AddAction, ListActions, SetActionStatus, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

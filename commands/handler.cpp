@@ -77,9 +77,7 @@ class Execution {
   Execution(Store& store, const date::time_zone& zone, const Invocation& inv)
       : store_(store), zone_(zone), inv_(inv) {}
 
-  Reply run(const grammar::UsageError& e) {
-    return ephemeral(e.message, {"Usage:", e.usage});
-  }
+  Reply run(const grammar::UsageError& e) { return ephemeral(e.message, {"Usage:", e.usage}); }
 
   Reply run(const grammar::ShowHelp& h) {
     return ephemeral(fmt::format("How to use `{}{}`:", inv_.prefix, h.command),
@@ -117,8 +115,9 @@ class Execution {
     }
     std::vector<std::string> details = {
         fmt::format("Severity {}{}, commander {}.", to_string(severity),
-                    s.severity ? "" : " (the default; change it with `" + inv_.prefix +
-                                          "incident sev <sev1-sev4>`)",
+                    s.severity ? ""
+                               : " (the default; change it with `" + inv_.prefix +
+                                     "incident sev <sev1-sev4>`)",
                     mention(inv_.user)),
         fmt::format("Record what happens with `{0}timeline <what happened>` (backdate with "
                     "`{0}timeline 14:05 …`), actions with `{0}action`.",
@@ -140,8 +139,8 @@ class Execution {
   Reply run(const grammar::ChangeSeverity& c) {
     return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
       if (incident.severity == c.severity) {
-        return ephemeral(fmt::format("{} is already {}.", incident_ref(incident.id),
-                                     to_string(c.severity)));
+        return ephemeral(
+            fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
       }
       const Severity before = incident.severity;
       incident.severity = c.severity;
@@ -181,9 +180,8 @@ class Execution {
           note.created_at = inv_.received_at;
           tx.add_note(note);
           const auto notes = tx.notes(incident.id);
-          const auto count = std::count_if(notes.begin(), notes.end(), [&](const Note& x) {
-            return x.section == n.section;
-          });
+          const auto count = std::count_if(notes.begin(), notes.end(),
+                                           [&](const Note& x) { return x.section == n.section; });
           return to_channel(fmt::format("📝 Noted under \"{}\" for {} ({} so far).",
                                         section_title(n.section), incident_ref(incident.id),
                                         count));
@@ -229,8 +227,7 @@ class Execution {
 
           std::vector<std::string> details;
           if (m.when && !m.when->note.empty()) details.push_back(m.when->note);
-          const std::string since =
-              format_duration(seconds_between(incident.declared_at, at));
+          const std::string since = format_duration(seconds_between(incident.declared_at, at));
           if (!resolving) {
             return to_channel(fmt::format("✅ {} mitigated at {} ({} after declaration).",
                                           incident_ref(incident.id), show_time(at), since),
@@ -263,7 +260,8 @@ class Execution {
       auto incident = tx.current_incident(inv_.channel);
       if (!incident) return;
       auto record = read_record(tx, incident->id);
-      Reply r = ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
+      Reply r =
+          ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
       r.document =
           render_markdown(assemble_draft(std::move(*record), inv_.received_at), inv_.prefix);
       r.incident = incident->id;
@@ -305,9 +303,10 @@ class Execution {
           tx.update_incident(incident);
           append(tx, incident, EventKind::kReopened, inv_.received_at,
                  fmt::format("Reopened by {}", mention(inv_.user)));
-          return to_channel(fmt::format("↩️ {} reopened. Mark it `{}incident mitigated` and "
-                                        "`{}incident resolved` again when it is.",
-                                        incident_ref(incident.id), inv_.prefix, inv_.prefix));
+          return to_channel(
+              fmt::format("↩️ {} reopened. Mark it `{}incident mitigated` and "
+                          "`{}incident resolved` again when it is.",
+                          incident_ref(incident.id), inv_.prefix, inv_.prefix));
         },
         /*allow_resolved=*/true);
   }
@@ -351,8 +350,8 @@ class Execution {
         lines.push_back(event_line(e, *start));
       }
       constexpr std::size_t kMaxLines = 100;
-      std::string head = fmt::format("Timeline of {} ({} events, all times UTC):",
-                                     incident_ref(incident->id), lines.size());
+      std::string head = fmt::format(
+          "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
       if (lines.size() > kMaxLines) {
         lines.erase(lines.begin(), lines.end() - kMaxLines);
         head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
@@ -380,8 +379,8 @@ class Execution {
           tx.revise_event(event, previous);
           return to_channel(fmt::format("✏️ #{} edited: {} at {}", event.seq, event.text,
                                         show_time(event.occurred_at)),
-                            {fmt::format("Was: {} at {} (kept in the audit trail).",
-                                         previous.text, show_time(previous.occurred_at))});
+                            {fmt::format("Was: {} at {} (kept in the audit trail).", previous.text,
+                                         show_time(previous.occurred_at))});
         },
         /*allow_resolved=*/true);
   }
@@ -396,9 +395,10 @@ class Execution {
           event.deleted = true;
           event.revision += 1;
           tx.revise_event(event, previous);
-          return to_channel(fmt::format("🗑️ #{} deleted from the timeline: {} (kept in the "
-                                        "audit trail).",
-                                        event.seq, event.text));
+          return to_channel(
+              fmt::format("🗑️ #{} deleted from the timeline: {} (kept in the "
+                          "audit trail).",
+                          event.seq, event.text));
         },
         /*allow_resolved=*/true);
   }
@@ -419,15 +419,17 @@ class Execution {
           if (!item.owner) {
             details.push_back("⚠️ No owner: an action item needs one. Add `@owner`.");
           }
-          if (!item.due) details.push_back("⚠️ No due date: add `due YYYY-MM-DD` or `due +7d`.");
+          if (!item.due)
+            details.push_back("⚠️ No due date: add `due YYYY-MM-DD` or `due +7d`.");
           if (a.due_note) details.push_back("⚠️ The " + *a.due_note + ".");
           if (item.kind == ActionKind::kNone) {
             details.push_back("Tip: tag it `#detect`, `#mitigate`, `#prevent` or `#process`.");
           }
           if (!details.empty()) {
-            details.push_back(fmt::format("Re-add it with the missing parts; `{}action list` "
-                                          "shows all.",
-                                          inv_.prefix));
+            details.push_back(
+                fmt::format("Re-add it with the missing parts; `{}action list` "
+                            "shows all.",
+                            inv_.prefix));
           }
           return to_channel(fmt::format("📌 Action {} for {}: {}", action_summary(item),
                                         incident_ref(incident.id), item.text),
@@ -448,9 +450,10 @@ class Execution {
         lines.push_back(action_line(item));
       }
       if (lines.empty()) {
-        reply = ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
-                                      "@owner due +7d #prevent`.",
-                                      incident_ref(incident->id), inv_.prefix));
+        reply =
+            ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
+                                  "@owner due +7d #prevent`.",
+                                  incident_ref(incident->id), inv_.prefix));
         return;
       }
       // The head is formatted first: in one call, `std::move(lines)` may be evaluated
@@ -482,10 +485,9 @@ class Execution {
             item->done_by.reset();
           }
           tx.update_action(*item);
-          return to_channel(fmt::format("{} Action #{} {}: {}",
-                                        s.status == ActionStatus::kDone ? "☑️" : "↩️", s.seq,
-                                        s.status == ActionStatus::kDone ? "done" : "reopened",
-                                        item->text));
+          return to_channel(fmt::format(
+              "{} Action #{} {}: {}", s.status == ActionStatus::kDone ? "☑️" : "↩️", s.seq,
+              s.status == ActionStatus::kDone ? "done" : "reopened", item->text));
         },
         /*allow_resolved=*/true);
   }
@@ -531,9 +533,9 @@ class Execution {
       return ephemeral(fmt::format("Event #{} was already deleted.", seq));
     }
     if (is_milestone(event->kind)) {
-      return ephemeral(fmt::format(
-          "#{} is a milestone ({}); it changes only through `{}incident` commands.", seq,
-          to_string(event->kind), inv_.prefix));
+      return ephemeral(
+          fmt::format("#{} is a milestone ({}); it changes only through `{}incident` commands.",
+                      seq, to_string(event->kind), inv_.prefix));
     }
     return *event;
   }
@@ -562,10 +564,10 @@ class Execution {
   }
 
   Reply no_incident() const {
-    return ephemeral(fmt::format(
-        "There is no open incident in this channel. Declare one with `{}incident start "
-        "[sev1-sev4] <title>`.",
-        inv_.prefix));
+    return ephemeral(
+        fmt::format("There is no open incident in this channel. Declare one with `{}incident start "
+                    "[sev1-sev4] <title>`.",
+                    inv_.prefix));
   }
 
   // UTC always; the configured zone as well when it is not UTC.
@@ -582,10 +584,10 @@ class Execution {
   }
 
   static std::string action_summary(const ActionItem& item) {
-    return fmt::format("#{} ({}, {}{})", item.seq,
-                       item.owner ? mention(*item.owner) : std::string("no owner"),
-                       item.due ? "due " + *item.due : std::string("no due date"),
-                       item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
+    return fmt::format(
+        "#{} ({}, {}{})", item.seq, item.owner ? mention(*item.owner) : std::string("no owner"),
+        item.due ? "due " + *item.due : std::string("no due date"),
+        item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
   }
 
   static std::string action_line(const ActionItem& item) {
@@ -596,8 +598,8 @@ class Execution {
   std::string resolution_summary(const Draft& d) const {
     std::vector<std::string> parts;
     for (const auto& k : d.durations) {
-      parts.push_back(fmt::format("{}: {}", k.measure,
-                                  k.seconds ? format_duration(*k.seconds) : std::string("unknown")));
+      parts.push_back(fmt::format(
+          "{}: {}", k.measure, k.seconds ? format_duration(*k.seconds) : std::string("unknown")));
     }
     return fmt::format("{}; {} timeline events, {} action items.", fmt::join(parts, "; "),
                        d.timeline.size(), d.actions.size());
@@ -608,9 +610,9 @@ class Execution {
     lines.push_back(fmt::format("Severity {} · status {} · commander {}",
                                 to_string(incident.severity), status_word(incident.status),
                                 mention(incident.commander)));
-    lines.push_back(fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
-                                format_duration(seconds_between(incident.declared_at,
-                                                                inv_.received_at))));
+    lines.push_back(
+        fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
+                    format_duration(seconds_between(incident.declared_at, inv_.received_at))));
     if (incident.mitigated_at) {
       lines.push_back(fmt::format(
           "Mitigated {} ({} after declaration)", show_time(*incident.mitigated_at),

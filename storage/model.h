@@ -26,7 +26,7 @@ struct Person {
 
 // Where an incident lives: a Slack channel or a Matrix room.
 struct ChannelRef {
-  std::string platform;  // "slack", "matrix"
+  std::string platform;   // "slack", "matrix"
   std::string workspace;  // Slack team id; Matrix homeserver; may be empty
   std::string channel;    // channel / room id
   bool operator==(const ChannelRef&) const = default;
@@ -70,23 +70,23 @@ enum class EventKind {
 bool is_milestone(EventKind kind);
 
 struct TimelineEvent {
-  std::int64_t id = 0;        // global row id
+  std::int64_t id = 0;  // global row id
   IncidentId incident_id = 0;
-  int seq = 0;                // per-incident number users refer to ("edit 3")
+  int seq = 0;  // per-incident number users refer to ("edit 3")
   EventKind kind = EventKind::kNote;
-  Timestamp occurred_at{};    // when it happened (may be backdated)
-  Timestamp recorded_at{};    // when Scribe was told
+  Timestamp occurred_at{};  // when it happened (may be backdated)
+  Timestamp recorded_at{};  // when Scribe was told
   Person author;
   std::string text;
   bool deleted = false;
-  int revision = 0;           // 0 = as first recorded; each edit/delete adds one
+  int revision = 0;  // 0 = as first recorded; each edit/delete adds one
 };
 
 // The audit trail: every edit or deletion stores what the event looked like before.
 struct EventRevision {
   std::int64_t event_id = 0;
   int seq = 0;
-  int revision = 0;  // the revision that was replaced
+  int revision = 0;    // the revision that was replaced
   std::string change;  // "edit" or "delete"
   EventKind kind = EventKind::kNote;
   Timestamp occurred_at{};

@@ -16,6 +16,7 @@ struct SqliteOptions {
   std::string synchronous = "full";
 };
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options = {});
+std::unique_ptr<Store> open_sqlite_store(const std::string& path,
+                                         const SqliteOptions& options = {});
 
 }  // namespace scribe

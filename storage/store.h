@@ -56,7 +56,8 @@ class Transaction {
   virtual std::vector<ActionItem> actions(IncidentId incident) = 0;
 
   // Drafts stored when an incident is resolved; the newest is returned.
-  virtual void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) = 0;
+  virtual void save_draft(IncidentId incident, Timestamp created_at,
+                          const std::string& markdown) = 0;
   virtual std::optional<std::string> latest_draft(IncidentId incident) = 0;
 };
 

@@ -1,7 +1,7 @@
 #include "adapters/slack/commands_endpoint.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "adapters/slack/form.h"
 #include "adapters/slack/signature.h"
@@ -16,8 +16,7 @@ HttpResponse plain(int status, std::string text) {
 
 }  // namespace
 
-CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler,
-                                   Clock clock)
+CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
     : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
 
 HttpResponse CommandsEndpoint::handle(const HttpRequest& request) {

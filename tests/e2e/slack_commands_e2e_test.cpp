@@ -213,15 +213,14 @@ TEST_F(SlackCommandsE2E, BadSignaturesAreRefusedAndStoreNothing) {
   SlackClient right(scribe_->base_url(), kSecret);
   const std::string other = SlackClient::form_body("/incident", "start Other", "C0X", kAlice);
   const HttpResult signed_other = right.post(
-      body, {type, "X-Slack-Request-Timestamp: " + ts,
-             "X-Slack-Signature: v0=" + std::string(64, '0')});
+      body,
+      {type, "X-Slack-Request-Timestamp: " + ts, "X-Slack-Signature: v0=" + std::string(64, '0')});
   EXPECT_EQ(signed_other.status, 401);
   // Stale: correctly signed, six minutes old, and six minutes ahead.
   EXPECT_EQ(right.post_signed(body, std::chrono::system_clock::now() - 6min).status, 401);
   EXPECT_EQ(right.post_signed(body, std::chrono::system_clock::now() + 6min).status, 401);
   // Not a number.
-  EXPECT_EQ(right.post(body, {type, "X-Slack-Request-Timestamp: soon",
-                              "X-Slack-Signature: v0=abc"})
+  EXPECT_EQ(right.post(body, {type, "X-Slack-Request-Timestamp: soon", "X-Slack-Signature: v0=abc"})
                 .status,
             401);
   (void)other;
@@ -243,8 +242,8 @@ TEST_F(SlackCommandsE2E, MalformedAndOversizeBodiesGetFourHundreds) {
   // Signed JSON where a form is expected.
   EXPECT_EQ(slack_->post_signed(R"({"command":"/incident"})", {}, "application/json").status, 415);
   // Larger than the 64 KiB limit: refused before it is read whole.
-  const std::string huge = SlackClient::form_body("/timeline", std::string(70 * 1024, 'x'),
-                                                  "C0INCIDENT", kAlice);
+  const std::string huge =
+      SlackClient::form_body("/timeline", std::string(70 * 1024, 'x'), "C0INCIDENT", kAlice);
   EXPECT_EQ(slack_->post_signed(huge).status, 413);
   EXPECT_EQ(incident_count(), count_before);
 }
@@ -270,11 +269,11 @@ TEST_F(SlackCommandsE2E, UnknownCommandsAndTyposGetHelpfulAnswers) {
 }
 
 TEST_F(SlackCommandsE2E, CommandsWithoutAnIncidentSaySoClearly) {
-  for (const auto& [command, text] : std::vector<std::pair<std::string, std::string>>{
-           {"/timeline", "db is down"},
-           {"/incident", "status"},
-           {"/incident", "resolved"},
-           {"/action", "fix it @bob"}}) {
+  for (const auto& [command, text] :
+       std::vector<std::pair<std::string, std::string>>{{"/timeline", "db is down"},
+                                                        {"/incident", "status"},
+                                                        {"/incident", "resolved"},
+                                                        {"/action", "fix it @bob"}}) {
     json r = slack_->command(command, text, "C0QUIET");
     EXPECT_EQ(r["response_type"], "ephemeral") << command << " " << text;
     EXPECT_THAT(r["text"].get<std::string>(), HasSubstr("no open incident")) << command;
@@ -308,7 +307,8 @@ TEST_F(SlackCommandsE2E, HealthReadinessAndMetrics) {
   slack_->command("/incident", "help");
   const HttpResult m = http_.request("GET", scribe_->base_url() + "/metrics");
   EXPECT_EQ(m.status, 200);
-  EXPECT_THAT(m.body, HasSubstr("scribe_http_requests_total{route=\"slack_commands\",code=\"2xx\"} 1"));
+  EXPECT_THAT(m.body,
+              HasSubstr("scribe_http_requests_total{route=\"slack_commands\",code=\"2xx\"} 1"));
   EXPECT_EQ(http_.request("POST", scribe_->base_url() + "/healthz").status, 405);
   EXPECT_EQ(http_.request("GET", scribe_->base_url() + "/nope").status, 404);
 }
@@ -387,8 +387,8 @@ TEST_F(SlackCommandsE2E, DraftCommandPrintsTheSameDraftFromTheDatabase) {
 // service exits.
 TEST_F(SlackCommandsE2E, SigtermFinishesTheRequestInFlight) {
   slack_->command("/incident", "start In-flight test");
-  const std::string body = SlackClient::form_body("/timeline", "sent across the shutdown",
-                                                  "C0INCIDENT", kAlice);
+  const std::string body =
+      SlackClient::form_body("/timeline", "sent across the shutdown", "C0INCIDENT", kAlice);
   const auto ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());

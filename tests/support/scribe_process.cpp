@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -14,13 +18,16 @@ extern char** environ;
 
 namespace scribe::testing {
 
-ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::string> env) {
+ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::string> env,
+                             ScribeProcessOptions options) {
   if (!env.count("SCRIBE_LISTEN")) env["SCRIBE_LISTEN"] = "127.0.0.1:0";
   std::map<std::string, std::string> merged;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
     const auto eq = kv.find('=');
-    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq == std::string::npos) continue;
+    if (!options.inherit_scribe_env && kv.starts_with("SCRIBE_")) continue;
+    merged[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (auto& [k, v] : env) merged[k] = v;
   std::vector<std::string> env_strings;
@@ -31,9 +38,14 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (options.die_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+    }
     dup2(pipe_fds[1], STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, STDIN_FILENO);
@@ -47,7 +59,7 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
 
   // Read until the "listening on host:port" line, then keep draining in the background
   // so the child never blocks on a full pipe.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + options.startup_timeout;
   std::string seen;
   char buf[4096];
   while (port_ == 0) {
@@ -93,9 +105,7 @@ ScribeProcess::~ScribeProcess() {
   if (stderr_fd_ >= 0) close(stderr_fd_);
 }
 
-std::string ScribeProcess::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string ScribeProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 int ScribeProcess::wait_for_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -106,18 +116,18 @@ int ScribeProcess::wait_for_exit(std::chrono::milliseconds timeout) {
       pid_ = -1;
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       if (WIFSIGNALED(status)) return -WTERMSIG(status);
-      return -1000;
+      return kUnknownStatus;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return -2000;  // still running
+  return kKilledAfterTimeout;  // still running: terminate() kills it
 }
 
 int ScribeProcess::terminate(std::chrono::seconds timeout) {
-  if (pid_ <= 0) return -3000;
+  if (pid_ <= 0) return kNotRunning;
   kill(pid_, SIGTERM);
   const int status = wait_for_exit(timeout);
-  if (status == -2000) kill_hard();
+  if (status == kKilledAfterTimeout) kill_hard();
   if (drain_.joinable()) drain_.join();
   return status;
 }
@@ -134,6 +144,34 @@ void ScribeProcess::kill_hard() {
 std::string ScribeProcess::logs() const {
   std::lock_guard lock(mu_);
   return logs_;
+}
+
+long ScribeProcess::status_kib(std::string_view field) const {
+  if (pid_ <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+    }
+  }
+  return -1;
+}
+
+double ScribeProcess::cpu_seconds() const {
+  if (pid_ <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const auto paren = stat.rfind(')');  // the command name may contain spaces
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  double ticks = 0;
+  for (int n = 3; n <= 15 && fields >> field; ++n) {  // fields 14 and 15: utime, stime
+    if (n >= 14) ticks += std::strtod(field.c_str(), nullptr);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace scribe::testing

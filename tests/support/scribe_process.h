@@ -9,27 +9,48 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace scribe::testing {
 
+struct ScribeProcessOptions {
+  // false: SCRIBE_* variables of the caller's environment are dropped, so only `env` applies.
+  bool inherit_scribe_env = true;
+  // The server gets SIGTERM when the thread that started it exits (PR_SET_PDEATHSIG), so a
+  // crashed caller leaves no server behind. Only for a ScribeProcess made on a long-lived thread.
+  bool die_with_parent = false;
+  std::chrono::seconds startup_timeout = std::chrono::seconds(20);
+};
+
 class ScribeProcess {
  public:
+  // Special results of terminate(); otherwise it returns the exit status, or -signal.
+  static constexpr int kUnknownStatus = -1000;
+  static constexpr int kKilledAfterTimeout = -2000;  // ignored SIGTERM: SIGKILLed
+  static constexpr int kNotRunning = -3000;
+
   // `env` adds to (and overrides) the test's own environment; SCRIBE_LISTEN defaults to
   // 127.0.0.1:0. Blocks until the service logs that it listens, or throws.
-  ScribeProcess(std::string binary, std::map<std::string, std::string> env);
+  ScribeProcess(std::string binary, std::map<std::string, std::string> env,
+                ScribeProcessOptions options = {});
   ~ScribeProcess();  // SIGKILL if still running
 
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   std::string base_url() const;
 
-  // SIGTERM and wait; returns the exit status (or -signal).
+  // SIGTERM and wait; returns the exit status (or -signal, or one of the constants above).
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(15));
   // SIGKILL and wait: a crash.
   void kill_hard();
   // Everything the process wrote to stderr so far.
   std::string logs() const;
+
+  // A "VmRSS:   1234 kB" field of /proc/<pid>/status, in KiB; -1 when not running/unreadable.
+  long status_kib(std::string_view field) const;
+  // User + system CPU seconds the process has used so far; -1 when not running/unreadable.
+  double cpu_seconds() const;
 
  private:
   int wait_for_exit(std::chrono::milliseconds timeout);

@@ -1,5 +1,6 @@
 #include "support/slack_client.h"
 
+#include <cctype>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -35,14 +36,20 @@ std::string SlackClient::form_body(const std::string& command, const std::string
       form_encode(text));
 }
 
-HttpResult SlackClient::post_signed(const std::string& body,
-                                    std::optional<std::chrono::system_clock::time_point> timestamp,
-                                    const std::string& content_type) {
+std::vector<std::string> SlackClient::signed_headers(
+    const std::string& body, std::optional<std::chrono::system_clock::time_point> timestamp,
+    const std::string& content_type) const {
   const auto when = timestamp.value_or(std::chrono::system_clock::now());
   const std::string ts = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
-  return post(body, {"Content-Type: " + content_type, "X-Slack-Request-Timestamp: " + ts,
-                     "X-Slack-Signature: " + slack::compute_signature(secret_, ts, body)});
+  return {"Content-Type: " + content_type, "X-Slack-Request-Timestamp: " + ts,
+          "X-Slack-Signature: " + slack::compute_signature(secret_, ts, body)};
+}
+
+HttpResult SlackClient::post_signed(const std::string& body,
+                                    std::optional<std::chrono::system_clock::time_point> timestamp,
+                                    const std::string& content_type) {
+  return post(body, signed_headers(body, timestamp, content_type));
 }
 
 HttpResult SlackClient::post(const std::string& body, const std::vector<std::string>& headers) {
@@ -53,8 +60,8 @@ nlohmann::json SlackClient::command(const std::string& command, const std::strin
                                     const std::string& channel, const SlackUser& user) {
   const HttpResult r = post_signed(form_body(command, text, channel, user));
   if (r.status != 200) {
-    throw std::runtime_error(fmt::format("{} {} -> HTTP {} {} {}", command, text, r.status,
-                                         r.error, r.body));
+    throw std::runtime_error(
+        fmt::format("{} {} -> HTTP {} {} {}", command, text, r.status, r.error, r.body));
   }
   return nlohmann::json::parse(r.body);
 }

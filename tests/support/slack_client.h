@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,12 @@ class SlackClient {
   // The form body Slack would send for `command text` in `channel`.
   static std::string form_body(const std::string& command, const std::string& text,
                                const std::string& channel, const SlackUser& user);
+
+  // The headers Slack sends with `body`: Content-Type, X-Slack-Request-Timestamp (`timestamp`,
+  // default: now) and X-Slack-Signature, as "Name: value" lines without CRLF.
+  std::vector<std::string> signed_headers(
+      const std::string& body, std::optional<std::chrono::system_clock::time_point> timestamp = {},
+      const std::string& content_type = "application/x-www-form-urlencoded") const;
 
   // Signs with `timestamp` (default: now) and posts the body as-is.
   HttpResult post_signed(const std::string& body,

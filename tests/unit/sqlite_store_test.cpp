@@ -5,19 +5,19 @@
 
 #include <atomic>
 #include <filesystem>
-#include <set>
-#include <thread>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <date/date.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fmt/format.h>
 
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
