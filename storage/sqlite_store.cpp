@@ -135,6 +135,10 @@ class Stmt {
   Stmt& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
   }
+  // A person fills two columns, id at `i` and name at `i + 1`, both NULL when absent.
+  Stmt& bind_person(int i, const std::optional<Person>& p) {
+    return p ? bind(i, p->id).bind(i + 1, p->name) : bind_null(i).bind_null(i + 1);
+  }
 
   // True while there is a row to read.
   bool step() {
@@ -341,6 +345,13 @@ class SqliteTransaction final : public Transaction {
     if (!writable_) throw StoreError("write attempted in a read-only transaction");
   }
   std::int64_t last_id() const { return sqlite3_last_insert_rowid(connection_.db()); }
+  // The next per-incident number users refer to ("edit 3"); unique by the schema.
+  int next_seq(std::string_view sql, IncidentId incident) {
+    Stmt s = prepare(sql);
+    s.bind(1, incident);
+    s.step();
+    return static_cast<int>(s.i64(0));
+  }
 
   Connection& connection_;
   bool writable_;
@@ -618,12 +629,8 @@ std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
 
 TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
   require_writable();
-  {
-    Stmt s = prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?");
-    s.bind(1, e.incident_id);
-    s.step();
-    e.seq = static_cast<int>(s.i64(0));
-  }
+  e.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
   prepare(
       "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
       "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
@@ -745,22 +752,14 @@ std::vector<Note> SqliteTransaction::notes(IncidentId incident) {
 
 ActionItem SqliteTransaction::add_action(ActionItem a) {
   require_writable();
-  {
-    Stmt s = prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?");
-    s.bind(1, a.incident_id);
-    s.step();
-    a.seq = static_cast<int>(s.i64(0));
-  }
+  a.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?", a.incident_id);
   Stmt s = prepare(
       "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
       "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
-  if (a.owner) {
-    s.bind(4, a.owner->id).bind(5, a.owner->name);
-  } else {
-    s.bind_null(4).bind_null(5);
-  }
+  s.bind_person(4, a.owner);
   s.bind(6, a.due)
       .bind(7, to_string(a.kind))
       .bind(8, to_string(a.status))
@@ -768,11 +767,7 @@ ActionItem SqliteTransaction::add_action(ActionItem a) {
       .bind(10, a.created_by.name)
       .bind(11, a.created_at)
       .bind(12, a.done_at);
-  if (a.done_by) {
-    s.bind(13, a.done_by->id).bind(14, a.done_by->name);
-  } else {
-    s.bind_null(13).bind_null(14);
-  }
+  s.bind_person(13, a.done_by);
   s.run();
   a.id = last_id();
   return a;
@@ -784,17 +779,9 @@ void SqliteTransaction::update_action(const ActionItem& a) {
       "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
       "done_by_id=?, done_by_name=? WHERE id=?");
   s.bind(1, a.text);
-  if (a.owner) {
-    s.bind(2, a.owner->id).bind(3, a.owner->name);
-  } else {
-    s.bind_null(2).bind_null(3);
-  }
+  s.bind_person(2, a.owner);
   s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
-  if (a.done_by) {
-    s.bind(8, a.done_by->id).bind(9, a.done_by->name);
-  } else {
-    s.bind_null(8).bind_null(9);
-  }
+  s.bind_person(8, a.done_by);
   s.bind(10, a.id).run();
 }
 
