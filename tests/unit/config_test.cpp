@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 namespace scribe {
 namespace {
 
@@ -21,15 +23,8 @@ using testing::Not;
 
 class ConfigTest : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_config_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_config_", dir_)); }
+  void TearDown() override { test::remove_temp_dir(dir_); }
 
   std::string write_toml(std::string_view text, std::string_view name = "scribe.toml") {
     const std::string path = (dir_ / name).string();
@@ -220,20 +215,18 @@ TEST_F(ConfigTest, WrongTomlTypeIsRejectedByName) {
 }
 
 TEST_F(ConfigTest, ListenForms) {
-  env_ = {{"SCRIBE_LISTEN", "[::1]:9443"}};
-  Config c = load();
-  EXPECT_EQ(c.listen_host, "::1");
-  EXPECT_EQ(c.listen_port, 9443);
-
-  env_ = {{"SCRIBE_LISTEN", ":9001"}};
-  c = load();
-  EXPECT_EQ(c.listen_host, "127.0.0.1");
-  EXPECT_EQ(c.listen_port, 9001);
-
-  env_ = {{"SCRIBE_LISTEN", "localhost:65535"}};
-  c = load();
-  EXPECT_EQ(c.listen_host, "localhost");
-  EXPECT_EQ(c.listen_port, 65535);
+  struct Case {
+    const char* listen;
+    const char* host;
+    int port;
+  };
+  for (const Case& want : {Case{"[::1]:9443", "::1", 9443}, Case{":9001", "127.0.0.1", 9001},
+                           Case{"localhost:65535", "localhost", 65535}}) {
+    env_ = {{"SCRIBE_LISTEN", want.listen}};
+    const Config c = load();
+    EXPECT_EQ(c.listen_host, want.host) << want.listen;
+    EXPECT_EQ(c.listen_port, want.port) << want.listen;
+  }
 
   // Port 0 asks the system for a free port (tests and `scribe demo` rely on it).
   env_ = {{"SCRIBE_LISTEN", "127.0.0.1:0"}};

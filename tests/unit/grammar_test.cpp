@@ -6,27 +6,25 @@
 #include <date/tz.h>
 
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 namespace scribe::grammar {
 namespace {
 
-using std::chrono::hours;
 using std::chrono::minutes;
-using std::chrono::seconds;
+using test::utc;
 using testing::HasSubstr;
 using testing::Not;
-
-Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
-  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
-         seconds{s};
-}
 
 // Friday 2026-11-20 14:30:15 UTC (15:30:15 in Berlin, CET).
 const Timestamp kNow = utc(2026, 11, 20, 14, 30, 15);
@@ -78,37 +76,32 @@ class GrammarTest : public testing::Test {
 
 // ---------------------------------------------------------------------------- /incident
 
-using GrammarIncidentTest = GrammarTest;
+class GrammarIncidentTest : public GrammarTest {
+ protected:
+  // `/incident <text>` starts an incident with this severity and title.
+  void expect_start(std::string_view text, std::optional<Severity> severity,
+                    std::string_view title) {
+    const auto s = as<StartIncident>(incident(text));
+    EXPECT_EQ(s.severity, severity) << text;
+    EXPECT_EQ(s.title, title) << text;
+  }
+};
 
 TEST_F(GrammarIncidentTest, StartWithSeverity) {
-  auto s = as<StartIncident>(incident("start sev2 Checkout API returning 502s"));
-  EXPECT_EQ(s.severity, Severity::kSev2);
-  EXPECT_EQ(s.title, "Checkout API returning 502s");
-
-  s = as<StartIncident>(incident("START SEV1 db down"));
-  EXPECT_EQ(s.severity, Severity::kSev1);
-  EXPECT_EQ(s.title, "db down");
-
-  s = as<StartIncident>(incident("start sev-4 slow dashboard"));
-  EXPECT_EQ(s.severity, Severity::kSev4);
-  EXPECT_EQ(s.title, "slow dashboard");
+  expect_start("start sev2 Checkout API returning 502s", Severity::kSev2,
+               "Checkout API returning 502s");
+  expect_start("START SEV1 db down", Severity::kSev1, "db down");
+  expect_start("start sev-4 slow dashboard", Severity::kSev4, "slow dashboard");
 }
 
 TEST_F(GrammarIncidentTest, StartWithoutSeverityLeavesItToTheDefault) {
-  auto s = as<StartIncident>(incident("start Database failover"));
-  EXPECT_EQ(s.severity, std::nullopt);
-  EXPECT_EQ(s.title, "Database failover");
+  expect_start("start Database failover", std::nullopt, "Database failover");
 }
 
 TEST_F(GrammarIncidentTest, StartTitleMayBeginWithANumber) {
   // Only "sevN" names a severity; "2 regions down" is a title, not sev2 "regions down".
-  auto s = as<StartIncident>(incident("start 2 regions down"));
-  EXPECT_EQ(s.severity, std::nullopt);
-  EXPECT_EQ(s.title, "2 regions down");
-
-  s = as<StartIncident>(incident("start sev3 3 AZs unreachable"));
-  EXPECT_EQ(s.severity, Severity::kSev3);
-  EXPECT_EQ(s.title, "3 AZs unreachable");
+  expect_start("start 2 regions down", std::nullopt, "2 regions down");
+  expect_start("start sev3 3 AZs unreachable", Severity::kSev3, "3 AZs unreachable");
 }
 
 TEST_F(GrammarIncidentTest, StartKeepsTheTitlesOwnSpacing) {
@@ -211,15 +204,13 @@ TEST_F(GrammarIncidentTest, NoteWithoutTextShowsUsage) {
 }
 
 TEST_F(GrammarIncidentTest, MilestonesWithoutTimeOrText) {
-  auto m = as<MarkMilestone>(incident("mitigated"));
-  EXPECT_EQ(m.kind, EventKind::kMitigated);
-  EXPECT_FALSE(m.when.has_value());
-  EXPECT_EQ(m.text, "");
-
-  m = as<MarkMilestone>(incident("resolved"));
-  EXPECT_EQ(m.kind, EventKind::kResolved);
-  EXPECT_FALSE(m.when.has_value());
-  EXPECT_EQ(m.text, "");
+  for (const auto& [text, kind] : {std::pair{"mitigated", EventKind::kMitigated},
+                                   std::pair{"resolved", EventKind::kResolved}}) {
+    auto m = as<MarkMilestone>(incident(text));
+    EXPECT_EQ(m.kind, kind) << text;
+    EXPECT_FALSE(m.when.has_value()) << text;
+    EXPECT_EQ(m.text, "") << text;
+  }
 
   EXPECT_EQ(as<MarkMilestone>(incident("resolve")).kind, EventKind::kResolved);
   EXPECT_EQ(as<MarkMilestone>(incident("mitigate")).kind, EventKind::kMitigated);

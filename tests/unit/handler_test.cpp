@@ -4,7 +4,6 @@
 
 #include <date/date.h>
 #include <date/tz.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <functional>
@@ -18,21 +17,16 @@
 #include <gtest/gtest.h>
 
 #include "storage/store.h"
+#include "test_support.h"
 
 namespace scribe {
 namespace {
 
-using std::chrono::hours;
 using std::chrono::minutes;
-using std::chrono::seconds;
+using test::utc;
 using testing::HasSubstr;
 using testing::Not;
 using Visibility = Reply::Visibility;
-
-Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
-  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
-         seconds{s};
-}
 
 const Person kAlice{"U0ALICE", "alice"};
 const Person kBob{"U0BOB", "bob"};
@@ -89,17 +83,14 @@ std::string dump(Store& store) {
 class HandlerTest : public testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_handler_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_handler_", dir_));
     path_ = (dir_ / "scribe.db").string();
     open("UTC");
   }
   void TearDown() override {
     handler_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    test::remove_temp_dir(dir_);
   }
 
   void open(std::string_view zone) {

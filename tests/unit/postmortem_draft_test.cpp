@@ -1,44 +1,30 @@
 #include "postmortem/draft.h"
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <utility>
 
-#include <date/date.h>
 #include <gtest/gtest.h>
+
+#include "test_support.h"
 
 namespace scribe {
 namespace {
 
 using std::chrono::seconds;
+using test::kAlice;
+using test::kBob;
+using test::kCarol;
+using test::kDave;
+using test::ts;
 
-// "YYYY-MM-DD HH:MM:SS[.mmm]", UTC.
-Timestamp ts(const char* text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-  const int n = std::sscanf(text, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &s, &ms);
-  EXPECT_GE(n, 6) << text;
-  const date::sys_days day{date::year{y} / mo / d};
-  return Timestamp{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
-}
-
-const Person kAlice{"U1", "Alice"};
-const Person kBob{"U2", "Bob"};
-const Person kCarol{"U3", "Carol"};
-const Person kDave{"U4", "Dave"};
-
+// As the store returns it: numbered, in incident 7, recorded when it happened.
 TimelineEvent event(int seq, const char* when, const Person& author, EventKind kind,
                     std::string text) {
-  TimelineEvent e;
+  TimelineEvent e = test::event(seq, when, author, kind, std::move(text));
   e.id = seq;
   e.incident_id = 7;
-  e.seq = seq;
-  e.kind = kind;
-  e.occurred_at = ts(when);
   e.recorded_at = e.occurred_at;
-  e.author = author;
-  e.text = std::move(text);
   return e;
 }
 

@@ -1,25 +1,16 @@
 #include "postmortem/format.h"
 
 #include <chrono>
-#include <cstdio>
 
-#include <date/date.h>
 #include <gtest/gtest.h>
+
+#include "test_support.h"
 
 namespace scribe {
 namespace {
 
 using std::chrono::seconds;
-
-// "YYYY-MM-DD HH:MM:SS[.mmm]", UTC.
-Timestamp ts(const char* text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-  const int n = std::sscanf(text, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &s, &ms);
-  EXPECT_GE(n, 6) << text;
-  const date::sys_days day{date::year{y} / mo / d};
-  return Timestamp{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
-}
+using test::ts;
 
 TEST(PostmortemFormat, Durations) {
   EXPECT_EQ(format_duration(seconds{0}), "0s");

@@ -1,44 +1,23 @@
 #include "postmortem/json.h"
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <utility>
 
-#include <date/date.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "postmortem/draft.h"
+#include "test_support.h"
 
 namespace scribe {
 namespace {
 
 using nlohmann::json;
-
-// "YYYY-MM-DD HH:MM:SS[.mmm]", UTC.
-Timestamp ts(const char* text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-  const int n = std::sscanf(text, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &s, &ms);
-  EXPECT_GE(n, 6) << text;
-  const date::sys_days day{date::year{y} / mo / d};
-  return Timestamp{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
-}
-
-const Person kAlice{"U1", "Alice"};
-const Person kBob{"U2", "Bob"};
-
-TimelineEvent event(int seq, const char* when, const Person& author, EventKind kind,
-                    std::string text) {
-  TimelineEvent e;
-  e.seq = seq;
-  e.kind = kind;
-  e.occurred_at = ts(when);
-  e.author = author;
-  e.text = std::move(text);
-  return e;
-}
+using test::event;
+using test::kAlice;
+using test::kBob;
+using test::ts;
 
 // Mitigated, not resolved; one impact event, one summary note, two actions.
 IncidentRecord record() {

@@ -1,43 +1,27 @@
 #include "postmortem/markdown.h"
 
 #include <chrono>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include <date/date.h>
 #include <gtest/gtest.h>
 
 #include "postmortem/draft.h"
+#include "test_support.h"
 
 namespace scribe {
 namespace {
 
-// "YYYY-MM-DD HH:MM:SS[.mmm]", UTC.
-Timestamp ts(const char* text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-  const int n = std::sscanf(text, "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &s, &ms);
-  EXPECT_GE(n, 6) << text;
-  const date::sys_days day{date::year{y} / mo / d};
-  return Timestamp{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{s} + std::chrono::milliseconds{ms};
-}
-
-const Person kAlice{"U1", "Alice"};
-const Person kBob{"U2", "Bob"};
-const Person kCarol{"U3", "Carol"};
-const Person kDave{"U4", "Dave"};
+using test::kAlice;
+using test::kBob;
+using test::kCarol;
+using test::kDave;
+using test::ts;
 
 void add_event(IncidentRecord& r, int seq, const char* when, const Person& author, EventKind kind,
                std::string text) {
-  TimelineEvent e;
-  e.seq = seq;
-  e.kind = kind;
-  e.occurred_at = ts(when);
-  e.author = author;
-  e.text = std::move(text);
-  r.events.push_back(std::move(e));
+  r.events.push_back(test::event(seq, when, author, kind, std::move(text)));
 }
 
 void add_note(IncidentRecord& r, NoteSection section, const Person& author, std::string text) {

@@ -1,7 +1,6 @@
 // The SQLite backend through the Store interface, on real files: migrations, atomic
 // transactions, read-only snapshots, numbering, ordering and round-trips.
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -14,13 +13,13 @@
 #include <thread>
 #include <vector>
 
-#include <date/date.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
+#include "test_support.h"
 
 namespace scribe {
 namespace {
@@ -28,12 +27,8 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
+using test::utc;
 using testing::HasSubstr;
-
-Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0, int ms = 0) {
-  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
-         std::chrono::seconds{s} + milliseconds{ms};
-}
 
 const Timestamp kT0 = utc(2026, 11, 20, 14, 0, 0, 250);
 const Person kAlice{"U0ALICE", "alice"};
@@ -75,16 +70,13 @@ ActionItem make_action(IncidentId incident, std::string text) {
 class SqliteStoreTest : public testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "scribe_store_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_store_", dir_));
     path_ = (dir_ / "scribe.db").string();
     store_ = open_store(path_);
   }
   void TearDown() override {
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    test::remove_temp_dir(dir_);
   }
 
   void reopen() {

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 namespace scribe {
 namespace {
 
@@ -15,11 +17,7 @@ using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0, int ms = 0) {
-  return date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} + minutes{mi} +
-         seconds{s} + milliseconds{ms};
-}
+using test::utc;
 
 const date::time_zone& zone(std::string_view name) { return *date::locate_zone(name); }
 const date::time_zone& kUtc() { return zone("UTC"); }
