@@ -1,0 +1,128 @@
+// Micro-benchmarks of the work on a command's path and of drafting a large incident, so
+// that "a 10,000-event incident drafts in milliseconds" is a measured figure.
+#include <benchmark/benchmark.h>
+#include <date/tz.h>
+
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
+#include "adapters/slack/slash_command.h"
+#include "commands/grammar.h"
+#include "postmortem/draft.h"
+#include "postmortem/json.h"
+#include "postmortem/markdown.h"
+
+namespace scribe {
+namespace {
+
+constexpr Timestamp kStart{std::chrono::milliseconds{1'763'647'500'000}};  // 2025-11-20T14:05Z
+
+IncidentRecord record_with_events(int n) {
+  IncidentRecord r;
+  r.incident.id = 7;
+  r.incident.title = "Checkout API returning 502s";
+  r.incident.severity = Severity::kSev2;
+  r.incident.status = IncidentStatus::kResolved;
+  r.incident.commander = Person{"U1", "alice"};
+  r.incident.declared_at = kStart;
+  r.incident.mitigated_at = kStart + std::chrono::hours(2);
+  r.incident.resolved_at = kStart + std::chrono::hours(3);
+  const EventKind kinds[] = {EventKind::kNote, EventKind::kAction, EventKind::kComms,
+                             EventKind::kAlert, EventKind::kImpact};
+  for (int i = 0; i < n; ++i) {
+    TimelineEvent e;
+    e.incident_id = 7;
+    e.seq = i + 1;
+    e.kind = kinds[i % 5];
+    e.occurred_at = kStart + std::chrono::milliseconds(i * 997);
+    e.recorded_at = e.occurred_at;
+    e.author = Person{fmt::format("U{}", i % 12), fmt::format("responder{}", i % 12)};
+    e.text = fmt::format("p99 latency of checkout-api at {} ms after step {} | pool {}",
+                         300 + i % 900, i, i % 20);
+    r.events.push_back(std::move(e));
+  }
+  for (int i = 0; i < 8; ++i) {
+    Note note;
+    note.section = static_cast<NoteSection>(i);
+    note.text = "A note about what happened and why it mattered to users.";
+    note.author = Person{"U2", "bob"};
+    r.notes.push_back(note);
+    ActionItem a;
+    a.seq = i + 1;
+    a.text = "Validate the pool size at start-up";
+    a.owner = Person{"U3", "carol"};
+    a.due = "2025-12-01";
+    a.kind = ActionKind::kPrevent;
+    r.actions.push_back(a);
+  }
+  return r;
+}
+
+void BM_AssembleDraft(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(assemble_draft(record, kStart + std::chrono::hours(4)));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_AssembleDraft)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+void BM_DraftToMarkdown(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string md = render_markdown(assemble_draft(record, kStart + std::chrono::hours(4)));
+    bytes = md.size();
+    benchmark::DoNotOptimize(md.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_DraftToMarkdown)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+void BM_DraftToJson(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        render_json(assemble_draft(record, kStart + std::chrono::hours(4)), -1));
+  }
+}
+BENCHMARK(BM_DraftToJson)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+const std::string kBody =
+    "token=legacy&team_id=T0TEAM&team_domain=acme&channel_id=C0INCIDENT&channel_name=incident"
+    "&user_id=U0ALICE&user_name=alice&command=%2Ftimeline&text=14%3A05+%23detected+p99+latency+"
+    "of+checkout+rose+from+300+ms+to+1.2+s+%3C%40U0BOB%7Cbob%3E&response_url=https%3A%2F%2F"
+    "hooks.slack.invalid%2Fcommands%2F1&trigger_id=1.2.3";
+
+// Everything a slash command costs before the store: signature, form, translation, grammar.
+void BM_SlashCommandToParsedCommand(benchmark::State& state) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string ts = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  const std::string signature = slack::compute_signature("secret", ts, kBody);
+  const date::time_zone* zone = date::locate_zone("Europe/Berlin");
+  const Timestamp received = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  for (auto _ : state) {
+    if (slack::verify_request("secret", ts, signature, kBody, now) != slack::VerifyResult::kOk) {
+      state.SkipWithError("signature did not verify");
+      break;
+    }
+    auto form = slack::parse_form(kBody);
+    auto command = slack::to_invocation(*form.form, received);
+    const Invocation& inv = command.command->invocation;
+    grammar::ParseContext ctx;
+    ctx.now = received;
+    ctx.zone = zone;
+    benchmark::DoNotOptimize(grammar::parse(inv.command, inv.text, ctx));
+  }
+}
+BENCHMARK(BM_SlashCommandToParsedCommand)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace scribe
+
+BENCHMARK_MAIN();
