@@ -8,14 +8,14 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libpq-dev
+  libsqlite3-dev
   libhowardhinnant-date-dev tzdata
   libkainjow-mustache-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql curl
 )
+# The PostgreSQL backend (libpq-dev, and a server for its tests) joins this list with it.
 
 missing=()
 for p in "${packages[@]}"; do
