@@ -8,11 +8,13 @@
 #include <fmt/format.h>
 
 #include "commands/grammar.h"
+#include "commands/outgoing.h"
 #include "commands/time_parse.h"
 #include "postmortem/draft.h"
 #include "postmortem/format.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "postmortem/split.h"
 
 namespace scribe {
 namespace {
@@ -74,8 +76,11 @@ std::string_view section_title(NoteSection s) {
 // One command's execution: the invocation, the store and how to show times.
 class Execution {
  public:
-  Execution(Store& store, const date::time_zone& zone, const Invocation& inv)
-      : store_(store), zone_(zone), inv_(inv) {}
+  Execution(Store& store, const date::time_zone& zone, const Invocation& inv, bool can_post)
+      : store_(store), zone_(zone), inv_(inv), can_post_(can_post) {}
+
+  // Whether this command wrote messages to the outbox.
+  bool enqueued() const { return enqueued_; }
 
   Reply run(const grammar::UsageError& e) { return ephemeral(e.message, {"Usage:", e.usage}); }
 
@@ -237,6 +242,10 @@ class Execution {
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
           draft = render_markdown(assembled, inv_.prefix);
           tx.save_draft(incident.id, inv_.received_at, *draft);
+          if (can_post_) {
+            post_draft(tx, incident, assembled, *draft);
+            draft.reset();  // posted in full to the channel instead of in this reply
+          }
           details.push_back(resolution_summary(assembled));
           details.push_back(fmt::format(
               "The postmortem draft follows. Add causes, lessons and action items with "
@@ -644,15 +653,50 @@ class Execution {
                      std::move(lines));
   }
 
+  // The draft goes to the channel through the outbox: a short summary message, then the
+  // draft in pieces that fit a message, as replies in its thread.
+  void post_draft(Transaction& tx, const Incident& incident, const Draft& draft,
+                  const std::string& markdown) {
+    OutboxMessage summary;
+    summary.channel = incident.channel;
+    summary.created_at = inv_.received_at;
+    summary.next_attempt_at = inv_.received_at;
+    OutgoingMessage head;
+    head.body.text = fmt::format("📝 Postmortem draft of {}: {}", draft.ref, incident.title);
+    head.body.details = {resolution_summary(draft), "The whole draft follows in this thread."};
+    head.body.incident = incident.id;
+    summary.content = to_json(head);
+    summary.dedupe_key =
+        fmt::format("draft:{}:{}", incident.id, inv_.received_at.time_since_epoch().count());
+    const std::int64_t parent = tx.enqueue(summary);
+    int part = 0;
+    for (auto& piece : split_markdown(markdown, kDraftPieceBytes)) {
+      OutboxMessage m = summary;
+      OutgoingMessage body;
+      body.body.document = std::move(piece);
+      body.body.incident = incident.id;
+      m.content = to_json(body);
+      m.thread_parent = parent;
+      m.dedupe_key = fmt::format("{}:{}", summary.dedupe_key, ++part);
+      tx.enqueue(m);
+    }
+    enqueued_ = true;
+  }
+
+  // One piece of draft per message: Slack renders up to 3,000 characters per block.
+  static constexpr std::size_t kDraftPieceBytes = 2800;
+
   Store& store_;
   const date::time_zone& zone_;
   const Invocation& inv_;
+  bool can_post_;
+  bool enqueued_ = false;
 };
 
 }  // namespace
 
-CommandHandler::CommandHandler(Store& store, const date::time_zone* zone)
-    : store_(store), zone_(zone) {}
+CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options)
+    : store_(store), zone_(zone), options_(std::move(options)) {}
 
 Reply CommandHandler::handle(const Invocation& invocation) {
   grammar::ParseContext context;
@@ -660,8 +704,11 @@ Reply CommandHandler::handle(const Invocation& invocation) {
   context.now = invocation.received_at;
   context.zone = zone_;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
-  Execution execution(store_, *zone_, invocation);
-  return std::visit([&](const auto& c) { return execution.run(c); }, command);
+  Execution execution(store_, *zone_, invocation,
+                      options_.posting_platforms.count(invocation.channel.platform) > 0);
+  Reply reply = std::visit([&](const auto& c) { return execution.run(c); }, command);
+  if (execution.enqueued() && options_.outbox_wake) options_.outbox_wake();
+  return reply;
 }
 
 }  // namespace scribe

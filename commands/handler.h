@@ -3,7 +3,10 @@
 // acknowledges after `handle` never acknowledges something that could be lost.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "commands/invocation.h"
 #include "storage/store.h"
@@ -14,10 +17,18 @@ class time_zone;
 
 namespace scribe {
 
+struct HandlerOptions {
+  // Platforms whose channels the outbox can post to. Where it can, the draft is posted to
+  // the channel in full on resolution; elsewhere the reply carries as much as fits.
+  std::set<std::string> posting_platforms;
+  // Called after a command committed messages to the outbox, so they go out at once.
+  std::function<void()> outbox_wake;
+};
+
 class CommandHandler {
  public:
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
-  CommandHandler(Store& store, const date::time_zone* zone);
+  CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options = {});
 
   // Never throws for bad user input: that becomes a helpful ephemeral reply.
   // Throws StoreError when the store itself fails (the adapter answers 5xx).
@@ -26,6 +37,7 @@ class CommandHandler {
  private:
   Store& store_;
   const date::time_zone* zone_;
+  HandlerOptions options_;
 };
 
 }  // namespace scribe

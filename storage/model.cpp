@@ -63,6 +63,12 @@ constexpr NameTable<ActionStatus, 2> kActionStatuses{{
     {ActionStatus::kDone, "done"},
 }};
 
+constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
+    {OutboxStatus::kPending, "pending"},
+    {OutboxStatus::kSent, "sent"},
+    {OutboxStatus::kFailed, "failed"},
+}};
+
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [e, name] : table) {
@@ -109,6 +115,7 @@ std::string_view to_string(EventKind k) { return name_of(kEventKinds, k); }
 std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
 std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
 std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s); }
+std::string_view to_string(OutboxStatus s) { return name_of(kOutboxStatuses, s); }
 
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);
@@ -131,6 +138,10 @@ std::optional<ActionKind> action_kind_from_string(std::string_view s) {
 }
 std::optional<ActionStatus> action_status_from_string(std::string_view s) {
   return value_of(kActionStatuses, s);
+}
+
+std::optional<OutboxStatus> outbox_status_from_string(std::string_view s) {
+  return value_of(kOutboxStatuses, s);
 }
 
 std::string incident_ref(IncidentId id) { return fmt::format("INC-{}", id); }

@@ -136,6 +136,29 @@ struct ActionItem {
   std::optional<Person> done_by;
 };
 
+// A message Scribe decided to send, kept in the store until it is delivered, so that a
+// restart or an outage of the platform never loses it. `content` is platform-neutral
+// JSON (see commands/outgoing.h); the platform's adapter renders it when delivering.
+enum class OutboxStatus { kPending, kSent, kFailed };
+
+struct OutboxMessage {
+  std::int64_t id = 0;
+  ChannelRef channel;
+  std::string content;
+  // Another outbox message this one replies under (a thread); sent only after it.
+  std::optional<std::int64_t> thread_parent;
+  // Enqueueing the same non-empty key twice keeps the first: reminders use it so that a
+  // restart between "due" and "sent" still sends once.
+  std::string dedupe_key;
+  OutboxStatus status = OutboxStatus::kPending;
+  int attempts = 0;
+  Timestamp created_at{};
+  Timestamp next_attempt_at{};
+  std::optional<Timestamp> sent_at;
+  std::string delivered_id;  // the platform's id of the posted message (Slack ts)
+  std::string last_error;
+};
+
 // Stable lower-case names used in storage, JSON and commands ("sev1", "went-well", …).
 std::string_view to_string(Severity s);
 std::string_view to_string(IncidentStatus s);
@@ -143,12 +166,14 @@ std::string_view to_string(EventKind k);
 std::string_view to_string(NoteSection s);
 std::string_view to_string(ActionKind k);
 std::string_view to_string(ActionStatus s);
+std::string_view to_string(OutboxStatus s);
 std::optional<Severity> severity_from_string(std::string_view s);  // "sev1", "SEV-1", "1"
 std::optional<IncidentStatus> incident_status_from_string(std::string_view s);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
 std::optional<NoteSection> note_section_from_string(std::string_view s);
 std::optional<ActionKind> action_kind_from_string(std::string_view s);
 std::optional<ActionStatus> action_status_from_string(std::string_view s);
+std::optional<OutboxStatus> outbox_status_from_string(std::string_view s);
 
 // "INC-42": how people refer to incidents in chat.
 std::string incident_ref(IncidentId id);

@@ -99,6 +99,35 @@ CREATE TABLE drafts (
 );
 CREATE INDEX drafts_by_incident ON drafts(incident_id, id);
 )sql",
+    // 2: the outbox of messages to send, and inbound deliveries already seen.
+    R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  content TEXT NOT NULL,
+  thread_parent INTEGER REFERENCES outbox(id),
+  dedupe_key TEXT,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  delivered_id TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX outbox_by_dedupe_key ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX outbox_pending ON outbox(status, next_attempt_at, id);
+CREATE INDEX outbox_pending_by_channel ON outbox(status, platform, workspace, channel, id);
+CREATE TABLE inbound_deliveries (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (source, key)
+);
+CREATE INDEX actions_open_due ON actions(status, due);
+)sql",
 };
 
 std::int64_t to_ms(Timestamp t) { return t.time_since_epoch().count(); }
@@ -191,6 +220,9 @@ constexpr std::string_view kIncidentColumns =
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
     "revision";
+constexpr std::string_view kOutboxColumns =
+    "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
+    "created_at, next_attempt_at, sent_at, delivered_id, last_error";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
     "created_by_name, created_at, done_at, done_by_id, done_by_name";
@@ -223,6 +255,23 @@ TimelineEvent read_event(const Stmt& s) {
   e.deleted = s.i64(9) != 0;
   e.revision = static_cast<int>(s.i64(10));
   return e;
+}
+
+OutboxMessage read_outbox(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  m.content = s.text(4);
+  if (!s.is_null(5)) m.thread_parent = s.i64(5);
+  m.dedupe_key = s.text(6);
+  m.status = parse_enum<OutboxStatus>(s.text(7), outbox_status_from_string);
+  m.attempts = static_cast<int>(s.i64(8));
+  m.created_at = s.time(9);
+  m.next_attempt_at = s.time(10);
+  m.sent_at = s.opt_time(11);
+  m.delivered_id = s.text(12);
+  m.last_error = s.text(13);
+  return m;
 }
 
 ActionItem read_action(const Stmt& s) {
@@ -338,6 +387,15 @@ class SqliteTransaction final : public Transaction {
   std::vector<ActionItem> actions(IncidentId incident) override;
   void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) override;
   std::optional<std::string> latest_draft(IncidentId incident) override;
+  std::vector<Incident> incidents_with_status(IncidentStatus status) override;
+  std::vector<ActionItem> open_actions_with_due_date() override;
+  std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  std::int64_t enqueue(OutboxMessage message) override;
+  std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
+  std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
+  std::optional<Timestamp> next_outbox_attempt() override;
+  void update_outbox(const OutboxMessage& message) override;
+  bool first_delivery(std::string_view source, std::string_view key, Timestamp at) override;
 
  private:
   Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }
@@ -817,6 +875,118 @@ std::optional<std::string> SqliteTransaction::latest_draft(IncidentId incident) 
   s.bind(1, incident);
   if (!s.step()) return std::nullopt;
   return s.text(0);
+}
+
+std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus status) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE status=? ORDER BY id", kIncidentColumns));
+  s.bind(1, to_string(status));
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions_with_due_date() {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL AND incident_id IN "
+      "(SELECT id FROM incidents WHERE status != 'closed') ORDER BY id",
+      kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE id=?", kActionColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
+  require_writable();
+  if (!m.dedupe_key.empty()) {
+    Stmt s = prepare("SELECT id FROM outbox WHERE dedupe_key=?");
+    s.bind(1, m.dedupe_key);
+    if (s.step()) return s.i64(0);
+  }
+  Stmt s = prepare(
+      "INSERT INTO outbox (platform, workspace, channel, content, thread_parent, dedupe_key, "
+      "status, attempts, created_at, next_attempt_at, sent_at, delivered_id, last_error) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, m.channel.platform).bind(2, m.channel.workspace).bind(3, m.channel.channel);
+  s.bind(4, m.content).bind(5, m.thread_parent);
+  if (m.dedupe_key.empty()) {
+    s.bind_null(6);
+  } else {
+    s.bind(6, m.dedupe_key);
+  }
+  s.bind(7, to_string(m.status))
+      .bind(8, m.attempts)
+      .bind(9, m.created_at)
+      .bind(10, m.next_attempt_at)
+      .bind(11, m.sent_at)
+      .bind(12, m.delivered_id)
+      .bind(13, m.last_error)
+      .run();
+  return last_id();
+}
+
+std::optional<OutboxMessage> SqliteTransaction::find_outbox(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE id=?", kOutboxColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+// A channel's messages go out in the order they were written: only the oldest pending
+// message of each channel is eligible (a thread's parent is always older than its replies).
+constexpr std::string_view kHeadOfChannel =
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
+    "e.workspace=o.workspace AND e.channel=o.channel AND e.id < o.id)";
+
+std::vector<OutboxMessage> SqliteTransaction::due_outbox(Timestamp now, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} "
+                  "ORDER BY id LIMIT ?",
+                  kOutboxColumns, kHeadOfChannel));
+  s.bind(1, now).bind(2, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {
+  Stmt s = prepare(fmt::format(
+      "SELECT MIN(next_attempt_at) FROM outbox o WHERE status='pending' AND {}", kHeadOfChannel));
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.time(0);
+}
+
+void SqliteTransaction::update_outbox(const OutboxMessage& m) {
+  require_writable();
+  prepare(
+      "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
+      "last_error=? WHERE id=?")
+      .bind(1, to_string(m.status))
+      .bind(2, m.attempts)
+      .bind(3, m.next_attempt_at)
+      .bind(4, m.sent_at)
+      .bind(5, m.delivered_id)
+      .bind(6, m.last_error)
+      .bind(7, m.id)
+      .run();
+}
+
+bool SqliteTransaction::first_delivery(std::string_view source, std::string_view key,
+                                       Timestamp at) {
+  require_writable();
+  prepare("INSERT OR IGNORE INTO inbound_deliveries (source, key, received_at) VALUES (?,?,?)")
+      .bind(1, source)
+      .bind(2, key)
+      .bind(3, at)
+      .run();
+  return sqlite3_changes(connection_.db()) == 1;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/model.h"
@@ -54,6 +55,27 @@ class Transaction {
   virtual void update_action(const ActionItem& item) = 0;
   virtual std::optional<ActionItem> find_action(IncidentId incident, int seq) = 0;
   virtual std::vector<ActionItem> actions(IncidentId incident) = 0;
+
+  // Incidents in one state, oldest first (the scheduler's reminders).
+  virtual std::vector<Incident> incidents_with_status(IncidentStatus status) = 0;
+  // Open action items of incidents that are not closed, with a due date (reminders).
+  virtual std::vector<ActionItem> open_actions_with_due_date() = 0;
+  virtual std::optional<ActionItem> find_action_by_id(std::int64_t id) = 0;
+
+  // Outbox. `enqueue` returns the message's id; with a dedupe_key already used it
+  // changes nothing and returns the existing message's id.
+  virtual std::int64_t enqueue(OutboxMessage message) = 0;
+  virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
+  // Pending messages whose time has come, by id; only the oldest pending message of each
+  // channel is eligible, so a channel's messages (and a thread's replies) stay in order.
+  virtual std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) = 0;
+  // The earliest next_attempt_at among the messages due_outbox could return, if any.
+  virtual std::optional<Timestamp> next_outbox_attempt() = 0;
+  virtual void update_outbox(const OutboxMessage& message) = 0;
+
+  // Inbound deduplication (Slack event retries, Matrix transaction ids): true the first
+  // time `key` is seen for `source`, false on every repeat.
+  virtual bool first_delivery(std::string_view source, std::string_view key, Timestamp at) = 0;
 
   // Drafts stored when an incident is resolved; the newest is returned.
   virtual void save_draft(IncidentId incident, Timestamp created_at,

@@ -1,0 +1,149 @@
+#include "bot/outbox.h"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+namespace scribe {
+
+OutboxSender::OutboxSender(Store& store, Clock clock, Options options)
+    : store_(store), clock_(std::move(clock)), options_(options) {}
+
+OutboxSender::~OutboxSender() { stop(); }
+
+void OutboxSender::add_deliverer(const std::string& platform,
+                                 std::unique_ptr<Deliverer> deliverer) {
+  deliverers_[platform] = std::move(deliverer);
+}
+
+bool OutboxSender::delivers_to(const std::string& platform) const {
+  return deliverers_.count(platform) > 0;
+}
+
+std::chrono::milliseconds OutboxSender::backoff(int attempts) {
+  // Exponential with "equal jitter": between half and all of the doubled delay, so that
+  // many messages failing together do not all come back at the same instant.
+  const int exponent = std::min(attempts - 1, 20);
+  const auto full = std::min<std::chrono::milliseconds>(options_.max_retry,
+                                                        options_.first_retry * (1LL << exponent));
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<long long> jitter(full.count() / 2, full.count());
+  return std::chrono::milliseconds(jitter(rng));
+}
+
+int OutboxSender::run_once() {
+  std::vector<OutboxMessage> due;
+  store_.read([&](Transaction& tx) { due = tx.due_outbox(clock_(), options_.batch); });
+  for (auto& message : due) attempt(std::move(message));
+  return static_cast<int>(due.size());
+}
+
+void OutboxSender::attempt(OutboxMessage m) {
+  std::optional<std::string> thread_id;
+  if (m.thread_parent) {
+    store_.read([&](Transaction& tx) {
+      auto parent = tx.find_outbox(*m.thread_parent);
+      if (parent && parent->status == OutboxStatus::kSent) thread_id = parent->delivered_id;
+    });
+  }
+  DeliveryResult result;
+  auto it = deliverers_.find(m.channel.platform);
+  if (it == deliverers_.end()) {
+    result.outcome = DeliveryResult::Outcome::kPermanent;
+    result.error = "no way to post to " + m.channel.platform + " is configured";
+  } else {
+    try {
+      result = it->second->deliver(m, thread_id);
+    } catch (const std::exception& e) {
+      result.outcome = DeliveryResult::Outcome::kRetry;
+      result.error = e.what();
+    }
+  }
+
+  const Timestamp now = clock_();
+  m.attempts += 1;
+  m.last_error = result.error;
+  switch (result.outcome) {
+    case DeliveryResult::Outcome::kSent:
+      m.status = OutboxStatus::kSent;
+      m.sent_at = now;
+      m.delivered_id = result.delivered_id;
+      spdlog::debug("outbox #{} delivered to {} {} as {}", m.id, m.channel.platform,
+                    m.channel.channel, m.delivered_id);
+      break;
+    case DeliveryResult::Outcome::kPermanent:
+      m.status = OutboxStatus::kFailed;
+      spdlog::error("outbox #{} to {} {} given up: {}", m.id, m.channel.platform, m.channel.channel,
+                    result.error);
+      break;
+    case DeliveryResult::Outcome::kRetry: {
+      if (now - m.created_at > options_.give_up_after) {
+        m.status = OutboxStatus::kFailed;
+        spdlog::error("outbox #{} given up after {} attempts: {}", m.id, m.attempts, result.error);
+        break;
+      }
+      auto wait = backoff(m.attempts);
+      if (result.retry_after) wait = std::max(wait, *result.retry_after);
+      m.next_attempt_at = now + wait;
+      spdlog::warn("outbox #{} attempt {} failed ({}); next in {} ms", m.id, m.attempts,
+                   result.error, wait.count());
+      break;
+    }
+  }
+  store_.write([&](Transaction& tx) { tx.update_outbox(m); });
+}
+
+void OutboxSender::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void OutboxSender::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxSender::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void OutboxSender::loop() {
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    int attempted = 0;
+    std::optional<Timestamp> next;
+    try {
+      attempted = run_once();
+      store_.read([&](Transaction& tx) { next = tx.next_outbox_attempt(); });
+    } catch (const std::exception& e) {
+      spdlog::error("outbox: {}", e.what());
+    }
+    if (attempted == options_.batch) continue;  // more may be due right away
+    // Sleep until the next attempt is due (at most a second, so a clock that jumps or a
+    // message written by another process is noticed), or until woken.
+    auto wait = std::chrono::milliseconds(1000);
+    if (next) {
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_()),
+                        std::chrono::milliseconds(0), wait);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return stopping_ || woken_; });
+  }
+}
+
+}  // namespace scribe

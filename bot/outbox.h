@@ -1,0 +1,67 @@
+// OutboxSender: delivers the messages Scribe decided to send. The messages were written
+// to the store in the same transaction as the change that caused them; the sender runs
+// on its own thread beside the listener, hands each due message to its platform's
+// Deliverer, and records the outcome. Messages in one channel go out in order; a failed
+// attempt is retried with exponential backoff and jitter, or after the platform's
+// Retry-After; a permanent error ends it with the reason logged. After a restart it
+// resumes with whatever is still pending, so a message is delivered once. (A crash in
+// the instant between the platform's "ok" and recording it would send that one again.)
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "bot/delivery.h"
+#include "storage/store.h"
+
+namespace scribe {
+
+class OutboxSender {
+ public:
+  struct Options {
+    std::chrono::milliseconds first_retry{1000};
+    std::chrono::milliseconds max_retry{5 * 60 * 1000};
+    // Passing failures are retried this long after the message was written, then it fails.
+    std::chrono::hours give_up_after{24};
+    int batch = 16;
+  };
+  using Clock = std::function<Timestamp()>;
+
+  OutboxSender(Store& store, Clock clock, Options options);
+  ~OutboxSender();  // stops the thread if running
+
+  void add_deliverer(const std::string& platform, std::unique_ptr<Deliverer> deliverer);
+  bool delivers_to(const std::string& platform) const;
+
+  // Attempts every message due now; returns how many were attempted.
+  int run_once();
+
+  void start();
+  // Finishes the delivery in hand, then stops.
+  void stop();
+  // Something was enqueued: look now rather than at the next timer.
+  void wake();
+
+ private:
+  void loop();
+  void attempt(OutboxMessage message);
+  std::chrono::milliseconds backoff(int attempts);
+
+  Store& store_;
+  Clock clock_;
+  Options options_;
+  std::map<std::string, std::unique_ptr<Deliverer>> deliverers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace scribe

@@ -1,0 +1,46 @@
+#include "commands/outgoing.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace scribe {
+
+using nlohmann::json;
+
+std::string to_json(const OutgoingMessage& m) {
+  json out = {{"text", m.body.text},
+              {"details", m.body.details},
+              {"document", m.body.document ? json(*m.body.document) : json(nullptr)},
+              {"incident", m.body.incident ? json(*m.body.incident) : json(nullptr)},
+              {"buttons", json::array()},
+              {"notify", json::array()}};
+  for (const auto& b : m.buttons) {
+    out["buttons"].push_back({{"label", b.label}, {"action", b.action}, {"value", b.value}});
+  }
+  for (const auto& p : m.notify) out["notify"].push_back({{"id", p.id}, {"name", p.name}});
+  return out.dump();
+}
+
+OutgoingMessage outgoing_from_json(std::string_view text) {
+  const json in = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !in.contains("text")) {
+    throw std::invalid_argument("not an outgoing message");
+  }
+  OutgoingMessage m;
+  m.body.visibility = Reply::Visibility::kChannel;
+  m.body.text = in.value("text", "");
+  m.body.details = in.value("details", std::vector<std::string>{});
+  if (in.contains("document") && in["document"].is_string()) m.body.document = in["document"];
+  if (in.contains("incident") && in["incident"].is_number_integer())
+    m.body.incident = in["incident"];
+  for (const auto& b : in.value("buttons", json::array())) {
+    m.buttons.push_back({b.value("label", ""), b.value("action", ""), b.value("value", "")});
+  }
+  for (const auto& p : in.value("notify", json::array())) {
+    m.notify.push_back({p.value("id", ""), p.value("name", "")});
+  }
+  return m;
+}
+
+}  // namespace scribe

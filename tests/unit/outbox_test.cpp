@@ -1,0 +1,227 @@
+// OutboxSender over a real SQLite store, with a scripted Deliverer standing in for the
+// platform (the real Slack deliverer is tested against a stand-in Slack server) and a
+// clock the test moves by hand: no sleeping.
+#include "bot/outbox.h"
+
+#include <deque>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "storage/store.h"
+#include "test_support.h"
+
+namespace scribe {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Outcome = DeliveryResult::Outcome;
+
+struct Delivery {
+  std::int64_t id;
+  std::string channel;
+  std::optional<std::string> thread_id;
+};
+
+// Answers from a script (then "sent"), and remembers every call.
+class ScriptedDeliverer : public Deliverer {
+ public:
+  DeliveryResult deliver(const OutboxMessage& m,
+                         const std::optional<std::string>& thread_id) override {
+    calls.push_back({m.id, m.channel.channel, thread_id});
+    if (!script.empty()) {
+      DeliveryResult r = script.front();
+      script.pop_front();
+      return r;
+    }
+    return {Outcome::kSent, "ts-" + std::to_string(m.id), std::nullopt, ""};
+  }
+  std::deque<DeliveryResult> script;
+  std::vector<Delivery> calls;
+};
+
+class OutboxTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_outbox_", dir_));
+    open();
+  }
+  void TearDown() override {
+    sender_.reset();
+    store_.reset();
+    test::remove_temp_dir(dir_);
+  }
+
+  // A fresh store and sender on the same file: what a restart does.
+  void open() {
+    sender_.reset();
+    store_.reset();
+    store_ = open_store((dir_ / "scribe.db").string());
+    auto deliverer = std::make_unique<ScriptedDeliverer>();
+    deliverer_ = deliverer.get();
+    sender_ = std::make_unique<OutboxSender>(
+        *store_, [this] { return now_; }, OutboxSender::Options{});
+    sender_->add_deliverer("slack", std::move(deliverer));
+  }
+
+  std::int64_t enqueue(const std::string& channel, std::optional<std::int64_t> parent = {},
+                       std::string key = {}) {
+    OutboxMessage m;
+    m.channel = ChannelRef{"slack", "T1", channel};
+    m.content = R"({"text":"hello"})";
+    m.thread_parent = parent;
+    m.dedupe_key = std::move(key);
+    m.created_at = now_;
+    m.next_attempt_at = now_;
+    std::int64_t id = 0;
+    store_->write([&](Transaction& tx) { id = tx.enqueue(m); });
+    return id;
+  }
+
+  OutboxMessage message(std::int64_t id) {
+    std::optional<OutboxMessage> m;
+    store_->read([&](Transaction& tx) { m = tx.find_outbox(id); });
+    EXPECT_TRUE(m.has_value());
+    return m.value_or(OutboxMessage{});
+  }
+
+  std::vector<std::int64_t> delivered_ids() const {
+    std::vector<std::int64_t> ids;
+    for (const auto& c : deliverer_->calls) ids.push_back(c.id);
+    return ids;
+  }
+
+  std::filesystem::path dir_;
+  Timestamp now_ = test::utc(2026, 11, 21, 10, 0);
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<OutboxSender> sender_;
+  ScriptedDeliverer* deliverer_ = nullptr;
+};
+
+TEST_F(OutboxTest, DeliversInOrderAndRecordsWhatWasPosted) {
+  const auto a = enqueue("C1");
+  const auto b = enqueue("C1");
+  const auto c = enqueue("C2");
+  // One per channel per pass: a channel's next message waits for the one before it.
+  EXPECT_EQ(sender_->run_once(), 2);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(sender_->run_once(), 0);
+  EXPECT_EQ(delivered_ids(), (std::vector<std::int64_t>{a, c, b}));
+  for (auto id : {a, b, c}) {
+    const OutboxMessage m = message(id);
+    EXPECT_EQ(m.status, OutboxStatus::kSent);
+    EXPECT_EQ(m.delivered_id, "ts-" + std::to_string(id));
+    EXPECT_EQ(m.attempts, 1);
+    EXPECT_EQ(m.sent_at, now_);
+  }
+}
+
+TEST_F(OutboxTest, RetryAfterIsHonouredAndHoldsBackOnlyItsChannel) {
+  const auto first = enqueue("C1");
+  const auto second = enqueue("C1");
+  const auto elsewhere = enqueue("C2");
+  deliverer_->script.push_back({Outcome::kRetry, "", seconds(30), "HTTP 429"});
+  EXPECT_EQ(sender_->run_once(), 2);  // first (rate limited) and elsewhere (sent)
+  EXPECT_EQ(message(first).status, OutboxStatus::kPending);
+  EXPECT_EQ(message(first).next_attempt_at, now_ + seconds(30));
+  EXPECT_EQ(message(first).last_error, "HTTP 429");
+  EXPECT_EQ(message(elsewhere).status, OutboxStatus::kSent);
+
+  now_ += seconds(29);
+  EXPECT_EQ(sender_->run_once(), 0) << "not before Retry-After, and the channel stays in order";
+  now_ += seconds(1);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(delivered_ids(), (std::vector<std::int64_t>{first, elsewhere, first, second}));
+  EXPECT_EQ(message(first).attempts, 2);
+  EXPECT_EQ(message(second).status, OutboxStatus::kSent);
+}
+
+TEST_F(OutboxTest, BackoffGrowsWithJitterWithinBounds) {
+  const auto id = enqueue("C1");
+  milliseconds previous_full{0};
+  for (int attempt = 1; attempt <= 6; ++attempt) {
+    deliverer_->script.push_back({Outcome::kRetry, "", std::nullopt, "HTTP 500"});
+    ASSERT_EQ(sender_->run_once(), 1);
+    const OutboxMessage m = message(id);
+    const auto wait = std::chrono::duration_cast<milliseconds>(m.next_attempt_at - now_);
+    const milliseconds full = milliseconds(1000) * (1 << (attempt - 1));
+    EXPECT_GE(wait, full / 2) << attempt;
+    EXPECT_LE(wait, full) << attempt;
+    EXPECT_GT(full, previous_full);
+    previous_full = full;
+    now_ = m.next_attempt_at;
+  }
+}
+
+TEST_F(OutboxTest, PermanentErrorsAreGivenUpAndTheChannelMovesOn) {
+  const auto doomed = enqueue("C1");
+  const auto next = enqueue("C1");
+  deliverer_->script.push_back({Outcome::kPermanent, "", std::nullopt, "channel_not_found"});
+  sender_->run_once();
+  sender_->run_once();
+  EXPECT_EQ(message(doomed).status, OutboxStatus::kFailed);
+  EXPECT_EQ(message(doomed).last_error, "channel_not_found");
+  EXPECT_EQ(message(next).status, OutboxStatus::kSent);
+  now_ += std::chrono::hours(1);
+  EXPECT_EQ(sender_->run_once(), 0) << "a failed message is not retried";
+}
+
+TEST_F(OutboxTest, PassingFailuresAreGivenUpAfterADay) {
+  const auto id = enqueue("C1");
+  for (int i = 0; i < 1000 && message(id).status == OutboxStatus::kPending; ++i) {
+    deliverer_->script.push_back({Outcome::kRetry, "", std::nullopt, "timeout"});
+    now_ = std::max(now_, message(id).next_attempt_at);
+    sender_->run_once();
+  }
+  EXPECT_EQ(message(id).status, OutboxStatus::kFailed);
+  EXPECT_GT(now_ - message(id).created_at, std::chrono::hours(24));
+}
+
+TEST_F(OutboxTest, RepliesGoIntoTheirParentsThread) {
+  const auto parent = enqueue("C1");
+  const auto reply = enqueue("C1", parent);
+  sender_->run_once();
+  sender_->run_once();
+  ASSERT_EQ(deliverer_->calls.size(), 2u);
+  EXPECT_EQ(deliverer_->calls[0].thread_id, std::nullopt);
+  EXPECT_EQ(deliverer_->calls[1].id, reply);
+  EXPECT_EQ(deliverer_->calls[1].thread_id, "ts-" + std::to_string(parent));
+}
+
+TEST_F(OutboxTest, ARestartResumesWithWhatIsStillPendingAndSendsEachOnce) {
+  const auto a = enqueue("C1");
+  const auto b = enqueue("C1");
+  sender_->run_once();  // a is delivered; then the process "dies"
+  ASSERT_EQ(delivered_ids(), std::vector<std::int64_t>{a});
+  open();
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(sender_->run_once(), 0);
+  EXPECT_EQ(delivered_ids(), std::vector<std::int64_t>{b}) << "the new sender sends only b";
+}
+
+TEST_F(OutboxTest, ADedupeKeyIsEnqueuedOnce) {
+  const auto first = enqueue("C1", std::nullopt, "reminder:action:7:due");
+  const auto again = enqueue("C1", std::nullopt, "reminder:action:7:due");
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(sender_->run_once(), 0);
+}
+
+TEST_F(OutboxTest, AMessageForAPlatformWithoutADelivererFails) {
+  OutboxMessage m;
+  m.channel = ChannelRef{"matrix", "", "!room:example.org"};
+  m.content = R"({"text":"hello"})";
+  m.created_at = m.next_attempt_at = now_;
+  std::int64_t id = 0;
+  store_->write([&](Transaction& tx) { id = tx.enqueue(m); });
+  sender_->run_once();
+  EXPECT_EQ(message(id).status, OutboxStatus::kFailed);
+  EXPECT_TRUE(deliverer_->calls.empty());
+}
+
+}  // namespace
+}  // namespace scribe
