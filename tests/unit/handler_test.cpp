@@ -1,6 +1,7 @@
 // CommandHandler over a real SQLite file: what each chat command stores, what it answers,
 // and that every refusal leaves the store exactly as it was.
 #include "commands/handler.h"
+#include "commands/outgoing.h"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -903,6 +904,51 @@ TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
   incident("mitigated");
   expect_refused([&] { return incident("resolved -5m"); }, "cannot be resolved before");
   EXPECT_EQ(current()->status, IncidentStatus::kMitigated);
+}
+
+// Where the outbox can post, resolution writes the whole draft to it, in the same
+// transaction: a summary message, then the draft in pieces as replies in its thread.
+TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
+  int wakes = 0;
+  HandlerOptions options;
+  options.posting_platforms = {"slack"};
+  options.outbox_wake = [&] { ++wakes; };
+  handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+
+  incident("start sev2 Checkout down");
+  for (int i = 0; i < 120; ++i) timeline("event number " + std::to_string(i));
+  EXPECT_EQ(wakes, 0);
+  const Reply r = incident("resolved");
+  EXPECT_EQ(wakes, 1);
+  EXPECT_FALSE(r.document.has_value()) << "the draft goes to the channel, not in the reply";
+
+  std::vector<OutboxMessage> queued;
+  store_->read([&](Transaction& tx) { queued = tx.due_outbox(now_ + minutes{1}, 100); });
+  ASSERT_EQ(queued.size(), 1u) << "only the summary is due: its replies wait for it";
+  const OutboxMessage summary = queued.front();
+  EXPECT_EQ(summary.channel, kChannel);
+  EXPECT_EQ(summary.thread_parent, std::nullopt);
+  EXPECT_THAT(outgoing_from_json(summary.content).body.text,
+              HasSubstr("Postmortem draft of INC-1"));
+
+  // The pieces, in order, put back together, are exactly the stored draft.
+  std::string joined;
+  int pieces = 0;
+  store_->read([&](Transaction& tx) {
+    for (std::int64_t id = summary.id + 1;; ++id) {
+      auto m = tx.find_outbox(id);
+      if (!m) break;
+      EXPECT_EQ(m->thread_parent, summary.id);
+      const OutgoingMessage piece = outgoing_from_json(m->content);
+      ASSERT_TRUE(piece.body.document.has_value());
+      EXPECT_LE(piece.body.document->size(), 2800u);
+      joined += *piece.body.document;
+      ++pieces;
+    }
+  });
+  EXPECT_GT(pieces, 1);
+  EXPECT_EQ(joined, latest_draft().value_or(""));
+  EXPECT_THAT(joined, HasSubstr("event number 119"));
 }
 
 }  // namespace
