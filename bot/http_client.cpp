@@ -37,8 +37,8 @@ struct HttpClient::Handle {
   CURL* curl = nullptr;
 };
 
-HttpClient::HttpClient(std::chrono::milliseconds timeout)
-    : handle_(std::make_unique<Handle>()), timeout_(timeout) {
+HttpClient::HttpClient(std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout)
+    : handle_(std::make_unique<Handle>()), timeout_(timeout), connect_timeout_(connect_timeout) {
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   handle_->curl = curl_easy_init();
   if (!handle_->curl) throw std::runtime_error("curl_easy_init failed");
@@ -60,6 +60,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& url
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -19,7 +19,10 @@ struct HttpResult {
 
 class HttpClient {
  public:
-  explicit HttpClient(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // `timeout` bounds a whole request; `connect_timeout` the connection alone, so that an
+  // unreachable host is given up quickly.
+  explicit HttpClient(std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                      std::chrono::milliseconds connect_timeout = std::chrono::seconds(2));
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -31,6 +34,7 @@ class HttpClient {
   struct Handle;
   std::unique_ptr<Handle> handle_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds connect_timeout_;
 };
 
 }  // namespace scribe

@@ -84,7 +84,11 @@ void OutboxSender::attempt(OutboxMessage m) {
         break;
       }
       auto wait = backoff(m.attempts);
-      if (result.retry_after) wait = std::max(wait, *result.retry_after);
+      // Timestamps are whole milliseconds, cut down: one more keeps a retry from landing a
+      // fraction of a millisecond before the platform's Retry-After is over.
+      if (result.retry_after) {
+        wait = std::max(wait, *result.retry_after + std::chrono::milliseconds(1));
+      }
       m.next_attempt_at = now + wait;
       spdlog::warn("outbox #{} attempt {} failed ({}); next in {} ms", m.id, m.attempts,
                    result.error, wait.count());

@@ -10,8 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/slack/commands_endpoint.h"
+#include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
+#include "bot/outbox.h"
 #include "commands/handler.h"
 #include "storage/store.h"
 
@@ -44,17 +46,39 @@ struct Service::Parts {
         clock(std::move(clk)),
         zone(find_zone(c.timezone)),
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
-        handler(*store, zone),
+        outbox(make_outbox(c, *store, clock)),
+        handler(*store, zone, handler_options(outbox.get())),
         api(*store, c.api_token, clock) {
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
     }
   }
 
+  // With a bot token, Scribe posts to Slack on its own (the draft on resolution).
+  static std::unique_ptr<OutboxSender> make_outbox(const Config& c, Store& store,
+                                                   const Clock& clock) {
+    auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
+    if (!c.slack_bot_token.empty()) {
+      slack::WebApi::Options api;
+      api.base_url = c.slack_api_url;
+      api.token = c.slack_bot_token;
+      outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(api));
+    }
+    return outbox;
+  }
+
+  static HandlerOptions handler_options(OutboxSender* outbox) {
+    HandlerOptions options;
+    if (outbox->delivers_to("slack")) options.posting_platforms.insert("slack");
+    options.outbox_wake = [outbox] { outbox->wake(); };
+    return options;
+  }
+
   Config config;
   Clock clock;
   const date::time_zone* zone;
   std::unique_ptr<Store> store;
+  std::unique_ptr<OutboxSender> outbox;
   CommandHandler handler;
   Api api;
   std::unique_ptr<slack::CommandsEndpoint> slack;
@@ -105,7 +129,13 @@ Service::~Service() = default;
 
 std::uint16_t Service::port() const { return parts_->server->port(); }
 
-void Service::run(bool handle_signals) { parts_->server->run(handle_signals); }
+void Service::run(bool handle_signals) {
+  // Messages left pending by an earlier run go out as soon as the service is up.
+  parts_->outbox->start();
+  parts_->server->run(handle_signals);
+  // The listener has drained: nothing more is enqueued. The delivery in hand finishes.
+  parts_->outbox->stop();
+}
 
 void Service::stop() { parts_->server->stop(); }
 

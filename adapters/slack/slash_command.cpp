@@ -303,16 +303,17 @@ std::string code_block(std::string_view raw, const Chunk& chunk) {
   return text;
 }
 
-std::string draft_note(std::size_t shown, std::size_t total, std::optional<IncidentId> incident) {
+// `outbox_note`: the slash-command answer also says that the channel gets the full draft.
+std::string draft_note(std::size_t shown, std::size_t total, std::optional<IncidentId> incident,
+                       bool outbox_note) {
   const std::string where =
       incident
           ? fmt::format("`scribe draft {}` or `GET /api/incidents/{}/postmortem.md`",
                         incident_ref(*incident), *incident)
           : std::string("`scribe draft <incident>` or `GET /api/incidents/<id>/postmortem.md`");
   return escape_mrkdwn(fmt::format(
-      "Showing the first {} of {} characters. The full draft: {}; posting the full draft to "
-      "the channel comes with the outbox.",
-      shown, total, where));
+      "Showing the first {} of {} characters. The full draft: {}{}", shown, total, where,
+      outbox_note ? "; posting the full draft to the channel comes with the outbox." : "."));
 }
 
 }  // namespace
@@ -386,30 +387,47 @@ std::string escape_mrkdwn(std::string_view text) {
   return out;
 }
 
-std::string render_reply(const Reply& reply, const RenderOptions& options) {
+namespace {
+
+// The layout shared by render_reply and render_blocks: {"text", "blocks"}.
+nlohmann::json layout(const Reply& reply, const RenderOptions& options, const BlockExtras& extras,
+                      bool outbox_note) {
   const bool has_document = reply.document && !reply.document->empty();
-  // Room for two summary blocks, one draft block and the draft's note.
-  const std::size_t max_blocks = std::max<std::size_t>(options.max_blocks, 4);
   const std::size_t section_limit = std::max<std::size_t>(options.max_section_chars, 16);
   // Fences and a closing newline take 8 bytes of the section's budget.
   const std::size_t code_limit =
       std::clamp<std::size_t>(options.max_code_chunk, 1, section_limit - 8);
+  const std::string& lead = extras.lead;
 
   nlohmann::json blocks = nlohmann::json::array();
 
   std::string summary = reply.text;
   for (const auto& line : reply.details) summary.append("\n").append(line);
   const std::vector<Chunk> summary_chunks = chunk_text(summary, section_limit, false);
+  // The lead joins the first section when both fit in one, else it is a section of its own.
+  const bool lead_alone =
+      !lead.empty() &&
+      (summary_chunks.empty() ||
+       lead.size() + escaped_size(std::string_view(summary).substr(0, summary_chunks.front().end),
+                                  false) >
+           section_limit);
+  // Room for the lead, two summary blocks, one draft block and the draft's note.
+  const std::size_t reserved = std::min(extras.reserved_blocks, options.max_blocks);
+  const std::size_t max_blocks =
+      std::max<std::size_t>(options.max_blocks - reserved, lead_alone ? 5 : 4);
+  if (lead_alone) blocks.push_back(section(lead));
+  const auto summary_section = [&](std::size_t i) {
+    std::string text = escaped_chunk(summary, summary_chunks[i], false);
+    if (i == 0 && !lead_alone) text.insert(0, lead);
+    return section(std::move(text));
+  };
+
   // A document needs room for at least one block and its note.
-  const std::size_t summary_cap = max_blocks - (has_document ? 2 : 0);
+  const std::size_t summary_cap = max_blocks - blocks.size() - (has_document ? 2 : 0);
   if (summary_chunks.size() <= summary_cap) {
-    for (const auto& chunk : summary_chunks) {
-      blocks.push_back(section(escaped_chunk(summary, chunk, false)));
-    }
+    for (std::size_t i = 0; i < summary_chunks.size(); ++i) blocks.push_back(summary_section(i));
   } else {
-    for (std::size_t i = 0; i + 1 < summary_cap; ++i) {
-      blocks.push_back(section(escaped_chunk(summary, summary_chunks[i], false)));
-    }
+    for (std::size_t i = 0; i + 1 < summary_cap; ++i) blocks.push_back(summary_section(i));
     const std::string_view shown(summary.data(), summary_chunks[summary_cap - 2].end);
     blocks.push_back(context(fmt::format("Reply truncated: showing the first {} of {} characters.",
                                          count_code_points(shown), count_code_points(summary))));
@@ -429,20 +447,31 @@ std::string render_reply(const Reply& reply, const RenderOptions& options) {
     if (truncated) {
       const std::size_t shown = chunks.empty() ? 0 : chunks.back().end;
       blocks.push_back(context(draft_note(count_code_points(doc.substr(0, shown)),
-                                          count_code_points(doc), reply.incident)));
+                                          count_code_points(doc), reply.incident, outbox_note)));
     }
   }
 
+  const std::size_t text_limit = section_limit - std::min(lead.size(), section_limit);
   const std::string_view fallback =
-      std::string_view(reply.text).substr(0, escaped_cut(reply.text, section_limit));
-  nlohmann::json body = {
-      {"response_type",
-       reply.visibility == Reply::Visibility::kChannel ? "in_channel" : "ephemeral"},
-      {"text", escape_mrkdwn(fallback)},
-  };
+      std::string_view(reply.text).substr(0, escaped_cut(reply.text, text_limit));
+  nlohmann::json body = {{"text", lead + escape_mrkdwn(fallback)}};
   if (!blocks.empty()) body["blocks"] = std::move(blocks);
+  return body;
+}
+
+}  // namespace
+
+std::string render_reply(const Reply& reply, const RenderOptions& options) {
+  nlohmann::json body = layout(reply, options, {}, /*outbox_note=*/true);
+  body["response_type"] =
+      reply.visibility == Reply::Visibility::kChannel ? "in_channel" : "ephemeral";
   // Invalid UTF-8 from anywhere upstream becomes U+FFFD instead of an exception.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json render_blocks(const Reply& reply, const RenderOptions& options,
+                             const BlockExtras& extras) {
+  return layout(reply, options, extras, /*outbox_note=*/false);
 }
 
 }  // namespace scribe::slack

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "adapters/slack/form.h"
 #include "commands/invocation.h"
 
@@ -61,5 +63,19 @@ struct RenderOptions {
 // sequence), with a closing note saying how much was shown when it had to be cut.
 // Mentions in the text are never re-parsed by Slack.
 std::string render_reply(const Reply& reply, const RenderOptions& options = {});
+
+// What a message Scribe posts on its own (chat.postMessage, see web_api.h) adds to that layout.
+struct BlockExtras {
+  // mrkdwn put before reply.text in the fallback text and the first section, e.g. mentions
+  // ("<@U1> "). Already escaped and short: it is never split.
+  std::string lead;
+  // Blocks of options.max_blocks left free for the caller (e.g. an "actions" block).
+  std::size_t reserved_blocks = 0;
+};
+
+// {"text", "blocks"} laid out as render_reply lays out a reply, within the same limits. A
+// truncated document's note says where the full draft is (`scribe draft`, the API).
+nlohmann::json render_blocks(const Reply& reply, const RenderOptions& options = {},
+                             const BlockExtras& extras = {});
 
 }  // namespace scribe::slack

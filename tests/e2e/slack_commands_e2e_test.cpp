@@ -22,8 +22,7 @@
 
 #include "adapters/slack/signature.h"
 #include "bot/http_client.h"
-#include "support/scribe_process.h"
-#include "support/slack_client.h"
+#include "e2e/fixture.h"
 
 namespace scribe {
 namespace {
@@ -32,66 +31,12 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-using testing::ScribeProcess;
+using testing::iso;
+using testing::kAlice;
+using testing::kBob;
 using testing::SlackClient;
-using testing::SlackUser;
 
-const SlackUser kAlice{"U0ALICE", "alice"};
-const SlackUser kBob{"U0BOB", "bob"};
-
-// "2026-11-21T10:15:00Z" for a whole-second time point.
-std::string iso(std::chrono::sys_seconds t) { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", t); }
-
-class SlackCommandsE2E : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           fmt::format("scribe-e2e-{}-{}", getpid(), std::random_device{}());
-    std::filesystem::create_directories(dir_);
-    start();
-  }
-
-  void TearDown() override {
-    scribe_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void start(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> env = {
-        {"SCRIBE_DB", (dir_ / "scribe.db").string()},
-        {"SCRIBE_SLACK_SIGNING_SECRET", kSecret},
-        {"SCRIBE_API_TOKEN", kToken},
-        {"SCRIBE_LOG_LEVEL", "info"},
-    };
-    for (auto& [k, v] : extra) env[k] = v;
-    scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env);
-    slack_ = std::make_unique<SlackClient>(scribe_->base_url(), kSecret);
-  }
-
-  void restart() {
-    ASSERT_EQ(scribe_->terminate(), 0) << scribe_->logs();
-    start();
-  }
-
-  HttpResult api(const std::string& path, const std::string& token = kToken) {
-    return http_.request("GET", scribe_->base_url() + path, {"Authorization: Bearer " + token});
-  }
-
-  json api_json(const std::string& path) {
-    HttpResult r = api(path);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body);
-  }
-
-  std::size_t incident_count() { return api_json("/api/incidents")["incidents"].size(); }
-
-  static constexpr const char* kSecret = "e2e-signing-secret-8f742231b10e";
-  static constexpr const char* kToken = "e2e-api-token";
-  std::filesystem::path dir_;
-  std::unique_ptr<ScribeProcess> scribe_;
-  std::unique_ptr<SlackClient> slack_;
-  HttpClient http_;
-};
+using SlackCommandsE2E = testing::ScribeE2E;
 
 TEST_F(SlackCommandsE2E, WholeIncidentSurvivesRestartsAndDraftsEveryEventInOrder) {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());

@@ -126,13 +126,13 @@ TEST_F(OutboxTest, RetryAfterIsHonouredAndHoldsBackOnlyItsChannel) {
   deliverer_->script.push_back({Outcome::kRetry, "", seconds(30), "HTTP 429"});
   EXPECT_EQ(sender_->run_once(), 2);  // first (rate limited) and elsewhere (sent)
   EXPECT_EQ(message(first).status, OutboxStatus::kPending);
-  EXPECT_EQ(message(first).next_attempt_at, now_ + seconds(30));
+  EXPECT_EQ(message(first).next_attempt_at, now_ + seconds(30) + milliseconds(1));
   EXPECT_EQ(message(first).last_error, "HTTP 429");
   EXPECT_EQ(message(elsewhere).status, OutboxStatus::kSent);
 
-  now_ += seconds(29);
+  now_ += seconds(30);
   EXPECT_EQ(sender_->run_once(), 0) << "not before Retry-After, and the channel stays in order";
-  now_ += seconds(1);
+  now_ += milliseconds(1);
   EXPECT_EQ(sender_->run_once(), 1);
   EXPECT_EQ(sender_->run_once(), 1);
   EXPECT_EQ(delivered_ids(), (std::vector<std::int64_t>{first, elsewhere, first, second}));

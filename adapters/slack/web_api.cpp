@@ -1,0 +1,367 @@
+#include "adapters/slack/web_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace scribe::slack {
+namespace {
+
+using nlohmann::json;
+
+// Slack's limits for buttons.
+constexpr std::size_t kMaxButtonsPerBlock = 25;
+constexpr std::size_t kMaxActionsBlocks = 5;
+constexpr std::size_t kMaxButtonLabel = 75;
+constexpr std::size_t kMaxActionId = 255;
+constexpr std::size_t kMaxButtonValue = 2000;
+// Mentions are a lead of the first section, which is never split: keep it well within one.
+constexpr std::size_t kMaxLeadBytes = 1000;
+
+// Errors on which trying again cannot help: the channel, the token or the message itself
+// is the problem.
+constexpr std::string_view kPermanentErrors[] = {
+    "channel_not_found",
+    "not_in_channel",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "is_archived",
+    "msg_too_long",
+    "msg_blocks_too_long",
+    "no_text",
+    "invalid_blocks",
+    "missing_scope",
+    "not_authed",
+    "not_allowed_token_type",
+    "no_permission",
+    "restricted_action",
+    "invalid_arguments",
+    "team_access_not_granted",
+    "cannot_reply_to_message",
+};
+
+std::string percent_encode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.append(fmt::format("%{:02X}", u));
+    }
+  }
+  return out;
+}
+
+// Retry-After as delta-seconds; an HTTP date or anything else is ignored.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  long seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::seconds(seconds);
+}
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// At most `max` bytes of `s`, never ending inside a UTF-8 sequence. (Slack counts
+// characters, of which there are never more than bytes.)
+std::string truncate_utf8(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t cut = max;
+  while (cut > 0 && is_continuation(s[cut])) --cut;
+  return std::string(s.substr(0, cut));
+}
+
+// A Slack user id ("U024BE7LH", "W0123"): only those can be mentioned as <@ID>.
+bool is_slack_user_id(std::string_view id) {
+  if (id.size() < 2 || (id.front() != 'U' && id.front() != 'W')) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+}
+
+std::string mention_lead(const std::vector<Person>& notify) {
+  std::string lead;
+  for (const auto& person : notify) {
+    std::string mention;
+    if (is_slack_user_id(person.id)) {
+      mention = fmt::format("<@{}> ", person.id);
+    } else if (!person.name.empty()) {
+      mention = escape_mrkdwn("@" + person.name) + " ";
+    } else {
+      continue;
+    }
+    if (lead.find(mention) != std::string::npos) continue;
+    if (lead.size() + mention.size() > kMaxLeadBytes) break;
+    lead += mention;
+  }
+  return lead;
+}
+
+json button_element(const Button& button) {
+  const std::string label = !button.label.empty()    ? button.label
+                            : !button.action.empty() ? button.action
+                                                     : std::string("OK");
+  json element = {
+      {"type", "button"},
+      {"text",
+       {{"type", "plain_text"}, {"text", truncate_utf8(label, kMaxButtonLabel)}, {"emoji", true}}},
+  };
+  if (!button.action.empty()) element["action_id"] = truncate_utf8(button.action, kMaxActionId);
+  if (!button.value.empty()) element["value"] = truncate_utf8(button.value, kMaxButtonValue);
+  return element;
+}
+
+// Buttons in "actions" blocks. An action_id must be unique within its block, so a second
+// button with the same action (two items' "Mark done") starts a new block.
+std::vector<json> actions_blocks(const std::vector<Button>& buttons) {
+  std::vector<json> blocks;
+  json current = json::array();
+  std::vector<std::string> ids;
+  const auto flush = [&] {
+    if (current.empty()) return;
+    blocks.push_back({{"type", "actions"}, {"elements", std::move(current)}});
+    current = json::array();
+    ids.clear();
+  };
+  for (const auto& button : buttons) {
+    json element = button_element(button);
+    const std::string id = element.value("action_id", "");
+    const bool repeated = !id.empty() && std::find(ids.begin(), ids.end(), id) != ids.end();
+    if (repeated || current.size() == kMaxButtonsPerBlock) {
+      flush();
+      if (blocks.size() == kMaxActionsBlocks) break;
+    }
+    if (!id.empty()) ids.push_back(id);
+    current.push_back(std::move(element));
+  }
+  if (blocks.size() < kMaxActionsBlocks) flush();
+  return blocks;
+}
+
+const json* find_message(const json& response, std::string_view ts) {
+  const auto it = response.find("messages");
+  if (it == response.end() || !it->is_array()) return nullptr;
+  for (const auto& m : *it) {
+    const auto t = m.find("ts");
+    if (t != m.end() && t->is_string() && t->get_ref<const std::string&>() == ts) return &m;
+  }
+  return nullptr;
+}
+
+std::string string_field(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+WebApi::WebApi(Options options)
+    : options_(std::move(options)), http_(options_.timeout, options_.connect_timeout) {
+  while (options_.base_url.ends_with('/')) options_.base_url.pop_back();
+}
+
+WebApiResult WebApi::call(std::string_view method, const json& body) {
+  const std::string url = fmt::format("{}/{}", options_.base_url, method);
+  // Invalid UTF-8 from anywhere upstream becomes U+FFFD instead of an exception.
+  const std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return finish(http_.request(
+      "POST", url,
+      {"Authorization: Bearer " + options_.token, "Content-Type: application/json; charset=utf-8"},
+      text));
+}
+
+WebApiResult WebApi::get(std::string_view method,
+                         const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string url = fmt::format("{}/{}", options_.base_url, method);
+  char separator = '?';
+  for (const auto& [name, value] : params) {
+    url.push_back(separator);
+    url.append(percent_encode(name)).append("=").append(percent_encode(value));
+    separator = '&';
+  }
+  return finish(http_.request("GET", url, {"Authorization: Bearer " + options_.token}));
+}
+
+WebApiResult WebApi::finish(HttpResult http) const {
+  WebApiResult result;
+  result.http_status = http.status;
+  if (!http.error.empty() || http.status == 0) {
+    result.error = "transport: " + (http.error.empty() ? std::string("no response") : http.error);
+    return result;
+  }
+  for (const auto& [name, value] : http.headers) {
+    if (name == "retry-after") result.retry_after = parse_retry_after(value);
+  }
+  result.json = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  if (result.json.is_discarded()) result.json = nullptr;
+
+  const bool success = http.status >= 200 && http.status < 300;
+  const auto ok = result.json.is_object() ? result.json.find("ok") : result.json.end();
+  if (success && ok != result.json.end() && ok->is_boolean() && ok->get<bool>()) {
+    result.ok = true;
+    return result;
+  }
+  const std::string error = result.json.is_object() ? string_field(result.json, "error") : "";
+  if (!error.empty()) {
+    result.error = error;
+  } else if (!success) {
+    result.error = fmt::format("HTTP {}", http.status);
+  } else {
+    result.error = "invalid_response";
+  }
+  return result;
+}
+
+WebApiResult WebApi::post_message(std::string_view channel, json payload) {
+  payload["channel"] = channel;
+  return call("chat.postMessage", payload);
+}
+
+WebApiResult WebApi::conversations_history(std::string_view channel, std::string_view ts) {
+  return get("conversations.history", {{"channel", std::string(channel)},
+                                       {"oldest", std::string(ts)},
+                                       {"latest", std::string(ts)},
+                                       {"inclusive", "true"},
+                                       {"limit", "1"}});
+}
+
+WebApiResult WebApi::conversations_replies(std::string_view channel, std::string_view ts) {
+  return get("conversations.replies", {{"channel", std::string(channel)},
+                                       {"ts", std::string(ts)},
+                                       {"oldest", std::string(ts)},
+                                       {"latest", std::string(ts)},
+                                       {"inclusive", "true"},
+                                       {"limit", "1"}});
+}
+
+WebApiResult WebApi::read_message(std::string_view channel, std::string_view ts) {
+  WebApiResult result = conversations_history(channel, ts);
+  if (!result.ok) return result;
+  if (const json* message = find_message(result.json, ts)) {
+    result.json = *message;
+    return result;
+  }
+  // Not a top-level message: a reply in a thread.
+  result = conversations_replies(channel, ts);
+  if (!result.ok && result.error != "thread_not_found") return result;
+  if (const json* message = result.ok ? find_message(result.json, ts) : nullptr) {
+    result.json = *message;
+    return result;
+  }
+  result.ok = false;
+  result.error = "message_not_found";
+  result.json = nullptr;
+  return result;
+}
+
+WebApiResult WebApi::users_info(std::string_view user) {
+  return get("users.info", {{"user", std::string(user)}});
+}
+
+std::optional<UserInfo> user_info(const WebApiResult& result) {
+  if (!result.ok || !result.json.is_object()) return std::nullopt;
+  const auto user = result.json.find("user");
+  if (user == result.json.end() || !user->is_object()) return std::nullopt;
+  UserInfo info;
+  info.id = string_field(*user, "id");
+  info.real_name = string_field(*user, "real_name");
+  const auto profile = user->find("profile");
+  if (profile != user->end() && profile->is_object()) {
+    info.display_name = string_field(*profile, "display_name");
+    if (info.real_name.empty()) info.real_name = string_field(*profile, "real_name");
+  }
+  info.tz = string_field(*user, "tz");
+  const auto offset = user->find("tz_offset");
+  if (offset != user->end() && offset->is_number_integer()) info.tz_offset = offset->get<int>();
+  info.name = !info.display_name.empty() ? info.display_name
+              : !info.real_name.empty()  ? info.real_name
+                                         : string_field(*user, "name");
+  if (info.name.empty()) info.name = info.id;
+  return info;
+}
+
+json message_payload(std::string_view channel, const OutgoingMessage& message,
+                     const std::optional<std::string>& thread_ts) {
+  const std::vector<json> actions = actions_blocks(message.buttons);
+  RenderOptions options;
+  options.max_document_chars = kPostedDocumentBytes;
+  BlockExtras extras;
+  extras.lead = mention_lead(message.notify);
+  extras.reserved_blocks = actions.size();
+  json parts = render_blocks(message.body, options, extras);
+
+  json payload = {
+      {"channel", channel}, {"text", std::move(parts["text"])}, {"unfurl_links", false}};
+  json blocks = parts.contains("blocks") ? std::move(parts["blocks"]) : json::array();
+  for (const auto& block : actions) blocks.push_back(block);
+  if (!blocks.empty()) payload["blocks"] = std::move(blocks);
+  if (thread_ts && !thread_ts->empty()) payload["thread_ts"] = *thread_ts;
+  return payload;
+}
+
+DeliveryResult to_delivery_result(const WebApiResult& result) {
+  using Outcome = DeliveryResult::Outcome;
+  DeliveryResult out;
+  if (result.ok) {
+    out.outcome = Outcome::kSent;
+    // Posted even if Slack named no ts; replies to it then go to the channel instead.
+    out.delivered_id = string_field(result.json, "ts");
+    return out;
+  }
+  out.error = result.error;
+  if (result.retry_after) out.retry_after = *result.retry_after;
+  const bool permanent = std::find(std::begin(kPermanentErrors), std::end(kPermanentErrors),
+                                   result.error) != std::end(kPermanentErrors);
+  if (result.http_status == 0 || result.http_status == 429 || result.http_status >= 500) {
+    out.outcome = Outcome::kRetry;  // transport, timeout, rate limit, Slack's side
+  } else if (permanent) {
+    out.outcome = Outcome::kPermanent;
+    out.retry_after.reset();
+  } else {
+    // "ratelimited" and everything not known to be permanent: Slack reports passing
+    // trouble as errors too (internal_error, fatal_error, service_unavailable,
+    // request_timeout), and giving up would lose a message that the next try delivers.
+    out.outcome = Outcome::kRetry;
+  }
+  return out;
+}
+
+SlackDeliverer::SlackDeliverer(WebApi::Options options) : api_(std::move(options)) {}
+
+DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
+                                       const std::optional<std::string>& thread_id) {
+  DeliveryResult failed;
+  failed.outcome = DeliveryResult::Outcome::kPermanent;
+  if (message.channel.platform != "slack") {
+    failed.error = fmt::format("not a Slack channel (platform \"{}\")", message.channel.platform);
+    return failed;
+  }
+  if (message.channel.channel.empty()) {
+    failed.error = "no channel";
+    return failed;
+  }
+  OutgoingMessage outgoing;
+  try {
+    outgoing = outgoing_from_json(message.content);
+  } catch (const std::exception& e) {
+    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+    return failed;
+  }
+  return to_delivery_result(api_.post_message(
+      message.channel.channel, message_payload(message.channel.channel, outgoing, thread_id)));
+}
+
+}  // namespace scribe::slack

@@ -1,0 +1,123 @@
+// The Slack Web API as Scribe uses it on its own initiative: posting messages (the outbox's
+// SlackDeliverer) and reading a message or a user back. Blocking calls over libcurl.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/slack/slash_command.h"
+#include "bot/delivery.h"
+#include "bot/http_client.h"
+#include "commands/outgoing.h"
+
+namespace scribe::slack {
+
+// The outcome of one Web API call.
+struct WebApiResult {
+  bool ok = false;  // HTTP 2xx and {"ok": true}
+  // Slack's "error" ("channel_not_found"), else a transport error ("transport: ..."), else
+  // "HTTP <status>" or "invalid_response" (no JSON). Empty when ok.
+  std::string error;
+  long http_status = 0;  // 0: no HTTP response arrived
+  // Retry-After in seconds, whenever the response carried one (Slack sends it with 429).
+  std::optional<std::chrono::seconds> retry_after;
+  nlohmann::json json;  // the parsed response body; null when it was not JSON
+};
+
+// A client for https://slack.com/api (or a stand-in) with a bot token. It reuses one
+// connection, so it is NOT thread-safe: each thread that calls Slack owns its own WebApi.
+class WebApi {
+ public:
+  struct Options {
+    std::string base_url = "https://slack.com/api";  // no trailing slash needed
+    std::string token;                               // xoxb-…, sent as a bearer token
+    // Bounds a whole call; connecting alone is given `connect_timeout`.
+    std::chrono::milliseconds timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(2);
+  };
+
+  explicit WebApi(Options options);
+
+  // POST <base>/<method> with a JSON body, e.g. call("chat.update", {...}).
+  WebApiResult call(std::string_view method, const nlohmann::json& body);
+  // GET <base>/<method>?<params>, percent-encoded (Slack's read methods).
+  WebApiResult get(std::string_view method,
+                   const std::vector<std::pair<std::string, std::string>>& params);
+
+  // chat.postMessage with `payload` (text, blocks, thread_ts, ...) and "channel" set to
+  // `channel`. On success json["ts"] names the new message.
+  WebApiResult post_message(std::string_view channel, nlohmann::json payload);
+  // The top-level message `ts` of `channel`: json["messages"] holds it, or is empty.
+  WebApiResult conversations_history(std::string_view channel, std::string_view ts);
+  // The thread of `ts` (the message itself first when it starts one).
+  WebApiResult conversations_replies(std::string_view channel, std::string_view ts);
+  // The message `ts` wherever it is (history, then replies): on success `json` is the
+  // message object itself ({"user", "text", "ts", ...}); error "message_not_found" when
+  // Slack has no such message.
+  WebApiResult read_message(std::string_view channel, std::string_view ts);
+  // users.info: json["user"] holds the profile; see UserInfo.
+  WebApiResult users_info(std::string_view user);
+
+ private:
+  WebApiResult finish(HttpResult http) const;
+
+  Options options_;
+  HttpClient http_;
+};
+
+// What Scribe needs of a Slack user (from users.info).
+struct UserInfo {
+  std::string id;
+  std::string name;          // what humans read: display name, else real name, else handle
+  std::string real_name;     // may be empty
+  std::string display_name;  // may be empty
+  std::string tz;            // IANA zone ("Europe/Berlin"); empty when Slack gave none
+  int tz_offset = 0;         // seconds east of UTC, as Slack reported it
+};
+// The user of a successful users_info() result; nullopt when the call failed.
+std::optional<UserInfo> user_info(const WebApiResult& result);
+
+// How much of a document one posted message carries; the rest is cut with a note. Slack
+// refuses blocks of more than about 13,000 characters in all (msg_blocks_too_long), so split
+// longer drafts over several messages (a thread).
+inline constexpr std::size_t kPostedDocumentBytes = 11000;
+
+// The chat.postMessage payload for `message` in `channel`: "text" (the notification
+// fallback, escaped), "blocks" laid out like a slash-command reply (text and details in
+// sections, the document in ``` blocks of at most 3000 characters each), the buttons in
+// "actions" blocks (action_id = Button::action, value = Button::value), "thread_ts" when
+// `thread_ts` is set, "unfurl_links": false. People in `notify` with a Slack user id are
+// mentioned ("<@U1>") before the text; others by name, which pings nobody.
+nlohmann::json message_payload(std::string_view channel, const OutgoingMessage& message,
+                               const std::optional<std::string>& thread_ts = {});
+
+// Delivers outbox messages for Slack channels through chat.postMessage. Like its WebApi,
+// used by one thread (the outbox sender).
+//   ok                                    -> kSent, delivered_id = the message's ts
+//   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
+//   5xx, transport errors and timeouts    -> kRetry
+//   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
+//   any other Slack error                 -> kRetry (Slack has transient ones)
+//   content that is not an OutgoingMessage, a channel that is not Slack's -> kPermanent
+class SlackDeliverer : public Deliverer {
+ public:
+  explicit SlackDeliverer(WebApi::Options options);
+
+  DeliveryResult deliver(const OutboxMessage& message,
+                         const std::optional<std::string>& thread_id) override;
+
+ private:
+  WebApi api_;
+};
+
+// How deliver() maps a chat.postMessage result.
+DeliveryResult to_delivery_result(const WebApiResult& result);
+
+}  // namespace scribe::slack

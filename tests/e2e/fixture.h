@@ -1,0 +1,89 @@
+// The fixture of the end-to-end tests: a temporary directory, the real `scribe serve` on
+// a loopback port with a SQLite file there, a client that signs like Slack, and the API.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "bot/http_client.h"
+#include "support/scribe_process.h"
+#include "support/slack_client.h"
+
+namespace scribe::testing {
+
+using json = nlohmann::json;
+
+inline const SlackUser kAlice{"U0ALICE", "alice"};
+inline const SlackUser kBob{"U0BOB", "bob"};
+
+// "2026-11-21T10:15:00Z" for a whole-second time point.
+inline std::string iso(std::chrono::sys_seconds t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", t);
+}
+
+class ScribeE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           fmt::format("scribe-e2e-{}-{}", getpid(), std::random_device{}());
+    std::filesystem::create_directories(dir_);
+    start();
+  }
+
+  void TearDown() override {
+    scribe_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // `extra` adds to (and overrides) the environment of every start.
+  void start(std::map<std::string, std::string> extra = {}) {
+    for (auto& [k, v] : extra) env_[k] = v;
+    std::map<std::string, std::string> env = {
+        {"SCRIBE_DB", (dir_ / "scribe.db").string()},
+        {"SCRIBE_SLACK_SIGNING_SECRET", kSecret},
+        {"SCRIBE_API_TOKEN", kToken},
+        {"SCRIBE_LOG_LEVEL", "info"},
+    };
+    for (auto& [k, v] : env_) env[k] = v;
+    scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env);
+    slack_ = std::make_unique<SlackClient>(scribe_->base_url(), kSecret);
+  }
+
+  void restart() {
+    ASSERT_EQ(scribe_->terminate(), 0) << scribe_->logs();
+    start();
+  }
+
+  HttpResult api(const std::string& path, const std::string& token = kToken) {
+    return http_.request("GET", scribe_->base_url() + path, {"Authorization: Bearer " + token});
+  }
+
+  json api_json(const std::string& path) {
+    HttpResult r = api(path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  std::size_t incident_count() { return api_json("/api/incidents")["incidents"].size(); }
+
+  static constexpr const char* kSecret = "e2e-signing-secret-8f742231b10e";
+  static constexpr const char* kToken = "e2e-api-token";
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ScribeProcess> scribe_;
+  std::unique_ptr<SlackClient> slack_;
+  HttpClient http_;
+};
+
+}  // namespace scribe::testing

@@ -1,0 +1,171 @@
+// End-to-end: Scribe posting to Slack on its own initiative, through its durable outbox,
+// against a stand-in Slack Web API started by the test on loopback.
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "e2e/fixture.h"
+#include "support/slack_standin.h"
+
+namespace scribe {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using testing::json;
+using testing::SlackStandIn;
+
+class SlackOutboxE2E : public testing::ScribeE2E {
+ protected:
+  void SetUp() override {
+    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
+    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
+    ScribeE2E::SetUp();
+  }
+
+  // A resolved incident whose draft is long enough to need several messages.
+  void resolve_a_long_incident(const std::string& channel = "C0OUT") {
+    slack_->command("/incident", "start sev2 Payments failing", channel);
+    for (int i = 0; i < 60; ++i) {
+      slack_->command("/timeline", fmt::format("-{}m step {} of the investigation", 60 - i, i),
+                      channel);
+    }
+    const json r = slack_->command("/incident", "resolved", channel);
+    EXPECT_THAT(r.dump(), HasSubstr("resolved"));
+  }
+
+  // The code blocks of the thread's replies, joined: the draft as Slack shows it.
+  static std::string draft_from_thread(const std::vector<json>& posted) {
+    std::string draft;
+    for (std::size_t i = 1; i < posted.size(); ++i) {
+      for (const auto& block : posted[i]["blocks"]) {
+        if (block["type"] != "section") continue;
+        std::string text = block["text"]["text"];
+        if (!text.starts_with("```")) continue;
+        text = text.substr(3, text.size() - 6);  // strip the fences
+        draft += text;
+      }
+    }
+    return draft;
+  }
+
+  SlackStandIn standin_;
+};
+
+TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
+  resolve_a_long_incident();
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 3, 10s));
+  // Give the sender a moment to finish the thread, then look at everything it posted.
+  std::this_thread::sleep_for(500ms);
+  const auto posted = standin_.posted_messages();
+  ASSERT_GE(posted.size(), 3u);
+  EXPECT_EQ(posted[0]["channel"], "C0OUT");
+  EXPECT_THAT(posted[0]["text"].get<std::string>(), HasSubstr("Postmortem draft of INC-1"));
+  EXPECT_FALSE(posted[0].contains("thread_ts"));
+  const std::string parent_ts = posted[0]["ts"];
+  for (std::size_t i = 1; i < posted.size(); ++i) {
+    EXPECT_EQ(posted[i]["thread_ts"], parent_ts) << i;
+    EXPECT_EQ(posted[i]["channel"], "C0OUT");
+  }
+  for (const auto& call : standin_.calls_to("chat.postMessage")) {
+    EXPECT_EQ(call.header("authorization"), "Bearer " + standin_.token());
+  }
+  // Every timeline event is in the posted draft, in order.
+  const std::string draft = draft_from_thread(posted);
+  std::size_t last = 0;
+  for (int i = 0; i < 60; ++i) {
+    const auto at = draft.find(fmt::format("step {} of the investigation", i));
+    ASSERT_NE(at, std::string::npos) << i;
+    EXPECT_GT(at, last);
+    last = at;
+  }
+  EXPECT_THAT(draft, HasSubstr("# Postmortem: INC-1"));
+  EXPECT_THAT(draft, HasSubstr("## Action items"));
+}
+
+TEST_F(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessageOnce) {
+  standin_.set_down(true);
+  resolve_a_long_incident();
+  std::this_thread::sleep_for(1500ms);  // the sender tries and fails at least once
+  EXPECT_GT(standin_.refused(), 0u);
+  EXPECT_TRUE(standin_.posted_messages().empty());
+
+  ASSERT_EQ(scribe_->terminate(), 0);
+  standin_.set_down(false);
+  start();  // a new process: only what is in the store remains
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 3, 20s));
+  // Wait until the posts stop coming.
+  std::size_t seen = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(200ms);
+    const std::size_t now_seen = standin_.posted_messages().size();
+    if (now_seen == seen && seen >= 3) break;
+    seen = now_seen;
+  }
+  const auto posted = standin_.posted_messages();
+  std::set<std::string> contents;
+  for (const auto& m : posted) contents.insert(m["blocks"].dump());
+  EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
+  EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
+  EXPECT_THAT(draft_from_thread(posted), HasSubstr("## Action items"));
+
+  // Nothing more goes out later: everything is recorded as sent.
+  const auto count = posted.size();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(standin_.posted_messages().size(), count);
+}
+
+TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
+  standin_.fail_next(1, 429, "", {{"Retry-After", "2"}});
+  slack_->command("/incident", "start Short one", "C0RL");
+  slack_->command("/incident", "resolved", "C0RL");
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 2, 15s));
+  const auto calls = standin_.calls_to("chat.postMessage");
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0].status, 429u);
+  EXPECT_EQ(calls[1].status, 200u);
+  EXPECT_GE(calls[1].arrived - calls[0].arrived, 2s);
+  // The retried message is the same message.
+  EXPECT_EQ(calls[0].json["blocks"], calls[1].json["blocks"]);
+}
+
+TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
+  standin_.set_delay(3s);
+  slack_->command("/incident", "start Slow API", "C0SLOW");
+  slack_->command("/incident", "resolved", "C0SLOW");  // the outbox now waits on Slack
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 1, 5s));
+  // Meanwhile commands in another channel are answered at once.
+  slack_->command("/incident", "start Meanwhile", "C0FAST");
+  for (int i = 0; i < 10; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    const json r = slack_->command("/timeline", fmt::format("event {}", i), "C0FAST");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+    EXPECT_EQ(r["response_type"], "in_channel");
+  }
+}
+
+TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetried) {
+  standin_.fail_next_error(1, "channel_not_found");
+  slack_->command("/incident", "start Gone channel", "C0GONE");
+  slack_->command("/incident", "resolved", "C0GONE");
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 1, 10s));
+  std::this_thread::sleep_for(2500ms);
+  // The summary failed for good; its thread replies are not left waiting forever either.
+  EXPECT_THAT(scribe_->logs(), HasSubstr("channel_not_found"));
+  const auto calls = standin_.calls_to("chat.postMessage");
+  EXPECT_EQ(calls.front().status, 200u);  // Slack answers errors with 200 and ok:false
+  std::size_t summary_attempts = 0;
+  for (const auto& c : calls) {
+    if (c.json.value("text", "").find("Postmortem draft of") != std::string::npos) {
+      ++summary_attempts;
+    }
+  }
+  EXPECT_EQ(summary_attempts, 1u);
+}
+
+}  // namespace
+}  // namespace scribe

@@ -1,0 +1,542 @@
+#include "adapters/slack/web_api.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "commands/outgoing.h"
+#include "support/slack_standin.h"
+
+namespace scribe::slack {
+namespace {
+
+using nlohmann::json;
+using Outcome = DeliveryResult::Outcome;
+using scribe::testing::SlackCall;
+using scribe::testing::SlackStandIn;
+using scribe::testing::SlackStandInUser;
+using namespace std::chrono_literals;
+
+WebApi::Options options_for(const SlackStandIn& slack, std::string token = "") {
+  WebApi::Options options;
+  options.base_url = slack.base_url();
+  options.token = token.empty() ? slack.token() : std::move(token);
+  options.timeout = 2s;
+  return options;
+}
+
+OutboxMessage outbox(const OutgoingMessage& message, std::string channel = "C0INCIDENT") {
+  OutboxMessage m;
+  m.id = 7;
+  m.channel = ChannelRef{"slack", "T1", std::move(channel)};
+  m.content = to_json(message);
+  return m;
+}
+
+OutgoingMessage text_message(std::string text) {
+  OutgoingMessage m;
+  m.body.text = std::move(text);
+  return m;
+}
+
+// The one chat.postMessage the stand-in received.
+json posted_payload(const SlackStandIn& slack) {
+  const std::vector<SlackCall> calls = slack.calls_to("chat.postMessage");
+  EXPECT_EQ(calls.size(), 1u);
+  return calls.empty() ? json() : calls.front().json;
+}
+
+std::string section_text(const json& block) { return block.at("text").at("text"); }
+
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.compare(i, 5, "&amp;") == 0) {
+      out += '&';
+      i += 5;
+    } else if (s.compare(i, 4, "&lt;") == 0) {
+      out += '<';
+      i += 4;
+    } else if (s.compare(i, 4, "&gt;") == 0) {
+      out += '>';
+      i += 4;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+// ---- WebApi ----
+
+TEST(SlackWebApi, PostMessageSendsBearerTokenAndJsonAndReturnsTs) {
+  SlackStandIn slack;
+  WebApi api(options_for(slack));
+  const WebApiResult result = api.post_message("C1", {{"text", "hello"}});
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.http_status, 200);
+  EXPECT_TRUE(result.error.empty());
+
+  const std::vector<SlackCall> calls = slack.calls_to("/api/chat.postMessage");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].http_method, "POST");
+  EXPECT_EQ(calls[0].header("Authorization"), "Bearer xoxb-standin");
+  EXPECT_EQ(calls[0].header("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_EQ(calls[0].json, (json{{"channel", "C1"}, {"text", "hello"}}));
+
+  const std::vector<json> posted = slack.posted_messages();
+  ASSERT_EQ(posted.size(), 1u);
+  EXPECT_EQ(result.json.at("ts"), posted[0].at("ts"));
+  EXPECT_EQ(result.json.at("ts"), "1700000000.000100");
+}
+
+TEST(SlackWebApi, TimestampsAreUniqueAndIncreasing) {
+  SlackStandIn slack;
+  WebApi api(options_for(slack));
+  const std::string first = api.post_message("C1", {{"text", "a"}}).json.at("ts");
+  const std::string second = api.post_message("C1", {{"text", "b"}}).json.at("ts");
+  EXPECT_LT(first, second);
+}
+
+TEST(SlackWebApi, ReusesOneConnection) {
+  SlackStandIn slack;
+  WebApi api(options_for(slack));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(api.post_message("C1", {{"text", "x"}}).ok);
+  EXPECT_EQ(slack.connections(), 1u);
+}
+
+TEST(SlackWebApi, WrongTokenIsInvalidAuth) {
+  SlackStandIn slack;
+  WebApi api(options_for(slack, "xoxb-wrong"));
+  const WebApiResult result = api.post_message("C1", {{"text", "hello"}});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, "invalid_auth");
+  EXPECT_EQ(result.http_status, 200);
+}
+
+TEST(SlackWebApi, RateLimitCarriesRetryAfter) {
+  SlackStandIn slack;
+  slack.fail_next(1, 429, "", {{"Retry-After", "2"}});
+  WebApi api(options_for(slack));
+  const WebApiResult result = api.post_message("C1", {{"text", "hello"}});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.http_status, 429);
+  EXPECT_EQ(result.error, "ratelimited");
+  ASSERT_TRUE(result.retry_after.has_value());
+  EXPECT_EQ(*result.retry_after, 2s);
+}
+
+TEST(SlackWebApi, ServerErrorWithoutJson) {
+  SlackStandIn slack;
+  slack.fail_next(1, 502, "<html>bad gateway</html>");
+  WebApi api(options_for(slack));
+  const WebApiResult result = api.post_message("C1", {{"text", "hello"}});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.http_status, 502);
+  EXPECT_EQ(result.error, "HTTP 502");
+  EXPECT_TRUE(result.json.is_null());
+}
+
+TEST(SlackWebApi, NothingListeningIsATransportError) {
+  std::string base_url;
+  {
+    SlackStandIn gone;
+    base_url = gone.base_url();
+  }
+  WebApi::Options options;
+  options.base_url = base_url;
+  options.token = "xoxb-standin";
+  WebApi api(options);
+  const WebApiResult result = api.post_message("C1", {{"text", "hello"}});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.http_status, 0);
+  EXPECT_TRUE(result.error.starts_with("transport: ")) << result.error;
+}
+
+TEST(SlackWebApi, ConversationsHistoryReturnsTheRegisteredMessage) {
+  SlackStandIn slack;
+  slack.add_message("C1", "1700000100.000100", "U0ALICE", "before");
+  slack.add_message("C1", "1700000200.000200", "U0BOB", "the one");
+  slack.add_message("C1", "1700000300.000300", "U0ALICE", "after");
+  WebApi api(options_for(slack));
+  const WebApiResult result = api.conversations_history("C1", "1700000200.000200");
+  ASSERT_TRUE(result.ok) << result.error;
+  ASSERT_EQ(result.json.at("messages").size(), 1u);
+  const json& message = result.json["messages"][0];
+  EXPECT_EQ(message.at("ts"), "1700000200.000200");
+  EXPECT_EQ(message.at("user"), "U0BOB");
+  EXPECT_EQ(message.at("text"), "the one");
+
+  const SlackCall call = slack.calls_to("conversations.history").at(0);
+  EXPECT_EQ(call.http_method, "GET");
+  EXPECT_EQ(call.header("authorization"), "Bearer xoxb-standin");
+  EXPECT_EQ(call.param("channel"), "C1");
+  EXPECT_EQ(call.param("oldest"), "1700000200.000200");
+  EXPECT_EQ(call.param("latest"), "1700000200.000200");
+  EXPECT_EQ(call.param("inclusive"), "true");
+  EXPECT_EQ(call.param("limit"), "1");
+}
+
+TEST(SlackWebApi, ConversationsRepliesReturnsTheThread) {
+  SlackStandIn slack;
+  slack.add_message("C1", "1700000100.000100", "U0ALICE", "parent");
+  slack.add_message("C1", "1700000150.000100", "U0BOB", "reply", "1700000100.000100");
+  WebApi api(options_for(slack));
+  const WebApiResult result = api.conversations_replies("C1", "1700000150.000100");
+  ASSERT_TRUE(result.ok) << result.error;
+  ASSERT_EQ(result.json.at("messages").size(), 1u);
+  EXPECT_EQ(result.json["messages"][0].at("text"), "reply");
+}
+
+TEST(SlackWebApi, ReadMessageFindsTopLevelAndThreadedMessages) {
+  SlackStandIn slack;
+  slack.add_message("C1", "1700000100.000100", "U0ALICE", "parent");
+  slack.add_message("C1", "1700000150.000100", "U0BOB", "a reply", "1700000100.000100");
+  WebApi api(options_for(slack));
+
+  const WebApiResult top = api.read_message("C1", "1700000100.000100");
+  ASSERT_TRUE(top.ok) << top.error;
+  EXPECT_EQ(top.json.at("text"), "parent");
+
+  const WebApiResult reply = api.read_message("C1", "1700000150.000100");
+  ASSERT_TRUE(reply.ok) << reply.error;
+  EXPECT_EQ(reply.json.at("text"), "a reply");
+  EXPECT_EQ(reply.json.at("user"), "U0BOB");
+
+  const WebApiResult missing = api.read_message("C1", "1700000999.000100");
+  EXPECT_FALSE(missing.ok);
+  EXPECT_EQ(missing.error, "message_not_found");
+
+  const WebApiResult no_channel = api.read_message("C404", "1700000100.000100");
+  EXPECT_FALSE(no_channel.ok);
+  EXPECT_EQ(no_channel.error, "channel_not_found");
+}
+
+TEST(SlackWebApi, UsersInfoReturnsNameAndTimeZone) {
+  SlackStandIn slack;
+  slack.add_user({"U0ALICE", "alice", "Alice Liddell", "", "Europe/Berlin", 3600});
+  slack.add_user({"U0BOB", "bob", "Robert Tables", "bobby", "America/New_York", -18000});
+  WebApi api(options_for(slack));
+
+  const std::optional<UserInfo> alice = user_info(api.users_info("U0ALICE"));
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->id, "U0ALICE");
+  EXPECT_EQ(alice->name, "Alice Liddell");  // no display name
+  EXPECT_EQ(alice->real_name, "Alice Liddell");
+  EXPECT_EQ(alice->tz, "Europe/Berlin");
+  EXPECT_EQ(alice->tz_offset, 3600);
+
+  const std::optional<UserInfo> bob = user_info(api.users_info("U0BOB"));
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(bob->name, "bobby");
+  EXPECT_EQ(bob->display_name, "bobby");
+  EXPECT_EQ(bob->tz, "America/New_York");
+
+  const WebApiResult unknown = api.users_info("U0NOBODY");
+  EXPECT_EQ(unknown.error, "user_not_found");
+  EXPECT_FALSE(user_info(unknown).has_value());
+  EXPECT_EQ(slack.calls_to("users.info").at(0).param("user"), "U0ALICE");
+}
+
+// ---- SlackDeliverer ----
+
+TEST(SlackDeliverer, PostsAndReturnsTheTs) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("Resolved")), std::nullopt);
+  ASSERT_EQ(result.outcome, Outcome::kSent) << result.error;
+  const std::vector<json> posted = slack.posted_messages();
+  ASSERT_EQ(posted.size(), 1u);
+  EXPECT_EQ(result.delivered_id, posted[0].at("ts"));
+  EXPECT_EQ(posted[0].at("channel"), "C0INCIDENT");
+  EXPECT_EQ(posted[0].at("text"), "Resolved");
+  EXPECT_EQ(posted[0].at("unfurl_links"), false);
+  EXPECT_FALSE(posted[0].contains("thread_ts"));
+  EXPECT_EQ(section_text(posted[0].at("blocks").at(0)), "Resolved");
+}
+
+TEST(SlackDeliverer, RepliesInTheThreadWhenGivenOne) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult parent = deliverer.deliver(outbox(text_message("Summary")), std::nullopt);
+  ASSERT_EQ(parent.outcome, Outcome::kSent);
+  const DeliveryResult child =
+      deliverer.deliver(outbox(text_message("Draft, part 1")), parent.delivered_id);
+  ASSERT_EQ(child.outcome, Outcome::kSent);
+  EXPECT_NE(child.delivered_id, parent.delivered_id);
+  const std::vector<json> posted = slack.posted_messages();
+  ASSERT_EQ(posted.size(), 2u);
+  EXPECT_EQ(posted[1].at("thread_ts"), parent.delivered_id);
+}
+
+TEST(SlackDeliverer, EscapesTheFallbackText) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(text_message("p99 < 1s & <!here>")), std::nullopt).outcome,
+            Outcome::kSent);
+  EXPECT_EQ(posted_payload(slack).at("text"), "p99 &lt; 1s &amp; &lt;!here&gt;");
+}
+
+TEST(SlackDeliverer, RateLimitIsRetriedAfterRetryAfter) {
+  SlackStandIn slack;
+  slack.fail_next(1, 429, "", {{"Retry-After", "3"}});
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  ASSERT_TRUE(result.retry_after.has_value());
+  EXPECT_EQ(*result.retry_after, std::chrono::milliseconds(3000));
+  EXPECT_TRUE(slack.posted_messages().empty());
+}
+
+TEST(SlackDeliverer, ServerErrorIsRetried) {
+  SlackStandIn slack;
+  slack.fail_next(1, 500, "oops");
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_EQ(result.error, "HTTP 500");
+  // The next try goes through.
+  EXPECT_EQ(deliverer.deliver(outbox(text_message("x")), std::nullopt).outcome, Outcome::kSent);
+}
+
+TEST(SlackDeliverer, ChannelNotFoundIsPermanent) {
+  SlackStandIn slack;
+  slack.fail_next_error(1, "channel_not_found");
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kPermanent);
+  EXPECT_EQ(result.error, "channel_not_found");
+}
+
+TEST(SlackDeliverer, NotInChannelAndInvalidAuthArePermanent) {
+  SlackStandIn slack;
+  slack.fail_next_error(1, "not_in_channel");
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult not_in_channel = deliverer.deliver(outbox(text_message("x")), {});
+  EXPECT_EQ(not_in_channel.outcome, Outcome::kPermanent);
+  EXPECT_EQ(not_in_channel.error, "not_in_channel");
+
+  SlackDeliverer wrong_token(options_for(slack, "xoxb-revoked"));
+  const DeliveryResult invalid_auth = wrong_token.deliver(outbox(text_message("x")), {});
+  EXPECT_EQ(invalid_auth.outcome, Outcome::kPermanent);
+  EXPECT_EQ(invalid_auth.error, "invalid_auth");
+}
+
+TEST(SlackDeliverer, RatelimitedErrorIsRetried) {
+  SlackStandIn slack;
+  slack.fail_next_error(1, "ratelimited");
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_EQ(result.error, "ratelimited");
+}
+
+TEST(SlackDeliverer, UnknownSlackErrorIsRetried) {
+  SlackStandIn slack;
+  slack.fail_next_error(1, "internal_error");
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_EQ(result.error, "internal_error");
+}
+
+TEST(SlackDeliverer, OutageIsRetried) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  slack.set_down(true);
+  const DeliveryResult refused = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(refused.outcome, Outcome::kRetry);
+  EXPECT_TRUE(refused.error.starts_with("transport: ")) << refused.error;
+  EXPECT_GE(slack.refused(), 1u);
+
+  slack.set_down(true, SlackStandIn::DownMode::k503);
+  const DeliveryResult unavailable = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(unavailable.outcome, Outcome::kRetry);
+  EXPECT_EQ(unavailable.error, "service_unavailable");
+
+  slack.set_down(false);
+  EXPECT_EQ(deliverer.deliver(outbox(text_message("x")), std::nullopt).outcome, Outcome::kSent);
+  EXPECT_EQ(slack.posted_messages().size(), 1u);
+}
+
+TEST(SlackDeliverer, ClosedPortIsRetried) {
+  WebApi::Options options;
+  {
+    SlackStandIn gone;
+    options = options_for(gone);
+  }
+  SlackDeliverer deliverer(options);
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_TRUE(result.error.starts_with("transport: ")) << result.error;
+}
+
+TEST(SlackDeliverer, TimeoutIsRetried) {
+  SlackStandIn slack;
+  slack.set_delay(1500ms);
+  WebApi::Options options = options_for(slack);
+  options.timeout = 200ms;
+  SlackDeliverer deliverer(options);
+  const auto start = std::chrono::steady_clock::now();
+  const DeliveryResult result = deliverer.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_TRUE(result.error.starts_with("transport: ")) << result.error;
+}
+
+TEST(SlackDeliverer, LongDocumentIsSplitIntoCodeBlocksAndNothingIsLost) {
+  std::string document = "# INC-1 Checkout outage\n";
+  for (int i = 0; document.size() < 8000; ++i) {
+    document += "## Section " + std::to_string(i) + "\n";
+    document += "- 14:0" + std::to_string(i % 10) + " p99 latency > 1.2 s & errors < 5% `x`\n";
+  }
+  OutgoingMessage message = text_message("Postmortem draft for INC-1");
+  message.body.document = document;
+  message.body.incident = 1;
+
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(message), std::nullopt).outcome, Outcome::kSent);
+  const json payload = posted_payload(slack);
+  const json& blocks = payload.at("blocks");
+  std::string shown;
+  std::size_t code_blocks = 0;
+  for (const auto& block : blocks) {
+    ASSERT_EQ(block.at("type"), "section");
+    const std::string text = section_text(block);
+    EXPECT_LE(text.size(), 3000u);
+    if (!text.starts_with("```")) continue;
+    ++code_blocks;
+    ASSERT_TRUE(text.ends_with("\n```")) << text;
+    shown += unescape(text.substr(4, text.size() - 7));
+  }
+  EXPECT_GE(code_blocks, 3u);
+  EXPECT_EQ(shown, document);
+}
+
+TEST(SlackDeliverer, DocumentBeyondOneMessageIsCutWithANote) {
+  std::string document;
+  while (document.size() < 2 * kPostedDocumentBytes) document += "- a line of the timeline\n";
+  OutgoingMessage message = text_message("Draft");
+  message.body.document = document;
+  message.body.incident = 9;
+
+  SlackStandIn slack;  // refuses blocks too long for Slack
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(message), std::nullopt).outcome, Outcome::kSent);
+  const json payload = posted_payload(slack);
+  const json& note = payload.at("blocks").back();
+  ASSERT_EQ(note.at("type"), "context");
+  const std::string text = note.at("elements").at(0).at("text");
+  EXPECT_NE(text.find("`scribe draft INC-9`"), std::string::npos) << text;
+  EXPECT_EQ(text.find("outbox"), std::string::npos) << text;
+}
+
+TEST(SlackDeliverer, ButtonsBecomeAnActionsBlock) {
+  OutgoingMessage message = text_message("Action item 3 is due tomorrow");
+  message.buttons = {{"Mark done", "action.done", "42"}, {"Snooze 1 day", "action.snooze", "42"}};
+
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(message), std::nullopt).outcome, Outcome::kSent);
+  const json payload = posted_payload(slack);
+  const json& blocks = payload.at("blocks");
+  ASSERT_EQ(blocks.size(), 2u);
+  const json& actions = blocks[1];
+  ASSERT_EQ(actions.at("type"), "actions");
+  ASSERT_EQ(actions.at("elements").size(), 2u);
+  const json& done = actions["elements"][0];
+  EXPECT_EQ(done.at("type"), "button");
+  EXPECT_EQ(done.at("action_id"), "action.done");
+  EXPECT_EQ(done.at("value"), "42");
+  EXPECT_EQ(done.at("text").at("type"), "plain_text");
+  EXPECT_EQ(done.at("text").at("text"), "Mark done");
+  EXPECT_EQ(actions["elements"][1].at("action_id"), "action.snooze");
+}
+
+TEST(SlackDeliverer, RepeatedActionsGoToSeparateBlocks) {
+  OutgoingMessage message = text_message("Two items are overdue");
+  message.buttons = {{"Mark #1 done", "action.done", "1"}, {"Mark #2 done", "action.done", "2"}};
+
+  SlackStandIn slack;  // refuses duplicate action_ids within a block, as Slack does
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(message), std::nullopt).outcome, Outcome::kSent);
+  const json payload = posted_payload(slack);
+  const json& blocks = payload.at("blocks");
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[1].at("elements").at(0).at("value"), "1");
+  EXPECT_EQ(blocks[2].at("elements").at(0).at("value"), "2");
+}
+
+TEST(SlackDeliverer, NotifiedPeopleAreMentioned) {
+  OutgoingMessage message = text_message("Action item 3 is overdue");
+  message.notify = {{"U0ALICE", "alice"}, {"", "bob"}, {"U0ALICE", "alice"}};
+
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(message), std::nullopt).outcome, Outcome::kSent);
+  const json payload = posted_payload(slack);
+  EXPECT_EQ(payload.at("text"), "<@U0ALICE> @bob Action item 3 is overdue");
+  EXPECT_EQ(section_text(payload.at("blocks").at(0)), "<@U0ALICE> @bob Action item 3 is overdue");
+}
+
+TEST(SlackDeliverer, UnparseableContentIsPermanent) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutboxMessage message = outbox(text_message("x"));
+  for (const char* content : {"not json", "[1, 2]", R"({"details": []})", R"({"text": 5})"}) {
+    message.content = content;
+    const DeliveryResult result = deliverer.deliver(message, std::nullopt);
+    EXPECT_EQ(result.outcome, Outcome::kPermanent) << content;
+    EXPECT_FALSE(result.error.empty()) << content;
+  }
+  EXPECT_TRUE(slack.calls().empty());
+}
+
+TEST(SlackDeliverer, NonSlackChannelIsPermanent) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutboxMessage message = outbox(text_message("x"));
+  message.channel.platform = "matrix";
+  EXPECT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kPermanent);
+  EXPECT_TRUE(slack.calls().empty());
+}
+
+// ---- the stand-in itself ----
+
+TEST(SlackStandIn, WaitsForCallsFromAnotherThread) {
+  SlackStandIn slack;
+  std::thread sender([&] {
+    WebApi api(options_for(slack));
+    for (int i = 0; i < 3; ++i) api.post_message("C1", {{"text", "x"}});
+  });
+  EXPECT_TRUE(slack.wait_for_calls("chat.postMessage", 3, 5s));
+  sender.join();
+  EXPECT_FALSE(slack.wait_for_calls("chat.postMessage", 4, 50ms));
+  EXPECT_EQ(slack.calls_to("users.info").size(), 0u);
+}
+
+TEST(SlackStandIn, SlowAnswersDoNotHoldUpOtherConnections) {
+  SlackStandIn slack;
+  slack.set_delay(800ms);
+  std::thread slow([&] {
+    WebApi api(options_for(slack));
+    api.post_message("C1", {{"text", "slow"}});
+  });
+  ASSERT_TRUE(slack.wait_for_calls("chat.postMessage", 1, 5s));
+  slack.set_delay(0ms);
+  WebApi api(options_for(slack));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(api.post_message("C1", {{"text", "fast"}}).ok);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  slow.join();
+}
+
+}  // namespace
+}  // namespace scribe::slack
