@@ -41,6 +41,32 @@ long long parse_positive(const std::string& text, std::string_view source) {
   return v;
 }
 
+std::chrono::hours parse_hours(const std::string& text, std::string_view source) {
+  const long long v = parse_positive(text, source);
+  // A year of hours: beyond it a reminder would never come, which is surely a typo.
+  if (v > 24 * 366) {
+    throw ConfigError(fmt::format("{}: '{}' hours is more than a year", source, text));
+  }
+  return std::chrono::hours(v);
+}
+
+std::chrono::minutes parse_time_of_day_setting(const std::string& text, std::string_view source) {
+  auto t = parse_time_of_day(text);
+  if (!t) throw ConfigError(fmt::format("{}: '{}' must be a time of day HH:MM", source, text));
+  return *t;
+}
+
+std::optional<QuietHours> parse_quiet_hours_setting(const std::string& text,
+                                                    std::string_view source) {
+  if (text == "off" || text == "none") return std::nullopt;
+  auto q = parse_quiet_hours(text);
+  if (!q) {
+    throw ConfigError(fmt::format(
+        "{}: '{}' must be quiet hours HH:MM-HH:MM (e.g. 20:00-08:00) or 'off'", source, text));
+  }
+  return q;
+}
+
 // The names spdlog::level::from_str knows; it silently turns logging off for any other.
 std::string parse_log_level(const std::string& value, std::string_view source) {
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn", "warning",
@@ -108,6 +134,32 @@ const Setting kSettings[] = {
     {"server.threads", "SCRIBE_THREADS",
      [](Config& c, const std::string& v, std::string_view s) {
        c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
+     }},
+    {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.reminder_time_of_day = parse_time_of_day_setting(v, s);
+     }},
+    {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.reminder_overdue_interval = parse_hours(v, s);
+     }},
+    {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.reminder_meeting_after = parse_hours(v, s);
+     }},
+    {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.reminder_meeting_interval = parse_hours(v, s);
+     }},
+    {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       const long long days = parse_positive(v, s);
+       if (days > 366) throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+       c.reminder_followup_days = static_cast<int>(days);
+     }},
+    {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
      }},
 };
 
@@ -191,19 +243,36 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
   return config;
 }
 
+ReminderSettings reminder_settings(const Config& c) {
+  ReminderSettings r;
+  r.zone = date::locate_zone(c.timezone);
+  r.time_of_day = c.reminder_time_of_day;
+  r.overdue_interval = c.reminder_overdue_interval;
+  r.meeting_after = c.reminder_meeting_after;
+  r.meeting_interval = c.reminder_meeting_interval;
+  r.followup_after = std::chrono::days(c.reminder_followup_days);
+  r.quiet_hours = c.reminder_quiet_hours;
+  return r;
+}
+
 std::string describe(const Config& c) {
   auto secret = [](const std::string& s) { return s.empty() ? "unset" : "set"; };
   return fmt::format(
       "listen={}:{} db={} sqlite_synchronous={} timezone={} log_level={} max_body={}B "
       "read_timeout={}s idle_timeout={}s shutdown_grace={}s threads={} api_token={} "
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
-      "matrix_user_id={} matrix_hs_token={} matrix_as_token={}",
+      "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
+      "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
+      "reminders.followup_days={} reminders.quiet_hours={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads, secret(c.api_token), secret(c.slack_signing_secret),
       secret(c.slack_bot_token), without_credentials(c.slack_api_url),
       without_credentials(c.matrix_homeserver_url), c.matrix_user_id, secret(c.matrix_hs_token),
-      secret(c.matrix_as_token));
+      secret(c.matrix_as_token), format_time_of_day(c.reminder_time_of_day),
+      c.reminder_overdue_interval.count(), c.reminder_meeting_after.count(),
+      c.reminder_meeting_interval.count(), c.reminder_followup_days,
+      c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"));
 }
 
 }  // namespace scribe

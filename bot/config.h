@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "commands/reminders.h"
+
 namespace scribe {
 
 class ConfigError : public std::runtime_error {
@@ -44,6 +46,15 @@ struct Config {
   // Listener threads. A command holds its thread until its commit is durable; commits
   // are grouped, so more threads in flight share one fsync (see README, Benchmarks).
   int threads = 16;
+
+  // Reminders (commands/reminders.h); times of day are local to `timezone`.
+  std::chrono::minutes reminder_time_of_day{9 * 60};  // "HH:MM"
+  std::chrono::hours reminder_overdue_interval{24};
+  std::chrono::hours reminder_meeting_after{24};
+  std::chrono::hours reminder_meeting_interval{24};
+  int reminder_followup_days = 14;
+  // "HH:MM-HH:MM", or "off" (nullopt) for none.
+  std::optional<QuietHours> reminder_quiet_hours = QuietHours{};
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.
@@ -51,6 +62,9 @@ using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
 EnvLookup process_environment();
 
 Config load_config(const std::optional<std::string>& toml_path, const EnvLookup& env);
+
+// The planner's settings from the configuration, in the configured time zone.
+ReminderSettings reminder_settings(const Config& config);
 
 // One line for the start-up log: every setting, secrets shown only as set/unset.
 std::string describe(const Config& config);

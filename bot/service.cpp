@@ -10,11 +10,14 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/slack/commands_endpoint.h"
+#include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
 #include "bot/outbox.h"
+#include "bot/scheduler.h"
 #include "commands/handler.h"
+#include "commands/reminders.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -34,9 +37,9 @@ HttpResponse text(int status, std::string body) {
 
 // Request counts by route and status class, for /metrics. Fixed arrays of atomics keep
 // the hot path lock-free.
-enum class Route { kSlackCommands, kApi, kHealth, kMetrics, kOther, kCount };
-constexpr std::array<std::string_view, 5> kRouteNames = {"slack_commands", "api", "health",
-                                                         "metrics", "other"};
+enum class Route { kSlackCommands, kSlackEvents, kApi, kHealth, kMetrics, kOther, kCount };
+constexpr std::array<std::string_view, 6> kRouteNames = {"slack_commands", "slack_events", "api",
+                                                         "health",         "metrics",      "other"};
 
 }  // namespace
 
@@ -48,9 +51,14 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(outbox.get())),
-        api(*store, c.api_token, clock) {
+        api(*store, c.api_token, clock),
+        planner(*store, reminder_settings(c)),
+        scheduler(
+            planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
+      slack_events =
+          std::make_unique<slack::EventsEndpoint>(c.slack_signing_secret, handler, clock);
     }
   }
 
@@ -81,7 +89,10 @@ struct Service::Parts {
   std::unique_ptr<OutboxSender> outbox;
   CommandHandler handler;
   Api api;
+  ReminderPlanner planner;
+  Scheduler scheduler;
   std::unique_ptr<slack::CommandsEndpoint> slack;
+  std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<HttpServer> server;
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};
@@ -130,10 +141,13 @@ Service::~Service() = default;
 std::uint16_t Service::port() const { return parts_->server->port(); }
 
 void Service::run(bool handle_signals) {
-  // Messages left pending by an earlier run go out as soon as the service is up.
+  // Messages left pending by an earlier run go out as soon as the service is up, and
+  // reminders whose time came while it was down are sent once.
   parts_->outbox->start();
+  parts_->scheduler.start();
   parts_->server->run(handle_signals);
   // The listener has drained: nothing more is enqueued. The delivery in hand finishes.
+  parts_->scheduler.stop();
   parts_->outbox->stop();
 }
 
@@ -162,6 +176,13 @@ HttpResponse Service::route(const HttpRequest& request) {
       return answer(Route::kSlackCommands, text(503, "Slack is not configured on this Scribe\n"));
     }
     return answer(Route::kSlackCommands, parts_->slack->handle(request));
+  }
+  if (path == "/slack/events") {
+    if (auto refused = only(Route::kSlackEvents, "POST")) return *refused;
+    if (!parts_->slack_events) {
+      return answer(Route::kSlackEvents, text(503, "Slack is not configured on this Scribe\n"));
+    }
+    return answer(Route::kSlackEvents, parts_->slack_events->handle(request));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
     return answer(Route::kApi, parts_->api.handle(request, path, query));

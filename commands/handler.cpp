@@ -711,4 +711,28 @@ Reply CommandHandler::handle(const Invocation& invocation) {
   return reply;
 }
 
+MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
+  MarkOutcome outcome = MarkOutcome::kNoIncident;
+  store_.write([&](Transaction& tx) {
+    auto incident = tx.current_incident(m.channel);
+    if (!incident) return;
+    const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                                        m.channel.channel, m.message_id);
+    if (!tx.first_delivery("marked-message", key, m.received_at)) {
+      outcome = MarkOutcome::kAlreadyRecorded;
+      return;
+    }
+    TimelineEvent e;
+    e.incident_id = incident->id;
+    e.kind = EventKind::kNote;
+    e.occurred_at = m.written_at;
+    e.recorded_at = m.received_at;
+    e.author = m.author;
+    e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
+    tx.append_event(std::move(e));
+    outcome = MarkOutcome::kRecorded;
+  });
+  return outcome;
+}
+
 }  // namespace scribe

@@ -25,6 +25,19 @@ struct HandlerOptions {
   std::function<void()> outbox_wake;
 };
 
+// A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
+struct MarkedMessage {
+  ChannelRef channel;
+  Person author;           // who wrote the message
+  Person marked_by;        // who pinned it or reacted
+  Timestamp written_at;    // the message's own time: the event's time
+  std::string message_id;  // the platform's id of the message (Slack ts)
+  std::string text;
+  Timestamp received_at;
+};
+
+enum class MarkOutcome { kRecorded, kAlreadyRecorded, kNoIncident };
+
 class CommandHandler {
  public:
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
@@ -33,6 +46,11 @@ class CommandHandler {
   // Never throws for bad user input: that becomes a helpful ephemeral reply.
   // Throws StoreError when the store itself fails (the adapter answers 5xx).
   Reply handle(const Invocation& invocation);
+
+  // Adds a marked message to the channel's incident as a timeline event with the
+  // message's own time and author. The same message marked again (pinned twice, pinned
+  // and reacted to) is one event. Committed before it returns.
+  MarkOutcome record_marked_message(const MarkedMessage& message);
 
  private:
   Store& store_;

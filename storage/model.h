@@ -134,6 +134,8 @@ struct ActionItem {
   Timestamp created_at{};
   std::optional<Timestamp> done_at;
   std::optional<Person> done_by;
+  // "Snooze": no reminder about this item is sent before this instant.
+  std::optional<Timestamp> snoozed_until;
 };
 
 // A message Scribe decided to send, kept in the store until it is delivered, so that a

@@ -128,6 +128,11 @@ CREATE TABLE inbound_deliveries (
 );
 CREATE INDEX actions_open_due ON actions(status, due);
 )sql",
+    // 3: reminders: snoozed action items, and incidents by resolution time (follow-ups).
+    R"sql(
+ALTER TABLE actions ADD COLUMN snoozed_until INTEGER;
+CREATE INDEX incidents_by_resolved_at ON incidents(resolved_at) WHERE resolved_at IS NOT NULL;
+)sql",
 };
 
 std::int64_t to_ms(Timestamp t) { return t.time_since_epoch().count(); }
@@ -225,7 +230,7 @@ constexpr std::string_view kOutboxColumns =
     "created_at, next_attempt_at, sent_at, delivered_id, last_error";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
-    "created_by_name, created_at, done_at, done_by_id, done_by_name";
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until";
 
 Incident read_incident(const Stmt& s) {
   Incident i;
@@ -288,6 +293,7 @@ ActionItem read_action(const Stmt& s) {
   a.created_at = s.time(11);
   a.done_at = s.opt_time(12);
   if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
+  a.snoozed_until = s.opt_time(15);
   return a;
 }
 
@@ -390,8 +396,10 @@ class SqliteTransaction final : public Transaction {
   std::vector<Incident> incidents_with_status(IncidentStatus status) override;
   std::vector<ActionItem> open_actions_with_due_date() override;
   std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
   std::int64_t enqueue(OutboxMessage message) override;
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
+  std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) override;
   std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
   std::optional<Timestamp> next_outbox_attempt() override;
   void update_outbox(const OutboxMessage& message) override;
@@ -814,8 +822,8 @@ ActionItem SqliteTransaction::add_action(ActionItem a) {
       next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?", a.incident_id);
   Stmt s = prepare(
       "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
-      "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name, "
+      "snoozed_until) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
   s.bind_person(4, a.owner);
   s.bind(6, a.due)
@@ -826,6 +834,7 @@ ActionItem SqliteTransaction::add_action(ActionItem a) {
       .bind(11, a.created_at)
       .bind(12, a.done_at);
   s.bind_person(13, a.done_by);
+  s.bind(15, a.snoozed_until);
   s.run();
   a.id = last_id();
   return a;
@@ -835,12 +844,12 @@ void SqliteTransaction::update_action(const ActionItem& a) {
   require_writable();
   Stmt s = prepare(
       "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
-      "done_by_id=?, done_by_name=? WHERE id=?");
+      "done_by_id=?, done_by_name=?, snoozed_until=? WHERE id=?");
   s.bind(1, a.text);
   s.bind_person(2, a.owner);
   s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
   s.bind_person(8, a.done_by);
-  s.bind(10, a.id).run();
+  s.bind(10, a.snoozed_until).bind(11, a.id).run();
 }
 
 std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {
@@ -903,6 +912,17 @@ std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) 
   return read_action(s);
 }
 
+std::vector<Incident> SqliteTransaction::incidents_resolved_between(Timestamp from, Timestamp to) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE resolved_at BETWEEN ? AND ? AND status IN "
+                  "('resolved', 'closed') ORDER BY resolved_at, id",
+                  kIncidentColumns));
+  s.bind(1, from).bind(2, to);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
 std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
   require_writable();
   if (!m.dedupe_key.empty()) {
@@ -935,6 +955,13 @@ std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
 std::optional<OutboxMessage> SqliteTransaction::find_outbox(std::int64_t id) {
   Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE id=?", kOutboxColumns));
   s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+std::optional<OutboxMessage> SqliteTransaction::find_outbox_by_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE dedupe_key=?", kOutboxColumns));
+  s.bind(1, key);
   if (!s.step()) return std::nullopt;
   return read_outbox(s);
 }

@@ -61,11 +61,16 @@ class Transaction {
   // Open action items of incidents that are not closed, with a due date (reminders).
   virtual std::vector<ActionItem> open_actions_with_due_date() = 0;
   virtual std::optional<ActionItem> find_action_by_id(std::int64_t id) = 0;
+  // Resolved or closed incidents with from <= resolved_at <= to, oldest resolution first
+  // (the follow-up review).
+  virtual std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) = 0;
 
   // Outbox. `enqueue` returns the message's id; with a dedupe_key already used it
   // changes nothing and returns the existing message's id.
   virtual std::int64_t enqueue(OutboxMessage message) = 0;
   virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
+  // The message enqueued with this dedupe key, if any.
+  virtual std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) = 0;
   // Pending messages whose time has come, by id; only the oldest pending message of each
   // channel is eligible, so a channel's messages (and a thread's replies) stay in order.
   virtual std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) = 0;

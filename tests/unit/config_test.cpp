@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <date/tz.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -348,6 +349,105 @@ TEST_F(ConfigTest, DescribeShowsTheSettings) {
   EXPECT_THAT(line, HasSubstr("slack_signing_secret=unset"));
   EXPECT_THAT(line, HasSubstr("matrix_hs_token=unset"));
   EXPECT_EQ(line.find('\n'), std::string::npos);  // one log line
+}
+
+// ---------------------------------------------------------------------------- reminders
+
+TEST_F(ConfigTest, ReminderDefaultsAreWhatAnSreExpects) {
+  const Config c = load();
+  EXPECT_EQ(c.reminder_time_of_day, std::chrono::hours(9));
+  EXPECT_EQ(c.reminder_overdue_interval, std::chrono::hours(24));
+  EXPECT_EQ(c.reminder_meeting_after, std::chrono::hours(24));
+  EXPECT_EQ(c.reminder_meeting_interval, std::chrono::hours(24));
+  EXPECT_EQ(c.reminder_followup_days, 14);
+  ASSERT_TRUE(c.reminder_quiet_hours.has_value());
+  EXPECT_EQ(to_string(*c.reminder_quiet_hours), "20:00-08:00");
+
+  const ReminderSettings r = reminder_settings(c);
+  ASSERT_NE(r.zone, nullptr);
+  EXPECT_EQ(r.time_of_day, std::chrono::hours(9));
+  EXPECT_EQ(r.followup_after, std::chrono::days(14));
+  EXPECT_EQ(r.quiet_hours, c.reminder_quiet_hours);
+}
+
+TEST_F(ConfigTest, RemindersFromToml) {
+  const std::string path = write_toml(R"toml(
+timezone = "Europe/Berlin"
+[reminders]
+time_of_day = "10:30"
+overdue_interval_hours = 48
+meeting_after_hours = "36"
+meeting_interval_hours = 12
+followup_days = 21
+quiet_hours = "22:00-07:00"
+)toml");
+  const Config c = load(path);
+  EXPECT_EQ(c.reminder_time_of_day, std::chrono::minutes(10 * 60 + 30));
+  EXPECT_EQ(c.reminder_overdue_interval, std::chrono::hours(48));
+  EXPECT_EQ(c.reminder_meeting_after, std::chrono::hours(36));
+  EXPECT_EQ(c.reminder_meeting_interval, std::chrono::hours(12));
+  EXPECT_EQ(c.reminder_followup_days, 21);
+  EXPECT_EQ(c.reminder_quiet_hours, (QuietHours{std::chrono::hours(22), std::chrono::hours(7)}));
+
+  const ReminderSettings r = reminder_settings(c);
+  EXPECT_EQ(r.zone->name(), "Europe/Berlin");
+  EXPECT_EQ(r.time_of_day, std::chrono::minutes(10 * 60 + 30));
+  EXPECT_EQ(r.overdue_interval, std::chrono::hours(48));
+  EXPECT_EQ(r.meeting_after, std::chrono::hours(36));
+  EXPECT_EQ(r.meeting_interval, std::chrono::hours(12));
+  EXPECT_EQ(r.followup_after, std::chrono::days(21));
+
+  const std::string line = describe(c);
+  EXPECT_THAT(line, HasSubstr("reminders.time_of_day=10:30"));
+  EXPECT_THAT(line, HasSubstr("reminders.quiet_hours=22:00-07:00"));
+  EXPECT_THAT(line, HasSubstr("reminders.followup_days=21"));
+}
+
+TEST_F(ConfigTest, RemindersFromTheEnvironmentWinOverToml) {
+  const std::string path = write_toml("[reminders]\ntime_of_day = \"10:30\"\nfollowup_days = 21\n");
+  env_ = {{"SCRIBE_REMINDER_TIME_OF_DAY", "08:15"},
+          {"SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS", "12"},
+          {"SCRIBE_REMINDER_MEETING_AFTER_HOURS", "48"},
+          {"SCRIBE_REMINDER_MEETING_INTERVAL_HOURS", "72"},
+          {"SCRIBE_REMINDER_FOLLOWUP_DAYS", "7"},
+          {"SCRIBE_REMINDER_QUIET_HOURS", "off"}};
+  const Config c = load(path);
+  EXPECT_EQ(c.reminder_time_of_day, std::chrono::minutes(8 * 60 + 15));
+  EXPECT_EQ(c.reminder_overdue_interval, std::chrono::hours(12));
+  EXPECT_EQ(c.reminder_meeting_after, std::chrono::hours(48));
+  EXPECT_EQ(c.reminder_meeting_interval, std::chrono::hours(72));
+  EXPECT_EQ(c.reminder_followup_days, 7);
+  EXPECT_EQ(c.reminder_quiet_hours, std::nullopt);
+  EXPECT_THAT(describe(c), HasSubstr("reminders.quiet_hours=off"));
+  EXPECT_EQ(reminder_settings(c).quiet_hours, std::nullopt);
+}
+
+TEST_F(ConfigTest, ReminderSettingsAreValidated) {
+  for (const char* bad : {"9:00", "24:00", "09:60", "0900", "09:00:00", "nine", ""}) {
+    env_ = {{"SCRIBE_REMINDER_TIME_OF_DAY", bad}};
+    EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_REMINDER_TIME_OF_DAY")) << bad;
+  }
+  for (const char* bad : {"20:00", "20:00-20:00", "20:00-8:00", "20-08", "always", ""}) {
+    env_ = {{"SCRIBE_REMINDER_QUIET_HOURS", bad}};
+    EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_REMINDER_QUIET_HOURS")) << bad;
+  }
+  for (const char* name :
+       {"SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
+        "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS", "SCRIBE_REMINDER_FOLLOWUP_DAYS"}) {
+    for (const char* bad : {"0", "-1", "1.5", "24h", "100000"}) {
+      env_ = {{name, bad}};
+      EXPECT_THAT(error_of(std::nullopt), HasSubstr(name)) << name << "=" << bad;
+    }
+  }
+  env_.clear();
+  EXPECT_THAT(error_of(write_toml("[reminders]\nquiet_hours = \"late\"\n")),
+              HasSubstr("reminders.quiet_hours"));
+  EXPECT_THAT(error_of(write_toml("[reminders]\nfollowup_day = 3\n")),
+              HasSubstr("unknown setting 'reminders.followup_day'"));
+  // Quiet hours that do not wrap midnight are fine too.
+  env_ = {{"SCRIBE_REMINDER_QUIET_HOURS", "12:00-13:30"}};
+  EXPECT_EQ(load().reminder_quiet_hours,
+            (QuietHours{std::chrono::hours(12), std::chrono::minutes(13 * 60 + 30)}));
 }
 
 TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {

@@ -1,0 +1,132 @@
+#include "adapters/slack/events_endpoint.h"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/slack/signature.h"
+#include "adapters/slack/slash_command.h"
+
+namespace scribe::slack {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse plain(int status, std::string text) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
+}
+
+std::string string_at(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The author as Slack describes them in the message; the name when the message carries
+// a profile, else the id (names are looked up later, not on the request path).
+Person author_of(const json& message) {
+  Person p{string_at(message, "user"), ""};
+  if (auto profile = message.find("user_profile");
+      profile != message.end() && profile->is_object()) {
+    p.name = string_at(*profile, "display_name");
+    if (p.name.empty()) p.name = string_at(*profile, "real_name");
+    if (p.name.empty()) p.name = string_at(*profile, "name");
+  }
+  if (p.name.empty()) p.name = p.id;
+  return p;
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_message_ts(std::string_view ts) {
+  const auto dot = ts.find('.');
+  const std::string_view whole = ts.substr(0, dot);
+  std::int64_t seconds = 0;
+  auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (ec != std::errc() || p != whole.data() + whole.size() || whole.empty()) return std::nullopt;
+  std::int64_t micros = 0;
+  if (dot != std::string_view::npos) {
+    std::string frac(ts.substr(dot + 1));
+    if (frac.empty() || frac.size() > 6 ||
+        frac.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    frac.resize(6, '0');
+    micros = std::stoll(frac);
+  }
+  return Timestamp{std::chrono::milliseconds(seconds * 1000 + micros / 1000)};
+}
+
+EventsEndpoint::EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
+    : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
+
+HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
+  const Timestamp received_at = clock_();
+  const VerifyResult verified = verify_request(
+      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
+      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
+  if (verified != VerifyResult::kOk) {
+    spdlog::warn("refused a Slack event: {}", describe(verified));
+    return plain(401, std::string(describe(verified)));
+  }
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return plain(400, "malformed JSON body");
+
+  const std::string type = string_at(body, "type");
+  if (type == "url_verification") {
+    const std::string challenge = string_at(body, "challenge");
+    if (challenge.empty()) return plain(400, "url_verification without a challenge");
+    return HttpResponse{200, "application/json", json{{"challenge", challenge}}.dump(), {}};
+  }
+  if (type != "event_callback") return plain(200, "ignored");
+
+  const auto event = body.find("event");
+  if (event == body.end() || !event->is_object())
+    return plain(400, "event_callback without an event");
+  const std::string event_type = string_at(*event, "type");
+  if (!request.header("x-slack-retry-num").empty()) {
+    spdlog::info("Slack retried event {} ({}), attempt {}", string_at(body, "event_id"), event_type,
+                 request.header("x-slack-retry-num"));
+  }
+  if (event_type != "pin_added") return plain(200, "ignored");
+
+  const auto item = event->find("item");
+  if (item == event->end() || !item->is_object() || string_at(*item, "type") != "message") {
+    return plain(200, "ignored: not a message");
+  }
+  const auto message = item->find("message");
+  if (message == item->end() || !message->is_object())
+    return plain(400, "pin_added without its message");
+  const auto written_at = parse_message_ts(string_at(*message, "ts"));
+  if (!written_at) return plain(400, "pin_added message without a valid ts");
+
+  MarkedMessage marked;
+  std::string channel = string_at(*event, "channel_id");
+  if (channel.empty()) channel = string_at(*item, "channel");
+  marked.channel = ChannelRef{"slack", string_at(body, "team_id"), channel};
+  marked.author = author_of(*message);
+  marked.marked_by = Person{string_at(*event, "user"), string_at(*event, "user")};
+  marked.written_at = *written_at;
+  marked.message_id = string_at(*message, "ts");
+  std::vector<Person> mentions;
+  marked.text = translate_text(string_at(*message, "text"), mentions);
+  marked.received_at = received_at;
+
+  try {
+    switch (handler_.record_marked_message(marked)) {
+      case MarkOutcome::kRecorded:
+        return plain(200, "recorded");
+      case MarkOutcome::kAlreadyRecorded:
+        return plain(200, "already recorded");
+      case MarkOutcome::kNoIncident:
+        return plain(200, "no incident in this channel");
+    }
+  } catch (const std::exception& e) {
+    // Not stored: a 5xx makes Slack deliver the event again.
+    spdlog::error("pin in {} not recorded: {}", channel, e.what());
+    return plain(503, "not recorded; please retry");
+  }
+  return plain(200, "ok");
+}
+
+}  // namespace scribe::slack
