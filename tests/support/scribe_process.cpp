@@ -126,6 +126,11 @@ int ScribeProcess::wait_for_exit(std::chrono::milliseconds timeout) {
 int ScribeProcess::terminate(std::chrono::seconds timeout) {
   if (pid_ <= 0) return kNotRunning;
   kill(pid_, SIGTERM);
+  return wait_until_exited(timeout);
+}
+
+int ScribeProcess::wait_until_exited(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return kNotRunning;
   const int status = wait_for_exit(timeout);
   if (status == kKilledAfterTimeout) kill_hard();
   if (drain_.joinable()) drain_.join();

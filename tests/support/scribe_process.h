@@ -42,6 +42,8 @@ class ScribeProcess {
 
   // SIGTERM and wait; returns the exit status (or -signal, or one of the constants above).
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(15));
+  // For a process already told to stop: wait (no signal), as terminate() does.
+  int wait_until_exited(std::chrono::seconds timeout = std::chrono::seconds(15));
   // SIGKILL and wait: a crash.
   void kill_hard();
   // Everything the process wrote to stderr so far.
