@@ -107,6 +107,15 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
     {"slack.api_url", "SCRIBE_SLACK_API_URL",
      [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
+    {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
+     [](Config& c, const std::string& v, std::string_view) {
+       // Slack names reactions without colons; accept ":pushpin:" as people write it.
+       c.slack_pin_reaction = v;
+       if (c.slack_pin_reaction.size() > 2 && c.slack_pin_reaction.front() == ':' &&
+           c.slack_pin_reaction.back() == ':') {
+         c.slack_pin_reaction = c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
+       }
+     }},
     {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
      [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
     {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",

@@ -33,6 +33,8 @@ struct Config {
   std::string slack_signing_secret;  // empty: /slack/* is refused
   std::string slack_bot_token;
   std::string slack_api_url = "https://slack.com/api";
+  // The reaction that makes a message a timeline event (with a bot token to read it).
+  std::string slack_pin_reaction = "pushpin";
 
   std::string matrix_homeserver_url;
   std::string matrix_as_token;

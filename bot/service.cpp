@@ -11,6 +11,7 @@
 
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
+#include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
@@ -55,11 +56,24 @@ struct Service::Parts {
         planner(*store, reminder_settings(c)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
+    const bool can_read_slack = !c.slack_bot_token.empty();
+    if (can_read_slack) {
+      // Reacted-to messages are fetched through the outbox, so fetches are durable too.
+      outbox->add_deliverer(std::string(slack::kFetchPlatform),
+                            std::make_unique<slack::MessageFetcher>(slack_api(c), handler));
+    }
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
-      slack_events =
-          std::make_unique<slack::EventsEndpoint>(c.slack_signing_secret, handler, clock);
+      slack_events = std::make_unique<slack::EventsEndpoint>(
+          c.slack_signing_secret, handler, clock, can_read_slack ? c.slack_pin_reaction : "");
     }
+  }
+
+  static slack::WebApi::Options slack_api(const Config& c) {
+    slack::WebApi::Options api;
+    api.base_url = c.slack_api_url;
+    api.token = c.slack_bot_token;
+    return api;
   }
 
   // With a bot token, Scribe posts to Slack on its own (the draft on resolution).
@@ -67,10 +81,7 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      slack::WebApi::Options api;
-      api.base_url = c.slack_api_url;
-      api.token = c.slack_bot_token;
-      outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(api));
+      outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     return outbox;
   }

@@ -735,4 +735,25 @@ MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
   return outcome;
 }
 
+MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,
+                                                 const std::string& fetch_platform,
+                                                 const std::string& content) {
+  MarkOutcome outcome = MarkOutcome::kNoIncident;
+  store_.write([&](Transaction& tx) {
+    if (!tx.current_incident(m.channel)) return;
+    OutboxMessage job;
+    job.channel = ChannelRef{fetch_platform, m.channel.workspace, m.channel.channel};
+    job.content = content;
+    job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                                 m.channel.channel, m.message_id);
+    job.created_at = m.received_at;
+    job.next_attempt_at = m.received_at;
+    const bool existed = tx.find_outbox_by_key(job.dedupe_key).has_value();
+    tx.enqueue(job);
+    outcome = existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
+  });
+  if (outcome == MarkOutcome::kRecorded && options_.outbox_wake) options_.outbox_wake();
+  return outcome;
+}
+
 }  // namespace scribe

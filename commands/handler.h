@@ -52,6 +52,14 @@ class CommandHandler {
   // and reacted to) is one event. Committed before it returns.
   MarkOutcome record_marked_message(const MarkedMessage& message);
 
+  // For a marked message whose text must first be fetched from the platform (Slack sends
+  // a reaction without its message): writes a durable fetch job to the outbox, for the
+  // deliverer of `fetch_platform`, which fetches the message and records it with
+  // record_marked_message. So the platform's event can be acknowledged at once and
+  // nothing is lost. `content` is that deliverer's own description of the job.
+  MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& fetch_platform,
+                                   const std::string& content);
+
  private:
   Store& store_;
   const date::time_zone* zone_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/signature.h"
 #include "adapters/slack/slash_command.h"
 
@@ -36,6 +37,18 @@ Person author_of(const json& message) {
   return p;
 }
 
+HttpResponse outcome_response(MarkOutcome outcome) {
+  switch (outcome) {
+    case MarkOutcome::kRecorded:
+      return plain(200, "recorded");
+    case MarkOutcome::kAlreadyRecorded:
+      return plain(200, "already recorded");
+    case MarkOutcome::kNoIncident:
+      return plain(200, "no incident in this channel");
+  }
+  return plain(200, "ok");
+}
+
 }  // namespace
 
 std::optional<Timestamp> parse_message_ts(std::string_view ts) {
@@ -57,8 +70,12 @@ std::optional<Timestamp> parse_message_ts(std::string_view ts) {
   return Timestamp{std::chrono::milliseconds(seconds * 1000 + micros / 1000)};
 }
 
-EventsEndpoint::EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
-    : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
+EventsEndpoint::EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock,
+                               std::string pin_reaction)
+    : signing_secret_(std::move(signing_secret)),
+      handler_(handler),
+      clock_(std::move(clock)),
+      pin_reaction_(std::move(pin_reaction)) {}
 
 HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
   const Timestamp received_at = clock_();
@@ -88,45 +105,64 @@ HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
     spdlog::info("Slack retried event {} ({}), attempt {}", string_at(body, "event_id"), event_type,
                  request.header("x-slack-retry-num"));
   }
-  if (event_type != "pin_added") return plain(200, "ignored");
+  try {
+    if (event_type == "pin_added") return on_pin(body, *event, received_at);
+    if (event_type == "reaction_added") return on_reaction(body, *event, received_at);
+  } catch (const std::exception& e) {
+    // Not stored: a 5xx makes Slack deliver the event again.
+    spdlog::error("Slack {} event not recorded: {}", event_type, e.what());
+    return plain(503, "not recorded; please retry");
+  }
+  return plain(200, "ignored");
+}
 
-  const auto item = event->find("item");
-  if (item == event->end() || !item->is_object() || string_at(*item, "type") != "message") {
+HttpResponse EventsEndpoint::on_pin(const json& body, const json& event, Timestamp received_at) {
+  const auto item = event.find("item");
+  if (item == event.end() || !item->is_object() || string_at(*item, "type") != "message") {
     return plain(200, "ignored: not a message");
   }
   const auto message = item->find("message");
-  if (message == item->end() || !message->is_object())
+  if (message == item->end() || !message->is_object()) {
     return plain(400, "pin_added without its message");
+  }
   const auto written_at = parse_message_ts(string_at(*message, "ts"));
   if (!written_at) return plain(400, "pin_added message without a valid ts");
 
   MarkedMessage marked;
-  std::string channel = string_at(*event, "channel_id");
+  std::string channel = string_at(event, "channel_id");
   if (channel.empty()) channel = string_at(*item, "channel");
   marked.channel = ChannelRef{"slack", string_at(body, "team_id"), channel};
   marked.author = author_of(*message);
-  marked.marked_by = Person{string_at(*event, "user"), string_at(*event, "user")};
+  marked.marked_by = Person{string_at(event, "user"), string_at(event, "user")};
   marked.written_at = *written_at;
   marked.message_id = string_at(*message, "ts");
   std::vector<Person> mentions;
   marked.text = translate_text(string_at(*message, "text"), mentions);
   marked.received_at = received_at;
+  return outcome_response(handler_.record_marked_message(marked));
+}
 
-  try {
-    switch (handler_.record_marked_message(marked)) {
-      case MarkOutcome::kRecorded:
-        return plain(200, "recorded");
-      case MarkOutcome::kAlreadyRecorded:
-        return plain(200, "already recorded");
-      case MarkOutcome::kNoIncident:
-        return plain(200, "no incident in this channel");
-    }
-  } catch (const std::exception& e) {
-    // Not stored: a 5xx makes Slack deliver the event again.
-    spdlog::error("pin in {} not recorded: {}", channel, e.what());
-    return plain(503, "not recorded; please retry");
+HttpResponse EventsEndpoint::on_reaction(const json& body, const json& event,
+                                         Timestamp received_at) {
+  if (pin_reaction_.empty() || string_at(event, "reaction") != pin_reaction_) {
+    return plain(200, "ignored: another reaction");
   }
-  return plain(200, "ok");
+  const auto item = event.find("item");
+  if (item == event.end() || !item->is_object() || string_at(*item, "type") != "message") {
+    return plain(200, "ignored: not a message");
+  }
+  const auto written_at = parse_message_ts(string_at(*item, "ts"));
+  if (!written_at) return plain(400, "reaction_added without a valid message ts");
+
+  MarkedMessage marked;
+  marked.channel = ChannelRef{"slack", string_at(body, "team_id"), string_at(*item, "channel")};
+  marked.author = Person{string_at(event, "item_user"), string_at(event, "item_user")};
+  marked.marked_by = Person{string_at(event, "user"), string_at(event, "user")};
+  marked.written_at = *written_at;
+  marked.message_id = string_at(*item, "ts");
+  marked.received_at = received_at;
+  return outcome_response(
+      handler_.defer_marked_message(marked, std::string(kFetchPlatform), fetch_job(marked)));
 }
 
 }  // namespace scribe::slack

@@ -1,6 +1,9 @@
 // EventsEndpoint: `POST /slack/events`, Slack's Events API. Verifies the signature as for
 // commands; answers url_verification with its challenge; turns a pinned message
-// (pin_added) into a timeline event with the message's own time and author. Slack
+// (pin_added) or one given the pin reaction (reaction_added, 📌 `pushpin` by default)
+// into a timeline event with the message's own time and author. A reaction does not
+// carry its message: a durable fetch job is queued and acknowledged at once (see
+// message_fetcher.h). Slack
 // retries an event it thinks was not received (X-Slack-Retry-Num, same event_id); a
 // message is recorded once however often it arrives. Everything recorded is committed
 // before the 200.
@@ -8,6 +11,8 @@
 
 #include <functional>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "bot/http_message.h"
 #include "commands/handler.h"
@@ -18,14 +23,23 @@ class EventsEndpoint {
  public:
   using Clock = std::function<Timestamp()>;
 
-  EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock);
+  // `pin_reaction`: the emoji name that marks a message; empty: reactions are ignored
+  // (they can only be followed with a bot token to read the message).
+  EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock,
+                 std::string pin_reaction);
 
   HttpResponse handle(const HttpRequest& request);
 
  private:
+  HttpResponse on_pin(const nlohmann::json& body, const nlohmann::json& event,
+                      Timestamp received_at);
+  HttpResponse on_reaction(const nlohmann::json& body, const nlohmann::json& event,
+                           Timestamp received_at);
+
   std::string signing_secret_;
   CommandHandler& handler_;
   Clock clock_;
+  std::string pin_reaction_;
 };
 
 // "1700000000.000100" (a Slack message ts) as an instant; nullopt when malformed.

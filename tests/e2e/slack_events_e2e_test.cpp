@@ -6,7 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "e2e/fixture.h"
+#include "support/slack_standin.h"
 
 namespace scribe {
 namespace {
@@ -127,6 +130,124 @@ TEST_F(SlackEventsE2E, APinInAChannelWithoutAnIncidentIsAcknowledgedAndIgnored) 
   const HttpResult r = post_event(pin_added("Ev0004", "C0QUIET", "1700000000.000100", "hello"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(api_json("/api/incidents")["incidents"].size(), 0u);
+}
+
+}  // namespace
+}  // namespace scribe
+
+namespace scribe {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using testing::json;
+using testing::SlackClient;
+using testing::SlackStandIn;
+
+// Reactions need the Web API to read the message: the stand-in plays Slack.
+class SlackReactionsE2E : public testing::ScribeE2E {
+ protected:
+  void SetUp() override {
+    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
+    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
+    standin_.add_user({"U0BOB", "bob", "Bob Builder", "bobby", "Europe/Berlin", 3600});
+    ScribeE2E::SetUp();
+  }
+
+  HttpResult post_event(const json& body) {
+    SlackClient signer(scribe_->base_url(), kSecret);
+    return http_.request("POST", scribe_->base_url() + "/slack/events",
+                         signer.signed_headers(body.dump(), std::nullopt, "application/json"),
+                         body.dump());
+  }
+
+  static json reaction_added(const std::string& event_id, const std::string& reaction,
+                             const std::string& channel, const std::string& ts) {
+    return {{"team_id", "T0TEAM"},
+            {"type", "event_callback"},
+            {"event_id", event_id},
+            {"event",
+             {{"type", "reaction_added"},
+              {"user", "U0CAROL"},
+              {"reaction", reaction},
+              {"item_user", "U0BOB"},
+              {"item", {{"type", "message"}, {"channel", channel}, {"ts", ts}}},
+              {"event_ts", "1700000300.000100"}}}};
+  }
+
+  // Waits for Bob's messages to appear on INC-1's timeline.
+  std::vector<json> bobs_events(std::size_t at_least, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<json> out;
+    while (true) {
+      out.clear();
+      const json incident = api_json("/api/incidents/1");
+      for (const auto& e : incident["timeline"]) {
+        if (e["author"]["id"] == "U0BOB") out.push_back(e);
+      }
+      if (out.size() >= at_least || std::chrono::steady_clock::now() > deadline) return out;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  std::string ts_minutes_ago(int minutes) {
+    const auto t = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) -
+                   std::chrono::minutes(minutes);
+    return std::to_string(t.time_since_epoch().count()) + ".000400";
+  }
+
+  SlackStandIn standin_;
+};
+
+TEST_F(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecordedAfter) {
+  slack_->command("/incident", "start Cache stampede", "C0REACT");
+  const std::string ts = ts_minutes_ago(7);
+  standin_.add_message("C0REACT", ts, "U0BOB", "Hit ratio fell from 95% to 20% at 14:02");
+  standin_.set_delay(1500ms);  // a slow Slack: the event must not wait for it
+
+  const auto started = std::chrono::steady_clock::now();
+  const HttpResult r = post_event(reaction_added("Ev1", "pushpin", "C0REACT", ts));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+  EXPECT_EQ(r.status, 200);
+
+  const auto events = bobs_events(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["text"], "Hit ratio fell from 95% to 20% at 14:02");
+  EXPECT_EQ(events[0]["author"]["name"], "bobby");  // from users.info
+  EXPECT_EQ(
+      events[0]["occurred_at"].get<std::string>().substr(0, 19),
+      testing::iso(std::chrono::sys_seconds(std::chrono::seconds(std::stoll(ts)))).substr(0, 19));
+  EXPECT_FALSE(standin_.calls_to("conversations.history").empty());
+}
+
+TEST_F(SlackReactionsE2E, OtherReactionsAreIgnoredAndRepeatsAreOneEvent) {
+  slack_->command("/incident", "start Repeats", "C0REACT");
+  const std::string ts = ts_minutes_ago(3);
+  standin_.add_message("C0REACT", ts, "U0BOB", "Rolled back the canary");
+  EXPECT_EQ(post_event(reaction_added("Ev2", "eyes", "C0REACT", ts)).status, 200);
+  EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);
+  EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);  // retry
+  EXPECT_EQ(post_event(reaction_added("Ev4", "pushpin", "C0REACT", ts)).status, 200);  // again
+  ASSERT_EQ(bobs_events(1).size(), 1u);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(bobs_events(1).size(), 1u);
+  EXPECT_EQ(standin_.calls_to("conversations.history").size(), 1u);
+}
+
+TEST_F(SlackReactionsE2E, AReactionAcknowledgedBeforeARestartIsStillRecordedOnce) {
+  slack_->command("/incident", "start Restart", "C0REACT");
+  const std::string ts = ts_minutes_ago(2);
+  standin_.add_message("C0REACT", ts, "U0BOB", "Failover to the replica finished");
+  standin_.set_down(true);
+  EXPECT_EQ(post_event(reaction_added("Ev5", "pushpin", "C0REACT", ts)).status, 200);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(scribe_->terminate(), 0);
+
+  standin_.set_down(false);
+  start();
+  const auto events = bobs_events(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["text"], "Failover to the replica finished");
 }
 
 }  // namespace
