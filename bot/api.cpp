@@ -95,7 +95,8 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
                        {"kind", to_string(a.kind)},
                        {"status", to_string(a.status)},
                        {"created_at", format_iso8601(a.created_at)},
-                       {"done_at", time_or_null(a.done_at)}});
+                       {"done_at", time_or_null(a.done_at)},
+                       {"snoozed_until", time_or_null(a.snoozed_until)}});
   }
   return out;
 }

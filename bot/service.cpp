@@ -11,6 +11,7 @@
 
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
+#include "adapters/slack/interactivity_endpoint.h"
 #include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
@@ -38,9 +39,18 @@ HttpResponse text(int status, std::string body) {
 
 // Request counts by route and status class, for /metrics. Fixed arrays of atomics keep
 // the hot path lock-free.
-enum class Route { kSlackCommands, kSlackEvents, kApi, kHealth, kMetrics, kOther, kCount };
-constexpr std::array<std::string_view, 6> kRouteNames = {"slack_commands", "slack_events", "api",
-                                                         "health",         "metrics",      "other"};
+enum class Route {
+  kSlackCommands,
+  kSlackEvents,
+  kSlackInteractivity,
+  kApi,
+  kHealth,
+  kMetrics,
+  kOther,
+  kCount
+};
+constexpr std::array<std::string_view, static_cast<std::size_t>(Route::kCount)> kRouteNames = {
+    "slack_commands", "slack_events", "slack_interactivity", "api", "health", "metrics", "other"};
 
 }  // namespace
 
@@ -66,6 +76,8 @@ struct Service::Parts {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
       slack_events = std::make_unique<slack::EventsEndpoint>(
           c.slack_signing_secret, handler, clock, can_read_slack ? c.slack_pin_reaction : "");
+      slack_interactivity =
+          std::make_unique<slack::InteractivityEndpoint>(c.slack_signing_secret, handler, clock);
     }
   }
 
@@ -104,6 +116,7 @@ struct Service::Parts {
   Scheduler scheduler;
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
+  std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
   std::unique_ptr<HttpServer> server;
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};
@@ -194,6 +207,14 @@ HttpResponse Service::route(const HttpRequest& request) {
       return answer(Route::kSlackEvents, text(503, "Slack is not configured on this Scribe\n"));
     }
     return answer(Route::kSlackEvents, parts_->slack_events->handle(request));
+  }
+  if (path == "/slack/interactivity") {
+    if (auto refused = only(Route::kSlackInteractivity, "POST")) return *refused;
+    if (!parts_->slack_interactivity) {
+      return answer(Route::kSlackInteractivity,
+                    text(503, "Slack is not configured on this Scribe\n"));
+    }
+    return answer(Route::kSlackInteractivity, parts_->slack_interactivity->handle(request));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
     return answer(Route::kApi, parts_->api.handle(request, path, query));

@@ -3,6 +3,10 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <system_error>
 #include <variant>
 
 #include <fmt/format.h>
@@ -71,6 +75,24 @@ std::string_view section_title(NoteSection s) {
       return "Lessons learned";
   }
   return "Notes";
+}
+
+// An action item's global id as a button carries it: decimal digits only.
+std::optional<std::int64_t> parse_item_id(std::string_view text) {
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || id <= 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+// Whether an incident's channel is the one a button was clicked in. A workspace only one
+// side names (a payload without a team) does not tell them apart.
+bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
+  if (incident.platform != clicked.platform || incident.channel != clicked.channel) return false;
+  return incident.workspace.empty() || clicked.workspace.empty() ||
+         incident.workspace == clicked.workspace;
 }
 
 // One command's execution: the invocation, the store and how to show times.
@@ -753,6 +775,86 @@ MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,
     outcome = existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
   });
   if (outcome == MarkOutcome::kRecorded && options_.outbox_wake) options_.outbox_wake();
+  return outcome;
+}
+
+std::string_view to_string(PressOutcome outcome) {
+  switch (outcome) {
+    case PressOutcome::kDone:
+      return "done";
+    case PressOutcome::kSnoozed:
+      return "snoozed";
+    case PressOutcome::kAlreadyDone:
+      return "already done";
+    case PressOutcome::kUnknownAction:
+      return "unknown action";
+    case PressOutcome::kNoSuchItem:
+      return "no such action item";
+    case PressOutcome::kOtherChannel:
+      return "action item of another channel";
+  }
+  return "unknown";
+}
+
+PressOutcome CommandHandler::press(const ButtonPress& p) {
+  const bool done = p.action == kActionDone;
+  if (!done && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
+  const std::optional<std::int64_t> id = parse_item_id(p.value);
+  if (!id) return PressOutcome::kNoSuchItem;
+
+  PressOutcome outcome = PressOutcome::kNoSuchItem;
+  store_.write([&](Transaction& tx) {
+    std::optional<ActionItem> item = tx.find_action_by_id(*id);
+    if (!item) return;
+    const std::optional<Incident> incident = tx.find_incident(item->incident_id);
+    if (!incident) return;
+    if (!same_channel(incident->channel, p.channel)) {
+      outcome = PressOutcome::kOtherChannel;
+      return;
+    }
+    if (item->status == ActionStatus::kDone) {
+      outcome = PressOutcome::kAlreadyDone;
+      return;
+    }
+    const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
+    const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
+                                          incident_ref(incident->id), incident->title);
+    OutgoingMessage update;
+    if (done) {
+      item->status = ActionStatus::kDone;
+      item->done_at = p.received_at;
+      item->done_by = p.user;
+      update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
+      update.body.details = {about};
+      outcome = PressOutcome::kDone;
+    } else {
+      item->snoozed_until = p.received_at + kSnoozeFor;
+      update.body.text = fmt::format("💤 Snoozed until {} by {}: {}",
+                                     format_utc(*item->snoozed_until), who, item->text);
+      update.body.details = {about,
+                             fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.",
+                                         p.channel.platform == "matrix" ? "!" : "/", item->seq)};
+      update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
+      outcome = PressOutcome::kSnoozed;
+    }
+    tx.update_action(*item);
+
+    update.body.visibility = Visibility::kChannel;
+    update.body.incident = incident->id;
+    if (!p.message_id.empty()) update.replaces = p.message_id;
+    OutboxMessage message;
+    message.channel = incident->channel;
+    message.content = to_json(update);
+    message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
+                                     p.received_at.time_since_epoch().count());
+    message.created_at = p.received_at;
+    message.next_attempt_at = p.received_at;
+    tx.enqueue(std::move(message));
+  });
+  if ((outcome == PressOutcome::kDone || outcome == PressOutcome::kSnoozed) &&
+      options_.outbox_wake) {
+    options_.outbox_wake();
+  }
   return outcome;
 }
 

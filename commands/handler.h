@@ -3,10 +3,12 @@
 // acknowledges after `handle` never acknowledges something that could be lost.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "commands/invocation.h"
 #include "storage/store.h"
@@ -38,6 +40,30 @@ struct MarkedMessage {
 
 enum class MarkOutcome { kRecorded, kAlreadyRecorded, kNoIncident };
 
+// A click on one of the buttons under Scribe's messages (see commands/outgoing.h), as the
+// adapter saw it.
+struct ButtonPress {
+  ChannelRef channel;      // where the message with the button is
+  Person user;             // who clicked
+  std::string action;      // Button::action: kActionDone, kActionSnooze
+  std::string value;       // Button::value: the action item's global id (ActionItem::id)
+  std::string message_id;  // the platform's id of the message the button is on (Slack ts)
+  Timestamp received_at{};
+};
+
+enum class PressOutcome {
+  kDone,           // the item is now done
+  kSnoozed,        // the item is snoozed for kSnoozeFor
+  kAlreadyDone,    // nothing to do: the item was done before
+  kUnknownAction,  // not a button of Scribe's: ignored
+  kNoSuchItem,     // the value names no action item
+  kOtherChannel,   // the item belongs to an incident of another channel: refused
+};
+std::string_view to_string(PressOutcome outcome);
+
+// How long "Snooze 1 day" holds an action item's reminders back.
+inline constexpr std::chrono::hours kSnoozeFor{24};
+
 class CommandHandler {
  public:
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
@@ -51,6 +77,15 @@ class CommandHandler {
   // message's own time and author. The same message marked again (pinned twice, pinned
   // and reacted to) is one event. Committed before it returns.
   MarkOutcome record_marked_message(const MarkedMessage& message);
+
+  // Carries out a button click on an action item's reminder. "Mark done" marks the item
+  // done by the clicking user; "Snooze 1 day" sets its snoozed_until to received_at +
+  // kSnoozeFor. Either way the message the button is on is replaced (OutgoingMessage::
+  // replaces = message_id) by one saying what happened, enqueued to the outbox in the same
+  // transaction, and the outbox is woken. Only an item of an incident in the press's own
+  // channel can be changed; a refusal, an item already done or an unknown action changes
+  // nothing. Committed before it returns; throws StoreError when the store fails.
+  PressOutcome press(const ButtonPress& press);
 
   // For a marked message whose text must first be fetched from the platform (Slack sends
   // a reaction without its message): writes a durable fetch job to the outbox, for the

@@ -19,6 +19,7 @@ std::string to_json(const OutgoingMessage& m) {
     out["buttons"].push_back({{"label", b.label}, {"action", b.action}, {"value", b.value}});
   }
   for (const auto& p : m.notify) out["notify"].push_back({{"id", p.id}, {"name", p.name}});
+  if (m.replaces) out["replaces"] = *m.replaces;
   return out.dump();
 }
 
@@ -39,6 +40,9 @@ OutgoingMessage outgoing_from_json(std::string_view text) {
   }
   for (const auto& p : in.value("notify", json::array())) {
     m.notify.push_back({p.value("id", ""), p.value("name", "")});
+  }
+  if (const auto r = in.find("replaces"); r != in.end() && r->is_string()) {
+    if (const auto& ts = r->get_ref<const std::string&>(); !ts.empty()) m.replaces = ts;
   }
   return m;
 }

@@ -12,6 +12,11 @@
 
 namespace scribe {
 
+// The actions of the buttons Scribe puts under action-item reminders; their value is the
+// action item's global id (ActionItem::id).
+inline constexpr std::string_view kActionDone = "action.done";
+inline constexpr std::string_view kActionSnooze = "action.snooze";
+
 // A button under a message ("Mark done"); the adapter maps a click back to `action`.
 struct Button {
   std::string label;
@@ -24,6 +29,9 @@ struct OutgoingMessage {
   Reply body;                   // text, details and an optional Markdown document
   std::vector<Button> buttons;  // shown under the message
   std::vector<Person> notify;   // people the message is addressed to (mentioned)
+  // The platform's id of an earlier message (Slack ts) that this one replaces in place
+  // (Slack: chat.update), e.g. a reminder whose button was clicked. Unset: a new message.
+  std::optional<std::string> replaces;
 };
 
 std::string to_json(const OutgoingMessage& message);

@@ -45,6 +45,10 @@ constexpr std::string_view kPermanentErrors[] = {
     "invalid_arguments",
     "team_access_not_granted",
     "cannot_reply_to_message",
+    // chat.update: the message is gone, or is not one the bot may edit.
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
 };
 
 std::string percent_encode(std::string_view s) {
@@ -230,6 +234,12 @@ WebApiResult WebApi::post_message(std::string_view channel, json payload) {
   return call("chat.postMessage", payload);
 }
 
+WebApiResult WebApi::update_message(std::string_view channel, std::string_view ts, json payload) {
+  payload["channel"] = channel;
+  payload["ts"] = ts;
+  return call("chat.update", payload);
+}
+
 WebApiResult WebApi::conversations_history(std::string_view channel, std::string_view ts) {
   return get("conversations.history", {{"channel", std::string(channel)},
                                        {"oldest", std::string(ts)},
@@ -312,6 +322,13 @@ json message_payload(std::string_view channel, const OutgoingMessage& message,
   return payload;
 }
 
+json update_payload(std::string_view channel, std::string_view ts, const OutgoingMessage& message) {
+  json posted = message_payload(channel, message);
+  json payload = {{"channel", channel}, {"ts", ts}, {"text", std::move(posted["text"])}};
+  payload["blocks"] = posted.contains("blocks") ? std::move(posted["blocks"]) : json::array();
+  return payload;
+}
+
 DeliveryResult to_delivery_result(const WebApiResult& result) {
   using Outcome = DeliveryResult::Outcome;
   DeliveryResult out;
@@ -360,8 +377,13 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     failed.error = fmt::format("unreadable outbox content: {}", e.what());
     return failed;
   }
-  return to_delivery_result(api_.post_message(
-      message.channel.channel, message_payload(message.channel.channel, outgoing, thread_id)));
+  const std::string& channel = message.channel.channel;
+  if (outgoing.replaces) {
+    return to_delivery_result(api_.update_message(
+        channel, *outgoing.replaces, update_payload(channel, *outgoing.replaces, outgoing)));
+  }
+  return to_delivery_result(
+      api_.post_message(channel, message_payload(channel, outgoing, thread_id)));
 }
 
 }  // namespace scribe::slack

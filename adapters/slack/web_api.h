@@ -54,6 +54,10 @@ class WebApi {
   // chat.postMessage with `payload` (text, blocks, thread_ts, ...) and "channel" set to
   // `channel`. On success json["ts"] names the new message.
   WebApiResult post_message(std::string_view channel, nlohmann::json payload);
+  // chat.update of the message `ts` in `channel` with `payload` (text, blocks); "channel"
+  // and "ts" are set here. On success json["ts"] names the (same) message.
+  WebApiResult update_message(std::string_view channel, std::string_view ts,
+                              nlohmann::json payload);
   // The top-level message `ts` of `channel`: json["messages"] holds it, or is empty.
   WebApiResult conversations_history(std::string_view channel, std::string_view ts);
   // The thread of `ts` (the message itself first when it starts one).
@@ -98,12 +102,21 @@ inline constexpr std::size_t kPostedDocumentBytes = 11000;
 nlohmann::json message_payload(std::string_view channel, const OutgoingMessage& message,
                                const std::optional<std::string>& thread_ts = {});
 
-// Delivers outbox messages for Slack channels through chat.postMessage. Like its WebApi,
-// used by one thread (the outbox sender).
+// The chat.update payload that replaces message `ts` of `channel` with `message`: "channel",
+// "ts", "text" and "blocks" as message_payload() lays them out. "blocks" is always present
+// (empty when there are none), since Slack keeps a message's old blocks, and with them its
+// buttons, when an update leaves "blocks" out.
+nlohmann::json update_payload(std::string_view channel, std::string_view ts,
+                              const OutgoingMessage& message);
+
+// Delivers outbox messages for Slack channels through chat.postMessage, or chat.update
+// when the message `replaces` an earlier one (then `thread_id` is not needed: the message
+// stays where it is). Like its WebApi, used by one thread (the outbox sender).
 //   ok                                    -> kSent, delivered_id = the message's ts
 //   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
 //   5xx, transport errors and timeouts    -> kRetry
 //   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
+//   (chat.update) message_not_found, cant_update_message, edit_window_closed -> kPermanent
 //   any other Slack error                 -> kRetry (Slack has transient ones)
 //   content that is not an OutgoingMessage, a channel that is not Slack's -> kPermanent
 class SlackDeliverer : public Deliverer {
@@ -117,7 +130,7 @@ class SlackDeliverer : public Deliverer {
   WebApi api_;
 };
 
-// How deliver() maps a chat.postMessage result.
+// How deliver() maps a chat.postMessage or chat.update result.
 DeliveryResult to_delivery_result(const WebApiResult& result);
 
 }  // namespace scribe::slack

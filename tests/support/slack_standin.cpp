@@ -341,6 +341,7 @@ struct SlackStandIn::Impl {
     }
     const std::string method = call.method();
     if (method == "chat.postMessage") return post_message(call);
+    if (method == "chat.update") return update_message(call);
     if (method == "conversations.history") return history(call);
     if (method == "conversations.replies") return replies(call);
     if (method == "users.info") return user_info(call);
@@ -352,22 +353,28 @@ struct SlackStandIn::Impl {
     return fmt::format("{}.{:06}", 1700000000 + n / 10000, (n % 10000) * 100);
   }
 
+  // Slack's checks of a message's text and blocks; the error, or nullopt when it is fine.
+  static std::optional<std::string> check_content(const SlackCall& call) {
+    const bool has_text = !call.param("text").empty();
+    const bool has_blocks = call.json.contains("blocks");
+    if (!has_text && !has_blocks) return "no_text";
+    if (has_blocks) {
+      const json& blocks = call.json["blocks"];
+      if (!blocks.is_array() || blocks.size() > kMaxBlocks) return "invalid_blocks";
+      std::size_t chars = 0;
+      for (const auto& block : blocks) {
+        if (auto error = check_block(block, chars)) return error;
+      }
+      if (chars > kMaxBlocksChars) return "msg_blocks_too_long";
+    }
+    return std::nullopt;
+  }
+
   Answer post_message(const SlackCall& call) {
     if (!call.json.is_object()) return slack_error("invalid_arguments");
     const std::string channel = call.param("channel");
     if (channel.empty()) return slack_error("channel_not_found");
-    const bool has_text = !call.param("text").empty();
-    const bool has_blocks = call.json.contains("blocks");
-    if (!has_text && !has_blocks) return slack_error("no_text");
-    if (has_blocks) {
-      const json& blocks = call.json["blocks"];
-      if (!blocks.is_array() || blocks.size() > kMaxBlocks) return slack_error("invalid_blocks");
-      std::size_t chars = 0;
-      for (const auto& block : blocks) {
-        if (auto error = check_block(block, chars)) return slack_error(*error);
-      }
-      if (chars > kMaxBlocksChars) return slack_error("msg_blocks_too_long");
-    }
+    if (auto error = check_content(call)) return slack_error(*error);
     const std::string ts = make_ts();
     const std::string thread_ts = call.param("thread_ts");
     messages.push_back({channel, ts, std::string(kBotUser), call.param("text"), thread_ts});
@@ -377,6 +384,21 @@ struct SlackStandIn::Impl {
     json message = messages.back().to_json();
     message["bot_id"] = "B0SCRIBE";
     return slack_ok({{"channel", channel}, {"ts", ts}, {"message", std::move(message)}});
+  }
+
+  // chat.update: replaces the text of a message the stand-in knows.
+  Answer update_message(const SlackCall& call) {
+    if (!call.json.is_object()) return slack_error("invalid_arguments");
+    const std::string channel = call.param("channel");
+    const std::string ts = call.param("ts");
+    if (channel.empty()) return slack_error("channel_not_found");
+    if (auto error = check_content(call)) return slack_error(*error);
+    const auto it = std::find_if(messages.begin(), messages.end(), [&](const StoredMessage& m) {
+      return m.channel == channel && m.ts == ts;
+    });
+    if (it == messages.end()) return slack_error("message_not_found");
+    it->text = call.param("text");
+    return slack_ok({{"channel", channel}, {"ts", ts}, {"text", it->text}});
   }
 
   bool known_channel(const std::string& channel) const {

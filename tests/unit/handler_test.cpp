@@ -2,6 +2,7 @@
 // and that every refusal leaves the store exactly as it was.
 #include "commands/handler.h"
 #include "commands/outgoing.h"
+#include "commands/reminders.h"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -73,9 +74,15 @@ std::string dump(Store& store) {
         out << "  action " << a.id << " #" << a.seq << " '" << a.text << "' " << who(a.owner) << " "
             << a.due.value_or("null") << " " << to_string(a.kind) << " " << to_string(a.status)
             << " " << who(a.created_by) << " " << ms(a.created_at) << " " << ms(a.done_at) << " "
-            << who(a.done_by) << "\n";
+            << who(a.done_by) << " " << ms(a.snoozed_until) << "\n";
       }
       out << "  draft " << tx.latest_draft(i.id).value_or("none").size() << "\n";
+    }
+    for (std::int64_t id = 1;; ++id) {
+      const auto m = tx.find_outbox(id);
+      if (!m) break;
+      out << "outbox " << m->id << " " << m->channel.channel << " " << m->dedupe_key << " "
+          << m->content << "\n";
     }
   });
   return out.str();
@@ -949,6 +956,178 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   EXPECT_GT(pieces, 1);
   EXPECT_EQ(joined, latest_draft().value_or(""));
   EXPECT_THAT(joined, HasSubstr("event number 119"));
+}
+
+// ---------------------------------------------------------------------------- buttons
+
+class ButtonPressTest : public HandlerTest {
+ protected:
+  void SetUp() override {
+    HandlerTest::SetUp();
+    HandlerOptions options;
+    options.outbox_wake = [this] { ++wakes_; };
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+  }
+
+  // A click one minute after the previous command, on the reminder message "1700000000.000100".
+  PressOutcome press(std::string action, std::string value, const ChannelRef& channel = kChannel,
+                     const Person& user = kBob) {
+    now_ += minutes{1};
+    ButtonPress p;
+    p.channel = channel;
+    p.user = user;
+    p.action = std::move(action);
+    p.value = std::move(value);
+    p.message_id = "1700000000.000100";
+    p.received_at = now_;
+    return handler_->press(p);
+  }
+
+  std::vector<OutboxMessage> outbox() {
+    std::vector<OutboxMessage> out;
+    store_->read([&](Transaction& tx) {
+      for (std::int64_t id = 1;; ++id) {
+        auto m = tx.find_outbox(id);
+        if (!m) break;
+        out.push_back(*m);
+      }
+    });
+    return out;
+  }
+
+  // Asserts that the press is refused with `outcome` and changes nothing, nor wakes the outbox.
+  void expect_press_refused(PressOutcome outcome, std::string action, std::string value,
+                            const ChannelRef& channel = kChannel) {
+    const std::string before = dump(*store_);
+    const int wakes_before = wakes_;
+    EXPECT_EQ(press(action, value, channel), outcome) << action << " " << value;
+    EXPECT_EQ(dump(*store_), before) << "the store changed after " << action << " " << value;
+    EXPECT_EQ(wakes_, wakes_before);
+  }
+
+  // An incident in kChannel with two action items; returns the second one's global id.
+  std::string two_items() {
+    incident("start DB down");
+    action("Add alert @bob due +3d #detect", {kBob});
+    action("Add canary @carol due +7d #prevent", {kCarol});
+    return std::to_string(actions().at(1).id);
+  }
+
+  int wakes_ = 0;
+};
+
+TEST_F(ButtonPressTest, MarkDoneMarksTheItemDoneAndReplacesTheMessage) {
+  const std::string id = two_items();
+  EXPECT_EQ(press("action.done", id), PressOutcome::kDone);
+  const auto items = actions();
+  EXPECT_EQ(items[0].status, ActionStatus::kOpen);
+  EXPECT_EQ(items[1].status, ActionStatus::kDone);
+  EXPECT_EQ(items[1].done_at, now_);
+  EXPECT_EQ(items[1].done_by, kBob);
+  EXPECT_EQ(wakes_, 1);
+
+  const auto queued = outbox();
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].channel, kChannel);
+  EXPECT_EQ(queued[0].next_attempt_at, now_);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  EXPECT_EQ(m.replaces, "1700000000.000100");
+  EXPECT_EQ(m.body.text, "☑️ Done: Add canary — marked by @bob");
+  EXPECT_THAT(all_text(m.body), HasSubstr("Action #2 of INC-1 \"DB down\""));
+  EXPECT_TRUE(m.buttons.empty()) << "nothing left to click";
+  EXPECT_EQ(m.body.incident, 1);
+
+  // Clicked again (or on an older reminder): nothing more happens.
+  expect_press_refused(PressOutcome::kAlreadyDone, "action.done", id);
+  expect_press_refused(PressOutcome::kAlreadyDone, "action.snooze", id);
+}
+
+TEST_F(ButtonPressTest, MarkDoneWorksAfterResolution) {
+  const std::string id = two_items();
+  incident("resolved");
+  EXPECT_EQ(press("action.done", id), PressOutcome::kDone);
+  EXPECT_EQ(actions()[1].status, ActionStatus::kDone);
+}
+
+TEST_F(ButtonPressTest, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
+  const std::string id = two_items();
+  EXPECT_EQ(press("action.snooze", id), PressOutcome::kSnoozed);
+  const Timestamp clicked = now_;
+  auto items = actions();
+  EXPECT_EQ(items[1].status, ActionStatus::kOpen);
+  EXPECT_EQ(items[1].snoozed_until, clicked + std::chrono::hours{24});
+  EXPECT_EQ(items[0].snoozed_until, std::nullopt);
+  EXPECT_EQ(wakes_, 1);
+
+  auto queued = outbox();
+  ASSERT_EQ(queued.size(), 1u);
+  OutgoingMessage m = outgoing_from_json(queued[0].content);
+  EXPECT_EQ(m.replaces, "1700000000.000100");
+  EXPECT_EQ(m.body.text, "💤 Snoozed until 2026-11-21 14:04:00 UTC by @bob: Add canary");
+  EXPECT_THAT(all_text(m.body), HasSubstr("`/action done 2`"));
+  ASSERT_EQ(m.buttons.size(), 1u);
+  EXPECT_EQ(m.buttons[0], (Button{"Mark done", "action.done", id}));
+
+  // Snoozing again counts from the new click; then "Mark done" on the updated message.
+  EXPECT_EQ(press("action.snooze", id), PressOutcome::kSnoozed);
+  EXPECT_EQ(actions()[1].snoozed_until, now_ + std::chrono::hours{24});
+  EXPECT_EQ(press("action.done", id), PressOutcome::kDone);
+  items = actions();
+  EXPECT_EQ(items[1].status, ActionStatus::kDone);
+  EXPECT_EQ(items[1].done_by, kBob);
+  queued = outbox();
+  ASSERT_EQ(queued.size(), 3u);
+  m = outgoing_from_json(queued[2].content);
+  EXPECT_THAT(m.body.text, HasSubstr("☑️ Done: Add canary"));
+  EXPECT_EQ(wakes_, 3);
+}
+
+TEST_F(ButtonPressTest, AnItemOfAnotherChannelIsRefused) {
+  const std::string id = two_items();
+  run("incident", "start Other trouble", Options{.channel = kOtherChannel});
+  expect_press_refused(PressOutcome::kOtherChannel, "action.done", id, kOtherChannel);
+  expect_press_refused(PressOutcome::kOtherChannel, "action.snooze", id, kOtherChannel);
+  // The same channel id in another workspace, or on another platform, is another channel.
+  expect_press_refused(PressOutcome::kOtherChannel, "action.done", id,
+                       ChannelRef{"slack", "T0ELSE", kChannel.channel});
+  expect_press_refused(PressOutcome::kOtherChannel, "action.done", id,
+                       ChannelRef{"matrix", "", kChannel.channel});
+  // A payload without its workspace still matches by channel.
+  EXPECT_EQ(press("action.done", id, ChannelRef{"slack", "", kChannel.channel}),
+            PressOutcome::kDone);
+}
+
+TEST_F(ButtonPressTest, UnknownItemsAndActionsChangeNothing) {
+  const std::string id = two_items();
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.done", "999");
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.done", "");
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.done", "2x");
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.snooze", "-1");
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.done", "0");
+  expect_press_refused(PressOutcome::kNoSuchItem, "action.done", "99999999999999999999999");
+  expect_press_refused(PressOutcome::kUnknownAction, "action.delete", id);
+  expect_press_refused(PressOutcome::kUnknownAction, "", id);
+  EXPECT_EQ(to_string(PressOutcome::kOtherChannel), "action item of another channel");
+}
+
+TEST_F(ButtonPressTest, ASnoozedItemGetsNoReminderUntilTheSnoozeEnds) {
+  incident("start DB down");
+  action("Add alert @bob due +1d #detect", {kBob});  // due 2026-11-21, reminders at 09:00
+  const std::string id = std::to_string(actions().at(0).id);
+  ASSERT_EQ(press("action.snooze", id), PressOutcome::kSnoozed);  // at 2026-11-20 14:03
+  const std::size_t updates = outbox().size();
+  ReminderPlanner planner(*store_, ReminderSettings{});
+  EXPECT_EQ(planner.enqueue_due(utc(2026, 11, 21, 10, 0)), 0) << "due, but snoozed";
+  EXPECT_EQ(planner.enqueue_due(utc(2026, 11, 21, 14, 2)), 0) << "still snoozed";
+  EXPECT_EQ(planner.enqueue_due(utc(2026, 11, 21, 14, 3)), 1) << "the snooze has ended";
+  const auto queued = outbox();
+  ASSERT_EQ(queued.size(), updates + 1);
+  const OutgoingMessage reminder = outgoing_from_json(queued.back().content);
+  EXPECT_THAT(reminder.body.text, HasSubstr("is due today"));
+  EXPECT_EQ(reminder.replaces, std::nullopt) << "a reminder is a new message";
+  ASSERT_EQ(reminder.buttons.size(), 2u);
+  EXPECT_EQ(reminder.buttons[0], (Button{"Mark done", "action.done", id}));
+  EXPECT_EQ(reminder.buttons[1], (Button{"Snooze 1 day", "action.snooze", id}));
 }
 
 }  // namespace

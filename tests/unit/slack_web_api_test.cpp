@@ -538,5 +538,107 @@ TEST(SlackStandIn, SlowAnswersDoNotHoldUpOtherConnections) {
   slow.join();
 }
 
+// ---- Replacing a message (chat.update) ----
+
+TEST(OutgoingMessage, ReplacesSurvivesTheJsonRoundTrip) {
+  OutgoingMessage m = text_message("☑️ Done: Add alert — marked by @bob");
+  m.buttons = {{"Mark done", "action.done", "42"}};
+  m.replaces = "1700000000.000100";
+  const OutgoingMessage back = outgoing_from_json(to_json(m));
+  EXPECT_EQ(back.replaces, "1700000000.000100");
+  EXPECT_EQ(back.body.text, m.body.text);
+  EXPECT_EQ(back.buttons, m.buttons);
+
+  // A new message has none, and content written before the field existed reads as new.
+  const OutgoingMessage fresh = outgoing_from_json(to_json(text_message("x")));
+  EXPECT_EQ(fresh.replaces, std::nullopt);
+  EXPECT_FALSE(json::parse(to_json(text_message("x"))).contains("replaces"));
+  EXPECT_EQ(outgoing_from_json(R"({"text": "old", "buttons": []})").replaces, std::nullopt);
+  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": ""})").replaces, std::nullopt);
+  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": 17})").replaces, std::nullopt);
+}
+
+TEST(SlackWebApi, UpdatePayloadAlwaysCarriesBlocks) {
+  OutgoingMessage m = text_message("Done & dusted");
+  const json payload = update_payload("C0INCIDENT", "1700000000.000100", m);
+  EXPECT_EQ(payload.at("channel"), "C0INCIDENT");
+  EXPECT_EQ(payload.at("ts"), "1700000000.000100");
+  EXPECT_EQ(payload.at("text"), "Done &amp; dusted");
+  ASSERT_TRUE(payload.at("blocks").is_array());
+  EXPECT_FALSE(payload.contains("thread_ts"));
+  EXPECT_FALSE(payload.contains("unfurl_links"));
+  // Without text or buttons there are no blocks, but the key is there, so that Slack drops
+  // the old ones (and their buttons) instead of keeping them.
+  OutgoingMessage empty;
+  EXPECT_EQ(update_payload("C0INCIDENT", "1.2", empty).at("blocks"), json::array());
+}
+
+TEST(SlackDeliverer, AMessageThatReplacesAnotherIsAChatUpdate) {
+  SlackStandIn slack;
+  slack.add_message("C0INCIDENT", "1700000000.000100", "UBOTSCRIBE", "⏰ Action #1 is due today");
+  SlackDeliverer deliverer(options_for(slack));
+  OutgoingMessage m = text_message("☑️ Done: Add alert — marked by @bob");
+  m.replaces = "1700000000.000100";
+  // A thread given by the outbox does not matter: the message stays where it is.
+  const DeliveryResult result = deliverer.deliver(outbox(m), std::string("1699999999.000001"));
+  ASSERT_EQ(result.outcome, Outcome::kSent) << result.error;
+  EXPECT_EQ(result.delivered_id, "1700000000.000100");
+  EXPECT_TRUE(slack.calls_to("chat.postMessage").empty());
+  const std::vector<SlackCall> updates = slack.calls_to("chat.update");
+  ASSERT_EQ(updates.size(), 1u);
+  const json& payload = updates[0].json;
+  EXPECT_EQ(updates[0].header("authorization"), "Bearer " + slack.token());
+  EXPECT_EQ(payload.at("channel"), "C0INCIDENT");
+  EXPECT_EQ(payload.at("ts"), "1700000000.000100");
+  EXPECT_EQ(payload.at("text"), "☑️ Done: Add alert — marked by @bob");
+  EXPECT_FALSE(payload.contains("thread_ts"));
+  const json& blocks = payload.at("blocks");
+  ASSERT_FALSE(blocks.empty());
+  for (const auto& block : blocks) EXPECT_NE(block.at("type"), "actions") << "no buttons left";
+
+  WebApi api(options_for(slack));
+  const WebApiResult read = api.read_message("C0INCIDENT", "1700000000.000100");
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.json.at("text"), "☑️ Done: Add alert — marked by @bob");
+}
+
+TEST(SlackDeliverer, AnUpdateKeepsTheButtonsItStillHas) {
+  SlackStandIn slack;
+  slack.add_message("C0INCIDENT", "1700000000.000100", "UBOTSCRIBE", "⏰ reminder");
+  SlackDeliverer deliverer(options_for(slack));
+  OutgoingMessage m = text_message("💤 Snoozed until 2026-11-21 14:04:00 UTC by @bob");
+  m.buttons = {{"Mark done", "action.done", "42"}};
+  m.replaces = "1700000000.000100";
+  ASSERT_EQ(deliverer.deliver(outbox(m), std::nullopt).outcome, Outcome::kSent);
+  const std::vector<SlackCall> updates = slack.calls_to("chat.update");
+  ASSERT_EQ(updates.size(), 1u);
+  const json& last = updates[0].json.at("blocks").back();
+  ASSERT_EQ(last.at("type"), "actions");
+  ASSERT_EQ(last.at("elements").size(), 1u);
+  EXPECT_EQ(last.at("elements")[0].at("action_id"), "action.done");
+  EXPECT_EQ(last.at("elements")[0].at("value"), "42");
+}
+
+TEST(SlackDeliverer, AnUpdateOfAMessageThatIsGoneIsPermanent) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutgoingMessage m = text_message("☑️ Done");
+  m.replaces = "1700000000.000100";
+  DeliveryResult result = deliverer.deliver(outbox(m), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kPermanent);
+  EXPECT_EQ(result.error, "message_not_found");
+  for (const char* error : {"cant_update_message", "edit_window_closed"}) {
+    slack.fail_next_error(1, error);
+    result = deliverer.deliver(outbox(m), std::nullopt);
+    EXPECT_EQ(result.outcome, Outcome::kPermanent) << error;
+    EXPECT_EQ(result.error, error);
+  }
+  // Passing trouble is retried as for new messages.
+  slack.fail_next(1, 429, "", {{"Retry-After", "2"}});
+  result = deliverer.deliver(outbox(m), std::nullopt);
+  EXPECT_EQ(result.outcome, Outcome::kRetry);
+  EXPECT_EQ(result.retry_after, std::chrono::milliseconds(2000));
+}
+
 }  // namespace
 }  // namespace scribe::slack

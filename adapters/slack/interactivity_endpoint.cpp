@@ -1,0 +1,143 @@
+#include "adapters/slack/interactivity_endpoint.h"
+
+#include <exception>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
+#include "commands/outgoing.h"
+
+namespace scribe::slack {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse plain(int status, std::string text) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
+}
+
+// What Slack wants for a handled interaction: 200 and nothing else.
+HttpResponse acknowledged() { return HttpResponse{200, "text/plain; charset=utf-8", "", {}}; }
+
+// j[key] when it is a string; "" otherwise (also when j is no object).
+std::string string_at(const json& j, const char* key) {
+  if (!j.is_object()) return {};
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json& object_at(const json& j, const char* key) {
+  static const json kNone = json::object();
+  if (!j.is_object()) return kNone;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : kNone;
+}
+
+bool is_scribe_action(std::string_view action_id) {
+  return action_id == kActionDone || action_id == kActionSnooze;
+}
+
+InteractivityResult malformed(std::string error) {
+  InteractivityResult r;
+  r.error = std::move(error);
+  return r;
+}
+
+}  // namespace
+
+InteractivityResult parse_interactivity_payload(std::string_view payload_json,
+                                                Timestamp received_at) {
+  const json payload = json::parse(payload_json, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) return malformed("payload is not a JSON object");
+  InteractivityResult result;
+  result.type = string_at(payload, "type");
+  if (result.type.empty()) return malformed("payload without a type");
+  result.ok = true;
+  if (result.type != "block_actions") return result;
+
+  const auto actions = payload.find("actions");
+  if (actions == payload.end() || !actions->is_array()) {
+    return malformed("block_actions without actions");
+  }
+  const json& user = object_at(payload, "user");
+  const json& container = object_at(payload, "container");
+  Person clicked_by{string_at(user, "id"), string_at(user, "username")};
+  if (clicked_by.name.empty()) clicked_by.name = string_at(user, "name");
+  if (clicked_by.name.empty()) clicked_by.name = clicked_by.id;
+  std::string workspace = string_at(object_at(payload, "team"), "id");
+  if (workspace.empty()) workspace = string_at(user, "team_id");
+  std::string channel = string_at(object_at(payload, "channel"), "id");
+  if (channel.empty()) channel = string_at(container, "channel_id");
+  std::string message_ts = string_at(container, "message_ts");
+  if (message_ts.empty()) message_ts = string_at(object_at(payload, "message"), "ts");
+
+  for (const json& action : *actions) {
+    const std::string action_id = string_at(action, "action_id");
+    if (!is_scribe_action(action_id)) continue;
+    if (clicked_by.id.empty()) return malformed("block_actions without a user");
+    if (channel.empty()) return malformed("block_actions without a channel");
+    if (message_ts.empty()) return malformed("block_actions without the message's ts");
+    const auto value = action.find("value");
+    if (value == action.end() || !value->is_string()) {
+      return malformed(action_id + " without a value");
+    }
+    ButtonPress press;
+    press.channel = ChannelRef{"slack", workspace, channel};
+    press.user = clicked_by;
+    press.action = action_id;
+    press.value = value->get<std::string>();
+    press.message_id = message_ts;
+    press.received_at = received_at;
+    result.presses.push_back(std::move(press));
+  }
+  return result;
+}
+
+InteractivityEndpoint::InteractivityEndpoint(std::string signing_secret, CommandHandler& handler,
+                                             Clock clock)
+    : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
+
+HttpResponse InteractivityEndpoint::handle(const HttpRequest& request) {
+  const Timestamp received_at = clock_();
+  const VerifyResult verified = verify_request(
+      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
+      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
+  if (verified != VerifyResult::kOk) {
+    spdlog::warn("refused a Slack interaction: {}", describe(verified));
+    return plain(401, std::string(describe(verified)));
+  }
+  const auto content_type = request.header("content-type");
+  if (!content_type.starts_with("application/x-www-form-urlencoded")) {
+    return plain(415, "expected application/x-www-form-urlencoded");
+  }
+  const FormResult form = parse_form(request.body);
+  if (!form) return plain(400, "malformed form body: " + form.error);
+  const std::string_view payload = form_value(*form.form, "payload");
+  if (payload.empty()) return plain(400, "no payload");
+  const InteractivityResult parsed = parse_interactivity_payload(payload, received_at);
+  if (!parsed) return plain(400, "malformed payload: " + parsed.error);
+  if (parsed.type != "block_actions") {
+    spdlog::debug("ignored a Slack interaction of type {}", parsed.type);
+    return acknowledged();
+  }
+
+  for (const ButtonPress& press : parsed.presses) {
+    try {
+      const PressOutcome outcome = handler_.press(press);
+      spdlog::info("button {} on action item {} in {} by {}: {}", press.action, press.value,
+                   press.channel.channel, press.user.id, to_string(outcome));
+    } catch (const std::exception& e) {
+      // Nothing of this press was committed. A 5xx makes Slack tell the user the click
+      // did not work, so they can click again.
+      spdlog::error("button {} on action item {} in {} failed: {}", press.action, press.value,
+                    press.channel.channel, e.what());
+      return plain(503, "not recorded; please try again");
+    }
+  }
+  return acknowledged();
+}
+
+}  // namespace scribe::slack
