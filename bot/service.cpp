@@ -63,7 +63,7 @@ struct Service::Parts {
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(outbox.get())),
         api(*store, c.api_token, clock),
-        planner(*store, reminder_settings(c)),
+        planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
     const bool can_read_slack = !c.slack_bot_token.empty();
@@ -96,6 +96,13 @@ struct Service::Parts {
       outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     return outbox;
+  }
+
+  static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
+    ReminderSettings settings = reminder_settings(c);
+    settings.platforms.emplace();
+    if (outbox.delivers_to("slack")) settings.platforms->insert("slack");
+    return settings;
   }
 
   static HandlerOptions handler_options(OutboxSender* outbox) {

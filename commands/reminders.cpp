@@ -295,6 +295,7 @@ class Run {
   bool already(const std::string& key) { return tx_.find_outbox_by_key(key).has_value(); }
 
   void enqueue(const Incident& incident, OutgoingMessage message, const std::string& key) {
+    if (s_.platforms && !s_.platforms->count(incident.channel.platform)) return;
     message.body.visibility = Reply::Visibility::kChannel;
     message.body.incident = incident.id;
     OutboxMessage out;

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -64,6 +65,9 @@ struct ReminderSettings {
   std::chrono::days followup_window{30};
   // nullopt: no quiet hours.
   std::optional<QuietHours> quiet_hours = QuietHours{};
+  // The platforms Scribe can post to; incidents elsewhere get no reminders (they could
+  // not be delivered). nullopt: every platform.
+  std::optional<std::set<std::string>> platforms;
 };
 
 class ReminderPlanner {

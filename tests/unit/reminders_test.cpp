@@ -368,6 +368,19 @@ TEST_F(RemindersTest, MatrixRoomsGetTheirOwnCommandPrefix) {
 
 // ---------------------------------------------------------------------------- the meeting
 
+TEST_F(RemindersTest, OnlyPlatformsScribeCanPostToGetReminders) {
+  ReminderSettings settings = settings_;
+  settings.platforms = std::set<std::string>{"slack"};
+  configure(settings);
+  const ChannelRef room{"matrix", "example.org", "!room:example.org"};
+  action(incident(std::nullopt, room), "2026-11-25");
+  action(incident(), "2026-11-25");
+  now_ = test::utc(2026, 11, 24, 9, 0);
+  EXPECT_EQ(run(), 1);
+  ASSERT_EQ(outbox().size(), 1u);
+  EXPECT_EQ(outbox().back().channel.platform, "slack");
+}
+
 TEST_F(RemindersTest, MeetingReminderRepeatsUntilClose) {
   const Timestamp resolved = test::utc(2026, 11, 21, 10, 0);
   now_ = resolved;
