@@ -19,6 +19,7 @@
 #include "bot/http_client.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
+#include "support/slack_standin.h"
 
 namespace scribe::testing {
 
@@ -75,6 +76,17 @@ class ScribeE2E : public ::testing::Test {
     return json::parse(r.body);
   }
 
+  // POSTs `body` to `path` signed as Slack signs (with `secret`), plus `extra_headers`.
+  HttpResult post_signed_to(const std::string& path, const std::string& body,
+                            const std::string& content_type,
+                            const std::vector<std::string>& extra_headers = {},
+                            const std::string& secret = kSecret) {
+    SlackClient signer(scribe_->base_url(), secret);
+    auto headers = signer.signed_headers(body, std::nullopt, content_type);
+    headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+    return http_.request("POST", scribe_->base_url() + path, headers, body);
+  }
+
   std::size_t incident_count() { return api_json("/api/incidents")["incidents"].size(); }
 
   static constexpr const char* kSecret = "e2e-signing-secret-8f742231b10e";
@@ -84,6 +96,19 @@ class ScribeE2E : public ::testing::Test {
   std::unique_ptr<ScribeProcess> scribe_;
   std::unique_ptr<SlackClient> slack_;
   HttpClient http_;
+};
+
+// With a bot token: Scribe also talks to Slack's Web API, played by a stand-in server the
+// test starts on loopback.
+class SlackE2E : public ScribeE2E {
+ protected:
+  void SetUp() override {
+    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
+    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
+    ScribeE2E::SetUp();
+  }
+
+  SlackStandIn standin_;
 };
 
 }  // namespace scribe::testing

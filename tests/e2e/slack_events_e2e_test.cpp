@@ -21,12 +21,9 @@ using testing::SlackClient;
 
 class SlackEventsE2E : public testing::ScribeE2E {
  protected:
-  HttpResult post_event(const json& body, std::vector<std::string> extra_headers = {},
+  HttpResult post_event(const json& body, const std::vector<std::string>& extra_headers = {},
                         const std::string& secret = kSecret) {
-    SlackClient signer(scribe_->base_url(), secret);
-    auto headers = signer.signed_headers(body.dump(), std::nullopt, "application/json");
-    headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
-    return http_.request("POST", scribe_->base_url() + "/slack/events", headers, body.dump());
+    return post_signed_to("/slack/events", body.dump(), "application/json", extra_headers, secret);
   }
 
   // The event Slack sends when someone pins a message in `channel`.
@@ -145,20 +142,15 @@ using testing::SlackClient;
 using testing::SlackStandIn;
 
 // Reactions need the Web API to read the message: the stand-in plays Slack.
-class SlackReactionsE2E : public testing::ScribeE2E {
+class SlackReactionsE2E : public testing::SlackE2E {
  protected:
   void SetUp() override {
-    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
-    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
     standin_.add_user({"U0BOB", "bob", "Bob Builder", "bobby", "Europe/Berlin", 3600});
-    ScribeE2E::SetUp();
+    SlackE2E::SetUp();
   }
 
   HttpResult post_event(const json& body) {
-    SlackClient signer(scribe_->base_url(), kSecret);
-    return http_.request("POST", scribe_->base_url() + "/slack/events",
-                         signer.signed_headers(body.dump(), std::nullopt, "application/json"),
-                         body.dump());
+    return post_signed_to("/slack/events", body.dump(), "application/json");
   }
 
   static json reaction_added(const std::string& event_id, const std::string& reaction,
@@ -195,8 +187,6 @@ class SlackReactionsE2E : public testing::ScribeE2E {
                    std::chrono::minutes(minutes);
     return std::to_string(t.time_since_epoch().count()) + ".000400";
   }
-
-  SlackStandIn standin_;
 };
 
 TEST_F(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecordedAfter) {

@@ -27,12 +27,10 @@ using testing::SlackStandIn;
 constexpr const char* kChannel = "C0BTN";
 constexpr const char* kReminderTs = "1700000000.000100";
 
-class SlackInteractivityE2E : public testing::ScribeE2E {
+class SlackInteractivityE2E : public testing::SlackE2E {
  protected:
   void SetUp() override {
-    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
-    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
-    ScribeE2E::SetUp();
+    SlackE2E::SetUp();
     // The reminder Scribe posted earlier, with its "Mark done" and "Snooze 1 day" buttons.
     standin_.add_message(kChannel, kReminderTs, "UBOTSCRIBE",
                          "⏰ @bob, action #1 of INC-1 is due today: Add alert");
@@ -62,10 +60,8 @@ class SlackInteractivityE2E : public testing::ScribeE2E {
 
   // Posts `payload` as Slack does: form-encoded `payload=<JSON>`, signed with `secret`.
   HttpResult click(const json& payload, const std::string& secret = kSecret) {
-    const std::string body = "payload=" + testing::form_encode(payload.dump());
-    SlackClient signer(scribe_->base_url(), secret);
-    return http_.request("POST", scribe_->base_url() + "/slack/interactivity",
-                         signer.signed_headers(body), body);
+    return post_signed_to("/slack/interactivity", "payload=" + testing::form_encode(payload.dump()),
+                          "application/x-www-form-urlencoded", {}, secret);
   }
 
   // An incident in kChannel with two action items (global ids 1 and 2: the database is new).
@@ -85,8 +81,6 @@ class SlackInteractivityE2E : public testing::ScribeE2E {
     return date::sys_days{date::year{y} / mo / d} + std::chrono::hours{h} +
            std::chrono::minutes{mi} + std::chrono::seconds{s} + std::chrono::milliseconds{ms};
   }
-
-  SlackStandIn standin_;
 };
 
 TEST_F(SlackInteractivityE2E, ASignedMarkDoneMarksTheItemDoneAndUpdatesTheMessage) {

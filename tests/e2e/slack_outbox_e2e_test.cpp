@@ -19,14 +19,8 @@ using namespace std::chrono_literals;
 using testing::json;
 using testing::SlackStandIn;
 
-class SlackOutboxE2E : public testing::ScribeE2E {
+class SlackOutboxE2E : public testing::SlackE2E {
  protected:
-  void SetUp() override {
-    env_["SCRIBE_SLACK_BOT_TOKEN"] = standin_.token();
-    env_["SCRIBE_SLACK_API_URL"] = standin_.base_url();
-    ScribeE2E::SetUp();
-  }
-
   // A resolved incident whose draft is long enough to need several messages.
   void resolve_a_long_incident(const std::string& channel = "C0OUT") {
     slack_->command("/incident", "start sev2 Payments failing", channel);
@@ -52,8 +46,6 @@ class SlackOutboxE2E : public testing::ScribeE2E {
     }
     return draft;
   }
-
-  SlackStandIn standin_;
 };
 
 TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
