@@ -138,8 +138,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 using testing::json;
-using testing::SlackClient;
-using testing::SlackStandIn;
 
 // Reactions need the Web API to read the message: the stand-in plays Slack.
 class SlackReactionsE2E : public testing::SlackE2E {

@@ -22,7 +22,6 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 using testing::json;
 using testing::SlackClient;
-using testing::SlackStandIn;
 
 constexpr const char* kChannel = "C0BTN";
 constexpr const char* kReminderTs = "1700000000.000100";

@@ -17,7 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 using testing::json;
-using testing::SlackStandIn;
 
 class SlackOutboxE2E : public testing::SlackE2E {
  protected:
