@@ -24,7 +24,9 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string db = "scribe.db";  // SQLite path or postgresql:// URL
-  std::string sqlite_synchronous = "full";
+  // "normal": an acknowledged command survives kill -9 and any crash of Scribe (the
+  // contract's bar); "full" also survives power loss, at an fsync per commit group.
+  std::string sqlite_synchronous = "normal";
   std::string timezone = "UTC";  // reads backdated wall-clock times
   std::string log_level = "info";
 

@@ -13,7 +13,7 @@ namespace scribe {
 struct SqliteOptions {
   // "full" survives power loss; "normal" survives a crash of the process (kill -9)
   // but may lose the last commits if the machine loses power.
-  std::string synchronous = "full";
+  std::string synchronous = "normal";
 };
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path,

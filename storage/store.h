@@ -104,7 +104,7 @@ class Store {
 
 struct StoreOptions {
   // SQLite only: "full" (survives power loss) or "normal" (survives kill -9).
-  std::string sqlite_synchronous = "full";
+  std::string sqlite_synchronous = "normal";
 };
 
 // Opens the backend named by `location`: a file path (SQLite) or a postgresql:// URL.

@@ -66,7 +66,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.listen_host, "127.0.0.1");
   EXPECT_EQ(c.listen_port, 8080);
   EXPECT_EQ(c.db, "scribe.db");
-  EXPECT_EQ(c.sqlite_synchronous, "full");
+  EXPECT_EQ(c.sqlite_synchronous, "normal");
   EXPECT_EQ(c.timezone, "UTC");
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.api_token, "");
@@ -93,7 +93,7 @@ log_level = "debug"
 api_token = "api-token-value"
 
 [storage]
-sqlite_synchronous = "normal"
+sqlite_synchronous = "full"
 
 [slack]
 signing_secret = "slack-signing-value"
@@ -120,7 +120,7 @@ threads = 4
   EXPECT_EQ(c.timezone, "Europe/Berlin");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.api_token, "api-token-value");
-  EXPECT_EQ(c.sqlite_synchronous, "normal");
+  EXPECT_EQ(c.sqlite_synchronous, "full");
   EXPECT_EQ(c.slack_signing_secret, "slack-signing-value");
   EXPECT_EQ(c.slack_bot_token, "xoxb-value");
   EXPECT_EQ(c.slack_api_url, "http://127.0.0.1:9999/api");
@@ -262,8 +262,8 @@ TEST_F(ConfigTest, ThreadsAreCapped) {
 }
 
 TEST_F(ConfigTest, SqliteSynchronousIsValidated) {
-  env_ = {{"SCRIBE_SQLITE_SYNCHRONOUS", "normal"}};
-  EXPECT_EQ(load().sqlite_synchronous, "normal");
+  env_ = {{"SCRIBE_SQLITE_SYNCHRONOUS", "full"}};
+  EXPECT_EQ(load().sqlite_synchronous, "full");
   env_ = {{"SCRIBE_SQLITE_SYNCHRONOUS", "off"}};
   EXPECT_THAT(error_of(std::nullopt), HasSubstr("sqlite_synchronous"));
   env_.clear();
