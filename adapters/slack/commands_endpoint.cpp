@@ -3,30 +3,20 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
-#include "adapters/slack/signature.h"
 #include "adapters/slack/slash_command.h"
 
 namespace scribe::slack {
-namespace {
-
-HttpResponse plain(int status, std::string text) {
-  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
     : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
 
 HttpResponse CommandsEndpoint::handle(const HttpRequest& request) {
   const Timestamp received_at = clock_();
-  const VerifyResult verified = verify_request(
-      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
-      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
-  if (verified != VerifyResult::kOk) {
-    spdlog::warn("refused a Slack command: {}", describe(verified));
-    return plain(401, std::string(describe(verified)));
+  if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "command")) {
+    return *refused;
   }
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {

@@ -5,18 +5,14 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/message_fetcher.h"
-#include "adapters/slack/signature.h"
 #include "adapters/slack/slash_command.h"
 
 namespace scribe::slack {
 namespace {
 
 using nlohmann::json;
-
-HttpResponse plain(int status, std::string text) {
-  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
-}
 
 std::string string_at(const json& j, const char* key) {
   auto it = j.find(key);
@@ -79,12 +75,8 @@ EventsEndpoint::EventsEndpoint(std::string signing_secret, CommandHandler& handl
 
 HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
   const Timestamp received_at = clock_();
-  const VerifyResult verified = verify_request(
-      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
-      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
-  if (verified != VerifyResult::kOk) {
-    spdlog::warn("refused a Slack event: {}", describe(verified));
-    return plain(401, std::string(describe(verified)));
+  if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "event")) {
+    return *refused;
   }
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return plain(400, "malformed JSON body");

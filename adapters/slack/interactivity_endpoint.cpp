@@ -6,18 +6,14 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
-#include "adapters/slack/signature.h"
 #include "commands/outgoing.h"
 
 namespace scribe::slack {
 namespace {
 
 using nlohmann::json;
-
-HttpResponse plain(int status, std::string text) {
-  return HttpResponse{status, "text/plain; charset=utf-8", std::move(text) + "\n", {}};
-}
 
 // What Slack wants for a handled interaction: 200 and nothing else.
 HttpResponse acknowledged() { return HttpResponse{200, "text/plain; charset=utf-8", "", {}}; }
@@ -102,12 +98,8 @@ InteractivityEndpoint::InteractivityEndpoint(std::string signing_secret, Command
 
 HttpResponse InteractivityEndpoint::handle(const HttpRequest& request) {
   const Timestamp received_at = clock_();
-  const VerifyResult verified = verify_request(
-      signing_secret_, request.header(kTimestampHeader), request.header(kSignatureHeader),
-      request.body, std::chrono::system_clock::time_point(received_at.time_since_epoch()));
-  if (verified != VerifyResult::kOk) {
-    spdlog::warn("refused a Slack interaction: {}", describe(verified));
-    return plain(401, std::string(describe(verified)));
+  if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "interaction")) {
+    return *refused;
   }
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
