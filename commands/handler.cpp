@@ -858,4 +858,16 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
   return outcome;
 }
 
+void CommandHandler::post(const ChannelRef& channel, const std::string& content, Timestamp at,
+                          const std::string& dedupe_key) {
+  OutboxMessage m;
+  m.channel = channel;
+  m.content = content;
+  m.dedupe_key = dedupe_key;
+  m.created_at = at;
+  m.next_attempt_at = at;
+  store_.write([&](Transaction& tx) { tx.enqueue(m); });
+  if (options_.outbox_wake) options_.outbox_wake();
+}
+
 }  // namespace scribe

@@ -92,6 +92,12 @@ class CommandHandler {
   // deliverer of `fetch_platform`, which fetches the message and records it with
   // record_marked_message. So the platform's event can be acknowledged at once and
   // nothing is lost. `content` is that deliverer's own description of the job.
+  // Posts `message` to `channel` through the outbox: for platforms whose replies cannot
+  // travel in the HTTP answer (Matrix), and for platform chores (joining a room). A
+  // non-empty `dedupe_key` makes a repeat a no-op. Committed before it returns.
+  void post(const ChannelRef& channel, const std::string& content, Timestamp at,
+            const std::string& dedupe_key = {});
+
   MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& fetch_platform,
                                    const std::string& content);
 
