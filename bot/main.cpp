@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "adapters/matrix/registration.h"
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/service.h"
@@ -92,11 +93,36 @@ int main(int argc, char** argv) {
   bool demo_keep = false;
   demo_cmd->add_flag("--keep", demo_keep, "keep the demo's database and print its path");
 
+  auto* registration_cmd =
+      app.add_subcommand("matrix-registration",
+                         "print the application-service registration YAML for a Matrix homeserver");
+  scribe::matrix::RegistrationOptions registration;
+  registration_cmd->add_option("--url", registration.url, "where the homeserver reaches Scribe")
+      ->required();
+  registration_cmd
+      ->add_option("--homeserver-domain", registration.homeserver_domain,
+                   "the homeserver's server name, e.g. example.org")
+      ->required();
+  registration_cmd->add_option("--id", registration.id, "application service id");
+  registration_cmd->add_option("--localpart", registration.sender_localpart,
+                               "the bot user's localpart");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(config_path);
     if (*draft_cmd) return draft(config_path, draft_id, draft_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
+    if (*registration_cmd) {
+      // Tokens come from the environment when set (so the YAML matches the running
+      // service), else fresh random ones that the operator copies into both places.
+      const auto env = scribe::process_environment();
+      registration.as_token =
+          env("SCRIBE_MATRIX_AS_TOKEN").value_or(scribe::matrix::random_token());
+      registration.hs_token =
+          env("SCRIBE_MATRIX_HS_TOKEN").value_or(scribe::matrix::random_token());
+      std::cout << scribe::matrix::registration_yaml(registration);
+      return 0;
+    }
   } catch (const scribe::ConfigError& e) {
     std::cerr << "scribe: configuration error: " << e.what() << "\n";
     return 2;

@@ -8,7 +8,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
+#include "adapters/matrix/client.h"
+#include "adapters/matrix/message_fetcher.h"
+#include "adapters/matrix/transactions_endpoint.h"
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/interactivity_endpoint.h"
@@ -19,6 +23,7 @@
 #include "bot/outbox.h"
 #include "bot/scheduler.h"
 #include "commands/handler.h"
+#include "commands/outgoing.h"
 #include "commands/reminders.h"
 #include "storage/store.h"
 
@@ -42,6 +47,7 @@ HttpResponse text(int status, std::string body) {
 enum class Route {
   kSlackCommands,
   kSlackEvents,
+  kMatrix,
   kSlackInteractivity,
   kApi,
   kHealth,
@@ -50,7 +56,8 @@ enum class Route {
   kCount
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(Route::kCount)> kRouteNames = {
-    "slack_commands", "slack_events", "slack_interactivity", "api", "health", "metrics", "other"};
+    "slack_commands", "slack_events", "matrix", "slack_interactivity", "api",
+    "health",         "metrics",      "other"};
 
 }  // namespace
 
@@ -71,6 +78,29 @@ struct Service::Parts {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
       outbox->add_deliverer(std::string(slack::kFetchPlatform),
                             std::make_unique<slack::MessageFetcher>(slack_api(c), handler));
+    }
+    if (can_post_to_matrix(c)) {
+      outbox->add_deliverer(std::string(matrix::kFetchPlatform),
+                            std::make_unique<matrix::MessageFetcher>(matrix_api(c), handler));
+    }
+    if (!c.matrix_hs_token.empty()) {
+      // Matrix replies cannot travel in the HTTP answer: they go out through the outbox,
+      // keyed by the command's event id so that a replayed transaction replies once.
+      auto reply = [this](const ChannelRef& room, const Reply& r, const std::string& event_id) {
+        OutgoingMessage message;
+        message.body = r;
+        // Matrix has no private replies: what Slack shows only to the caller is sent to the
+        // room as a notice (quieter, and ignored by other bots).
+        nlohmann::json content = nlohmann::json::parse(to_json(message));
+        if (r.visibility == Reply::Visibility::kEphemeral) content["visibility"] = "ephemeral";
+        handler.post(room, content.dump(), clock(), "reply:" + event_id);
+      };
+      auto join = [this](const std::string& room_id) {
+        handler.post(matrix::channel_of(room_id), nlohmann::json{{"join", room_id}}.dump(), clock(),
+                     "join:" + room_id);
+      };
+      matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
+          c.matrix_hs_token, c.matrix_user_id, handler, *store, clock, join, reply);
     }
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
@@ -95,19 +125,37 @@ struct Service::Parts {
     if (!c.slack_bot_token.empty()) {
       outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
+    if (can_post_to_matrix(c)) {
+      outbox->add_deliverer(std::string(matrix::kPlatform),
+                            std::make_unique<matrix::MatrixDeliverer>(matrix_api(c)));
+    }
     return outbox;
+  }
+
+  static bool can_post_to_matrix(const Config& c) {
+    return !c.matrix_homeserver_url.empty() && !c.matrix_as_token.empty();
+  }
+
+  static matrix::ClientApi::Options matrix_api(const Config& c) {
+    matrix::ClientApi::Options api;
+    api.homeserver_url = c.matrix_homeserver_url;
+    api.as_token = c.matrix_as_token;
+    api.user_id = c.matrix_user_id;
+    return api;
   }
 
   static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
     ReminderSettings settings = reminder_settings(c);
     settings.platforms.emplace();
     if (outbox.delivers_to("slack")) settings.platforms->insert("slack");
+    if (outbox.delivers_to("matrix")) settings.platforms->insert("matrix");
     return settings;
   }
 
   static HandlerOptions handler_options(OutboxSender* outbox) {
     HandlerOptions options;
     if (outbox->delivers_to("slack")) options.posting_platforms.insert("slack");
+    if (outbox->delivers_to("matrix")) options.posting_platforms.insert("matrix");
     options.outbox_wake = [outbox] { outbox->wake(); };
     return options;
   }
@@ -121,6 +169,7 @@ struct Service::Parts {
   Api api;
   ReminderPlanner planner;
   Scheduler scheduler;
+  std::unique_ptr<matrix::TransactionsEndpoint> matrix_transactions;
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
@@ -207,6 +256,12 @@ HttpResponse Service::route(const HttpRequest& request) {
       return answer(Route::kSlackCommands, text(503, "Slack is not configured on this Scribe\n"));
     }
     return answer(Route::kSlackCommands, parts_->slack->handle(request));
+  }
+  if (matrix::TransactionsEndpoint::handles_path(path)) {
+    if (!parts_->matrix_transactions) {
+      return answer(Route::kMatrix, text(503, "Matrix is not configured on this Scribe\n"));
+    }
+    return answer(Route::kMatrix, parts_->matrix_transactions->handle(request));
   }
   if (path == "/slack/events") {
     if (auto refused = only(Route::kSlackEvents, "POST")) return *refused;

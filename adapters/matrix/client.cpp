@@ -1,0 +1,387 @@
+#include "adapters/matrix/client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <iterator>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "postmortem/html.h"
+
+namespace scribe::matrix {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kHtmlFormat = "org.matrix.custom.html";
+constexpr std::string_view kPillPrefix = "https://matrix.to/#/";
+
+// Errors on which trying again cannot help: the room, the token or the request itself is
+// the problem.
+constexpr std::string_view kPermanentErrcodes[] = {
+    "M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN",          "M_MISSING_TOKEN", "M_BAD_JSON",
+    "M_NOT_JSON",  "M_TOO_LARGE", "M_UNRECOGNIZED",           "M_INVALID_PARAM", "M_MISSING_PARAM",
+    "M_UNKNOWN",   "M_BAD_STATE", "M_GUEST_ACCESS_FORBIDDEN",
+};
+
+std::string string_field(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Retry-After as delta-seconds; an HTTP date or anything else is ignored.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  long seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::seconds(seconds);
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// A Matrix user id: "@localpart:server".
+bool is_matrix_user_id(std::string_view id) {
+  return id.size() >= 4 && id.front() == '@' && id.find(':') != std::string_view::npos &&
+         id.find_first_of(" \t\r\n<>\"") == std::string_view::npos;
+}
+
+bool is_list_item(std::string_view line) {
+  return line.starts_with("- ") || line.starts_with("* ") || line.starts_with("+ ") ||
+         (!line.empty() && std::isdigit(static_cast<unsigned char>(line.front())) &&
+          line.find(". ") != std::string_view::npos &&
+          std::all_of(line.begin(), line.begin() + static_cast<long>(line.find(". ")),
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }));
+}
+
+// Text, details and document as one Markdown text. A detail is a line of its own: list
+// items stay together as one list, other lines become paragraphs.
+std::string markdown_of(const OutgoingMessage& message) {
+  std::string md = message.body.text;
+  bool previous_list = false;
+  for (const auto& detail : message.body.details) {
+    const bool list = is_list_item(detail);
+    if (!md.empty()) md += (list && previous_list) ? "\n" : "\n\n";
+    md += detail;
+    previous_list = list;
+  }
+  const std::string all_text = [&] {
+    std::string t = message.body.text;
+    for (const auto& d : message.body.details) t += "\n" + d;
+    return t;
+  }();
+  std::vector<std::string> hints;
+  for (const auto& button : message.buttons) {
+    if (button.action == kActionDone && all_text.find("action done") != std::string::npos) {
+      continue;  // the message already says how
+    }
+    std::string hint = button_hint(button);
+    if (!hint.empty() && std::find(hints.begin(), hints.end(), hint) == hints.end()) {
+      hints.push_back(std::move(hint));
+    }
+  }
+  for (const auto& hint : hints) {
+    if (!md.empty()) md += "\n\n";
+    md += hint;
+  }
+  if (message.body.document && !message.body.document->empty()) {
+    if (!md.empty()) md += "\n\n";
+    md += *message.body.document;
+  }
+  return md;
+}
+
+struct Mentions {
+  std::string plain;  // "Alice, Bob: "
+  std::string html;   // pills, same shape
+  json user_ids = json::array();
+};
+
+Mentions mentions_of(const std::vector<Person>& notify) {
+  Mentions out;
+  std::vector<std::string> plain;
+  std::vector<std::string> html;
+  for (const auto& person : notify) {
+    const bool matrix_id = is_matrix_user_id(person.id);
+    const std::string name = !person.name.empty() ? person.name : person.id;
+    if (name.empty()) continue;
+    if (matrix_id) {
+      if (std::find(out.user_ids.begin(), out.user_ids.end(), person.id) != out.user_ids.end()) {
+        continue;
+      }
+      out.user_ids.push_back(person.id);
+      html.push_back(fmt::format("<a href=\"{}{}\">{}</a>", kPillPrefix, html_escape(person.id),
+                                 html_escape(name)));
+    } else {
+      html.push_back(html_escape("@" + name));  // pings nobody
+    }
+    plain.push_back(matrix_id ? name : "@" + name);
+  }
+  if (!plain.empty()) {
+    out.plain = fmt::format("{}: ", fmt::join(plain, ", "));
+    out.html = fmt::format("{}: ", fmt::join(html, ", "));
+  }
+  return out;
+}
+
+// msgtype, body, format, formatted_body, m.mentions of `message` (no relations).
+json plain_content(const OutgoingMessage& message) {
+  const Mentions mentions = mentions_of(message.notify);
+  const std::string md = markdown_of(message);
+  std::string html = markdown_to_html(md);
+  while (!html.empty() && html.back() == '\n') html.pop_back();
+  if (!mentions.html.empty()) {
+    if (html.starts_with("<p>")) {
+      html.insert(3, mentions.html);
+    } else {
+      html = "<p>" + mentions.html + "</p>\n" + html;
+    }
+  }
+  json content = {
+      {"msgtype", message.body.visibility == Reply::Visibility::kEphemeral ? "m.notice" : "m.text"},
+      {"body", mentions.plain + md},
+      {"format", kHtmlFormat},
+      {"formatted_body", std::move(html)},
+      {"m.mentions", {{"user_ids", mentions.user_ids}}},
+  };
+  return content;
+}
+
+}  // namespace
+
+std::string escape_path_segment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (char c : segment) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.append(fmt::format("%{:02X}", u));
+    }
+  }
+  return out;
+}
+
+std::string transaction_id(std::int64_t outbox_id) { return fmt::format("scribe-{}", outbox_id); }
+
+std::string button_hint(const Button& button) {
+  if (button.action == kActionDone) {
+    const std::string label = button.label.empty() ? std::string("Mark done") : button.label;
+    return fmt::format("{}: reply `!action done N` with the item's number.", label);
+  }
+  return {};  // no text command does what the button does (snooze)
+}
+
+json message_content(const OutgoingMessage& message, const std::optional<std::string>& thread_id) {
+  json content = plain_content(message);
+  if (message.replaces) {
+    json edit = {
+        {"msgtype", content["msgtype"]},
+        {"body", "* " + content["body"].get<std::string>()},
+        {"format", kHtmlFormat},
+        {"formatted_body", "* " + content["formatted_body"].get<std::string>()},
+        // The edit pings nobody again; the new content says who is mentioned.
+        {"m.mentions", json::object()},
+        {"m.new_content", std::move(content)},
+        {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", *message.replaces}}},
+    };
+    return edit;
+  }
+  if (thread_id && !thread_id->empty()) {
+    content["m.relates_to"] = {
+        {"rel_type", "m.thread"},
+        {"event_id", *thread_id},
+        // For clients without threads: shown as a reply to the thread's root.
+        {"is_falling_back", true},
+        {"m.in_reply_to", {{"event_id", *thread_id}}},
+    };
+  }
+  return content;
+}
+
+ClientApi::ClientApi(Options options)
+    : options_(std::move(options)), http_(options_.timeout, options_.connect_timeout) {
+  while (options_.homeserver_url.ends_with('/')) options_.homeserver_url.pop_back();
+}
+
+ClientResult ClientApi::request(const std::string& method, const std::string& path,
+                                const json& body) {
+  std::string url = options_.homeserver_url + path;
+  if (!options_.user_id.empty()) {
+    url += (path.find('?') == std::string::npos ? "?" : "&");
+    url += "user_id=" + escape_path_segment(options_.user_id);
+  }
+  std::vector<std::string> headers = {"Authorization: Bearer " + options_.as_token};
+  std::string text;
+  if (!body.is_null()) {
+    headers.emplace_back("Content-Type: application/json");
+    text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  return finish(http_.request(method, url, headers, text));
+}
+
+ClientResult ClientApi::send_message(std::string_view room_id, std::string_view txn_id,
+                                     const json& content) {
+  return request("PUT",
+                 fmt::format("/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
+                             escape_path_segment(room_id), escape_path_segment(txn_id)),
+                 content);
+}
+
+ClientResult ClientApi::join(std::string_view room_id_or_alias) {
+  return request("POST",
+                 fmt::format("/_matrix/client/v3/join/{}", escape_path_segment(room_id_or_alias)),
+                 json::object());
+}
+
+ClientResult ClientApi::get_event(std::string_view room_id, std::string_view event_id) {
+  return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}",
+                                    escape_path_segment(room_id), escape_path_segment(event_id)));
+}
+
+ClientResult ClientApi::displayname(std::string_view user_id) {
+  return request("GET", fmt::format("/_matrix/client/v3/profile/{}/displayname",
+                                    escape_path_segment(user_id)));
+}
+
+ClientResult ClientApi::finish(HttpResult http) const {
+  ClientResult result;
+  result.http_status = http.status;
+  if (!http.error.empty() || http.status == 0) {
+    result.error = "transport: " + (http.error.empty() ? std::string("no response") : http.error);
+    return result;
+  }
+  for (const auto& [name, value] : http.headers) {
+    if (name == "retry-after") result.retry_after = parse_retry_after(value);
+  }
+  result.json = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  if (result.json.is_discarded()) result.json = nullptr;
+
+  const bool success = http.status >= 200 && http.status < 300;
+  if (success && result.json.is_object()) {
+    result.ok = true;
+    return result;
+  }
+  result.errcode = string_field(result.json, "errcode");
+  if (result.json.is_object()) {
+    const auto ms = result.json.find("retry_after_ms");
+    if (ms != result.json.end() && ms->is_number_integer() && ms->get<long long>() >= 0) {
+      result.retry_after = std::chrono::milliseconds(ms->get<long long>());
+    }
+  }
+  const std::string error = string_field(result.json, "error");
+  if (!error.empty()) {
+    result.error = error;
+  } else if (!result.errcode.empty()) {
+    result.error = result.errcode;
+  } else if (!success) {
+    result.error = fmt::format("HTTP {}", http.status);
+  } else {
+    result.error = "invalid_response";
+  }
+  return result;
+}
+
+DeliveryResult to_delivery_result(const ClientResult& result, std::string_view id_field) {
+  using Outcome = DeliveryResult::Outcome;
+  DeliveryResult out;
+  if (result.ok) {
+    const std::string id = string_field(result.json, std::string(id_field).c_str());
+    if (!id.empty()) {
+      out.outcome = Outcome::kSent;
+      out.delivered_id = id;
+      return out;
+    }
+    // No id: the same transaction again is answered with the event's id, posting nothing.
+    out.outcome = Outcome::kRetry;
+    out.error = fmt::format("response without {}", id_field);
+    return out;
+  }
+  out.error =
+      result.errcode.empty() ? result.error : fmt::format("{}: {}", result.errcode, result.error);
+  if (result.retry_after) out.retry_after = *result.retry_after;
+  const bool permanent = std::find(std::begin(kPermanentErrcodes), std::end(kPermanentErrcodes),
+                                   result.errcode) != std::end(kPermanentErrcodes);
+  if (result.http_status == 0 || result.http_status == 429 || result.http_status >= 500 ||
+      result.errcode == "M_LIMIT_EXCEEDED" || result.http_status == 408) {
+    out.outcome = Outcome::kRetry;  // transport, timeout, rate limit, the homeserver's side
+  } else if (permanent || (result.http_status >= 400 && result.http_status < 500)) {
+    out.outcome = Outcome::kPermanent;
+    out.retry_after.reset();
+  } else {
+    out.outcome = Outcome::kRetry;  // a 2xx without JSON, 3xx: passing trouble
+  }
+  return out;
+}
+
+MatrixDeliverer::MatrixDeliverer(ClientApi::Options options) : api_(std::move(options)) {}
+
+DeliveryResult MatrixDeliverer::deliver(const OutboxMessage& message,
+                                        const std::optional<std::string>& thread_id) {
+  DeliveryResult failed;
+  failed.outcome = DeliveryResult::Outcome::kPermanent;
+  if (message.channel.platform != "matrix") {
+    failed.error = fmt::format("not a Matrix room (platform \"{}\")", message.channel.platform);
+    return failed;
+  }
+  const json raw = json::parse(message.content, nullptr, /*allow_exceptions=*/false);
+  if (raw.is_object() && raw.contains("join")) {
+    const std::string room = string_field(raw, "join");
+    if (room.empty()) {
+      failed.error = "join without a room";
+      return failed;
+    }
+    return to_delivery_result(api_.join(room), "room_id");
+  }
+  if (message.channel.channel.empty()) {
+    failed.error = "no room";
+    return failed;
+  }
+  OutgoingMessage outgoing;
+  try {
+    outgoing = outgoing_from_json(message.content);
+  } catch (const std::exception& e) {
+    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+    return failed;
+  }
+  if (raw.is_object() && raw.value("visibility", "") == "ephemeral") {
+    outgoing.body.visibility = Reply::Visibility::kEphemeral;
+  }
+  return to_delivery_result(api_.send_message(message.channel.channel, transaction_id(message.id),
+                                              message_content(outgoing, thread_id)));
+}
+
+}  // namespace scribe::matrix

@@ -1,0 +1,130 @@
+// The Matrix client-server API as Scribe's application service uses it on its own
+// initiative: sending messages (the outbox's MatrixDeliverer), joining rooms, reading an
+// event or a display name back. Blocking calls over libcurl, authenticated with the
+// application service's as_token; the AS acts as its bot user through `user_id`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/delivery.h"
+#include "bot/http_client.h"
+#include "commands/outgoing.h"
+
+namespace scribe::matrix {
+
+// The outcome of one client-server call.
+struct ClientResult {
+  bool ok = false;       // HTTP 2xx with a JSON object body
+  long http_status = 0;  // 0: no HTTP response arrived
+  // The Matrix "errcode" ("M_LIMIT_EXCEEDED", "M_FORBIDDEN"); empty when there was none.
+  std::string errcode;
+  // Matrix's "error", else a transport error ("transport: ..."), else "HTTP <status>" or
+  // "invalid_response" (no JSON object). Empty when ok.
+  std::string error;
+  // From "retry_after_ms" (M_LIMIT_EXCEEDED), else from a Retry-After header (seconds).
+  std::optional<std::chrono::milliseconds> retry_after;
+  nlohmann::json json;  // the parsed response body; null when it was not JSON
+};
+
+// A client for one homeserver. It reuses one connection, so it is NOT thread-safe: each
+// thread that calls the homeserver owns its own ClientApi.
+class ClientApi {
+ public:
+  struct Options {
+    std::string homeserver_url;  // "https://matrix.example.org"; no trailing slash needed
+    std::string as_token;        // sent as "Authorization: Bearer <as_token>"
+    // The bot user ("@scribe:example.org"), sent as the `user_id` query parameter so that
+    // the application service acts as that user. Empty: the AS's sender_localpart user.
+    std::string user_id;
+    std::chrono::milliseconds timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(2);
+  };
+
+  explicit ClientApi(Options options);
+
+  // PUT /_matrix/client/v3/rooms/{roomId}/send/m.room.message/{txnId}. The homeserver
+  // answers a repeated txnId with the first event_id, so a retry never posts twice.
+  // On success json["event_id"] names the event.
+  ClientResult send_message(std::string_view room_id, std::string_view txn_id,
+                            const nlohmann::json& content);
+  // POST /_matrix/client/v3/join/{roomIdOrAlias}: json["room_id"] on success.
+  ClientResult join(std::string_view room_id_or_alias);
+  // GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}: json is the ClientEvent.
+  ClientResult get_event(std::string_view room_id, std::string_view event_id);
+  // GET /_matrix/client/v3/profile/{userId}/displayname: json["displayname"].
+  ClientResult displayname(std::string_view user_id);
+
+  // A raw call: `path` starts with "/_matrix/", path segments already escaped; the
+  // `user_id` query parameter is appended here. `body` is sent as JSON unless null.
+  ClientResult request(const std::string& method, const std::string& path,
+                       const nlohmann::json& body = nullptr);
+
+  const Options& options() const { return options_; }
+
+ private:
+  ClientResult finish(HttpResult http) const;
+
+  Options options_;
+  HttpClient http_;
+};
+
+// A path segment percent-encoded (RFC 3986 unreserved characters kept): "!a:b" → "%21a%3Ab".
+std::string escape_path_segment(std::string_view segment);
+
+// The transaction id of an outbox message: stable across retries and restarts.
+std::string transaction_id(std::int64_t outbox_id);
+
+// The m.room.message content for `message`:
+//   msgtype    "m.text", or "m.notice" when the reply is ephemeral-visibility;
+//   body       plain Markdown: mentions, text, details (one per line), document, button hint;
+//   format / formatted_body  "org.matrix.custom.html" / markdown_to_html() of the same
+//              Markdown, with the mentions as pills (<a href="https://matrix.to/#/@u:hs">);
+//   m.mentions {"user_ids": [...]}: the people in `notify` with a Matrix user id;
+//   m.relates_to  {"rel_type": "m.thread", "event_id": thread root, ...} when `thread_id`;
+//   an edit when `replaces` is set: "* "-prefixed fallback, "m.new_content" holding the new
+//   content, m.relates_to {"rel_type": "m.replace", "event_id": replaces}.
+// Buttons have no Matrix equivalent: each becomes a hint line with the text command that
+// does the same (button_hint), unless the message already names that command.
+nlohmann::json message_content(const OutgoingMessage& message,
+                               const std::optional<std::string>& thread_id = {});
+
+// The hint that stands in for `button`: "Mark done: reply `!action done N` with the item's
+// number." A button's value is the item's global id, not the number users type, so the hint
+// does not name it. Empty for buttons without a text command (snooze).
+std::string button_hint(const Button& button);
+
+// Delivers outbox messages for Matrix rooms. Content is either an OutgoingMessage (sent
+// with the txnId transaction_id(message.id)) or {"join": "<room id or alias>"} (the bot
+// joins, e.g. after an invite). Used by one thread (the outbox sender).
+//   200 with event_id (join: any 200)          -> kSent, delivered_id = event_id (join: room id)
+//   429, M_LIMIT_EXCEEDED                      -> kRetry, retry_after from retry_after_ms
+//   5xx, transport errors and timeouts         -> kRetry
+//   M_FORBIDDEN, M_NOT_FOUND, M_UNKNOWN_TOKEN, M_MISSING_TOKEN, M_BAD_JSON, M_NOT_JSON,
+//   M_TOO_LARGE, M_UNKNOWN, other 4xx          -> kPermanent
+//   content that is neither, a channel that is not Matrix's -> kPermanent
+class MatrixDeliverer : public Deliverer {
+ public:
+  explicit MatrixDeliverer(ClientApi::Options options);
+
+  DeliveryResult deliver(const OutboxMessage& message,
+                         const std::optional<std::string>& thread_id) override;
+
+  ClientApi& api() { return api_; }
+
+ private:
+  ClientApi api_;
+};
+
+// How deliver() maps a send or join result; `id_field` names the id of a success.
+DeliveryResult to_delivery_result(const ClientResult& result,
+                                  std::string_view id_field = "event_id");
+
+}  // namespace scribe::matrix

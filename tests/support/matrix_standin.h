@@ -1,0 +1,113 @@
+// MatrixStandIn: a local stand-in for a Matrix homeserver, for tests. An HTTP/1.1 server
+// (keep-alive) on 127.0.0.1 and an ephemeral port, run on a thread of its own, that records
+// every client-server call and answers the ones Scribe's application service makes as a
+// homeserver would: send (idempotent per txnId), join, get event, profile displayname. Tests
+// can script failures (429 M_LIMIT_EXCEEDED, 500, 403), a slow server and an outage. Like a
+// homeserver it also pushes transactions to Scribe (push_transaction). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace scribe::testing {
+
+using MatrixHeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// One request as the stand-in received it.
+struct MatrixCall {
+  std::string http_method;                   // "PUT", "POST", "GET"
+  std::string path;                          // decoded: "/_matrix/client/v3/rooms/!r:hs/send/..."
+  std::string raw_path;                      // as sent, still percent-encoded
+  std::map<std::string, std::string> query;  // decoded
+  MatrixHeaderList headers;                  // names in lower case
+  std::string body;
+  nlohmann::json json;  // the body parsed as JSON; null when it is not
+  std::chrono::steady_clock::time_point arrived;
+  unsigned status = 0;  // what the stand-in answered
+
+  std::string header(std::string_view name) const;   // "" when absent; any case
+  std::string param(const std::string& name) const;  // query parameter, "" when absent
+};
+
+// A message the stand-in accepted (one per room and txnId).
+struct MatrixSentMessage {
+  std::string room_id;
+  std::string txn_id;
+  std::string event_id;  // "$1", "$2", ...
+  std::string sender;    // the `user_id` the AS asserted
+  nlohmann::json content;
+};
+
+// What push_transaction() got back from Scribe.
+struct PushResult {
+  long status = 0;  // 0: no response
+  std::string body;
+  std::string error;  // transport error
+  nlohmann::json json;
+};
+
+class MatrixStandIn {
+ public:
+  // `as_token`: what client-server calls must carry as "Authorization: Bearer <as_token>";
+  // others get 401 M_UNKNOWN_TOKEN (M_MISSING_TOKEN without one). Empty: any token.
+  explicit MatrixStandIn(std::string as_token = "as-standin",
+                         std::string server_name = "standin.test");
+  ~MatrixStandIn();  // closes every connection and stops the thread
+  MatrixStandIn(const MatrixStandIn&) = delete;
+  MatrixStandIn& operator=(const MatrixStandIn&) = delete;
+
+  std::uint16_t port() const;
+  std::string base_url() const;  // "http://127.0.0.1:<port>": the homeserver URL
+  const std::string& as_token() const;
+  const std::string& server_name() const;
+
+  // An event get_event can return (its "room_id" and "event_id" are set here).
+  void add_event(const std::string& room_id, const std::string& event_id, nlohmann::json event);
+  void set_displayname(const std::string& user_id, const std::string& name);
+  // Rooms that refuse a join with 403 M_FORBIDDEN; any other room can be joined.
+  void forbid_join(const std::string& room_id);
+
+  // The next `n` client-server calls get this answer. An empty body for 429 is
+  // {"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":1500}.
+  void fail_next(int n, unsigned status, std::string body = {}, MatrixHeaderList headers = {});
+  // Every answer waits this long first; other connections are not held up.
+  void set_delay(std::chrono::milliseconds delay);
+  // Down: connections are closed at once, requests unanswered and not recorded.
+  void set_down(bool down);
+
+  // PUT <scribe_base_url>/_matrix/app/v1/transactions/<txn_id> with {"events": events} and
+  // "Authorization: Bearer <hs_token>", as a homeserver pushes events to an AS.
+  PushResult push_transaction(const std::string& scribe_base_url, const std::string& hs_token,
+                              const std::string& txn_id, const nlohmann::json& events) const;
+
+  std::vector<MatrixCall> calls() const;
+  // Calls whose decoded path contains `path_part` ("/send/", "/join/").
+  std::vector<MatrixCall> calls_to(std::string_view path_part) const;
+  // Waits until at least `n` calls_to(path_part) were recorded; false on timeout.
+  bool wait_for(std::string_view path_part, std::size_t n,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // Messages accepted in `room` (all rooms when empty), one per txnId, in order.
+  std::vector<MatrixSentMessage> sent_messages(const std::string& room = {}) const;
+  // Waits until at least `n` sent_messages(room) exist; false on timeout.
+  bool wait_for_messages(std::size_t n, const std::string& room = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // Rooms joined, in order (a room joined twice is listed twice).
+  std::vector<std::string> joins() const;
+  std::size_t connections() const;
+
+  struct Impl;  // opaque; Boost.Beast stays in the .cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scribe::testing
