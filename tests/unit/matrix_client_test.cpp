@@ -377,5 +377,30 @@ TEST(MatrixDeliverer, JoinJob) {
   EXPECT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kPermanent);
 }
 
+// The client-server API's own examples: the send endpoint answers {"event_id": …} (its
+// example id "$YUwRidLecu:example.com"), and an m.room.message needs string `msgtype` and
+// `body`, with `formatted_body` only alongside `format: org.matrix.custom.html`.
+TEST(MatrixSpecExamples, SendResponseAndMessageContentHaveTheSpecsShape) {
+  ClientResult sent;
+  sent.ok = true;
+  sent.http_status = 200;
+  sent.json = json{{"event_id", "$YUwRidLecu:example.com"}};
+  const DeliveryResult r = to_delivery_result(sent);
+  EXPECT_EQ(r.outcome, Outcome::kSent);
+  EXPECT_EQ(r.delivered_id, "$YUwRidLecu:example.com");
+
+  OutgoingMessage m;
+  m.body.text = "INC-1 resolved";
+  m.body.document = "| a | b |\n|---|---|\n| 1 | 2 |\n";
+  const json content = message_content(m);
+  ASSERT_TRUE(content.contains("msgtype"));
+  ASSERT_TRUE(content.contains("body"));
+  EXPECT_TRUE(content["msgtype"].is_string());
+  EXPECT_TRUE(content["body"].is_string());
+  EXPECT_EQ(content["format"], "org.matrix.custom.html");
+  EXPECT_TRUE(content["formatted_body"].is_string());
+  EXPECT_NE(content["formatted_body"].get<std::string>().find("<table>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace scribe::matrix

@@ -528,5 +528,66 @@ TEST_F(MatrixTransactionsTest, UserAndRoomQueries) {
   EXPECT_EQ(error_body(r)["errcode"], "M_FORBIDDEN");
 }
 
+// The specification's own example transaction (PUT /_matrix/app/v1/transactions/{txnId}:
+// a membership state event and an m.text message, with the ephemeral receipt and presence
+// that Matrix 1.13 added), rebuilt here field by field. Scribe must take it as it is and
+// answer exactly the example response, {}; the same shape carrying a command declares an
+// incident at the event's origin_server_ts.
+json spec_example_transaction(const std::string& body,
+                              const std::string& event_id = "$143273582443PhrSn:example.org") {
+  const json room_event = {{"event_id", "$143273582443PhrSn:example.org"},
+                           {"room_id", "!jEsUZKDJdhlrceRyVU:example.org"},
+                           {"sender", "@example:example.org"},
+                           {"origin_server_ts", 1432735824653},
+                           {"unsigned", {{"age", 1234}, {"membership", "join"}}}};
+  json member = room_event;
+  member["event_id"] = "$143273582443PhrSm:example.org";
+  member["type"] = "m.room.member";
+  member["state_key"] = "@alice:example.org";
+  member["content"] = {{"avatar_url", "mxc://example.org/SEsfnsuifSDFSSEF"},
+                       {"displayname", "Alice Margatroid"},
+                       {"membership", "join"},
+                       {"reason", "Looking for support"}};
+  json message = room_event;
+  message["event_id"] = event_id;
+  message["type"] = "m.room.message";
+  message["content"] = {{"body", body},
+                        {"format", "org.matrix.custom.html"},
+                        {"formatted_body", "<b>" + body + "</b>"},
+                        {"msgtype", "m.text"}};
+  return {{"ephemeral",
+           {{{"type", "m.receipt"},
+             {"room_id", "!jEsUZKDJdhlrceRyVU:example.org"},
+             {"content", json::object()}},
+            {{"type", "m.presence"},
+             {"sender", "@example:localhost"},
+             {"content", {{"presence", "online"}}}}}},
+          {"events", {member, message}}};
+}
+
+TEST_F(MatrixTransactionsTest, TheSpecsExampleTransactionGetsTheSpecsExampleResponse) {
+  HttpResponse r = endpoint_->handle(
+      request("PUT", "/_matrix/app/v1/transactions/35",
+              spec_example_transaction("This is an example text message").dump()));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body), json::object());
+  const ChannelRef room = channel_of("!jEsUZKDJdhlrceRyVU:example.org");
+  std::optional<Incident> none;
+  store_->read([&](Transaction& tx) { none = tx.current_incident(room); });
+  EXPECT_FALSE(none.has_value()) << "an ordinary message is not a command";
+
+  r = endpoint_->handle(request(
+      "PUT", "/_matrix/app/v1/transactions/36",
+      spec_example_transaction("!incident start From the example", "$143273582443PhrSo:example.org")
+          .dump()));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body), json::object());
+  std::optional<Incident> declared;
+  store_->read([&](Transaction& tx) { declared = tx.current_incident(room); });
+  ASSERT_TRUE(declared.has_value());
+  EXPECT_EQ(declared->title, "From the example");
+  EXPECT_EQ(declared->declared_at, Timestamp{std::chrono::milliseconds(1432735824653)});
+}
+
 }  // namespace
 }  // namespace scribe::matrix
