@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 namespace scribe {
-namespace {
+namespace {}  // namespace
 
 std::string escape_html(std::string_view s) {
   std::string out;
@@ -30,14 +30,15 @@ std::string escape_html(std::string_view s) {
       case '"':
         out += "&quot;";
         break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
-        out += c;
+        out.push_back(c);
     }
   }
   return out;
 }
-
-}  // namespace
 
 std::string markdown_to_html(std::string_view markdown) {
   cmark_gfm_core_extensions_ensure_registered();

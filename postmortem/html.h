@@ -8,6 +8,9 @@
 
 namespace scribe {
 
+// `s` with & < > " ' escaped: safe as HTML text and inside quoted attributes.
+std::string escape_html(std::string_view s);
+
 // The HTML fragment for `markdown`.
 std::string markdown_to_html(std::string_view markdown);
 

@@ -45,33 +45,6 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   return std::chrono::seconds(seconds);
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // A Matrix user id: "@localpart:server".
 bool is_matrix_user_id(std::string_view id) {
   return id.size() >= 4 && id.front() == '@' && id.find(':') != std::string_view::npos &&
@@ -142,10 +115,10 @@ Mentions mentions_of(const std::vector<Person>& notify) {
         continue;
       }
       out.user_ids.push_back(person.id);
-      html.push_back(fmt::format("<a href=\"{}{}\">{}</a>", kPillPrefix, html_escape(person.id),
-                                 html_escape(name)));
+      html.push_back(fmt::format("<a href=\"{}{}\">{}</a>", kPillPrefix, escape_html(person.id),
+                                 escape_html(name)));
     } else {
-      html.push_back(html_escape("@" + name));  // pings nobody
+      html.push_back(escape_html("@" + name));  // pings nobody
     }
     plain.push_back(matrix_id ? name : "@" + name);
   }
