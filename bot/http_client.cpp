@@ -5,6 +5,7 @@
 #include <cctype>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 
 namespace scribe {
 namespace {
@@ -32,6 +33,28 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 }
 
 }  // namespace
+
+std::string HttpResult::transport_error() const {
+  return "transport: " + (error.empty() ? std::string("no response") : error);
+}
+
+std::optional<std::chrono::seconds> HttpResult::retry_after() const {
+  for (const auto& [name, raw] : headers) {
+    if (name != "retry-after") continue;
+    std::string_view value = raw;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (value.empty() || value.size() > 9) return std::nullopt;
+    long seconds = 0;
+    for (char c : value) {
+      if (c < '0' || c > '9') return std::nullopt;
+      seconds = seconds * 10 + (c - '0');
+    }
+    return std::chrono::seconds(seconds);
+  }
+  return std::nullopt;
+}
 
 struct HttpClient::Handle {
   CURL* curl = nullptr;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,14 @@ struct HttpResult {
   std::string body;
   std::string error;  // transport error, empty on any HTTP response
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+
+  // No HTTP response arrived (connection refused, timeout, …).
+  bool transport_failed() const { return !error.empty() || status == 0; }
+  // "transport: <why>", for logs and delivery errors.
+  std::string transport_error() const;
+  // Retry-After as delta-seconds (what Slack and homeservers send); an HTTP date or
+  // anything else reads as absent.
+  std::optional<std::chrono::seconds> retry_after() const;
 };
 
 class HttpClient {

@@ -32,19 +32,6 @@ std::string string_field(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Retry-After as delta-seconds; an HTTP date or anything else is ignored.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty() || value.size() > 9) return std::nullopt;
-  long seconds = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return std::chrono::seconds(seconds);
-}
-
 // A Matrix user id: "@localpart:server".
 bool is_matrix_user_id(std::string_view id) {
   return id.size() >= 4 && id.front() == '@' && id.find(':') != std::string_view::npos &&
@@ -253,13 +240,11 @@ ClientResult ClientApi::displayname(std::string_view user_id) {
 ClientResult ClientApi::finish(HttpResult http) const {
   ClientResult result;
   result.http_status = http.status;
-  if (!http.error.empty() || http.status == 0) {
-    result.error = "transport: " + (http.error.empty() ? std::string("no response") : http.error);
+  if (http.transport_failed()) {
+    result.error = http.transport_error();
     return result;
   }
-  for (const auto& [name, value] : http.headers) {
-    if (name == "retry-after") result.retry_after = parse_retry_after(value);
-  }
+  result.retry_after = http.retry_after();
   result.json = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
   if (result.json.is_discarded()) result.json = nullptr;
 

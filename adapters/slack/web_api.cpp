@@ -65,19 +65,6 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-// Retry-After as delta-seconds; an HTTP date or anything else is ignored.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty() || value.size() > 9) return std::nullopt;
-  long seconds = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return std::chrono::seconds(seconds);
-}
-
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 // At most `max` bytes of `s`, never ending inside a UTF-8 sequence. (Slack counts
@@ -202,13 +189,11 @@ WebApiResult WebApi::get(std::string_view method,
 WebApiResult WebApi::finish(HttpResult http) const {
   WebApiResult result;
   result.http_status = http.status;
-  if (!http.error.empty() || http.status == 0) {
-    result.error = "transport: " + (http.error.empty() ? std::string("no response") : http.error);
+  if (http.transport_failed()) {
+    result.error = http.transport_error();
     return result;
   }
-  for (const auto& [name, value] : http.headers) {
-    if (name == "retry-after") result.retry_after = parse_retry_after(value);
-  }
+  result.retry_after = http.retry_after();
   result.json = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
   if (result.json.is_discarded()) result.json = nullptr;
 
