@@ -59,6 +59,23 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Route::kCount)> 
     "slack_commands", "slack_events", "matrix", "slack_interactivity", "api",
     "health",         "metrics",      "other"};
 
+std::string connection_metrics(const HttpServer::Stats& s) {
+  return fmt::format(
+      "# HELP scribe_http_connections Open HTTP connections.\n"
+      "# TYPE scribe_http_connections gauge\n"
+      "scribe_http_connections {}\n"
+      "# HELP scribe_http_connections_max The most HTTP connections open at once.\n"
+      "# TYPE scribe_http_connections_max gauge\n"
+      "scribe_http_connections_max {}\n"
+      "# HELP scribe_http_connections_shed_total Idle connections closed to make room.\n"
+      "# TYPE scribe_http_connections_shed_total counter\n"
+      "scribe_http_connections_shed_total {}\n"
+      "# HELP scribe_http_accept_errors_total Failed accepts (e.g. out of file descriptors).\n"
+      "# TYPE scribe_http_accept_errors_total counter\n"
+      "scribe_http_accept_errors_total {}\n",
+      s.open_connections, s.max_connections, s.shed_total, s.accept_errors_total);
+}
+
 }  // namespace
 
 struct Service::Parts {
@@ -192,6 +209,7 @@ struct Service::Parts {
                            kRouteNames[r], cls, requests[r][cls].load(std::memory_order_relaxed));
       }
     }
+    if (server) out += connection_metrics(server->stats());
     return out;
   }
 };
@@ -210,6 +228,7 @@ Service::Service(const Config& config, Clock clock)
   options.idle_timeout = config.idle_timeout;
   options.shutdown_grace = config.shutdown_grace;
   options.threads = config.threads;
+  options.max_connections = config.max_connections;
   parts_->server =
       std::make_unique<HttpServer>(options, [this](const HttpRequest& r) { return route(r); });
   if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
