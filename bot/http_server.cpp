@@ -158,7 +158,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         acceptor(strand),
         backoff_timer(strand),
         grace_timer(strand),
-        accept_log(kAcceptLogInterval) {}
+        accept_log(kAcceptLogInterval),
+        recovery_log(kAcceptLogInterval) {}
 
   // On `strand`.
   void maybe_accept();
@@ -196,8 +197,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool backoff_pending = false;
   bool shed_pending = false;
   std::chrono::milliseconds backoff{0};
-  std::uint64_t failures_since_success = 0;
+  // Failed accepts not yet counted in a "accepting again" line.
+  std::uint64_t failures_unreported = 0;
+  // Both at most one line per interval: a failure and a recovery can alternate for long.
   RepeatLimiter accept_log;
+  RepeatLimiter recovery_log;
 
   // Read by connections on their own strands.
   std::atomic<bool> stopping{false};
@@ -486,9 +490,10 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   accept_pending = false;
   if (stopping) return;  // the socket closes as it goes
   if (ec) return on_accept_error(ec);
-  if (failures_since_success > 0) {
-    spdlog::info("accepting connections again after {} failed attempts",
-                 std::exchange(failures_since_success, 0));
+  std::uint64_t held_back = 0;
+  if (failures_unreported > 0 && recovery_log.admit(SteadyClock::now(), &held_back)) {
+    spdlog::info("accepting connections again; {} accepts had failed",
+                 std::exchange(failures_unreported, 0));
   }
   backoff = 0ms;
   const std::uint64_t id = next_id++;
@@ -502,7 +507,7 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
 void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
   if (ec == asio::error::operation_aborted) return;
   accept_errors_total.fetch_add(1, std::memory_order_relaxed);
-  ++failures_since_success;
+  ++failures_unreported;
   if (connection_specific(ec)) {
     spdlog::debug("accept failed for one connection: {}", ec.message());
     return maybe_accept();
