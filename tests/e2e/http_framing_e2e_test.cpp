@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/fixture.h"
-#include "e2e/raw_http.h"
+#include "support/raw_http.h"
 
 namespace scribe {
 namespace {
