@@ -197,6 +197,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool backoff_pending = false;
   bool shed_pending = false;
   std::chrono::milliseconds backoff{0};
+  bool retried_after_shed = false;  // since the last successful accept
   // Failed accepts not yet counted in a "accepting again" line.
   std::uint64_t failures_unreported = 0;
   // Both at most one line per interval: a failure and a recovery can alternate for long.
@@ -496,6 +497,7 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
                  std::exchange(failures_unreported, 0));
   }
   backoff = 0ms;
+  retried_after_shed = false;
   const std::uint64_t id = next_id++;
   auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), id);
   sessions.emplace(id, Entry{session});
@@ -512,17 +514,27 @@ void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
     spdlog::debug("accept failed for one connection: {}", ec.message());
     return maybe_accept();
   }
+  std::uint64_t held_back = 0;
+  const bool log = accept_log.admit(SteadyClock::now(), &held_back);
+  const std::string repeats =
+      held_back > 0 ? fmt::format(" ({} more failures since the last report)", held_back) : "";
+  // Out of descriptors: closing the longest-idle connection frees one for the connection
+  // waiting in the queue, so accept again as soon as it is closed. Once only: if the next
+  // accept fails too, the descriptor went elsewhere, and the pause below follows.
+  if (out_of_resources(ec) && !shed_pending && !retried_after_shed && shed_longest_idle()) {
+    retried_after_shed = true;
+    if (log) {
+      spdlog::warn("accept failed: {}; {} connections open; closing the longest-idle one{}",
+                   ec.message(), sessions.size(), repeats);
+    }
+    return;  // on_shed_result accepts again
+  }
   // Anything else may well repeat at once: pause rather than spin.
   backoff = backoff == 0ms ? kFirstBackoff : std::min(backoff * 2, kMaxBackoff);
-  std::uint64_t held_back = 0;
-  if (accept_log.admit(SteadyClock::now(), &held_back)) {
+  if (log) {
     spdlog::warn("accept failed: {}; {} connections open; pausing accepts for {} ms{}",
-                 ec.message(), sessions.size(), backoff.count(),
-                 held_back > 0 ? fmt::format(" ({} more failures since the last report)", held_back)
-                               : std::string());
+                 ec.message(), sessions.size(), backoff.count(), repeats);
   }
-  // Out of descriptors: an idle connection's one lets the waiting connection in.
-  if (out_of_resources(ec) && !shed_pending) shed_longest_idle();
   backoff_pending = true;
   backoff_timer.expires_after(backoff);
   backoff_timer.async_wait([self = shared_from_this()](beast::error_code wec) {

@@ -9,9 +9,11 @@
 //   idle the longest (no request bytes under way) is closed to make room; a connection
 //   with a request in flight is never closed for this. When none is idle, no new
 //   connection is accepted until one closes.
-// - When accept fails for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), accepting
-//   pauses (10 ms, doubling to 1 s, reset by a successful accept) and the failure is
-//   logged at most once per interval with a count of the repeats in between.
+// - When accept fails for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), the
+//   longest-idle connection is closed and accept retried once; when none is idle or the
+//   retry fails too, accepting pauses (10 ms, doubling to 1 s, reset by a successful
+//   accept). Never a busy loop. The failure is logged at most once per 10 s, with a count
+//   of the repeats in between.
 //
 // HTTP promises beyond Beast's parser: a Transfer-Encoding other than exactly "chunked",
 // or one combined with Content-Length or sent in HTTP/1.0, is refused with 400 and the

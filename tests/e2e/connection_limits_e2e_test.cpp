@@ -48,6 +48,9 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
+// The start of a request, without the blank line that ends its header.
+std::string half_request() { return "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"; }
+
 class ConnectionLimitsE2E : public testing::ScribeE2E {
  protected:
   void SetUp() override {
@@ -144,7 +147,7 @@ TEST_F(ConnectionLimitsE2E, BeyondTheDescriptorLimitIdleConnectionsAreShedAndCom
                            scribe_->logs().size() - log_before);
 }
 
-TEST_F(ConnectionLimitsE2E, OutOfDescriptorsAcceptingPausesInsteadOfSpinning) {
+TEST_F(ConnectionLimitsE2E, OutOfDescriptorsIdleConnectionsMakeRoomWithoutSpinning) {
   // A cap above what the descriptors allow: accept() itself runs into EMFILE.
   start_with(with_fd_limit(128, 128), {{"SCRIBE_MAX_CONNECTIONS", "100000"}});
   EXPECT_THAT(scribe_->logs(), HasSubstr("max_connections 100000 is more than"));
@@ -170,8 +173,33 @@ TEST_F(ConnectionLimitsE2E, OutOfDescriptorsAcceptingPausesInsteadOfSpinning) {
                            share * 100, log.size(), m.at("scribe_http_accept_errors_total"));
 }
 
-// The start of a request, without the blank line that ends its header.
-std::string half_request() { return "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"; }
+TEST_F(ConnectionLimitsE2E, OutOfDescriptorsWithNothingIdleAcceptingBacksOff) {
+  start_with(with_fd_limit(64, 64),
+             {{"SCRIBE_MAX_CONNECTIONS", "1000"}, {"SCRIBE_READ_TIMEOUT_SECONDS", "60"}});
+  const std::size_t log_before = scribe_->logs().size();
+  // Every connection has a request under way: none may be closed to make room.
+  std::vector<std::unique_ptr<RawConnection>> busy;
+  const double share = cpu_share([&] {
+    for (int i = 0; i < 100; ++i) {
+      busy.push_back(std::make_unique<RawConnection>(scribe_->port()));
+      busy.back()->send(half_request());
+    }
+  });
+  EXPECT_LT(share, kMaxCpuShare);
+  const std::string log = scribe_->logs().substr(log_before);
+  EXPECT_GE(count_of(log, "pausing accepts"), 1u) << log;
+  EXPECT_LE(count_of(log, "accept failed"), 2u) << log;
+
+  // The first request ends; its connection turns idle, and the next attempt after the
+  // pause closes it to let the queue move.
+  busy.front()->send("\r\n");
+  const auto response = busy.front()->read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(busy.front()->closed_by_peer());
+  std::cout << fmt::format("[ figures  ] cpu {:.1f}% of a core, log +{} bytes\n", share * 100,
+                           log.size());
+}
 
 TEST_F(ConnectionLimitsE2E, AConnectionWithARequestInFlightIsNeverShed) {
   start_with({}, {{"SCRIBE_MAX_CONNECTIONS", "8"}, {"SCRIBE_READ_TIMEOUT_SECONDS", "60"}});
