@@ -30,7 +30,7 @@ struct ScribeProcessOptions {
     rlim_t soft = RLIM_INFINITY;
     rlim_t hard = RLIM_INFINITY;
   };
-  std::vector<Limit> rlimits;
+  std::vector<Limit> rlimits = {};
 };
 
 class ScribeProcess {
