@@ -1,8 +1,5 @@
 #include "bot/api.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <charconv>
 #include <chrono>
 
@@ -16,6 +13,7 @@
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "util/secret.h"
 
 namespace scribe {
 namespace {
@@ -116,15 +114,6 @@ int limit_from_query(std::string_view query) {
 }
 
 }  // namespace
-
-bool secret_equals(std::string_view a, std::string_view b) {
-  // Comparing digests keeps the time independent of where, and whether, lengths differ.
-  unsigned char da[SHA256_DIGEST_LENGTH];
-  unsigned char db[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
-  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
-  return CRYPTO_memcmp(da, db, sizeof da) == 0;
-}
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock)
     : store_(store), token_(std::move(token)), clock_(std::move(clock)) {}

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "bot/http_message.h"
+#include "net/http_message.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -23,8 +23,5 @@ class Api {
   std::string token_;
   std::function<Timestamp()> clock_;
 };
-
-// Constant-time equality for secrets (bearer tokens, hs_token).
-bool secret_equals(std::string_view a, std::string_view b);
 
 }  // namespace scribe

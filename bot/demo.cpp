@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/signature.h"
-#include "bot/http_client.h"
 #include "bot/service.h"
+#include "net/http_client.h"
 
 namespace scribe {
 namespace {

@@ -32,7 +32,7 @@
 #include <memory>
 #include <string>
 
-#include "bot/http_message.h"
+#include "net/http_message.h"
 
 namespace scribe {
 

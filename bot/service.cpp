@@ -20,11 +20,11 @@
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
-#include "bot/outbox.h"
 #include "bot/scheduler.h"
 #include "commands/handler.h"
 #include "commands/outgoing.h"
 #include "commands/reminders.h"
+#include "outbox/outbox.h"
 #include "storage/store.h"
 
 namespace scribe {

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "bot/config.h"
-#include "bot/http_message.h"
+#include "net/http_message.h"
 #include "storage/model.h"
 
 namespace scribe {

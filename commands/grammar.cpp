@@ -12,23 +12,12 @@
 #include <fmt/format.h>
 
 #include "commands/suggest.h"
+#include "util/strings.h"
 
 namespace scribe::grammar {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Takes the next whitespace-separated word off the front of `rest`; `rest` keeps the
 // remainder verbatim (so free text keeps its own spacing).

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "util/strings.h"
+
 namespace scribe {
 namespace {
 
@@ -75,12 +77,6 @@ std::string_view name_of(const NameTable<E, N>& table, E value) {
     if (e == value) return name;
   }
   return "unknown";
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 template <typename E, std::size_t N>

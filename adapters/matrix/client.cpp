@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "postmortem/html.h"
+#include "util/percent.h"
 
 namespace scribe::matrix {
 namespace {
@@ -141,20 +142,6 @@ json plain_content(const OutgoingMessage& message) {
 
 }  // namespace
 
-std::string escape_path_segment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (char c : segment) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.append(fmt::format("%{:02X}", u));
-    }
-  }
-  return out;
-}
-
 std::string transaction_id(std::int64_t outbox_id) { return fmt::format("scribe-{}", outbox_id); }
 
 std::string button_hint(const Button& button) {
@@ -202,7 +189,7 @@ ClientResult ClientApi::request(const std::string& method, const std::string& pa
   std::string url = options_.homeserver_url + path;
   if (!options_.user_id.empty()) {
     url += (path.find('?') == std::string::npos ? "?" : "&");
-    url += "user_id=" + escape_path_segment(options_.user_id);
+    url += "user_id=" + percent_encode(options_.user_id);
   }
   std::vector<std::string> headers = {"Authorization: Bearer " + options_.as_token};
   std::string text;
@@ -217,24 +204,24 @@ ClientResult ClientApi::send_message(std::string_view room_id, std::string_view 
                                      const json& content) {
   return request("PUT",
                  fmt::format("/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
-                             escape_path_segment(room_id), escape_path_segment(txn_id)),
+                             percent_encode(room_id), percent_encode(txn_id)),
                  content);
 }
 
 ClientResult ClientApi::join(std::string_view room_id_or_alias) {
   return request("POST",
-                 fmt::format("/_matrix/client/v3/join/{}", escape_path_segment(room_id_or_alias)),
+                 fmt::format("/_matrix/client/v3/join/{}", percent_encode(room_id_or_alias)),
                  json::object());
 }
 
 ClientResult ClientApi::get_event(std::string_view room_id, std::string_view event_id) {
-  return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}",
-                                    escape_path_segment(room_id), escape_path_segment(event_id)));
+  return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}", percent_encode(room_id),
+                                    percent_encode(event_id)));
 }
 
 ClientResult ClientApi::displayname(std::string_view user_id) {
-  return request("GET", fmt::format("/_matrix/client/v3/profile/{}/displayname",
-                                    escape_path_segment(user_id)));
+  return request("GET",
+                 fmt::format("/_matrix/client/v3/profile/{}/displayname", percent_encode(user_id)));
 }
 
 ClientResult ClientApi::finish(HttpResult http) const {

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/delivery.h"
-#include "bot/http_client.h"
 #include "commands/outgoing.h"
+#include "net/http_client.h"
+#include "outbox/delivery.h"
 
 namespace scribe::matrix {
 
@@ -75,9 +75,6 @@ class ClientApi {
   Options options_;
   HttpClient http_;
 };
-
-// A path segment percent-encoded (RFC 3986 unreserved characters kept): "!a:b" → "%21a%3Ab".
-std::string escape_path_segment(std::string_view segment);
 
 // The transaction id of an outbox message: stable across retries and restarts.
 std::string transaction_id(std::int64_t outbox_id);

@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <exception>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
+
+#include "util/percent.h"
+#include "util/secret.h"
+#include "util/strings.h"
+#include "util/utf8.h"
 
 namespace scribe::matrix {
 namespace {
@@ -23,16 +26,6 @@ constexpr std::string_view kEventSource = "matrix-event";
 constexpr std::string_view kPin = "\xF0\x9F\x93\x8C";                  // 📌
 constexpr std::string_view kPinVs16 = "\xF0\x9F\x93\x8C\xEF\xB8\x8F";  // 📌 + U+FE0F
 constexpr std::array<std::string_view, 3> kCommands = {"incident", "timeline", "action"};
-
-// Constant-time comparison (as scribe::secret_equals in bot/api.cpp, which lives in
-// scribe_bot, a library that links this one): digests hide where, and whether, lengths differ.
-bool token_equals(std::string_view a, std::string_view b) {
-  unsigned char da[SHA256_DIGEST_LENGTH];
-  unsigned char db[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
-  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
-  return CRYPTO_memcmp(da, db, sizeof da) == 0;
-}
 
 HttpResponse matrix_json(int status, const json& body) {
   return HttpResponse{status, "application/json", body.dump(), {}};
@@ -56,23 +49,6 @@ const json* object_at(const json& j, const char* key) {
   return it != j.end() && it->is_object() ? &*it : nullptr;
 }
 
-std::string_view trim(std::string_view s) {
-  const auto not_space = [](char c) { return !std::isspace(static_cast<unsigned char>(c)); };
-  while (!s.empty() && !not_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && !not_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == lower(prefix);
-}
-
 void add_mention(std::vector<Person>& mentions, const std::string& user_id) {
   if (std::none_of(mentions.begin(), mentions.end(),
                    [&](const Person& p) { return p.id == user_id; })) {
@@ -81,24 +57,6 @@ void add_mention(std::vector<Person>& mentions, const std::string& user_id) {
 }
 
 // ---- HTML (formatted_body) ----
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x110000) {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Decodes the character references of HTML text; unknown ones stay as written.
 std::string decode_entities(std::string_view s) {
@@ -177,24 +135,6 @@ std::string attribute(std::string_view tag, std::string_view name) {
     return decode_entities(tag.substr(p, end == std::string::npos ? std::string::npos : end - p));
   }
   return {};
-}
-
-// Percent-decoding for the user id of a matrix.to link.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      unsigned v = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (ec == std::errc() && p == s.data() + i + 3) {
-        out += static_cast<char>(v);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 // The user id a matrix.to permalink names ("https://matrix.to/#/@alice:example.org?via=…"),
@@ -443,7 +383,7 @@ HttpResponse TransactionsEndpoint::handle(const HttpRequest& request) {
   if (!token || token->empty()) {
     return matrix_error(401, "M_UNAUTHORIZED", "missing the homeserver's token");
   }
-  if (hs_token_.empty() || !token_equals(*token, hs_token_)) {
+  if (hs_token_.empty() || !secret_equals(*token, hs_token_)) {
     spdlog::warn("Matrix AS request {} refused: wrong hs_token", segments[0]);
     return matrix_error(403, "M_FORBIDDEN", "wrong homeserver token");
   }

@@ -60,8 +60,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "bot/http_message.h"
 #include "commands/handler.h"
+#include "net/http_message.h"
 #include "storage/store.h"
 
 namespace scribe::matrix {

@@ -7,18 +7,13 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "util/strings.h"
+#include "util/utf8.h"
+
 namespace scribe::slack {
 namespace {
 
-constexpr std::string_view kWhitespace = " \t\r\n\v\f";
 constexpr std::string_view kZeroWidthSpace = "\xE2\x80\x8B";
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(kWhitespace);
-  return s.substr(first, last - first + 1);
-}
 
 // Slack escapes only these three; anything else that looks like an entity is user text.
 void append_unescaped(std::string& out, std::string_view s) {
@@ -109,13 +104,6 @@ bool append_control(std::string& out, std::string_view token, std::vector<Person
   }
 }
 
-bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-std::size_t count_code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return !is_continuation(c); }));
-}
-
 // Size of one raw byte once escaped. In code blocks a backtick that follows another gets
 // a zero-width space first, so draft text can never close the surrounding ``` fence.
 std::size_t escaped_byte_size(char c, char prev, bool code) {
@@ -197,7 +185,7 @@ std::vector<Piece> split_pieces(std::string_view raw, std::size_t limit, bool co
       std::size_t i = line_begin;
       while (i < line_end) {
         std::size_t cp_end = i + 1;
-        while (cp_end < line_end && cp_end - i < 4 && is_continuation(raw[cp_end])) ++cp_end;
+        while (cp_end < line_end && cp_end - i < 4 && is_utf8_continuation(raw[cp_end])) ++cp_end;
         std::size_t cp_size = 0;
         char p = prev;
         for (std::size_t k = i; k < cp_end; ++k) {
@@ -257,9 +245,7 @@ std::size_t cut_point(std::string_view s, std::size_t limit) {
   if (limit == 0) return 0;
   const auto nl = s.rfind('\n', limit - 1);
   if (nl != std::string_view::npos && nl + 1 >= limit / 2) return nl + 1;
-  std::size_t cut = limit;
-  while (cut > 0 && is_continuation(s[cut])) --cut;
-  return cut;
+  return utf8_prefix(s, limit);
 }
 
 // The longest prefix of `s`, ending on a code point boundary, whose escaped form fits `limit`.
@@ -268,7 +254,7 @@ std::size_t escaped_cut(std::string_view s, std::size_t limit) {
   char prev = '\0';
   std::size_t cut = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (!is_continuation(s[i])) cut = i;
+    if (!is_utf8_continuation(s[i])) cut = i;
     used += escaped_byte_size(s[i], prev, false);
     if (used > limit) return cut;
     prev = s[i];

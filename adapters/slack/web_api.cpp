@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include "util/percent.h"
+#include "util/utf8.h"
+
 namespace scribe::slack {
 namespace {
 
@@ -50,31 +53,6 @@ constexpr std::string_view kPermanentErrors[] = {
     "cant_update_message",
     "edit_window_closed",
 };
-
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.append(fmt::format("%{:02X}", u));
-    }
-  }
-  return out;
-}
-
-bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// At most `max` bytes of `s`, never ending inside a UTF-8 sequence. (Slack counts
-// characters, of which there are never more than bytes.)
-std::string truncate_utf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t cut = max;
-  while (cut > 0 && is_continuation(s[cut])) --cut;
-  return std::string(s.substr(0, cut));
-}
 
 // A Slack user id ("U024BE7LH", "W0123"): only those can be mentioned as <@ID>.
 bool is_slack_user_id(std::string_view id) {

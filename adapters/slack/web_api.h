@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/slash_command.h"
-#include "bot/delivery.h"
-#include "bot/http_client.h"
 #include "commands/outgoing.h"
+#include "net/http_client.h"
+#include "outbox/delivery.h"
 
 namespace scribe::slack {
 

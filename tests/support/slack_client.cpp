@@ -6,20 +6,13 @@
 #include <fmt/format.h>
 
 #include "adapters/slack/signature.h"
+#include "util/percent.h"
 
 namespace scribe::testing {
 
 std::string form_encode(const std::string& s) {
   std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
+  for (char c : s) out += c == ' ' ? std::string("+") : percent_encode(std::string_view(&c, 1));
   return out;
 }
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 
 namespace scribe::testing {
 

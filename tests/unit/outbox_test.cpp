@@ -1,7 +1,7 @@
 // OutboxSender over a real SQLite store, with a scripted Deliverer standing in for the
 // platform (the real Slack deliverer is tested against a stand-in Slack server) and a
 // clock the test moves by hand: no sleeping.
-#include "bot/outbox.h"
+#include "outbox/outbox.h"
 
 #include <deque>
 #include <filesystem>

@@ -16,9 +16,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "bot/outbox.h"
 #include "bot/scheduler.h"
 #include "commands/outgoing.h"
+#include "outbox/outbox.h"
 #include "storage/store.h"
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-#include "bot/outbox.h"
+#include "outbox/outbox.h"
 
 #include <algorithm>
 #include <random>

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "bot/delivery.h"
+#include "outbox/delivery.h"
 #include "storage/store.h"
 
 namespace scribe {
