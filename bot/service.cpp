@@ -309,7 +309,7 @@ HttpResponse Service::route(const HttpRequest& request) {
     bool ready = false;
     try {
       ready = parts_->store->healthy();
-    } catch (const std::exception& e) {
+    } catch (const StoreError& e) {
       spdlog::warn("readiness check failed: {}", e.what());
     }
     return answer(Route::kHealth, ready ? text(200, "ready\n") : text(503, "store unavailable\n"));

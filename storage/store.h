@@ -16,8 +16,19 @@
 
 namespace scribe {
 
+// Error policy (for the whole project, not only the store):
+// - Exceptions are for infrastructure failures only: the store cannot read or write
+//   (StoreError), memory runs out. Whoever means "could not save, try again" (an endpoint
+//   answering 503, a "nothing was recorded" reply) catches StoreError, not std::exception:
+//   a programming error must not be reported to users as a storage hiccup.
+// - Input that does not parse is not exceptional: a parser returns its value or why not
+//   (util/parsed.h, Parsed<T>, or a result of the same shape) and never throws for what a
+//   user, a platform or an old stored row contains.
+// - Domain refusals ("already an open incident") are neither: they are replies.
+// - Threads that must not die (the outbox sender, the scheduler) catch everything at
+//   their loop, log it, and try again later.
+
 // Thrown for failures of the storage itself (disk full, lost connection, bad schema).
-// Domain refusals ("already an open incident") are not errors of the store.
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

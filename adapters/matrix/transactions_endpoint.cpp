@@ -417,7 +417,7 @@ HttpResponse TransactionsEndpoint::on_transaction(const std::string& txn_id,
       if (event.is_object()) on_event(event, *events);
     }
     remember(kTxnSource, txn_id);
-  } catch (const std::exception& e) {
+  } catch (const StoreError& e) {
     // What was committed stays; the homeserver retries and seen events are skipped.
     spdlog::error("Matrix transaction {} not fully processed: {}", txn_id, e.what());
     return matrix_error(503, "M_UNKNOWN", "not processed; please retry");

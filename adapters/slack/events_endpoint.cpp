@@ -100,7 +100,7 @@ HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
   try {
     if (event_type == "pin_added") return on_pin(body, *event, received_at);
     if (event_type == "reaction_added") return on_reaction(body, *event, received_at);
-  } catch (const std::exception& e) {
+  } catch (const StoreError& e) {
     // Not stored: a 5xx makes Slack deliver the event again.
     spdlog::error("Slack {} event not recorded: {}", event_type, e.what());
     return plain(503, "not recorded; please retry");

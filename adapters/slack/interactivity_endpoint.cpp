@@ -121,7 +121,7 @@ HttpResponse InteractivityEndpoint::handle(const HttpRequest& request) {
       const PressOutcome outcome = handler_.press(press);
       spdlog::info("button {} on action item {} in {} by {}: {}", press.action, press.value,
                    press.channel.channel, press.user.id, to_string(outcome));
-    } catch (const std::exception& e) {
+    } catch (const StoreError& e) {
       // Nothing of this press was committed. A 5xx makes Slack tell the user the click
       // did not work, so they can click again.
       spdlog::error("button {} on action item {} in {} failed: {}", press.action, press.value,
