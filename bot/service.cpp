@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
 #include "adapters/matrix/client.h"
 #include "adapters/matrix/message_fetcher.h"
@@ -93,11 +92,11 @@ struct Service::Parts {
     const bool can_read_slack = !c.slack_bot_token.empty();
     if (can_read_slack) {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
-      outbox->add_deliverer(std::string(slack::kFetchPlatform),
+      outbox->add_deliverer("slack", {JobKind::kFetch},
                             std::make_unique<slack::MessageFetcher>(slack_api(c), handler));
     }
     if (can_post_to_matrix(c)) {
-      outbox->add_deliverer(std::string(matrix::kFetchPlatform),
+      outbox->add_deliverer(std::string(matrix::kPlatform), {JobKind::kFetch},
                             std::make_unique<matrix::MessageFetcher>(matrix_api(c), handler));
     }
     if (!c.matrix_hs_token.empty()) {
@@ -105,16 +104,11 @@ struct Service::Parts {
       // keyed by the command's event id so that a replayed transaction replies once.
       auto reply = [this](const ChannelRef& room, const Reply& r, const std::string& event_id) {
         OutgoingMessage message;
-        message.body = r;
-        // Matrix has no private replies: what Slack shows only to the caller is sent to the
-        // room as a notice (quieter, and ignored by other bots).
-        nlohmann::json content = nlohmann::json::parse(to_json(message));
-        if (r.visibility == Reply::Visibility::kEphemeral) content["visibility"] = "ephemeral";
-        handler.post(room, content.dump(), clock(), "reply:" + event_id);
+        message.body = r;  // an ephemeral reply goes to the room as a notice
+        handler.post(room, message, clock(), "reply:" + event_id);
       };
       auto join = [this](const std::string& room_id) {
-        handler.post(matrix::channel_of(room_id), nlohmann::json{{"join", room_id}}.dump(), clock(),
-                     "join:" + room_id);
+        handler.join(matrix::channel_of(room_id), clock(), "join:" + room_id);
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
           c.matrix_hs_token, c.matrix_user_id, handler, *store, clock, join, reply);
@@ -140,10 +134,12 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(slack_api(c)));
+      outbox->add_deliverer("slack", {JobKind::kPost, JobKind::kUpdate},
+                            std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     if (can_post_to_matrix(c)) {
       outbox->add_deliverer(std::string(matrix::kPlatform),
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin},
                             std::make_unique<matrix::MatrixDeliverer>(matrix_api(c)));
     }
     return outbox;

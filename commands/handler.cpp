@@ -758,13 +758,13 @@ MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
 }
 
 MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,
-                                                 const std::string& fetch_platform,
                                                  const std::string& content) {
   MarkOutcome outcome = MarkOutcome::kNoIncident;
   store_.write([&](Transaction& tx) {
     if (!tx.current_incident(m.channel)) return;
     OutboxMessage job;
-    job.channel = ChannelRef{fetch_platform, m.channel.workspace, m.channel.channel};
+    job.channel = m.channel;
+    job.kind = JobKind::kFetch;
     job.content = content;
     job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
                                  m.channel.channel, m.message_id);
@@ -844,6 +844,7 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
     if (!p.message_id.empty()) update.replaces = p.message_id;
     OutboxMessage message;
     message.channel = incident->channel;
+    message.kind = update.replaces ? JobKind::kUpdate : JobKind::kPost;
     message.content = to_json(update);
     message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
                                      p.received_at.time_since_epoch().count());
@@ -858,11 +859,24 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
   return outcome;
 }
 
-void CommandHandler::post(const ChannelRef& channel, const std::string& content, Timestamp at,
+void CommandHandler::post(const ChannelRef& channel, const OutgoingMessage& message, Timestamp at,
                           const std::string& dedupe_key) {
   OutboxMessage m;
   m.channel = channel;
-  m.content = content;
+  m.kind = message.replaces ? JobKind::kUpdate : JobKind::kPost;
+  m.content = to_json(message);
+  m.dedupe_key = dedupe_key;
+  m.created_at = at;
+  m.next_attempt_at = at;
+  store_.write([&](Transaction& tx) { tx.enqueue(m); });
+  if (options_.outbox_wake) options_.outbox_wake();
+}
+
+void CommandHandler::join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key) {
+  OutboxMessage m;
+  m.channel = channel;
+  m.kind = JobKind::kJoin;
+  m.content = "{}";
   m.dedupe_key = dedupe_key;
   m.created_at = at;
   m.next_attempt_at = at;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "commands/invocation.h"
+#include "commands/outgoing.h"
 #include "storage/store.h"
 
 namespace date {
@@ -88,18 +89,22 @@ class CommandHandler {
   PressOutcome press(const ButtonPress& press);
 
   // For a marked message whose text must first be fetched from the platform (Slack sends
-  // a reaction without its message): writes a durable fetch job to the outbox, for the
-  // deliverer of `fetch_platform`, which fetches the message and records it with
-  // record_marked_message. So the platform's event can be acknowledged at once and
-  // nothing is lost. `content` is that deliverer's own description of the job.
-  // Posts `message` to `channel` through the outbox: for platforms whose replies cannot
-  // travel in the HTTP answer (Matrix), and for platform chores (joining a room). A
-  // non-empty `dedupe_key` makes a repeat a no-op. Committed before it returns.
-  void post(const ChannelRef& channel, const std::string& content, Timestamp at,
+  // a reaction without its message): writes a durable fetch job (JobKind::kFetch) for the
+  // message's channel to the outbox; the platform's fetcher reads the message and records
+  // it with record_marked_message. So the platform's event can be acknowledged at once and
+  // nothing is lost. `content` is that fetcher's own description of the job.
+  MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& content);
+
+  // Posts `message` to `channel` through the outbox (JobKind::kUpdate when it `replaces`
+  // an earlier one, else kPost): for platforms whose replies cannot travel in the HTTP
+  // answer (Matrix). A non-empty `dedupe_key` makes a repeat a no-op. Committed before it
+  // returns.
+  void post(const ChannelRef& channel, const OutgoingMessage& message, Timestamp at,
             const std::string& dedupe_key = {});
 
-  MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& fetch_platform,
-                                   const std::string& content);
+  // Queues a durable job to join `channel` (the bot was invited to it). A non-empty
+  // `dedupe_key` makes a repeat a no-op. Committed before it returns.
+  void join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key = {});
 
  private:
   Store& store_;

@@ -71,6 +71,13 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
+constexpr NameTable<JobKind, 4> kJobKinds{{
+    {JobKind::kPost, "post"},
+    {JobKind::kUpdate, "update"},
+    {JobKind::kFetch, "fetch"},
+    {JobKind::kJoin, "join"},
+}};
+
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [e, name] : table) {
@@ -112,6 +119,7 @@ std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
 std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
 std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s); }
 std::string_view to_string(OutboxStatus s) { return name_of(kOutboxStatuses, s); }
+std::string_view to_string(JobKind k) { return name_of(kJobKinds, k); }
 
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);
@@ -139,6 +147,8 @@ std::optional<ActionStatus> action_status_from_string(std::string_view s) {
 std::optional<OutboxStatus> outbox_status_from_string(std::string_view s) {
   return value_of(kOutboxStatuses, s);
 }
+
+std::optional<JobKind> job_kind_from_string(std::string_view s) { return value_of(kJobKinds, s); }
 
 std::string incident_ref(IncidentId id) { return fmt::format("INC-{}", id); }
 

@@ -123,6 +123,19 @@ CREATE INDEX actions_open_due ON actions(status, due);
 ALTER TABLE actions ADD COLUMN snoozed_until INTEGER;
 CREATE INDEX incidents_by_resolved_at ON incidents(resolved_at) WHERE resolved_at IS NOT NULL;
 )sql",
+    // 4: typed outbox jobs. Before, a fetch was queued for a made-up platform
+    // ("slack-fetch", "matrix-fetch"), a join was a post whose content was {"join": room},
+    // and an update a post whose content named the message it `replaces`.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'post';
+UPDATE outbox SET kind = 'fetch', platform = substr(platform, 1, length(platform) - 6)
+  WHERE platform LIKE '%-fetch';
+UPDATE outbox SET kind = 'join'
+  WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.join') IS NOT NULL;
+UPDATE outbox SET kind = 'update'
+  WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.replaces') = 'text'
+    AND json_extract(content, '$.replaces') != '';
+)sql",
 };
 
 }  // namespace

@@ -20,7 +20,7 @@ constexpr std::string_view kEventColumns =
     "revision";
 constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
-    "created_at, next_attempt_at, sent_at, delivered_id, last_error";
+    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
     "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until";
@@ -69,6 +69,7 @@ OutboxMessage read_outbox(const Stmt& s) {
   m.sent_at = s.opt_time(11);
   m.delivered_id = s.text(12);
   m.last_error = s.text(13);
+  m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
   return m;
 }
 
@@ -397,8 +398,8 @@ std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
   }
   Stmt s = prepare(
       "INSERT INTO outbox (platform, workspace, channel, content, thread_parent, dedupe_key, "
-      "status, attempts, created_at, next_attempt_at, sent_at, delivered_id, last_error) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "status, attempts, created_at, next_attempt_at, sent_at, delivered_id, last_error, kind) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, m.channel.platform).bind(2, m.channel.workspace).bind(3, m.channel.channel);
   s.bind(4, m.content).bind(5, m.thread_parent);
   if (m.dedupe_key.empty()) {
@@ -413,6 +414,7 @@ std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
       .bind(11, m.sent_at)
       .bind(12, m.delivered_id)
       .bind(13, m.last_error)
+      .bind(14, to_string(m.kind))
       .run();
   return last_id();
 }
@@ -433,9 +435,12 @@ std::optional<OutboxMessage> SqliteTransaction::find_outbox_by_key(std::string_v
 
 // A channel's messages go out in the order they were written: only the oldest pending
 // message of each channel is eligible (a thread's parent is always older than its replies).
+// Fetches form a lane of their own in each channel: reading a marked message back neither
+// waits behind the channel's posts nor holds them up.
 constexpr std::string_view kHeadOfChannel =
     "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
-    "e.workspace=o.workspace AND e.channel=o.channel AND e.id < o.id)";
+    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
+    "AND e.id < o.id)";
 
 std::vector<OutboxMessage> SqliteTransaction::due_outbox(Timestamp now, int limit) {
   Stmt s = prepare(

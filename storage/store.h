@@ -82,8 +82,9 @@ class Transaction {
   virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
   // The message enqueued with this dedupe key, if any.
   virtual std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) = 0;
-  // Pending messages whose time has come, by id; only the oldest pending message of each
-  // channel is eligible, so a channel's messages (and a thread's replies) stay in order.
+  // Pending jobs whose time has come, by id; only the oldest pending job of each channel
+  // is eligible, so a channel's messages (and a thread's replies) stay in order. Fetch jobs
+  // are a lane of their own: the oldest pending fetch of each channel is eligible too.
   virtual std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) = 0;
   // The earliest next_attempt_at among the messages due_outbox could return, if any.
   virtual std::optional<Timestamp> next_outbox_attempt() = 0;

@@ -302,31 +302,20 @@ DeliveryResult MatrixDeliverer::deliver(const OutboxMessage& message,
     failed.error = fmt::format("not a Matrix room (platform \"{}\")", message.channel.platform);
     return failed;
   }
-  const json raw = json::parse(message.content, nullptr, /*allow_exceptions=*/false);
-  if (raw.is_object() && raw.contains("join")) {
-    const std::string room = string_field(raw, "join");
-    if (room.empty()) {
-      failed.error = "join without a room";
-      return failed;
-    }
-    return to_delivery_result(api_.join(room), "room_id");
-  }
   if (message.channel.channel.empty()) {
     failed.error = "no room";
     return failed;
   }
-  OutgoingMessage outgoing;
-  try {
-    outgoing = outgoing_from_json(message.content);
-  } catch (const std::exception& e) {
-    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+  if (message.kind == JobKind::kJoin) {
+    return to_delivery_result(api_.join(message.channel.channel), "room_id");
+  }
+  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  if (!outgoing) {
+    failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
-  if (raw.is_object() && raw.value("visibility", "") == "ephemeral") {
-    outgoing.body.visibility = Reply::Visibility::kEphemeral;
-  }
   return to_delivery_result(api_.send_message(message.channel.channel, transaction_id(message.id),
-                                              message_content(outgoing, thread_id)));
+                                              message_content(*outgoing, thread_id)));
 }
 
 }  // namespace scribe::matrix

@@ -98,15 +98,16 @@ nlohmann::json message_content(const OutgoingMessage& message,
 // does not name it. Empty for buttons without a text command (snooze).
 std::string button_hint(const Button& button);
 
-// Delivers outbox messages for Matrix rooms. Content is either an OutgoingMessage (sent
-// with the txnId transaction_id(message.id)) or {"join": "<room id or alias>"} (the bot
-// joins, e.g. after an invite). Used by one thread (the outbox sender).
+// Delivers outbox jobs for Matrix rooms: posts and updates (JobKind::kPost, kUpdate; the
+// content is an OutgoingMessage, sent with the txnId transaction_id(message.id), as an
+// m.notice when its visibility is ephemeral) and joins (kJoin: the bot joins
+// channel.channel, e.g. after an invite). Used by one thread (the outbox sender).
 //   200 with event_id (join: any 200)          -> kSent, delivered_id = event_id (join: room id)
 //   429, M_LIMIT_EXCEEDED                      -> kRetry, retry_after from retry_after_ms
 //   5xx, transport errors and timeouts         -> kRetry
 //   M_FORBIDDEN, M_NOT_FOUND, M_UNKNOWN_TOKEN, M_MISSING_TOKEN, M_BAD_JSON, M_NOT_JSON,
 //   M_TOO_LARGE, M_UNKNOWN, other 4xx          -> kPermanent
-//   content that is neither, a channel that is not Matrix's -> kPermanent
+//   content that is not an OutgoingMessage, a channel that is not Matrix's -> kPermanent
 class MatrixDeliverer : public Deliverer {
  public:
   explicit MatrixDeliverer(ClientApi::Options options);

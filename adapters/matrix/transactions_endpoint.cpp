@@ -518,7 +518,7 @@ void TransactionsEndpoint::on_reaction(const json& event, const json& events) {
     return;
   }
   const FetchJob job{room_id, target, marked.marked_by.id, marked.received_at};
-  handler_.defer_marked_message(marked, std::string(kFetchPlatform), fetch_job(job));
+  handler_.defer_marked_message(marked, fetch_job(job));
 }
 
 void TransactionsEndpoint::on_member(const json& event) {

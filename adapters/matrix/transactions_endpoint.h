@@ -29,10 +29,9 @@
 //   an edit would also be confusing. Users correct with `!timeline edit N …`.
 // - `m.reaction` with key 📌 (with or without U+FE0F) on a message: when the message is
 //   in the same transaction it is recorded directly (CommandHandler::
-//   record_marked_message); otherwise a durable fetch job is written to the outbox for
-//   platform kFetchPlatform ("matrix-fetch") with fetch_job() as its content, and the
-//   fetcher reads the message through the client-server API
-//   (GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}) and records it.
+//   record_marked_message); otherwise a durable fetch job (JobKind::kFetch) is written to
+//   the outbox with fetch_job() as its content, and the fetcher reads the message through the
+//   client-server API (GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}) and records it.
 // - `m.room.member` with membership "invite" and state_key == the bot user calls the
 //   InviteHandler with the room id (the caller queues the join).
 //
@@ -66,8 +65,6 @@
 
 namespace scribe::matrix {
 
-// The outbox platform under which 📌 fetch jobs are queued.
-inline constexpr std::string_view kFetchPlatform = "matrix-fetch";
 // The platform name of Matrix channels (ChannelRef::platform).
 inline constexpr std::string_view kPlatform = "matrix";
 

@@ -153,8 +153,7 @@ HttpResponse EventsEndpoint::on_reaction(const json& body, const json& event,
   marked.written_at = *written_at;
   marked.message_id = string_at(*item, "ts");
   marked.received_at = received_at;
-  return outcome_response(
-      handler_.defer_marked_message(marked, std::string(kFetchPlatform), fetch_job(marked)));
+  return outcome_response(handler_.defer_marked_message(marked, fetch_job(marked)));
 }
 
 }  // namespace scribe::slack

@@ -333,20 +333,22 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     failed.error = "no channel";
     return failed;
   }
-  OutgoingMessage outgoing;
-  try {
-    outgoing = outgoing_from_json(message.content);
-  } catch (const std::exception& e) {
-    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  if (!outgoing) {
+    failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
   const std::string& channel = message.channel.channel;
-  if (outgoing.replaces) {
+  if (message.kind == JobKind::kUpdate) {
+    if (!outgoing->replaces) {
+      failed.error = "an update that names no message to replace";
+      return failed;
+    }
     return to_delivery_result(api_.update_message(
-        channel, *outgoing.replaces, update_payload(channel, *outgoing.replaces, outgoing)));
+        channel, *outgoing->replaces, update_payload(channel, *outgoing->replaces, *outgoing)));
   }
   return to_delivery_result(
-      api_.post_message(channel, message_payload(channel, outgoing, thread_id)));
+      api_.post_message(channel, message_payload(channel, *outgoing, thread_id)));
 }
 
 }  // namespace scribe::slack

@@ -109,16 +109,18 @@ nlohmann::json message_payload(std::string_view channel, const OutgoingMessage& 
 nlohmann::json update_payload(std::string_view channel, std::string_view ts,
                               const OutgoingMessage& message);
 
-// Delivers outbox messages for Slack channels through chat.postMessage, or chat.update
-// when the message `replaces` an earlier one (then `thread_id` is not needed: the message
-// stays where it is). Like its WebApi, used by one thread (the outbox sender).
+// Delivers post jobs (JobKind::kPost) for Slack channels through chat.postMessage, and
+// update jobs (kUpdate) through chat.update of the message OutgoingMessage::replaces names
+// (then `thread_id` is not needed: the message stays where it is). Like its WebApi, used by
+// one thread (the outbox sender).
 //   ok                                    -> kSent, delivered_id = the message's ts
 //   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
 //   5xx, transport errors and timeouts    -> kRetry
 //   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
 //   (chat.update) message_not_found, cant_update_message, edit_window_closed -> kPermanent
 //   any other Slack error                 -> kRetry (Slack has transient ones)
-//   content that is not an OutgoingMessage, a channel that is not Slack's -> kPermanent
+//   content that is not an OutgoingMessage, a channel that is not Slack's, an update
+//   without `replaces`                    -> kPermanent
 class SlackDeliverer : public Deliverer {
  public:
   explicit SlackDeliverer(WebApi::Options options);

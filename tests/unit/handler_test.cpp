@@ -937,7 +937,7 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   const OutboxMessage summary = queued.front();
   EXPECT_EQ(summary.channel, kChannel);
   EXPECT_EQ(summary.thread_parent, std::nullopt);
-  EXPECT_THAT(outgoing_from_json(summary.content).body.text,
+  EXPECT_THAT(outgoing_from_json(summary.content).value.value().body.text,
               HasSubstr("Postmortem draft of INC-1"));
 
   // The pieces, in order, put back together, are exactly the stored draft.
@@ -948,7 +948,7 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
       auto m = tx.find_outbox(id);
       if (!m) break;
       EXPECT_EQ(m->thread_parent, summary.id);
-      const OutgoingMessage piece = outgoing_from_json(m->content);
+      const OutgoingMessage piece = outgoing_from_json(m->content).value.value();
       ASSERT_TRUE(piece.body.document.has_value());
       EXPECT_LE(piece.body.document->size(), 2800u);
       joined += *piece.body.document;
@@ -1032,7 +1032,7 @@ TEST_F(ButtonPressTest, MarkDoneMarksTheItemDoneAndReplacesTheMessage) {
   ASSERT_EQ(queued.size(), 1u);
   EXPECT_EQ(queued[0].channel, kChannel);
   EXPECT_EQ(queued[0].next_attempt_at, now_);
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "☑️ Done: Add canary — marked by @bob");
   EXPECT_THAT(all_text(m.body), HasSubstr("Action #2 of INC-1 \"DB down\""));
@@ -1063,7 +1063,7 @@ TEST_F(ButtonPressTest, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
 
   auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  OutgoingMessage m = outgoing_from_json(queued[0].content);
+  OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "💤 Snoozed until 2026-11-21 14:04:00 UTC by @bob: Add canary");
   EXPECT_THAT(all_text(m.body), HasSubstr("`/action done 2`"));
@@ -1079,7 +1079,7 @@ TEST_F(ButtonPressTest, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
   EXPECT_EQ(items[1].done_by, kBob);
   queued = outbox();
   ASSERT_EQ(queued.size(), 3u);
-  m = outgoing_from_json(queued[2].content);
+  m = outgoing_from_json(queued[2].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("☑️ Done: Add canary"));
   EXPECT_EQ(wakes_, 3);
 }
@@ -1124,7 +1124,7 @@ TEST_F(ButtonPressTest, ASnoozedItemGetsNoReminderUntilTheSnoozeEnds) {
   EXPECT_EQ(planner.enqueue_due(utc(2026, 11, 21, 14, 3)), 1) << "the snooze has ended";
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), updates + 1);
-  const OutgoingMessage reminder = outgoing_from_json(queued.back().content);
+  const OutgoingMessage reminder = outgoing_from_json(queued.back().content).value.value();
   EXPECT_THAT(reminder.body.text, HasSubstr("is due today"));
   EXPECT_EQ(reminder.replaces, std::nullopt) << "a reminder is a new message";
   ASSERT_EQ(reminder.buttons.size(), 2u);

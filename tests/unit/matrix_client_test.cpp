@@ -32,17 +32,18 @@ ClientApi::Options options_for(const MatrixStandIn& hs, std::string token = "") 
   return options;
 }
 
+// As CommandHandler::post enqueues it.
 OutboxMessage outbox(const OutgoingMessage& message, std::int64_t id = 7) {
   OutboxMessage m;
   m.id = id;
   m.channel = ChannelRef{"matrix", "standin.test", kRoom};
+  m.kind = message.replaces ? JobKind::kUpdate : JobKind::kPost;
   m.content = to_json(message);
   return m;
 }
 
 OutgoingMessage text_message(std::string text) {
   OutgoingMessage m;
-  m.body.visibility = Reply::Visibility::kChannel;  // as outgoing_from_json() reads it
   m.body.text = std::move(text);
   return m;
 }
@@ -303,11 +304,9 @@ TEST(MatrixDeliverer, ReplacesBecomesEdit) {
 TEST(MatrixDeliverer, EphemeralVisibilityIsNotice) {
   MatrixStandIn hs;
   MatrixDeliverer deliverer(options_for(hs));
-  OutboxMessage message = outbox(text_message("only you"));
-  json raw = json::parse(message.content);
-  raw["visibility"] = "ephemeral";
-  message.content = raw.dump();
-  ASSERT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kSent);
+  OutgoingMessage only_you = text_message("only you");
+  only_you.body.visibility = Reply::Visibility::kEphemeral;  // carried by to_json
+  ASSERT_EQ(deliverer.deliver(outbox(only_you), std::nullopt).outcome, Outcome::kSent);
   EXPECT_EQ(sent_content(hs)["msgtype"], "m.notice");
 }
 
@@ -364,8 +363,11 @@ TEST(MatrixDeliverer, UnparseableContentIsPermanent) {
 TEST(MatrixDeliverer, JoinJob) {
   MatrixStandIn hs;
   MatrixDeliverer deliverer(options_for(hs));
-  OutboxMessage message = outbox(text_message("unused"));
-  message.content = json{{"join", "!new:standin.test"}}.dump();
+  OutboxMessage message;
+  message.id = 8;
+  message.channel = ChannelRef{"matrix", "standin.test", "!new:standin.test"};
+  message.kind = JobKind::kJoin;
+  message.content = "{}";
   const DeliveryResult result = deliverer.deliver(message, std::nullopt);
   EXPECT_EQ(result.outcome, Outcome::kSent) << result.error;
   EXPECT_EQ(result.delivered_id, "!new:standin.test");
@@ -373,7 +375,7 @@ TEST(MatrixDeliverer, JoinJob) {
   EXPECT_EQ(hs.calls_to("/join/").front().param("user_id"), kBot);
 
   hs.forbid_join("!closed:standin.test");
-  message.content = json{{"join", "!closed:standin.test"}}.dump();
+  message.channel.channel = "!closed:standin.test";
   EXPECT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kPermanent);
 }
 

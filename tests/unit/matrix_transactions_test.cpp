@@ -409,7 +409,8 @@ TEST_F(MatrixTransactionsTest, APinReactionQueuesAFetchJob) {
 
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  EXPECT_EQ(queued[0].channel, (ChannelRef{"matrix-fetch", "example.org", kRoom}));
+  EXPECT_EQ(queued[0].channel, (ChannelRef{"matrix", "example.org", kRoom}));
+  EXPECT_EQ(queued[0].kind, JobKind::kFetch);
   const json job = json::parse(queued[0].content);
   EXPECT_EQ(job, (json{{"room_id", kRoom},
                        {"event_id", "$msg"},

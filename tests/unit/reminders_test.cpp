@@ -136,7 +136,7 @@ class RemindersTest : public testing::Test {
     const auto all = outbox();
     EXPECT_FALSE(all.empty());
     if (all.empty()) return {};
-    return outgoing_from_json(all.back().content);
+    return outgoing_from_json(all.back().content).value.value();
   }
 
   std::filesystem::path dir_;
@@ -168,7 +168,7 @@ TEST_F(RemindersTest, DueSoonThenDueThenOverdueAtNineInTheMorning) {
   EXPECT_EQ(m.dedupe_key, action_key(item, "due-soon:2026-11-25"));
   EXPECT_EQ(m.status, OutboxStatus::kPending);
   EXPECT_EQ(m.next_attempt_at, now_);
-  const OutgoingMessage soon = outgoing_from_json(m.content);
+  const OutgoingMessage soon = outgoing_from_json(m.content).value.value();
   EXPECT_THAT(soon.body.text, HasSubstr("@bob"));
   EXPECT_THAT(soon.body.text, HasSubstr("#1 of INC-" + std::to_string(inc)));
   EXPECT_THAT(soon.body.text, HasSubstr("due tomorrow (2026-11-25)"));
@@ -395,7 +395,7 @@ TEST_F(RemindersTest, MeetingReminderRepeatsUntilClose) {
   EXPECT_EQ(sent[0].channel, kChannel);
   EXPECT_EQ(sent[0].dedupe_key,
             "reminder:incident:" + std::to_string(inc) + ":meeting:20261121T100000Z:1");
-  const OutgoingMessage m = outgoing_from_json(sent[0].content);
+  const OutgoingMessage m = outgoing_from_json(sent[0].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("postmortem meeting"));
   EXPECT_THAT(m.body.text, HasSubstr("24 hours ago"));
   EXPECT_THAT(m.notify, ElementsAre(kCommander));
@@ -472,7 +472,7 @@ TEST_F(RemindersTest, FollowUpAfterNDaysListsEveryActionItemAndItsStatus) {
   EXPECT_EQ(sent[0].channel, kChannel);
   EXPECT_EQ(sent[0].dedupe_key,
             "reminder:incident:" + std::to_string(inc) + ":followup:20261121T100000Z");
-  const OutgoingMessage m = outgoing_from_json(sent[0].content);
+  const OutgoingMessage m = outgoing_from_json(sent[0].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("Follow-up review of INC-" + std::to_string(inc)));
   EXPECT_THAT(m.body.text, HasSubstr("14 days ago"));
   EXPECT_THAT(m.body.text, HasSubstr("1 of 3 action items done"));
@@ -555,7 +555,7 @@ TEST_F(RemindersTest, ARestartBetweenDueTimeAndSendStillSendsOnce) {
   {
     OutboxSender sender(
         *store_, [this] { return now_; }, OutboxSender::Options{});
-    sender.add_deliverer("slack", std::make_unique<CountingDeliverer>(delivered));
+    sender.add_deliverer("slack", {JobKind::kPost}, std::make_unique<CountingDeliverer>(delivered));
     EXPECT_EQ(sender.run_once(), 1);
     open();  // and another restart after sending
     EXPECT_EQ(run(), 0);
@@ -563,7 +563,7 @@ TEST_F(RemindersTest, ARestartBetweenDueTimeAndSendStillSendsOnce) {
   {
     OutboxSender sender(
         *store_, [this] { return now_; }, OutboxSender::Options{});
-    sender.add_deliverer("slack", std::make_unique<CountingDeliverer>(delivered));
+    sender.add_deliverer("slack", {JobKind::kPost}, std::make_unique<CountingDeliverer>(delivered));
     EXPECT_EQ(sender.run_once(), 0);
   }
   EXPECT_EQ(delivered, std::vector<std::string>{action_key(item, "due:2026-11-25")});

@@ -252,7 +252,8 @@ TEST_F(SlackInteractivityEndpointTest, ASignedMarkDoneMarksTheItemDoneAndQueuesT
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
   EXPECT_EQ(queued[0].channel, (ChannelRef{"slack", "T0TEAM", "C0INC"}));
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  EXPECT_EQ(queued[0].kind, JobKind::kUpdate);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "☑️ Done: Add alert — marked by @bob");
   EXPECT_TRUE(m.buttons.empty());
@@ -271,7 +272,7 @@ TEST_F(SlackInteractivityEndpointTest, SnoozeSetsSnoozedUntilADayLater) {
   EXPECT_EQ(item().snoozed_until, kNow + std::chrono::hours{24});
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.body.text, "💤 Snoozed until 2026-11-21 14:30:00 UTC by @bob: Add alert");
   ASSERT_EQ(m.buttons.size(), 1u);
   EXPECT_EQ(m.buttons[0].action, "action.done");
