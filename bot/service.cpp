@@ -5,17 +5,21 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "adapters/matrix/client.h"
 #include "adapters/matrix/message_fetcher.h"
+#include "adapters/matrix/platform.h"
 #include "adapters/matrix/transactions_endpoint.h"
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/interactivity_endpoint.h"
 #include "adapters/slack/message_fetcher.h"
+#include "adapters/slack/platform.h"
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
@@ -92,7 +96,7 @@ struct Service::Parts {
     const bool can_read_slack = !c.slack_bot_token.empty();
     if (can_read_slack) {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
-      outbox->add_deliverer("slack", {JobKind::kFetch},
+      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kFetch},
                             std::make_unique<slack::MessageFetcher>(slack_api(c), handler));
     }
     if (can_post_to_matrix(c)) {
@@ -134,7 +138,7 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      outbox->add_deliverer("slack", {JobKind::kPost, JobKind::kUpdate},
+      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kPost, JobKind::kUpdate},
                             std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     if (can_post_to_matrix(c)) {
@@ -157,19 +161,35 @@ struct Service::Parts {
     return api;
   }
 
+  // Every platform Scribe speaks, as its adapter describes it to the core.
+  static Platforms platforms() {
+    Platforms p;
+    p.add(std::string(slack::kPlatform), slack::traits());
+    p.add(std::string(matrix::kPlatform), matrix::traits());
+    return p;
+  }
+
+  // The platforms whose channels the outbox can post to.
+  static std::set<std::string> posting_platforms(const OutboxSender& outbox) {
+    std::set<std::string> out;
+    for (std::string_view p : {slack::kPlatform, matrix::kPlatform}) {
+      if (outbox.delivers_to(std::string(p))) out.emplace(p);
+    }
+    return out;
+  }
+
   static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
     ReminderSettings settings = reminder_settings(c);
-    settings.platforms.emplace();
-    if (outbox.delivers_to("slack")) settings.platforms->insert("slack");
-    if (outbox.delivers_to("matrix")) settings.platforms->insert("matrix");
+    settings.platforms = posting_platforms(outbox);
+    settings.platform_traits = platforms();
     return settings;
   }
 
   static HandlerOptions handler_options(OutboxSender* outbox) {
     HandlerOptions options;
-    if (outbox->delivers_to("slack")) options.posting_platforms.insert("slack");
-    if (outbox->delivers_to("matrix")) options.posting_platforms.insert("matrix");
+    options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
+    options.platforms = platforms();
     return options;
   }
 

@@ -98,8 +98,9 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
 // One command's execution: the invocation, the store and how to show times.
 class Execution {
  public:
-  Execution(Store& store, const date::time_zone& zone, const Invocation& inv, bool can_post)
-      : store_(store), zone_(zone), inv_(inv), can_post_(can_post) {}
+  Execution(Store& store, const date::time_zone& zone, const Invocation& inv,
+            const PlatformTraits& traits, bool can_post)
+      : store_(store), zone_(zone), inv_(inv), traits_(traits), can_post_(can_post) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -107,8 +108,8 @@ class Execution {
   Reply run(const grammar::UsageError& e) { return ephemeral(e.message, {"Usage:", e.usage}); }
 
   Reply run(const grammar::ShowHelp& h) {
-    return ephemeral(fmt::format("How to use `{}{}`:", inv_.prefix, h.command),
-                     {grammar::usage(h.command, inv_.prefix)});
+    return ephemeral(fmt::format("How to use `{}{}`:", prefix(), h.command),
+                     {grammar::usage(h.command, prefix())});
   }
 
   Reply run(const grammar::StartIncident& s) {
@@ -138,17 +139,17 @@ class Execution {
           fmt::format("{} \"{}\" is still {} in this channel (declared {}). One incident per "
                       "channel: resolve it first, or see `{}incident status`.",
                       incident_ref(existing->id), existing->title, status_word(existing->status),
-                      show_time(existing->declared_at), inv_.prefix));
+                      show_time(existing->declared_at), prefix()));
     }
     std::vector<std::string> details = {
         fmt::format("Severity {}{}, commander {}.", to_string(severity),
                     s.severity ? ""
-                               : " (the default; change it with `" + inv_.prefix +
+                               : " (the default; change it with `" + prefix() +
                                      "incident sev <sev1-sev4>`)",
                     mention(inv_.user)),
         fmt::format("Record what happens with `{0}timeline <what happened>` (backdate with "
                     "`{0}timeline 14:05 …`), actions with `{0}action`.",
-                    inv_.prefix)};
+                    prefix())};
     return to_channel(fmt::format("🚨 {} declared: {}", incident_ref(incident.id), s.title),
                       std::move(details));
   }
@@ -223,9 +224,9 @@ class Execution {
     Reply reply = change_incident(
         [&](Transaction& tx, Incident& incident) -> Reply {
           if (incident.status == IncidentStatus::kResolved) {
-            return ephemeral(fmt::format(
-                "{} was resolved at {}. To go on working it, `{}incident reopen`.",
-                incident_ref(incident.id), show_time(*incident.resolved_at), inv_.prefix));
+            return ephemeral(
+                fmt::format("{} was resolved at {}. To go on working it, `{}incident reopen`.",
+                            incident_ref(incident.id), show_time(*incident.resolved_at), prefix()));
           }
           if (!resolving && incident.status == IncidentStatus::kMitigated) {
             return ephemeral(fmt::format("{} was already marked mitigated at {}.",
@@ -262,7 +263,7 @@ class Execution {
           }
           auto record = read_record(tx, incident.id);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_markdown(assembled, inv_.prefix);
+          draft = render_markdown(assembled, prefix());
           tx.save_draft(incident.id, inv_.received_at, *draft);
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
@@ -273,7 +274,7 @@ class Execution {
               "The postmortem draft follows. Add causes, lessons and action items with "
               "`{0}incident cause …`, `{0}incident lesson …`, `{0}action …`; see it again "
               "with `{0}incident draft`; `{0}incident close` once it is reviewed.",
-              inv_.prefix));
+              prefix()));
           Reply r = to_channel(fmt::format("🎉 {} resolved at {} ({} after declaration).",
                                            incident_ref(incident.id), show_time(at), since),
                                std::move(details));
@@ -293,8 +294,7 @@ class Execution {
       auto record = read_record(tx, incident->id);
       Reply r =
           ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-      r.document =
-          render_markdown(assemble_draft(std::move(*record), inv_.received_at), inv_.prefix);
+      r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix());
       r.incident = incident->id;
       reply = std::move(r);
     });
@@ -308,7 +308,7 @@ class Execution {
             return ephemeral(fmt::format(
                 "{} is {}: resolve it first (`{}incident resolved`), then close it once the "
                 "postmortem is reviewed.",
-                incident_ref(incident.id), status_word(incident.status), inv_.prefix));
+                incident_ref(incident.id), status_word(incident.status), prefix()));
           }
           incident.status = IncidentStatus::kClosed;
           incident.closed_at = inv_.received_at;
@@ -337,7 +337,7 @@ class Execution {
           return to_channel(
               fmt::format("↩️ {} reopened. Mark it `{}incident mitigated` and "
                           "`{}incident resolved` again when it is.",
-                          incident_ref(incident.id), inv_.prefix, inv_.prefix));
+                          incident_ref(incident.id), prefix(), prefix()));
         },
         /*allow_resolved=*/true);
   }
@@ -460,7 +460,7 @@ class Execution {
             details.push_back(
                 fmt::format("Re-add it with the missing parts; `{}action list` "
                             "shows all.",
-                            inv_.prefix));
+                            prefix()));
           }
           return to_channel(fmt::format("📌 Action {} for {}: {}", action_summary(item),
                                         incident_ref(incident.id), item.text),
@@ -484,7 +484,7 @@ class Execution {
         reply =
             ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
                                   "@owner due +7d #prevent`.",
-                                  incident_ref(incident->id), inv_.prefix));
+                                  incident_ref(incident->id), prefix()));
         return;
       }
       // The head is formatted first: in one call, `std::move(lines)` may be evaluated
@@ -502,7 +502,7 @@ class Execution {
           auto item = tx.find_action(incident.id, s.seq);
           if (!item) {
             return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), s.seq, inv_.prefix));
+                                         incident_ref(incident.id), s.seq, prefix()));
           }
           if (item->status == s.status) {
             return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
@@ -533,7 +533,7 @@ class Execution {
       if (!incident) return;
       if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
         reply = ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
-                                      incident_ref(incident->id), inv_.prefix));
+                                      incident_ref(incident->id), prefix()));
         return;
       }
       reply = change(tx, *incident);
@@ -558,7 +558,7 @@ class Execution {
     auto event = tx.find_event(incident.id, seq);
     if (!event) {
       return ephemeral(fmt::format("{} has no timeline event #{}; see `{}timeline list`.",
-                                   incident_ref(incident.id), seq, inv_.prefix));
+                                   incident_ref(incident.id), seq, prefix()));
     }
     if (event->deleted) {
       return ephemeral(fmt::format("Event #{} was already deleted.", seq));
@@ -566,7 +566,7 @@ class Execution {
     if (is_milestone(event->kind)) {
       return ephemeral(
           fmt::format("#{} is a milestone ({}); it changes only through `{}incident` commands.",
-                      seq, to_string(event->kind), inv_.prefix));
+                      seq, to_string(event->kind), prefix()));
     }
     return *event;
   }
@@ -598,7 +598,7 @@ class Execution {
     return ephemeral(
         fmt::format("There is no open incident in this channel. Declare one with `{}incident start "
                     "[sev1-sev4] <title>`.",
-                    inv_.prefix));
+                    prefix()));
   }
 
   // UTC always; the configured zone as well when it is not UTC.
@@ -692,7 +692,7 @@ class Execution {
         fmt::format("draft:{}:{}", incident.id, inv_.received_at.time_since_epoch().count());
     const std::int64_t parent = tx.enqueue(summary);
     int part = 0;
-    for (auto& piece : split_markdown(markdown, kDraftPieceBytes)) {
+    for (auto& piece : split_markdown(markdown, traits_.max_message_bytes)) {
       OutboxMessage m = summary;
       OutgoingMessage body;
       body.body.document = std::move(piece);
@@ -705,12 +705,13 @@ class Execution {
     enqueued_ = true;
   }
 
-  // One piece of draft per message: Slack renders up to 3,000 characters per block.
-  static constexpr std::size_t kDraftPieceBytes = 2800;
+  // How users type commands on the invocation's platform, for help texts.
+  const std::string& prefix() const { return traits_.prefix; }
 
   Store& store_;
   const date::time_zone& zone_;
   const Invocation& inv_;
+  const PlatformTraits& traits_;
   bool can_post_;
   bool enqueued_ = false;
 };
@@ -722,11 +723,12 @@ CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, Handle
 
 Reply CommandHandler::handle(const Invocation& invocation) {
   grammar::ParseContext context;
-  context.prefix = invocation.prefix;
+  const PlatformTraits& traits = options_.platforms.of(invocation.channel.platform);
+  context.prefix = traits.prefix;
   context.now = invocation.received_at;
   context.zone = zone_;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
-  Execution execution(store_, *zone_, invocation,
+  Execution execution(store_, *zone_, invocation, traits,
                       options_.posting_platforms.count(invocation.channel.platform) > 0);
   Reply reply = std::visit([&](const auto& c) { return execution.run(c); }, command);
   if (execution.enqueued() && options_.outbox_wake) options_.outbox_wake();
@@ -831,9 +833,9 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
       item->snoozed_until = p.received_at + kSnoozeFor;
       update.body.text = fmt::format("💤 Snoozed until {} by {}: {}",
                                      format_utc(*item->snoozed_until), who, item->text);
-      update.body.details = {about,
-                             fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.",
-                                         p.channel.platform == "matrix" ? "!" : "/", item->seq)};
+      update.body.details = {
+          about, fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.",
+                             options_.platforms.of(p.channel.platform).prefix, item->seq)};
       update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
       outcome = PressOutcome::kSnoozed;
     }

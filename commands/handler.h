@@ -12,6 +12,7 @@
 
 #include "commands/invocation.h"
 #include "commands/outgoing.h"
+#include "commands/platform.h"
 #include "storage/store.h"
 
 namespace date {
@@ -26,6 +27,9 @@ struct HandlerOptions {
   std::set<std::string> posting_platforms;
   // Called after a command committed messages to the outbox, so they go out at once.
   std::function<void()> outbox_wake;
+  // What each platform's adapter says about it: the command prefix of help texts, the
+  // size of the draft's pieces.
+  Platforms platforms;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).

@@ -1,6 +1,6 @@
 // The platform-neutral shape of a chat command and of Scribe's answer to it.
-// Adapters build an `Invocation` from a Slack slash command or a Matrix message and
-// turn the `Reply` back into their platform's format; nothing here knows either.
+// Adapters build an `Invocation` from a platform's command (a slash command, a room
+// message) and turn the `Reply` back into their platform's format; nothing here knows any.
 #pragma once
 
 #include <optional>
@@ -14,10 +14,9 @@ namespace scribe {
 struct Invocation {
   ChannelRef channel;
   Person user;
-  // "incident", "timeline" or "action": the command word without its "/" or "!".
+  // "incident", "timeline" or "action": the command word without its prefix (the
+  // platform's PlatformTraits::prefix).
   std::string command;
-  // How users type commands on this platform ("/" on Slack, "!" on Matrix), for help texts.
-  std::string prefix = "/";
   // Everything after the command word. Mentions are already translated by the
   // adapter into "@name" tokens, with the people they name listed in `mentions`.
   std::string text;

@@ -28,11 +28,6 @@ constexpr int kMaxSlot = 1'000'000;  // bounds slot arithmetic for absurd dates
 
 std::string mention(const Person& p) { return "@" + p.name; }
 
-// How users type commands on the incident's platform, for the hints in reminders.
-std::string_view prefix_for(const ChannelRef& channel) {
-  return channel.platform == "matrix" ? "!" : "/";
-}
-
 std::string plural(long long n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
@@ -106,7 +101,7 @@ class Run {
       const std::string key =
           fmt::format("reminder:incident:{}:meeting:{}:{}", incident.id, key_time(resolved), k);
       if (already(key)) continue;
-      const std::string_view p = prefix_for(incident.channel);
+      const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
       OutgoingMessage m;
       m.body.text =
           fmt::format("🗓️ {} \"{}\" was resolved {} ago: time to hold the postmortem meeting.",
@@ -222,7 +217,7 @@ class Run {
       icon = "⚠️";
     }
     if (already(key)) return;
-    const std::string_view p = prefix_for(incident.channel);
+    const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     OutgoingMessage m;
     const std::string who = item.owner ? mention(*item.owner) + ", action" : "Action";
     m.body.text = fmt::format("{} {} #{} of {} {}: {}", icon, who, item.seq,
@@ -262,7 +257,7 @@ class Run {
         m.notify.push_back(*item.owner);
       }
     }
-    const std::string_view p = prefix_for(incident.channel);
+    const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     const std::string since = ago(now_ - *incident.resolved_at);
     if (items.empty()) {
       m.body.text =

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "postmortem/html.h"
+#include "util/json_fields.h"
 #include "util/percent.h"
 
 namespace scribe::matrix {
@@ -26,12 +27,6 @@ constexpr std::string_view kPermanentErrcodes[] = {
     "M_NOT_JSON",  "M_TOO_LARGE", "M_UNRECOGNIZED",           "M_INVALID_PARAM", "M_MISSING_PARAM",
     "M_UNKNOWN",   "M_BAD_STATE", "M_GUEST_ACCESS_FORBIDDEN",
 };
-
-std::string string_field(const json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // A Matrix user id: "@localpart:server".
 bool is_matrix_user_id(std::string_view id) {
@@ -240,14 +235,14 @@ ClientResult ClientApi::finish(HttpResult http) const {
     result.ok = true;
     return result;
   }
-  result.errcode = string_field(result.json, "errcode");
+  result.errcode = string_at(result.json, "errcode");
   if (result.json.is_object()) {
     const auto ms = result.json.find("retry_after_ms");
     if (ms != result.json.end() && ms->is_number_integer() && ms->get<long long>() >= 0) {
       result.retry_after = std::chrono::milliseconds(ms->get<long long>());
     }
   }
-  const std::string error = string_field(result.json, "error");
+  const std::string error = string_at(result.json, "error");
   if (!error.empty()) {
     result.error = error;
   } else if (!result.errcode.empty()) {
@@ -264,7 +259,7 @@ DeliveryResult to_delivery_result(const ClientResult& result, std::string_view i
   using Outcome = DeliveryResult::Outcome;
   DeliveryResult out;
   if (result.ok) {
-    const std::string id = string_field(result.json, std::string(id_field).c_str());
+    const std::string id = string_at(result.json, std::string(id_field).c_str());
     if (!id.empty()) {
       out.outcome = Outcome::kSent;
       out.delivered_id = id;

@@ -59,14 +59,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/matrix/message_text.h"
+#include "adapters/matrix/platform.h"
 #include "commands/handler.h"
 #include "net/http_message.h"
 #include "storage/store.h"
 
 namespace scribe::matrix {
-
-// The platform name of Matrix channels (ChannelRef::platform).
-inline constexpr std::string_view kPlatform = "matrix";
 
 // A fetch job's content, JSON:
 //   {"room_id": "!r:example.org", "event_id": "$ev", "marked_by": "@bob:example.org",
@@ -83,23 +82,6 @@ struct FetchJob {
 std::string fetch_job(const FetchJob& job);
 // nullopt when `content` is not such a job.
 std::optional<FetchJob> parse_fetch_job(std::string_view content);
-
-// "@alice:example.org" -> "alice" (the part between the sigil and the first ':').
-std::string localpart_of(std::string_view user_id);
-// "!abc:example.org" -> "example.org"; "" when the id carries no server name.
-std::string server_name_of(std::string_view id);
-// ChannelRef{"matrix", server_name_of(room_id), room_id}.
-ChannelRef channel_of(std::string_view room_id);
-// Person{user_id, localpart_of(user_id)}.
-Person person_of(std::string_view user_id);
-
-// A message's text with mentions translated for the handler: pills
-// (<a href="https://matrix.to/#/@alice:example.org">…</a>) in `formatted_body` (HTML, used
-// when present) and bare user ids in the text become "@alice"; each person is appended
-// to `mentions` once. HTML is reduced to its text (<br> and block ends to newlines,
-// entities decoded, <mx-reply> dropped); a plain body loses its reply fallback.
-// Whitespace at both ends is trimmed.
-std::string message_text(const nlohmann::json& content, std::vector<Person>& mentions);
 
 class TransactionsEndpoint {
  public:

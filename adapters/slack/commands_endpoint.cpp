@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
 #include "adapters/slack/slash_command.h"

@@ -8,16 +8,12 @@
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/slash_command.h"
+#include "util/json_fields.h"
 
 namespace scribe::slack {
 namespace {
 
 using nlohmann::json;
-
-std::string string_at(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // The author as Slack describes them in the message; the name when the message carries
 // a profile, else the id (names are looked up later, not on the request path).

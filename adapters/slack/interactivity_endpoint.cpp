@@ -9,6 +9,7 @@
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
 #include "commands/outgoing.h"
+#include "util/json_fields.h"
 
 namespace scribe::slack {
 namespace {
@@ -19,12 +20,6 @@ using nlohmann::json;
 HttpResponse acknowledged() { return HttpResponse{200, "text/plain; charset=utf-8", "", {}}; }
 
 // j[key] when it is a string; "" otherwise (also when j is no object).
-std::string string_at(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 const json& object_at(const json& j, const char* key) {
   static const json kNone = json::object();
   if (!j.is_object()) return kNone;

@@ -7,8 +7,10 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -105,14 +107,15 @@ class HandlerTest : public testing::Test {
     handler_.reset();
     store_.reset();
     store_ = open_store(path_);
-    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone(zone));
+    HandlerOptions options;
+    options.platforms = test::platforms();
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone(zone), options);
   }
 
   struct Options {
     Person user = kAlice;
     std::vector<Person> mentions = {};
     ChannelRef channel = kChannel;
-    std::string prefix = "/";
   };
 
   // Each command arrives one minute after the previous one, from 14:01 UTC on.
@@ -122,7 +125,6 @@ class HandlerTest : public testing::Test {
     inv.channel = o.channel;
     inv.user = o.user;
     inv.command = std::move(command);
-    inv.prefix = o.prefix;
     inv.text = std::move(text);
     inv.mentions = o.mentions;
     inv.received_at = now_;
@@ -757,8 +759,7 @@ TEST_F(HandlerTest, StatusSummarisesTheIncident) {
 }
 
 TEST_F(HandlerTest, MatrixPrefixInRepliesAndDraft) {
-  const Options m{
-      .user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!room"}, .prefix = "!"};
+  const Options m{.user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!room"}};
   Reply r = run("incident", "status", m);
   EXPECT_THAT(r.text, HasSubstr("`!incident start [sev1-sev4] <title>`"));
   run("incident", "start DB down", m);
@@ -920,6 +921,7 @@ TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
 TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   int wakes = 0;
   HandlerOptions options;
+  options.platforms = test::platforms();
   options.posting_platforms = {"slack"};
   options.outbox_wake = [&] { ++wakes; };
   handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
@@ -960,6 +962,46 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   EXPECT_THAT(joined, HasSubstr("event number 119"));
 }
 
+// The size of the draft's pieces is the platform's, as its adapter registered it.
+TEST_F(HandlerTest, DraftPiecesHaveThePlatformsSize) {
+  const std::size_t slack_max = slack::traits().max_message_bytes;
+  const std::size_t matrix_max = matrix::traits().max_message_bytes;
+  ASSERT_GT(matrix_max, slack_max);
+  HandlerOptions options;
+  options.platforms = test::platforms();
+  options.posting_platforms = {"slack", "matrix"};
+  handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+
+  const Options room{.user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!r"}};
+  for (const Options& where : {Options{}, room}) {
+    run("incident", "start sev2 Checkout down", where);
+    for (int i = 0; i < 150; ++i) run("timeline", "event number " + std::to_string(i), where);
+    run("incident", "resolved", where);
+  }
+  std::map<std::string, std::size_t> largest;
+  store_->read([&](Transaction& tx) {
+    for (std::int64_t id = 1;; ++id) {
+      auto m = tx.find_outbox(id);
+      if (!m) break;
+      const OutgoingMessage piece = outgoing_from_json(m->content).value.value();
+      if (!m->thread_parent || !piece.body.document) continue;
+      largest[m->channel.platform] =
+          std::max(largest[m->channel.platform], piece.body.document->size());
+    }
+  });
+  EXPECT_LE(largest["slack"], slack_max);
+  EXPECT_GT(largest["matrix"], slack_max);
+  EXPECT_LE(largest["matrix"], matrix_max);
+}
+
+// A platform no adapter registered gets neutral traits, not another platform's prefix.
+TEST_F(HandlerTest, AnUnregisteredPlatformGetsNoPrefix) {
+  const Options elsewhere{.user = kAlice, .mentions = {}, .channel = {"irc", "", "#ops"}};
+  const Reply r = run("incident", "status", elsewhere);
+  EXPECT_THAT(r.text, HasSubstr("`incident start [sev1-sev4] <title>`"));
+  EXPECT_THAT(r.text, Not(HasSubstr("`/incident")));
+}
+
 // ---------------------------------------------------------------------------- buttons
 
 class ButtonPressTest : public HandlerTest {
@@ -967,6 +1009,7 @@ class ButtonPressTest : public HandlerTest {
   void SetUp() override {
     HandlerTest::SetUp();
     HandlerOptions options;
+    options.platforms = test::platforms();
     options.outbox_wake = [this] { ++wakes_; };
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
   }

@@ -91,7 +91,9 @@ class MatrixTransactionsTest : public ::testing::Test {
 
   void open() {
     store_ = open_store((dir_ / "scribe.db").string());
-    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"));
+    HandlerOptions options;
+    options.platforms = test::platforms();
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<TransactionsEndpoint>(
         kHsToken, kBot, *handler_, *store_, [] { return kNow; },
         [this](const std::string& room) { invites_.push_back(room); },

@@ -54,11 +54,13 @@ class RemindersTest : public testing::Test {
     planner_.reset();
     store_.reset();
     store_ = open_store((dir_ / "scribe.db").string());
+    settings_.platform_traits = test::platforms();
     planner_ = std::make_unique<ReminderPlanner>(*store_, settings_);
   }
 
   void configure(const ReminderSettings& settings) {
     settings_ = settings;
+    settings_.platform_traits = test::platforms();
     planner_ = std::make_unique<ReminderPlanner>(*store_, settings_);
   }
 

@@ -159,6 +159,7 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_interactivity_", dir_));
     store_ = open_store((dir_ / "scribe.db").string());
     HandlerOptions options;
+    options.platforms = test::platforms();
     options.outbox_wake = [this] { ++wakes_; };
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<InteractivityEndpoint>(kSecret, *handler_, [] { return kNow; });

@@ -1,3 +1,4 @@
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/slash_command.h"
 
 #include <chrono>

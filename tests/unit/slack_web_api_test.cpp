@@ -1,3 +1,4 @@
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/web_api.h"
 
 #include <chrono>
