@@ -81,6 +81,14 @@ std::string connection_metrics(const HttpServer::Stats& s) {
 
 }  // namespace
 
+// The parts of a running service. Who uses whom decides the order of shutdown: the
+// listener feeds the endpoints, the endpoints and the scheduler feed the handler and the
+// store, and the outbox's fetchers call back into the handler. So the listener goes first
+// (server is the last member), then the threads that use the others are stopped
+// explicitly (stop_threads: scheduler, then outbox, which finishes the delivery in hand),
+// and only then are the handler, the outbox and the store destroyed (in reverse order of
+// declaration). The destructor stops the threads too, so an exception out of run(), or a
+// Service destroyed without run() returning normally, keeps that order.
 struct Service::Parts {
   Parts(const Config& c, Clock clk)
       : config(c),
@@ -193,6 +201,23 @@ struct Service::Parts {
     return options;
   }
 
+  ~Parts() { stop_threads(); }
+  Parts(const Parts&) = delete;
+  Parts& operator=(const Parts&) = delete;
+
+  // Messages left pending by an earlier run go out as soon as the service is up, and
+  // reminders whose time came while it was down are sent once.
+  void start_threads() {
+    outbox->start();
+    scheduler.start();
+  }
+  // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
+  // finishes the delivery in hand (a fetch may still record through the handler).
+  void stop_threads() {
+    scheduler.stop();
+    outbox->stop();
+  }
+
   Config config;
   Clock clock;
   const date::time_zone* zone;
@@ -251,19 +276,20 @@ Service::Service(const Config& config, Clock clock)
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
 }
 
+// ~Parts stops the threads before any part is destroyed; see Parts.
 Service::~Service() = default;
 
 std::uint16_t Service::port() const { return parts_->server->port(); }
 
 void Service::run(bool handle_signals) {
-  // Messages left pending by an earlier run go out as soon as the service is up, and
-  // reminders whose time came while it was down are sent once.
-  parts_->outbox->start();
-  parts_->scheduler.start();
+  parts_->start_threads();
+  // Stopped however run() ends, a throwing listener included.
+  struct StopThreads {
+    Parts& parts;
+    ~StopThreads() { parts.stop_threads(); }
+  } stop_threads{*parts_};
   parts_->server->run(handle_signals);
-  // The listener has drained: nothing more is enqueued. The delivery in hand finishes.
-  parts_->scheduler.stop();
-  parts_->outbox->stop();
+  // The listener has drained: nothing more is enqueued; stop_threads does the rest.
 }
 
 void Service::stop() { parts_->server->stop(); }
