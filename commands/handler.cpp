@@ -95,12 +95,13 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
          incident.workspace == clicked.workspace;
 }
 
-// One command's execution: the invocation, the store and how to show times.
+// One command's execution: its own copy of the invocation, the platform's traits and how
+// to show times. Each run() is a function of the transaction the handler opened for it
+// (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
-  Execution(Store& store, const date::time_zone& zone, const Invocation& inv,
-            const PlatformTraits& traits, bool can_post)
-      : store_(store), zone_(zone), inv_(inv), traits_(traits), can_post_(can_post) {}
+  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post)
+      : zone_(zone), inv_(std::move(inv)), traits_(std::move(traits)), can_post_(can_post) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -112,17 +113,13 @@ class Execution {
                      {grammar::usage(h.command, prefix())});
   }
 
-  Reply run(const grammar::StartIncident& s) {
+  Reply run(const grammar::StartIncident& s, Transaction& tx) {
     const Severity severity = s.severity.value_or(Severity::kSev3);
-    std::optional<Incident> existing;
+    const std::optional<Incident> existing = tx.current_incident(inv_.channel);
+    const bool ongoing = existing && (existing->status == IncidentStatus::kOpen ||
+                                      existing->status == IncidentStatus::kMitigated);
     Incident incident;
-    store_.write([&](Transaction& tx) {
-      existing = tx.current_incident(inv_.channel);
-      if (existing && (existing->status == IncidentStatus::kOpen ||
-                       existing->status == IncidentStatus::kMitigated)) {
-        return;
-      }
-      existing.reset();
+    if (!ongoing) {
       incident.channel = inv_.channel;
       incident.title = s.title;
       incident.severity = severity;
@@ -133,8 +130,8 @@ class Execution {
       append(tx, incident, EventKind::kDeclared, inv_.received_at,
              fmt::format("Incident declared: {} ({}), commander {}", s.title, to_string(severity),
                          mention(inv_.user)));
-    });
-    if (existing) {
+    }
+    if (ongoing) {
       return ephemeral(
           fmt::format("{} \"{}\" is still {} in this channel (declared {}). One incident per "
                       "channel: resolve it first, or see `{}incident status`.",
@@ -154,18 +151,14 @@ class Execution {
                       std::move(details));
   }
 
-  Reply run(const grammar::ShowStatus&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      reply = status_reply(tx, *incident);
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ShowStatus&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    return status_reply(tx, *incident);
   }
 
-  Reply run(const grammar::ChangeSeverity& c) {
-    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+  Reply run(const grammar::ChangeSeverity& c, Transaction& tx) {
+    return change_incident(tx, [&](Incident& incident) -> Reply {
       if (incident.severity == c.severity) {
         return ephemeral(
             fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
@@ -181,9 +174,9 @@ class Execution {
     });
   }
 
-  Reply run(const grammar::ChangeCommander& c) {
+  Reply run(const grammar::ChangeCommander& c, Transaction& tx) {
     const Person next = person_for(c.mention);
-    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+    return change_incident(tx, [&](Incident& incident) -> Reply {
       if (incident.commander.id == next.id && !next.id.empty()) {
         return ephemeral(fmt::format("{} is already the commander.", mention(next)));
       }
@@ -197,9 +190,10 @@ class Execution {
     });
   }
 
-  Reply run(const grammar::AddNote& n) {
+  Reply run(const grammar::AddNote& n, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           Note note;
           note.incident_id = incident.id;
           note.section = n.section;
@@ -217,12 +211,13 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::MarkMilestone& m) {
+  Reply run(const grammar::MarkMilestone& m, Transaction& tx) {
     const Timestamp at = m.when ? m.when->at : inv_.received_at;
     const bool resolving = m.kind == EventKind::kResolved;
     std::optional<std::string> draft;
     Reply reply = change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status == IncidentStatus::kResolved) {
             return ephemeral(
                 fmt::format("{} was resolved at {}. To go on working it, `{}incident reopen`.",
@@ -286,24 +281,21 @@ class Execution {
     return reply;
   }
 
-  Reply run(const grammar::ShowDraft&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      auto record = read_record(tx, incident->id);
-      Reply r =
-          ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-      r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix());
-      r.incident = incident->id;
-      reply = std::move(r);
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ShowDraft&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    auto record = read_record(tx, incident->id);
+    Reply r =
+        ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
+    r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix());
+    r.incident = incident->id;
+    return r;
   }
 
-  Reply run(const grammar::CloseIncident&) {
+  Reply run(const grammar::CloseIncident&, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status != IncidentStatus::kResolved) {
             return ephemeral(fmt::format(
                 "{} is {}: resolve it first (`{}incident resolved`), then close it once the "
@@ -321,9 +313,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ReopenIncident&) {
+  Reply run(const grammar::ReopenIncident&, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status != IncidentStatus::kResolved) {
             return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
                                          incident_ref(incident.id), status_word(incident.status)));
@@ -342,10 +335,11 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::AddEvent& a) {
+  Reply run(const grammar::AddEvent& a, Transaction& tx) {
     const Timestamp at = a.when ? a.when->at : inv_.received_at;
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
@@ -361,44 +355,41 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ListEvents&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      const auto all = tx.events(incident->id, /*include_deleted=*/true);
-      std::vector<std::string> lines;
-      int deleted = 0;
-      // Offsets count from the earliest event still on the timeline, as in the draft and
-      // the status: a deleted (mistyped) early event must not shift them all.
-      std::optional<Timestamp> start;
-      for (const auto& e : all) {
-        if (e.deleted) {
-          ++deleted;
-          continue;
-        }
-        if (!start) start = e.occurred_at;
-        lines.push_back(event_line(e, *start));
+  Reply run(const grammar::ListEvents&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    const auto all = tx.events(incident->id, /*include_deleted=*/true);
+    std::vector<std::string> lines;
+    int deleted = 0;
+    // Offsets count from the earliest event still on the timeline, as in the draft and
+    // the status: a deleted (mistyped) early event must not shift them all.
+    std::optional<Timestamp> start;
+    for (const auto& e : all) {
+      if (e.deleted) {
+        ++deleted;
+        continue;
       }
-      constexpr std::size_t kMaxLines = 100;
-      std::string head = fmt::format(
-          "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
-      if (lines.size() > kMaxLines) {
-        lines.erase(lines.begin(), lines.end() - kMaxLines);
-        head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
-      }
-      if (deleted > 0) {
-        lines.push_back(fmt::format("({} deleted event{} kept in the audit trail, not shown.)",
-                                    deleted, deleted == 1 ? "" : "s"));
-      }
-      reply = ephemeral(std::move(head), std::move(lines));
-    });
-    return reply ? *reply : no_incident();
+      if (!start) start = e.occurred_at;
+      lines.push_back(event_line(e, *start));
+    }
+    constexpr std::size_t kMaxLines = 100;
+    std::string head = fmt::format(
+        "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
+    if (lines.size() > kMaxLines) {
+      lines.erase(lines.begin(), lines.end() - kMaxLines);
+      head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
+    }
+    if (deleted > 0) {
+      lines.push_back(fmt::format("({} deleted event{} kept in the audit trail, not shown.)",
+                                  deleted, deleted == 1 ? "" : "s"));
+    }
+    return ephemeral(std::move(head), std::move(lines));
   }
 
-  Reply run(const grammar::EditEvent& ed) {
+  Reply run(const grammar::EditEvent& ed, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           auto found = editable_event(tx, incident, ed.seq);
           if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
           TimelineEvent event = std::get<TimelineEvent>(found);
@@ -416,9 +407,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::DeleteEvent& d) {
+  Reply run(const grammar::DeleteEvent& d, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           auto found = editable_event(tx, incident, d.seq);
           if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
           TimelineEvent event = std::get<TimelineEvent>(found);
@@ -434,9 +426,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::AddAction& a) {
+  Reply run(const grammar::AddAction& a, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           ActionItem item;
           item.incident_id = incident.id;
           item.text = a.text;
@@ -469,36 +462,32 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ListActions&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      std::vector<std::string> lines;
-      int open = 0;
-      for (const auto& item : tx.actions(incident->id)) {
-        if (item.status == ActionStatus::kOpen) ++open;
-        lines.push_back(action_line(item));
-      }
-      if (lines.empty()) {
-        reply =
-            ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
-                                  "@owner due +7d #prevent`.",
-                                  incident_ref(incident->id), prefix()));
-        return;
-      }
-      // The head is formatted first: in one call, `std::move(lines)` may be evaluated
-      // before `lines.size()` (argument order is unspecified) and count nothing.
-      std::string head = fmt::format(
-          "Action items of {} ({} open of {}):", incident_ref(incident->id), open, lines.size());
-      reply = ephemeral(std::move(head), std::move(lines));
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ListActions&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    std::vector<std::string> lines;
+    int open = 0;
+    for (const auto& item : tx.actions(incident->id)) {
+      if (item.status == ActionStatus::kOpen) ++open;
+      lines.push_back(action_line(item));
+    }
+    if (lines.empty()) {
+      return ephemeral(
+          fmt::format("{} has no action items yet. Add one with `{}action <text> "
+                      "@owner due +7d #prevent`.",
+                      incident_ref(incident->id), prefix()));
+    }
+    // The head is formatted first: in one call, `std::move(lines)` may be evaluated
+    // before `lines.size()` (argument order is unspecified) and count nothing.
+    std::string head = fmt::format(
+        "Action items of {} ({} open of {}):", incident_ref(incident->id), open, lines.size());
+    return ephemeral(std::move(head), std::move(lines));
   }
 
-  Reply run(const grammar::SetActionStatus& s) {
+  Reply run(const grammar::SetActionStatus& s, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           auto item = tx.find_action(incident.id, s.seq);
           if (!item) {
             return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
@@ -524,21 +513,16 @@ class Execution {
   }
 
  private:
-  // Runs `change` on the channel's current incident inside one write transaction.
+  // Runs `change` on the channel's current incident.
   template <typename Change>
-  Reply change_incident(Change&& change, bool allow_resolved = false) {
-    std::optional<Reply> reply;
-    store_.write([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
-        reply = ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
-                                      incident_ref(incident->id), prefix()));
-        return;
-      }
-      reply = change(tx, *incident);
-    });
-    return reply ? *reply : no_incident();
+  Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
+      return ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
+                                   incident_ref(incident->id), prefix()));
+    }
+    return change(*incident);
   }
 
   TimelineEvent append(Transaction& tx, const Incident& incident, EventKind kind, Timestamp at,
@@ -708,76 +692,208 @@ class Execution {
   // How users type commands on the invocation's platform, for help texts.
   const std::string& prefix() const { return traits_.prefix; }
 
-  Store& store_;
   const date::time_zone& zone_;
-  const Invocation& inv_;
-  const PlatformTraits& traits_;
+  const Invocation inv_;
+  const PlatformTraits traits_;
   bool can_post_;
   bool enqueued_ = false;
 };
+
+// What each command needs of the store; a change unless listed otherwise.
+template <typename C>
+constexpr Access kAccess = Access::kWrite;
+template <>
+constexpr Access kAccess<grammar::UsageError> = Access::kNone;
+template <>
+constexpr Access kAccess<grammar::ShowHelp> = Access::kNone;
+template <>
+constexpr Access kAccess<grammar::ShowStatus> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListActions> = Access::kRead;
+
+// ---- the work of the other entry points, each a function of its transaction ----
+
+MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m) {
+  auto incident = tx.current_incident(m.channel);
+  if (!incident) return MarkOutcome::kNoIncident;
+  const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                                      m.channel.channel, m.message_id);
+  if (!tx.first_delivery("marked-message", key, m.received_at)) {
+    return MarkOutcome::kAlreadyRecorded;
+  }
+  TimelineEvent e;
+  e.incident_id = incident->id;
+  e.kind = EventKind::kNote;
+  e.occurred_at = m.written_at;
+  e.recorded_at = m.received_at;
+  e.author = m.author;
+  e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
+  tx.append_event(std::move(e));
+  return MarkOutcome::kRecorded;
+}
+
+MarkOutcome defer_marked(Transaction& tx, const MarkedMessage& m, const std::string& content) {
+  if (!tx.current_incident(m.channel)) return MarkOutcome::kNoIncident;
+  OutboxMessage job;
+  job.channel = m.channel;
+  job.kind = JobKind::kFetch;
+  job.content = content;
+  job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                               m.channel.channel, m.message_id);
+  job.created_at = m.received_at;
+  job.next_attempt_at = m.received_at;
+  const bool existed = tx.find_outbox_by_key(job.dedupe_key).has_value();
+  tx.enqueue(job);
+  return existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
+}
+
+// `id`: the item the button names; `prefix`: how users type commands in the press's channel.
+PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
+                         std::string_view prefix) {
+  const bool done = p.action == kActionDone;
+  std::optional<ActionItem> item = tx.find_action_by_id(id);
+  if (!item) return PressOutcome::kNoSuchItem;
+  const std::optional<Incident> incident = tx.find_incident(item->incident_id);
+  if (!incident) return PressOutcome::kNoSuchItem;
+  if (!same_channel(incident->channel, p.channel)) return PressOutcome::kOtherChannel;
+  if (item->status == ActionStatus::kDone) return PressOutcome::kAlreadyDone;
+
+  const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
+  const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
+                                        incident_ref(incident->id), incident->title);
+  OutgoingMessage update;
+  PressOutcome outcome;
+  if (done) {
+    item->status = ActionStatus::kDone;
+    item->done_at = p.received_at;
+    item->done_by = p.user;
+    update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
+    update.body.details = {about};
+    outcome = PressOutcome::kDone;
+  } else {
+    item->snoozed_until = p.received_at + kSnoozeFor;
+    update.body.text = fmt::format("💤 Snoozed until {} by {}: {}", format_utc(*item->snoozed_until),
+                                   who, item->text);
+    update.body.details = {
+        about,
+        fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.", prefix, item->seq)};
+    update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
+    outcome = PressOutcome::kSnoozed;
+  }
+  tx.update_action(*item);
+
+  update.body.visibility = Visibility::kChannel;
+  update.body.incident = incident->id;
+  if (!p.message_id.empty()) update.replaces = p.message_id;
+  OutboxMessage message;
+  message.channel = incident->channel;
+  message.kind = update.replaces ? JobKind::kUpdate : JobKind::kPost;
+  message.content = to_json(update);
+  message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
+                                   p.received_at.time_since_epoch().count());
+  message.created_at = p.received_at;
+  message.next_attempt_at = p.received_at;
+  tx.enqueue(std::move(message));
+  return outcome;
+}
+
+OutboxMessage job_at(const ChannelRef& channel, JobKind kind, std::string content, Timestamp at,
+                     const std::string& dedupe_key) {
+  OutboxMessage m;
+  m.channel = channel;
+  m.kind = kind;
+  m.content = std::move(content);
+  m.dedupe_key = dedupe_key;
+  m.created_at = at;
+  m.next_attempt_at = at;
+  return m;
+}
 
 }  // namespace
 
 CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options)
     : store_(store), zone_(zone), options_(std::move(options)) {}
 
-Reply CommandHandler::handle(const Invocation& invocation) {
-  grammar::ParseContext context;
+template <typename Result>
+Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
+                                bool (*enqueued)(const Result&)) {
+  std::optional<Result> result;
+  const auto run = [&](Transaction& tx) { result.emplace(work(tx)); };
+  if (access == Access::kWrite) {
+    store_.write(run);
+  } else {
+    store_.read(run);
+  }
+  if (enqueued != nullptr && enqueued(*result)) wake_outbox();
+  return std::move(*result);
+}
+
+void CommandHandler::wake_outbox() const {
+  if (options_.outbox_wake) options_.outbox_wake();
+}
+
+PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   const PlatformTraits& traits = options_.platforms.of(invocation.channel.platform);
+  grammar::ParseContext context;
   context.prefix = traits.prefix;
   context.now = invocation.received_at;
   context.zone = zone_;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
-  Execution execution(store_, *zone_, invocation, traits,
-                      options_.posting_platforms.count(invocation.channel.platform) > 0);
-  Reply reply = std::visit([&](const auto& c) { return execution.run(c); }, command);
-  if (execution.enqueued() && options_.outbox_wake) options_.outbox_wake();
-  return reply;
+  auto execution = std::make_shared<Execution>(
+      *zone_, invocation, traits,
+      options_.posting_platforms.count(invocation.channel.platform) > 0);
+  return std::visit(
+      [&](auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        PreparedCommand prepared;
+        prepared.access = kAccess<C>;
+        if constexpr (kAccess<C> == Access::kNone) {
+          prepared.answer = execution->run(c);
+        } else {
+          prepared.work = [execution, c = std::move(c)](Transaction& tx) {
+            CommandResult result;
+            result.reply = execution->run(c, tx);
+            result.enqueued = execution->enqueued();
+            return result;
+          };
+        }
+        return prepared;
+      },
+      command);
+}
+
+Reply CommandHandler::handle(const Invocation& invocation) {
+  PreparedCommand prepared = prepare(invocation);
+  if (prepared.access == Access::kNone) return std::move(*prepared.answer);
+  return transact<CommandResult>(prepared.access, prepared.work,
+                                 [](const CommandResult& r) { return r.enqueued; })
+      .reply;
+}
+
+void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
+  Completion completion;
+  try {
+    completion.reply = handle(invocation);
+  } catch (const StoreError& e) {
+    completion.error = e;
+  }
+  done(std::move(completion));
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
-  MarkOutcome outcome = MarkOutcome::kNoIncident;
-  store_.write([&](Transaction& tx) {
-    auto incident = tx.current_incident(m.channel);
-    if (!incident) return;
-    const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
-                                        m.channel.channel, m.message_id);
-    if (!tx.first_delivery("marked-message", key, m.received_at)) {
-      outcome = MarkOutcome::kAlreadyRecorded;
-      return;
-    }
-    TimelineEvent e;
-    e.incident_id = incident->id;
-    e.kind = EventKind::kNote;
-    e.occurred_at = m.written_at;
-    e.recorded_at = m.received_at;
-    e.author = m.author;
-    e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
-    tx.append_event(std::move(e));
-    outcome = MarkOutcome::kRecorded;
-  });
-  return outcome;
+  return transact<MarkOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return record_marked(tx, m); }, nullptr);
 }
 
 MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,
                                                  const std::string& content) {
-  MarkOutcome outcome = MarkOutcome::kNoIncident;
-  store_.write([&](Transaction& tx) {
-    if (!tx.current_incident(m.channel)) return;
-    OutboxMessage job;
-    job.channel = m.channel;
-    job.kind = JobKind::kFetch;
-    job.content = content;
-    job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
-                                 m.channel.channel, m.message_id);
-    job.created_at = m.received_at;
-    job.next_attempt_at = m.received_at;
-    const bool existed = tx.find_outbox_by_key(job.dedupe_key).has_value();
-    tx.enqueue(job);
-    outcome = existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
-  });
-  if (outcome == MarkOutcome::kRecorded && options_.outbox_wake) options_.outbox_wake();
-  return outcome;
+  return transact<MarkOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return defer_marked(tx, m, content); },
+      [](const MarkOutcome& o) { return o == MarkOutcome::kRecorded; });
 }
 
 std::string_view to_string(PressOutcome outcome) {
@@ -799,91 +915,31 @@ std::string_view to_string(PressOutcome outcome) {
 }
 
 PressOutcome CommandHandler::press(const ButtonPress& p) {
-  const bool done = p.action == kActionDone;
-  if (!done && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
+  if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
   const std::optional<std::int64_t> id = parse_item_id(p.value);
   if (!id) return PressOutcome::kNoSuchItem;
-
-  PressOutcome outcome = PressOutcome::kNoSuchItem;
-  store_.write([&](Transaction& tx) {
-    std::optional<ActionItem> item = tx.find_action_by_id(*id);
-    if (!item) return;
-    const std::optional<Incident> incident = tx.find_incident(item->incident_id);
-    if (!incident) return;
-    if (!same_channel(incident->channel, p.channel)) {
-      outcome = PressOutcome::kOtherChannel;
-      return;
-    }
-    if (item->status == ActionStatus::kDone) {
-      outcome = PressOutcome::kAlreadyDone;
-      return;
-    }
-    const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
-    const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
-                                          incident_ref(incident->id), incident->title);
-    OutgoingMessage update;
-    if (done) {
-      item->status = ActionStatus::kDone;
-      item->done_at = p.received_at;
-      item->done_by = p.user;
-      update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
-      update.body.details = {about};
-      outcome = PressOutcome::kDone;
-    } else {
-      item->snoozed_until = p.received_at + kSnoozeFor;
-      update.body.text = fmt::format("💤 Snoozed until {} by {}: {}",
-                                     format_utc(*item->snoozed_until), who, item->text);
-      update.body.details = {
-          about, fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.",
-                             options_.platforms.of(p.channel.platform).prefix, item->seq)};
-      update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
-      outcome = PressOutcome::kSnoozed;
-    }
-    tx.update_action(*item);
-
-    update.body.visibility = Visibility::kChannel;
-    update.body.incident = incident->id;
-    if (!p.message_id.empty()) update.replaces = p.message_id;
-    OutboxMessage message;
-    message.channel = incident->channel;
-    message.kind = update.replaces ? JobKind::kUpdate : JobKind::kPost;
-    message.content = to_json(update);
-    message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
-                                     p.received_at.time_since_epoch().count());
-    message.created_at = p.received_at;
-    message.next_attempt_at = p.received_at;
-    tx.enqueue(std::move(message));
-  });
-  if ((outcome == PressOutcome::kDone || outcome == PressOutcome::kSnoozed) &&
-      options_.outbox_wake) {
-    options_.outbox_wake();
-  }
-  return outcome;
+  const std::string& prefix = options_.platforms.of(p.channel.platform).prefix;
+  return transact<PressOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return apply_press(tx, p, *id, prefix); },
+      [](const PressOutcome& o) {
+        return o == PressOutcome::kDone || o == PressOutcome::kSnoozed;
+      });
 }
 
 void CommandHandler::post(const ChannelRef& channel, const OutgoingMessage& message, Timestamp at,
                           const std::string& dedupe_key) {
-  OutboxMessage m;
-  m.channel = channel;
-  m.kind = message.replaces ? JobKind::kUpdate : JobKind::kPost;
-  m.content = to_json(message);
-  m.dedupe_key = dedupe_key;
-  m.created_at = at;
-  m.next_attempt_at = at;
-  store_.write([&](Transaction& tx) { tx.enqueue(m); });
-  if (options_.outbox_wake) options_.outbox_wake();
+  const OutboxMessage m = job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost,
+                                 to_json(message), at, dedupe_key);
+  transact<std::int64_t>(
+      Access::kWrite, [&](Transaction& tx) { return tx.enqueue(m); },
+      [](const std::int64_t&) { return true; });
 }
 
 void CommandHandler::join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key) {
-  OutboxMessage m;
-  m.channel = channel;
-  m.kind = JobKind::kJoin;
-  m.content = "{}";
-  m.dedupe_key = dedupe_key;
-  m.created_at = at;
-  m.next_attempt_at = at;
-  store_.write([&](Transaction& tx) { tx.enqueue(m); });
-  if (options_.outbox_wake) options_.outbox_wake();
+  const OutboxMessage m = job_at(channel, JobKind::kJoin, "{}", at, dedupe_key);
+  transact<std::int64_t>(
+      Access::kWrite, [&](Transaction& tx) { return tx.enqueue(m); },
+      [](const std::int64_t&) { return true; });
 }
 
 }  // namespace scribe

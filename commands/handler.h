@@ -1,11 +1,26 @@
 // CommandHandler: executes one chat command against the store and says what to answer.
-// Each accepted change is committed before `handle` returns, so an adapter that
-// acknowledges after `handle` never acknowledges something that could be lost.
+// Each accepted change is committed before `handle` returns (before `handle_async`
+// completes), so an adapter that acknowledges after it never acknowledges something that
+// could be lost.
+//
+// How a command runs: `prepare` parses it and says what it needs of the store (Access);
+// the work is a function of one Transaction, and the handler opens that transaction in
+// one place (`transact`: Store::write for kWrite, Store::read for kRead, none for kNone),
+// then wakes the outbox if the work enqueued anything. record_marked_message,
+// defer_marked_message, press, post and join run through the same place. Commands never
+// open transactions themselves, so the synchronous store can be replaced by a writer queue
+// (run the work on the writer's thread, complete the caller when its batch is durable)
+// without touching the commands or the endpoints that call `handle_async`.
+//
+// Threads: a CommandHandler is immutable after construction and safe to use from any
+// number of threads at once (the listener's threads, the outbox's sender thread through
+// the fetchers). Its state is all in the store (see store.h for the store's rules).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -69,14 +84,56 @@ std::string_view to_string(PressOutcome outcome);
 // How long "Snooze 1 day" holds an action item's reminders back.
 inline constexpr std::chrono::hours kSnoozeFor{24};
 
+// What a piece of work needs of the store.
+enum class Access {
+  kNone,   // answered without it (help, usage errors)
+  kRead,   // reads a consistent snapshot (status, lists, the draft)
+  kWrite,  // changes it: committed durably before the answer, or not at all
+};
+
+// What a command's work produced inside its transaction.
+struct CommandResult {
+  Reply reply;
+  bool enqueued = false;  // it wrote to the outbox: wake the outbox once committed
+};
+
+// One command, parsed and bound to a copy of its invocation, not yet run.
+struct PreparedCommand {
+  Access access = Access::kNone;
+  // kNone: the answer, already known.
+  std::optional<Reply> answer;
+  // kRead / kWrite: the work, to be called once, inside one transaction of that access, on
+  // whichever thread runs the transaction. It touches nothing but the transaction and
+  // what it captured (the invocation, the handler's immutable settings); it throws only
+  // what the store throws (then nothing of it may be committed).
+  std::function<CommandResult(Transaction&)> work;
+};
+
+// How a command run through handle_async ended.
+struct Completion {
+  std::optional<Reply> reply;       // it ran; whatever it changed is durable
+  std::optional<StoreError> error;  // the store failed; nothing was committed
+};
+
 class CommandHandler {
  public:
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
   CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options = {});
 
+  // Parses `invocation` and binds it: no store access, no side effect. Never throws for
+  // bad user input (that becomes an answer).
+  PreparedCommand prepare(const Invocation& invocation) const;
+
+  // prepare, then the work in its transaction, then the outbox woken if it enqueued.
   // Never throws for bad user input: that becomes a helpful ephemeral reply.
   // Throws StoreError when the store itself fails (the adapter answers 5xx).
   Reply handle(const Invocation& invocation);
+
+  // The same, completion style: `done` is called exactly once, with the reply once it is
+  // durable or with the store's failure. Today it runs synchronously (done is called on
+  // the caller's thread before handle_async returns); a writer queue will call it from the
+  // writer's thread instead, so `done` must not block and must not assume either.
+  void handle_async(Invocation invocation, std::function<void(Completion)> done);
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned
@@ -111,6 +168,14 @@ class CommandHandler {
   void join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key = {});
 
  private:
+  // The one place that opens a transaction: runs `work` in Store::write (kWrite) or
+  // Store::read (kRead), returns its result once committed, and wakes the outbox when
+  // `enqueued(result)` says the work wrote to it.
+  template <typename Result>
+  Result transact(Access access, const std::function<Result(Transaction&)>& work,
+                  bool (*enqueued)(const Result&));
+  void wake_outbox() const;
+
   Store& store_;
   const date::time_zone* zone_;
   HandlerOptions options_;

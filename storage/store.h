@@ -34,7 +34,8 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The operations available inside one transaction. Valid only during the callback.
+// The operations available inside one transaction. Valid only during the callback, and
+// only on the thread that runs it.
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -100,12 +101,23 @@ class Transaction {
   virtual std::optional<std::string> latest_draft(IncidentId incident) = 0;
 };
 
+// Threads: a Store is safe to use from any number of threads at once (listener threads,
+// the outbox's sender, the scheduler); write, read and healthy may be called concurrently.
+// Today each call blocks its caller until done: write returns once its change is durable.
+// `fn` may run on another thread than its caller: with group commit, the writer that
+// commits a batch runs every queued caller's `fn` on its own thread. So `fn` must use only
+// the Transaction it is given and what it captured, never thread-local state, and a
+// Transaction must not be kept or used outside its `fn`. Commands open no transactions:
+// CommandHandler::transact does, in one place (commands/handler.h). Still calling the store
+// directly: the outbox sender, the reminder planner, the API's reads, and the Matrix
+// endpoint's transaction/event dedupe.
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs `fn` in a read-write transaction and commits it. If `fn` throws, the
-  // transaction is rolled back and the exception propagates.
+  // Runs `fn` in a read-write transaction and commits it durably before returning. If `fn`
+  // throws, its changes are rolled back and the exception propagates; if the commit
+  // fails, StoreError.
   virtual void write(const std::function<void(Transaction&)>& fn) = 0;
   // Runs `fn` on a consistent snapshot; changes made through it are an error.
   virtual void read(const std::function<void(Transaction&)>& fn) = 0;

@@ -1002,6 +1002,114 @@ TEST_F(HandlerTest, AnUnregisteredPlatformGetsNoPrefix) {
   EXPECT_THAT(r.text, Not(HasSubstr("`/incident")));
 }
 
+// ---------------------------------------------------------------------------- the seam
+
+Invocation invocation(std::string command, std::string text, Timestamp at) {
+  Invocation inv;
+  inv.channel = kChannel;
+  inv.user = kAlice;
+  inv.command = std::move(command);
+  inv.text = std::move(text);
+  inv.received_at = at;
+  return inv;
+}
+
+// prepare() only parses and binds: it says what each command needs of the store and
+// touches nothing; the work runs in whatever transaction it is given.
+TEST_F(HandlerTest, PrepareDeclaresEachCommandsAccessAndTouchesNothing) {
+  incident("start DB down");
+  const std::string before = dump(*store_);
+  const Timestamp at = now_ + minutes{1};
+  EXPECT_EQ(handler_->prepare(invocation("incident", "status", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("incident", "draft", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("timeline", "list", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("action", "list", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("timeline", "db failed over", at)).access, Access::kWrite);
+  EXPECT_EQ(handler_->prepare(invocation("incident", "resolved", at)).access, Access::kWrite);
+  const PreparedCommand help = handler_->prepare(invocation("incident", "help", at));
+  EXPECT_EQ(help.access, Access::kNone);
+  ASSERT_TRUE(help.answer.has_value());
+  EXPECT_THAT(help.answer->text, HasSubstr("/incident"));
+  EXPECT_FALSE(help.work);
+  const PreparedCommand typo = handler_->prepare(invocation("timeline", "lsit", at));
+  EXPECT_EQ(typo.access, Access::kNone);
+  ASSERT_TRUE(typo.answer.has_value());
+  EXPECT_EQ(dump(*store_), before);
+}
+
+TEST_F(HandlerTest, PreparedWorkRunsInTheTransactionItIsGivenAndOutlivesItsInvocation) {
+  incident("start DB down");
+  PreparedCommand prepared;
+  {
+    const Invocation inv = invocation("timeline", "replica promoted", now_ + minutes{1});
+    prepared = handler_->prepare(inv);
+  }  // the work keeps its own copy of the invocation
+  ASSERT_EQ(prepared.access, Access::kWrite);
+  const std::string before = dump(*store_);
+
+  // A transaction that is rolled back keeps nothing of the work.
+  struct Abandon {};
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    const CommandResult r = prepared.work(tx);
+    EXPECT_THAT(r.reply.text, HasSubstr("replica promoted"));
+    throw Abandon{};
+  }),
+               Abandon);
+  EXPECT_EQ(dump(*store_), before);
+
+  // One that commits keeps it.
+  const PreparedCommand again =
+      handler_->prepare(invocation("timeline", "replica promoted", now_ + minutes{2}));
+  CommandResult result;
+  store_->write([&](Transaction& tx) { result = again.work(tx); });
+  EXPECT_EQ(result.reply.visibility, Visibility::kChannel);
+  EXPECT_FALSE(result.enqueued);
+  EXPECT_THAT(timeline("list").details, Contains(HasSubstr("replica promoted")));
+}
+
+// A store whose writes fail, as a full disk would make them.
+class FailingWrites final : public Store {
+ public:
+  explicit FailingWrites(Store& inner) : inner_(inner) {}
+  void write(const std::function<void(Transaction&)>&) override { throw StoreError("disk full"); }
+  void read(const std::function<void(Transaction&)>& fn) override { inner_.read(fn); }
+  bool healthy() override { return false; }
+
+ private:
+  Store& inner_;
+};
+
+TEST_F(HandlerTest, HandleAsyncCompletesOnceWithTheReplyOrTheStoresFailure) {
+  incident("start DB down");
+  std::vector<Completion> completions;
+  handler_->handle_async(invocation("timeline", "cache warmed", now_ + minutes{1}),
+                         [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  ASSERT_TRUE(completions[0].reply.has_value());
+  EXPECT_FALSE(completions[0].error.has_value());
+  EXPECT_THAT(completions[0].reply->text, HasSubstr("cache warmed"));
+
+  FailingWrites failing(*store_);
+  CommandHandler handler(failing, date::locate_zone("UTC"));
+  const std::string before = dump(*store_);
+  completions.clear();
+  handler.handle_async(invocation("timeline", "lost?", now_ + minutes{2}),
+                       [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  EXPECT_FALSE(completions[0].reply.has_value());
+  ASSERT_TRUE(completions[0].error.has_value());
+  EXPECT_THAT(completions[0].error->what(), HasSubstr("disk full"));
+  EXPECT_EQ(dump(*store_), before);
+
+  // Reads and answers without the store still work while writes fail.
+  completions.clear();
+  handler.handle_async(invocation("incident", "status", now_ + minutes{3}),
+                       [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  ASSERT_TRUE(completions[0].reply.has_value());
+  EXPECT_THAT(completions[0].reply->text, HasSubstr("DB down"));
+}
+
 // ---------------------------------------------------------------------------- buttons
 
 class ButtonPressTest : public HandlerTest {
