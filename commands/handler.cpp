@@ -53,8 +53,6 @@ std::string_view status_word(IncidentStatus s) {
   return "unknown";
 }
 
-std::string mention(const Person& p) { return "@" + p.name; }
-
 std::string_view section_title(NoteSection s) {
   switch (s) {
     case NoteSection::kSummary:

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/model.h"
@@ -24,6 +25,18 @@ struct Invocation {
   // When the platform saw the message (or, for slash commands, when Scribe received it).
   Timestamp received_at{};
 };
+
+// "@name": how replies mention a person.
+inline std::string mention(const Person& p) { return "@" + p.name; }
+
+// Appends `person` to `mentions` unless someone with the same id is there already, so
+// each person named is listed once (Invocation::mentions).
+inline void add_mention(std::vector<Person>& mentions, Person person) {
+  for (const Person& p : mentions) {
+    if (p.id == person.id) return;
+  }
+  mentions.push_back(std::move(person));
+}
 
 struct Reply {
   enum class Visibility { kChannel, kEphemeral };

@@ -26,8 +26,6 @@ using LocalMs = date::local_time<milliseconds>;
 
 constexpr int kMaxSlot = 1'000'000;  // bounds slot arithmetic for absurd dates
 
-std::string mention(const Person& p) { return "@" + p.name; }
-
 std::string plural(long long n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }

@@ -35,6 +35,19 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+std::string form_encode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out += percent_encode(std::string_view(&c, 1));
+    }
+  }
+  return out;
+}
+
 std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

@@ -11,6 +11,10 @@ namespace scribe {
 // "!a:b" -> "%21a%3Ab". Safe for a path segment and for a query name or value.
 std::string percent_encode(std::string_view s);
 
+// As a value of an application/x-www-form-urlencoded body: percent_encode, but a space
+// becomes '+'.
+std::string form_encode(std::string_view s);
+
 // %XX sequences decoded; a '%' not followed by two hex digits stays as it is. With
 // `plus_is_space` (form and query encoding) '+' reads as a space.
 std::string percent_decode(std::string_view s, bool plus_is_space = false);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/matrix/platform.h"
+#include "commands/invocation.h"
 #include "util/json_fields.h"
 #include "util/percent.h"
 #include "util/strings.h"
@@ -15,13 +16,6 @@
 
 namespace scribe::matrix {
 namespace {
-
-void add_mention(std::vector<Person>& mentions, const std::string& user_id) {
-  if (std::none_of(mentions.begin(), mentions.end(),
-                   [&](const Person& p) { return p.id == user_id; })) {
-    mentions.push_back(person_of(user_id));
-  }
-}
 
 // ---- HTML (formatted_body) ----
 
@@ -198,7 +192,7 @@ std::string translate_user_ids(std::string_view text, std::vector<Person>& menti
             while (q < text.size() && std::isdigit(static_cast<unsigned char>(text[q]))) ++q;
           }
           const std::string id(text.substr(i, q - i));
-          add_mention(mentions, id);
+          add_mention(mentions, person_of(id));
           out += '@';
           out += text.substr(i + 1, colon - i - 1);
           i = q;
@@ -220,7 +214,7 @@ std::string message_text(const nlohmann::json& content, std::vector<Person>& men
     // The body shows each pill as its link text; replace them in order.
     std::size_t cursor = 0;
     for (const Pill& pill : pills_in(string_at(content, "formatted_body"))) {
-      add_mention(mentions, pill.user_id);
+      add_mention(mentions, person_of(pill.user_id));
       if (pill.text.empty()) continue;
       const auto at = text.find(pill.text, cursor);
       if (at == std::string::npos) continue;

@@ -40,18 +40,6 @@ void append_unescaped(std::string& out, std::string_view s) {
   }
 }
 
-std::string unescape(std::string_view s) {
-  std::string out;
-  append_unescaped(out, s);
-  return out;
-}
-
-void add_mention(std::vector<Person>& mentions, Person person) {
-  const bool known = std::any_of(mentions.begin(), mentions.end(),
-                                 [&](const Person& p) { return p.id == person.id; });
-  if (!known) mentions.push_back(std::move(person));
-}
-
 // One "<...>" control sequence, without the angle brackets. False when it is not one
 // Slack would produce, so the caller keeps the text as typed.
 bool append_control(std::string& out, std::string_view token, std::vector<Person>& mentions) {
@@ -60,7 +48,7 @@ bool append_control(std::string& out, std::string_view token, std::vector<Person
   std::string label;
   if (const auto bar = token.find('|'); bar != std::string_view::npos) {
     ref = token.substr(0, bar);
-    label = unescape(token.substr(bar + 1));
+    label = unescape_mrkdwn(token.substr(bar + 1));
   }
   if (ref.empty()) return false;
   switch (ref.front()) {
@@ -103,6 +91,12 @@ bool append_control(std::string& out, std::string_view token, std::vector<Person
 }
 
 }  // namespace
+
+std::string unescape_mrkdwn(std::string_view s) {
+  std::string out;
+  append_unescaped(out, s);
+  return out;
+}
 
 bool is_ssl_check(const Form& form) {
   return form_value(form, "ssl_check") == "1" && form_value(form, "command").empty();

@@ -42,4 +42,7 @@ SlashCommandResult to_invocation(const Form& form, Timestamp received_at);
 // to `mentions` once each (by id). Leading and trailing whitespace is trimmed.
 std::string translate_text(std::string_view slack_text, std::vector<Person>& mentions);
 
+// "&amp;" "&lt;" "&gt;" -> "&" "<" ">" (the inverse of escape_mrkdwn); nothing else.
+std::string unescape_mrkdwn(std::string_view text);
+
 }  // namespace scribe::slack

@@ -10,12 +10,6 @@
 
 namespace scribe::testing {
 
-std::string form_encode(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == ' ' ? std::string("+") : percent_encode(std::string_view(&c, 1));
-  return out;
-}
-
 SlackClient::SlackClient(std::string base_url, std::string signing_secret)
     : url_(std::move(base_url) + "/slack/commands"), secret_(std::move(signing_secret)) {}
 

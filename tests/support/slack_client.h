@@ -48,7 +48,4 @@ class SlackClient {
   HttpClient http_;
 };
 
-// Percent-encodes for a form body (space as '+').
-std::string form_encode(const std::string& s);
-
 }  // namespace scribe::testing

@@ -20,6 +20,7 @@
 #include "storage/store.h"
 #include "support/slack_client.h"
 #include "test_support.h"
+#include "util/percent.h"
 
 namespace scribe::slack {
 namespace {
@@ -185,9 +186,7 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
     test::remove_temp_dir(dir_);
   }
 
-  static std::string form(const json& payload) {
-    return "payload=" + testing::form_encode(payload.dump());
-  }
+  static std::string form(const json& payload) { return "payload=" + form_encode(payload.dump()); }
 
   HttpResponse post(const std::string& body, const std::string& secret = kSecret,
                     const std::string& content_type = "application/x-www-form-urlencoded") {
@@ -295,9 +294,9 @@ TEST_F(SlackInteractivityEndpointTest, MalformedBodiesAre400AndChangeNothing) {
   expect_unchanged(400, "payload=%ZZ");
   expect_unchanged(400, "");
   expect_unchanged(400, "payload=");
-  expect_unchanged(400, "other=" + testing::form_encode(block_actions("action.done", "1").dump()));
-  expect_unchanged(400, "payload=" + testing::form_encode("{\"type\": \"block_actions\""));
-  expect_unchanged(400, "payload=" + testing::form_encode("{\"type\": \"block_actions\"}"));
+  expect_unchanged(400, "other=" + form_encode(block_actions("action.done", "1").dump()));
+  expect_unchanged(400, "payload=" + form_encode("{\"type\": \"block_actions\""));
+  expect_unchanged(400, "payload=" + form_encode("{\"type\": \"block_actions\"}"));
   json no_value = block_actions("action.done", "1");
   no_value["actions"][0].erase("value");
   expect_unchanged(400, form(no_value));
