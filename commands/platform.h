@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace scribe {
 
@@ -22,7 +23,9 @@ struct PlatformTraits {
 // (safe to read from any thread).
 class Platforms {
  public:
-  void add(std::string name, PlatformTraits traits) { traits_[std::move(name)] = std::move(traits); }
+  void add(std::string name, PlatformTraits traits) {
+    traits_[std::move(name)] = std::move(traits);
+  }
 
   // The traits registered for `platform`; for one never registered, a neutral fallback
   // (no prefix, pieces of kFallbackMessageBytes) rather than another platform's.
