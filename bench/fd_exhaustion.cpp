@@ -26,7 +26,7 @@
 
 #include <fmt/format.h>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 #include "support/raw_http.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"

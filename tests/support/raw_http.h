@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/strings.h"
+
 namespace scribe::testing {
 
 struct RawResponse {
@@ -80,8 +82,7 @@ class RawConnection {
       line_end = head_text.find("\r\n", at);
       const std::string line = head_text.substr(at, line_end - at);
       const auto colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string name = scribe::lower(line.substr(0, colon));
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       r.headers[name] = value;
