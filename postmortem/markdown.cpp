@@ -405,9 +405,32 @@ class MarkdownWriter {
       } else {
         put(out_, "**no due date**");
       }
-      fmt::format_to(fmt::appender(out_), " | {} | {} |\n",
-                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind),
-                     to_string(a.status));
+      fmt::format_to(fmt::appender(out_), " | {} | ",
+                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind));
+      if (a.status == ActionStatus::kDropped) {
+        put(out_, "won't do: ");
+        put_cell(out_, a.drop_reason.value_or("no reason given"));
+      } else {
+        put(out_, to_string(a.status));
+      }
+      put(out_, " |\n");
+    }
+    action_history();
+  }
+
+  // The audit trail of the items: who changed what, when.
+  void action_history() {
+    if (d_.action_history.empty()) return;
+    put(out_, "\nChanges to action items:\n\n");
+    for (const ActionRevision& r : d_.action_history) {
+      fmt::format_to(fmt::appender(out_), "- {} #{} {}: ", format_utc_datetime(r.changed_at), r.seq,
+                     r.field);
+      put_cell(out_, r.before.empty() ? std::string_view{"(none)"} : std::string_view{r.before});
+      put(out_, " → ");
+      put_cell(out_, r.after.empty() ? std::string_view{"(none)"} : std::string_view{r.after});
+      put(out_, " (");
+      put_cell(out_, display_name(r.changed_by));
+      put(out_, ")\n");
     }
   }
 

@@ -864,9 +864,11 @@ TEST_F(HandlerTest, ActionList) {
   const Reply r = action("list");
   EXPECT_EQ(r.visibility, Visibility::kEphemeral);
   EXPECT_THAT(r.text, HasSubstr("1 open of 2"));
-  ASSERT_EQ(r.details.size(), 2u);
-  EXPECT_THAT(r.details[0], HasSubstr("#1 (@bob, due 2026-11-23, detect): Add alert"));
-  EXPECT_THAT(r.details[1], HasSubstr("#2 (no owner, no due date): Improve the runbook"));
+  ASSERT_EQ(r.details.size(), 3u);
+  EXPECT_THAT(r.details[0], HasSubstr("☑️ #1 (@bob, due 2026-11-23, detect): Add alert"));
+  // Under each item, its audit trail: who changed what, when.
+  EXPECT_THAT(r.details[1], HasSubstr("↳ status open → done (@alice, 2026-11-20 14:05:00 UTC)"));
+  EXPECT_THAT(r.details[2], HasSubstr("⬜ #2 (no owner, no due date): Improve the runbook"));
   EXPECT_EQ(dump(*store_), before);
 }
 

@@ -135,14 +135,14 @@ class SqliteStoreTest : public testing::Test {
 // ---------------------------------------------------------------------------- opening
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 3);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 3);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 4);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 4);
   const IncidentId id = insert(make_incident("DB down"));
 
   reopen();
   reopen();
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 3);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 3);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 4);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 4);
   const auto all = list();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, id);
