@@ -1130,6 +1130,34 @@ TEST_F(HandlerTest, MilestonesBeforeTheDeclarationAreRefused) {
   EXPECT_EQ(current()->mitigated_at, utc(2026, 11, 20, 13, 57));
 }
 
+TEST_F(HandlerTest, StoredTimesAtTheEndsOfTheRangeReadSensibly) {
+  // A row damaged or written from an unchecked platform time: the status and the refusal
+  // of an earlier milestone still compute (no overflow) and read as words.
+  store_->write([&](Transaction& tx) {
+    Incident i;
+    i.channel = kChannel;
+    i.title = "Clock gone wrong";
+    i.commander = kAlice;
+    i.declared_at = Timestamp::max();
+    tx.insert_incident(i);
+  });
+  const Reply status = incident("status");
+  EXPECT_THAT(all_text(status), HasSubstr("Declared +292278994-08-17 07:12:55 UTC"));
+  EXPECT_THAT(all_text(status), HasSubstr("(-more than 100 years ago)"));
+  expect_refused([&] { return incident("resolved"); }, "more than 100 years before that");
+
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.current_incident(kChannel);
+    i.declared_at = Timestamp::min();
+    i.status = IncidentStatus::kMitigated;
+    i.mitigated_at = Timestamp::max();
+    tx.update_incident(i);
+  });
+  EXPECT_THAT(all_text(incident("status")),
+              HasSubstr("Mitigated +292278994-08-17 07:12:55 UTC (more than 100 years after "
+                        "declaration)"));
+}
+
 TEST_F(HandlerTest, StatePersistsAcrossARestart) {
   incident("start sev2 DB down");
   timeline("13:55 #detected users report errors");
