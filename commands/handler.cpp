@@ -967,6 +967,8 @@ std::string_view to_string(PressOutcome outcome) {
       return "snoozed";
     case PressOutcome::kAlreadyDone:
       return "already done";
+    case PressOutcome::kDropped:
+      return "dropped";
     case PressOutcome::kUnknownAction:
       return "unknown action";
     case PressOutcome::kNoSuchItem:
@@ -995,6 +997,10 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
     }
     if (item->status == ActionStatus::kDone) {
       outcome = PressOutcome::kAlreadyDone;
+      return;
+    }
+    if (!done && item->status == ActionStatus::kDropped) {
+      outcome = PressOutcome::kDropped;
       return;
     }
     const ActionItem before = *item;

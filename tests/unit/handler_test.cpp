@@ -1330,6 +1330,16 @@ TEST_F(ButtonPressTest, MarkDoneMarksTheItemDoneAndReplacesTheMessage) {
   expect_press_refused(PressOutcome::kAlreadyDone, "action.snooze", id);
 }
 
+TEST_F(ButtonPressTest, ADroppedItemIsNotSnoozedButCanStillBeMarkedDone) {
+  const std::string id = two_items();
+  action("drop 2 the canary covers it");
+  expect_press_refused(PressOutcome::kDropped, "action.snooze", id);
+  // Someone did it after all: done wins, and the reason goes.
+  EXPECT_EQ(press("action.done", id), PressOutcome::kDone);
+  EXPECT_EQ(actions()[1].status, ActionStatus::kDone);
+  EXPECT_EQ(actions()[1].drop_reason, std::nullopt);
+}
+
 TEST_F(ButtonPressTest, MarkDoneWorksAfterResolution) {
   const std::string id = two_items();
   incident("resolved");
