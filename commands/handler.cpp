@@ -700,6 +700,19 @@ class Execution {
                      inv_.prefix)});
   }
 
+  // "5m 00s ago"; a time after now (a clock gone wrong) as "5m 00s from now", not "-5m ago".
+  static std::string since(std::chrono::seconds elapsed) {
+    return relative(elapsed, "ago", "from now");
+  }
+
+  // "3m 00s after"/"2m 00s before": a duration with its sign in words. -d cannot overflow:
+  // seconds_between never returns seconds::min().
+  static std::string relative(std::chrono::seconds d, std::string_view positive,
+                              std::string_view negative) {
+    if (d.count() >= 0) return fmt::format("{} {}", format_duration(d), positive);
+    return fmt::format("{} {}", format_duration(-d), negative);
+  }
+
   // "No owner", and how to name one; an @mention left in the text is the likely owner.
   std::string no_owner_warning(const ActionItem& item) const {
     std::string warning = "⚠️ No owner: an action item needs one.";
@@ -821,18 +834,19 @@ class Execution {
     lines.push_back(fmt::format("Severity {} · status {} · commander {}",
                                 to_string(incident.severity), status_word(incident.status),
                                 mention(incident.commander)));
-    lines.push_back(
-        fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
-                    format_duration(seconds_between(incident.declared_at, inv_.received_at))));
+    lines.push_back(fmt::format("Declared {} ({})", show_time(incident.declared_at),
+                                since(seconds_between(incident.declared_at, inv_.received_at))));
     if (incident.mitigated_at) {
-      lines.push_back(fmt::format(
-          "Mitigated {} ({} after declaration)", show_time(*incident.mitigated_at),
-          format_duration(seconds_between(incident.declared_at, *incident.mitigated_at))));
+      lines.push_back(
+          fmt::format("Mitigated {} ({} declaration)", show_time(*incident.mitigated_at),
+                      relative(seconds_between(incident.declared_at, *incident.mitigated_at),
+                               "after", "before")));
     }
     if (incident.resolved_at) {
-      lines.push_back(fmt::format(
-          "Resolved {} ({} after declaration)", show_time(*incident.resolved_at),
-          format_duration(seconds_between(incident.declared_at, *incident.resolved_at))));
+      lines.push_back(
+          fmt::format("Resolved {} ({} declaration)", show_time(*incident.resolved_at),
+                      relative(seconds_between(incident.declared_at, *incident.resolved_at),
+                               "after", "before")));
     }
     const auto events = tx.events(incident.id, /*include_deleted=*/false);
     if (!events.empty()) {
