@@ -78,24 +78,36 @@ std::string status_text(const ActionItem& item) {
   return std::string(to_string(item.status));
 }
 
-std::string summary(const ActionItem& item) {
+namespace {
+
+// "(@dave, due 2026-12-01, prevent)".
+std::string particulars(const ActionItem& item) {
   return fmt::format(
-      "#{} ({}, {}{})", item.seq, item.owner ? "@" + item.owner->name : std::string("no owner"),
+      "({}, {}{})", item.owner ? "@" + item.owner->name : std::string("no owner"),
       item.due ? "due " + *item.due : std::string("no due date"),
       item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
 }
 
+}  // namespace
+
+std::string summary(const ActionItem& item) {
+  return fmt::format("#{} {}", item.seq, particulars(item));
+}
+
 std::string line(const ActionItem& item) {
+  // The status in words as well as the icon: icons alone are easy to misread in a list.
+  const std::string head =
+      fmt::format("#{} {} {}", item.seq, to_string(item.status), particulars(item));
   switch (item.status) {
     case ActionStatus::kDone:
-      return fmt::format("☑️ {}: {}", summary(item), item.text);
+      return fmt::format("☑️ {}: {}", head, item.text);
     case ActionStatus::kDropped:
-      return fmt::format("🚫 {}: {} — won't do: {}", summary(item), item.text,
+      return fmt::format("🚫 {}: {} — won't do: {}", head, item.text,
                          item.drop_reason.value_or("no reason given"));
     case ActionStatus::kOpen:
       break;
   }
-  return fmt::format("⬜ {}: {}", summary(item), item.text);
+  return fmt::format("⬜ {}: {}", head, item.text);
 }
 
 std::optional<int> days_overdue(const ActionItem& item, date::local_days today) {

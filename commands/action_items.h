@@ -29,8 +29,8 @@ std::string status_text(const ActionItem& item);
 // "#3 (@dave, due 2026-12-01, prevent)".
 std::string summary(const ActionItem& item);
 
-// "⬜ #3 (@dave, due 2026-12-01, prevent): text", with ☑️ for done and 🚫 for dropped
-// (and the reason).
+// "⬜ #3 open (@dave, due 2026-12-01, prevent): text", "☑️ #3 done (…): text",
+// "🚫 #3 dropped (…): text — won't do: <reason>".
 std::string line(const ActionItem& item);
 
 // Whether an open item's due date (a local calendar day) is before `today`.

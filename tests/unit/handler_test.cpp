@@ -871,10 +871,10 @@ TEST_F(HandlerTest, ActionList) {
   EXPECT_EQ(r.visibility, Visibility::kEphemeral);
   EXPECT_THAT(r.text, HasSubstr("1 open of 2"));
   ASSERT_EQ(r.details.size(), 3u);
-  EXPECT_THAT(r.details[0], HasSubstr("☑️ #1 (@bob, due 2026-11-23, detect): Add alert"));
+  EXPECT_THAT(r.details[0], HasSubstr("☑️ #1 done (@bob, due 2026-11-23, detect): Add alert"));
   // Under each item, its audit trail: who changed what, when.
   EXPECT_THAT(r.details[1], HasSubstr("↳ status open → done (@alice, 2026-11-20 14:05:00 UTC)"));
-  EXPECT_THAT(r.details[2], HasSubstr("⬜ #2 (no owner, no due date): Improve the runbook"));
+  EXPECT_THAT(r.details[2], HasSubstr("⬜ #2 open (no owner, no due date): Improve the runbook"));
   EXPECT_EQ(dump(*store_), before);
 }
 
@@ -1058,9 +1058,10 @@ TEST_F(HandlerTest, DropKeepsTheReasonShowsItEverywhereAndStopsReminders) {
   EXPECT_EQ(item.drop_reason, "duplicate of #2, the canary catches it");
 
   expect_refused([&] { return action("drop 1 again"); }, "already dropped");
-  EXPECT_THAT(all_text(action("list")),
-              HasSubstr("🚫 #1 (@bob, due 2026-11-21, detect): Add alert — won't do: duplicate "
-                        "of #2, the canary catches it"));
+  EXPECT_THAT(
+      all_text(action("list")),
+      HasSubstr("🚫 #1 dropped (@bob, due 2026-11-21, detect): Add alert — won't do: duplicate "
+                "of #2, the canary catches it"));
   const Reply draft = incident("draft");
   ASSERT_TRUE(draft.document.has_value());
   EXPECT_THAT(*draft.document, HasSubstr("| won't do: duplicate of #2, the canary catches it |"));
@@ -1101,7 +1102,7 @@ TEST_F(HandlerTest, MineListsTheCallersOpenItemsAcrossIncidentsOverdueFirst) {
   EXPECT_THAT(r.text, HasSubstr("Your open action items (4, 2 overdue)"));
   ASSERT_GE(r.details.size(), 4u) << all_text(r);
   EXPECT_THAT(r.details[0], HasSubstr("INC-1 \"DB down\" (channel C0INC)"));
-  EXPECT_THAT(r.details[0], HasSubstr("#2 (@bob, due 2026-11-01, detect): Fix the alert"));
+  EXPECT_THAT(r.details[0], HasSubstr("#2 open (@bob, due 2026-11-01, detect): Fix the alert"));
   EXPECT_THAT(r.details[0], HasSubstr("overdue by 19 days"));
   EXPECT_THAT(r.details[1], HasSubstr("INC-2 \"Cache cold\" (channel C0OTHER)"));
   EXPECT_THAT(r.details[1], HasSubstr("Warm the cache"));
