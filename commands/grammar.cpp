@@ -6,7 +6,8 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
