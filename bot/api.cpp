@@ -86,15 +86,26 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
   }
   ordered_json& actions = out["actions"] = ordered_json::array();
   for (const auto& a : tx.actions(incident.id)) {
-    actions.push_back({{"seq", a.seq},
-                       {"text", a.text},
-                       {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
-                       {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
-                       {"kind", to_string(a.kind)},
-                       {"status", to_string(a.status)},
-                       {"created_at", format_iso8601(a.created_at)},
-                       {"done_at", time_or_null(a.done_at)},
-                       {"snoozed_until", time_or_null(a.snoozed_until)}});
+    actions.push_back(
+        {{"seq", a.seq},
+         {"text", a.text},
+         {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
+         {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
+         {"kind", to_string(a.kind)},
+         {"status", to_string(a.status)},
+         {"created_at", format_iso8601(a.created_at)},
+         {"done_at", time_or_null(a.done_at)},
+         {"snoozed_until", time_or_null(a.snoozed_until)},
+         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)}});
+  }
+  ordered_json& action_revisions = out["action_revisions"] = ordered_json::array();
+  for (const auto& r : tx.action_revisions(incident.id)) {
+    action_revisions.push_back({{"seq", r.seq},
+                                {"field", r.field},
+                                {"before", r.before},
+                                {"after", r.after},
+                                {"changed_by", person_json(r.changed_by)},
+                                {"changed_at", format_iso8601(r.changed_at)}});
   }
   return out;
 }

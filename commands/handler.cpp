@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "commands/action_items.h"
 #include "commands/grammar.h"
 #include "commands/outgoing.h"
 #include "commands/time_parse.h"
@@ -24,6 +26,10 @@ namespace scribe {
 namespace {
 
 using Visibility = Reply::Visibility;
+
+// How far before the declaration a milestone may be given: people round times down, and
+// clocks disagree a little.
+constexpr std::chrono::minutes kMilestoneTolerance{5};
 
 Reply ephemeral(std::string text, std::vector<std::string> details = {}) {
   Reply r;
@@ -232,8 +238,8 @@ class Execution {
                 "or none for now.",
                 incident_ref(incident.id), show_time(*incident.mitigated_at)));
           }
-          if (at < incident.declared_at - std::chrono::hours(24 * 30)) {
-            return ephemeral("That time is long before the incident was declared.");
+          if (auto refusal = milestone_before_declaration(incident, m.kind, at)) {
+            return *refusal;
           }
           if (resolving) {
             incident.status = IncidentStatus::kResolved;
@@ -439,7 +445,7 @@ class Execution {
           item = tx.add_action(item);
           std::vector<std::string> details;
           if (!item.owner) {
-            details.push_back("⚠️ No owner: an action item needs one. Add `@owner`.");
+            details.push_back(no_owner_warning(item));
           }
           if (!item.due)
             details.push_back("⚠️ No due date: add `due YYYY-MM-DD` or `due +7d`.");
@@ -448,12 +454,12 @@ class Execution {
             details.push_back("Tip: tag it `#detect`, `#mitigate`, `#prevent` or `#process`.");
           }
           if (!details.empty()) {
-            details.push_back(
-                fmt::format("Re-add it with the missing parts; `{}action list` "
-                            "shows all.",
-                            prefix()));
+            details.push_back(fmt::format(
+                "Add the missing parts with `{0}action assign|due|kind {1} …`; `{0}action list` "
+                "shows all.",
+                prefix(), item.seq));
           }
-          return to_channel(fmt::format("📌 Action {} for {}: {}", action_summary(item),
+          return to_channel(fmt::format("📌 Action {} for {}: {}", action_items::summary(item),
                                         incident_ref(incident.id), item.text),
                             std::move(details));
         },
@@ -465,9 +471,12 @@ class Execution {
     if (!incident) return no_incident();
     std::vector<std::string> lines;
     int open = 0;
-    for (const auto& item : tx.actions(incident->id)) {
+    const std::vector<ActionRevision> history = tx.action_revisions(incident->id);
+    const std::vector<ActionItem> items = tx.actions(incident->id);
+    for (const auto& item : items) {
       if (item.status == ActionStatus::kOpen) ++open;
-      lines.push_back(action_line(item));
+      lines.push_back(action_items::line(item));
+      append_history(lines, item, history);
     }
     if (lines.empty()) {
       return ephemeral(
@@ -478,36 +487,124 @@ class Execution {
     // The head is formatted first: in one call, `std::move(lines)` may be evaluated
     // before `lines.size()` (argument order is unspecified) and count nothing.
     std::string head = fmt::format(
-        "Action items of {} ({} open of {}):", incident_ref(incident->id), open, lines.size());
+        "Action items of {} ({} open of {}):", incident_ref(incident->id), open, items.size());
     return ephemeral(std::move(head), std::move(lines));
   }
 
   Reply run(const grammar::SetActionStatus& s, Transaction& tx) {
-    return change_incident(
-        tx,
-        [&](Incident& incident) -> Reply {
-          auto item = tx.find_action(incident.id, s.seq);
-          if (!item) {
-            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), s.seq, prefix()));
-          }
-          if (item->status == s.status) {
-            return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
-          }
-          item->status = s.status;
-          if (s.status == ActionStatus::kDone) {
-            item->done_at = inv_.received_at;
-            item->done_by = inv_.user;
-          } else {
-            item->done_at.reset();
-            item->done_by.reset();
-          }
-          tx.update_action(*item);
-          return to_channel(fmt::format(
-              "{} Action #{} {}: {}", s.status == ActionStatus::kDone ? "☑️" : "↩️", s.seq,
-              s.status == ActionStatus::kDone ? "done" : "reopened", item->text));
+    const bool done = s.status == ActionStatus::kDone;
+    return change_action(tx, s.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      if (item.status == s.status) {
+        return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
+      }
+      item.status = s.status;
+      item.drop_reason.reset();
+      if (done) {
+        item.done_at = inv_.received_at;
+        item.done_by = inv_.user;
+      } else {
+        item.done_at.reset();
+        item.done_by.reset();
+      }
+      return to_channel(fmt::format("{} Action #{} {}: {}", done ? "☑️" : "↩️", s.seq,
+                                    done ? "done" : "reopened", item.text));
+    });
+  }
+
+  Reply run(const grammar::EditAction& e, Transaction& tx) {
+    return change_action(
+        tx, e.seq,
+        [&](ActionItem& item) -> std::optional<Reply> {
+          if (!e.text.empty()) item.text = e.text;
+          if (e.owner) item.owner = person_for(*e.owner);
+          if (e.due) item.due = e.due;
+          if (e.kind != ActionKind::kNone) item.kind = e.kind;
+          return std::nullopt;
         },
-        /*allow_resolved=*/true);
+        e.due_note);
+  }
+
+  Reply run(const grammar::AssignAction& a, Transaction& tx) {
+    return change_action(tx, a.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      item.owner = person_for(a.owner);
+      return std::nullopt;
+    });
+  }
+
+  Reply run(const grammar::SetActionDue& d, Transaction& tx) {
+    return change_action(
+        tx, d.seq,
+        [&](ActionItem& item) -> std::optional<Reply> {
+          item.due = d.due;
+          return std::nullopt;
+        },
+        d.due_note);
+  }
+
+  Reply run(const grammar::SetActionKind& k, Transaction& tx) {
+    return change_action(tx, k.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      item.kind = k.kind;
+      return std::nullopt;
+    });
+  }
+
+  Reply run(const grammar::DropAction& d, Transaction& tx) {
+    return change_action(tx, d.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      if (item.status == ActionStatus::kDropped) {
+        return ephemeral(fmt::format("Action #{} was already dropped: {}", d.seq,
+                                     item.drop_reason.value_or("no reason given")));
+      }
+      if (item.status == ActionStatus::kDone) {
+        return ephemeral(fmt::format(
+            "Action #{} is done; there is nothing to drop. `{}action reopen {}` first if it "
+            "was not really done.",
+            d.seq, prefix(), d.seq));
+      }
+      item.status = ActionStatus::kDropped;
+      item.drop_reason = d.reason;
+      return to_channel(fmt::format("🚫 Action #{} dropped (won't do): {}", d.seq, item.text),
+                        {"Reason: " + d.reason,
+                         fmt::format("No more reminders. `{}action reopen {}` takes it up again.",
+                                     prefix(), d.seq)});
+    });
+  }
+
+  Reply run(const grammar::ListMyActions&, Transaction& tx) {
+    std::vector<ActionItem> items = tx.open_actions_owned_by(inv_.user, inv_.channel.platform);
+    std::map<IncidentId, Incident> incidents;
+    for (const ActionItem& item : items) {
+      if (incidents.count(item.incident_id)) continue;
+      if (auto incident = tx.find_incident(item.incident_id)) {
+        incidents.emplace(item.incident_id, std::move(*incident));
+      }
+    }
+    if (items.empty()) {
+      return ephemeral("You own no open action items, in any incident.");
+    }
+    const date::local_days today = local_day(inv_.received_at);
+    action_items::sort_for_owner(items, today);
+    std::vector<std::string> lines;
+    int late = 0;
+    for (const ActionItem& item : items) {
+      const auto it = incidents.find(item.incident_id);
+      std::string where = incident_ref(item.incident_id);
+      if (it != incidents.end()) {
+        where += fmt::format(" \"{}\" (channel {})", it->second.title, it->second.channel.channel);
+      }
+      std::string when;
+      if (auto days = action_items::days_overdue(item, today)) {
+        ++late;
+        when = fmt::format(" — ⚠️ overdue by {} day{}", *days, *days == 1 ? "" : "s");
+      }
+      lines.push_back(fmt::format("{} · {}{}", where, action_items::line(item), when));
+    }
+    lines.push_back(
+        fmt::format("Close one with `{0}action done N` in its incident's channel, or "
+                    "`{0}action drop N <reason>`.",
+                    prefix()));
+    std::string head = fmt::format(
+        "Your open action items ({}, {} overdue), across all incidents:", items.size(), late);
+    return ephemeral(std::move(head), std::move(lines));
   }
 
  private:
@@ -521,6 +618,111 @@ class Execution {
                                    incident_ref(incident->id), prefix()));
     }
     return change(*incident);
+  }
+
+  // Runs `change` on action item `seq` of the channel's incident. `change` edits the item
+  // and returns nothing, or returns a reply and leaves it alone (a refusal, or its own
+  // answer). What changed is stored with its audit trail in the same transaction; a
+  // change that changes nothing is answered as such and stores nothing.
+  template <typename Change>
+  Reply change_action(Transaction& tx, int seq, Change&& change,
+                      const std::optional<std::string>& due_note = std::nullopt) {
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          auto item = tx.find_action(incident.id, seq);
+          if (!item) {
+            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                         incident_ref(incident.id), seq, prefix()));
+          }
+          const ActionItem before = *item;
+          std::optional<Reply> answer = change(*item);
+          const std::vector<ActionRevision> changes =
+              action_items::changes_between(before, *item, inv_.user, inv_.received_at);
+          if (changes.empty()) {
+            if (answer) return *answer;
+            return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
+                             {action_items::line(before)});
+          }
+          if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
+          tx.revise_action(*item, changes);
+          if (answer) return *answer;
+          std::vector<std::string> parts;
+          for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
+          std::vector<std::string> details = {action_items::line(*item)};
+          if (due_note) details.push_back("⚠️ The " + *due_note + ".");
+          if (!item->owner) details.push_back(no_owner_warning(*item));
+          return to_channel(
+              fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
+                          fmt::join(parts, "; "), mention(inv_.user)),
+              std::move(details));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  // A milestone earlier than the declaration (beyond kMilestoneTolerance: people round
+  // "14:05" down) would make every duration of the postmortem negative: refused, with
+  // the way to record an incident noticed late. Computed on whole seconds, which cannot
+  // overflow whatever the stored times.
+  std::optional<Reply> milestone_before_declaration(const Incident& incident, EventKind kind,
+                                                    Timestamp at) const {
+    const std::chrono::seconds early = seconds_between(at, incident.declared_at);
+    if (early <= kMilestoneTolerance) return std::nullopt;
+    const std::string_view word = kind == EventKind::kResolved ? "resolved" : "mitigated";
+    return ephemeral(
+        fmt::format("{} was declared at {}; it cannot be {} at {}, {} before that.",
+                    incident_ref(incident.id), show_time(incident.declared_at), word, show_time(at),
+                    format_duration(early)),
+        {fmt::format("Give a time after the declaration, or none for now. If the incident began "
+                     "before it was declared, record that on the timeline: `{}timeline <time> "
+                     "#impact <what happened>`.",
+                     prefix())});
+  }
+
+  // "5m 00s ago"; a time after now (a clock gone wrong) as "5m 00s from now", not "-5m ago".
+  static std::string since(std::chrono::seconds elapsed) {
+    return relative(elapsed, "ago", "from now");
+  }
+
+  // "3m 00s after"/"2m 00s before": a duration with its sign in words. -d cannot overflow:
+  // seconds_between never returns seconds::min().
+  static std::string relative(std::chrono::seconds d, std::string_view positive,
+                              std::string_view negative) {
+    if (d.count() >= 0) return fmt::format("{} {}", format_duration(d), positive);
+    return fmt::format("{} {}", format_duration(-d), negative);
+  }
+
+  // "No owner", and how to name one; an @mention left in the text is the likely owner.
+  std::string no_owner_warning(const ActionItem& item) const {
+    std::string warning = "⚠️ No owner: an action item needs one.";
+    for (const auto& p : inv_.mentions) {
+      if (item.text.find("@" + p.name) != std::string::npos) {
+        return warning + fmt::format(" To make @{} the owner: `{}action assign {} @{}`.", p.name,
+                                     prefix(), item.seq, p.name);
+      }
+    }
+    return warning + fmt::format(" `{}action assign {} @owner`.", prefix(), item.seq);
+  }
+
+  // The changes of `item` in the audit trail, indented under its line; the latest few.
+  static void append_history(std::vector<std::string>& lines, const ActionItem& item,
+                             const std::vector<ActionRevision>& history) {
+    constexpr std::size_t kShown = 3;
+    std::vector<const ActionRevision*> mine;
+    for (const auto& r : history) {
+      if (r.action_id == item.id) mine.push_back(&r);
+    }
+    const std::size_t skip = mine.size() > kShown ? mine.size() - kShown : 0;
+    if (skip > 0)
+      lines.push_back(fmt::format("    ↳ {} earlier change{}", skip, skip == 1 ? "" : "s"));
+    for (std::size_t i = skip; i < mine.size(); ++i) {
+      lines.push_back(fmt::format("    ↳ {} ({}, {})", action_items::describe(*mine[i]),
+                                  mention(mine[i]->changed_by), format_utc(mine[i]->changed_at)));
+    }
+  }
+
+  date::local_days local_day(Timestamp t) const {
+    return date::floor<date::days>(zone_.to_local(t));
   }
 
   TimelineEvent append(Transaction& tx, const Incident& incident, EventKind kind, Timestamp at,
@@ -596,18 +798,6 @@ class Execution {
                        mention(e.author), e.text, e.revision > 0 ? " (edited)" : "");
   }
 
-  static std::string action_summary(const ActionItem& item) {
-    return fmt::format(
-        "#{} ({}, {}{})", item.seq, item.owner ? mention(*item.owner) : std::string("no owner"),
-        item.due ? "due " + *item.due : std::string("no due date"),
-        item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
-  }
-
-  static std::string action_line(const ActionItem& item) {
-    return fmt::format("{} {}: {}", item.status == ActionStatus::kDone ? "☑️" : "⬜",
-                       action_summary(item), item.text);
-  }
-
   std::string resolution_summary(const Draft& d) const {
     std::vector<std::string> parts;
     for (const auto& k : d.durations) {
@@ -623,18 +813,19 @@ class Execution {
     lines.push_back(fmt::format("Severity {} · status {} · commander {}",
                                 to_string(incident.severity), status_word(incident.status),
                                 mention(incident.commander)));
-    lines.push_back(
-        fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
-                    format_duration(seconds_between(incident.declared_at, inv_.received_at))));
+    lines.push_back(fmt::format("Declared {} ({})", show_time(incident.declared_at),
+                                since(seconds_between(incident.declared_at, inv_.received_at))));
     if (incident.mitigated_at) {
-      lines.push_back(fmt::format(
-          "Mitigated {} ({} after declaration)", show_time(*incident.mitigated_at),
-          format_duration(seconds_between(incident.declared_at, *incident.mitigated_at))));
+      lines.push_back(
+          fmt::format("Mitigated {} ({} declaration)", show_time(*incident.mitigated_at),
+                      relative(seconds_between(incident.declared_at, *incident.mitigated_at),
+                               "after", "before")));
     }
     if (incident.resolved_at) {
-      lines.push_back(fmt::format(
-          "Resolved {} ({} after declaration)", show_time(*incident.resolved_at),
-          format_duration(seconds_between(incident.declared_at, *incident.resolved_at))));
+      lines.push_back(
+          fmt::format("Resolved {} ({} declaration)", show_time(*incident.resolved_at),
+                      relative(seconds_between(incident.declared_at, *incident.resolved_at),
+                               "after", "before")));
     }
     const auto events = tx.events(incident.id, /*include_deleted=*/false);
     if (!events.empty()) {
@@ -649,7 +840,7 @@ class Execution {
     for (const auto& item : tx.actions(incident.id)) {
       if (item.status != ActionStatus::kOpen) continue;
       ++open;
-      open_lines.push_back("  " + action_line(item));
+      open_lines.push_back("  " + action_items::line(item));
     }
     lines.push_back(fmt::format("Open action items: {}", open));
     lines.insert(lines.end(), open_lines.begin(), open_lines.end());
@@ -712,6 +903,8 @@ template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListActions> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListMyActions> = Access::kRead;
 
 // ---- the work of the other entry points, each a function of its transaction ----
 
@@ -759,7 +952,9 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
   if (!incident) return PressOutcome::kNoSuchItem;
   if (!same_channel(incident->channel, p.channel)) return PressOutcome::kOtherChannel;
   if (item->status == ActionStatus::kDone) return PressOutcome::kAlreadyDone;
+  if (!done && item->status == ActionStatus::kDropped) return PressOutcome::kDropped;
 
+  const ActionItem before = *item;
   const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
   const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
                                         incident_ref(incident->id), incident->title);
@@ -767,6 +962,7 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
   PressOutcome outcome;
   if (done) {
     item->status = ActionStatus::kDone;
+    item->drop_reason.reset();
     item->done_at = p.received_at;
     item->done_by = p.user;
     update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
@@ -782,7 +978,7 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
     update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
     outcome = PressOutcome::kSnoozed;
   }
-  tx.update_action(*item);
+  tx.revise_action(*item, action_items::changes_between(before, *item, p.user, p.received_at));
 
   update.body.visibility = Visibility::kChannel;
   update.body.incident = incident->id;
@@ -840,6 +1036,7 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   context.prefix = traits.prefix;
   context.now = invocation.received_at;
   context.zone = zone_;
+  context.mentions = invocation.mentions;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
       *zone_, invocation, traits,
@@ -902,6 +1099,8 @@ std::string_view to_string(PressOutcome outcome) {
       return "snoozed";
     case PressOutcome::kAlreadyDone:
       return "already done";
+    case PressOutcome::kDropped:
+      return "dropped";
     case PressOutcome::kUnknownAction:
       return "unknown action";
     case PressOutcome::kNoSuchItem:

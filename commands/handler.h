@@ -75,6 +75,7 @@ enum class PressOutcome {
   kDone,           // the item is now done
   kSnoozed,        // the item is snoozed for kSnoozeFor
   kAlreadyDone,    // nothing to do: the item was done before
+  kDropped,        // "Snooze" on an item dropped since: nothing to snooze (Mark done still works)
   kUnknownAction,  // not a button of Scribe's: ignored
   kNoSuchItem,     // the value names no action item
   kOtherChannel,   // the item belongs to an incident of another channel: refused

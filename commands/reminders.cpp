@@ -238,18 +238,25 @@ class Run {
     OutgoingMessage m;
     m.notify.push_back(incident.commander);
     int done = 0;
+    int dropped = 0;
     for (const ActionItem& item : items) {
       const bool is_done = item.status == ActionStatus::kDone;
+      const bool is_dropped = item.status == ActionStatus::kDropped;
       if (is_done) ++done;
+      if (is_dropped) ++dropped;
       std::string status = is_done ? "done" : "open";
-      if (!is_done && item.due) {
+      if (is_dropped) status = "won't do: " + item.drop_reason.value_or("no reason given");
+      if (item.status == ActionStatus::kOpen && item.due) {
         if (auto day = parse_day(*item.due); day && *day < today) status = "open, overdue";
       }
       m.body.details.push_back(fmt::format(
-          "{} #{} {} · {} · {}: {}", is_done ? "☑️" : "⬜", item.seq,
-          item.owner ? mention(*item.owner) : std::string("no owner"),
+          "{} #{} {} · {} · {}: {}",
+          is_done      ? "☑️"
+          : is_dropped ? "🚫"
+                       : "⬜",
+          item.seq, item.owner ? mention(*item.owner) : std::string("no owner"),
           item.due ? "due " + *item.due : std::string("no due date"), status, item.text));
-      if (!is_done && item.owner &&
+      if (item.status == ActionStatus::kOpen && item.owner &&
           std::none_of(m.notify.begin(), m.notify.end(),
                        [&](const Person& p) { return p == *item.owner; })) {
         m.notify.push_back(*item.owner);
@@ -266,10 +273,12 @@ class Run {
           "+7d #prevent`.",
           p));
     } else {
-      m.body.text = fmt::format("🔁 Follow-up review of {} \"{}\", resolved {} ago: {} of {} done.",
-                                incident_ref(incident.id), incident.title, since, done,
-                                plural(std::ssize(items), "action item"));
-      if (done < std::ssize(items)) {
+      m.body.text =
+          fmt::format("🔁 Follow-up review of {} \"{}\", resolved {} ago: {} of {} done{}.",
+                      incident_ref(incident.id), incident.title, since, done,
+                      plural(std::ssize(items), "action item"),
+                      dropped > 0 ? fmt::format(", {} dropped", dropped) : "");
+      if (done + dropped < std::ssize(items)) {
         m.body.details.push_back(fmt::format(
             "Owners of open items: close them with `{}action done N`, or give them a new due "
             "date.",

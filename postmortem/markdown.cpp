@@ -4,7 +4,6 @@
 #include <optional>
 #include <vector>
 
-#include <date/date.h>
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
@@ -182,11 +181,13 @@ class MarkdownWriter {
 
   // Whether the times in the tables fall on more than one UTC date; if so they show it.
   void find_dates() {
-    std::optional<date::sys_days> lo, hi;
+    // Day numbers in 64 bits (date::days would wrap for absurd times) and a time on each.
+    std::optional<std::int64_t> lo, hi;
+    Timestamp lo_at{}, hi_at{};
     auto see = [&](Timestamp t) {
-      const auto day = date::floor<date::days>(t);
-      if (!lo || day < *lo) lo = day;
-      if (!hi || day > *hi) hi = day;
+      const std::int64_t day = utc_day_number(t);
+      if (!lo || day < *lo) lo = day, lo_at = t;
+      if (!hi || day > *hi) hi = day, hi_at = t;
     };
     if (!d_.timeline.empty()) {  // sorted: the ends are enough
       see(d_.timeline.front().event.occurred_at);
@@ -196,14 +197,16 @@ class MarkdownWriter {
       if (k.from.at) see(*k.from.at);
       if (k.to.at) see(*k.to.at);
     }
-    first_date_ = lo.value_or(date::floor<date::days>(d_.incident.declared_at));
-    last_date_ = hi.value_or(first_date_);
-    with_dates_ = first_date_ != last_date_;
+    first_date_ = lo ? lo_at : d_.incident.declared_at;
+    last_date_ = hi ? hi_at : first_date_;
+    with_dates_ = utc_day_number(first_date_) != utc_day_number(last_date_);
   }
 
   void clock(Timestamp t) {
     const UtcFields f = utc_fields(t);
-    if (with_dates_) {
+    if (with_dates_ && (f.year < 0 || f.year > 9999)) {
+      fmt::format_to(fmt::appender(out_), "{} ", format_utc_date(t));
+    } else if (with_dates_) {
       fmt::format_to(fmt::appender(out_), FMT_COMPILE("{:04}-{:02}-{:02} "), f.year, f.month,
                      f.day);
     }
@@ -405,9 +408,32 @@ class MarkdownWriter {
       } else {
         put(out_, "**no due date**");
       }
-      fmt::format_to(fmt::appender(out_), " | {} | {} |\n",
-                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind),
-                     to_string(a.status));
+      fmt::format_to(fmt::appender(out_), " | {} | ",
+                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind));
+      if (a.status == ActionStatus::kDropped) {
+        put(out_, "won't do: ");
+        put_cell(out_, a.drop_reason.value_or("no reason given"));
+      } else {
+        put(out_, to_string(a.status));
+      }
+      put(out_, " |\n");
+    }
+    action_history();
+  }
+
+  // The audit trail of the items: who changed what, when.
+  void action_history() {
+    if (d_.action_history.empty()) return;
+    put(out_, "\nChanges to action items:\n\n");
+    for (const ActionRevision& r : d_.action_history) {
+      fmt::format_to(fmt::appender(out_), "- {} #{} {}: ", format_utc_datetime(r.changed_at), r.seq,
+                     r.field);
+      put_cell(out_, r.before.empty() ? std::string_view{"(none)"} : std::string_view{r.before});
+      put(out_, " → ");
+      put_cell(out_, r.after.empty() ? std::string_view{"(none)"} : std::string_view{r.after});
+      put(out_, " (");
+      put_cell(out_, display_name(r.changed_by));
+      put(out_, ")\n");
     }
   }
 
@@ -415,8 +441,8 @@ class MarkdownWriter {
   std::string_view prefix_;
   Buffer out_;
   bool with_dates_ = false;
-  date::sys_days first_date_{};
-  date::sys_days last_date_{};
+  Timestamp first_date_{};  // a time on the first date shown
+  Timestamp last_date_{};
 };
 
 }  // namespace

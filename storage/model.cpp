@@ -60,9 +60,10 @@ constexpr NameTable<ActionKind, 5> kActionKinds{{
     {ActionKind::kPrevent, "prevent"},
     {ActionKind::kProcess, "process"},
 }};
-constexpr NameTable<ActionStatus, 2> kActionStatuses{{
+constexpr NameTable<ActionStatus, 3> kActionStatuses{{
     {ActionStatus::kOpen, "open"},
     {ActionStatus::kDone, "done"},
+    {ActionStatus::kDropped, "dropped"},
 }};
 
 constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
@@ -123,8 +124,11 @@ std::string_view to_string(JobKind k) { return name_of(kJobKinds, k); }
 
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);
-  if (v.starts_with("sev")) v.erase(0, 3);
-  if (!v.empty() && (v[0] == '-' || v[0] == '_')) v.erase(0, 1);
+  // "sev-2" and "sev_2" are how people write it; a bare "-1" is not a severity.
+  if (v.starts_with("sev")) {
+    v.erase(0, 3);
+    if (!v.empty() && (v[0] == '-' || v[0] == '_')) v.erase(0, 1);
+  }
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '4') return static_cast<Severity>(v[0] - '0');
   return std::nullopt;
 }

@@ -119,7 +119,8 @@ struct Note {
 // Google's action item kinds; kNone when the author gave none (the draft flags it).
 enum class ActionKind { kNone, kDetect, kMitigate, kPrevent, kProcess };
 
-enum class ActionStatus { kOpen, kDone };
+// kDropped: "won't do", decided and explained (ActionItem::drop_reason); never reminded.
+enum class ActionStatus { kOpen, kDone, kDropped };
 
 struct ActionItem {
   std::int64_t id = 0;
@@ -136,6 +137,20 @@ struct ActionItem {
   std::optional<Person> done_by;
   // "Snooze": no reminder about this item is sent before this instant.
   std::optional<Timestamp> snoozed_until;
+  // Why it won't be done; set while the status is kDropped.
+  std::optional<std::string> drop_reason;
+};
+
+// The action items' audit trail: each change to an item after it was added, one field at
+// a time, with the value before and after as people read them.
+struct ActionRevision {
+  std::int64_t action_id = 0;
+  int seq = 0;         // the item's number in its incident
+  std::string field;   // "text", "owner", "due", "kind" or "status"
+  std::string before;  // "" when the field was empty ("no owner")
+  std::string after;
+  Person changed_by;
+  Timestamp changed_at{};
 };
 
 // A job in the outbox: something Scribe decided to do on a platform (post a message,

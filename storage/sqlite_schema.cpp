@@ -136,9 +136,28 @@ UPDATE outbox SET kind = 'update'
   WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.replaces') = 'text'
     AND json_extract(content, '$.replaces') != '';
 )sql",
+    // 5: action items' life: a dropped item's reason, the audit trail of changes, and
+    // owners' open items across incidents (`/action mine`).
+    R"sql(
+ALTER TABLE actions ADD COLUMN drop_reason TEXT;
+CREATE TABLE action_revisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  action_id INTEGER NOT NULL REFERENCES actions(id),
+  field TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL,
+  changed_by_id TEXT NOT NULL,
+  changed_by_name TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+);
+CREATE INDEX action_revisions_by_action ON action_revisions(action_id, id);
+CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'open';
+)sql",
 };
 
 }  // namespace
+
+int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
 
 void migrate(Connection& c) {
   c.exec(

@@ -10,4 +10,7 @@ namespace scribe::sqlite {
 // of the run is kept) or when the database is newer than this build.
 void migrate(Connection& c);
 
+// The version a database has once migrate() has run: the number of migrations.
+int latest_schema_version();
+
 }  // namespace scribe::sqlite

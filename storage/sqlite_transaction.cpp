@@ -23,7 +23,7 @@ constexpr std::string_view kOutboxColumns =
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
-    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until";
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason";
 
 Incident read_incident(const Stmt& s) {
   Incident i;
@@ -88,6 +88,7 @@ ActionItem read_action(const Stmt& s) {
   a.done_at = s.opt_time(12);
   if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
   a.snoozed_until = s.opt_time(15);
+  a.drop_reason = s.opt_text(16);
   return a;
 }
 
@@ -289,7 +290,7 @@ ActionItem SqliteTransaction::add_action(ActionItem a) {
   Stmt s = prepare(
       "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
       "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name, "
-      "snoozed_until) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "snoozed_until, drop_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
   s.bind_person(4, a.owner);
   s.bind(6, a.due)
@@ -300,7 +301,7 @@ ActionItem SqliteTransaction::add_action(ActionItem a) {
       .bind(11, a.created_at)
       .bind(12, a.done_at);
   s.bind_person(13, a.done_by);
-  s.bind(15, a.snoozed_until);
+  s.bind(15, a.snoozed_until).bind(16, a.drop_reason);
   s.run();
   a.id = last_id();
   return a;
@@ -310,12 +311,64 @@ void SqliteTransaction::update_action(const ActionItem& a) {
   require_writable();
   Stmt s = prepare(
       "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
-      "done_by_id=?, done_by_name=?, snoozed_until=? WHERE id=?");
+      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=? WHERE id=?");
   s.bind(1, a.text);
   s.bind_person(2, a.owner);
   s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
   s.bind_person(8, a.done_by);
-  s.bind(10, a.snoozed_until).bind(11, a.id).run();
+  s.bind(10, a.snoozed_until).bind(11, a.drop_reason).bind(12, a.id).run();
+}
+
+void SqliteTransaction::revise_action(const ActionItem& a,
+                                      const std::vector<ActionRevision>& changes) {
+  update_action(a);
+  for (const ActionRevision& r : changes) {
+    prepare(
+        "INSERT INTO action_revisions (action_id, field, before, after, changed_by_id, "
+        "changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?)")
+        .bind(1, a.id)
+        .bind(2, r.field)
+        .bind(3, r.before)
+        .bind(4, r.after)
+        .bind(5, r.changed_by.id)
+        .bind(6, r.changed_by.name)
+        .bind(7, r.changed_at)
+        .run();
+  }
+}
+
+std::vector<ActionRevision> SqliteTransaction::action_revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.action_id, a.seq, r.field, r.before, r.after, r.changed_by_id, "
+      "r.changed_by_name, r.changed_at FROM action_revisions r "
+      "JOIN actions a ON a.id = r.action_id WHERE a.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<ActionRevision> out;
+  while (s.step()) {
+    ActionRevision r;
+    r.action_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.field = s.text(2);
+    r.before = s.text(3);
+    r.after = s.text(4);
+    r.changed_by = Person{s.text(5), s.text(6)};
+    r.changed_at = s.time(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions_owned_by(const Person& owner,
+                                                                 std::string_view platform) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM actions WHERE status='open' AND "
+      "((owner_id != '' AND owner_id = ?) OR (owner_id = '' AND owner_name = ?)) AND "
+      "incident_id IN (SELECT id FROM incidents WHERE platform = ?) ORDER BY incident_id, seq",
+      kActionColumns));
+  s.bind(1, owner.id).bind(2, owner.name).bind(3, platform);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
 }
 
 std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {

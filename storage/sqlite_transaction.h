@@ -29,6 +29,11 @@ class SqliteTransaction final : public Transaction {
   void update_action(const ActionItem& item) override;
   std::optional<ActionItem> find_action(IncidentId incident, int seq) override;
   std::vector<ActionItem> actions(IncidentId incident) override;
+  void revise_action(const ActionItem& updated,
+                     const std::vector<ActionRevision>& changes) override;
+  std::vector<ActionRevision> action_revisions(IncidentId incident) override;
+  std::vector<ActionItem> open_actions_owned_by(const Person& owner,
+                                                std::string_view platform) override;
   void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) override;
   std::optional<std::string> latest_draft(IncidentId incident) override;
   std::vector<Incident> incidents_with_status(IncidentStatus status) override;

@@ -67,6 +67,16 @@ class Transaction {
   virtual void update_action(const ActionItem& item) = 0;
   virtual std::optional<ActionItem> find_action(IncidentId incident, int seq) = 0;
   virtual std::vector<ActionItem> actions(IncidentId incident) = 0;
+  // Updates an item and records `changes` (its audit trail) in the same transaction.
+  virtual void revise_action(const ActionItem& updated,
+                             const std::vector<ActionRevision>& changes) = 0;
+  // The incident's action item changes, oldest first.
+  virtual std::vector<ActionRevision> action_revisions(IncidentId incident) = 0;
+  // Open items owned by `owner` in incidents on `platform`, across all incidents, by
+  // incident and seq. An owner is matched by id when the item's owner has one, else by
+  // name (an @name the platform did not resolve).
+  virtual std::vector<ActionItem> open_actions_owned_by(const Person& owner,
+                                                        std::string_view platform) = 0;
 
   // Incidents in one state, oldest first (the scheduler's reminders).
   virtual std::vector<Incident> incidents_with_status(IncidentStatus status) = 0;

@@ -241,6 +241,42 @@ TEST_F(RemindersTest, DoneStopsThem) {
   EXPECT_EQ(outbox().size(), 1u);
 }
 
+TEST_F(RemindersTest, DroppedItemsAreNeverReminded) {
+  const ActionItem item = action(incident(), "2026-11-25");
+  change(item.id, [&](ActionItem& a) {
+    a.status = ActionStatus::kDropped;
+    a.drop_reason = "duplicate of #2";
+  });
+  for (int day = 21; day <= 30; ++day) {
+    now_ = test::utc(2026, 11, static_cast<unsigned>(day), 9, 0);
+    EXPECT_EQ(run(), 0) << "day " << day;
+  }
+  EXPECT_TRUE(outbox().empty());
+}
+
+TEST_F(RemindersTest, FollowUpShowsDroppedItemsWithTheirReason) {
+  const Timestamp resolved = test::utc(2026, 11, 21, 10, 0);
+  now_ = resolved;
+  const IncidentId inc = incident(resolved);
+  const ActionItem dropped = action(inc, "2026-11-28", kOther, "Add a canary stage");
+  action(inc, "2026-12-30", kOwner, "Alert on disk use");
+  change(dropped.id, [&](ActionItem& a) {
+    a.status = ActionStatus::kDropped;
+    a.drop_reason = "the new deploy tool has canaries";
+  });
+  now_ = test::utc(2026, 11, 23, 12, 0);
+  close(inc);  // no meeting reminders in the way
+  now_ = test::utc(2026, 12, 5, 10, 0);
+  EXPECT_EQ(run(), 1);
+  const OutgoingMessage m = last();
+  EXPECT_THAT(m.body.text, HasSubstr("0 of 2 action items done, 1 dropped"));
+  ASSERT_GE(m.body.details.size(), 2u);
+  EXPECT_THAT(m.body.details[0],
+              HasSubstr("🚫 #1 @alice · due 2026-11-28 · won't do: the new deploy tool has "
+                        "canaries: Add a canary stage"));
+  EXPECT_THAT(m.notify, ElementsAre(kCommander, kOwner)) << "not the dropped item's owner";
+}
+
 TEST_F(RemindersTest, SnoozeSkipsThemUntilItEnds) {
   const ActionItem item = action(incident(), "2026-11-25");
   now_ = test::utc(2026, 11, 25, 9, 0);

@@ -17,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/sqlite_schema.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
 #include "test_support.h"
@@ -135,14 +136,16 @@ class SqliteStoreTest : public testing::Test {
 // ---------------------------------------------------------------------------- opening
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 4);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 4);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   const IncidentId id = insert(make_incident("DB down"));
 
   reopen();
   reopen();
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 4);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 4);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   const auto all = list();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, id);
@@ -166,7 +169,10 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
 TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
-      "ALTER TABLE outbox DROP COLUMN kind; DELETE FROM schema_migrations WHERE version = 4;"
+      // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP INDEX actions_by_owner; DROP INDEX action_revisions_by_action;"
+      "DROP TABLE action_revisions; ALTER TABLE actions DROP COLUMN drop_reason;"
+      "ALTER TABLE outbox DROP COLUMN kind; DELETE FROM schema_migrations WHERE version >= 4;"
       "INSERT INTO outbox (id, platform, workspace, channel, content, status, created_at, "
       "next_attempt_at) VALUES "
       "(1, 'slack-fetch', 'T1', 'C1', '{\"message_id\":\"1.2\"}', 'pending', 0, 0),"
@@ -176,7 +182,8 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
       "(5, 'slack', 'T1', 'C1', '{\"text\":\"new\"}', 'pending', 0, 0),"
       "(6, 'slack', 'T1', 'C1', '{\"text\":\"new\",\"replaces\":\"\"}', 'pending', 0, 0)");
   store_ = open_store(path_);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 4);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   const std::vector<std::pair<ChannelRef, JobKind>> expected = {
       {{"slack", "T1", "C1"}, JobKind::kFetch},    {{"matrix", "hs", "!r:hs"}, JobKind::kFetch},
       {{"matrix", "hs", "!r:hs"}, JobKind::kJoin}, {{"slack", "T1", "C1"}, JobKind::kUpdate},
