@@ -7,6 +7,7 @@
 #include <boost/url/parse_query.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bot/memory.h"
 #include "postmortem/draft.h"
 #include "postmortem/format.h"
 #include "postmortem/html.h"
@@ -21,7 +22,10 @@ namespace {
 using nlohmann::ordered_json;
 
 HttpResponse json_response(int status, const ordered_json& body) {
-  return HttpResponse{status, "application/json", body.dump(2) + "\n", {}};
+  // Stored text is whatever chat sent; the default handler would throw on invalid UTF-8.
+  std::string text = body.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+  text.push_back('\n');
+  return HttpResponse{status, "application/json", std::move(text), {}};
 }
 
 HttpResponse error(int status, std::string_view message) {
@@ -166,29 +170,43 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
     return error(404, "not found");
   }
 
-  std::optional<HttpResponse> response;
-  store_.read([&](Transaction& tx) {
-    if (sub.empty()) {
+  // Everything below copies a whole incident, tens of MB for a large one: a bounded
+  // number at once, and what they freed is given back to the system afterwards.
+  RenderSlot slot(*this);
+  if (sub.empty()) {
+    std::optional<HttpResponse> response;
+    store_.read([&](Transaction& tx) {
       if (auto incident = tx.find_incident(*id)) {
         response = json_response(200, full_incident_json(tx, *incident));
       }
-      return;
-    }
-    auto record = read_record(tx, *id);
-    if (!record) return;
-    const Draft draft = assemble_draft(std::move(*record), clock_());
-    if (sub == "postmortem.md") {
-      response = HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(draft), {}};
-    } else if (sub == "postmortem.json") {
-      response = HttpResponse{200, "application/json", render_json(draft) + "\n", {}};
-    } else {
-      response = HttpResponse{200,
-                              "text/html; charset=utf-8",
-                              html_page(draft.ref + " postmortem", render_markdown(draft)),
-                              {}};
-    }
-  });
-  return response ? *response : error(404, "no such incident");
+    });
+    return response ? std::move(*response) : error(404, "no such incident");
+  }
+  std::optional<IncidentRecord> record;
+  store_.read([&](Transaction& tx) { record = read_record(tx, *id); });
+  if (!record) return error(404, "no such incident");
+  // Rendering happens outside the read: the store's reader is not held for it.
+  std::optional<Draft> draft = assemble_draft(std::move(*record), clock_());
+  record.reset();
+  if (sub == "postmortem.md") {
+    return HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(*draft), {}};
+  }
+  if (sub == "postmortem.json") {
+    std::string json = render_json(*draft);
+    json.push_back('\n');
+    return HttpResponse{200, "application/json", std::move(json), {}};
+  }
+  const std::string title = draft->ref + " postmortem";
+  const std::string markdown = render_markdown(*draft);
+  draft.reset();  // only the Markdown is needed for the page
+  return HttpResponse{200, "text/html; charset=utf-8", html_page(title, markdown), {}};
+}
+
+Api::RenderSlot::RenderSlot(Api& api) : api_(api) { api_.renders_.acquire(); }
+
+Api::RenderSlot::~RenderSlot() {
+  api_.renders_.release();
+  release_free_memory();
 }
 
 }  // namespace scribe

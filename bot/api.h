@@ -3,7 +3,9 @@
 // constant time. With no token configured the API refuses every request.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <semaphore>
 #include <string>
 
 #include "net/http_message.h"
@@ -11,17 +13,37 @@
 
 namespace scribe {
 
+//
+// Thread-safe: called by every listener thread. An answer about one incident (its record,
+// its postmortem in any format) holds a copy of the whole incident while it is made, so
+// at most kConcurrentRenders are made at once (others wait their turn), and each returns
+// the memory it freed to the system (memory.h) when done.
 class Api {
  public:
+  static constexpr std::ptrdiff_t kConcurrentRenders = 2;
+
   Api(Store& store, std::string token, std::function<Timestamp()> clock);
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
 
  private:
+  // One of the kConcurrentRenders turns, held for the lifetime of the object.
+  class RenderSlot {
+   public:
+    explicit RenderSlot(Api& api);
+    ~RenderSlot();
+    RenderSlot(const RenderSlot&) = delete;
+    RenderSlot& operator=(const RenderSlot&) = delete;
+
+   private:
+    Api& api_;
+  };
+
   Store& store_;
   std::string token_;
   std::function<Timestamp()> clock_;
+  std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
 };
 
 }  // namespace scribe

@@ -15,6 +15,7 @@
 #include "adapters/matrix/registration.h"
 #include "bot/config.h"
 #include "bot/demo.h"
+#include "bot/memory.h"
 #include "bot/service.h"
 #include "postmortem/draft.h"
 #include "postmortem/html.h"
@@ -56,6 +57,7 @@ void raise_fd_limit() {
 }
 
 int serve(const std::optional<std::string>& config_path) {
+  scribe::configure_allocator();
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
   raise_fd_limit();

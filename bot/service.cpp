@@ -23,6 +23,7 @@
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
+#include "bot/memory.h"
 #include "bot/scheduler.h"
 #include "commands/handler.h"
 #include "commands/outgoing.h"
@@ -232,6 +233,7 @@ struct Service::Parts {
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
   std::unique_ptr<HttpServer> server;
+  MemoryReleaser memory{MemoryReleaser::Options{}};
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};
 

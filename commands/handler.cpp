@@ -264,9 +264,13 @@ class Execution {
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
           draft = render_markdown(assembled, prefix());
           tx.save_draft(incident.id, inv_.received_at, *draft);
+          // Chat gets a shortened draft of a long incident; the whole one is stored.
+          if (draft->size() > kChatDraftBytes) {
+            draft = render_markdown(assembled, prefix(), kChatDraftBytes);
+          }
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
-            draft.reset();  // posted in full to the channel instead of in this reply
+            draft.reset();  // posted to the channel instead of in this reply
           }
           details.push_back(resolution_summary(assembled));
           details.push_back(fmt::format(
@@ -291,7 +295,8 @@ class Execution {
     auto record = read_record(tx, incident->id);
     Reply r =
         ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-    r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix());
+    r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix(),
+                                 kChatDraftBytes);
     r.incident = incident->id;
     return r;
   }

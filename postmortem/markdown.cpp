@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "postmortem/format.h"
+#include "postmortem/text.h"
 
 namespace scribe {
 namespace {
@@ -36,45 +37,116 @@ std::string_view status_title(IncidentStatus s) {
   return to_string(s);
 }
 
-// For single-line places (title, facts list): line breaks become spaces.
-void put_inline(Buffer& out, std::string_view s) {
+bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
+
+bool is_ascii_punct(char c) {
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+// One line of display-safe text with every character that CommonMark, or the GFM table
+// extension, would read as markup backslash-escaped; characters that mean nothing where
+// they stand stay as they are so the source remains readable. Line-start constructs
+// (headings, lists, quotes, rules) are put_block_line's. `hashes`: also escape '#', for
+// places inside a heading, where a trailing "#" would be taken as its closing sequence.
+void put_escaped(Buffer& out, std::string_view s, bool hashes) {
   std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\n' && s[i] != '\r') continue;
+  auto escape_at = [&](std::size_t i) {
     put(out, s.substr(start, i - start));
-    const bool crlf_tail = s[i] == '\n' && i > 0 && s[i - 1] == '\r';
-    if (!crlf_tail) out.push_back(' ');
-    start = i + 1;
+    out.push_back('\\');
+    start = i;  // the character itself follows with the next run
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const char next = i + 1 < s.size() ? s[i + 1] : '\0';
+    switch (c) {
+      case '`':  // code spans
+      case '*':  // emphasis
+      case '[':  // links, images, reference definitions
+      case ']':
+      case '<':  // autolinks and raw HTML
+      case '|':  // table cells
+        escape_at(i);
+        break;
+      case '\\':  // an escape only before punctuation; at a line end, a hard break
+        if (next == '\0' || is_ascii_punct(next)) escape_at(i);
+        break;
+      case '&':  // entities: &amp; &#60;
+        if (next == '#' || is_ascii_alpha(next)) escape_at(i);
+        break;
+      case '#':
+        if (hashes) escape_at(i);
+        break;
+      case '_': {
+        // A run of underscores between letters or digits (snake_case) cannot open or close
+        // emphasis; anywhere else it can.
+        std::size_t end = i;
+        while (end < s.size() && s[end] == '_') ++end;
+        const bool inside_word =
+            i > 0 && end < s.size() && is_ascii_alnum(s[i - 1]) && is_ascii_alnum(s[end]);
+        if (!inside_word) {
+          for (std::size_t k = i; k < end; ++k) escape_at(k);
+        }
+        i = end - 1;
+        break;
+      }
+      default:
+        break;
+    }
   }
   put(out, s.substr(start));
+}
+
+// `s` made display-safe (text.h), without a copy when it already is.
+template <typename Fn>
+void with_display_text(std::string_view s, Fn fn) {
+  if (is_display_safe(s)) return fn(s);
+  const std::string safe = display_text(s);
+  fn(std::string_view(safe));
+}
+
+// For single-line places (title, facts list): line breaks become spaces.
+void put_inline(Buffer& out, std::string_view raw, bool hashes = false) {
+  with_display_text(raw, [&](std::string_view s) {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '\n' && s[i] != '\r') continue;
+      put_escaped(out, s.substr(start, i - start), hashes);
+      const bool crlf_tail = s[i] == '\n' && i > 0 && s[i - 1] == '\r';
+      if (!crlf_tail) out.push_back(' ');
+      start = i + 1;
+    }
+    put_escaped(out, s.substr(start), hashes);
+  });
 }
 
 // For a table cell: a '|' would end the cell and a line break the row. GFM has no line
 // break inside a cell short of raw HTML ("<br>"), which Slack shows as junk and the
 // safe-mode HTML renderer drops, so each run of line breaks becomes a visible " ⏎ ".
-void put_cell(Buffer& out, std::string_view s) {
-  // Line breaks at either end carry nothing worth showing.
-  const std::size_t first = s.find_first_not_of("\r\n");
-  if (first == std::string_view::npos) return;
-  s = s.substr(first, s.find_last_not_of("\r\n") - first + 1);
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '|' && c != '\n' && c != '\r') continue;
-    put(out, s.substr(start, i - start));
-    if (c == '|') {
-      put(out, "\\|");
-    } else {
+void put_cell(Buffer& out, std::string_view raw) {
+  with_display_text(raw, [&](std::string_view s) {
+    // Line breaks at either end carry nothing worth showing.
+    const std::size_t first = s.find_first_not_of("\r\n");
+    if (first == std::string_view::npos) return;
+    s = s.substr(first, s.find_last_not_of("\r\n") - first + 1);
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c != '\n' && c != '\r') continue;
+      put_escaped(out, s.substr(start, i - start), false);
       put(out, " ⏎ ");
       while (i + 1 < s.size() && (s[i + 1] == '\n' || s[i + 1] == '\r')) ++i;
+      start = i + 1;
     }
-    start = i + 1;
-  }
-  put(out, s.substr(start));
+    put_escaped(out, s.substr(start), false);
+  });
 }
 
 // Whether a line, placed at the start of a block, would open a structure of its own
-// (heading, quote, list, rule, fence, table) instead of staying text.
+// (heading, quote, list, rule, setext underline, fence) through a character put_escaped
+// leaves alone.
 bool opens_block(std::string_view line) {
   const char c = line[0];
   const char next = line.size() > 1 ? line[1] : ' ';
@@ -82,17 +154,13 @@ bool opens_block(std::string_view line) {
   switch (c) {
     case '#':
     case '>':
-    case '|':
     case '=':
       return true;  // escaping these never changes how the text reads
     case '-':
     case '+':
-    case '*':
-    case '_':
-      return spaced || next == c;  // a list marker or a rule; "*word*" stays emphasis
-    case '`':
+      return spaced || next == c;  // a list marker, a rule or an underline
     case '~':
-      return line.starts_with(c == '`' ? "```" : "~~~");
+      return line.starts_with("~~~");
     default:
       break;
   }
@@ -103,11 +171,14 @@ bool opens_block(std::string_view line) {
   return digits + 1 == line.size() || line[digits + 1] == ' ' || line[digits + 1] == '\t';
 }
 
-void put_block_line(Buffer& out, std::string_view line) {
-  // Leading blanks are dropped: four of them would turn the line into a code block.
+// A line as its own block. `code_spans`: text between matching backtick runs is passed
+// through as a code span (chat replies, where Scribe quotes commands that way).
+void put_block_line(Buffer& out, std::string_view line, bool code_spans = false) {
+  // Blanks around the line are dropped: four leading ones would make it a code block, two
+  // trailing ones a hard line break.
   const std::size_t first = line.find_first_not_of(" \t");
   if (first == std::string_view::npos) return;
-  line.remove_prefix(first);
+  line = line.substr(first, line.find_last_not_of(" \t") - first + 1);
   if (opens_block(line)) {
     const std::size_t digits = line.find_first_not_of("0123456789");
     if (digits != 0 && digits != std::string_view::npos) {
@@ -115,44 +186,102 @@ void put_block_line(Buffer& out, std::string_view line) {
       line.remove_prefix(digits);
     }
     out.push_back('\\');
+    out.push_back(line[0]);
+    line.remove_prefix(1);
   }
-  put(out, line);
+  if (!code_spans) return put_escaped(out, line, false);
+  std::size_t text = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    if (line[i] != '`') {
+      ++i;
+      continue;
+    }
+    const std::size_t run = std::min(line.find_first_not_of('`', i), line.size()) - i;
+    // The span ends at the next run of exactly as many backticks (CommonMark); without
+    // one the backticks are text and put_escaped escapes them.
+    std::size_t close = i + run;
+    for (;;) {
+      close = line.find('`', close);
+      if (close == std::string_view::npos) break;
+      const std::size_t end = std::min(line.find_first_not_of('`', close), line.size());
+      if (end - close == run) break;
+      close = end;
+    }
+    if (close == std::string_view::npos) {
+      i += run;
+      continue;
+    }
+    put_escaped(out, line.substr(text, i - text), false);
+    put(out, line.substr(i, close + run - i));
+    i = close + run;
+    text = i;
+  }
+  put_escaped(out, line.substr(text), false);
 }
 
 // Multi-line text as a paragraph or list item body: continuation lines are indented by
 // `indent` so they stay inside the item.
-void put_block(Buffer& out, std::string_view s, std::size_t indent) {
-  bool first = true;
-  for (;;) {
-    const std::size_t nl = s.find_first_of("\r\n");
-    const std::string_view line = s.substr(0, nl);
-    if (!first) {
-      out.push_back('\n');
-      if (line.find_first_not_of(" \t") != std::string_view::npos) {
-        for (std::size_t i = 0; i < indent; ++i) out.push_back(' ');
+void put_block(Buffer& out, std::string_view raw, std::size_t indent) {
+  with_display_text(raw, [&](std::string_view s) {
+    bool first = true;
+    for (;;) {
+      const std::size_t nl = s.find_first_of("\r\n");
+      const std::string_view line = s.substr(0, nl);
+      if (!first) {
+        out.push_back('\n');
+        if (line.find_first_not_of(" \t") != std::string_view::npos) {
+          for (std::size_t i = 0; i < indent; ++i) out.push_back(' ');
+        }
       }
+      put_block_line(out, line);
+      if (nl == std::string_view::npos) break;
+      const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
+      s.remove_prefix(nl + (crlf ? 2 : 1));
+      first = false;
     }
-    put_block_line(out, line);
-    if (nl == std::string_view::npos) break;
-    const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
-    s.remove_prefix(nl + (crlf ? 2 : 1));
-    first = false;
-  }
+  });
 }
 
 class MarkdownWriter {
  public:
-  MarkdownWriter(const Draft& draft, std::string_view prefix) : d_(draft), prefix_(prefix) {
-    out_.reserve(estimated_size());
+  MarkdownWriter(const Draft& draft, std::string_view prefix, std::size_t max_bytes)
+      : d_(draft), prefix_(prefix), max_bytes_(max_bytes) {
     find_dates();
   }
 
   std::string render() {
+    if (max_bytes_ == 0) {
+      out_.reserve(estimated_size());
+      head();
+      timeline();
+      tail();
+      return fmt::to_string(out_);
+    }
+    // The whole draft if it fits, found out by rendering it until it no longer does.
+    out_.reserve(max_bytes_ + max_bytes_ / 2);
+    mode_ = Mode::kProbe;
+    head();
+    timeline();
+    tail();
+    if (!overflow_) return fmt::to_string(out_);
+    return render_short();
+  }
+
+ private:
+  enum class Mode {
+    kWhole,
+    kProbe,  // the whole draft, abandoned (overflow_) once it passes max_bytes_
+    kShort,  // each list within a budget, the timeline within what the rest leaves
+  };
+
+  // The sections before and after the timeline.
+  void head() {
     facts();
     summary();
     impact();
     key_durations();
-    timeline();
+  }
+  void tail() {
     causes();
     note_list("What went well", d_.sections.went_well, "incident went-well <text>");
     note_list("What went wrong", d_.sections.went_wrong, "incident went-wrong <text>");
@@ -161,16 +290,73 @@ class MarkdownWriter {
     actions();
     fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
                    format_utc(d_.generated_at));
+  }
+
+  // A draft within max_bytes_ (give or take one item longer than a list's budget): every
+  // section, each list cut short with a count of what is left out, and as much of the
+  // timeline's beginning and end as the rest leaves room for.
+  std::string render_short() {
+    mode_ = Mode::kShort;
+    out_.clear();
+    head();
+    Buffer before = std::move(out_);
+    out_ = Buffer();
+    tail();
+    Buffer after = std::move(out_);
+    out_ = std::move(before);
+    const std::size_t rest = out_.size() + after.size() + 512;
+    timeline_budget_ = max_bytes_ > rest ? max_bytes_ - rest : 0;
+    timeline();
+    put(out_, std::string_view(after.data(), after.size()));
+    if (out_.size() > max_bytes_) {
+      // Lists of huge items: the end goes, cut at a line so no table row is torn.
+      std::string_view text(out_.data(), out_.size());
+      const std::size_t cut = text.rfind('\n', max_bytes_ > 400 ? max_bytes_ - 400 : 0);
+      out_.resize(cut == std::string_view::npos ? 0 : cut + 1);
+      put(out_, "\n");
+      where_whole();
+    }
     return fmt::to_string(out_);
   }
 
- private:
+  // Where the whole draft is, for a shortened one.
+  void where_whole() {
+    fmt::format_to(fmt::appender(out_),
+                   "*Shortened to fit a chat message. The whole draft: `scribe draft {}` or "
+                   "`GET /api/incidents/{}/postmortem.md` (or `.html`).*\n",
+                   d_.ref, d_.incident.id);
+  }
+
+  // Before each item of a list that began at `start` in out_: whether it is shown.
+  bool room(std::size_t start, std::size_t budget) {
+    switch (mode_) {
+      case Mode::kWhole:
+        return true;
+      case Mode::kProbe:
+        overflow_ = overflow_ || out_.size() > max_bytes_;
+        return !overflow_;
+      case Mode::kShort:
+        return out_.size() - start < budget;
+    }
+    return true;
+  }
+  // The budget of a list of notes when shortening.
+  std::size_t list_budget() const { return max_bytes_ / 10; }
+
+  // After a list (not a table) that showed `shown` of `total` items.
+  void left_out(std::size_t shown, std::size_t total) {
+    if (shown < total) {
+      fmt::format_to(fmt::appender(out_), "\n*… and {} more not shown here.*\n", total - shown);
+    }
+  }
+
   std::size_t estimated_size() const {
     std::size_t n = 4096;
     for (const auto& row : d_.timeline) {
       n += row.event.text.size() + row.event.author.name.size() + 64;
     }
     for (const auto& a : d_.actions) n += a.text.size() + 96;
+    for (const auto& r : d_.action_history) n += r.before.size() + r.after.size() + 96;
     const DraftSections& s = d_.sections;
     for (const auto* notes : {&s.summary, &s.impact, &s.cause, &s.why, &s.went_well, &s.went_wrong,
                               &s.lucky, &s.lessons}) {
@@ -224,11 +410,16 @@ class MarkdownWriter {
   }
 
   void bullets(const std::vector<Note>& notes) {
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const auto& n : notes) {
+      if (!room(start, list_budget())) break;
       put(out_, "- ");
       put_block(out_, n.text, 2);
       out_.push_back('\n');
+      ++shown;
     }
+    left_out(shown, notes.size());
   }
 
   void facts() {
@@ -236,7 +427,7 @@ class MarkdownWriter {
     fmt::format_to(fmt::appender(out_), "# Postmortem: {}", d_.ref);
     if (!inc.title.empty()) {
       put(out_, " — ");
-      put_inline(out_, inc.title);
+      put_inline(out_, inc.title, /*hashes=*/true);
     }
     put(out_, "\n\n");
     auto fact = [&](std::string_view label, std::string_view value) {
@@ -257,22 +448,34 @@ class MarkdownWriter {
     put(out_, "- **Commander:** ");
     put_inline(out_, display_name(inc.commander));
     put(out_, "\n- **Participants:** ");
-    for (std::size_t i = 0; i < d_.participants.size(); ++i) {
-      if (i > 0) put(out_, ", ");
-      put_inline(out_, display_name(d_.participants[i]));
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
+    for (; shown < d_.participants.size() && room(start, list_budget()); ++shown) {
+      if (shown > 0) put(out_, ", ");
+      put_inline(out_, display_name(d_.participants[shown]));
+    }
+    if (shown < d_.participants.size()) {
+      fmt::format_to(fmt::appender(out_), " and {} more", d_.participants.size() - shown);
     }
     if (d_.participants.empty()) put(out_, "—");
     out_.push_back('\n');
+    if (mode_ == Mode::kShort) {
+      out_.push_back('\n');
+      where_whole();
+    }
   }
 
   void summary() {
     heading("##", "Summary");
     if (d_.sections.summary.empty()) return placeholder("incident summary <text>");
-    for (std::size_t i = 0; i < d_.sections.summary.size(); ++i) {
+    const std::size_t start = out_.size();
+    std::size_t i = 0;
+    for (; i < d_.sections.summary.size() && room(start, list_budget()); ++i) {
       if (i > 0) out_.push_back('\n');
       put_block(out_, d_.sections.summary[i].text, 0);
       out_.push_back('\n');
     }
+    left_out(i, d_.sections.summary.size());
   }
 
   void impact() {
@@ -285,14 +488,19 @@ class MarkdownWriter {
       return;
     }
     bullets(d_.sections.impact);
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const std::size_t i : d_.impact_events) {
+      if (!room(start, list_budget())) break;
       const TimelineEvent& e = d_.timeline[i].event;
       put(out_, "- ");
       clock(e.occurred_at);
       put(out_, " — ");
       put_block(out_, e.text, 2);
       out_.push_back('\n');
+      ++shown;
     }
+    left_out(shown, d_.impact_events.size());
   }
 
   void moment(const Moment& m) {
@@ -339,18 +547,41 @@ class MarkdownWriter {
     put(out_,
         "| # | Time (UTC) | Since start | Author | Kind | Event |\n"
         "|---:|---|---|---|---|---|\n");
-    for (const TimelineRow& row : d_.timeline) {
-      const TimelineEvent& e = row.event;
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE("| {} | "), e.seq);
-      clock(e.occurred_at);
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "), format_offset(row.offset));
-      put_cell(out_, display_name(e.author));
-      // Plain notes leave the kind empty so typed events and milestones stand out.
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
-                     e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
-      put_cell(out_, e.text);
-      put(out_, " |\n");
+    const std::size_t start = out_.size();
+    const std::size_t rows = d_.timeline.size();
+    std::size_t first = 0;
+    for (; first < rows && room(start, timeline_budget_ / 2); ++first) timeline_row(first);
+    if (first == rows) return;
+    if (mode_ != Mode::kShort) return;  // probing: given up
+    // The end of the timeline with the other half: how many rows fit is found by writing
+    // them once and taking them back.
+    const std::size_t half = timeline_budget_ / 2;
+    const std::size_t mark = out_.size();
+    std::size_t last = rows;
+    while (last > first && out_.size() - mark < half) timeline_row(--last);
+    const bool over = out_.size() - mark > half;
+    out_.resize(mark);
+    if (over) ++last;  // the row that passed the budget stays out
+    if (last > first) {
+      fmt::format_to(fmt::appender(out_),
+                     "| … | | | | | *{} more events, #{} to #{}, not shown here* |\n", last - first,
+                     d_.timeline[first].event.seq, d_.timeline[last - 1].event.seq);
     }
+    for (std::size_t i = last; i < rows; ++i) timeline_row(i);
+  }
+
+  void timeline_row(std::size_t i) {
+    const TimelineRow& row = d_.timeline[i];
+    const TimelineEvent& e = row.event;
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE("| {} | "), e.seq);
+    clock(e.occurred_at);
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "), format_offset(row.offset));
+    put_cell(out_, display_name(e.author));
+    // Plain notes leave the kind empty so typed events and milestones stand out.
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
+                   e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
+    put_cell(out_, e.text);
+    put(out_, " |\n");
   }
 
   void causes() {
@@ -363,7 +594,9 @@ class MarkdownWriter {
     heading("###", "Five whys");
     if (d_.sections.why.empty()) return placeholder("incident why <text>");
     int number = 0;
+    const std::size_t start = out_.size();
     for (const auto& n : d_.sections.why) {
+      if (!room(start, list_budget())) break;
       const std::string item = fmt::format("{}. ", ++number);
       put(out_, item);
       // Notes usually give the answer; the question is implied unless the author wrote it.
@@ -374,6 +607,7 @@ class MarkdownWriter {
       put_block(out_, text, item.size());
       out_.push_back('\n');
     }
+    left_out(static_cast<std::size_t>(number), d_.sections.why.size());
   }
 
   void note_list(std::string_view title, const std::vector<Note>& notes, std::string_view command) {
@@ -393,7 +627,11 @@ class MarkdownWriter {
     put(out_,
         "| # | Action | Owner | Due | Kind | Status |\n"
         "|---:|---|---|---|---|---|\n");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const ActionItem& a : d_.actions) {
+      if (!room(start, max_bytes_ / 4)) break;
+      ++shown;
       fmt::format_to(fmt::appender(out_), "| {} | ", a.seq);
       put_cell(out_, a.text);
       put(out_, " | ");
@@ -418,6 +656,10 @@ class MarkdownWriter {
       }
       put(out_, " |\n");
     }
+    if (mode_ == Mode::kShort && shown < d_.actions.size()) {
+      fmt::format_to(fmt::appender(out_), "| … | *{} more action items not shown here* | | | | |\n",
+                     d_.actions.size() - shown);
+    }
     action_history();
   }
 
@@ -425,7 +667,11 @@ class MarkdownWriter {
   void action_history() {
     if (d_.action_history.empty()) return;
     put(out_, "\nChanges to action items:\n\n");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const ActionRevision& r : d_.action_history) {
+      if (!room(start, list_budget())) break;
+      ++shown;
       fmt::format_to(fmt::appender(out_), "- {} #{} {}: ", format_utc_datetime(r.changed_at), r.seq,
                      r.field);
       put_cell(out_, r.before.empty() ? std::string_view{"(none)"} : std::string_view{r.before});
@@ -435,10 +681,15 @@ class MarkdownWriter {
       put_cell(out_, display_name(r.changed_by));
       put(out_, ")\n");
     }
+    left_out(shown, d_.action_history.size());
   }
 
   const Draft& d_;
   std::string_view prefix_;
+  std::size_t max_bytes_ = 0;  // 0: the whole draft
+  Mode mode_ = Mode::kWhole;
+  bool overflow_ = false;
+  std::size_t timeline_budget_ = 0;
   Buffer out_;
   bool with_dates_ = false;
   Timestamp first_date_{};  // a time on the first date shown
@@ -447,8 +698,24 @@ class MarkdownWriter {
 
 }  // namespace
 
-std::string render_markdown(const Draft& draft, std::string_view command_prefix) {
-  return MarkdownWriter(draft, command_prefix).render();
+std::string escape_chat_markdown(std::string_view text) {
+  Buffer out;
+  with_display_text(text, [&](std::string_view s) {
+    for (bool first = true;; first = false) {
+      const std::size_t nl = s.find_first_of("\r\n");
+      if (!first) out.push_back('\n');
+      put_block_line(out, s.substr(0, nl), /*code_spans=*/true);
+      if (nl == std::string_view::npos) break;
+      const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
+      s.remove_prefix(nl + (crlf ? 2 : 1));
+    }
+  });
+  return fmt::to_string(out);
+}
+
+std::string render_markdown(const Draft& draft, std::string_view command_prefix,
+                            std::size_t max_bytes) {
+  return MarkdownWriter(draft, command_prefix, max_bytes).render();
 }
 
 }  // namespace scribe

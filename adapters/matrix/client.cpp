@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "postmortem/html.h"
+#include "postmortem/markdown.h"
+#include "postmortem/text.h"
 #include "util/json_fields.h"
 #include "util/percent.h"
 
@@ -42,22 +44,10 @@ bool is_list_item(std::string_view line) {
                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }));
 }
 
-// Text, details and document as one Markdown text. A detail is a line of its own: list
-// items stay together as one list, other lines become paragraphs.
-std::string markdown_of(const OutgoingMessage& message) {
-  std::string md = message.body.text;
-  bool previous_list = false;
-  for (const auto& detail : message.body.details) {
-    const bool list = is_list_item(detail);
-    if (!md.empty()) md += (list && previous_list) ? "\n" : "\n\n";
-    md += detail;
-    previous_list = list;
-  }
-  const std::string all_text = [&] {
-    std::string t = message.body.text;
-    for (const auto& d : message.body.details) t += "\n" + d;
-    return t;
-  }();
+// The hint lines that stand in for the message's buttons.
+std::vector<std::string> hints_of(const OutgoingMessage& message) {
+  std::string all_text = message.body.text;
+  for (const auto& d : message.body.details) all_text += "\n" + d;
   std::vector<std::string> hints;
   for (const auto& button : message.buttons) {
     if (button.action == kActionDone && all_text.find("action done") != std::string::npos) {
@@ -68,13 +58,39 @@ std::string markdown_of(const OutgoingMessage& message) {
       hints.push_back(std::move(hint));
     }
   }
-  for (const auto& hint : hints) {
+  return hints;
+}
+
+// Text, details, button hints and document as one text. A detail is a line of its own:
+// list items stay together as one list, other lines become paragraphs. `markdown`: for
+// formatted_body, where text and details are user text to be shown as typed (only their
+// `code` spans are Markdown) and the document is Markdown already; otherwise for body,
+// the plain text as it reads.
+std::string compose(const OutgoingMessage& message, bool markdown) {
+  const auto text = [&](std::string_view s) {
+    return markdown ? escape_chat_markdown(s) : display_text(s);
+  };
+  std::string md = text(message.body.text);
+  bool previous_list = false;
+  for (const auto& detail : message.body.details) {
+    const bool list = is_list_item(detail);
+    if (!md.empty()) md += (list && previous_list) ? "\n" : "\n\n";
+    if (list && markdown) {
+      const std::size_t marker = detail.find(' ') + 1;  // "- ", "12. "
+      md += detail.substr(0, marker);
+      md += text(std::string_view(detail).substr(marker));
+    } else {
+      md += text(detail);
+    }
+    previous_list = list;
+  }
+  for (const auto& hint : hints_of(message)) {
     if (!md.empty()) md += "\n\n";
-    md += hint;
+    md += text(hint);
   }
   if (message.body.document && !message.body.document->empty()) {
     if (!md.empty()) md += "\n\n";
-    md += *message.body.document;
+    md += display_text(*message.body.document);
   }
   return md;
 }
@@ -91,7 +107,7 @@ Mentions mentions_of(const std::vector<Person>& notify) {
   std::vector<std::string> html;
   for (const auto& person : notify) {
     const bool matrix_id = is_matrix_user_id(person.id);
-    const std::string name = !person.name.empty() ? person.name : person.id;
+    const std::string name = display_text(!person.name.empty() ? person.name : person.id);
     if (name.empty()) continue;
     if (matrix_id) {
       if (std::find(out.user_ids.begin(), out.user_ids.end(), person.id) != out.user_ids.end()) {
@@ -115,8 +131,7 @@ Mentions mentions_of(const std::vector<Person>& notify) {
 // msgtype, body, format, formatted_body, m.mentions of `message` (no relations).
 json plain_content(const OutgoingMessage& message) {
   const Mentions mentions = mentions_of(message.notify);
-  const std::string md = markdown_of(message);
-  std::string html = markdown_to_html(md);
+  std::string html = markdown_to_html(compose(message, /*markdown=*/true));
   while (!html.empty() && html.back() == '\n') html.pop_back();
   if (!mentions.html.empty()) {
     if (html.starts_with("<p>")) {
@@ -127,7 +142,7 @@ json plain_content(const OutgoingMessage& message) {
   }
   json content = {
       {"msgtype", message.body.visibility == Reply::Visibility::kEphemeral ? "m.notice" : "m.text"},
-      {"body", mentions.plain + md},
+      {"body", mentions.plain + compose(message, /*markdown=*/false)},
       {"format", kHtmlFormat},
       {"formatted_body", std::move(html)},
       {"m.mentions", {{"user_ids", mentions.user_ids}}},

@@ -81,9 +81,14 @@ std::string transaction_id(std::int64_t outbox_id);
 
 // The m.room.message content for `message`:
 //   msgtype    "m.text", or "m.notice" when the reply is ephemeral-visibility;
-//   body       plain Markdown: mentions, text, details (one per line), document, button hint;
-//   format / formatted_body  "org.matrix.custom.html" / markdown_to_html() of the same
-//              Markdown, with the mentions as pills (<a href="https://matrix.to/#/@u:hs">);
+//   body       plain text: mentions, text, details (one per line), button hint, document
+//              (Markdown source);
+//   format / formatted_body  "org.matrix.custom.html" / markdown_to_html() of the same, with
+//              text, details and hints escaped (escape_chat_markdown: user text shows as
+//              typed, only `code` spans are markup), and the mentions as pills
+//              (<a href="https://matrix.to/#/@u:hs">), the only links Scribe makes;
+//   all user text passes display_text (postmortem/text.h): bidi overrides and control
+//   characters are shown as markers, invalid UTF-8 as U+FFFD;
 //   m.mentions {"user_ids": [...]}: the people in `notify` with a Matrix user id;
 //   m.relates_to  {"rel_type": "m.thread", "event_id": thread root, ...} when `thread_id`;
 //   an edit when `replaces` is set: "* "-prefixed fallback, "m.new_content" holding the new

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "postmortem/text.h"
 #include "util/utf8.h"
 
 namespace scribe::slack {
@@ -310,8 +311,10 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
 
   nlohmann::json blocks = nlohmann::json::array();
 
-  std::string summary = reply.text;
-  for (const auto& line : reply.details) summary.append("\n").append(line);
+  // User text arrives here inside replies; bidi overrides, controls and broken UTF-8 are
+  // neutralised (postmortem/text.h) before escaping.
+  std::string summary = display_text(reply.text);
+  for (const auto& line : reply.details) summary.append("\n").append(display_text(line));
   const std::vector<Chunk> summary_chunks = chunk_text(summary, section_limit, false);
   // The lead joins the first section when both fit in one, else it is a section of its own.
   const bool lead_alone =
@@ -343,11 +346,15 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
   }
 
   if (has_document) {
-    const std::string_view doc = *reply.document;
-    const std::string_view prefix = doc.substr(0, cut_point(doc, options.max_document_chars));
+    const std::string_view whole = *reply.document;
+    // What is shown; counts in the note are of the whole draft.
+    const std::string shown_doc =
+        display_text(whole.substr(0, cut_point(whole, options.max_document_chars)));
+    const std::string_view doc = shown_doc;
+    const std::string_view prefix = doc;
     std::vector<Chunk> chunks = chunk_text(prefix, code_limit, true);
     const std::size_t used = blocks.size();
-    bool truncated = prefix.size() < doc.size();
+    bool truncated = cut_point(whole, options.max_document_chars) < whole.size();
     if (chunks.size() > max_blocks - used - (truncated ? 1 : 0)) {
       truncated = true;
       chunks.resize(max_blocks - used - 1);
@@ -356,13 +363,13 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
     if (truncated) {
       const std::size_t shown = chunks.empty() ? 0 : chunks.back().end;
       blocks.push_back(context(draft_note(count_code_points(doc.substr(0, shown)),
-                                          count_code_points(doc), reply.incident, outbox_note)));
+                                          count_code_points(whole), reply.incident, outbox_note)));
     }
   }
 
   const std::size_t text_limit = section_limit - std::min(lead.size(), section_limit);
-  const std::string_view fallback =
-      std::string_view(reply.text).substr(0, escaped_cut(reply.text, text_limit));
+  const std::string text = display_text(reply.text);
+  const std::string_view fallback = std::string_view(text).substr(0, escaped_cut(text, text_limit));
   nlohmann::json body = {{"text", lead + escape_mrkdwn(fallback)}};
   if (!blocks.empty()) body["blocks"] = std::move(blocks);
   return body;

@@ -276,7 +276,7 @@ TEST(PostmortemMarkdown, EscapesPipesAndLineBreaksInCells) {
              ActionKind::kProcess, ActionStatus::kOpen);
   const std::string md = render(std::move(r));
   EXPECT_TRUE(has(md,
-                  "| 2 | 14:06:00 | +00:00:30 | Ops \\| Bot | comms | status page: `a \\| b`"
+                  "| 2 | 14:06:00 | +00:00:30 | Ops \\| Bot | comms | status page: \\`a \\| b\\`"
                   " ⏎ second line ⏎ third ⏎ fourth ⏎ fifth |\n"))
       << md;
   EXPECT_TRUE(
@@ -299,7 +299,7 @@ TEST(PostmortemMarkdown, NotesCannotBreakTheDocumentStructure) {
   IncidentRecord r = bare_record();
   add_note(r, NoteSection::kCause, kBob, "# not a heading\nline two\n- not a list\n    not code");
   add_note(r, NoteSection::kLesson, kBob, "1. not a numbered item");
-  add_note(r, NoteSection::kLesson, kBob, "*emphasis* and `code` survive");
+  add_note(r, NoteSection::kLesson, kBob, "*emphasis* and `code` are text");
   add_note(r, NoteSection::kWhy, kBob, "Why did the flag flip? A refactor.");
   add_note(r, NoteSection::kSummary, kBob, "---");
   r.incident.title = "Two\nlines";
@@ -307,7 +307,7 @@ TEST(PostmortemMarkdown, NotesCannotBreakTheDocumentStructure) {
   EXPECT_TRUE(has(md, "# Postmortem: INC-9 — Two lines\n"));
   EXPECT_TRUE(has(md, "- \\# not a heading\n  line two\n  \\- not a list\n  not code\n")) << md;
   EXPECT_TRUE(has(md, "- 1\\. not a numbered item\n"));
-  EXPECT_TRUE(has(md, "- *emphasis* and `code` survive\n"));
+  EXPECT_TRUE(has(md, "- \\*emphasis\\* and \\`code\\` are text\n")) << md;
   EXPECT_TRUE(has(md, "1. Why did the flag flip? A refactor.\n")) << md;  // no "Why? Why"
   EXPECT_TRUE(has(md, "## Summary\n\n\\---\n"));
 }
