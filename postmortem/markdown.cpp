@@ -73,9 +73,14 @@ void put_escaped(Buffer& out, std::string_view s, bool hashes) {
       case '\\':  // an escape only before punctuation; at a line end, a hard break
         if (next == '\0' || is_ascii_punct(next)) escape_at(i);
         break;
-      case '&':  // entities: &amp; &#60;
-        if (next == '#' || is_ascii_alpha(next)) escape_at(i);
+      case '&': {  // an entity (&amp; &#60; &#x3C;) would be decoded; "AT&T" would not
+        std::size_t k = i + 1;
+        if (k < s.size() && s[k] == '#') ++k;
+        const std::size_t name = k;
+        while (k < s.size() && is_ascii_alnum(s[k])) ++k;
+        if (k > name && k < s.size() && s[k] == ';') escape_at(i);
         break;
+      }
       case '#':
         if (hashes) escape_at(i);
         break;

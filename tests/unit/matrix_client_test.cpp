@@ -9,7 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/outgoing.h"
+#include "postmortem/draft.h"
+#include "postmortem/markdown.h"
+#include "postmortem/text.h"
+#include "support/hostile_texts.h"
 #include "support/matrix_standin.h"
+#include "support/visible_text.h"
 
 namespace scribe::matrix {
 namespace {
@@ -402,6 +407,72 @@ TEST(MatrixSpecExamples, SendResponseAndMessageContentHaveTheSpecsShape) {
   EXPECT_EQ(content["format"], "org.matrix.custom.html");
   EXPECT_TRUE(content["formatted_body"].is_string());
   EXPECT_NE(content["formatted_body"].get<std::string>().find("<table>"), std::string::npos);
+}
+
+// Text typed by users shows as typed in formatted_body: the only link is Scribe's pill;
+// the draft's cells show exactly the typed text.
+TEST(MatrixDeliverer, UserTextIsTextInFormattedBody) {
+  for (const std::string& typed : testing::hostile_texts()) {
+    OutgoingMessage m = text_message("Recorded #4: " + typed);
+    m.body.details = {"#4 14:05:00 note @eve: " + typed, "- listed: " + typed};
+    m.notify = {{"@eve:standin.test", "<img src=x>"}};
+    const json content = message_content(m);
+    const std::string html = content["formatted_body"];
+    std::size_t links = 0;
+    for (std::size_t at = html.find("<a "); at != std::string::npos;
+         at = html.find("<a ", at + 1)) {
+      ++links;
+    }
+    EXPECT_EQ(links, 1u) << html;
+    EXPECT_EQ(
+        html.rfind("<p><a href=\"https://matrix.to/#/@eve:standin.test\">&lt;img src=x&gt;</a>: ",
+                   0),
+        0u)
+        << html;
+    for (const char* bad : {"<img", "<script", "raw HTML omitted", "<em>", "<strong>", "<h1>",
+                            "<blockquote>", "<pre>", "<hr", "<ol", "<table>"}) {
+      EXPECT_EQ(html.find(bad), std::string::npos) << bad << " in " << html;
+    }
+    const std::string shown = "<img src=x>: Recorded #4: " + typed +
+                              "\n#4 14:05:00 note @eve: " + typed + "\nlisted: " + typed;
+    // Backtick pairs are the one markup replies keep (Scribe quotes commands so).
+    if (typed.find('`') == std::string::npos) {
+      EXPECT_EQ(testing::visible_text(html), testing::expected_block(shown)) << typed;
+    }
+    EXPECT_EQ(content["body"],
+              display_text("<img src=x>: Recorded #4: " + typed +
+                           "\n\n#4 14:05:00 note @eve: " + typed + "\n\n- listed: " + typed));
+  }
+}
+
+TEST(MatrixDeliverer, DraftCellsShowTheTypedText) {
+  IncidentRecord record;
+  record.incident.id = 7;
+  record.incident.title = "[t](https://evil)";
+  const auto& texts = testing::hostile_texts();
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    TimelineEvent e;
+    e.seq = static_cast<int>(i + 1);
+    e.author = Person{"@eve:standin.test", "eve"};
+    e.text = texts[i];
+    record.events.push_back(std::move(e));
+  }
+  OutgoingMessage m = text_message("Postmortem draft of INC-7:");
+  m.body.document =
+      render_markdown(assemble_draft(std::move(record), Timestamp{}), "!", kChatDraftBytes);
+  const std::string html = message_content(m)["formatted_body"];
+  EXPECT_EQ(html.find("<a "), std::string::npos) << html;
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  const std::vector<std::string> bodies = testing::elements(html, "tbody");
+  ASSERT_EQ(bodies.size(), 2u);  // key durations, timeline
+  const std::vector<std::string> rows = testing::elements(bodies[1], "tr");
+  ASSERT_EQ(rows.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::vector<std::string> cells = testing::elements(rows[i], "td");
+    ASSERT_EQ(cells.size(), 6u);
+    EXPECT_EQ(testing::visible_text(cells[5]), testing::expected_cell(texts[i])) << i;
+  }
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "postmortem/markdown.h"
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -376,6 +378,109 @@ TEST(PostmortemMarkdown, TenThousandEvents) {
   // 9,999 × 30 s is about 3.5 days: dates are shown, offsets count days.
   EXPECT_TRUE(has(timeline, "| 10001 | 2026-11-24 01:25:00 | +3d 11:19:30 | Bob |")) << md.size();
   EXPECT_EQ(count(md, "still high"), 10'000u + 100u);  // timeline + impact list
+}
+
+// The "## " and "### " headings of a document, in order.
+std::vector<std::string> headings(const std::string& md) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < md.size()) {
+    const std::size_t eol = md.find('\n', pos);
+    const std::string line = md.substr(pos, eol - pos);
+    if (line.starts_with("## ") || line.starts_with("### ")) out.push_back(line);
+    if (eol == std::string::npos) break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+IncidentRecord long_incident(int events) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < events; ++i) {
+    TimelineEvent e;
+    e.seq = 100 + i;
+    e.occurred_at = ts("2026-11-20 14:13:00") + std::chrono::milliseconds{i * 100};
+    e.author = kBob;
+    e.text = "retry storm on shard " + std::to_string(i) + ": " + std::string(150, 'x');
+    r.events.push_back(std::move(e));
+  }
+  return r;
+}
+
+const char* const kWhereWhole =
+    "*Shortened to fit a chat message. The whole draft: `scribe draft INC-42` or "
+    "`GET /api/incidents/42/postmortem.md` (or `.html`).*\n";
+
+TEST(PostmortemMarkdown, ChatDraftIsTheWholeDraftWhenItFits) {
+  const Draft d = assemble_draft(small_incident(), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  ASSERT_LT(whole.size(), kChatDraftBytes);
+  EXPECT_EQ(render_markdown(d, "/", kChatDraftBytes), whole);
+  EXPECT_EQ(render_markdown(d, "/", whole.size()), whole);
+}
+
+TEST(PostmortemMarkdown, LongTimelineIsShortenedForChatKeepingEverySection) {
+  const Draft d = assemble_draft(long_incident(3000), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  ASSERT_GT(whole.size(), 50 * kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  EXPECT_GT(chat.size(), kChatDraftBytes / 2) << "the room is used";
+  EXPECT_EQ(headings(chat), headings(whole));
+  EXPECT_TRUE(has(chat, kWhereWhole)) << chat;
+  // The sections other than the timeline are whole, word for word.
+  for (const char* title : {"Summary", "Impact", "Key durations", "Action items"}) {
+    EXPECT_EQ(section(chat, title), section(whole, title)) << title;
+  }
+  // The timeline: its first rows, one row saying what is left out, its last rows.
+  const std::string timeline = section(chat, "Timeline");
+  const std::size_t rows = count(timeline, "\n| ") - 1;  // minus the header
+  const std::size_t gap = timeline.find("| … | | | | | *");
+  ASSERT_NE(gap, std::string::npos) << timeline;
+  std::size_t left_out = 0;
+  ASSERT_EQ(std::sscanf(timeline.c_str() + gap, "| … | | | | | *%zu more events", &left_out), 1);
+  EXPECT_EQ(rows - 1 + left_out, d.timeline.size());
+  EXPECT_TRUE(has(timeline, "| 3 | 14:00:00 | +00:00:00 | Bob | impact |")) << "first event";
+  EXPECT_TRUE(has(timeline, "| 6 | 15:00:00 | +01:00:00 | Alice | resolved | Resolved |"))
+      << "last event";
+  // Whole rows only: every row still has its six cells.
+  for (std::size_t pos = timeline.find("\n| "); pos != std::string::npos;
+       pos = timeline.find("\n| ", pos + 1)) {
+    const std::string line = timeline.substr(pos + 1, timeline.find('\n', pos + 1) - pos - 1);
+    EXPECT_EQ(count(line, "|") - count(line, "\\|"), 7u) << line;
+  }
+}
+
+TEST(PostmortemMarkdown, LongListsAreShortenedWithCounts) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < 400; ++i) {
+    add_note(r, NoteSection::kLesson, kCarol, "lesson " + std::to_string(i) + std::string(80, 'l'));
+    add_action(r, 10 + i, "action " + std::to_string(i), kDave, "2026-12-01", ActionKind::kPrevent,
+               ActionStatus::kOpen);
+  }
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  const std::string lessons = section(chat, "Lessons learned");
+  const std::size_t shown = count(lessons, "\n- ");
+  EXPECT_GT(shown, 0u);
+  EXPECT_TRUE(has(lessons, "\n*… and " + std::to_string(401 - shown) + " more not shown here.*\n"))
+      << lessons;
+  const std::string actions = section(chat, "Action items");
+  const std::size_t action_rows = count(actions, "\n| ") - 2;  // header and the "…" row
+  EXPECT_TRUE(has(actions, "| … | *" + std::to_string(403 - action_rows) +
+                               " more action items not shown here* | | | | |\n"))
+      << actions;
+  EXPECT_TRUE(has(chat, kWhereWhole));
+}
+
+TEST(PostmortemMarkdown, HugeSingleNoteIsCutForChat) {
+  IncidentRecord r = small_incident();
+  add_note(r, NoteSection::kCause, kCarol, std::string(60000, 'c'));
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  EXPECT_TRUE(chat.ends_with(kWhereWhole)) << chat.substr(chat.size() - 300);
 }
 
 }  // namespace
