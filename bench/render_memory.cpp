@@ -60,7 +60,8 @@ struct Options {
   int settle_seconds = 60;
   std::vector<std::string> scenarios = {"html", "draft"};
   std::map<std::string, std::string> extra_env;
-  std::string db;  // empty: a temporary file
+  std::string db;      // empty: a temporary file
+  bool plain = false;  // event text of plain words instead of Markdown-heavy text
 };
 
 constexpr std::string_view kUsage =
@@ -76,7 +77,9 @@ constexpr std::string_view kUsage =
     "  --settle-seconds T  how long RSS is watched after the last answer (default 60)\n"
     "  --scenario NAME     only this scenario (default: html, then draft)\n"
     "  --env NAME=VALUE    extra environment for the server (repeatable)\n"
-    "  --db PATH           keep the incident in this SQLite file; reused when it exists\n";
+    "  --db PATH           keep the incident in this SQLite file; reused when it exists\n"
+    "  --text KIND         event text: markup (default: words with the punctuation Markdown\n"
+    "                      escapes, * [ ] < > | ` &) or plain (words and digits only)\n";
 
 template <class Number>
 bool parse_number(std::string_view text, Number& out) {
@@ -124,6 +127,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       const auto eq = value.find('=');
       ok = eq != std::string_view::npos && eq > 0;
       if (ok) o.extra_env[std::string(value.substr(0, eq))] = std::string(value.substr(eq + 1));
+    } else if (flag == "--text") {
+      ok = value == "plain" || value == "markup";
+      o.plain = value == "plain";
     } else if (flag == "--db") {
       ok = !value.empty();
       o.db = std::string(value);
@@ -162,18 +168,23 @@ struct TempDir {
   std::filesystem::path path;
 };
 
-// Text that reads like incident notes, with the punctuation renderers have to escape.
-std::string event_text(int n, std::size_t bytes) {
+// Text that reads like incident notes: with the punctuation renderers have to escape, or
+// (`plain`) words and numbers only.
+std::string event_text(int n, std::size_t bytes, bool plain) {
+  static constexpr std::string_view kPlain[] = {
+      "p99",   "latency", "grew", "from",     "300",     "ms",     "to",     "1200",
+      "after", "deploy",  "4411", "of",       "gateway", "canary", "errors", "rose",
+      "on",    "euwest",  "pool", "rollback", "runbook", "pager",  "queue",  "depth"};
   static constexpr std::string_view kWords[] = {
       "p99", "latency", "grew",    "from",  "300",      "ms",          "to",       "1.2",
       "s",   "after",   "deploy",  "#4411", "of",       "api-gateway", "(canary)", "error_rate",
       "5%",  "on",      "eu-west", "*",     "rollback", "[runbook]",   "<pager>",  "db_pool",
       "at",  "100/100", "|",       "queue", "depth",    "&",           "retries",  "`kubectl`"};
-  std::string text = fmt::format("event {}: ", n);
+  std::string text = fmt::format("event {} ", n);
   std::uint32_t x = static_cast<std::uint32_t>(n) * 2654435761u + 1;
   while (text.size() < bytes) {
     x = x * 1664525u + 1013904223u;
-    text += kWords[(x >> 16) % std::size(kWords)];
+    text += plain ? kPlain[(x >> 16) % std::size(kPlain)] : kWords[(x >> 16) % std::size(kWords)];
     text += ' ';
   }
   text.resize(bytes);
@@ -203,20 +214,20 @@ void build_incident(const std::string& db, const Options& o) {
       e.occurred_at = start + step * i;
       e.recorded_at = e.occurred_at;
       e.author = user;
-      e.text = event_text(i, o.event_bytes);
+      e.text = event_text(i, o.event_bytes, o.plain);
       tx.append_event(std::move(e));
     }
     for (int i = 0; i < 20; ++i) {
       scribe::Note note;
       note.incident_id = inc.id;
       note.section = i % 2 ? scribe::NoteSection::kCause : scribe::NoteSection::kLesson;
-      note.text = event_text(100000 + i, 400);
+      note.text = event_text(100000 + i, 400, o.plain);
       note.author = user;
       note.created_at = now;
       tx.add_note(std::move(note));
       scribe::ActionItem a;
       a.incident_id = inc.id;
-      a.text = event_text(200000 + i, 200);
+      a.text = event_text(200000 + i, 200, o.plain);
       a.owner = user;
       a.due = "2099-01-01";
       a.created_by = user;
@@ -371,8 +382,9 @@ ScenarioResult run_scenario(const Options& o, const std::string& name, const std
 }
 
 void print(const std::vector<ScenarioResult>& results, const Options& o) {
-  fmt::print("\nincident: {} events of {} bytes ({:.1f} MiB of event text)\n", o.events,
-             o.event_bytes, static_cast<double>(o.events) * o.event_bytes / (1024.0 * 1024.0));
+  fmt::print("\nincident: {} events of {} bytes ({:.1f} MiB of {} event text)\n", o.events,
+             o.event_bytes, static_cast<double>(o.events) * o.event_bytes / (1024.0 * 1024.0),
+             o.plain ? "plain" : "markup-heavy");
   for (const auto& [k, v] : o.extra_env) fmt::print("server environment: {}={}\n", k, v);
   for (const auto& r : results) {
     fmt::print("\n[{}] {} requests ({} failed) in {:.1f} s, largest answer {:.2f} MiB\n", r.name,
