@@ -171,19 +171,25 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
   }
 
   // Everything below copies a whole incident, tens of MB for a large one: a bounded
-  // number at once, and what they freed is given back to the system afterwards.
+  // number at once, and what a large one freed is given back to the system afterwards.
   RenderSlot slot(*this);
+  HttpResponse response = incident_answer(*id, sub);
+  slot.rendered(response.body.size());
+  return response;
+}
+
+HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
   if (sub.empty()) {
     std::optional<HttpResponse> response;
     store_.read([&](Transaction& tx) {
-      if (auto incident = tx.find_incident(*id)) {
+      if (auto incident = tx.find_incident(id)) {
         response = json_response(200, full_incident_json(tx, *incident));
       }
     });
     return response ? std::move(*response) : error(404, "no such incident");
   }
   std::optional<IncidentRecord> record;
-  store_.read([&](Transaction& tx) { record = read_record(tx, *id); });
+  store_.read([&](Transaction& tx) { record = read_record(tx, id); });
   if (!record) return error(404, "no such incident");
   // Rendering happens outside the read: the store's reader is not held for it.
   std::optional<Draft> draft = assemble_draft(std::move(*record), clock_());
@@ -206,7 +212,8 @@ Api::RenderSlot::RenderSlot(Api& api) : api_(api) { api_.renders_.acquire(); }
 
 Api::RenderSlot::~RenderSlot() {
   api_.renders_.release();
-  release_free_memory();
+  // A large answer's intermediates (the record, the draft, the Markdown) are freed by now.
+  if (rendered_ >= kReleaseAfterBytes) release_free_memory();
 }
 
 }  // namespace scribe

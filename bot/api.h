@@ -7,6 +7,7 @@
 #include <functional>
 #include <semaphore>
 #include <string>
+#include <string_view>
 
 #include "net/http_message.h"
 #include "storage/store.h"
@@ -16,11 +17,12 @@ namespace scribe {
 //
 // Thread-safe: called by every listener thread. An answer about one incident (its record,
 // its postmortem in any format) holds a copy of the whole incident while it is made, so
-// at most kConcurrentRenders are made at once (others wait their turn), and each returns
-// the memory it freed to the system (memory.h) when done.
+// at most kConcurrentRenders are made at once (others wait their turn), and one of at
+// least kReleaseAfterBytes returns the memory it freed to the system (memory.h).
 class Api {
  public:
   static constexpr std::ptrdiff_t kConcurrentRenders = 2;
+  static constexpr std::size_t kReleaseAfterBytes = 1u << 20;
 
   Api(Store& store, std::string token, std::function<Timestamp()> clock);
 
@@ -35,10 +37,16 @@ class Api {
     ~RenderSlot();
     RenderSlot(const RenderSlot&) = delete;
     RenderSlot& operator=(const RenderSlot&) = delete;
+    // How large the answer made under this turn is.
+    void rendered(std::size_t bytes) { rendered_ = bytes; }
 
    private:
     Api& api_;
+    std::size_t rendered_ = 0;
   };
+
+  // GET /api/incidents/{id} (`sub` empty) or /api/incidents/{id}/<sub>.
+  HttpResponse incident_answer(IncidentId id, std::string_view sub);
 
   Store& store_;
   std::string token_;

@@ -297,9 +297,9 @@ class MarkdownWriter {
                    format_utc(d_.generated_at));
   }
 
-  // A draft within max_bytes_ (give or take one item longer than a list's budget): every
-  // section, each list cut short with a count of what is left out, and as much of the
-  // timeline's beginning and end as the rest leaves room for.
+  // A draft of at most max_bytes_: every section, each list cut short with a count of
+  // what is left out, and as much of the timeline's beginning and end as the rest leaves
+  // room for. Only when single items are larger than their list's budget is the end cut.
   std::string render_short() {
     mode_ = Mode::kShort;
     out_.clear();
