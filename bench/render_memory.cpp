@@ -33,7 +33,7 @@
 
 #include <fmt/format.h>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 #include "storage/store.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
