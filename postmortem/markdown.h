@@ -2,10 +2,10 @@
 // impact, key durations, timeline, root cause and whys, what went well / wrong / lucky,
 // lessons, action items. Empty sections say so and name the command that fills them.
 // User text is text: every character that Markdown would read as markup is
-// backslash-escaped, so the draft (and the HTML made from it, html.h) shows exactly what
-// was typed, and links appear only where Scribe writes them. Before escaping, text goes
-// through display_text (text.h): invalid UTF-8 and bidi or control characters do not
-// reach the reader.
+// backslash-escaped (util/markdown_escape.h), so the draft (and the HTML made from it,
+// html.h) shows exactly what was typed, and links appear only where Scribe writes them.
+// Before escaping, text goes through display_text (util/text.h): invalid UTF-8 and bidi or
+// control characters do not reach the reader.
 #pragma once
 
 #include <cstddef>
@@ -27,11 +27,5 @@ inline constexpr std::size_t kChatDraftBytes = 10000;
 // says where the whole draft is (`scribe draft`, the API). Memory stays about `max_bytes`.
 std::string render_markdown(const Draft& draft, std::string_view command_prefix = "/",
                             std::size_t max_bytes = 0);
-
-// A chat reply's text (one line or several) as Markdown that shows it as written, for
-// platforms that render Markdown (Matrix): `code` spans, which Scribe's replies use for
-// commands, stay code spans; every other character is text, escaped as in drafts, after
-// display_text (text.h).
-std::string escape_chat_markdown(std::string_view text);
 
 }  // namespace scribe

@@ -26,6 +26,11 @@ std::size_t count_code_points(std::string_view s);
 // Appends the UTF-8 encoding of `code_point`; values past U+10FFFF append nothing.
 void append_utf8(std::string& out, std::uint32_t code_point);
 
+// The length of the valid UTF-8 sequence that starts at s[i] (1 to 4), with its code point
+// in `code_point`; 0 when the bytes there are not one (a stray continuation byte, a
+// truncated sequence, an overlong form, a surrogate, past U+10FFFF). Requires i < s.size().
+std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& code_point);
+
 // Strict RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF.
 bool valid_utf8(std::string_view s);
 

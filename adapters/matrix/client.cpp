@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include "postmortem/html.h"
-#include "postmortem/markdown.h"
-#include "postmortem/text.h"
 #include "util/json_fields.h"
+#include "util/markdown_escape.h"
 #include "util/percent.h"
+#include "util/text.h"
 
 namespace scribe::matrix {
 namespace {

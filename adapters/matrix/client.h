@@ -87,7 +87,7 @@ std::string transaction_id(std::int64_t outbox_id);
 //              text, details and hints escaped (escape_chat_markdown: user text shows as
 //              typed, only `code` spans are markup), and the mentions as pills
 //              (<a href="https://matrix.to/#/@u:hs">), the only links Scribe makes;
-//   all user text passes display_text (postmortem/text.h): bidi overrides and control
+//   all user text passes display_text (util/text.h): bidi overrides and control
 //   characters are shown as markers, invalid UTF-8 as U+FFFD;
 //   m.mentions {"user_ids": [...]}: the people in `notify` with a Matrix user id;
 //   m.relates_to  {"rel_type": "m.thread", "event_id": thread root, ...} when `thread_id`;

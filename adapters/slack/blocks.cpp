@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "postmortem/text.h"
+#include "util/text.h"
 #include "util/utf8.h"
 
 namespace scribe::slack {
@@ -312,7 +312,7 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
   nlohmann::json blocks = nlohmann::json::array();
 
   // User text arrives here inside replies; bidi overrides, controls and broken UTF-8 are
-  // neutralised (postmortem/text.h) before escaping.
+  // neutralised (util/text.h) before escaping.
   std::string summary = display_text(reply.text);
   for (const auto& line : reply.details) summary.append("\n").append(display_text(line));
   const std::vector<Chunk> summary_chunks = chunk_text(summary, section_limit, false);

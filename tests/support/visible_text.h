@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "postmortem/text.h"
+#include "util/text.h"
 
 namespace scribe::testing {
 
@@ -121,7 +121,7 @@ inline std::vector<std::string> elements(std::string_view html, std::string_view
 }
 
 // What a reader should see of `typed` in a list item or paragraph: the display form
-// (postmortem/text.h), whitespace collapsed.
+// (util/text.h), whitespace collapsed.
 inline std::string expected_block(std::string_view typed) {
   return collapse_whitespace(display_text(typed));
 }

@@ -11,10 +11,10 @@
 #include "commands/outgoing.h"
 #include "postmortem/draft.h"
 #include "postmortem/markdown.h"
-#include "postmortem/text.h"
 #include "support/hostile_texts.h"
 #include "support/matrix_standin.h"
 #include "support/visible_text.h"
+#include "util/text.h"
 
 namespace scribe::matrix {
 namespace {

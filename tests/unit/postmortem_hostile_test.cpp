@@ -1,6 +1,6 @@
 // User text is text, in every format: hostile titles, events, notes, actions and names
 // rendered to Markdown and through cmark-gfm to HTML show exactly what was typed (in its
-// display form, postmortem/text.h), with no link, image, script or raw HTML of theirs.
+// display form, util/text.h), with no link, image, script or raw HTML of theirs.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -11,10 +11,11 @@
 #include "postmortem/draft.h"
 #include "postmortem/html.h"
 #include "postmortem/markdown.h"
-#include "postmortem/text.h"
 #include "support/hostile_texts.h"
 #include "support/visible_text.h"
 #include "test_support.h"
+#include "util/markdown_escape.h"
+#include "util/text.h"
 
 namespace scribe {
 namespace {

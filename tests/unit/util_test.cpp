@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "util/percent.h"
 #include "util/secret.h"
@@ -51,6 +52,22 @@ TEST(Utf8, EncodesAndValidatesStrictly) {
   EXPECT_FALSE(valid_utf8("\xC0\xAF")) << "overlong";
   EXPECT_FALSE(valid_utf8("\xED\xA0\x80")) << "surrogate";
   EXPECT_FALSE(valid_utf8("\xE2\x9C")) << "cut short";
+}
+
+TEST(Utf8, DecodesOneSequenceOrNone) {
+  char32_t cp = 0;
+  EXPECT_EQ(decode_utf8("a", 0, cp), 1u);
+  EXPECT_EQ(cp, U'a');
+  EXPECT_EQ(decode_utf8("x\xE2\x80\xAEy", 1, cp), 3u);
+  EXPECT_EQ(cp, U'\u202E');
+  EXPECT_EQ(decode_utf8("\xF0\x9F\x93\x8C", 0, cp), 4u);
+  EXPECT_EQ(cp, U'\U0001F4CC');
+  EXPECT_EQ(decode_utf8("\xF4\x8F\xBF\xBF", 0, cp), 4u);
+  EXPECT_EQ(cp, U'\U0010FFFF');
+  for (const std::string_view bad : {"\x80", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                                     "\xF4\x90\x80\x80", "\xE2\x82", "\xE2(\xA1", "\xFF"}) {
+    EXPECT_EQ(decode_utf8(bad, 0, cp), 0u) << testing::PrintToString(std::string(bad));
+  }
 }
 
 TEST(Percent, EncodesAllButUnreservedAndDecodesBack) {

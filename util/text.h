@@ -12,10 +12,12 @@
 //     `scribe draft`).
 // What stays: everything else, including the bidi marks U+200E, U+200F and U+061C, which
 // right-to-left writers need and which cannot move text outside their own neighbourhood.
+// Pure functions, callable from any thread.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace scribe {
 
@@ -25,5 +27,13 @@ bool is_display_safe(std::string_view s);
 // `s` as described above.
 std::string display_text(std::string_view s);
 void append_display_text(std::string& out, std::string_view s);
+
+// Calls `fn(std::string_view)` with display_text(s), without a copy in the common case.
+template <typename Fn>
+void with_display_text(std::string_view s, Fn&& fn) {
+  if (is_display_safe(s)) return std::forward<Fn>(fn)(s);
+  const std::string safe = display_text(s);
+  std::forward<Fn>(fn)(std::string_view(safe));
+}
 
 }  // namespace scribe
