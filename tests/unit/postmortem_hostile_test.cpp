@@ -22,6 +22,7 @@ namespace {
 
 using test::kAlice;
 using test::ts;
+using testing::collapse_whitespace;
 using testing::elements;
 using testing::expected_block;
 using testing::expected_cell;
@@ -50,7 +51,21 @@ IncidentRecord hostile_record() {
     a.text = texts[i];
     a.owner = Person{"U8", "*owner*"};
     a.kind = ActionKind::kPrevent;
+    if (i % 3 == 2) {  // dropped, with the text as its reason
+      a.status = ActionStatus::kDropped;
+      a.drop_reason = texts[i];
+    }
     r.actions.push_back(std::move(a));
+    // The audit trail shows values before and after, and who changed them.
+    ActionRevision rev;
+    rev.action_id = static_cast<std::int64_t>(i + 1);
+    rev.seq = static_cast<int>(i + 1);
+    rev.field = "text";
+    rev.before = texts[i];
+    rev.after = texts[(i + 1) % texts.size()];
+    rev.changed_by = Person{"U9", "[eve](https://evil)"};
+    rev.changed_at = ts("2026-11-20 14:30:00");
+    r.action_history.push_back(std::move(rev));
   }
   Note summary;
   summary.section = NoteSection::kSummary;
@@ -190,6 +205,18 @@ TEST(HostileText, HtmlShowsExactlyWhatWasTyped) {
     ASSERT_EQ(actions[i].size(), 6u) << i;
     EXPECT_EQ(visible_text(actions[i][1]), expected_cell(texts[i])) << "action " << i;
     EXPECT_EQ(visible_text(actions[i][2]), "*owner*");
+    EXPECT_EQ(visible_text(actions[i][5]),
+              i % 3 == 2 ? "won't do: " + expected_cell(texts[i]) : std::string("open"))
+        << "action status " << i;
+  }
+  // The audit trail after the table: one list item per change.
+  const std::vector<std::string> changes = elements(html_section(html, "Action items"), "li");
+  ASSERT_EQ(changes.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string want = collapse_whitespace(
+        fmt::format("2026-11-20 14:30:00 #{} text: {} → {} ([eve](https://evil))", i + 1,
+                    expected_cell(texts[i]), expected_cell(texts[(i + 1) % texts.size()])));
+    EXPECT_EQ(visible_text(changes[i]), want) << "change " << i;
   }
   // Notes: one list item each.
   const std::vector<std::string> lessons = elements(html_section(html, "Lessons learned"), "li");

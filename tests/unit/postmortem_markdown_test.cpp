@@ -474,6 +474,34 @@ TEST(PostmortemMarkdown, LongListsAreShortenedWithCounts) {
   EXPECT_TRUE(has(chat, kWhereWhole));
 }
 
+TEST(PostmortemMarkdown, LongAuditTrailIsShortenedWithCount) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < 2000; ++i) {
+    ActionRevision rev;
+    rev.action_id = 1;
+    rev.seq = 1;
+    rev.field = "owner";
+    rev.before = "owner " + std::to_string(i);
+    rev.after = "owner " + std::to_string(i + 1);
+    rev.changed_by = kCarol;
+    rev.changed_at = ts("2026-11-20 15:00:00");
+    r.action_history.push_back(std::move(rev));
+  }
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  ASSERT_GT(whole.size(), 5 * kChatDraftBytes);
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  const std::string actions = section(chat, "Action items");
+  const std::size_t shown = count(actions, "\n- ");
+  EXPECT_GT(shown, 0u);
+  EXPECT_TRUE(has(actions, "- 2026-11-20 15:00:00 #1 owner: owner 0 → owner 1 (Carol)\n"))
+      << actions;
+  EXPECT_TRUE(has(actions, "\n*… and " + std::to_string(2000 - shown) + " more not shown here.*\n"))
+      << actions;
+  EXPECT_TRUE(has(chat, kWhereWhole));
+}
+
 TEST(PostmortemMarkdown, HugeSingleNoteIsCutForChat) {
   IncidentRecord r = small_incident();
   add_note(r, NoteSection::kCause, kCarol, std::string(60000, 'c'));
