@@ -148,6 +148,52 @@ TEST_F(RenderedOutputE2E, HostileTextShowsExactlyAsStoredInEveryFormat) {
   }
 }
 
+TEST_F(RenderedOutputE2E, DropReasonsAndTheAuditTrailShowHostileTextAsTyped) {
+  slack_->command("/incident", "start Hostile action items", kChannel);
+  slack_->command("/action", "First item", kChannel);
+  slack_->command("/action", "Second item", kChannel);
+  const std::string reason = "<script>alert(1)</script> [click](javascript:alert(1)) **b**";
+  const std::string edited = "![x](https://evil/x.png) | pipe | `code` <img src=x> \xE2\x80\xAE";
+  json r = slack_->command("/action", "drop 1 " + as_slack_sends(reason), kChannel);
+  ASSERT_EQ(r["response_type"], "in_channel") << r.dump();
+  r = slack_->command("/action", "edit 2 " + as_slack_sends(edited), kChannel);
+  ASSERT_EQ(r["response_type"], "in_channel") << r.dump();
+
+  const HttpResult record_answer = api("/api/incidents/1");
+  ASSERT_EQ(record_answer.status, 200) << record_answer.body;
+  const json record = json::parse(record_answer.body);
+  EXPECT_EQ(record["actions"][0]["drop_reason"], reason) << "stored exactly as typed";
+  const json& revisions = record["action_revisions"];
+  ASSERT_EQ(revisions.size(), 2u) << revisions.dump();
+  EXPECT_EQ(revisions[1]["after"], edited);
+
+  const HttpResult page = api("/api/incidents/1/postmortem.html");
+  ASSERT_EQ(page.status, 200);
+  const std::string& html = page.body;
+  expect_no_markup_of_users(html);
+  const std::vector<std::string> tables = elements(html, "tbody");
+  ASSERT_EQ(tables.size(), 3u);  // key durations, timeline, actions
+  const std::vector<std::string> rows = elements(tables.back(), "tr");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(visible_text(elements(rows[0], "td")[5]), "won't do: " + expected_cell(reason));
+  EXPECT_EQ(visible_text(elements(rows[1], "td")[1]), expected_cell(edited));
+  // The audit trail: each change's values and who made it, as stored.
+  const std::size_t at = html.find("<h2>Action items</h2>");
+  ASSERT_NE(at, std::string::npos);
+  const std::vector<std::string> changes =
+      elements(html.substr(at, html.find("<h2>", at + 1) - at), "li");
+  ASSERT_EQ(changes.size(), revisions.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const json& rev = revisions[i];
+    const std::string want =
+        testing::collapse_whitespace(expected_cell(rev["before"].get<std::string>()) + " → " +
+                                     expected_cell(rev["after"].get<std::string>()) + " (" +
+                                     rev["changed_by"]["name"].get<std::string>() + ")");
+    EXPECT_TRUE(visible_text(changes[i]).ends_with(want))
+        << visible_text(changes[i]) << "\nwanted the end: " << want;
+  }
+}
+
 TEST_F(RenderedOutputE2E, BidiOverrideFromChatIsNeutralisedInRenderedOutputKeptInData) {
   slack_->command("/incident", "start Bidi", kChannel);
   slack_->command("/timeline",
