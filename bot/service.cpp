@@ -97,7 +97,7 @@ struct Service::Parts {
         zone(find_zone(c.timezone)),
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
-        handler(*store, zone, handler_options(outbox.get())),
+        handler(*store, zone, handler_options(c, outbox.get())),
         api(*store, c.api_token, clock),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
@@ -194,8 +194,9 @@ struct Service::Parts {
     return settings;
   }
 
-  static HandlerOptions handler_options(OutboxSender* outbox) {
+  static HandlerOptions handler_options(const Config& c, OutboxSender* outbox) {
     HandlerOptions options;
+    options.limits = c.limits;
     options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
     options.platforms = platforms();

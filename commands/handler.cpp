@@ -14,6 +14,7 @@
 
 #include "commands/action_items.h"
 #include "commands/grammar.h"
+#include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/time_parse.h"
 #include "postmortem/draft.h"
@@ -21,6 +22,7 @@
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
 #include "postmortem/split.h"
+#include "util/utf8.h"
 
 namespace scribe {
 namespace {
@@ -99,13 +101,41 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
          incident.workspace == clicked.workspace;
 }
 
+// What a per-incident cap counts.
+enum class Held { kEvents, kNotes, kActions };
+
+// The refusal text when `counts` has reached `caps` for `what`; nullopt while there is room.
+std::optional<std::string> cap_reached(const IncidentCounts& counts, const IncidentCaps& caps,
+                                       Held what, IncidentId incident, std::string_view prefix) {
+  switch (what) {
+    case Held::kEvents:
+      if (counts.events < caps.events) return std::nullopt;
+      return limits::incident_full(incident_ref(incident), "timeline events", caps.events,
+                                   "limits.events_per_incident", prefix);
+    case Held::kNotes:
+      if (counts.notes < caps.notes) return std::nullopt;
+      return limits::incident_full(incident_ref(incident), "postmortem notes", caps.notes,
+                                   "limits.notes_per_incident", prefix);
+    case Held::kActions:
+      if (counts.actions < caps.actions) return std::nullopt;
+      return limits::incident_full(incident_ref(incident), "action items", caps.actions,
+                                   "limits.actions_per_incident", prefix);
+  }
+  return std::nullopt;
+}
+
 // One command's execution: its own copy of the invocation, the platform's traits and how
 // to show times. Each run() is a function of the transaction the handler opened for it
 // (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
-  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post)
-      : zone_(zone), inv_(std::move(inv)), traits_(std::move(traits)), can_post_(can_post) {}
+  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
+            IncidentCaps caps)
+      : zone_(zone),
+        inv_(std::move(inv)),
+        traits_(std::move(traits)),
+        can_post_(can_post),
+        caps_(caps) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -167,6 +197,7 @@ class Execution {
         return ephemeral(
             fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
       }
+      if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
       const Severity before = incident.severity;
       incident.severity = c.severity;
       tx.update_incident(incident);
@@ -184,6 +215,7 @@ class Execution {
       if (incident.commander.id == next.id && !next.id.empty()) {
         return ephemeral(fmt::format("{} is already the commander.", mention(next)));
       }
+      if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
       const Person before = incident.commander;
       incident.commander = next;
       tx.update_incident(incident);
@@ -198,6 +230,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, Held::kNotes)) return *refusal;
           Note note;
           note.incident_id = incident.id;
           note.section = n.section;
@@ -330,6 +363,7 @@ class Execution {
             return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
                                          incident_ref(incident.id), status_word(incident.status)));
           }
+          if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
           incident.status = IncidentStatus::kOpen;
           incident.resolved_at.reset();
           incident.mitigated_at.reset();
@@ -349,6 +383,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
@@ -439,6 +474,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, Held::kActions)) return *refusal;
           ActionItem item;
           item.incident_id = incident.id;
           item.text = a.text;
@@ -613,6 +649,19 @@ class Execution {
   }
 
  private:
+  // A refusal when `incident` already holds its cap of `what` (commands/limits.h), read in
+  // the transaction that would add one more. Milestones that bring an incident to an end
+  // (mitigated, resolved, close) are not checked: a full incident can always be finished,
+  // and they add at most a handful of events (reopen, which would start the cycle again,
+  // is checked).
+  std::optional<Reply> full(Transaction& tx, const Incident& incident, Held what) const {
+    const IncidentCounts counts = tx.incident_counts(incident.id);
+    if (auto text = cap_reached(counts, caps_, what, incident.id, prefix())) {
+      return ephemeral(std::move(*text));
+    }
+    return std::nullopt;
+  }
+
   // Runs `change` on the channel's current incident.
   template <typename Change>
   Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
@@ -890,6 +939,7 @@ class Execution {
   const Invocation inv_;
   const PlatformTraits traits_;
   bool can_post_;
+  const IncidentCaps caps_;
   bool enqueued_ = false;
 };
 
@@ -913,9 +963,10 @@ constexpr Access kAccess<grammar::ListMyActions> = Access::kRead;
 
 // ---- the work of the other entry points, each a function of its transaction ----
 
-MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m) {
+MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const IncidentCaps& caps) {
   auto incident = tx.current_incident(m.channel);
   if (!incident) return MarkOutcome::kNoIncident;
+  if (tx.incident_counts(incident->id).events >= caps.events) return MarkOutcome::kIncidentFull;
   const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
                                       m.channel.channel, m.message_id);
   if (!tx.first_delivery("marked-message", key, m.received_at)) {
@@ -1015,7 +1066,10 @@ OutboxMessage job_at(const ChannelRef& channel, JobKind kind, std::string conten
 }  // namespace
 
 CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options)
-    : store_(store), zone_(zone), options_(std::move(options)) {}
+    : store_(store),
+      zone_(zone),
+      options_(std::move(options)),
+      rate_limiter_(std::make_unique<RateLimiter>(options_.limits.rate, options_.rate_clock)) {}
 
 template <typename Result>
 Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
@@ -1037,6 +1091,12 @@ void CommandHandler::wake_outbox() const {
 
 PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   const PlatformTraits& traits = options_.platforms.of(invocation.channel.platform);
+  if (std::optional<Reply> refusal = over_limits(invocation)) {
+    PreparedCommand refused;
+    refused.access = Access::kNone;
+    refused.answer = std::move(refusal);
+    return refused;
+  }
   grammar::ParseContext context;
   context.prefix = traits.prefix;
   context.now = invocation.received_at;
@@ -1044,8 +1104,8 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   context.mentions = invocation.mentions;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
-      *zone_, invocation, traits,
-      options_.posting_platforms.count(invocation.channel.platform) > 0);
+      *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
+      options_.limits.per_incident);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
@@ -1064,6 +1124,20 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
         return prepared;
       },
       command);
+}
+
+std::optional<Reply> CommandHandler::over_limits(const Invocation& invocation) const {
+  // The rate first: a flood of over-long commands is a flood all the same.
+  const std::string bucket = fmt::format("{}\x1f{}\x1f{}", invocation.channel.platform,
+                                         invocation.channel.workspace, invocation.channel.channel);
+  if (const auto wait = rate_limiter_->acquire(bucket)) {
+    return ephemeral(limits::too_fast(*wait, options_.limits.rate));
+  }
+  const std::size_t chars = count_code_points(invocation.text);
+  if (chars > options_.limits.max_text_chars) {
+    return ephemeral(limits::too_long(chars, options_.limits.max_text_chars));
+  }
+  return std::nullopt;
 }
 
 Reply CommandHandler::handle(const Invocation& invocation) {
@@ -1086,7 +1160,8 @@ void CommandHandler::handle_async(Invocation invocation, std::function<void(Comp
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
   return transact<MarkOutcome>(
-      Access::kWrite, [&](Transaction& tx) { return record_marked(tx, m); }, nullptr);
+      Access::kWrite,
+      [&](Transaction& tx) { return record_marked(tx, m, options_.limits.per_incident); }, nullptr);
 }
 
 MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,

@@ -160,6 +160,29 @@ std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
   return out;
 }
 
+std::vector<Incident> SqliteTransaction::list_incidents_before(IncidentId before, int limit) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id < ? ORDER BY id DESC LIMIT ?",
+                               kIncidentColumns));
+  s.bind(1, before);
+  s.bind(2, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+// Events and actions are numbered 1, 2, … per incident and never removed (a deletion is a
+// flag), so the largest seq is their count, found in the (incident_id, seq) index without
+// reading the rows: the check costs the same at 10 events as at 100,000.
+IncidentCounts SqliteTransaction::incident_counts(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?1), "
+      "(SELECT COUNT(*) FROM notes WHERE incident_id=?1), "
+      "(SELECT COALESCE(MAX(seq), 0) FROM actions WHERE incident_id=?1)");
+  s.bind(1, incident);
+  s.step();
+  return IncidentCounts{s.i64(0), s.i64(1), s.i64(2)};
+}
+
 TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
   require_writable();
   e.seq =
