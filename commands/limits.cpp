@@ -33,8 +33,10 @@ std::optional<std::chrono::seconds> RateLimiter::acquire(const std::string& chan
   Bucket& b = it->second;
   b.tokens = level(b, now);
   b.updated = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
+  // The epsilon forgives the rounding of a refill that should have made exactly one token.
+  constexpr double kEpsilon = 1e-9;
+  if (b.tokens >= 1.0 - kEpsilon) {
+    b.tokens = std::max(0.0, b.tokens - 1.0);
     return std::nullopt;
   }
   const double wait = (1.0 - b.tokens) / per_second_;
