@@ -279,12 +279,6 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                                   config.sqlite_synchronous));
   }
   if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
-  if (config.limits.max_text_chars >= config.max_body_bytes) {
-    throw ConfigError(fmt::format(
-        "limits.command_text_chars ({}) must be below server.max_body_bytes ({}): a longer "
-        "command could never arrive to be refused with a reason",
-        config.limits.max_text_chars, config.max_body_bytes));
-  }
   try {
     date::locate_zone(config.timezone);
   } catch (const std::exception&) {

@@ -110,16 +110,16 @@ std::optional<std::string> cap_reached(const IncidentCounts& counts, const Incid
   switch (what) {
     case Held::kEvents:
       if (counts.events < caps.events) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "timeline events", caps.events,
-                                   "limits.events_per_incident", prefix);
+      return limits::incident_full(incident_ref(incident), "timeline events", counts.events,
+                                   caps.events, "limits.events_per_incident", prefix);
     case Held::kNotes:
       if (counts.notes < caps.notes) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "postmortem notes", caps.notes,
-                                   "limits.notes_per_incident", prefix);
+      return limits::incident_full(incident_ref(incident), "postmortem notes", counts.notes,
+                                   caps.notes, "limits.notes_per_incident", prefix);
     case Held::kActions:
       if (counts.actions < caps.actions) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "action items", caps.actions,
-                                   "limits.actions_per_incident", prefix);
+      return limits::incident_full(incident_ref(incident), "action items", counts.actions,
+                                   caps.actions, "limits.actions_per_incident", prefix);
   }
   return std::nullopt;
 }

@@ -82,13 +82,13 @@ std::string too_fast(std::chrono::seconds retry_after, const RateSettings& setti
       settings.burst, settings.per_minute, retry_after.count());
 }
 
-std::string incident_full(std::string_view ref, std::string_view what, int cap,
+std::string incident_full(std::string_view ref, std::string_view what, std::int64_t count, int cap,
                           std::string_view setting, std::string_view prefix) {
   return fmt::format(
-      "⚠️ {} already has {} {}, the most one incident may hold (`{}`). Nothing was recorded. "
+      "⚠️ {} already has {} {}; one incident holds at most {} (`{}`). Nothing was recorded. "
       "If this is a new incident, resolve this one and `{}incident start` another; otherwise "
       "ask the operator to raise the setting.",
-      ref, cap, what, setting, prefix);
+      ref, count, what, cap, setting, prefix);
 }
 
 }  // namespace limits

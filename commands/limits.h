@@ -93,8 +93,9 @@ class RateLimiter {
 namespace limits {
 std::string too_long(std::size_t chars, std::size_t max);
 std::string too_fast(std::chrono::seconds retry_after, const RateSettings& settings);
-// `what`: "timeline events", "notes", "action items"; `ref`: "INC-7".
-std::string incident_full(std::string_view ref, std::string_view what, int cap,
+// `what`: "timeline events", "notes", "action items"; `ref`: "INC-7"; `count`: how many
+// it holds (at least `cap`).
+std::string incident_full(std::string_view ref, std::string_view what, std::int64_t count, int cap,
                           std::string_view setting, std::string_view prefix);
 }  // namespace limits
 
