@@ -1,6 +1,7 @@
 // Limits through the real binary: signed slash commands over a full incident, a flooded
 // channel and an over-long text are refused with the limit named and change nothing on
 // disk; the incident list is read page by page.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/fixture.h"
+#include "support/matrix_standin.h"
 
 namespace scribe::testing {
 namespace {
@@ -163,6 +165,47 @@ TEST_F(LimitsE2E, BadPagingValuesAre400WithAClearError) {
   }
   // The token is checked first: a bad page without it is 401, not a hint about the API.
   EXPECT_EQ(api("/api/incidents?limit=0", "wrong").status, 401);
+}
+
+// The same text limit for a Matrix room's `!commands`: the refusal goes to the room.
+class MatrixLimitsE2E : public ScribeE2E {
+ protected:
+  void SetUp() override {
+    env_ = {{"SCRIBE_MAX_COMMAND_CHARS", "50"},
+            {"SCRIBE_MATRIX_HOMESERVER_URL", homeserver_.base_url()},
+            {"SCRIBE_MATRIX_AS_TOKEN", homeserver_.as_token()},
+            {"SCRIBE_MATRIX_HS_TOKEN", kHsToken},
+            {"SCRIBE_MATRIX_USER_ID", "@scribe:standin.test"}};
+    ScribeE2E::SetUp();
+  }
+
+  json message(const std::string& body) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    return {
+        {"type", "m.room.message"},        {"room_id", kRoom},
+        {"sender", "@alice:standin.test"}, {"event_id", "$limits" + std::to_string(++events_)},
+        {"origin_server_ts", now.count()}, {"content", {{"msgtype", "m.text"}, {"body", body}}}};
+  }
+
+  static constexpr const char* kHsToken = "hs-token-limits-e2e";
+  static constexpr const char* kRoom = "!limits:standin.test";
+  MatrixStandIn homeserver_;
+  int events_ = 0;
+};
+
+TEST_F(MatrixLimitsE2E, ATooLongMessageBodyIsRefusedInTheRoom) {
+  const json events = json::array({message("!incident start Long bodies"),
+                                   message("!timeline " + std::string(51, 'z')),
+                                   message("!timeline " + std::string(60000, 'w'))});
+  const PushResult r = homeserver_.push_transaction(scribe_->base_url(), kHsToken, "txn-1", events);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(homeserver_.wait_for_messages(3, kRoom, std::chrono::seconds(15)));
+  std::string room;
+  for (const auto& m : homeserver_.sent_messages(kRoom)) room += m.content.dump() + "\n";
+  EXPECT_THAT(room, HasSubstr("51 characters long; the limit is 50"));
+  EXPECT_THAT(room, HasSubstr("60000 characters long; the limit is 50"));
+  EXPECT_EQ(api_json("/api/incidents/INC-1")["timeline"].size(), 1u);  // the declaration only
 }
 
 }  // namespace
