@@ -101,25 +101,25 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
          incident.workspace == clicked.workspace;
 }
 
-// What a per-incident cap counts.
-enum class Held { kEvents, kNotes, kActions };
-
-// The refusal text when `counts` has reached `caps` for `what`; nullopt while there is room.
-std::optional<std::string> cap_reached(const IncidentCounts& counts, const IncidentCaps& caps,
-                                       Held what, IncidentId incident, std::string_view prefix) {
-  switch (what) {
-    case Held::kEvents:
-      if (counts.events < caps.events) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "timeline events", counts.events,
-                                   caps.events, "limits.events_per_incident", prefix);
-    case Held::kNotes:
-      if (counts.notes < caps.notes) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "postmortem notes", counts.notes,
-                                   caps.notes, "limits.notes_per_incident", prefix);
-    case Held::kActions:
-      if (counts.actions < caps.actions) return std::nullopt;
-      return limits::incident_full(incident_ref(incident), "action items", counts.actions,
-                                   caps.actions, "limits.actions_per_incident", prefix);
+// The refusal text when the incident already holds `count` of `part`, at or past its cap;
+// nullopt while there is room.
+std::optional<std::string> cap_reached(std::int64_t count, const IncidentCaps& caps,
+                                       IncidentPart part, IncidentId incident,
+                                       std::string_view prefix) {
+  const std::string ref = incident_ref(incident);
+  switch (part) {
+    case IncidentPart::kEvents:
+      if (count < caps.events) return std::nullopt;
+      return limits::incident_full(ref, "timeline events", count, caps.events,
+                                   "limits.events_per_incident", prefix);
+    case IncidentPart::kNotes:
+      if (count < caps.notes) return std::nullopt;
+      return limits::incident_full(ref, "postmortem notes", count, caps.notes,
+                                   "limits.notes_per_incident", prefix);
+    case IncidentPart::kActions:
+      if (count < caps.actions) return std::nullopt;
+      return limits::incident_full(ref, "action items", count, caps.actions,
+                                   "limits.actions_per_incident", prefix);
   }
   return std::nullopt;
 }
@@ -197,7 +197,7 @@ class Execution {
         return ephemeral(
             fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
       }
-      if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
+      if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
       const Severity before = incident.severity;
       incident.severity = c.severity;
       tx.update_incident(incident);
@@ -215,7 +215,7 @@ class Execution {
       if (incident.commander.id == next.id && !next.id.empty()) {
         return ephemeral(fmt::format("{} is already the commander.", mention(next)));
       }
-      if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
+      if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
       const Person before = incident.commander;
       incident.commander = next;
       tx.update_incident(incident);
@@ -230,7 +230,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
-          if (auto refusal = full(tx, incident, Held::kNotes)) return *refusal;
+          if (auto refusal = full(tx, incident, IncidentPart::kNotes)) return *refusal;
           Note note;
           note.incident_id = incident.id;
           note.section = n.section;
@@ -363,7 +363,7 @@ class Execution {
             return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
                                          incident_ref(incident.id), status_word(incident.status)));
           }
-          if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
+          if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
           incident.status = IncidentStatus::kOpen;
           incident.resolved_at.reset();
           incident.mitigated_at.reset();
@@ -383,7 +383,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
-          if (auto refusal = full(tx, incident, Held::kEvents)) return *refusal;
+          if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
@@ -474,7 +474,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
-          if (auto refusal = full(tx, incident, Held::kActions)) return *refusal;
+          if (auto refusal = full(tx, incident, IncidentPart::kActions)) return *refusal;
           ActionItem item;
           item.incident_id = incident.id;
           item.text = a.text;
@@ -649,14 +649,14 @@ class Execution {
   }
 
  private:
-  // A refusal when `incident` already holds its cap of `what` (commands/limits.h), read in
+  // A refusal when `incident` already holds its cap of `part` (commands/limits.h), read in
   // the transaction that would add one more. Milestones that bring an incident to an end
   // (mitigated, resolved, close) are not checked: a full incident can always be finished,
   // and they add at most a handful of events (reopen, which would start the cycle again,
   // is checked).
-  std::optional<Reply> full(Transaction& tx, const Incident& incident, Held what) const {
-    const IncidentCounts counts = tx.incident_counts(incident.id);
-    if (auto text = cap_reached(counts, caps_, what, incident.id, prefix())) {
+  std::optional<Reply> full(Transaction& tx, const Incident& incident, IncidentPart part) const {
+    const std::int64_t count = tx.count_in_incident(incident.id, part);
+    if (auto text = cap_reached(count, caps_, part, incident.id, prefix())) {
       return ephemeral(std::move(*text));
     }
     return std::nullopt;
@@ -966,7 +966,9 @@ constexpr Access kAccess<grammar::ListMyActions> = Access::kRead;
 MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const IncidentCaps& caps) {
   auto incident = tx.current_incident(m.channel);
   if (!incident) return MarkOutcome::kNoIncident;
-  if (tx.incident_counts(incident->id).events >= caps.events) return MarkOutcome::kIncidentFull;
+  if (tx.count_in_incident(incident->id, IncidentPart::kEvents) >= caps.events) {
+    return MarkOutcome::kIncidentFull;
+  }
   const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
                                       m.channel.channel, m.message_id);
   if (!tx.first_delivery("marked-message", key, m.received_at)) {

@@ -172,15 +172,25 @@ std::vector<Incident> SqliteTransaction::list_incidents_before(IncidentId before
 
 // Events and actions are numbered 1, 2, … per incident and never removed (a deletion is a
 // flag), so the largest seq is their count, found in the (incident_id, seq) index without
-// reading the rows: the check costs the same at 10 events as at 100,000.
-IncidentCounts SqliteTransaction::incident_counts(IncidentId incident) {
-  Stmt s = prepare(
-      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?1), "
-      "(SELECT COUNT(*) FROM notes WHERE incident_id=?1), "
-      "(SELECT COALESCE(MAX(seq), 0) FROM actions WHERE incident_id=?1)");
+// reading the rows: the check costs the same at 10 events as at 100,000. Notes have no
+// seq; their cap is small and counted in their index.
+std::int64_t SqliteTransaction::count_in_incident(IncidentId incident, IncidentPart part) {
+  std::string_view sql;
+  switch (part) {
+    case IncidentPart::kEvents:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?";
+      break;
+    case IncidentPart::kNotes:
+      sql = "SELECT COUNT(*) FROM notes WHERE incident_id=?";
+      break;
+    case IncidentPart::kActions:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM actions WHERE incident_id=?";
+      break;
+  }
+  Stmt s = prepare(sql);
   s.bind(1, incident);
   s.step();
-  return IncidentCounts{s.i64(0), s.i64(1), s.i64(2)};
+  return s.i64(0);
 }
 
 TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {

@@ -35,13 +35,8 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// How much one incident holds: timeline events (deleted ones included: they are kept),
-// postmortem notes and action items.
-struct IncidentCounts {
-  std::int64_t events = 0;
-  std::int64_t notes = 0;
-  std::int64_t actions = 0;
-};
+// What an incident holds, as the per-incident caps count it (commands/limits.h).
+enum class IncidentPart { kEvents, kNotes, kActions };
 
 // The operations available inside one transaction. Valid only during the callback, and
 // only on the thread that runs it.
@@ -60,8 +55,9 @@ class Transaction {
   // A page of that list: newest first, only incidents with id < `before`, at most `limit`.
   // Ids never change and new incidents get larger ones, so pages do not shift.
   virtual std::vector<Incident> list_incidents_before(IncidentId before, int limit) = 0;
-  // What the incident holds, for the per-incident caps (commands/limits.h).
-  virtual IncidentCounts incident_counts(IncidentId incident) = 0;
+  // How many of `part` the incident holds: timeline events (deleted ones included: they
+  // are kept), postmortem notes, action items. For the per-incident caps.
+  virtual std::int64_t count_in_incident(IncidentId incident, IncidentPart part) = 0;
 
   // Timeline. `append_event` assigns id and the next per-incident seq.
   virtual TimelineEvent append_event(TimelineEvent event) = 0;
