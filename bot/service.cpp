@@ -80,6 +80,18 @@ std::string connection_metrics(const HttpServer::Stats& s) {
       s.open_connections, s.max_connections, s.shed_total, s.accept_errors_total);
 }
 
+std::string refusal_metrics(const LimitCounters& refused) {
+  std::string out =
+      "# HELP scribe_commands_refused_total Commands refused by a limit (commands/limits.h).\n"
+      "# TYPE scribe_commands_refused_total counter\n";
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Limit::kCount); ++i) {
+    const auto limit = static_cast<Limit>(i);
+    out += fmt::format("scribe_commands_refused_total{{limit=\"{}\"}} {}\n", to_string(limit),
+                       refused.of(limit));
+  }
+  return out;
+}
+
 }  // namespace
 
 // The parts of a running service. Who uses whom decides the order of shutdown: the
@@ -254,6 +266,7 @@ struct Service::Parts {
       }
     }
     if (server) out += connection_metrics(server->stats());
+    out += refusal_metrics(handler.refusals());
     return out;
   }
 };

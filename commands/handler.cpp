@@ -11,6 +11,7 @@
 #include <variant>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "commands/action_items.h"
 #include "commands/grammar.h"
@@ -130,12 +131,13 @@ std::optional<std::string> cap_reached(std::int64_t count, const IncidentCaps& c
 class Execution {
  public:
   Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
-            IncidentCaps caps)
+            IncidentCaps caps, LimitCounters& refused)
       : zone_(zone),
         inv_(std::move(inv)),
         traits_(std::move(traits)),
         can_post_(can_post),
-        caps_(caps) {}
+        caps_(caps),
+        refused_(refused) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -657,6 +659,10 @@ class Execution {
   std::optional<Reply> full(Transaction& tx, const Incident& incident, IncidentPart part) const {
     const std::int64_t count = tx.count_in_incident(incident.id, part);
     if (auto text = cap_reached(count, caps_, part, incident.id, prefix())) {
+      refused_.count(part == IncidentPart::kEvents  ? Limit::kEvents
+                     : part == IncidentPart::kNotes ? Limit::kNotes
+                                                    : Limit::kActions);
+      spdlog::info("{} of {} refused: {}", inv_.command, incident_ref(incident.id), *text);
       return ephemeral(std::move(*text));
     }
     return std::nullopt;
@@ -940,6 +946,7 @@ class Execution {
   const PlatformTraits traits_;
   bool can_post_;
   const IncidentCaps caps_;
+  LimitCounters& refused_;
   bool enqueued_ = false;
 };
 
@@ -967,7 +974,7 @@ MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const Inciden
   auto incident = tx.current_incident(m.channel);
   if (!incident) return MarkOutcome::kNoIncident;
   if (tx.count_in_incident(incident->id, IncidentPart::kEvents) >= caps.events) {
-    return MarkOutcome::kIncidentFull;
+    return MarkOutcome::kIncidentFull;  // the adapter logs it
   }
   const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
                                       m.channel.channel, m.message_id);
@@ -1071,7 +1078,8 @@ CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, Handle
     : store_(store),
       zone_(zone),
       options_(std::move(options)),
-      rate_limiter_(std::make_unique<RateLimiter>(options_.limits.rate, options_.rate_clock)) {}
+      rate_limiter_(std::make_unique<RateLimiter>(options_.limits.rate, options_.rate_clock)),
+      refused_(std::make_unique<LimitCounters>()) {}
 
 template <typename Result>
 Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
@@ -1107,7 +1115,7 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
       *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
-      options_.limits.per_incident);
+      options_.limits.per_incident, *refused_);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
@@ -1132,11 +1140,19 @@ std::optional<Reply> CommandHandler::over_limits(const Invocation& invocation) c
   // The rate first: a flood of over-long commands is a flood all the same.
   const std::string bucket = fmt::format("{}\x1f{}\x1f{}", invocation.channel.platform,
                                          invocation.channel.workspace, invocation.channel.channel);
-  if (const auto wait = rate_limiter_->acquire(bucket)) {
-    return ephemeral(limits::too_fast(*wait, options_.limits.rate));
+  if (const auto refusal = rate_limiter_->acquire(bucket)) {
+    refused_->count(Limit::kChannelRate);
+    if (refusal->first) {
+      spdlog::warn(
+          limits::rate_log(fmt::format("{}/{}/{}", invocation.channel.platform,
+                                       invocation.channel.workspace, invocation.channel.channel),
+                           options_.limits.rate));
+    }
+    return ephemeral(limits::too_fast(refusal->retry_after, options_.limits.rate));
   }
   const std::size_t chars = count_code_points(invocation.text);
   if (chars > options_.limits.max_text_chars) {
+    refused_->count(Limit::kTextLength);
     return ephemeral(limits::too_long(chars, options_.limits.max_text_chars));
   }
   return std::nullopt;

@@ -185,6 +185,9 @@ class CommandHandler {
   // `dedupe_key` makes a repeat a no-op. Committed before it returns.
   void join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key = {});
 
+  // Commands refused by each limit since start (for /metrics).
+  const LimitCounters& refusals() const { return *refused_; }
+
  private:
   // The one place that opens a transaction: runs `work` in Store::write (kWrite) or
   // Store::read (kRead), returns its result once committed, and wakes the outbox when
@@ -201,6 +204,7 @@ class CommandHandler {
   const date::time_zone* zone_;
   HandlerOptions options_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<LimitCounters> refused_;  // outlives the work closures that count into it
 };
 
 }  // namespace scribe

@@ -21,7 +21,25 @@ double RateLimiter::level(const Bucket& b, Instant now) const {
   return std::min<double>(settings_.burst, b.tokens + std::max(0.0, elapsed) * per_second_);
 }
 
-std::optional<std::chrono::seconds> RateLimiter::acquire(const std::string& channel) {
+std::string_view to_string(Limit limit) {
+  switch (limit) {
+    case Limit::kChannelRate:
+      return "channel_rate";
+    case Limit::kTextLength:
+      return "text_length";
+    case Limit::kEvents:
+      return "events_per_incident";
+    case Limit::kNotes:
+      return "notes_per_incident";
+    case Limit::kActions:
+      return "actions_per_incident";
+    case Limit::kCount:
+      break;
+  }
+  return "unknown";
+}
+
+std::optional<RateRefusal> RateLimiter::acquire(const std::string& channel) {
   if (!settings_.enabled) return std::nullopt;
   const Instant now = clock_();
   std::lock_guard lock(mutex_);
@@ -37,10 +55,16 @@ std::optional<std::chrono::seconds> RateLimiter::acquire(const std::string& chan
   constexpr double kEpsilon = 1e-9;
   if (b.tokens >= 1.0 - kEpsilon) {
     b.tokens = std::max(0.0, b.tokens - 1.0);
+    b.refusing = false;
     return std::nullopt;
   }
   const double wait = (1.0 - b.tokens) / per_second_;
-  return std::chrono::seconds(std::max<long long>(1, static_cast<long long>(std::ceil(wait))));
+  RateRefusal refusal;
+  refusal.retry_after =
+      std::chrono::seconds(std::max<long long>(1, static_cast<long long>(std::ceil(wait))));
+  refusal.first = !b.refusing;
+  b.refusing = true;
+  return refusal;
 }
 
 std::size_t RateLimiter::channels() const {
@@ -80,6 +104,13 @@ std::string too_fast(std::chrono::seconds retry_after, const RateSettings& setti
       "⏳ Too many commands in this channel just now (at most {} at once, then {} a minute: "
       "`limits.channel_commands_per_minute`). Nothing was recorded; try again in {} s.",
       settings.burst, settings.per_minute, retry_after.count());
+}
+
+std::string rate_log(std::string_view channel, const RateSettings& settings) {
+  return fmt::format(
+      "channel {} is over its command rate ({} at once, {} a minute): refusing its commands "
+      "until it slows down",
+      channel, settings.burst, settings.per_minute);
 }
 
 std::string incident_full(std::string_view ref, std::string_view what, std::int64_t count, int cap,

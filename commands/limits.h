@@ -10,6 +10,8 @@
 // (CommandHandler::prepare).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +47,33 @@ struct CommandLimits {
   RateSettings rate;
 };
 
+// Why a refused command was refused, for counting (/metrics).
+enum class Limit { kChannelRate, kTextLength, kEvents, kNotes, kActions, kCount };
+std::string_view to_string(Limit limit);  // "channel_rate", "text_length", "events", …
+
+// Refusals so far, by limit. Lock-free; safe from any thread.
+class LimitCounters {
+ public:
+  void count(Limit limit) {
+    counts_[static_cast<std::size_t>(limit)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::uint64_t of(Limit limit) const {
+    return counts_[static_cast<std::size_t>(limit)].load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Limit::kCount)> counts_{};
+};
+
+// A command the rate refused.
+struct RateRefusal {
+  // How long until a token is there: at least 1 s, whole seconds rounded up, as a reply
+  // shows it.
+  std::chrono::seconds retry_after{};
+  // The first refusal since the channel's last accepted command: worth one log line.
+  bool first = false;
+};
+
 // Per-channel token buckets. Memory is bounded: a bucket that has refilled to full holds
 // no information (a fresh one is the same), so full buckets are dropped whenever the table
 // has grown to twice its size after the last sweep; and the table never holds more than
@@ -63,9 +92,8 @@ class RateLimiter {
                        std::size_t max_channels = 10000);
 
   // Takes one token from `channel`'s bucket. nullopt: the command may run. Otherwise it
-  // must be refused, and the value is how long until a token is there (at least 1 s, in
-  // whole seconds rounded up, as a reply shows it). A refused command takes nothing.
-  std::optional<std::chrono::seconds> acquire(const std::string& channel);
+  // must be refused, as the value says. A refused command takes nothing.
+  std::optional<RateRefusal> acquire(const std::string& channel);
 
   // Buckets held now (for tests of the memory bound).
   std::size_t channels() const;
@@ -74,6 +102,7 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     Instant updated{};
+    bool refusing = false;  // the last acquire was refused
   };
   // Tokens `b` holds at `now` (refilled since its last update, at most burst).
   double level(const Bucket& b, Instant now) const;
@@ -93,6 +122,8 @@ class RateLimiter {
 namespace limits {
 std::string too_long(std::size_t chars, std::size_t max);
 std::string too_fast(std::chrono::seconds retry_after, const RateSettings& settings);
+// The log line when a channel starts being refused (once per run of refusals).
+std::string rate_log(std::string_view channel, const RateSettings& settings);
 // `what`: "timeline events", "notes", "action items"; `ref`: "INC-7"; `count`: how many
 // it holds (at least `cap`).
 std::string incident_full(std::string_view ref, std::string_view what, std::int64_t count, int cap,

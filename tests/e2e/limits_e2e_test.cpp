@@ -77,6 +77,10 @@ TEST_F(LimitsE2E, AFloodedChannelIsToldWhenToTryAgainAndStoresNothing) {
   EXPECT_THAT(r.dump(), ::testing::ContainsRegex("try again in [1-6]?[0-9] s"));
   EXPECT_THAT(r.dump(), HasSubstr("Nothing was recorded"));
   EXPECT_EQ(events_of("INC-1"), 2u);
+  EXPECT_THAT(api("/metrics").body,
+              HasSubstr("scribe_commands_refused_total{limit=\"channel_rate\"} 1\n"));
+  EXPECT_THAT(scribe_->logs(), HasSubstr("channel slack/"));
+  EXPECT_THAT(scribe_->logs(), HasSubstr("is over its command rate"));
   EXPECT_THAT(api("/api/incidents/INC-1").body, ::testing::Not(HasSubstr("over the rate")));
   // Another channel has a bucket of its own.
   EXPECT_EQ(slack_->command("/incident", "start Elsewhere", "C0CALM")["response_type"],

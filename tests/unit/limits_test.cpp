@@ -46,6 +46,12 @@ CommandLimits caps(int events, int notes, int actions) {
   return l;
 }
 
+// What a refusal says about when to try again; nullopt when the command may run.
+std::optional<std::chrono::seconds> wait_of(const std::optional<RateRefusal>& r) {
+  if (!r) return std::nullopt;
+  return r->retry_after;
+}
+
 // A clock the test moves by hand.
 struct ManualClock {
   RateLimiter::Instant now{std::chrono::hours(1)};
@@ -57,43 +63,60 @@ struct ManualClock {
 TEST(RateLimiterTest, ABurstThenTheSustainedRate) {
   ManualClock t;
   RateLimiter limiter(rate(3, 60), t.clock());
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(limiter.acquire("C1").has_value()) << i;
-  const auto wait = limiter.acquire("C1");
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value()) << i;
+  const auto wait = wait_of(limiter.acquire("C1"));
   ASSERT_TRUE(wait.has_value());
   EXPECT_EQ(*wait, 1s);  // one a second
   // Refused commands take nothing: half a second later it is still half a token away.
   t.now += 500ms;
-  EXPECT_EQ(limiter.acquire("C1"), std::optional(1s));
+  EXPECT_EQ(wait_of(limiter.acquire("C1")), std::optional(1s));
   t.now += 500ms;
-  EXPECT_FALSE(limiter.acquire("C1").has_value());
-  EXPECT_TRUE(limiter.acquire("C1").has_value());
+  EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
+  EXPECT_TRUE(wait_of(limiter.acquire("C1")).has_value());
   // At the sustained rate, never refused.
   for (int i = 0; i < 100; ++i) {
     t.now += 1s;
-    EXPECT_FALSE(limiter.acquire("C1").has_value()) << i;
+    EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value()) << i;
   }
 }
 
 TEST(RateLimiterTest, SaysHowLongToWaitInWholeSecondsRoundedUp) {
   ManualClock t;
   RateLimiter limiter(rate(1, 6), t.clock());  // one per 10 s
-  EXPECT_FALSE(limiter.acquire("C1").has_value());
-  EXPECT_EQ(limiter.acquire("C1"), std::optional(10s));
+  EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
+  EXPECT_EQ(wait_of(limiter.acquire("C1")), std::optional(10s));
   t.now += 2500ms;
-  EXPECT_EQ(limiter.acquire("C1"), std::optional(8s));  // 7.5 s, rounded up
+  EXPECT_EQ(wait_of(limiter.acquire("C1")), std::optional(8s));  // 7.5 s, rounded up
   t.now += 7500ms;
+  EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
+}
+
+TEST(RateLimiterTest, OnlyTheFirstRefusalOfARunIsMarkedFirst) {
+  ManualClock t;
+  RateLimiter limiter(rate(1, 60), t.clock());
   EXPECT_FALSE(limiter.acquire("C1").has_value());
+  auto r = limiter.acquire("C1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->first);
+  r = limiter.acquire("C1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->first);  // one log line per run, not one per refused command
+  t.now += 1s;
+  EXPECT_FALSE(limiter.acquire("C1").has_value());
+  r = limiter.acquire("C1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->first);
 }
 
 TEST(RateLimiterTest, ChannelsHaveBucketsOfTheirOwn) {
   ManualClock t;
   RateLimiter limiter(rate(2, 1), t.clock());
-  EXPECT_FALSE(limiter.acquire("C1").has_value());
-  EXPECT_FALSE(limiter.acquire("C1").has_value());
-  EXPECT_TRUE(limiter.acquire("C1").has_value());
-  EXPECT_FALSE(limiter.acquire("C2").has_value());
-  EXPECT_FALSE(limiter.acquire("C2").has_value());
-  EXPECT_TRUE(limiter.acquire("C2").has_value());
+  EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
+  EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
+  EXPECT_TRUE(wait_of(limiter.acquire("C1")).has_value());
+  EXPECT_FALSE(wait_of(limiter.acquire("C2")).has_value());
+  EXPECT_FALSE(wait_of(limiter.acquire("C2")).has_value());
+  EXPECT_TRUE(wait_of(limiter.acquire("C2")).has_value());
 }
 
 TEST(RateLimiterTest, DisabledLetsEverythingIn) {
@@ -101,7 +124,7 @@ TEST(RateLimiterTest, DisabledLetsEverythingIn) {
   RateSettings off = rate(1, 1);
   off.enabled = false;
   RateLimiter limiter(off, t.clock());
-  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(limiter.acquire("C1").has_value());
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(wait_of(limiter.acquire("C1")).has_value());
   EXPECT_EQ(limiter.channels(), 0u);
 }
 
@@ -113,7 +136,7 @@ TEST(RateLimiterTest, IdleBucketsAreDroppedSoMemoryStaysBounded) {
   std::size_t most = 0;
   for (int i = 0; i < 5000; ++i) {
     t.now += 1ms;
-    EXPECT_FALSE(limiter.acquire(fmt::format("C{}", i)).has_value());
+    EXPECT_FALSE(wait_of(limiter.acquire(fmt::format("C{}", i))).has_value());
     most = std::max(most, limiter.channels());
   }
   EXPECT_LE(most, 2048u);  // swept at 1,024 and at twice what a sweep left
@@ -126,12 +149,12 @@ TEST(RateLimiterTest, NeverHoldsMoreThanItsMostChannels) {
   // hard bound keeps the table small; the least recently used go first.
   for (int i = 0; i < 20000; ++i) {
     t.now += 1ms;
-    limiter.acquire(fmt::format("C{}", i));
+    wait_of(limiter.acquire(fmt::format("C{}", i)));
     ASSERT_LE(limiter.channels(), 1000u) << i;
   }
   // The latest channel is still held: its second command comes out of the same bucket.
-  for (int i = 0; i < 9; ++i) EXPECT_FALSE(limiter.acquire("C19999").has_value());
-  EXPECT_TRUE(limiter.acquire("C19999").has_value());
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(wait_of(limiter.acquire("C19999")).has_value());
+  EXPECT_TRUE(wait_of(limiter.acquire("C19999")).has_value());
 }
 
 // Counts and texts of everything a command can add: equal dumps, nothing changed.
@@ -232,6 +255,7 @@ TEST_F(LimitsHandlerTest, AFullTimelineRefusesMoreEventsAndChangesNothing) {
   EXPECT_EQ(run("incident", "mitigated").visibility, Reply::Visibility::kChannel);
   EXPECT_EQ(run("incident", "resolved").visibility, Reply::Visibility::kChannel);
   expect_refused("incident", "reopen", "timeline events");
+  EXPECT_EQ(handler_->refusals().of(Limit::kEvents), 7u);
   EXPECT_EQ(run("incident", "close").visibility, Reply::Visibility::kChannel);
   // Notes and actions have caps of their own: still room.
   EXPECT_EQ(run("incident", "start Next one").visibility, Reply::Visibility::kChannel);
@@ -248,6 +272,8 @@ TEST_F(LimitsHandlerTest, AFullIncidentRefusesMoreNotesAndActions) {
   run("action", "Write a runbook @bob due +7d #process");
   expect_refused("action", "A third @bob due +7d", "INC-1 already has 2 action items");
   expect_refused("action", "A fourth", "limits.actions_per_incident");
+  EXPECT_EQ(handler_->refusals().of(Limit::kNotes), 2u);
+  EXPECT_EQ(handler_->refusals().of(Limit::kActions), 2u);
   // Changing what is there adds nothing: still allowed.
   EXPECT_EQ(run("action", "done 1").visibility, Reply::Visibility::kChannel);
   EXPECT_EQ(run("timeline", "events still fit").visibility, Reply::Visibility::kChannel);
@@ -283,6 +309,7 @@ TEST_F(LimitsHandlerTest, ATextOverTheLimitIsRefusedWithTheLimitNamed) {
   expect_refused("timeline", twenty + "!", "21 characters long; the limit is 20");
   expect_refused("action", std::string(5000, 'x'), "limits.command_text_chars");
   expect_refused("incident", "start " + std::string(100, 'y'), "the limit is 20");
+  EXPECT_EQ(handler_->refusals().of(Limit::kTextLength), 3u);
 }
 
 TEST_F(LimitsHandlerTest, AChannelOverItsRateIsToldWhenToTryAgain) {
@@ -301,6 +328,7 @@ TEST_F(LimitsHandlerTest, AChannelOverItsRateIsToldWhenToTryAgain) {
   expect_refused("timeline", "three", "try again in 3 s");
   clock_.now += 3s;
   EXPECT_EQ(run("timeline", "three").visibility, Reply::Visibility::kChannel);
+  EXPECT_EQ(handler_->refusals().of(Limit::kChannelRate), 3u);
 }
 
 TEST_F(LimitsHandlerTest, TheDefaultsLetABusyIncidentThrough) {
