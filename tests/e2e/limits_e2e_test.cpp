@@ -3,6 +3,7 @@
 // disk; the incident list is read page by page.
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,6 +33,17 @@ class LimitsE2E : public ScribeE2E {
   // The timeline of incident `ref` as the API shows it (deleted events included).
   std::size_t events_of(const std::string& ref) {
     return api_json("/api/incidents/" + ref)["timeline"].size();
+  }
+
+  // Whether the service's log shows `text` within a few seconds: it reaches the test
+  // through a pipe, a moment after the request that caused it was answered.
+  bool log_shows(const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (scribe_->logs().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
   }
 
   static std::string header(const HttpResult& r, const std::string& name) {
@@ -79,8 +91,8 @@ TEST_F(LimitsE2E, AFloodedChannelIsToldWhenToTryAgainAndStoresNothing) {
   EXPECT_EQ(events_of("INC-1"), 2u);
   EXPECT_THAT(api("/metrics").body,
               HasSubstr("scribe_commands_refused_total{limit=\"channel_rate\"} 1\n"));
+  EXPECT_TRUE(log_shows("is over its command rate")) << scribe_->logs();
   EXPECT_THAT(scribe_->logs(), HasSubstr("channel slack/"));
-  EXPECT_THAT(scribe_->logs(), HasSubstr("is over its command rate"));
   EXPECT_THAT(api("/api/incidents/INC-1").body, ::testing::Not(HasSubstr("over the rate")));
   // Another channel has a bucket of its own.
   EXPECT_EQ(slack_->command("/incident", "start Elsewhere", "C0CALM")["response_type"],
