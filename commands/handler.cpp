@@ -77,6 +77,14 @@ std::string_view section_title(NoteSection s) {
       return "Where we got lucky";
     case NoteSection::kLesson:
       return "Lessons learned";
+    case NoteSection::kTrigger:
+      return "Trigger";
+    case NoteSection::kDetection:
+      return "Detection";
+    case NoteSection::kResolution:
+      return "Resolution";
+    case NoteSection::kLink:
+      return "Supporting links";
   }
   return "Notes";
 }

@@ -66,6 +66,10 @@ struct DraftSections {
   std::vector<Note> went_wrong;
   std::vector<Note> lucky;
   std::vector<Note> lessons;
+  std::vector<Note> trigger;
+  std::vector<Note> detection;
+  std::vector<Note> resolution;
+  std::vector<Note> links;
 };
 
 struct Draft {

@@ -43,7 +43,7 @@ constexpr NameTable<EventKind, 13> kEventKinds{{
     {EventKind::kReopened, "reopened"},
     {EventKind::kClosed, "closed"},
 }};
-constexpr NameTable<NoteSection, 8> kSections{{
+constexpr NameTable<NoteSection, 12> kSections{{
     {NoteSection::kSummary, "summary"},
     {NoteSection::kImpact, "impact"},
     {NoteSection::kCause, "cause"},
@@ -52,6 +52,10 @@ constexpr NameTable<NoteSection, 8> kSections{{
     {NoteSection::kWentWrong, "went-wrong"},
     {NoteSection::kLucky, "lucky"},
     {NoteSection::kLesson, "lesson"},
+    {NoteSection::kTrigger, "trigger"},
+    {NoteSection::kDetection, "detection"},
+    {NoteSection::kResolution, "resolution"},
+    {NoteSection::kLink, "link"},
 }};
 constexpr NameTable<ActionKind, 5> kActionKinds{{
     {ActionKind::kNone, "none"},

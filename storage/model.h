@@ -47,6 +47,9 @@ struct Incident {
   std::optional<Timestamp> mitigated_at;
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> closed_at;
+  // Who sees the postmortem through to the end. Unset means the commander, as the product
+  // promises; nothing stores it yet (persistence comes with `/incident owner`).
+  std::optional<Person> postmortem_owner;
 };
 
 // What a timeline entry records. Milestones are written by /incident commands; the
@@ -105,6 +108,11 @@ enum class NoteSection {
   kWentWrong,
   kLucky,
   kLesson,
+  // The remaining sections of a complete postmortem (stored by name, like the others).
+  kTrigger,     // what set it off: the deploy, the config push, the traffic surge
+  kDetection,   // how it was noticed: which alert, which customer report
+  kResolution,  // what ended it
+  kLink,        // supporting material: dashboards, tickets, chat threads
 };
 
 struct Note {
