@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands/reminders.h"
+#include "postmortem/review.h"
 
 namespace scribe {
 
@@ -61,6 +62,10 @@ struct Config {
   int reminder_followup_days = 14;
   // "HH:MM-HH:MM", or "off" (nullopt) for none.
   std::optional<QuietHours> reminder_quiet_hours = QuietHours{};
+
+  // The postmortem review (postmortem/review.h): TOML only, in a [review] table, since
+  // word lists do not fit environment variables.
+  ReviewSettings review;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.
