@@ -219,9 +219,9 @@ std::vector<std::string> default_concrete_verbs() {
       "route",      "redirect",  "isolate",   "partition", "tag",       "label",      "file",
       "adopt",      "switch",    "convert",   "bump",      "extend",    "shorten",    "tune",
       "adjust",     "change",    "use",       "stop",      "turn off",  "turn on",    "wire",
-      "hook",       "drain",     "shard",     "split",     "check",     "monitor",    "dashboard",
-      "graph",      "track",     "record",    "verify",    "audit",     "train",      "drill",
-      "rehearse",   "hire",      "assign",    "define",    "publish",   "cut",        "pause"};
+      "hook",       "drain",     "shard",     "check",     "monitor",   "dashboard",  "graph",
+      "track",      "record",    "verify",    "audit",     "train",     "drill",      "rehearse",
+      "hire",       "assign",    "define",    "cut",       "pause"};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -750,6 +750,12 @@ class NameIndex {
       for (const Token& tok : t.tokens) words.emplace_back(tok.norm);
       add(words, c);
       if (words.size() > 1 && words.front().size() >= 3) add({words.front()}, c);
+      // A user name like "erin.lee" or "erin_lee" is written "erin" in prose.
+      if (words.size() == 1) {
+        const std::string& w = words.front();
+        const std::size_t cut = w.find_first_of("._-");
+        if (cut != std::string::npos && cut >= 3) add({w.substr(0, cut)}, c);
+      }
     }
     for (std::size_t i = 0; i < names_.size(); ++i) {
       by_first_[names_[i].words.front()].push_back(i);
@@ -1660,8 +1666,8 @@ void missing_findings(const IncidentRecord& r, const TimelineFacts& t, const Com
         "Add what the team now knows that it did not know before.");
   }
   // The owner defaults to the commander, so this fires only when neither is known.
-  const Person& commander = r.incident.commander;
-  if (!person_set(r.incident.postmortem_owner) && commander.id.empty() && commander.name.empty()) {
+  const Person& owner = postmortem_owner_of(r.incident);
+  if (owner.id.empty() && owner.name.empty()) {
     add("no_postmortem_owner", "Nobody owns the postmortem, so nobody will finish it.",
         "Name a postmortem owner (by default the commander).");
   }

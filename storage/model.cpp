@@ -102,6 +102,12 @@ std::optional<E> value_of(const NameTable<E, N>& table, std::string_view name) {
 
 }  // namespace
 
+const Person& postmortem_owner_of(const Incident& i) {
+  const auto& named = i.postmortem_owner;
+  if (named && (!named->id.empty() || !named->name.empty())) return *named;
+  return i.commander;
+}
+
 bool is_milestone(EventKind kind) {
   switch (kind) {
     case EventKind::kDeclared:

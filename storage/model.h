@@ -47,10 +47,14 @@ struct Incident {
   std::optional<Timestamp> mitigated_at;
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> closed_at;
-  // Who sees the postmortem through to the end. Unset means the commander, as the product
-  // promises; nothing stores it yet (persistence comes with `/incident owner`).
+  // Who sees the postmortem through to the end, when someone other than the commander was
+  // named. Unset means the commander (see postmortem_owner_of).
   std::optional<Person> postmortem_owner;
 };
+
+// The postmortem owner in effect: the one named, else the commander. Empty (no id, no
+// name) only when neither is known.
+const Person& postmortem_owner_of(const Incident& i);
 
 // What a timeline entry records. Milestones are written by /incident commands; the
 // typed kinds (#detected, #alert, …) feed the draft's key durations.

@@ -153,6 +153,12 @@ CREATE TABLE action_revisions (
 CREATE INDEX action_revisions_by_action ON action_revisions(action_id, id);
 CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'open';
 )sql",
+    // 6: the postmortem owner, when someone other than the commander was named (NULL: the
+    // commander, as before).
+    R"sql(
+ALTER TABLE incidents ADD COLUMN postmortem_owner_id TEXT;
+ALTER TABLE incidents ADD COLUMN postmortem_owner_name TEXT;
+)sql",
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ E parse_enum(const std::string& s, Parse parse) {
 
 constexpr std::string_view kIncidentColumns =
     "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
-    "declared_at, mitigated_at, resolved_at, closed_at";
+    "declared_at, mitigated_at, resolved_at, closed_at, postmortem_owner_id, postmortem_owner_name";
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
     "revision";
@@ -37,6 +37,7 @@ Incident read_incident(const Stmt& s) {
   i.mitigated_at = s.opt_time(10);
   i.resolved_at = s.opt_time(11);
   i.closed_at = s.opt_time(12);
+  if (!s.is_null(13)) i.postmortem_owner = Person{s.text(13), s.text(14)};
   return i;
 }
 
@@ -98,8 +99,8 @@ IncidentId SqliteTransaction::insert_incident(const Incident& i) {
   require_writable();
   prepare(
       "INSERT INTO incidents (platform, workspace, channel, title, severity, status, "
-      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at, "
+      "postmortem_owner_id, postmortem_owner_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, i.channel.platform)
       .bind(2, i.channel.workspace)
       .bind(3, i.channel.channel)
@@ -112,6 +113,7 @@ IncidentId SqliteTransaction::insert_incident(const Incident& i) {
       .bind(10, i.mitigated_at)
       .bind(11, i.resolved_at)
       .bind(12, i.closed_at)
+      .bind_person(13, i.postmortem_owner)
       .run();
   return last_id();
 }
@@ -120,7 +122,8 @@ void SqliteTransaction::update_incident(const Incident& i) {
   require_writable();
   prepare(
       "UPDATE incidents SET title=?, severity=?, status=?, commander_id=?, commander_name=?, "
-      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=? WHERE id=?")
+      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=?, postmortem_owner_id=?, "
+      "postmortem_owner_name=? WHERE id=?")
       .bind(1, i.title)
       .bind(2, static_cast<int>(i.severity))
       .bind(3, to_string(i.status))
@@ -130,7 +133,8 @@ void SqliteTransaction::update_incident(const Incident& i) {
       .bind(7, i.mitigated_at)
       .bind(8, i.resolved_at)
       .bind(9, i.closed_at)
-      .bind(10, i.id)
+      .bind_person(10, i.postmortem_owner)
+      .bind(12, i.id)
       .run();
 }
 

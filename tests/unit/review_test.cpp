@@ -23,6 +23,7 @@ using test::ts;
 const Person kAliceSmith{"U5", "Alice Smith"};
 const Person kWill{"U6", "Will"};
 const Person kMatrixDan{"@dan:example.org", "dan"};
+const Person kSlackErin{"U8", "erin.lee"};
 
 // The moment the tests review at.
 const Timestamp kNow = ts("2026-11-20 15:00:00");
@@ -71,7 +72,7 @@ class ReviewTest : public testing::Test {
  protected:
   EntryContext context() const {
     EntryContext c;
-    c.people = {kAlice, kBob, kCarol, kAliceSmith, kWill, kMatrixDan};
+    c.people = {kAlice, kBob, kCarol, kAliceSmith, kWill, kMatrixDan, kSlackErin};
     c.now = kNow;
     return c;
   }
@@ -161,6 +162,8 @@ TEST_F(ReviewTest, BlameFlagsAPersonWithBlameWords) {
                    {"Alice forgot the feature flag", true},
                    {"Will forgot to page the database team", true},
                    {"BOB FORGOT TO RUN THE TESTS", true},
+                   {"erin.lee forgot to page the database team", true},
+                   {"Erin forgot to page the database team", true},
                    {"an engineer accidentally ignored the warning", true},
                    {"The operator should have known better", true},
                    {"Deploy went out because bob failed to run the smoke tests.", true},
@@ -213,6 +216,8 @@ TEST_F(ReviewTest, BlameLeavesNeutralSentencesAlone) {
                    {"the deployer script failed to acquire the lock", false},
                    {"the job will fail to start without the flag", false},  // "will", not Will
                    {"The canary missed the regression", false},
+                   {"Lee forgot nothing", false},
+                   {"the lee side failed to drain", false},  // "lee" is not erin.lee's name
                    {"Blameless review: we look at the system", false},
                    {"@here the canary failed to catch it", false},
                    // Human error not given as the cause.

@@ -634,6 +634,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   EXPECT_EQ(back.mitigated_at, std::nullopt);
   EXPECT_EQ(back.resolved_at, std::nullopt);
   EXPECT_EQ(back.closed_at, std::nullopt);
+  EXPECT_EQ(back.postmortem_owner, std::nullopt);
 
   back.status = IncidentStatus::kClosed;
   back.severity = Severity::kSev4;
@@ -641,6 +642,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   back.mitigated_at = kT0 + milliseconds{1};
   back.resolved_at = kT0 + minutes{30};
   back.closed_at = kT0 + hours{48};
+  back.postmortem_owner = kAlice;
   store_->write([&](Transaction& tx) { tx.update_incident(back); });
   Incident again;
   store_->read([&](Transaction& tx) { again = *tx.find_incident(id); });
@@ -650,17 +652,53 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   EXPECT_EQ(again.mitigated_at, kT0 + milliseconds{1});
   EXPECT_EQ(again.resolved_at, kT0 + minutes{30});
   EXPECT_EQ(again.closed_at, kT0 + hours{48});
+  EXPECT_EQ(again.postmortem_owner, kAlice);
 
   // And back to null (a reopen clears them).
   again.status = IncidentStatus::kOpen;
   again.mitigated_at.reset();
   again.resolved_at.reset();
   again.closed_at.reset();
+  again.postmortem_owner.reset();
   store_->write([&](Transaction& tx) { tx.update_incident(again); });
   store_->read([&](Transaction& tx) { back = *tx.find_incident(id); });
   EXPECT_EQ(back.mitigated_at, std::nullopt);
   EXPECT_EQ(back.resolved_at, std::nullopt);
   EXPECT_EQ(back.closed_at, std::nullopt);
+  EXPECT_EQ(back.postmortem_owner, std::nullopt);
+
+  // An owner named at declaration is stored with the incident.
+  Incident owned = make_incident("B");
+  owned.postmortem_owner = Person{"U0CAROL", "carol “c” ünï"};
+  const IncidentId owned_id = insert(owned);
+  store_->read([&](Transaction& tx) { back = *tx.find_incident(owned_id); });
+  EXPECT_EQ(back.postmortem_owner, owned.postmortem_owner);
+  EXPECT_EQ(postmortem_owner_of(back), *owned.postmortem_owner);
+}
+
+// A database from before postmortem owners: its incidents read back with none (the
+// commander owns the postmortem), and one can be set after the upgrade.
+TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
+  store_.reset();
+  exec_raw(
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_name;"
+      "DELETE FROM schema_migrations WHERE version = 6;"
+      "INSERT INTO incidents (id, platform, workspace, channel, title, severity, status, "
+      "commander_id, commander_name, declared_at) VALUES "
+      "(7, 'slack', 'T0TEAM', 'C0INC', 'old', 2, 'open', 'U0ALICE', 'alice', 0)");
+  store_ = open_store(path_);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 6);
+  Incident old;
+  store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
+  EXPECT_EQ(old.title, "old");
+  EXPECT_EQ(old.postmortem_owner, std::nullopt);
+  EXPECT_EQ(postmortem_owner_of(old), kAlice);
+  old.postmortem_owner = kBob;
+  store_->write([&](Transaction& tx) { tx.update_incident(old); });
+  store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
+  EXPECT_EQ(old.postmortem_owner, kBob);
+  EXPECT_EQ(postmortem_owner_of(old), kBob);
 }
 
 TEST_F(SqliteStoreTest, EventRoundTrip) {
@@ -704,7 +742,8 @@ TEST_F(SqliteStoreTest, NotesInOrderGiven) {
   const IncidentId id = insert(make_incident("A"));
   const NoteSection sections[] = {
       NoteSection::kWhy,   NoteSection::kSummary, NoteSection::kWentWell, NoteSection::kWentWrong,
-      NoteSection::kLucky, NoteSection::kLesson,  NoteSection::kCause,    NoteSection::kImpact};
+      NoteSection::kLucky, NoteSection::kLesson,  NoteSection::kCause,    NoteSection::kImpact,
+      NoteSection::kTrigger, NoteSection::kDetection, NoteSection::kResolution, NoteSection::kLink};
   store_->write([&](Transaction& tx) {
     int n = 0;
     for (NoteSection s : sections) {
