@@ -24,6 +24,7 @@ struct IncidentRecord {
   std::vector<Note> notes;                     // in creation order
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
+  std::vector<Approval> approvals;             // of the postmortem, oldest first
 };
 
 // A point in time the key durations are measured between, and how it was found.

@@ -57,6 +57,12 @@ constexpr NameTable<NoteSection, 12> kSections{{
     {NoteSection::kResolution, "resolution"},
     {NoteSection::kLink, "link"},
 }};
+constexpr NameTable<PostmortemStatus, 3> kPostmortemStatuses{{
+    {PostmortemStatus::kDraft, "draft"},
+    {PostmortemStatus::kInReview, "in_review"},
+    {PostmortemStatus::kFinal, "final"},
+}};
+
 constexpr NameTable<ActionKind, 5> kActionKinds{{
     {ActionKind::kNone, "none"},
     {ActionKind::kDetect, "detect"},
@@ -125,6 +131,7 @@ bool is_milestone(EventKind kind) {
 
 std::string_view to_string(Severity s) { return name_of(kSeverities, s); }
 std::string_view to_string(IncidentStatus s) { return name_of(kStatuses, s); }
+std::string_view to_string(PostmortemStatus s) { return name_of(kPostmortemStatuses, s); }
 std::string_view to_string(EventKind k) { return name_of(kEventKinds, k); }
 std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
 std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
@@ -141,6 +148,9 @@ std::optional<Severity> severity_from_string(std::string_view s) {
   }
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '4') return static_cast<Severity>(v[0] - '0');
   return std::nullopt;
+}
+std::optional<PostmortemStatus> postmortem_status_from_string(std::string_view s) {
+  return value_of(kPostmortemStatuses, s);
 }
 std::optional<IncidentStatus> incident_status_from_string(std::string_view s) {
   return value_of(kStatuses, s);

@@ -159,6 +159,20 @@ CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'o
 ALTER TABLE incidents ADD COLUMN postmortem_owner_id TEXT;
 ALTER TABLE incidents ADD COLUMN postmortem_owner_name TEXT;
 )sql",
+    // 7: the postmortem's own life: draft, in review, final; approvals; a close over the
+    // close gate's objections and its reason.
+    R"sql(
+ALTER TABLE incidents ADD COLUMN postmortem_status TEXT NOT NULL DEFAULT 'draft';
+ALTER TABLE incidents ADD COLUMN closed_anyway TEXT;
+CREATE TABLE postmortem_approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  by_id TEXT NOT NULL,
+  by_name TEXT NOT NULL,
+  approved_at INTEGER NOT NULL
+);
+CREATE INDEX postmortem_approvals_by_incident ON postmortem_approvals(incident_id, id);
+)sql",
 };
 
 }  // namespace

@@ -681,24 +681,64 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "DROP TABLE postmortem_approvals;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_status;"
+      "ALTER TABLE incidents DROP COLUMN closed_anyway;"
       "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
       "ALTER TABLE incidents DROP COLUMN postmortem_owner_name;"
-      "DELETE FROM schema_migrations WHERE version = 6;"
+      "DELETE FROM schema_migrations WHERE version >= 6;"
       "INSERT INTO incidents (id, platform, workspace, channel, title, severity, status, "
       "commander_id, commander_name, declared_at) VALUES "
       "(7, 'slack', 'T0TEAM', 'C0INC', 'old', 2, 'open', 'U0ALICE', 'alice', 0)");
   store_ = open_store(path_);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 6);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   Incident old;
   store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
   EXPECT_EQ(old.title, "old");
   EXPECT_EQ(old.postmortem_owner, std::nullopt);
+  EXPECT_EQ(old.postmortem_status, PostmortemStatus::kDraft);
+  EXPECT_EQ(old.closed_anyway, std::nullopt);
   EXPECT_EQ(postmortem_owner_of(old), kAlice);
   old.postmortem_owner = kBob;
   store_->write([&](Transaction& tx) { tx.update_incident(old); });
   store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
   EXPECT_EQ(old.postmortem_owner, kBob);
   EXPECT_EQ(postmortem_owner_of(old), kBob);
+}
+
+// The postmortem's status, a close over the gate's objections and approvals round-trip.
+TEST_F(SqliteStoreTest, PostmortemStatusCloseReasonAndApprovals) {
+  const IncidentId id = insert(make_incident("A"));
+  const IncidentId other = insert(make_incident("B"));
+  Incident i;
+  store_->read([&](Transaction& tx) {
+    i = *tx.find_incident(id);
+    EXPECT_TRUE(tx.approvals(id).empty());
+  });
+  EXPECT_EQ(i.postmortem_status, PostmortemStatus::kDraft);
+  i.postmortem_status = PostmortemStatus::kInReview;
+  i.closed_anyway = "meeting held; owner out until Monday";
+  store_->write([&](Transaction& tx) {
+    tx.update_incident(i);
+    tx.add_approval(Approval{id, kBob, kT0 + minutes{5}});
+    tx.add_approval(Approval{id, kAlice, kT0 + minutes{6}});
+    tx.add_approval(Approval{other, kBob, kT0});
+  });
+  store_->read([&](Transaction& tx) {
+    const Incident back = *tx.find_incident(id);
+    EXPECT_EQ(back.postmortem_status, PostmortemStatus::kInReview);
+    EXPECT_EQ(back.closed_anyway, i.closed_anyway);
+    const std::vector<Approval> expected = {Approval{id, kBob, kT0 + minutes{5}},
+                                            Approval{id, kAlice, kT0 + minutes{6}}};
+    EXPECT_EQ(tx.approvals(id), expected);
+    EXPECT_EQ(tx.approvals(other).size(), 1u);
+  });
+  // A read-only transaction cannot approve.
+  EXPECT_THROW(store_->read([&](Transaction& tx) {
+    tx.add_approval(Approval{id, kBob, kT0});
+  }),
+               StoreError);
 }
 
 TEST_F(SqliteStoreTest, EventRoundTrip) {
@@ -741,9 +781,10 @@ TEST_F(SqliteStoreTest, EveryEventKindRoundTrips) {
 TEST_F(SqliteStoreTest, NotesInOrderGiven) {
   const IncidentId id = insert(make_incident("A"));
   const NoteSection sections[] = {
-      NoteSection::kWhy,   NoteSection::kSummary, NoteSection::kWentWell, NoteSection::kWentWrong,
-      NoteSection::kLucky, NoteSection::kLesson,  NoteSection::kCause,    NoteSection::kImpact,
-      NoteSection::kTrigger, NoteSection::kDetection, NoteSection::kResolution, NoteSection::kLink};
+      NoteSection::kWhy,       NoteSection::kSummary,    NoteSection::kWentWell,
+      NoteSection::kWentWrong, NoteSection::kLucky,      NoteSection::kLesson,
+      NoteSection::kCause,     NoteSection::kImpact,     NoteSection::kTrigger,
+      NoteSection::kDetection, NoteSection::kResolution, NoteSection::kLink};
   store_->write([&](Transaction& tx) {
     int n = 0;
     for (NoteSection s : sections) {
