@@ -298,6 +298,38 @@ void apply_review(ReviewSettings& review, const toml::table& table, const std::s
   }
 }
 
+// --- [close_gate] --------------------------------------------------------------------------
+// sev1 … sev4, each a list of requirement names (review_report.h); severities not given
+// keep their defaults.
+void apply_close_gate(CloseGateSettings& gate, const toml::table& table, const std::string& path) {
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string where = fmt::format("{}: close_gate.{}", path, key);
+    const auto severity = severity_from_string(key);
+    if (!severity || !key.starts_with("sev")) {
+      throw ConfigError(
+          fmt::format("{}: unknown setting 'close_gate.{}' (sev1 to sev4)", path, key));
+    }
+    const auto* array = node.as_array();
+    if (!array) throw ConfigError(where + " must be a list, e.g. [\"summary\", \"cause\"]");
+    std::vector<std::string> names;
+    for (const auto& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text || !item.is_string()) throw ConfigError(where + ": every entry must be a string");
+      names.push_back(*text);
+    }
+    std::string bad;
+    auto requirements = close_requirements_from_names(names, &bad);
+    if (!requirements) {
+      throw ConfigError(fmt::format(
+          "{}: unknown requirement '{}' (summary, impact, cause, owner, prevent, no_blame, "
+          "approval)",
+          where, bad));
+    }
+    gate.by_severity[*severity] = *requirements;
+  }
+}
+
 void apply_toml(Config& config, const std::string& path) {
   toml::table root;
   try {
@@ -317,6 +349,10 @@ void apply_toml(Config& config, const std::string& path) {
           prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (const auto* sub = node.as_table(); sub && key == "review") {
         apply_review(config.review, *sub, path);
+        continue;
+      }
+      if (const auto* sub = node.as_table(); sub && key == "close_gate") {
+        apply_close_gate(config.close_gate, *sub, path);
         continue;
       }
       if (const auto* sub = node.as_table()) {

@@ -13,6 +13,7 @@
 
 #include "commands/reminders.h"
 #include "postmortem/review.h"
+#include "postmortem/review_report.h"
 
 namespace scribe {
 
@@ -66,6 +67,10 @@ struct Config {
   // The postmortem review (postmortem/review.h): TOML only, in a [review] table, since
   // word lists do not fit environment variables.
   ReviewSettings review;
+  // What `/incident close` requires per severity: TOML only, a [close_gate] table with
+  // `sev1 = ["summary", "impact", "cause", "owner", "prevent", "no_blame", "approval"]`
+  // and so on (an empty list: no requirement).
+  CloseGateSettings close_gate;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.
