@@ -17,6 +17,7 @@
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 #include "postmortem/review.h"
+#include "postmortem/review_report.h"
 
 namespace scribe {
 namespace {
@@ -230,6 +231,22 @@ void BM_ReviewFromSettings(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ReviewFromSettings)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// The review as `/incident review`, the drafts and `scribe lint --format json` show it:
+// the findings, the Markdown section and the JSON value, and the close gate's check.
+void BM_ReviewRendered(benchmark::State& state) {
+  const IncidentRecord record = realistic_record(static_cast<int>(state.range(0)));
+  const Reviewer reviewer{ReviewSettings{}};
+  const CloseGateSettings gate;
+  for (auto _ : state) {
+    const PostmortemReview review =
+        review_postmortem(record, reviewer, kStart + std::chrono::hours(11));
+    benchmark::DoNotOptimize(render_review_markdown(review).size());
+    benchmark::DoNotOptimize(review_to_json(review).size());
+    benchmark::DoNotOptimize(close_objections(record, review, gate).size());
+  }
+}
+BENCHMARK(BM_ReviewRendered)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 // One entry as it is typed: what an author-only hint would cost per command.
 void BM_ReviewEntry(benchmark::State& state) {

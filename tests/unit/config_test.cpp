@@ -552,6 +552,54 @@ TEST_F(ConfigTest, BadReviewSettingsAreRejectedByName) {
   }
 }
 
+// --- [close_gate] ------------------------------------------------------------------------
+
+TEST_F(ConfigTest, CloseGateDefaultsAndOverrides) {
+  const Config defaults = load(std::nullopt);
+  const CloseRequirements& sev1 = defaults.close_gate.by_severity.at(Severity::kSev1);
+  EXPECT_TRUE(sev1.summary && sev1.impact && sev1.cause && sev1.owner && sev1.prevent &&
+              sev1.no_blame);
+  EXPECT_EQ(sev1.approvals, 1);
+  const CloseRequirements& sev4 = defaults.close_gate.by_severity.at(Severity::kSev4);
+  EXPECT_TRUE(sev4.summary && sev4.cause);
+  EXPECT_FALSE(sev4.impact || sev4.prevent || sev4.no_blame);
+  EXPECT_EQ(sev4.approvals, 0);
+
+  const Config c = load(write_toml("[close_gate]
+"
+                                   "sev1 = ["summary", "approval", "approval"]
+"
+                                   "sev4 = []
+"));
+  const CloseRequirements& one = c.close_gate.by_severity.at(Severity::kSev1);
+  EXPECT_TRUE(one.summary);
+  EXPECT_FALSE(one.cause);
+  EXPECT_EQ(one.approvals, 2);
+  const CloseRequirements& four = c.close_gate.by_severity.at(Severity::kSev4);
+  EXPECT_FALSE(four.summary || four.cause);
+  // Not named: the default.
+  EXPECT_TRUE(c.close_gate.by_severity.at(Severity::kSev2).prevent);
+}
+
+TEST_F(ConfigTest, BadCloseGateSettingsAreRejectedByName) {
+  const std::pair<const char*, const char*> cases[] = {
+    {"[close_gate]
+     sev5 = [] ", " unknown setting 'close_gate.sev5' "},
+     {"[close_gate]
+      severe = [] ", " unknown setting 'close_gate.severe' "},
+      {"[close_gate]
+       sev1 = "summary"
+              ", " close_gate.sev1 must be a list "},
+              {"[close_gate]
+               sev2 = [ "summary", 1 ] ", " close_gate.sev2 : every entry "},
+                      {"[close_gate]
+                       sev3 = ["sumary"] ", " unknown requirement 'sumary' "},
+                      };
+  for (const auto& [toml, message] : cases) {
+    EXPECT_THAT(error_of(write_toml(toml)), HasSubstr(message)) << toml;
+  }
+}
+
 TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {
   ASSERT_EQ(setenv("SCRIBE_CONFIG_TEST_PROBE", "probe-value", 1), 0);
   const EnvLookup lookup = process_environment();

@@ -706,6 +706,10 @@ TEST_F(HandlerTest, CloseOnlyAfterResolved) {
   incident("mitigated");
   expect_refused([&] { return incident("close"); }, "INC-1 is mitigated");
   incident("resolved");
+  // A sev3 postmortem needs a summary and a cause before it closes.
+  expect_refused([&] { return incident("close"); }, "No summary");
+  incident("summary The primary database ran out of disk for 12 minutes.");
+  incident("cause WAL archiving stalled and nothing alerted on disk usage.");
   const Reply r = incident("close");
   EXPECT_EQ(r.visibility, Visibility::kChannel);
   EXPECT_THAT(r.text, HasSubstr("INC-1 closed"));
@@ -718,6 +722,181 @@ TEST_F(HandlerTest, CloseOnlyAfterResolved) {
   // The channel has no incident any more.
   expect_refused([&] { return timeline("after the close"); }, "no open incident");
   expect_refused([&] { return incident("reopen"); }, "no open incident");
+}
+
+// ----------------------------------------------------------------------- the review
+
+TEST_F(HandlerTest, CloseGateRefusesWithWhatIsMissingAndChangesNothing) {
+  incident("start sev2 Checkout 502s");
+  incident("resolved");
+  const std::string before = dump(*store_);
+  const Reply r = incident("close");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  const std::string text = all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 cannot close yet: the sev2 postmortem needs"));
+  EXPECT_THAT(text, HasSubstr("No summary: `/incident summary"));
+  EXPECT_THAT(text, HasSubstr("No impact"));
+  EXPECT_THAT(text, HasSubstr("No root cause"));
+  EXPECT_THAT(text, HasSubstr("#prevent"));
+  EXPECT_THAT(text, HasSubstr("0 of 1 approval"));
+  EXPECT_THAT(text, HasSubstr("`/incident close anyway <reason>`"));
+  EXPECT_EQ(dump(*store_), before);
+  EXPECT_EQ(current()->status, IncidentStatus::kResolved);
+}
+
+TEST_F(HandlerTest, CloseGatePassesOnceTheSectionsAreWrittenAndApproved) {
+  incident("start sev2 Checkout 502s");
+  incident("summary A config push at 14:02 made checkout fail for 24 minutes.");
+  incident("impact some users were affected for a while");
+  incident("cause The pool size in the pushed config was 0 and nothing validated it.");
+  action("Validate pool sizes in the config pipeline @bob due +7d #prevent", {kBob});
+  incident("resolved");
+  Reply r = incident("close");
+  EXPECT_THAT(all_text(r), HasSubstr("Impact has no numbers"));
+  incident("impact 4,100 orders failed; 18% of checkout requests returned 502 for 24 minutes.");
+  r = incident("close");
+  EXPECT_THAT(all_text(r), Not(HasSubstr("Impact")));
+  EXPECT_THAT(all_text(r), HasSubstr("0 of 1 approval"));
+
+  // The commander cannot approve; bob can, and the postmortem is final.
+  expect_refused([&] { return incident("approve"); }, "someone other than the commander");
+  r = run("incident", "approve", Options{.user = kBob});
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("it is final"));
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kFinal);
+  expect_refused([&] { return run("incident", "approve", Options{.user = kBob}); }, "already");
+
+  r = incident("close");
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 closed: postmortem reviewed"));
+  const Incident closed = incident_by_id(1);
+  EXPECT_EQ(closed.status, IncidentStatus::kClosed);
+  EXPECT_EQ(closed.closed_anyway, std::nullopt);
+}
+
+TEST_F(HandlerTest, CloseAnywayByTheCommanderRecordsTheReason) {
+  incident("start sev1 Payments down");
+  incident("resolved");
+  expect_refused([&] { return incident("close anyway"); }, "Say why");
+  expect_refused([&] { return incident("close now please"); }, "close anyway <reason>");
+  expect_refused(
+      [&] { return run("incident", "close anyway meeting held", Options{.user = kBob}); },
+      "Only the commander");
+  const Reply r = incident("close anyway meeting held; numbers come from finance next week");
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("closed by @alice over"));
+  const Incident closed = incident_by_id(1);
+  EXPECT_EQ(closed.status, IncidentStatus::kClosed);
+  EXPECT_EQ(closed.closed_anyway, "meeting held; numbers come from finance next week");
+  const TimelineEvent last = events(false, 1).back();
+  EXPECT_EQ(last.kind, EventKind::kClosed);
+  EXPECT_THAT(last.text, HasSubstr("over 5 open review objections"));
+  EXPECT_THAT(last.text, HasSubstr("No summary"));
+  EXPECT_THAT(last.text, HasSubstr("Reason: meeting held; numbers come from finance next week"));
+}
+
+TEST_F(HandlerTest, CloseAnywayWithNothingMissingIsAPlainClose) {
+  incident("start sev4 Slow admin page");
+  incident("summary The admin page took 9 s to load for 2 hours.");
+  incident("cause An index was dropped by migration 212.");
+  incident("resolved");
+  const Reply r = incident("close anyway just in case");
+  EXPECT_THAT(r.text, HasSubstr("postmortem reviewed"));
+  EXPECT_EQ(incident_by_id(1).closed_anyway, std::nullopt);
+}
+
+TEST_F(HandlerTest, ReviewIsOnlyForTheCallerAndChangesNothing) {
+  expect_refused([&] { return incident("review"); }, "no open incident");
+  incident("start sev2 Checkout 502s");
+  run("timeline", "bob forgot to run the migration", Options{.user = kBob});
+  action("Improve code quality");
+  const std::string before = dump(*store_);
+  const Reply r = incident("review");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_EQ(dump(*store_), before);
+  const std::string text = all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("Review of INC-1:"));
+  EXPECT_THAT(text, HasSubstr("Postmortem draft · owner @alice · 0 approvals"));
+  EXPECT_THAT(text, HasSubstr("[blame] timeline #2: “"));
+  EXPECT_THAT(text, HasSubstr("[unactionable] action #1"));
+  EXPECT_THAT(text, HasSubstr("[missing] the incident"));
+  // Only a resolved incident is told about the close gate.
+  EXPECT_THAT(text, Not(HasSubstr("Before `/incident close`")));
+  incident("resolved");
+  EXPECT_THAT(all_text(incident("review")), HasSubstr("Before `/incident close`:"));
+  expect_refused([&] { return incident("review please"); }, "review request");
+}
+
+TEST_F(HandlerTest, DraftEndsWithTheReview) {
+  incident("start Checkout 502s");
+  timeline("#impact latency increased a lot");
+  const Reply r = incident("draft");
+  ASSERT_TRUE(r.document.has_value());
+  EXPECT_THAT(*r.document, HasSubstr("## Review before the meeting"));
+  EXPECT_THAT(*r.document, HasSubstr("**vague** · timeline \\#2"));
+  // And so does the one stored and shown on resolution.
+  const Reply resolved = incident("resolved");
+  EXPECT_THAT(all_text(resolved), HasSubstr("`/incident review` lists them"));
+  EXPECT_THAT(latest_draft().value_or(""), HasSubstr("## Review before the meeting"));
+}
+
+TEST_F(HandlerTest, ReviewRequestThenApprovalByAReviewer) {
+  incident("start sev2 Checkout 502s");
+  Reply r = incident("review request");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("in review"));
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kInReview);
+  expect_refused([&] { return incident("review request"); }, "already in review");
+
+  // The postmortem owner cannot approve either.
+  r = run("incident", "owner @carol", Options{.mentions = {kCarol}});
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("@carol now owns the postmortem of INC-1 (was @alice)"));
+  expect_refused([&] { return run("incident", "approve", Options{.user = kCarol}); },
+                 "postmortem owner (@carol)");
+  expect_refused([&] { return run("incident", "approve now", Options{.user = kBob}); },
+                 "takes no text");
+  r = run("incident", "approve", Options{.user = kBob});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  std::vector<Approval> approvals;
+  store_->read([&](Transaction& tx) { approvals = tx.approvals(1); });
+  ASSERT_EQ(approvals.size(), 1u);
+  EXPECT_EQ(approvals[0].by, kBob);
+  EXPECT_EQ(approvals[0].at, now_);
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kFinal);
+  expect_refused([&] { return incident("review request"); }, "already final");
+  EXPECT_THAT(events().back().text, HasSubstr("Postmortem approved by @bob"));
+
+  // A reopen makes it a draft again.
+  incident("resolved");
+  incident("reopen");
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kDraft);
+}
+
+TEST_F(HandlerTest, PostmortemOwnerAndTheRemainingSections) {
+  incident("start Checkout 502s");
+  expect_refused([&] { return incident("owner"); }, "Name the postmortem owner");
+  expect_refused([&] { return incident("owner carol"); }, "@mention");
+  expect_refused([&] { return incident("owner @carol @bob"); }, "one @mention");
+  expect_refused([&] { return incident("owner @alice"); }, "already owns");  // the commander
+  run("incident", "owner @carol", Options{.mentions = {kCarol}});
+  EXPECT_EQ(current()->postmortem_owner, kCarol);
+  EXPECT_THAT(events().back().text, HasSubstr("Postmortem owner changed from @alice to @carol"));
+  expect_refused([&] { return run("incident", "owner @carol", Options{.mentions = {kCarol}}); },
+                 "already owns");
+
+  for (const char* section : {"trigger", "detection", "resolution", "link"}) {
+    const Reply r = incident(std::string(section) + " text of " + section);
+    EXPECT_EQ(r.visibility, Visibility::kChannel) << section;
+    expect_refused([&] { return incident(section); }, "Add the text");
+  }
+  const auto all = notes();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].section, NoteSection::kTrigger);
+  EXPECT_EQ(all[3].section, NoteSection::kLink);
+  const Reply draft = incident("draft");
+  EXPECT_THAT(*draft.document, HasSubstr("text of detection"));
+  EXPECT_THAT(*draft.document, HasSubstr("Postmortem owner: carol"));
 }
 
 TEST_F(HandlerTest, NewStartAfterResolution) {

@@ -170,6 +170,10 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP TABLE postmortem_approvals; ALTER TABLE incidents DROP COLUMN postmortem_status;"
+      "ALTER TABLE incidents DROP COLUMN closed_anyway;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_name;"
       "DROP INDEX actions_by_owner; DROP INDEX action_revisions_by_action;"
       "DROP TABLE action_revisions; ALTER TABLE actions DROP COLUMN drop_reason;"
       "ALTER TABLE outbox DROP COLUMN kind; DELETE FROM schema_migrations WHERE version >= 4;"
