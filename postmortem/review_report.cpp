@@ -330,9 +330,17 @@ std::vector<std::string> close_objections(const IncidentRecord& record,
   }
   if (need.approvals > 0) {
     const Person& commander = record.incident.commander;
+    // An approval given before the latest reopen approved a postmortem that has changed.
+    std::optional<Timestamp> reopened;
+    for (const TimelineEvent& e : record.events) {
+      if (e.kind == EventKind::kReopened && (!reopened || e.recorded_at > *reopened)) {
+        reopened = e.recorded_at;
+      }
+    }
     const auto counted =
         std::count_if(review.approvals.begin(), review.approvals.end(), [&](const Approval& a) {
-          return !same_person(a.by, commander) && !same_person(a.by, review.owner);
+          return !same_person(a.by, commander) && !same_person(a.by, review.owner) &&
+                 (!reopened || a.at >= *reopened);
         });
     if (counted < need.approvals) {
       out.push_back(fmt::format(

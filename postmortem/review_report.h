@@ -72,7 +72,7 @@ struct CloseRequirements {
   bool owner = false;     // a postmortem owner (the commander counts)
   bool prevent = false;   // at least one action item of kind `prevent` that is not dropped
   bool no_blame = false;  // no `blame` finding
-  int approvals = 0;      // from someone other than the commander and the postmortem owner
+  int approvals = 0;  // by others than the commander and postmortem owner, since the last reopen
 };
 
 // The close gate's requirements per severity. Defaults: sev1/sev2 need summary, quantified

@@ -66,7 +66,7 @@ TEST_F(ReviewE2E, CloseGateReviewAndCloseAnywayThroughSlack) {
   EXPECT_THAT(refusal, HasSubstr("Impact has no numbers"));
   EXPECT_THAT(refusal, HasSubstr("No root cause"));
   EXPECT_THAT(refusal, HasSubstr("blame finding"));
-  EXPECT_THAT(refusal, HasSubstr("/incident close anyway <reason>"));
+  EXPECT_THAT(refusal, HasSubstr("`/incident close anyway &lt;reason&gt;`"));
   EXPECT_EQ(api("/api/incidents/1").body, before);
 
   // The findings, to the caller only.

@@ -565,12 +565,10 @@ TEST_F(ConfigTest, CloseGateDefaultsAndOverrides) {
   EXPECT_FALSE(sev4.impact || sev4.prevent || sev4.no_blame);
   EXPECT_EQ(sev4.approvals, 0);
 
-  const Config c = load(write_toml("[close_gate]
-"
-                                   "sev1 = ["summary", "approval", "approval"]
-"
-                                   "sev4 = []
-"));
+  const Config c =
+      load(write_toml("[close_gate]\n"
+                      "sev1 = [\"summary\", \"approval\", \"approval\"]\n"
+                      "sev4 = []\n"));
   const CloseRequirements& one = c.close_gate.by_severity.at(Severity::kSev1);
   EXPECT_TRUE(one.summary);
   EXPECT_FALSE(one.cause);
@@ -583,18 +581,12 @@ TEST_F(ConfigTest, CloseGateDefaultsAndOverrides) {
 
 TEST_F(ConfigTest, BadCloseGateSettingsAreRejectedByName) {
   const std::pair<const char*, const char*> cases[] = {
-    {"[close_gate]
-     sev5 = [] ", " unknown setting 'close_gate.sev5' "},
-     {"[close_gate]
-      severe = [] ", " unknown setting 'close_gate.severe' "},
-      {"[close_gate]
-       sev1 = "summary"
-              ", " close_gate.sev1 must be a list "},
-              {"[close_gate]
-               sev2 = [ "summary", 1 ] ", " close_gate.sev2 : every entry "},
-                      {"[close_gate]
-                       sev3 = ["sumary"] ", " unknown requirement 'sumary' "},
-                      };
+      {"[close_gate]\nsev5 = []\n", "unknown setting 'close_gate.sev5'"},
+      {"[close_gate]\nsevere = []\n", "unknown setting 'close_gate.severe'"},
+      {"[close_gate]\nsev1 = \"summary\"\n", "close_gate.sev1 must be a list"},
+      {"[close_gate]\nsev2 = [\"summary\", 1]\n", "close_gate.sev2: every entry"},
+      {"[close_gate]\nsev3 = [\"sumary\"]\n", "unknown requirement 'sumary'"},
+  };
   for (const auto& [toml, message] : cases) {
     EXPECT_THAT(error_of(write_toml(toml)), HasSubstr(message)) << toml;
   }

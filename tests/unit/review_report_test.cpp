@@ -238,6 +238,15 @@ TEST(CloseGate, Sev2NeedsTheWholePostmortemAndAnApproval) {
   r.approvals.push_back(Approval{1, kBob, kNow});
   objections = close_objections(r, review_of(r), gate);
   EXPECT_TRUE(objections.empty()) << testing::PrintToString(objections);
+
+  // Reopened after the approval: it no longer counts.
+  TimelineEvent reopened = event(4, "2026-11-20 15:30:00", EventKind::kReopened, "Reopened");
+  r.events.push_back(reopened);
+  objections = close_objections(r, review_of(r), gate);
+  ASSERT_EQ(objections.size(), 1u) << testing::PrintToString(objections);
+  EXPECT_THAT(objections[0], HasSubstr("0 of 1 approval"));
+  r.approvals.push_back(Approval{1, kBob, ts("2026-11-20 15:45:00")});
+  EXPECT_TRUE(close_objections(r, review_of(r), gate).empty());
 }
 
 TEST(CloseGate, RequirementsFromNames) {
