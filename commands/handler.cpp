@@ -239,7 +239,9 @@ class Execution {
           note.text = n.text;
           note.author = inv_.user;
           note.created_at = inv_.received_at;
-          tx.add_note(note);
+          note = tx.add_note(note);
+          hint(tx, incident, note, fmt::format("your {} note", to_string(n.section)),
+               fmt::format("note:{}", note.id));
           const auto notes = tx.notes(incident.id);
           const auto count = std::count_if(notes.begin(), notes.end(),
                                            [&](const Note& x) { return x.section == n.section; });
@@ -418,7 +420,16 @@ class Execution {
           "No findings: blameless, precise, actionable and complete as far as the "
           "review can tell.");
     } else {
-      for (std::string& line : finding_lines(review.findings)) lines.push_back(std::move(line));
+      // A chat message holds a few dozen; the rest are in the draft and `scribe lint`.
+      constexpr std::size_t kShown = 40;
+      std::vector<std::string> all = finding_lines(review.findings);
+      for (std::size_t i = 0; i < all.size() && i < kShown; ++i) lines.push_back(std::move(all[i]));
+      if (all.size() > kShown) {
+        lines.push_back(
+            fmt::format("… and {} more: see the end of `{}incident draft`, or "
+                        "`scribe lint {}` on the server.",
+                        all.size() - kShown, prefix(), incident_ref(incident->id)));
+      }
     }
     if (incident->status == IncidentStatus::kResolved) {
       const auto objections = close_objections(*record, review, gate_, prefix());
@@ -543,6 +554,7 @@ class Execution {
         tx,
         [&](Incident& incident) -> Reply {
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
+          hint(tx, incident, e, fmt::format("timeline #{}", e.seq), fmt::format("event:{}", e.id));
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
           if (incident.status == IncidentStatus::kResolved) {
@@ -641,6 +653,8 @@ class Execution {
           item.created_by = inv_.user;
           item.created_at = inv_.received_at;
           item = tx.add_action(item);
+          hint(tx, incident, item, fmt::format("action #{}", item.seq),
+               fmt::format("action:{}", item.id));
           std::vector<std::string> details;
           if (!item.owner) {
             details.push_back(no_owner_warning(item));
@@ -1044,6 +1058,44 @@ class Execution {
     lines.insert(lines.end(), open_lines.begin(), open_lines.end());
     return ephemeral(fmt::format("{} \"{}\"", incident_ref(incident.id), incident.title),
                      std::move(lines));
+  }
+
+  // When the entry just typed is flagged by the review's entry rules, its author alone gets
+  // a quiet hint through the outbox (ephemeral in Slack, a notice in Matrix), once per entry
+  // (`key` dedupes it), in the same transaction as the entry, never instead of it. Only
+  // where the outbox can post: elsewhere the only answer is the command's reply, which the
+  // channel sees. The people are those known without reading the timeline: commander,
+  // postmortem owner, author, mentions (an @mention counts anyway).
+  template <typename Entry>
+  void hint(Transaction& tx, const Incident& incident, const Entry& entry, const std::string& what,
+            const std::string& key) {
+    if (!can_post_) return;
+    EntryContext context;
+    context.people = {incident.commander, postmortem_owner_of(incident), inv_.user};
+    context.people.insert(context.people.end(), inv_.mentions.begin(), inv_.mentions.end());
+    context.now = inv_.received_at;
+    std::vector<Finding> findings = reviewer_->review_entry(entry, context);
+    // The reply to a new action item already asks for a missing owner, due date or kind.
+    std::erase_if(findings, [](const Finding& f) {
+      return f.code == "no_owner" || f.code == "no_due" || f.code == "no_kind";
+    });
+    if (findings.empty()) return;
+    OutgoingMessage message;
+    message.body.visibility = Visibility::kEphemeral;
+    message.body.text = fmt::format("💡 A reviewer's note on {} (only you see this):", what);
+    message.body.details = finding_lines(findings);
+    message.body.details.push_back(fmt::format(
+        "Nothing is blocked; reword it if you agree (`{}incident review` lists every finding).",
+        prefix()));
+    message.notify = {inv_.user};
+    OutboxMessage m;
+    m.channel = incident.channel;
+    m.created_at = inv_.received_at;
+    m.next_attempt_at = inv_.received_at;
+    m.content = to_json(message);
+    m.dedupe_key = fmt::format("hint:{}:{}", incident.id, key);
+    tx.enqueue(m);
+    enqueued_ = true;
   }
 
   // The draft goes to the channel through the outbox: a short summary message, then the

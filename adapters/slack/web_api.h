@@ -53,6 +53,9 @@ class WebApi {
   // chat.postMessage with `payload` (text, blocks, thread_ts, ...) and "channel" set to
   // `channel`. On success json["ts"] names the new message.
   WebApiResult post_message(std::string_view channel, nlohmann::json payload);
+  // chat.postEphemeral: `payload` shown in `channel` to `user` alone.
+  WebApiResult post_ephemeral(std::string_view channel, std::string_view user,
+                              nlohmann::json payload);
   // chat.update of the message `ts` in `channel` with `payload` (text, blocks); "channel"
   // and "ts" are set here. On success json["ts"] names the (same) message.
   WebApiResult update_message(std::string_view channel, std::string_view ts,

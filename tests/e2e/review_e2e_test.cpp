@@ -184,6 +184,31 @@ TEST_F(ReviewE2E, LintExitsOneWithFindingsAndTwoForNoIncident) {
   EXPECT_THAT(draft.out, HasSubstr("## Review before the meeting"));
 }
 
+using ReviewHintE2E = testing::SlackE2E;
+
+// A flagged entry: the record is answered in the channel as always, and its author alone
+// gets the hint, through chat.postEphemeral; a neutral entry gets none.
+TEST_F(ReviewHintE2E, TheAuthorAloneGetsAQuietHint) {
+  slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
+  json r = slack_->command("/timeline", "alice rolled back the deploy", "C0INC", kAlice);
+  EXPECT_EQ(r["response_type"], "in_channel");
+  r = slack_->command("/timeline", "<@U0BOB|bob> forgot to run the migration", "C0INC", kAlice);
+  EXPECT_EQ(r["response_type"], "in_channel") << "the record is not blocked";
+  EXPECT_EQ(api_json("/api/incidents/1")["timeline"].size(), 3u);
+
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postEphemeral", 1)) << scribe_->logs();
+  const auto calls = standin_.calls_to("chat.postEphemeral");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].param("channel"), "C0INC");
+  EXPECT_EQ(calls[0].param("user"), "U0ALICE");
+  EXPECT_THAT(calls[0].body, HasSubstr("timeline #3"));
+  EXPECT_THAT(calls[0].body, HasSubstr("[blame]"));
+  // Nothing of it went to the channel.
+  for (const auto& m : standin_.posted_messages()) {
+    EXPECT_THAT(m.dump(), Not(HasSubstr("reviewer's note"))) << m.dump();
+  }
+}
+
 constexpr const char* kHsToken = "hs-token-review-e2e";
 constexpr const char* kRoom = "!review:standin.test";
 

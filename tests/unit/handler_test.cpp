@@ -827,6 +827,16 @@ TEST_F(HandlerTest, ReviewIsOnlyForTheCallerAndChangesNothing) {
   expect_refused([&] { return incident("review please"); }, "review request");
 }
 
+TEST_F(HandlerTest, ReviewInChatListsAFewDozenFindingsAndSaysWhereTheRestAre) {
+  incident("start sev3 Checkout 502s");
+  for (int i = 0; i < 60; ++i) action("Improve code quality number " + std::to_string(i));
+  const Reply r = incident("review");
+  EXPECT_THAT(r.text, HasSubstr("findings."));
+  EXPECT_LE(r.details.size(), 45u);
+  EXPECT_THAT(all_text(r),
+              HasSubstr("more: see the end of `/incident draft`, or `scribe lint INC-1`"));
+}
+
 TEST_F(HandlerTest, DraftEndsWithTheReview) {
   incident("start Checkout 502s");
   timeline("#impact latency increased a lot");
@@ -1376,6 +1386,59 @@ TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
   EXPECT_EQ(current()->status, IncidentStatus::kMitigated);
 }
 
+// A flagged entry gets its author a quiet hint through the outbox, in the entry's own
+// transaction, once per entry; an unflagged one does not, nor does a channel the outbox
+// cannot post to.
+TEST_F(HandlerTest, AFlaggedEntryGetsItsAuthorAHintOnce) {
+  incident("start sev2 Checkout down");
+  timeline("bob forgot to run the migration");  // no posting here: the reply is all there is
+  std::optional<OutboxMessage> none;
+  store_->read([&](Transaction& tx) { none = tx.find_outbox(1); });
+  EXPECT_FALSE(none.has_value());
+
+  int wakes = 0;
+  HandlerOptions options;
+  options.platforms = test::platforms();
+  options.posting_platforms = {"slack"};
+  options.outbox_wake = [&] { ++wakes; };
+  handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+
+  timeline("alice rolled back the deploy");  // #3: neutral
+  incident("impact p99 latency grew from 300 ms to 1.2 s");
+  EXPECT_EQ(wakes, 0);
+  const Reply r =
+      run("timeline", "@bob forgot to run the migration", Options{.mentions = {kBob}});  // #4
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << "the record is not blocked";
+  EXPECT_EQ(wakes, 1);
+  std::optional<OutboxMessage> hint;
+  store_->read([&](Transaction& tx) { hint = tx.find_outbox_by_key("hint:1:event:4"); });
+  ASSERT_TRUE(hint.has_value());
+  EXPECT_EQ(hint->channel, kChannel);
+  const auto message = outgoing_from_json(hint->content);
+  ASSERT_TRUE(message) << message.error;
+  EXPECT_EQ(message->body.visibility, Visibility::kEphemeral);
+  ASSERT_EQ(message->notify.size(), 1u);
+  EXPECT_EQ(message->notify[0], kAlice);
+  EXPECT_THAT(message->body.text, HasSubstr("timeline #4"));
+  EXPECT_THAT(all_text(message->body), HasSubstr("[blame] timeline #4"));
+
+  // Editing the entry does not hint again; a vague note and a wish do, once each.
+  timeline("edit 4 bob forgot to run the migration again");
+  EXPECT_EQ(wakes, 1);
+  incident("impact some users were affected for a while");
+  action("Improve code quality @bob due +7d #prevent", {kBob});
+  action("Validate pool sizes in the config pipeline @bob due +7d #prevent", {kBob});
+  EXPECT_EQ(wakes, 3);
+  std::vector<OutboxMessage> all;
+  store_->read([&](Transaction& tx) {
+    for (std::int64_t id = 1; auto m = tx.find_outbox(id); ++id) all.push_back(*m);
+  });
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].dedupe_key, "hint:1:note:2");
+  EXPECT_EQ(all[2].dedupe_key, "hint:1:action:1");
+  EXPECT_THAT(all[2].content, HasSubstr("[unactionable] action #1"));
+}
+
 // Where the outbox can post, resolution writes the whole draft to it, in the same
 // transaction: a summary message, then the draft in pieces as replies in its thread.
 TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
@@ -1387,7 +1450,9 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
 
   incident("start sev2 Checkout down");
-  for (int i = 0; i < 120; ++i) timeline("event number " + std::to_string(i));
+  // Enough for several pieces, few enough that the draft with its review section fits a
+  // chat message whole (kChatDraftBytes).
+  for (int i = 0; i < 90; ++i) timeline("event number " + std::to_string(i));
   EXPECT_EQ(wakes, 0);
   const Reply r = incident("resolved");
   EXPECT_EQ(wakes, 1);
@@ -1419,7 +1484,8 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   });
   EXPECT_GT(pieces, 1);
   EXPECT_EQ(joined, latest_draft().value_or(""));
-  EXPECT_THAT(joined, HasSubstr("event number 119"));
+  EXPECT_THAT(joined, HasSubstr("event number 89"));
+  EXPECT_THAT(joined, HasSubstr("## Review before the meeting"));
 }
 
 // The size of the draft's pieces is the platform's, as its adapter registered it.

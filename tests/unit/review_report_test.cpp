@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "postmortem/html.h"
+#include "postmortem/markdown.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -185,6 +186,27 @@ TEST(ReviewReport, UserTextCannotBreakTheDocument) {
   EXPECT_THAT(html, Not(HasSubstr("<b>mallory")));
   EXPECT_THAT(html, Not(HasSubstr("href=\"javascript")));
   EXPECT_THAT(html, HasSubstr("bob forgot &lt;script&gt;"));
+}
+
+TEST(ReviewReport, AChatDraftKeepsItsBudgetWithManyFindings) {
+  IncidentRecord r = record(Severity::kSev2);
+  for (int i = 0; i < 2000; ++i) {
+    r.actions.push_back(
+        action(i + 1, "Improve code quality " + std::to_string(i), ActionKind::kNone));
+  }
+  const PostmortemReview review = review_of(r);
+  ASSERT_GT(review.findings.size(), 2000u);
+  const std::string section = render_review_markdown(review, "/", 2500);
+  EXPECT_LT(section.size(), 3500u);
+  EXPECT_THAT(section, HasSubstr("more: `/incident review` or `scribe lint` lists them all."));
+  const Draft draft = assemble_draft(r, kNow);
+  const std::string chat = render_reviewed_markdown(draft, review, "/", kChatDraftBytes);
+  EXPECT_LT(chat.size(), kChatDraftBytes + 2000);
+  EXPECT_THAT(chat, HasSubstr("## Review before the meeting"));
+  // Without a budget every finding is there.
+  const std::string whole = render_reviewed_markdown(draft, review);
+  EXPECT_THAT(whole, HasSubstr("action \\#2000"));
+  EXPECT_THAT(whole, Not(HasSubstr("lists them all")));
 }
 
 TEST(ReviewReport, FindingLinesForChat) {
