@@ -43,6 +43,9 @@ constexpr std::string_view kPermanentErrors[] = {
     "message_not_found",
     "cant_update_message",
     "edit_window_closed",
+    // chat.postEphemeral: the one person it is for cannot see the channel (any more).
+    "user_not_in_channel",
+    "user_not_found",
 };
 
 const json* find_message(const json& response, std::string_view ts) {

@@ -99,6 +99,8 @@ std::optional<UserInfo> user_info(const WebApiResult& result);
 //   5xx, transport errors and timeouts    -> kRetry
 //   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
 //   (chat.update) message_not_found, cant_update_message, edit_window_closed -> kPermanent
+//   (chat.postEphemeral, for an ephemeral message that notifies one person with a Slack id)
+//   user_not_in_channel, user_not_found   -> kPermanent
 //   any other Slack error                 -> kRetry (Slack has transient ones)
 //   content that is not an OutgoingMessage, a channel that is not Slack's, an update
 //   without `replaces`                    -> kPermanent
