@@ -277,5 +277,22 @@ TEST_F(MatrixReviewE2E, CloseGateInARoom) {
   EXPECT_TRUE(room_says("INC-1 closed: postmortem reviewed"));
 }
 
+// In a room the hint is a notice (the application-service API has no private message),
+// addressed to the author; the entry is recorded either way.
+TEST_F(MatrixReviewE2E, AFlaggedEntryGetsANotice) {
+  say("alice", "!incident start sev3 Search timing out");
+  say("alice", "!incident impact latency increased a lot");
+  EXPECT_EQ(api_json("/api/incidents/1/postmortem.json")["sections"]["impact"].size(), 1u);
+  EXPECT_TRUE(room_says("A reviewer's note on your impact note"));
+  EXPECT_TRUE(room_says("[vague]"));
+  bool notice = false;
+  for (const auto& m : homeserver_.sent_messages(kRoom)) {
+    if (m.content.dump().find("reviewer's note") != std::string::npos) {
+      notice = m.content.value("msgtype", "") == "m.notice";
+    }
+  }
+  EXPECT_TRUE(notice);
+}
+
 }  // namespace
 }  // namespace scribe
