@@ -34,6 +34,8 @@
 #include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
+#include "postmortem/review.h"
+#include "postmortem/review_report.h"
 #include "storage/store.h"
 
 namespace date {
@@ -55,6 +57,10 @@ struct HandlerOptions {
   CommandLimits limits;
   // The rate limiter's monotonic clock; injectable so tests move time by hand.
   RateLimiter::Clock rate_clock = &std::chrono::steady_clock::now;
+  // The postmortem review (`/incident review`, the drafts' review section) and what
+  // `/incident close` requires per severity.
+  ReviewSettings review;
+  CloseGateSettings close_gate;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -204,7 +210,8 @@ class CommandHandler {
   const date::time_zone* zone_;
   HandlerOptions options_;
   std::unique_ptr<RateLimiter> rate_limiter_;
-  std::unique_ptr<LimitCounters> refused_;  // outlives the work closures that count into it
+  std::unique_ptr<LimitCounters> refused_;    // outlives the work closures that count into it
+  std::shared_ptr<const Reviewer> reviewer_;  // compiled from options_.review
 };
 
 }  // namespace scribe
