@@ -45,8 +45,9 @@ TEST_F(ReplayE2E, ACapturedCommandReplayedIsRecordedOnceAndAnsweredTheSameAlsoAf
   }
   EXPECT_EQ(timeline_events(1), 1u);
 
-  restart();
-  const HttpResult after_restart = http_.request("POST", url, headers, body);
+  restart();  // a new port, the same database
+  const HttpResult after_restart =
+      http_.request("POST", scribe_->base_url() + "/slack/commands", headers, body);
   EXPECT_EQ(after_restart.status, 200);
   EXPECT_EQ(after_restart.body, first.body);
   EXPECT_EQ(timeline_events(1), 1u);
