@@ -238,6 +238,14 @@ struct Service::Parts {
   void stop_threads() {
     scheduler.stop();
     outbox->stop();
+    // Writes still queued (answers that came too late for the grace period) call back into
+    // the endpoints: finish them while those exist. An empty write waits for everything
+    // queued before it.
+    try {
+      store->write([](Transaction&) {});
+    } catch (const StoreError& e) {
+      spdlog::warn("store unavailable at shutdown: {}", e.what());
+    }
   }
 
   Config config;
@@ -297,10 +305,9 @@ Service::Service(const Config& config, Clock clock)
   options.shutdown_grace = config.shutdown_grace;
   options.threads = config.threads;
   options.max_connections = config.max_connections;
-  parts_->server =
-      std::make_unique<HttpServer>(options, [this](HttpRequest r, HttpResponder respond) {
-        route(std::move(r), std::move(respond));
-      });
+  parts_->server = std::make_unique<HttpServer>(
+      options,
+      [this](HttpRequest r, HttpResponder respond) { route(std::move(r), std::move(respond)); });
   if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
 }

@@ -1463,14 +1463,13 @@ void CommandHandler::handle_async(Invocation invocation, std::function<void(Comp
 void CommandHandler::transact_async(std::function<bool(Transaction&)> work,
                                     std::function<void(std::optional<StoreError>)> done) {
   auto enqueued = std::make_shared<bool>(false);
-  store_.write_async(
-      [enqueued, work = std::move(work)](Transaction& tx) { *enqueued = work(tx); },
-      [this, enqueued, done = std::move(done)](std::exception_ptr error) mutable {
-        complete(error, done, [&] {
-          if (*enqueued) wake_outbox();
-          done(std::nullopt);
-        });
-      });
+  store_.write_async([enqueued, work = std::move(work)](Transaction& tx) { *enqueued = work(tx); },
+                     [this, enqueued, done = std::move(done)](std::exception_ptr error) mutable {
+                       complete(error, done, [&] {
+                         if (*enqueued) wake_outbox();
+                         done(std::nullopt);
+                       });
+                     });
 }
 
 CommandResult CommandHandler::run_in(Transaction& tx, const Invocation& invocation) const {
@@ -1498,8 +1497,8 @@ PressOutcome CommandHandler::press_in(Transaction& tx, const ButtonPress& p) con
 void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
                              const OutgoingMessage& message, Timestamp at,
                              const std::string& dedupe_key) const {
-  tx.enqueue(job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost,
-                    to_json(message), at, dedupe_key));
+  tx.enqueue(job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost, to_json(message),
+                    at, dedupe_key));
 }
 
 void CommandHandler::join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,

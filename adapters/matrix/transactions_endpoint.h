@@ -87,8 +87,9 @@ class TransactionsEndpoint {
   // Called with the room id when the bot user is invited.
   using InviteHandler = std::function<bool(Transaction& tx, const std::string& room_id)>;
   // Called with the answer to a command, the room it came from and the command's event id.
-  using ReplySink = std::function<bool(Transaction& tx, const ChannelRef& channel,
-                                       const Reply& reply, const std::string& in_reply_to_event_id)>;
+  using ReplySink =
+      std::function<bool(Transaction& tx, const ChannelRef& channel, const Reply& reply,
+                         const std::string& in_reply_to_event_id)>;
 
   // `bot_user_id`: the full id of the AS's sender, e.g. "@scribe:example.org".
   TransactionsEndpoint(std::string hs_token, std::string bot_user_id, CommandHandler& handler,

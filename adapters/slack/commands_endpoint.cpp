@@ -63,11 +63,11 @@ void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   PreparedCommand prepared = handler_.prepare(invocation);
   if (prepared.access != Access::kWrite) {
     // Answering a replayed read again changes nothing: no key to record.
-    handler_.handle_async(std::move(invocation), [failed, respond = std::move(respond)](
-                                                     Completion done) {
-      if (!done.reply) return respond(failed(done.error ? &*done.error : nullptr));
-      respond(HttpResponse{200, "application/json", render_reply(*done.reply), {}});
-    });
+    handler_.handle_async(
+        std::move(invocation), [failed, respond = std::move(respond)](Completion done) {
+          if (!done.reply) return respond(failed(done.error ? &*done.error : nullptr));
+          respond(HttpResponse{200, "application/json", render_reply(*done.reply), {}});
+        });
     return;
   }
 

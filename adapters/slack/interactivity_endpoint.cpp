@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/endpoint_support.h"
-#include "adapters/slack/signature.h"
 #include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
 #include "commands/outgoing.h"
 #include "util/json_fields.h"
 

@@ -82,7 +82,8 @@ TEST_F(CrashE2E, KillNineUnderLoadNeverDoublesOrLosesACommand) {
   }
 
   std::map<std::string, int> recorded;
-  for (const auto& e : api_json("/api/incidents/1")["timeline"]) {
+  const json incident = api_json("/api/incidents/1");  // kept: the loop reads into it
+  for (const auto& e : incident["timeline"]) {
     recorded[e["text"].get<std::string>()]++;
   }
   std::string seen;

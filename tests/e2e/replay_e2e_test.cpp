@@ -31,8 +31,8 @@ class ReplayE2E : public testing::ScribeE2E {
 
 TEST_F(ReplayE2E, ACapturedCommandReplayedIsRecordedOnceAndAnsweredTheSameAlsoAfterARestart) {
   slack_->command("/incident", "start sev2 Replay target", "C0REPLAY");
-  const std::string body = testing::SlackClient::form_body("/timeline", "captured once", "C0REPLAY",
-                                                           testing::kAlice);
+  const std::string body =
+      testing::SlackClient::form_body("/timeline", "captured once", "C0REPLAY", testing::kAlice);
   const auto headers = slack_->signed_headers(body);  // one signature, sent many times
   const std::string url = scribe_->base_url() + "/slack/commands";
 
@@ -55,8 +55,8 @@ TEST_F(ReplayE2E, ACapturedCommandReplayedIsRecordedOnceAndAnsweredTheSameAlsoAf
 
 TEST_F(ReplayE2E, TheSameTriggerIdUnderAFreshSignatureIsAReplayToo) {
   slack_->command("/incident", "start sev2 Trigger target", "C0TRIG");
-  std::string body = testing::SlackClient::form_body("/timeline", "captured once", "C0TRIG",
-                                                     testing::kAlice);
+  std::string body =
+      testing::SlackClient::form_body("/timeline", "captured once", "C0TRIG", testing::kAlice);
   const std::string url = scribe_->base_url() + "/slack/commands";
   const HttpResult first = http_.request("POST", url, slack_->signed_headers(body), body);
   ASSERT_EQ(first.status, 200);

@@ -1631,7 +1631,8 @@ Completion complete_async(CommandHandler& handler, const Invocation& inv) {
 
 TEST_F(HandlerTest, HandleAsyncCompletesOnceWithTheReplyOrTheStoresFailure) {
   incident("start DB down");
-  Completion c = complete_async(*handler_, invocation("timeline", "cache warmed", now_ + minutes{1}));
+  Completion c =
+      complete_async(*handler_, invocation("timeline", "cache warmed", now_ + minutes{1}));
   ASSERT_TRUE(c.reply.has_value());
   EXPECT_FALSE(c.error.has_value());
   EXPECT_THAT(c.reply->text, HasSubstr("cache warmed"));

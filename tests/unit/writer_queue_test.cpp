@@ -152,7 +152,8 @@ class WriterQueueTest : public ::testing::Test {
 
   // The store still takes writes and reads after the failure.
   static void still_works(Store& store) {
-    EXPECT_NO_THROW(store.write([](Transaction& tx) { tx.insert_incident(incident_titled("after")); }));
+    EXPECT_NO_THROW(
+        store.write([](Transaction& tx) { tx.insert_incident(incident_titled("after")); }));
     EXPECT_TRUE(titles(store).count("after"));
     EXPECT_TRUE(store.healthy());
   }
@@ -180,7 +181,8 @@ TEST_F(WriterQueueTest, AFailedBeginOrCommitFailsEveryWriterOfTheBatchAndStoresN
     auto store = open(fault);
     const auto outcomes = batch_of_writers(*store);
     ASSERT_TRUE(fault->fired);
-    for (const auto& o : outcomes) EXPECT_NE(o.find("injected failure at " + step_name(step)), std::string::npos) << o;
+    for (const auto& o : outcomes)
+      EXPECT_NE(o.find("injected failure at " + step_name(step)), std::string::npos) << o;
     EXPECT_EQ(titles(*store), (std::set<std::string>{"first"}));
     still_works(*store);
   }
