@@ -689,6 +689,8 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
+      "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals;"
       "ALTER TABLE incidents DROP COLUMN postmortem_status;"
       "ALTER TABLE incidents DROP COLUMN closed_anyway;"
