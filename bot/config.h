@@ -50,9 +50,9 @@ struct Config {
   std::chrono::seconds read_timeout{10};    // a request must arrive whole within this
   std::chrono::seconds idle_timeout{75};    // keep-alive connections idle longer are closed
   std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long on SIGTERM
-  // Listener threads. A command holds its thread until its commit is durable; commits
-  // are grouped, so more threads in flight share one fsync (see README, Benchmarks).
-  int threads = 16;
+  // Listener threads: they parse, verify and route; the store's writer and readers do the
+  // waiting (no listener thread waits for a commit). 0: one per core.
+  int threads = 0;
   // Open connections at most; 0: derived from RLIMIT_NOFILE (bot/http_server.h).
   std::size_t max_connections = 0;
 

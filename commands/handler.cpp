@@ -1414,14 +1414,99 @@ Reply CommandHandler::handle(const Invocation& invocation) {
       .reply;
 }
 
-void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
-  Completion completion;
-  try {
-    completion.reply = handle(invocation);
-  } catch (const StoreError& e) {
-    completion.error = e;
+namespace {
+
+// Calls `done` with the outcome of an asynchronous store call; see handle_async.
+template <typename Done>
+void complete(std::exception_ptr error, Done& done, std::function<void()> on_success) {
+  if (!error) {
+    on_success();
+    return;
   }
-  done(std::move(completion));
+  try {
+    std::rethrow_exception(error);
+  } catch (const StoreError& e) {
+    done(std::optional<StoreError>(e));
+  } catch (const std::exception& e) {
+    spdlog::error("a command failed with a programming error: {}", e.what());
+  }
+}
+
+}  // namespace
+
+void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
+  run_async(prepare(invocation), std::move(done));
+}
+
+void CommandHandler::run_async(PreparedCommand prepared, std::function<void(Completion)> done) {
+  if (prepared.access == Access::kNone) {
+    done(Completion{std::move(prepared.answer), std::nullopt});
+    return;
+  }
+  auto result = std::make_shared<std::optional<CommandResult>>();
+  auto work = [result, work = std::move(prepared.work)](Transaction& tx) {
+    result->emplace(work(tx));
+  };
+  auto finished = [this, result, done = std::move(done)](std::exception_ptr error) mutable {
+    auto on_error = [&done](std::optional<StoreError> e) {
+      done(Completion{std::nullopt, std::move(e)});
+    };
+    complete(error, on_error, [&] {
+      if ((*result)->enqueued) wake_outbox();
+      done(Completion{std::move((*result)->reply), std::nullopt});
+    });
+  };
+  if (prepared.access == Access::kWrite) {
+    store_.write_async(std::move(work), std::move(finished));
+  } else {
+    store_.read_async(std::move(work), std::move(finished));
+  }
+}
+
+void CommandHandler::transact_async(std::function<bool(Transaction&)> work,
+                                    std::function<void(std::optional<StoreError>)> done) {
+  auto enqueued = std::make_shared<bool>(false);
+  store_.write_async([enqueued, work = std::move(work)](Transaction& tx) { *enqueued = work(tx); },
+                     [this, enqueued, done = std::move(done)](std::exception_ptr error) mutable {
+                       complete(error, done, [&] {
+                         if (*enqueued) wake_outbox();
+                         done(std::nullopt);
+                       });
+                     });
+}
+
+CommandResult CommandHandler::run_in(Transaction& tx, const Invocation& invocation) const {
+  PreparedCommand prepared = prepare(invocation);
+  if (prepared.access == Access::kNone) return CommandResult{std::move(*prepared.answer), false};
+  return prepared.work(tx);
+}
+
+MarkOutcome CommandHandler::record_marked_in(Transaction& tx, const MarkedMessage& m) const {
+  return record_marked(tx, m, options_.limits.per_incident);
+}
+
+MarkOutcome CommandHandler::defer_marked_in(Transaction& tx, const MarkedMessage& m,
+                                            const std::string& content) const {
+  return defer_marked(tx, m, content);
+}
+
+PressOutcome CommandHandler::press_in(Transaction& tx, const ButtonPress& p) const {
+  if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
+  const std::optional<std::int64_t> id = parse_item_id(p.value);
+  if (!id) return PressOutcome::kNoSuchItem;
+  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix);
+}
+
+void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
+                             const OutgoingMessage& message, Timestamp at,
+                             const std::string& dedupe_key) const {
+  tx.enqueue(job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost, to_json(message),
+                    at, dedupe_key));
+}
+
+void CommandHandler::join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
+                             const std::string& dedupe_key) const {
+  tx.enqueue(job_at(channel, JobKind::kJoin, "{}", at, dedupe_key));
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {

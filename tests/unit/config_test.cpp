@@ -81,7 +81,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.read_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c.idle_timeout, std::chrono::seconds(75));
   EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(10));
-  EXPECT_EQ(c.threads, 16);
+  EXPECT_EQ(c.threads, 0);  // one per core
 }
 
 TEST_F(ConfigTest, TomlSetsEveryValue) {
