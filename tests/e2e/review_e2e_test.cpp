@@ -24,9 +24,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using testing::CliResult;
 using testing::kAlice;
 using testing::kBob;
-using testing::CliResult;
 using testing::run_cli;
 
 using ReviewE2E = testing::ScribeE2E;
