@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 #include "commands/reminders.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
+#include "postmortem/template.h"
 
 namespace scribe {
 
@@ -75,6 +77,13 @@ struct Config {
   // `sev1 = ["summary", "impact", "cause", "owner", "prevent", "no_blame", "approval"]`
   // and so on (an empty list: no requirement).
   CloseGateSettings close_gate;
+
+  // `draft.template` (SCRIBE_DRAFT_TEMPLATE): a Mustache file for the Markdown and HTML
+  // drafts (postmortem/template.h), compiled while the configuration loads, so a broken
+  // template is a ConfigError naming its line and the service does not start. Empty:
+  // Scribe's own draft.
+  std::string draft_template_path;
+  std::shared_ptr<const DraftTemplate> draft_template;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

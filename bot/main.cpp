@@ -103,10 +103,11 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   if (format == "json") {
     std::cout << scribe::render_reviewed_json(d, review) << "\n";
   } else if (format == "html") {
-    std::cout << scribe::html_page(d.ref + " postmortem",
-                                   scribe::render_reviewed_markdown(d, review));
+    std::cout << scribe::html_page(
+        d.ref + " postmortem",
+        scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get()));
   } else {
-    std::cout << scribe::render_reviewed_markdown(d, review);
+    std::cout << scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get());
   }
   return 0;
 }

@@ -111,7 +111,7 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
-        api(*store, c.api_token, clock, c.review),
+        api(*store, c.api_token, clock, c.review, c.draft_template),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
@@ -217,6 +217,7 @@ struct Service::Parts {
     options.limits = c.limits;
     options.review = c.review;
     options.close_gate = c.close_gate;
+    options.draft_template = c.draft_template;
     options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
     options.platforms = platforms();

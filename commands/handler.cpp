@@ -161,7 +161,8 @@ class Execution {
  public:
   Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
             std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
-            IncidentCaps caps, LimitCounters& refused)
+            IncidentCaps caps, LimitCounters& refused,
+            std::shared_ptr<const DraftTemplate> draft_template)
       : zone_(zone),
         inv_(std::move(inv)),
         traits_(std::move(traits)),
@@ -169,7 +170,8 @@ class Execution {
         reviewer_(std::move(reviewer)),
         gate_(gate),
         caps_(caps),
-        refused_(refused) {}
+        refused_(refused),
+        draft_template_(std::move(draft_template)) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -332,11 +334,11 @@ class Execution {
           auto record = read_record(tx, incident.id);
           const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_reviewed_markdown(assembled, review, prefix());
+          draft = render_reviewed_markdown(assembled, review, prefix(), 0, tmpl());
           tx.save_draft(incident.id, inv_.received_at, *draft);
           // Chat gets a shortened draft of a long incident; the whole one is stored.
           if (draft->size() > kChatDraftBytes) {
-            draft = render_reviewed_markdown(assembled, review, prefix(), kChatDraftBytes);
+            draft = render_reviewed_markdown(assembled, review, prefix(), kChatDraftBytes, tmpl());
           }
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
@@ -373,7 +375,7 @@ class Execution {
         ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
     const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
     r.document = render_reviewed_markdown(assemble_draft(std::move(*record), inv_.received_at),
-                                          review, prefix(), kChatDraftBytes);
+                                          review, prefix(), kChatDraftBytes, tmpl());
     r.incident = incident->id;
     return r;
   }
@@ -1183,6 +1185,8 @@ class Execution {
 
   // How users type commands on the invocation's platform, for help texts.
   const std::string& prefix() const { return traits_.prefix; }
+  // The organisation's draft template, or null for Scribe's own draft.
+  const DraftTemplate* tmpl() const { return draft_template_.get(); }
 
   const date::time_zone& zone_;
   const Invocation inv_;
@@ -1192,6 +1196,7 @@ class Execution {
   const CloseGateSettings gate_;
   const IncidentCaps caps_;
   LimitCounters& refused_;
+  const std::shared_ptr<const DraftTemplate> draft_template_;
   bool enqueued_ = false;
 };
 
@@ -1363,7 +1368,8 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
       *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
-      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_);
+      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_,
+      options_.draft_template);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;

@@ -61,6 +61,8 @@ struct HandlerOptions {
   // `/incident close` requires per severity.
   ReviewSettings review;
   CloseGateSettings close_gate;
+  // An organisation's Markdown template for drafts (`draft.template`); empty: Scribe's own.
+  std::shared_ptr<const DraftTemplate> draft_template;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).

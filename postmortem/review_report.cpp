@@ -223,11 +223,25 @@ nlohmann::ordered_json review_to_json(const PostmortemReview& review) {
 }
 
 std::string render_reviewed_markdown(const Draft& draft, const PostmortemReview& review,
-                                     std::string_view command_prefix, std::size_t max_bytes) {
+                                     std::string_view command_prefix, std::size_t max_bytes,
+                                     const DraftTemplate* tmpl) {
+  std::string failed;
+  if (tmpl != nullptr) {
+    Json j = draft_to_json(draft);
+    j["review"] = review_to_json(review);
+    try {
+      std::string out = tmpl->render(j, command_prefix);
+      if (max_bytes == 0 || out.size() <= max_bytes) return out;
+    } catch (const TemplateError& e) {
+      // Checked at start-up, so unexpected: the reader is told, and gets Scribe's own draft.
+      failed = fmt::format("*The draft template failed ({}); this is Scribe's own draft.*\n\n",
+                           escape_template_value(e.what()));
+    }
+  }
   const std::string section =
       render_review_markdown(review, command_prefix, max_bytes > 0 ? max_bytes / 4 : 0);
   const std::size_t rest = max_bytes > section.size() ? max_bytes - section.size() : 1;
-  std::string out = render_markdown(draft, command_prefix, max_bytes > 0 ? rest : 0);
+  std::string out = failed + render_markdown(draft, command_prefix, max_bytes > 0 ? rest : 0);
   if (!out.empty() && out.back() != '\n') out.push_back('\n');
   out += section;
   return out;

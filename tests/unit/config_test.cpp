@@ -340,6 +340,21 @@ TEST_F(ConfigTest, UnknownTimezoneIsRejected) {
   EXPECT_EQ(load().timezone, "Europe/Berlin");
 }
 
+TEST_F(ConfigTest, DraftTemplateIsCompiledWhileLoading) {
+  const std::string good = write_toml("# {{incident.ref}}\n", "good.mustache");
+  EXPECT_EQ(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template_path, good);
+  EXPECT_NE(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template, nullptr);
+  EXPECT_EQ(load().draft_template, nullptr);  // none: Scribe's own draft
+
+  const std::string broken =
+      write_toml("# {{incident.ref}}\n\n{{#actions}}\n- {{text}}\n", "broken.mustache");
+  env_ = {{"SCRIBE_DRAFT_TEMPLATE", broken}};
+  EXPECT_EQ(error_of(std::nullopt),
+            "draft.template: " + broken + ": line 3, column 1: Unclosed section \"actions\"");
+  env_ = {{"SCRIBE_DRAFT_TEMPLATE", (dir_ / "absent.mustache").string()}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("absent.mustache: cannot be read"));
+}
+
 TEST_F(ConfigTest, DescribeShowsTheSettings) {
   const std::string line = describe(load());
   EXPECT_THAT(line, HasSubstr("listen=127.0.0.1:8080"));
