@@ -111,18 +111,6 @@ bool same_person(const Person& a, const Person& b) {
   return !a.name.empty() && lower(a.name) == lower(b.name);
 }
 
-std::string_view postmortem_status_words(PostmortemStatus s) {
-  switch (s) {
-    case PostmortemStatus::kDraft:
-      return "draft";
-    case PostmortemStatus::kInReview:
-      return "in review";
-    case PostmortemStatus::kFinal:
-      return "final";
-  }
-  return "draft";
-}
-
 // Whether an incident's channel is the one a button was clicked in. A workspace only one
 // side names (a payload without a team) does not tell them apart.
 bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {

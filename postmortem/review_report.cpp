@@ -46,18 +46,6 @@ std::string_view section_name(NoteSection s) {
   return "Notes";
 }
 
-std::string_view status_words(PostmortemStatus s) {
-  switch (s) {
-    case PostmortemStatus::kDraft:
-      return "draft";
-    case PostmortemStatus::kInReview:
-      return "in review";
-    case PostmortemStatus::kFinal:
-      return "final";
-  }
-  return "draft";
-}
-
 std::string_view display(const Person& p) {
   if (!p.name.empty()) return p.name;
   if (!p.id.empty()) return p.id;
@@ -89,6 +77,18 @@ Json person(const Person& p) {
 }
 
 }  // namespace
+
+std::string_view postmortem_status_words(PostmortemStatus s) {
+  switch (s) {
+    case PostmortemStatus::kDraft:
+      return "draft";
+    case PostmortemStatus::kInReview:
+      return "in review";
+    case PostmortemStatus::kFinal:
+      return "final";
+  }
+  return "draft";
+}
 
 PostmortemReview review_postmortem(const IncidentRecord& record, const Reviewer& reviewer,
                                    Timestamp now) {
@@ -134,7 +134,7 @@ std::string render_review_markdown(const PostmortemReview& review, std::string_v
                                    std::size_t max_bytes) {
   std::string out = "\n## Review before the meeting\n\n";
   fmt::format_to(std::back_inserter(out), "- Postmortem status: **{}**\n",
-                 status_words(review.status));
+                 postmortem_status_words(review.status));
   fmt::format_to(std::back_inserter(out), "- Postmortem owner: {}\n",
                  escape_inline(display(review.owner)));
   if (review.approvals.empty()) {

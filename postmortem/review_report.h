@@ -39,6 +39,9 @@ PostmortemReview review_postmortem(const IncidentRecord& record, const Reviewer&
 // "Impact note 1".
 std::string describe_target(const FindingTarget& target);
 
+// The postmortem's status as people read it: "draft", "in review", "final".
+std::string_view postmortem_status_words(PostmortemStatus s);
+
 // The "## Review before the meeting" section: status, owner, approvals, a close over the
 // gate, and the findings (or that there are none). User text in excerpts is escaped so
 // it cannot change the document's structure. `command_prefix` as in render_markdown.

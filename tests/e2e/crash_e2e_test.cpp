@@ -5,7 +5,9 @@
 // must then be in the timeline exactly once, and a request answered before the crash gets
 // the same answer again.
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,7 +57,9 @@ TEST_F(CrashE2E, KillNineUnderLoadNeverDoublesOrLosesACommand) {
 
   for (int round = 0; round < kRounds; ++round) {
     const std::string url = scribe_->base_url() + "/slack/commands";
-    std::atomic<int> answered{0};
+    std::mutex answered_mu;
+    std::condition_variable answered_cv;
+    int answered = 0;  // guarded by answered_mu
     std::vector<std::thread> clients;
     for (int c = 0; c < kClients; ++c) {
       clients.emplace_back([&, c] {
@@ -65,14 +69,21 @@ TEST_F(CrashE2E, KillNineUnderLoadNeverDoublesOrLosesACommand) {
           const HttpResult r = http.request("POST", url, s.headers, s.body);
           if (r.transport_failed()) return;  // the server is gone: the rest is retried later
           if (r.status == 200) s.answer = r.body;
-          answered.fetch_add(1);
+          {
+            std::lock_guard lock(answered_mu);
+            ++answered;
+          }
+          answered_cv.notify_all();
         }
       });
     }
     // Kill while the clients are busy: after a round-dependent number of answers, so the
     // crash lands at different points of the writer's work.
     const int kill_after = 10 + round * 17;
-    for (int i = 0; i < 2000 && answered.load() < kill_after; ++i) std::this_thread::sleep_for(5ms);
+    {
+      std::unique_lock lock(answered_mu);
+      answered_cv.wait_for(lock, 10s, [&] { return answered >= kill_after; });
+    }
     scribe_->kill_hard();
     for (auto& t : clients) t.join();
     start();  // recovery: a new process on the same file

@@ -131,7 +131,7 @@ class MatrixTransactionsTest : public ::testing::Test {
   HttpResponse put(const std::string& txn, const json& events,
                    const std::string& token = kHsToken) {
     return call(request("PUT", "/_matrix/app/v1/transactions/" + txn,
-                                     json{{"events", events}}.dump(), token));
+                        json{{"events", events}}.dump(), token));
   }
 
   std::optional<Incident> incident() {
@@ -198,8 +198,7 @@ TEST_F(MatrixTransactionsTest, BearerTokenAndLegacyQueryParameterAreAccepted) {
       json{{"events",
             json::array({text_message("$2", "@alice:example.org", "!timeline deploy", kLater)})}}
           .dump();
-  r = call(
-      request("PUT", std::string("/transactions/t2?access_token=") + kHsToken, body, ""));
+  r = call(request("PUT", std::string("/transactions/t2?access_token=") + kHsToken, body, ""));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(timeline().size(), 2u);  // the start and "deploy"
 }
@@ -219,7 +218,7 @@ TEST_F(MatrixTransactionsTest, MissingTokenIs401WrongTokenIs403AndNothingChanges
   EXPECT_TRUE(body["error"].is_string());
 
   r = call(request("PUT", "/_matrix/app/v1/transactions/t1?access_token=wrong",
-                                json{{"events", events}}.dump(), ""));
+                   json{{"events", events}}.dump(), ""));
   EXPECT_EQ(r.status, 403);
   // A bearer token that is a prefix of the real one is still wrong.
   r = put("t1", events, std::string(kHsToken).substr(0, 5));
@@ -239,8 +238,7 @@ TEST_F(MatrixTransactionsTest, MissingTokenIs401WrongTokenIs403AndNothingChanges
 
 TEST_F(MatrixTransactionsTest, MalformedBodiesAre400) {
   const auto refused = [&](const std::string& body, const std::string& errcode) {
-    const HttpResponse r =
-        call(request("PUT", "/_matrix/app/v1/transactions/bad", body));
+    const HttpResponse r = call(request("PUT", "/_matrix/app/v1/transactions/bad", body));
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(error_body(r)["errcode"], errcode) << body;
   };
@@ -516,8 +514,7 @@ TEST(MatrixIds, LocalpartsAndServerNames) {
 // ---- user and room queries ----
 
 TEST_F(MatrixTransactionsTest, UserAndRoomQueries) {
-  HttpResponse r =
-      call(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org"));
+  HttpResponse r = call(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "{}");
   r = call(request("GET", "/_matrix/app/v1/users/@scribe:example.org"));
@@ -578,9 +575,9 @@ json spec_example_transaction(const std::string& body,
 }
 
 TEST_F(MatrixTransactionsTest, TheSpecsExampleTransactionGetsTheSpecsExampleResponse) {
-  HttpResponse r = call(
-      request("PUT", "/_matrix/app/v1/transactions/35",
-              spec_example_transaction("This is an example text message").dump()));
+  HttpResponse r =
+      call(request("PUT", "/_matrix/app/v1/transactions/35",
+                   spec_example_transaction("This is an example text message").dump()));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), json::object());
   const ChannelRef room = channel_of("!jEsUZKDJdhlrceRyVU:example.org");

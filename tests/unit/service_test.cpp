@@ -12,8 +12,8 @@
 
 #include "adapters/slack/signature.h"
 #include "storage/store.h"
-#include "support/slack_standin.h"
 #include "support/await_response.h"
+#include "support/slack_standin.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -74,7 +74,8 @@ TEST_F(ServiceShutdownTest, AFetchInFlightFinishesThroughTheHandlerBeforeItIsDes
   auto service = std::make_unique<Service>(config_);
   std::thread running([&] { service->run(/*handle_signals=*/false); });
 
-  const HttpResponse started = route(*service, 
+  const HttpResponse started = route(
+      *service,
       signed_request("/slack/commands", "application/x-www-form-urlencoded",
                      "command=%2Fincident&text=start+Shutdown&channel_id=C0SHUT&user_id=U0ALICE&"
                      "user_name=alice&team_id=T0TEAM"));

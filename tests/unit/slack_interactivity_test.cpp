@@ -18,8 +18,8 @@
 #include "adapters/slack/signature.h"
 #include "commands/outgoing.h"
 #include "storage/store.h"
-#include "support/slack_client.h"
 #include "support/await_response.h"
+#include "support/slack_client.h"
 #include "test_support.h"
 #include "util/percent.h"
 
