@@ -93,13 +93,15 @@ struct Options {
   int read_events = 1000;                  // events of the incident whose draft is read
   int readers = 1;                         // concurrent postmortem.md readers
   int server_threads = 0;                  // 0: leave SCRIBE_THREADS unset (the default)
-  bool with_full = true;                   // also run synchronous=full
+  bool with_full = true;
+  std::string scribe_binary = SCRIBE_BINARY;  // another build, for before/after comparisons // also
+                                              // run synchronous=full
 };
 
 constexpr std::string_view kUsage =
     "usage: scribe_load_bench [--connections C] [--seconds S] [--max-requests N]\n"
     "                         [--fill-events N] [--read-events N] [--readers R]\n"
-    "                         [--server-threads T] [--no-full]\n"
+    "                         [--server-threads T] [--no-full] [--scribe PATH]\n"
     "  --connections C     keep-alive connections, one request in flight each (default 32)\n"
     "  --seconds S         length of each measured phase (default 5; warm-ups are S/5)\n"
     "  --max-requests N    a phase also ends after N requests (default 2000000)\n"
@@ -108,6 +110,7 @@ constexpr std::string_view kUsage =
     "  --readers R         concurrent postmortem.md readers (default 1)\n"
     "  --server-threads T  SCRIBE_THREADS for the servers (default: theirs, one per core)\n"
     "  --no-full           skip the synchronous=full server\n"
+    "  --scribe PATH       the scribe binary to measure (default: this build's)\n"
     "The database goes to $TMPDIR (or /tmp); its filesystem is printed, since fsync cost\n"
     "depends on it. The default run takes about a minute.\n";
 
@@ -149,6 +152,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       ok = parse_number(value, o.read_events) && o.read_events > 0 && o.read_events <= 100'000;
     } else if (flag == "--readers") {
       ok = parse_number(value, o.readers) && o.readers >= 0 && o.readers <= 64;
+    } else if (flag == "--scribe") {
+      o.scribe_binary = std::string(value);
+      ok = std::filesystem::exists(o.scribe_binary);
     } else if (flag == "--server-threads") {
       ok = parse_number(value, o.server_threads) && o.server_threads > 0 && o.server_threads <= 64;
     } else {
@@ -727,7 +733,7 @@ class Bench {
         {"SCRIBE_MAX_EVENTS_PER_INCIDENT", "1000000000"},
     };
     if (o_.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o_.server_threads);
-    ScribeProcess server(SCRIBE_BINARY, env, process_options());
+    ScribeProcess server(o_.scribe_binary, env, process_options());
     settle();
     run.idle = memory_of(server);
     std::cerr << fmt::format("[{}] scribe serve pid {} on 127.0.0.1:{}, db on {} ({})\n",
@@ -1043,7 +1049,7 @@ int main(int argc, char** argv) {
       "scribe_load_bench: {} connections, {:g} s per measured phase, server threads {}, {} CPUs "
       "(load average {} at start), loopback\n  server: {}\n  ceiling: {}\n",
       o.connections, o.seconds, o.server_threads > 0 ? std::to_string(o.server_threads) : "default",
-      std::thread::hardware_concurrency(), load_average(), SCRIBE_BINARY, CEILING_BINARY);
+      std::thread::hardware_concurrency(), load_average(), o.scribe_binary, CEILING_BINARY);
   std::cout.flush();
 
   std::vector<ServerRun> runs;

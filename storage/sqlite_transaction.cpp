@@ -604,7 +604,9 @@ bool SqliteTransaction::first_delivery(std::string_view source, std::string_view
       .bind(2, key)
       .bind(3, at)
       .run();
-  return sqlite3_changes(connection_.db()) == 1;
+  if (sqlite3_changes(connection_.db()) != 1) return false;
+  inserted_deliveries_.push_back({std::string(source), std::string(key), last_id()});
+  return true;
 }
 
 bool SqliteTransaction::first_delivery_until(std::string_view source, std::string_view key,
@@ -618,7 +620,9 @@ bool SqliteTransaction::first_delivery_until(std::string_view source, std::strin
       .bind(3, at)
       .bind(4, expires_at)
       .run();
-  return sqlite3_changes(connection_.db()) == 1;
+  if (sqlite3_changes(connection_.db()) != 1) return false;
+  inserted_deliveries_.push_back({std::string(source), std::string(key), last_id()});
+  return true;
 }
 
 std::optional<std::string> SqliteTransaction::delivery_answer(std::string_view source,
@@ -632,6 +636,15 @@ std::optional<std::string> SqliteTransaction::delivery_answer(std::string_view s
 void SqliteTransaction::set_delivery_answer(std::string_view source, std::string_view key,
                                             std::string_view answer) {
   require_writable();
+  for (const auto& d : inserted_deliveries_) {
+    if (d.source == source && d.key == key) {
+      prepare("UPDATE inbound_deliveries SET answer=? WHERE rowid=?")
+          .bind(1, answer)
+          .bind(2, d.rowid)
+          .run();
+      return;
+    }
+  }
   prepare("UPDATE inbound_deliveries SET answer=? WHERE source=? AND key=?")
       .bind(1, answer)
       .bind(2, source)

@@ -3,6 +3,10 @@
 // its own beyond the connection; used by one thread at a time, like its connection.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "storage/sqlite_connection.h"
 #include "storage/store.h"
 
@@ -77,6 +81,15 @@ class SqliteTransaction final : public Transaction {
 
   Connection& connection_;
   bool writable_;
+  // The rows first_delivery* inserted in this transaction, so that set_delivery_answer
+  // finds them by rowid (a recent page) instead of by key: delivery keys are random (Slack
+  // signatures), and a second lookup by key is a second random index page per command.
+  struct InsertedDelivery {
+    std::string source;
+    std::string key;
+    std::int64_t rowid;
+  };
+  std::vector<InsertedDelivery> inserted_deliveries_;
 };
 
 }  // namespace scribe::sqlite
