@@ -581,6 +581,12 @@ std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {
   return s.time(0);
 }
 
+std::int64_t SqliteTransaction::count_outbox(OutboxStatus status) {
+  Stmt s = prepare("SELECT count(*) FROM outbox WHERE status=?");  // outbox_pending's prefix
+  s.bind(1, to_string(status));
+  return s.step() ? s.i64(0) : 0;
+}
+
 void SqliteTransaction::update_outbox(const OutboxMessage& m) {
   require_writable();
   prepare(
@@ -652,11 +658,16 @@ void SqliteTransaction::set_delivery_answer(std::string_view source, std::string
       .run();
 }
 
-void SqliteTransaction::purge_expired_deliveries(Timestamp now) {
+std::int64_t SqliteTransaction::purge_expired_deliveries(Timestamp now, int limit) {
   require_writable();
-  prepare("DELETE FROM inbound_deliveries WHERE expires_at IS NOT NULL AND expires_at < ?")
+  // The partial index inbound_deliveries_expiring gives the oldest first without a scan.
+  prepare(
+      "DELETE FROM inbound_deliveries WHERE rowid IN (SELECT rowid FROM inbound_deliveries "
+      "WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)")
       .bind(1, now)
+      .bind(2, limit)
       .run();
+  return sqlite3_changes(connection_.db());
 }
 
 }  // namespace scribe::sqlite

@@ -54,6 +54,7 @@ class SqliteTransaction final : public Transaction {
   std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
   std::optional<Timestamp> next_outbox_attempt() override;
   void update_outbox(const OutboxMessage& message) override;
+  std::int64_t count_outbox(OutboxStatus status) override;
   bool first_delivery(std::string_view source, std::string_view key, Timestamp at) override;
   bool first_delivery_until(std::string_view source, std::string_view key, Timestamp at,
                             Timestamp expires_at) override;
@@ -62,8 +63,9 @@ class SqliteTransaction final : public Transaction {
   void set_delivery_answer(std::string_view source, std::string_view key,
                            std::string_view answer) override;
 
-  // Removes delivery keys whose window closed before `now` (the store's maintenance).
-  void purge_expired_deliveries(Timestamp now);
+  // Removes up to `limit` delivery keys whose window closed before `now`, oldest first (the
+  // store's maintenance); returns how many it removed.
+  std::int64_t purge_expired_deliveries(Timestamp now, int limit);
 
  private:
   Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }
