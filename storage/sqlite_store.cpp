@@ -158,7 +158,7 @@ class SqliteStore final : public Store {
   // Log pages (4 KiB each) after which a checkpoint is started. A checkpoint copies each
   // page changed since the last one once, however often it changed, and syncs the file:
   // at 1,000 pages checkpoints ran many times a second under load and took 15% of the
-  // CPU; at 10,000 (a 40 MiB log at most, plus what is written during a checkpoint) 9%.
+  // CPU; at 10,000 (a 40 MiB log at most, plus what is written during a checkpoint) 7-9%.
   static constexpr int kCheckpointPages = 10000;
   // The writer connection's page cache (SQLite's default is 2 MiB).
   static constexpr int kWriterCacheKib = 8 * 1024;
