@@ -12,11 +12,15 @@ cmake --build build-tsan --parallel 2 --target scribe scribe_e2e_tests
 reports="$(mktemp -d)"
 # The server writes its reports to files (its stderr is the test's log); exitcode makes a
 # report fail the test process itself too.
+status=0
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp log_path=$reports/tsan exitcode=66" \
-  ./build-tsan/tests/scribe_e2e_tests "$@"
+  ./build-tsan/tests/scribe_e2e_tests "$@" || status=$?
 if compgen -G "$reports/tsan*" > /dev/null; then
   cat "$reports"/tsan*
   echo "ThreadSanitizer reported races (above)" >&2
   exit 1
 fi
 echo "ThreadSanitizer: no reports"
+# Tests that time things (connection limits, slow clients) can fail under TSan's slowdown
+# on a busy machine; that is not a race, but it fails the run too.
+exit "$status"
