@@ -75,6 +75,15 @@ struct Config {
   // `sev1 = ["summary", "impact", "cause", "owner", "prevent", "no_blame", "approval"]`
   // and so on (an empty list: no requirement).
   CloseGateSettings close_gate;
+
+  // "channel", "direct" (the owner, by Slack DM or Matrix direct room) or "both".
+  ReminderDelivery reminder_delivery = ReminderDelivery::kChannel;
+  // Overdue by more than this many days: escalated to the commander; 0 (nullopt): never.
+  std::optional<int> reminder_escalate_after_days = 7;
+  // The owners' weekly digest: 0 = Sunday … 6 = Saturday; "off" (nullopt): none.
+  std::optional<unsigned> reminder_digest_day = 1;
+  // How often the scheduler looks for reminders that are due.
+  std::chrono::milliseconds reminder_tick{60'000};
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

@@ -6,7 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
+
+#include <date/date.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -26,6 +31,45 @@
 #include "storage/store.h"
 
 namespace {
+
+// For tests only: SCRIBE_TEST_CLOCK_FILE names a file holding the current time as
+// "2026-12-01T09:00:00Z" (a whole file, replaced by rename). The service then reads its
+// clock from there, so that an end-to-end test can move a running service to tomorrow's
+// reminder time. A file that cannot be read keeps the last time read (never goes back to
+// the real clock); one that never could be is an error at start-up.
+class FileClock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {
+    if (!read())
+      throw std::runtime_error("SCRIBE_TEST_CLOCK_FILE: cannot read a time from " + path_);
+  }
+  scribe::Timestamp now() {
+    read();
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  bool read() {
+    std::ifstream in(path_);
+    std::string text;
+    if (!in || !std::getline(in, text)) return false;
+    int y = 0;
+    unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &sec) != 6) {
+      return false;
+    }
+    const date::year_month_day day{date::year{y}, date::month{mo}, date::day{d}};
+    if (!day.ok() || h > 23 || mi > 59 || sec > 60) return false;
+    std::lock_guard lock(mu_);
+    last_ = date::sys_days{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+            std::chrono::seconds{sec};
+    return true;
+  }
+  std::string path_;
+  std::mutex mu_;
+  scribe::Timestamp last_{};
+};
 
 void setup_logging(const std::string& level) {
   // Logs go to stderr so that `scribe draft` output stays clean on stdout.
@@ -62,7 +106,14 @@ int serve(const std::optional<std::string>& config_path) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
   raise_fd_limit();
-  scribe::Service service(config);
+  std::shared_ptr<FileClock> test_clock;
+  if (const char* path = std::getenv("SCRIBE_TEST_CLOCK_FILE"); path && *path) {
+    test_clock = std::make_shared<FileClock>(path);
+    spdlog::warn("clock: read from {} (SCRIBE_TEST_CLOCK_FILE, for tests only)", path);
+  }
+  scribe::Service service(
+      config, test_clock ? scribe::Service::Clock([test_clock] { return test_clock->now(); })
+                         : scribe::Service::Clock(scribe::Service::system_now));
   spdlog::info("config: {}", scribe::describe(config));
   // Tests and scripts read the bound port from this line (port 0 picks a free one).
   spdlog::info("listening on {}:{}", config.listen_host, service.port());

@@ -716,6 +716,7 @@ class Execution {
 
   Reply run(const grammar::ListActions&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
     if (!incident) return no_incident();
     std::vector<std::string> lines;
     int open = 0;
@@ -873,6 +874,16 @@ class Execution {
     return std::nullopt;
   }
 
+  // Runs `change` on the channel's current incident or, when it has none, on its latest
+  // closed one: action items are followed up after the incident is closed.
+  template <typename Change>
+  Reply change_incident_or_closed(Transaction& tx, Change&& change) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    return change(*incident);
+  }
+
   // Runs `change` on the channel's current incident.
   template <typename Change>
   Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
@@ -892,37 +903,34 @@ class Execution {
   template <typename Change>
   Reply change_action(Transaction& tx, int seq, Change&& change,
                       const std::optional<std::string>& due_note = std::nullopt) {
-    return change_incident(
-        tx,
-        [&](Incident& incident) -> Reply {
-          auto item = tx.find_action(incident.id, seq);
-          if (!item) {
-            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), seq, prefix()));
-          }
-          const ActionItem before = *item;
-          std::optional<Reply> answer = change(*item);
-          const std::vector<ActionRevision> changes =
-              action_items::changes_between(before, *item, inv_.user, inv_.received_at);
-          if (changes.empty()) {
-            if (answer) return *answer;
-            return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
-                             {action_items::line(before)});
-          }
-          if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
-          tx.revise_action(*item, changes);
-          if (answer) return *answer;
-          std::vector<std::string> parts;
-          for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
-          std::vector<std::string> details = {action_items::line(*item)};
-          if (due_note) details.push_back("⚠️ The " + *due_note + ".");
-          if (!item->owner) details.push_back(no_owner_warning(*item));
-          return to_channel(
-              fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
-                          fmt::join(parts, "; "), mention(inv_.user)),
-              std::move(details));
-        },
-        /*allow_resolved=*/true);
+    return change_incident_or_closed(tx, [&](Incident& incident) -> Reply {
+      auto item = tx.find_action(incident.id, seq);
+      if (!item) {
+        return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                     incident_ref(incident.id), seq, prefix()));
+      }
+      const ActionItem before = *item;
+      std::optional<Reply> answer = change(*item);
+      const std::vector<ActionRevision> changes =
+          action_items::changes_between(before, *item, inv_.user, inv_.received_at);
+      if (changes.empty()) {
+        if (answer) return *answer;
+        return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
+                         {action_items::line(before)});
+      }
+      if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
+      tx.revise_action(*item, changes);
+      if (answer) return *answer;
+      std::vector<std::string> parts;
+      for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
+      std::vector<std::string> details = {action_items::line(*item)};
+      if (due_note) details.push_back("⚠️ The " + *due_note + ".");
+      if (!item->owner) details.push_back(no_owner_warning(*item));
+      return to_channel(
+          fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
+                      fmt::join(parts, "; "), mention(inv_.user)),
+          std::move(details));
+    });
   }
 
   // A milestone earlier than the declaration (beyond kMilestoneTolerance: people round

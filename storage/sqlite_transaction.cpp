@@ -164,6 +164,16 @@ std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c)
   return read_incident(s);
 }
 
+std::optional<Incident> SqliteTransaction::latest_incident(const ChannelRef& c) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? "
+                          "ORDER BY id DESC LIMIT 1",
+                          kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
 std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
   Stmt s =
       prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
@@ -483,10 +493,17 @@ std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus st
 }
 
 std::vector<ActionItem> SqliteTransaction::open_actions_with_due_date() {
-  Stmt s = prepare(fmt::format(
-      "SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL AND incident_id IN "
-      "(SELECT id FROM incidents WHERE status != 'closed') ORDER BY id",
-      kActionColumns));
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL ORDER BY id",
+                  kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions() {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' ORDER BY id", kActionColumns));
   std::vector<ActionItem> out;
   while (s.step()) out.push_back(read_action(s));
   return out;

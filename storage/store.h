@@ -50,6 +50,9 @@ class Transaction {
   virtual std::optional<Incident> find_incident(IncidentId id) = 0;
   // The channel's most recently declared incident that is not closed.
   virtual std::optional<Incident> current_incident(const ChannelRef& channel) = 0;
+  // The channel's most recently declared incident, closed or not (follow-up of its
+  // action items after it was closed).
+  virtual std::optional<Incident> latest_incident(const ChannelRef& channel) = 0;
   // Newest first, at most `limit`.
   virtual std::vector<Incident> list_incidents(int limit) = 0;
   // A page of that list: newest first, only incidents with id < `before`, at most `limit`.
@@ -94,8 +97,11 @@ class Transaction {
 
   // Incidents in one state, oldest first (the scheduler's reminders).
   virtual std::vector<Incident> incidents_with_status(IncidentStatus status) = 0;
-  // Open action items of incidents that are not closed, with a due date (reminders).
+  // Open action items with a due date, of any incident, closed ones included: follow-up
+  // outlives the incident (reminders). By id.
   virtual std::vector<ActionItem> open_actions_with_due_date() = 0;
+  // Every open action item, of any incident, by id (the weekly digest).
+  virtual std::vector<ActionItem> open_actions() = 0;
   virtual std::optional<ActionItem> find_action_by_id(std::int64_t id) = 0;
   // Resolved or closed incidents with from <= resolved_at <= to, oldest resolution first
   // (the follow-up review).
