@@ -28,6 +28,7 @@
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
+#include "postmortem/trends.h"
 #include "storage/store.h"
 
 namespace {
@@ -192,6 +193,33 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
   return review.findings.empty() ? 0 : 1;
 }
 
+int report(const std::optional<std::string>& config_path, const std::string& since_text,
+           const std::string& format) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  const auto span = scribe::parse_span(since_text);
+  if (!span) {
+    std::cerr << "scribe report: --since '" << since_text
+              << "' is not a span like 90d, 12w, 6m or 1y\n";
+    return 2;
+  }
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const scribe::Timestamp since = now - *span;
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  scribe::TrendsRows rows;
+  store->read([&](scribe::Transaction& tx) { rows = tx.trends_rows(since); });
+  const scribe::Trends t = scribe::compute_trends(rows, since, now);
+  if (format == "json") {
+    std::cout << scribe::trends_json(t) << "\n";
+  } else if (format == "html") {
+    std::cout << scribe::trends_html(t);
+  } else {
+    std::cout << scribe::trends_markdown(t);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -215,6 +243,13 @@ int main(int argc, char** argv) {
       "lint", "print an incident's review findings; exit status 1 when there are any");
   lint_cmd->add_option("incident", lint_id, "incident id (42 or INC-42)")->required();
   lint_cmd->add_option("--format", lint_format, "md or json")->check(CLI::IsMember({"md", "json"}));
+
+  std::string report_since = "90d";
+  std::string report_format = "md";
+  auto* report_cmd = app.add_subcommand("report", "print trends across incidents");
+  report_cmd->add_option("--since", report_since, "how far back: 90d, 12w, 6m, 1y");
+  report_cmd->add_option("--format", report_format, "md, html or json")
+      ->check(CLI::IsMember({"md", "html", "json"}));
 
   auto* demo_cmd = app.add_subcommand(
       "demo", "run a sample incident through the real HTTP path and print the draft");
@@ -240,6 +275,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return serve(config_path);
     if (*draft_cmd) return draft(config_path, draft_id, draft_format);
     if (*lint_cmd) return lint(config_path, lint_id, lint_format);
+    if (*report_cmd) return report(config_path, report_since, report_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running

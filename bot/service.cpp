@@ -364,7 +364,8 @@ HttpResponse Service::route(const HttpRequest& request) {
     }
     return answer(Route::kSlackInteractivity, parts_->slack_interactivity->handle(request));
   }
-  if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
+  if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
+      path == "/api/actions") {
     return answer(Route::kApi, parts_->api.handle(request, path, query));
   }
   if (path == "/healthz") {

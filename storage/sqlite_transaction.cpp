@@ -509,6 +509,73 @@ std::vector<ActionItem> SqliteTransaction::open_actions() {
   return out;
 }
 
+std::vector<ActionItem> SqliteTransaction::find_actions(const std::optional<std::string>& owner,
+                                                        std::optional<ActionStatus> status,
+                                                        int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE (?1 IS NULL OR owner_id=?1 OR owner_name=?1) AND "
+                  "(?2 IS NULL OR status=?2) ORDER BY due IS NULL, due, id LIMIT ?3",
+                  kActionColumns));
+  s.bind(1, owner);
+  s.bind(2, status ? std::optional<std::string>(to_string(*status)) : std::nullopt);
+  s.bind(3, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+TrendsRows SqliteTransaction::trends_rows(Timestamp since) {
+  TrendsRows rows;
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM incidents WHERE declared_at>=? ORDER BY id", kIncidentColumns));
+    s.bind(1, since);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE incident_id IN (SELECT id FROM incidents WHERE "
+                    "declared_at>=?) ORDER BY id",
+                    kActionColumns));
+    s.bind(1, since);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) "
+        "ORDER BY id");
+    s.bind(1, to_string(NoteSection::kCause)).bind(2, since);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(3);
+      n.author = Person{s.text(4), s.text(5)};
+      n.created_at = s.time(6);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  const auto earliest = [&](std::vector<EventKind> kinds,
+                            std::vector<std::pair<IncidentId, Timestamp>>& out) {
+    std::string in;
+    for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ",?" : "?";
+    Stmt s = prepare(fmt::format(
+        "SELECT incident_id, MIN(occurred_at) FROM events WHERE deleted=0 AND kind IN ({}) AND "
+        "incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) GROUP BY incident_id "
+        "ORDER BY incident_id",
+        in));
+    int i = 1;
+    for (EventKind k : kinds) s.bind(i++, to_string(k));
+    s.bind(i, since);
+    while (s.step()) out.emplace_back(s.i64(0), s.time(1));
+  };
+  earliest({EventKind::kImpact}, rows.impact_started);
+  earliest({EventKind::kDetected, EventKind::kAlert}, rows.detected);
+  return rows;
+}
+
 std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {
   Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE id=?", kActionColumns));
   s.bind(1, id);

@@ -45,6 +45,9 @@ class SqliteTransaction final : public Transaction {
   std::vector<ActionItem> open_actions_with_due_date() override;
   std::vector<ActionItem> open_actions() override;
   std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  TrendsRows trends_rows(Timestamp since) override;
+  std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
+                                       std::optional<ActionStatus> status, int limit) override;
   std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
   std::int64_t enqueue(OutboxMessage message) override;
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;

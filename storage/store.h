@@ -38,6 +38,18 @@ class StoreError : public std::runtime_error {
 // What an incident holds, as the per-incident caps count it (commands/limits.h).
 enum class IncidentPart { kEvents, kNotes, kActions };
 
+// What trends across incidents are computed from (postmortem/trends.h): the incidents
+// declared since a time, their action items and cause notes, and per incident the
+// earliest #impact and earliest #detected/#alert event that is not deleted.
+struct TrendsRows {
+  std::vector<Incident> incidents;  // by id
+  std::vector<ActionItem> actions;  // of those incidents, by id
+  std::vector<Note> causes;         // NoteSection::kCause notes of those incidents, by id
+  // incident id -> occurred_at of its earliest #impact / #detected or #alert event
+  std::vector<std::pair<IncidentId, Timestamp>> impact_started;
+  std::vector<std::pair<IncidentId, Timestamp>> detected;
+};
+
 // The operations available inside one transaction. Valid only during the callback, and
 // only on the thread that runs it.
 class Transaction {
@@ -103,6 +115,14 @@ class Transaction {
   // Every open action item, of any incident, by id (the weekly digest).
   virtual std::vector<ActionItem> open_actions() = 0;
   virtual std::optional<ActionItem> find_action_by_id(std::int64_t id) = 0;
+  // The rows trends are computed from, for incidents declared at or after `since`, in
+  // five queries (whatever the number of incidents).
+  virtual TrendsRows trends_rows(Timestamp since) = 0;
+  // Action items across incidents (GET /api/actions): those whose owner's id or name is
+  // `owner` (when given) with `status` (when given), dated ones first by due date, then by
+  // id; at most `limit`.
+  virtual std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
+                                               std::optional<ActionStatus> status, int limit) = 0;
   // Resolved or closed incidents with from <= resolved_at <= to, oldest resolution first
   // (the follow-up review).
   virtual std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) = 0;

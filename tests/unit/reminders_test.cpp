@@ -512,7 +512,8 @@ TEST_F(RemindersTest, FollowUpAfterNDaysListsEveryActionItemAndItsStatus) {
 
   now_ = test::utc(2026, 12, 5, 9, 59);
   EXPECT_EQ(run(), 1);
-  EXPECT_EQ(keys().back(), action_key(late, "overdue:2026-12-01:4")) << "open item, closed incident";
+  EXPECT_EQ(keys().back(), action_key(late, "overdue:2026-12-01:4"))
+      << "open item, closed incident";
   now_ = test::utc(2026, 12, 5, 10, 0);  // 14 days after resolution
   EXPECT_EQ(run(), 1);
   const auto sent = outbox();
@@ -749,7 +750,8 @@ TEST_F(RemindersTest, SchedulerThreadRunsAtStartAndStopsPromptly) {
 }  // namespace
 }  // namespace scribe
 
-// ---------------------------------------------------------------------------- direct, escalation, digest
+// ---------------------------------------------------------------------------- direct, escalation,
+// digest
 
 namespace scribe {
 namespace {
@@ -787,8 +789,9 @@ TEST_F(RemindersTest, DirectDeliveryGoesToTheOwnerAndBothGoesToBoth) {
   for (const auto& m : after) {
     if (m.dedupe_key.starts_with(action_key(owned, "due:"))) owned_keys.push_back(m.dedupe_key);
   }
-  EXPECT_THAT(owned_keys, testing::UnorderedElementsAre(action_key(owned, "due:2026-11-25"),
-                                                        action_key(owned, "due:2026-11-25:direct")));
+  EXPECT_THAT(owned_keys,
+              testing::UnorderedElementsAre(action_key(owned, "due:2026-11-25"),
+                                            action_key(owned, "due:2026-11-25:direct")));
   EXPECT_EQ(run(), 0) << "exactly once";
 }
 
@@ -909,8 +912,8 @@ TEST_F(RemindersTest, WeeklyDigestPerOwnerAcrossIncidentsOverdueFirst) {
   run();
   d = digests();
   ASSERT_EQ(d.size(), 6u);
-  const auto bob_channel = std::find_if(d.begin(), d.end(), [](const auto& m) {
-    return m.dedupe_key == "reminder:digest:slack:T1:U200:2026-12-14";
+  const auto bob_channel = std::find_if(d.begin(), d.end(), [](const auto& job) {
+    return job.dedupe_key == "reminder:digest:slack:T1:U200:2026-12-14";
   });
   ASSERT_NE(bob_channel, d.end());
   EXPECT_EQ(bob_channel->kind, JobKind::kPost);
