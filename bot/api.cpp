@@ -203,9 +203,9 @@ HttpResponse Api::trends_answer(std::string_view query) {
   if (!params) return error(400, "the query string does not parse");
   for (const auto& p : *params) {
     if (p.key == "since") {
-      since_text = p.value;
+      since_text = p.value.decode();
     } else if (p.key == "format") {
-      format = p.value;
+      format = p.value.decode();
     } else {
       return error(400, "unknown parameter '" + std::string(p.key) + "' (since, format)");
     }
@@ -234,7 +234,7 @@ HttpResponse Api::actions_answer(std::string_view query) {
   auto params = boost::urls::parse_query(query);
   if (!params) return error(400, "the query string does not parse");
   for (const auto& p : *params) {
-    const std::string value = p.value;
+    const std::string value = p.value.decode();
     if (p.key == "owner") {
       if (!value.empty()) owner = value;
     } else if (p.key == "status") {
