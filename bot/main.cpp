@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <date/date.h>
 
@@ -21,6 +22,7 @@
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/memory.h"
+#include "bot/process_lock.h"
 #include "bot/service.h"
 #include "postmortem/draft.h"
 #include "postmortem/html.h"
@@ -107,6 +109,11 @@ int serve(const std::optional<std::string>& config_path) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
   raise_fd_limit();
+  // One process per database file (not for a server database, which has its own locking).
+  std::optional<scribe::ProcessLock> lock;
+  if (!config.db.starts_with("postgres://") && !config.db.starts_with("postgresql://")) {
+    lock.emplace(config.db);
+  }
   std::shared_ptr<FileClock> test_clock;
   if (const char* path = std::getenv("SCRIBE_TEST_CLOCK_FILE"); path && *path) {
     test_clock = std::make_shared<FileClock>(path);
@@ -148,10 +155,11 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   if (format == "json") {
     std::cout << scribe::render_reviewed_json(d, review) << "\n";
   } else if (format == "html") {
-    std::cout << scribe::html_page(d.ref + " postmortem",
-                                   scribe::render_reviewed_markdown(d, review));
+    std::cout << scribe::html_page(
+        d.ref + " postmortem",
+        scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get()));
   } else {
-    std::cout << scribe::render_reviewed_markdown(d, review);
+    std::cout << scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get());
   }
   return 0;
 }
@@ -203,8 +211,12 @@ int report(const std::optional<std::string>& config_path, const std::string& sin
               << "' is not a span like 90d, 12w, 6m or 1y\n";
     return 2;
   }
-  const auto now =
+  // The service's clock, so that a test sees the figures `/incident trends` shows.
+  scribe::Timestamp now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  if (const char* path = std::getenv("SCRIBE_TEST_CLOCK_FILE"); path && *path) {
+    now = FileClock(path).now();
+  }
   const scribe::Timestamp since = now - *span;
   auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
   scribe::TrendsRows rows;
@@ -288,6 +300,9 @@ int main(int argc, char** argv) {
       std::cout << scribe::matrix::registration_yaml(registration);
       return 0;
     }
+  } catch (const scribe::AlreadyRunning& e) {
+    std::cerr << "scribe: " << e.what() << "\n";
+    return 3;
   } catch (const scribe::ConfigError& e) {
     std::cerr << "scribe: configuration error: " << e.what() << "\n";
     return 2;

@@ -14,6 +14,7 @@ packages=(
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libfaketime python3-jsonschema
 )
 # The PostgreSQL backend (libpq-dev, and a server for its tests) joins this list with it.
 

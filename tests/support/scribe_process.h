@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -58,6 +59,8 @@ class ScribeProcess {
   void kill_hard();
   // Everything the process wrote to stderr so far.
   std::string logs() const;
+  // Whether stderr shows `text` within `timeout`: woken by each chunk the process writes.
+  bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const;
 
   // A "VmRSS:   1234 kB" field of /proc/<pid>/status, in KiB; -1 when not running/unreadable.
   long status_kib(std::string_view field) const;
@@ -72,7 +75,8 @@ class ScribeProcess {
   int stderr_fd_ = -1;
   std::thread drain_;
   mutable std::mutex mu_;
-  std::string logs_;
+  mutable std::condition_variable logs_grew_;
+  std::string logs_;  // guarded by mu_
 };
 
 }  // namespace scribe::testing
