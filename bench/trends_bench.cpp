@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include <date/date.h>
 #include <fmt/format.h>
 
 #include "storage/store.h"
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
           const char* o = owners[rng() % 6];
           a.owner = Person{fmt::format("U{}", o), o};
           a.kind = static_cast<ActionKind>(rng() % 5);
-          a.due = fmt::format("{:%F}", std::chrono::floor<std::chrono::days>(
-                                           inc.declared_at + std::chrono::days(14)));
+          a.due = date::format(
+              "%F", std::chrono::floor<std::chrono::days>(inc.declared_at + std::chrono::days(14)));
           a.status = static_cast<ActionStatus>(rng() % 3);
           if (a.status == ActionStatus::kDone) {
             a.done_at = inc.declared_at + std::chrono::days(rng() % 28);

@@ -268,7 +268,8 @@ class Run {
     to_owner(incident, item.owner, std::move(m), key);
   }
 
-  // Overdue by more than `escalate_after`: once per due date, to the commander.
+  // Overdue by more than `escalate_after`: once per due date, to the postmortem
+  // owner (who answers for the follow-up), else the commander.
   void escalation(const Incident& incident, const ActionItem& item, date::local_days due) {
     const Timestamp slot = at(due + date::days{1} + *s_.escalate_after, s_.time_of_day);
     if (quiet_adjusted(slot) > now_ || slot < item.created_at) return;
@@ -276,10 +277,11 @@ class Run {
     const std::string key = fmt::format("reminder:action:{}:escalate:{}", item.id, *item.due);
     if (already(key)) return;
     const auto late = (local_day(now_) - due).count();
+    const Person& accountable = postmortem_owner_of(incident);
     const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     OutgoingMessage m;
     m.body.text = fmt::format("🚨 {}, action #{} of {} is {} overdue (due {}), owned by {}: {}",
-                              mention(incident.commander), item.seq, incident_ref(incident.id),
+                              mention(accountable), item.seq, incident_ref(incident.id),
                               plural(late, "day"), *item.due,
                               item.owner ? mention(*item.owner) : std::string("no one"), item.text);
     m.body.details = {
@@ -288,11 +290,11 @@ class Run {
             "Please agree a new date (`{0}action due {1} <date>`), a new owner (`{0}action "
             "assign {1} @owner`), or drop it with a reason (`{0}action drop {1} <reason>`).",
             p, item.seq)};
-    m.notify = {incident.commander};
-    if (item.owner && !(*item.owner == incident.commander)) m.notify.push_back(*item.owner);
+    m.notify = {accountable};
+    if (item.owner && !(*item.owner == accountable)) m.notify.push_back(*item.owner);
     const std::string id = std::to_string(item.id);
     m.buttons = {{"Mark done", "action.done", id}};
-    to_owner(incident, incident.commander, std::move(m), key);
+    to_owner(incident, accountable, std::move(m), key);
   }
 
   void enqueue_digest(const Person& owner, std::vector<std::pair<Incident, ActionItem>>& items,

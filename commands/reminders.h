@@ -10,7 +10,8 @@
 //     cannot be reached directly (no platform id, or a platform without direct delivery)
 //     is reminded in the channel. A snoozed item gets nothing before `snoozed_until`;
 //   - an item overdue by more than `escalate_after` is escalated once (per due date) to
-//     the incident's commander, in the channel (and directly, when delivery is direct);
+//     the incident's postmortem owner (postmortem_owner_of: the one named, else the commander), in
+//     the channel (and directly, when delivery is direct);
 //   - every week on `digest_day`, at `time_of_day`, each owner with open items gets one
 //     digest of them across incidents, overdue first: directly when their platform can
 //     deliver directly, else in the channel of their newest incident with an open item;
@@ -81,7 +82,7 @@ struct ReminderSettings {
   ReminderDelivery delivery = ReminderDelivery::kChannel;
   // The platforms that can deliver JobKind::kDirect jobs. nullopt: every platform.
   std::optional<std::set<std::string>> direct_platforms;
-  // An item overdue by more than this many days is escalated to the commander. nullopt:
+  // An item overdue by more than this many days is escalated to the postmortem owner. nullopt:
   // never (the configuration's default is 7 days, bot/config.h).
   std::optional<std::chrono::days> escalate_after;
   // The weekday (0 = Sunday … 6 = Saturday) of the owners' digest. nullopt: no digest (the
