@@ -24,6 +24,7 @@
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
 #include "postmortem/split.h"
+#include "postmortem/trends.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
@@ -425,6 +426,56 @@ class Execution {
                                         incident_ref(incident.id)));
         },
         /*allow_resolved=*/true);
+  }
+
+  // Earlier incidents with this incident's cause, to the caller only.
+  Reply run(const grammar::ShowRelated&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    const auto record = read_record(tx, incident->id);
+    const bool has_cause =
+        std::any_of(record->notes.begin(), record->notes.end(),
+                    [](const Note& n) { return n.section == NoteSection::kCause; });
+    if (!has_cause) {
+      return ephemeral(fmt::format(
+          "{} has no cause yet: `{}incident cause <text> #cause:<tag>` records one, and "
+          "then earlier incidents with the same tag or a similar cause show here.",
+          incident_ref(incident->id), prefix()));
+    }
+    if (record->related.empty()) {
+      return ephemeral(fmt::format("No earlier incident shares {}'s cause tag or a similar cause.",
+                                   incident_ref(incident->id)));
+    }
+    std::vector<std::string> lines;
+    for (const RelatedIncident& r : record->related) {
+      std::vector<std::string> why = r.shared_tags;
+      if (r.similarity) why.push_back(fmt::format("similar cause ({:.0f}%)", *r.similarity * 100));
+      for (const std::string& service : r.services) why.push_back(service);
+      std::string because;
+      for (const std::string& w : why) because += (because.empty() ? "" : ", ") + w;
+      lines.push_back(fmt::format("{} \"{}\" ({}, {}): {}", incident_ref(r.incident.id),
+                                  r.incident.title, to_string(r.incident.severity),
+                                  status_word(r.incident.status), because));
+      for (const ActionItem& a : r.open_actions) {
+        lines.push_back(fmt::format("    still open: {}", action_items::line(a)));
+      }
+    }
+    return ephemeral(fmt::format("Earlier incidents related to {} ({}):",
+                                 incident_ref(incident->id), record->related.size()),
+                     std::move(lines));
+  }
+
+  // Trends across every incident since `since` ago, to the caller only: the same figures
+  // and Markdown as `scribe report --format md` (postmortem/trends.h).
+  Reply run(const grammar::ShowTrends& t, Transaction& tx) {
+    const Timestamp since = inv_.received_at - t.since;
+    const Trends trends = compute_trends(tx.trends_rows(since), since, inv_.received_at);
+    Reply r =
+        ephemeral(fmt::format("Trends over the last {} days ({} incident{}):", t.since.count(),
+                              trends.incidents, trends.incidents == 1 ? "" : "s"));
+    r.document = trends_markdown(trends);
+    return r;
   }
 
   // The findings, to the caller only.
@@ -1209,6 +1260,10 @@ template <>
 constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ShowReview> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowTrends> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowRelated> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
 template <>

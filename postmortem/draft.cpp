@@ -236,6 +236,7 @@ Draft assemble_draft(IncidentRecord record, Timestamp now) {
   }
 
   draft.action_history = std::move(record.action_history);
+  draft.related = std::move(record.related);
   add_key_durations(draft, resolved_at);
   return draft;
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "postmortem/recurrence.h"
 #include "storage/model.h"
 
 namespace scribe {
@@ -25,6 +26,8 @@ struct IncidentRecord {
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
   std::vector<Approval> approvals;             // of the postmortem, oldest first
+  // Earlier incidents with the same cause (postmortem/recurrence.h), most recent first.
+  std::vector<RelatedIncident> related;
 };
 
 // A point in time the key durations are measured between, and how it was found.
@@ -102,6 +105,7 @@ struct Draft {
   std::vector<TimelineRow> timeline;           // by occurred_at, then seq
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
+  std::vector<RelatedIncident> related;        // earlier incidents with the same cause
 };
 
 // Builds the draft. `now` is the generation time and bounds the duration of an incident

@@ -12,6 +12,15 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
   record.actions = tx.actions(id);
   record.action_history = tx.action_revisions(id);
   record.approvals = tx.approvals(id);
+  std::vector<Note> causes;
+  for (const Note& n : record.notes) {
+    if (n.section == NoteSection::kCause) causes.push_back(n);
+  }
+  // Only an incident with a cause can have a related one; then every incident's causes are
+  // read (one pass over the notes, as `scribe report` does).
+  if (!causes.empty()) {
+    record.related = find_related(record.incident, causes, tx.trends_rows(Timestamp{}));
+  }
   return record;
 }
 

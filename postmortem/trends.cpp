@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "postmortem/html.h"
+#include "postmortem/recurrence.h"
 
 namespace scribe {
 namespace {
@@ -48,23 +49,6 @@ std::optional<Timestamp> end_of_due_day(const std::string& due) {
   const date::year_month_day ymd{date::year{y}, date::month{m}, date::day{d}};
   if (!ymd.ok()) return std::nullopt;
   return Timestamp{date::sys_days{ymd} + date::days{1}} - milliseconds{1};
-}
-
-// The `#cause:<tag>` tags of a cause note, lower case.
-std::vector<std::string> cause_tags(std::string_view text) {
-  std::vector<std::string> tags;
-  static constexpr std::string_view kPrefix = "#cause:";
-  for (std::size_t at = 0; (at = text.find(kPrefix, at)) != std::string_view::npos;) {
-    std::size_t end = at + kPrefix.size();
-    std::string tag;
-    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) {
-      tag += static_cast<char>(std::tolower(static_cast<unsigned char>(text[end])));
-      ++end;
-    }
-    if (!tag.empty()) tags.push_back("#cause:" + tag);
-    at = end;
-  }
-  return tags;
 }
 
 std::string minutes_text(const std::optional<double>& m) {
