@@ -26,6 +26,7 @@ namespace {
 
 double run_report(const std::string& db, const std::string& format) {
   const auto start = std::chrono::steady_clock::now();
+  std::fflush(stdout);  // else the child flushes our buffered lines a second time
   const pid_t pid = fork();
   if (pid == 0) {
     setenv("SCRIBE_DB", db.c_str(), 1);
