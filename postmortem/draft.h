@@ -28,7 +28,11 @@ struct IncidentRecord {
   std::vector<Approval> approvals;             // of the postmortem, oldest first
   // Earlier incidents with the same cause (postmortem/recurrence.h), most recent first.
   std::vector<RelatedIncident> related;
+  std::size_t related_total = 0;  // `related` holds the most recent kRelatedShown of these
 };
+
+// A draft lists at most this many related incidents (the most recent) and counts the rest.
+inline constexpr std::size_t kRelatedShown = 20;
 
 // A point in time the key durations are measured between, and how it was found.
 struct Moment {
@@ -106,6 +110,7 @@ struct Draft {
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
   std::vector<RelatedIncident> related;        // earlier incidents with the same cause
+  std::size_t related_total = 0;               // how many there are in all
 };
 
 // Builds the draft. `now` is the generation time and bounds the duration of an incident

@@ -211,6 +211,7 @@ Json draft_to_json(const Draft& d) {
                             .take());
     }
     j.add("related_incidents", std::move(related));
+    j.add("related_incidents_total", d.related_total);
   }
 
   j.add("generated_at", format_iso8601(d.generated_at));

@@ -571,6 +571,10 @@ class MarkdownWriter {
       }
     }
     left_out(shown, d_.related.size());
+    if (d_.related_total > d_.related.size()) {
+      fmt::format_to(fmt::appender(out_), "- *…and {} earlier related incidents not listed*\n",
+                     d_.related_total - d_.related.size());
+    }
   }
 
   // The audit trail of the items: who changed what, when.

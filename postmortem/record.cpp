@@ -16,10 +16,12 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
   for (const Note& n : record.notes) {
     if (n.section == NoteSection::kCause) causes.push_back(n);
   }
-  // Only an incident with a cause can have a related one; then every incident's causes are
-  // read (one pass over the notes, as `scribe report` does).
+  // Only an incident with a cause can have a related one; then the earlier incidents'
+  // causes are read, and the most recent kRelatedShown related ones kept.
   if (!causes.empty()) {
-    record.related = find_related(record.incident, causes, tx.trends_rows(Timestamp{}));
+    record.related = find_related(record.incident, causes, tx.cause_rows(id));
+    record.related_total = record.related.size();
+    if (record.related.size() > kRelatedShown) record.related.resize(kRelatedShown);
   }
   return record;
 }

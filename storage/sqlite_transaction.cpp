@@ -576,6 +576,43 @@ TrendsRows SqliteTransaction::trends_rows(Timestamp since) {
   return rows;
 }
 
+TrendsRows SqliteTransaction::cause_rows(IncidentId before) {
+  TrendsRows rows;
+  const std::string with_cause =
+      "(SELECT DISTINCT incident_id FROM notes WHERE section=? AND incident_id<?)";
+  const std::string cause = std::string(to_string(NoteSection::kCause));
+  {
+    Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id IN {} ORDER BY id",
+                                 kIncidentColumns, with_cause));
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE status=? AND incident_id IN {} ORDER BY id",
+                    kActionColumns, with_cause));
+    s.bind(1, to_string(ActionStatus::kOpen)).bind(2, cause).bind(3, before);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id<? ORDER BY id");
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(2);
+      n.author = Person{s.text(3), s.text(4)};
+      n.created_at = s.time(5);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  return rows;
+}
+
 std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {
   Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE id=?", kActionColumns));
   s.bind(1, id);

@@ -46,6 +46,7 @@ class SqliteTransaction final : public Transaction {
   std::vector<ActionItem> open_actions() override;
   std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
   TrendsRows trends_rows(Timestamp since) override;
+  TrendsRows cause_rows(IncidentId before) override;
   std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
                                        std::optional<ActionStatus> status, int limit) override;
   std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;

@@ -119,6 +119,9 @@ class Transaction {
   // The rows trends are computed from, for incidents declared at or after `since`, in
   // five queries (whatever the number of incidents).
   virtual TrendsRows trends_rows(Timestamp since) = 0;
+  // For recurrence (postmortem/recurrence.h): the incidents before `before` (by id) that have
+  // a cause note, those notes, and their open action items; no events.
+  virtual TrendsRows cause_rows(IncidentId before) = 0;
   // Action items across incidents (GET /api/actions): those whose owner's id or name is
   // `owner` (when given) with `status` (when given), dated ones first by due date, then by
   // id; at most `limit`.
