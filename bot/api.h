@@ -1,7 +1,7 @@
 // The read-only JSON/Markdown API: `GET /api/incidents` (paged: bot/paging.h),
 // `/api/incidents/{id}` and
-// `/api/incidents/{id}/postmortem.{md,html,json}`, behind a bearer token compared in
-// constant time. With no token configured the API refuses every request.
+// `/api/incidents/{id}/postmortem.{md,html,json}`, `/api/trends` and `/api/actions`, behind a
+// bearer token compared in constant time. With no token configured the API refuses every request.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +56,10 @@ class Api {
 
   // GET /api/incidents/{id} (`sub` empty) or /api/incidents/{id}/<sub>.
   HttpResponse incident_answer(IncidentId id, std::string_view sub);
+  // GET /api/trends?since=90d&format=json|md|html (postmortem/trends.h).
+  HttpResponse trends_answer(std::string_view query);
+  // GET /api/actions?owner=&status=&overdue=&limit=: items across incidents.
+  HttpResponse actions_answer(std::string_view query);
 
   Store& store_;
   std::string token_;

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "util/strings.h"
+
 namespace scribe {
 namespace {
 
@@ -210,6 +212,49 @@ const Setting kSettings[] = {
     {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
      [](Config& c, const std::string& v, std::string_view s) {
        c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
+     }},
+    {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY",
+     [](Config& c, const std::string& v, std::string_view s) {
+       auto d = reminder_delivery_from_string(v);
+       if (!d) {
+         throw ConfigError(fmt::format("{}: '{}' must be channel, direct or both", s, v));
+       }
+       c.reminder_delivery = *d;
+     }},
+    {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       if (v == "0" || v == "off") {
+         c.reminder_escalate_after_days.reset();
+         return;
+       }
+       const long long days = parse_positive(v, s);
+       if (days > 366) throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+       c.reminder_escalate_after_days = static_cast<int>(days);
+     }},
+    {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY",
+     [](Config& c, const std::string& v, std::string_view s) {
+       static constexpr std::string_view kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                                    "thursday", "friday", "saturday"};
+       if (v == "off") {
+         c.reminder_digest_day.reset();
+         return;
+       }
+       for (unsigned i = 0; i < 7; ++i) {
+         if (lower(v) == kDays[i]) {
+           c.reminder_digest_day = i;
+           return;
+         }
+       }
+       throw ConfigError(
+           fmt::format("{}: '{}' must be a weekday (monday … sunday) or 'off'", s, v));
+     }},
+    {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       const long long ms = parse_positive(v, s);
+       if (ms < 10 || ms > 3'600'000) {
+         throw ConfigError(fmt::format("{}: '{}' must be within 10 ms and an hour", s, v));
+       }
+       c.reminder_tick = std::chrono::milliseconds(ms);
      }},
 };
 
@@ -475,6 +520,11 @@ ReminderSettings reminder_settings(const Config& c) {
   r.meeting_interval = c.reminder_meeting_interval;
   r.followup_after = std::chrono::days(c.reminder_followup_days);
   r.quiet_hours = c.reminder_quiet_hours;
+  r.delivery = c.reminder_delivery;
+  r.escalate_after.reset();
+  if (c.reminder_escalate_after_days)
+    r.escalate_after = std::chrono::days(*c.reminder_escalate_after_days);
+  r.digest_day = c.reminder_digest_day;
   return r;
 }
 
@@ -489,7 +539,8 @@ std::string describe(const Config& c) {
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
-      "reminders.followup_days={} reminders.quiet_hours={} review={}",
+      "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
+      "reminders.escalate_after_days={} reminders.digest_day={} reminders.tick_ms={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -504,7 +555,11 @@ std::string describe(const Config& c) {
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
       c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
-      review_rules_on(c.review));
+      review_rules_on(c.review),
+      to_string(c.reminder_delivery),
+      c.reminder_escalate_after_days ? std::to_string(*c.reminder_escalate_after_days) : "off",
+      c.reminder_digest_day ? std::to_string(*c.reminder_digest_day) : "off",
+      c.reminder_tick.count());
 }
 
 }  // namespace scribe

@@ -114,7 +114,8 @@ struct Service::Parts {
         api(*store, c.api_token, clock, c.review, c.draft_template),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
-            planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
+            planner, clock, [o = outbox.get()] { o->wake(); },
+            Scheduler::Options{c.reminder_tick}) {
     const bool can_read_slack = !c.slack_bot_token.empty();
     if (can_read_slack) {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
@@ -165,12 +166,13 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kPost, JobKind::kUpdate},
+      outbox->add_deliverer(std::string(slack::kPlatform),
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kDirect},
                             std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     if (can_post_to_matrix(c)) {
       outbox->add_deliverer(std::string(matrix::kPlatform),
-                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin},
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin, JobKind::kDirect},
                             std::make_unique<matrix::MatrixDeliverer>(matrix_api(c)));
     }
     return outbox;
@@ -208,6 +210,11 @@ struct Service::Parts {
   static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
     ReminderSettings settings = reminder_settings(c);
     settings.platforms = posting_platforms(outbox);
+    std::set<std::string> direct;
+    for (std::string_view p : {slack::kPlatform, matrix::kPlatform}) {
+      if (outbox.delivers_to(std::string(p), JobKind::kDirect)) direct.emplace(p);
+    }
+    settings.direct_platforms = std::move(direct);
     settings.platform_traits = platforms();
     return settings;
   }
@@ -402,7 +409,8 @@ void Service::route(HttpRequest request, Respond respond) {
     if (!parts->slack_interactivity) return not_configured(Route::kSlackInteractivity, "Slack");
     return parts->slack_interactivity->handle(request, counted(Route::kSlackInteractivity));
   }
-  if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
+  if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
+      path == "/api/actions") {
     auto task = [parts, request = std::move(request), path, query,
                  respond = counted(Route::kApi)]() {
       respond(parts->api.handle(request, path, query));

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "commands/suggest.h"
+#include "postmortem/trends.h"
 #include "util/strings.h"
 
 namespace scribe::grammar {
@@ -217,7 +218,9 @@ std::string incident_usage(std::string_view p) {
       "`{0}incident review request` · `{0}incident approve`\n"
       "`{0}incident mitigated [HH:MM] [text]` · `{0}incident resolved [HH:MM] [text]` "
       "(resolved posts the draft)\n"
-      "`{0}incident draft` the postmortem draft so far\n"
+      "`{0}incident draft` the postmortem draft so far · `{0}incident trends [90d]` trends "
+      "across incidents · `{0}incident related` earlier incidents with the same cause (both "
+      "only to you; tag causes with `#cause:<tag>`, the incident with `#service:<name>`)\n"
       "`{0}incident close` postmortem reviewed · `{0}incident close anyway <reason>` over the "
       "review's objections (commander) · `{0}incident reopen` · `{0}incident help`",
       p);
@@ -250,11 +253,12 @@ std::string action_usage(std::string_view p) {
 
 // --- /incident ----------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 28> kIncidentWords = {
-    "start",    "status",    "sev",        "severity",   "commander", "summary", "impact",
-    "cause",    "why",       "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
-    "resolved", "draft",     "close",      "reopen",     "help",      "lessons", "owner",
-    "trigger",  "detection", "resolution", "link",       "review",    "approve", "links"};
+constexpr std::array<std::string_view, 30> kIncidentWords = {
+    "start",  "status",    "sev",      "severity",  "commander",  "summary",
+    "impact", "cause",     "why",      "went-well", "went-wrong", "lucky",
+    "lesson", "mitigated", "resolved", "draft",     "close",      "reopen",
+    "help",   "lessons",   "owner",    "trigger",   "detection",  "resolution",
+    "link",   "review",    "approve",  "links",     "trends",     "related"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -372,6 +376,17 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
                     "objections, `{}incident close anyway <reason>`.",
                     ctx.prefix, ctx.prefix),
         fmt::format("`{0}incident close` · `{0}incident close anyway <reason>`", ctx.prefix)};
+  }
+  if (word == "related") {
+    if (rest.empty()) return ShowRelated{};
+    return UsageError{fmt::format("`{}incident related` takes no text.", ctx.prefix),
+                      fmt::format("`{}incident related`", ctx.prefix)};
+  }
+  if (word == "trends") {
+    if (rest.empty()) return ShowTrends{};
+    if (auto span = parse_span(rest)) return ShowTrends{*span};
+    return UsageError{fmt::format("`{}` is not a span: use 90d, 12w, 6m or 1y.", rest),
+                      fmt::format("`{}incident trends [90d|12w|6m|1y]`", ctx.prefix)};
   }
   if (word == "review") {
     if (rest.empty()) return ShowReview{};

@@ -14,6 +14,7 @@
 // - Numbers are "N" or "#N", 1 to INT_MAX. Severities are sev1-sev4 ("sev-2", "SEV2", "2").
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <span>
@@ -55,6 +56,12 @@ struct CloseIncident {
 };
 // `/incident review`: the review findings, to the caller only.
 struct ShowReview {};
+// `/incident trends [span]`: trends across incidents (postmortem/trends.h), to the caller.
+// `/incident related`: earlier incidents with the same cause (postmortem/recurrence.h).
+struct ShowRelated {};
+struct ShowTrends {
+  std::chrono::days since{90};
+};
 // `/incident review request`: the postmortem goes from draft to in review.
 struct RequestReview {};
 // `/incident approve`: an approval by someone other than the commander and postmortem owner.
@@ -130,12 +137,12 @@ struct UsageError {
   std::string usage;
 };
 
-using Command =
-    std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
-                 ShowDraft, CloseIncident, ShowReview, RequestReview, ApprovePostmortem,
-                 SetPostmortemOwner, ReopenIncident, ShowHelp, AddEvent, ListEvents, EditEvent,
-                 DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
-                 SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
+using Command = std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote,
+                             MarkMilestone, ShowDraft, CloseIncident, ShowReview, ShowTrends,
+                             ShowRelated, RequestReview, ApprovePostmortem, SetPostmortemOwner,
+                             ReopenIncident, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent,
+                             AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
+                             SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

@@ -24,6 +24,7 @@
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
 #include "postmortem/split.h"
+#include "postmortem/trends.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
@@ -427,6 +428,56 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
+  // Earlier incidents with this incident's cause, to the caller only.
+  Reply run(const grammar::ShowRelated&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    const auto record = read_record(tx, incident->id);
+    const bool has_cause =
+        std::any_of(record->notes.begin(), record->notes.end(),
+                    [](const Note& n) { return n.section == NoteSection::kCause; });
+    if (!has_cause) {
+      return ephemeral(fmt::format(
+          "{} has no cause yet: `{}incident cause <text> #cause:<tag>` records one, and "
+          "then earlier incidents with the same tag or a similar cause show here.",
+          incident_ref(incident->id), prefix()));
+    }
+    if (record->related.empty()) {
+      return ephemeral(fmt::format("No earlier incident shares {}'s cause tag or a similar cause.",
+                                   incident_ref(incident->id)));
+    }
+    std::vector<std::string> lines;
+    for (const RelatedIncident& r : record->related) {
+      std::vector<std::string> why = r.shared_tags;
+      if (r.similarity) why.push_back(fmt::format("similar cause ({:.0f}%)", *r.similarity * 100));
+      for (const std::string& service : r.services) why.push_back(service);
+      std::string because;
+      for (const std::string& w : why) because += (because.empty() ? "" : ", ") + w;
+      lines.push_back(fmt::format("{} \"{}\" ({}, {}): {}", incident_ref(r.incident.id),
+                                  r.incident.title, to_string(r.incident.severity),
+                                  status_word(r.incident.status), because));
+      for (const ActionItem& a : r.open_actions) {
+        lines.push_back(fmt::format("    still open: {}", action_items::line(a)));
+      }
+    }
+    return ephemeral(fmt::format("Earlier incidents related to {} ({}):",
+                                 incident_ref(incident->id), record->related.size()),
+                     std::move(lines));
+  }
+
+  // Trends across every incident since `since` ago, to the caller only: the same figures
+  // and Markdown as `scribe report --format md` (postmortem/trends.h).
+  Reply run(const grammar::ShowTrends& t, Transaction& tx) {
+    const Timestamp since = inv_.received_at - t.since;
+    const Trends trends = compute_trends(tx.trends_rows(since), since, inv_.received_at);
+    Reply r =
+        ephemeral(fmt::format("Trends over the last {} days ({} incident{}):", t.since.count(),
+                              trends.incidents, trends.incidents == 1 ? "" : "s"));
+    r.document = trends_markdown(trends);
+    return r;
+  }
+
   // The findings, to the caller only.
   Reply run(const grammar::ShowReview&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
@@ -706,6 +757,7 @@ class Execution {
 
   Reply run(const grammar::ListActions&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
     if (!incident) return no_incident();
     std::vector<std::string> lines;
     int open = 0;
@@ -863,6 +915,16 @@ class Execution {
     return std::nullopt;
   }
 
+  // Runs `change` on the channel's current incident or, when it has none, on its latest
+  // closed one: action items are followed up after the incident is closed.
+  template <typename Change>
+  Reply change_incident_or_closed(Transaction& tx, Change&& change) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    return change(*incident);
+  }
+
   // Runs `change` on the channel's current incident.
   template <typename Change>
   Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
@@ -882,37 +944,34 @@ class Execution {
   template <typename Change>
   Reply change_action(Transaction& tx, int seq, Change&& change,
                       const std::optional<std::string>& due_note = std::nullopt) {
-    return change_incident(
-        tx,
-        [&](Incident& incident) -> Reply {
-          auto item = tx.find_action(incident.id, seq);
-          if (!item) {
-            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), seq, prefix()));
-          }
-          const ActionItem before = *item;
-          std::optional<Reply> answer = change(*item);
-          const std::vector<ActionRevision> changes =
-              action_items::changes_between(before, *item, inv_.user, inv_.received_at);
-          if (changes.empty()) {
-            if (answer) return *answer;
-            return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
-                             {action_items::line(before)});
-          }
-          if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
-          tx.revise_action(*item, changes);
-          if (answer) return *answer;
-          std::vector<std::string> parts;
-          for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
-          std::vector<std::string> details = {action_items::line(*item)};
-          if (due_note) details.push_back("⚠️ The " + *due_note + ".");
-          if (!item->owner) details.push_back(no_owner_warning(*item));
-          return to_channel(
-              fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
-                          fmt::join(parts, "; "), mention(inv_.user)),
-              std::move(details));
-        },
-        /*allow_resolved=*/true);
+    return change_incident_or_closed(tx, [&](Incident& incident) -> Reply {
+      auto item = tx.find_action(incident.id, seq);
+      if (!item) {
+        return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                     incident_ref(incident.id), seq, prefix()));
+      }
+      const ActionItem before = *item;
+      std::optional<Reply> answer = change(*item);
+      const std::vector<ActionRevision> changes =
+          action_items::changes_between(before, *item, inv_.user, inv_.received_at);
+      if (changes.empty()) {
+        if (answer) return *answer;
+        return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
+                         {action_items::line(before)});
+      }
+      if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
+      tx.revise_action(*item, changes);
+      if (answer) return *answer;
+      std::vector<std::string> parts;
+      for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
+      std::vector<std::string> details = {action_items::line(*item)};
+      if (due_note) details.push_back("⚠️ The " + *due_note + ".");
+      if (!item->owner) details.push_back(no_owner_warning(*item));
+      return to_channel(
+          fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
+                      fmt::join(parts, "; "), mention(inv_.user)),
+          std::move(details));
+    });
   }
 
   // A milestone earlier than the declaration (beyond kMilestoneTolerance: people round
@@ -1201,6 +1260,10 @@ template <>
 constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ShowReview> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowTrends> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowRelated> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
 template <>

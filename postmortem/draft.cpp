@@ -236,6 +236,8 @@ Draft assemble_draft(IncidentRecord record, Timestamp now) {
   }
 
   draft.action_history = std::move(record.action_history);
+  draft.related = std::move(record.related);
+  draft.related_total = std::max(record.related_total, draft.related.size());
   add_key_durations(draft, resolved_at);
   return draft;
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "postmortem/recurrence.h"
 #include "storage/model.h"
 
 namespace scribe {
@@ -25,7 +26,13 @@ struct IncidentRecord {
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
   std::vector<Approval> approvals;             // of the postmortem, oldest first
+  // Earlier incidents with the same cause (postmortem/recurrence.h), most recent first.
+  std::vector<RelatedIncident> related;
+  std::size_t related_total = 0;  // `related` holds the most recent kRelatedShown of these
 };
+
+// A draft lists at most this many related incidents (the most recent) and counts the rest.
+inline constexpr std::size_t kRelatedShown = 20;
 
 // A point in time the key durations are measured between, and how it was found.
 struct Moment {
@@ -102,6 +109,8 @@ struct Draft {
   std::vector<TimelineRow> timeline;           // by occurred_at, then seq
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
+  std::vector<RelatedIncident> related;        // earlier incidents with the same cause
+  std::size_t related_total = 0;               // how many there are in all
 };
 
 // Builds the draft. `now` is the generation time and bounds the duration of an incident

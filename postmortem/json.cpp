@@ -186,6 +186,34 @@ Json draft_to_json(const Draft& d) {
   }
   j.add("actions", std::move(actions));
 
+  // Only when there are some, so a draft without a recurring cause keeps its old shape.
+  if (!d.related.empty()) {
+    Json related = array(d.related.size());
+    for (const RelatedIncident& r : d.related) {
+      Json open = array(r.open_actions.size());
+      for (const ActionItem& a : r.open_actions) {
+        open.push_back(Object(4)
+                           .add("seq", a.seq)
+                           .add("text", a.text)
+                           .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
+                           .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
+                           .take());
+      }
+      related.push_back(Object(8)
+                            .add("id", r.incident.id)
+                            .add("ref", incident_ref(r.incident.id))
+                            .add("title", r.incident.title)
+                            .add("declared_at", format_iso8601(r.incident.declared_at))
+                            .add("shared_cause_tags", r.shared_tags)
+                            .add("similarity", r.similarity ? Json(*r.similarity) : Json(nullptr))
+                            .add("services", r.services)
+                            .add("open_actions", std::move(open))
+                            .take());
+    }
+    j.add("related_incidents", std::move(related));
+    j.add("related_incidents_total", d.related_total);
+  }
+
   j.add("generated_at", format_iso8601(d.generated_at));
   return j.take();
 }

@@ -6,6 +6,7 @@
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "postmortem/format.h"
 #include "util/markdown_escape.h"
@@ -148,6 +149,7 @@ class MarkdownWriter {
     note_list("Where we got lucky", d_.sections.lucky, "incident lucky <text>");
     note_list("Lessons learned", d_.sections.lessons, "incident lesson <text>");
     actions();
+    related();
     note_list_if_any("Supporting links", d_.sections.links);
     fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
                    format_utc(d_.generated_at));
@@ -530,6 +532,49 @@ class MarkdownWriter {
                      d_.actions.size() - shown);
     }
     action_history();
+  }
+
+  // Earlier incidents with the same cause (recurrence.h), and their items still open.
+  void related() {
+    if (d_.related.empty()) return;
+    heading("##", "Related incidents");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
+    for (const RelatedIncident& r : d_.related) {
+      if (!room(start, list_budget())) break;
+      ++shown;
+      fmt::format_to(fmt::appender(out_), "- {} ", incident_ref(r.incident.id));
+      put_cell(out_, r.incident.title);
+      fmt::format_to(fmt::appender(out_), " ({}, {}) — ", to_string(r.incident.severity),
+                     format_utc(r.incident.declared_at));
+      std::vector<std::string> why = r.shared_tags;
+      if (r.similarity) why.push_back(fmt::format("similar cause ({:.0f}%)", *r.similarity * 100));
+      put_cell(out_, fmt::format("{}", fmt::join(why, ", ")));
+      if (!r.services.empty()) {
+        put(out_, "; ");
+        put_cell(out_, fmt::format("{}", fmt::join(r.services, ", ")));
+      }
+      put(out_, "\n");
+      for (const ActionItem& a : r.open_actions) {
+        fmt::format_to(fmt::appender(out_), "  - still open: #{} ", a.seq);
+        put_cell(out_, a.text);
+        if (a.owner) {
+          put(out_, " (");
+          put_cell(out_, display_name(*a.owner));
+          put(out_, ")");
+        }
+        if (a.due && !a.due->empty()) {
+          put(out_, ", due ");
+          put_cell(out_, *a.due);
+        }
+        put(out_, "\n");
+      }
+    }
+    left_out(shown, d_.related.size());
+    if (d_.related_total > d_.related.size()) {
+      fmt::format_to(fmt::appender(out_), "- *…and {} earlier related incidents not listed*\n",
+                     d_.related_total - d_.related.size());
+    }
   }
 
   // The audit trail of the items: who changed what, when.

@@ -82,11 +82,12 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
-constexpr NameTable<JobKind, 4> kJobKinds{{
+constexpr NameTable<JobKind, 5> kJobKinds{{
     {JobKind::kPost, "post"},
     {JobKind::kUpdate, "update"},
     {JobKind::kFetch, "fetch"},
     {JobKind::kJoin, "join"},
+    {JobKind::kDirect, "direct"},
 }};
 
 template <typename E, std::size_t N>

@@ -192,6 +192,9 @@ enum class JobKind {
   kUpdate,  // replace the earlier message OutgoingMessage::replaces names with `content`
   kFetch,   // read a marked message back and record it; `content` is the adapter's own
   kJoin,    // join channel.channel (the bot was invited); `content` is unused
+  // post `content` (an OutgoingMessage) to a person directly (Slack DM, Matrix direct
+  // room): channel.channel is the person's platform id, channel.workspace theirs too
+  kDirect,
 };
 
 struct OutboxMessage {

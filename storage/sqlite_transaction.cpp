@@ -164,6 +164,16 @@ std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c)
   return read_incident(s);
 }
 
+std::optional<Incident> SqliteTransaction::latest_incident(const ChannelRef& c) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? "
+                          "ORDER BY id DESC LIMIT 1",
+                          kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
 std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
   Stmt s =
       prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
@@ -483,13 +493,124 @@ std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus st
 }
 
 std::vector<ActionItem> SqliteTransaction::open_actions_with_due_date() {
-  Stmt s = prepare(fmt::format(
-      "SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL AND incident_id IN "
-      "(SELECT id FROM incidents WHERE status != 'closed') ORDER BY id",
-      kActionColumns));
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL ORDER BY id",
+                  kActionColumns));
   std::vector<ActionItem> out;
   while (s.step()) out.push_back(read_action(s));
   return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions() {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' ORDER BY id", kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::find_actions(const std::optional<std::string>& owner,
+                                                        std::optional<ActionStatus> status,
+                                                        int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE (?1 IS NULL OR owner_id=?1 OR owner_name=?1) AND "
+                  "(?2 IS NULL OR status=?2) ORDER BY due IS NULL, due, id LIMIT ?3",
+                  kActionColumns));
+  s.bind(1, owner);
+  s.bind(2, status ? std::optional<std::string>(to_string(*status)) : std::nullopt);
+  s.bind(3, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+TrendsRows SqliteTransaction::trends_rows(Timestamp since) {
+  TrendsRows rows;
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM incidents WHERE declared_at>=? ORDER BY id", kIncidentColumns));
+    s.bind(1, since);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE incident_id IN (SELECT id FROM incidents WHERE "
+                    "declared_at>=?) ORDER BY id",
+                    kActionColumns));
+    s.bind(1, since);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) "
+        "ORDER BY id");
+    s.bind(1, to_string(NoteSection::kCause)).bind(2, since);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(3);
+      n.author = Person{s.text(4), s.text(5)};
+      n.created_at = s.time(6);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  const auto earliest = [&](std::vector<EventKind> kinds,
+                            std::vector<std::pair<IncidentId, Timestamp>>& out) {
+    std::string in;
+    for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ",?" : "?";
+    Stmt s = prepare(fmt::format(
+        "SELECT incident_id, MIN(occurred_at) FROM events WHERE deleted=0 AND kind IN ({}) AND "
+        "incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) GROUP BY incident_id "
+        "ORDER BY incident_id",
+        in));
+    int i = 1;
+    for (EventKind k : kinds) s.bind(i++, to_string(k));
+    s.bind(i, since);
+    while (s.step()) out.emplace_back(s.i64(0), s.time(1));
+  };
+  earliest({EventKind::kImpact}, rows.impact_started);
+  earliest({EventKind::kDetected, EventKind::kAlert}, rows.detected);
+  return rows;
+}
+
+TrendsRows SqliteTransaction::cause_rows(IncidentId before) {
+  TrendsRows rows;
+  const std::string with_cause =
+      "(SELECT DISTINCT incident_id FROM notes WHERE section=? AND incident_id<?)";
+  const std::string cause = std::string(to_string(NoteSection::kCause));
+  {
+    Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id IN {} ORDER BY id",
+                                 kIncidentColumns, with_cause));
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE status=? AND incident_id IN {} ORDER BY id",
+                    kActionColumns, with_cause));
+    s.bind(1, to_string(ActionStatus::kOpen)).bind(2, cause).bind(3, before);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id<? ORDER BY id");
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(2);
+      n.author = Person{s.text(3), s.text(4)};
+      n.created_at = s.time(5);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  return rows;
 }
 
 std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {

@@ -316,7 +316,16 @@ struct SlackStandIn::Impl {
     if (method == "conversations.history") return history(call);
     if (method == "conversations.replies") return replies(call);
     if (method == "users.info") return user_info(call);
+    if (method == "conversations.open") return open_conversation(call);
     return {404, json{{"ok", false}, {"error", "unknown_method"}}.dump(), {}};
+  }
+
+  // conversations.open {"users": "U…"}: the same direct conversation "D<user>" each time.
+  Answer open_conversation(const SlackCall& call) {
+    const std::string who = call.param("users");
+    if (who.empty()) return slack_error("users_list_not_supplied");
+    if (who.find(',') != std::string::npos) return slack_error("not_implemented");
+    return slack_ok({{"channel", {{"id", "D" + who}}}});
   }
 
   std::string make_ts() {

@@ -1,7 +1,8 @@
 // SlackStandIn: a local stand-in for the Slack Web API, for tests. An HTTP/1.1 server
 // (keep-alive) on 127.0.0.1 and an ephemeral port, run on a thread of its own, that records
 // every call and answers the methods Scribe uses as Slack would: chat.postMessage,
-// chat.update, conversations.history, conversations.replies, users.info. Tests can script failures
+// chat.update, conversations.history, conversations.replies, users.info, conversations.open
+// (a direct conversation "D<user id>"). Tests can script failures
 // (429 + Retry-After, 500, Slack errors), a slow API and an outage. Thread-safe.
 //
 // A call is decided when it arrives: a postMessage answered ok has posted its message even
