@@ -15,6 +15,10 @@
 
 #include "storage/model.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace scribe {
 
 // Everything a draft is made from, read in one store transaction.
@@ -25,6 +29,9 @@ struct IncidentRecord {
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
   std::vector<Approval> approvals;             // of the postmortem, oldest first
+  // The channel's time zone (an IANA name); drafts show its local times beside UTC.
+  // Empty or UTC: UTC only.
+  std::string zone;
 };
 
 // A point in time the key durations are measured between, and how it was found.
@@ -75,6 +82,9 @@ struct DraftSections {
 
 struct Draft {
   Incident incident;
+  // The channel's zone when it is not UTC: renderers show its local times beside UTC.
+  // Null: UTC only. Points into the tz database, which lives as long as the process.
+  const date::time_zone* zone = nullptr;
   std::string ref;  // "INC-42"
   Timestamp generated_at{};
   // The incident start: the earliest timeline event (the declaration when there is none).

@@ -2,7 +2,8 @@
 
 namespace scribe {
 
-std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
+std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id,
+                                          std::string_view default_zone) {
   auto incident = tx.find_incident(id);
   if (!incident) return std::nullopt;
   IncidentRecord record;
@@ -12,6 +13,8 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
   record.actions = tx.actions(id);
   record.action_history = tx.action_revisions(id);
   record.approvals = tx.approvals(id);
+  const std::vector<ChannelZone> zones = tx.channel_zones(record.incident.channel);
+  record.zone = zones.empty() ? std::string(default_zone) : zones.back().zone;
   return record;
 }
 

@@ -61,6 +61,16 @@ struct Incident {
 };
 
 // Someone other than the commander and the postmortem owner approved the postmortem.
+// A channel's time zone as set with `/incident tz`: the latest setting is the channel's
+// zone; earlier ones stay as its audit trail.
+struct ChannelZone {
+  ChannelRef channel;
+  std::string zone;  // an IANA name, validated by whoever set it
+  Person set_by;
+  Timestamp set_at{};
+  bool operator==(const ChannelZone&) const = default;
+};
+
 struct Approval {
   IncidentId incident_id = 0;
   Person by;

@@ -294,6 +294,33 @@ std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
   return out;
 }
 
+void SqliteTransaction::set_channel_zone(const ChannelZone& z) {
+  require_writable();
+  prepare(
+      "INSERT INTO channel_zones (platform, workspace, channel, zone, set_by_id, set_by_name, "
+      "set_at) VALUES (?,?,?,?,?,?,?)")
+      .bind(1, z.channel.platform)
+      .bind(2, z.channel.workspace)
+      .bind(3, z.channel.channel)
+      .bind(4, z.zone)
+      .bind(5, z.set_by.id)
+      .bind(6, z.set_by.name)
+      .bind(7, z.set_at)
+      .run();
+}
+
+std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& channel) {
+  Stmt s = prepare(
+      "SELECT zone, set_by_id, set_by_name, set_at FROM channel_zones "
+      "WHERE platform=? AND workspace=? AND channel=? ORDER BY id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel);
+  std::vector<ChannelZone> out;
+  while (s.step()) {
+    out.push_back(ChannelZone{channel, s.text(0), Person{s.text(1), s.text(2)}, s.time(3)});
+  }
+  return out;
+}
+
 void SqliteTransaction::add_approval(const Approval& a) {
   require_writable();
   prepare(
