@@ -142,7 +142,8 @@ struct Service::Parts {
         return true;
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
-          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply);
+          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply,
+          c.matrix_homeserver_url);
     }
     if (!c.slack_signing_secret.empty()) {
       if (can_read_slack) {

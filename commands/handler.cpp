@@ -1186,9 +1186,14 @@ class Execution {
     const std::string local =
         is_utc(zone_) ? std::string()
                       : fmt::format(" ({})", format_local_datetime(e.occurred_at, &zone_));
-    return fmt::format("#{} {}{} {} {} {}: {}{}", e.seq, format_utc_datetime(e.occurred_at), local,
-                       format_offset(seconds_between(start, e.occurred_at)), to_string(e.kind),
-                       mention(e.author), e.text, e.revision > 0 ? " (edited)" : "");
+    std::string links;
+    for (const EventLink& l : e.links) {
+      links += fmt::format(" · {}{}", l.title.empty() ? "" : l.title + ": ", l.url);
+    }
+    return fmt::format("#{} {}{} {} {} {}: {}{}{}", e.seq, format_utc_datetime(e.occurred_at),
+                       local, format_offset(seconds_between(start, e.occurred_at)),
+                       to_string(e.kind), mention(e.author), e.text, links,
+                       e.revision > 0 ? " (edited)" : "");
   }
 
   std::string resolution_summary(const Draft& d) const {
@@ -1369,6 +1374,7 @@ MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const Inciden
   e.recorded_at = m.received_at;
   e.author = m.author;
   e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
+  e.links = m.links;
   tx.append_event(std::move(e));
   return MarkOutcome::kRecorded;
 }

@@ -76,6 +76,9 @@ struct MarkedMessage {
   std::string message_id;  // the platform's id of the message (Slack ts)
   std::string text;
   Timestamp received_at;
+  // The message's permalink and its files and images, kept with the event (the adapter
+  // extracts them; only http(s) URLs).
+  std::vector<EventLink> links;
 };
 
 enum class MarkOutcome {

@@ -155,10 +155,16 @@ Json draft_to_json(const Draft& d) {
     // The channel's local time with its UTC offset, where the channel has a zone of its own.
     if (d.zone != nullptr)
       item.add("occurred_at_local", format_iso8601_local(e.occurred_at, d.zone));
+    Json links = array(e.links.size());
+    for (const EventLink& l : e.links) {
+      links.push_back(
+          Object(3).add("kind", to_string(l.kind)).add("title", l.title).add("url", l.url).take());
+    }
     timeline.push_back(item.add("offset_seconds", row.offset.count())
                            .add("author", person(e.author))
                            .add("kind", to_string(e.kind))
                            .add("text", e.text)
+                           .add("links", std::move(links))
                            .take());
   }
   j.add("timeline", std::move(timeline));

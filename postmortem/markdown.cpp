@@ -240,7 +240,10 @@ class MarkdownWriter {
     // Day numbers in 64 bits (date::days would wrap for absurd times) and a time on each.
     std::optional<std::int64_t> lo, hi;
     Timestamp lo_at{}, hi_at{};
+    std::optional<Timestamp> earliest, latest;  // for the local dates
     auto see = [&](Timestamp t) {
+      if (!earliest || t < *earliest) earliest = t;
+      if (!latest || t > *latest) latest = t;
       const std::int64_t day = utc_day_number(t);
       if (!lo || day < *lo) lo = day, lo_at = t;
       if (!hi || day > *hi) hi = day, hi_at = t;
@@ -257,8 +260,8 @@ class MarkdownWriter {
     last_date_ = hi ? hi_at : first_date_;
     with_dates_ = utc_day_number(first_date_) != utc_day_number(last_date_);
     if (d_.zone != nullptr) {
-      const std::string a = format_local_datetime(first_date_, d_.zone);
-      const std::string b = format_local_datetime(last_date_, d_.zone);
+      const std::string a = format_local_datetime(earliest.value_or(first_date_), d_.zone);
+      const std::string b = format_local_datetime(latest.value_or(last_date_), d_.zone);
       local_dates_ = with_dates_ || a.substr(0, 10) != b.substr(0, 10);
     }
   }
@@ -471,7 +474,32 @@ class MarkdownWriter {
     fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
                    e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
     put_cell(out_, e.text);
+    put_links(e.links);
     put(out_, " |\n");
+  }
+
+  // The message an event came from and its files, as links after the text: "· [message](…)
+  // · [📎 log.txt](…) · [🖼 graph.png](…)". Names are escaped like any typed text.
+  void put_links(const std::vector<EventLink>& links) {
+    for (const EventLink& l : links) {
+      const std::string dest = markdown_link_destination(l.url);
+      if (dest.empty()) continue;
+      put(out_, " · [");
+      switch (l.kind) {
+        case EventLink::Kind::kMessage:
+          put(out_, "message");
+          break;
+        case EventLink::Kind::kFile:
+          put(out_, "📎 ");
+          put_cell(out_, l.title.empty() ? std::string_view("file") : std::string_view(l.title));
+          break;
+        case EventLink::Kind::kImage:
+          put(out_, "🖼 ");
+          put_cell(out_, l.title.empty() ? std::string_view("image") : std::string_view(l.title));
+          break;
+      }
+      fmt::format_to(fmt::appender(out_), "]({})", dest);
+    }
   }
 
   void causes() {

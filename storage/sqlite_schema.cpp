@@ -197,6 +197,11 @@ CREATE TABLE channel_zones (
 );
 CREATE INDEX channel_zones_by_channel ON channel_zones(platform, workspace, channel, id);
 )sql",
+    // 10: links kept with an event (a pinned message's permalink, its files and images), as
+    // a JSON array [{"kind", "title", "url"}]; NULL when there are none.
+    R"sql(
+ALTER TABLE events ADD COLUMN links TEXT;
+)sql",
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 namespace scribe::sqlite {
 namespace {
 
@@ -19,7 +21,7 @@ constexpr std::string_view kIncidentColumns =
     "postmortem_status, closed_anyway";
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
-    "revision";
+    "revision, links";
 constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
@@ -45,6 +47,32 @@ Incident read_incident(const Stmt& s) {
   return i;
 }
 
+// Links as stored: a JSON array, NULL for none. A row that does not parse (written by
+// hand, say) loses its links rather than the event.
+std::optional<std::string> links_json(const std::vector<EventLink>& links) {
+  if (links.empty()) return std::nullopt;
+  nlohmann::json out = nlohmann::json::array();
+  for (const EventLink& l : links) {
+    out.push_back({{"kind", to_string(l.kind)}, {"title", l.title}, {"url", l.url}});
+  }
+  return out.dump();
+}
+
+std::vector<EventLink> links_from(const std::string& text) {
+  std::vector<EventLink> out;
+  if (text.empty()) return out;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& l : j) {
+    if (!l.is_object()) continue;
+    const auto kind = event_link_kind_from_string(l.value("kind", ""));
+    const std::string url = l.value("url", "");
+    if (!kind || url.empty()) continue;
+    out.push_back(EventLink{*kind, l.value("title", ""), url});
+  }
+  return out;
+}
+
 TimelineEvent read_event(const Stmt& s) {
   TimelineEvent e;
   e.id = s.i64(0);
@@ -57,6 +85,7 @@ TimelineEvent read_event(const Stmt& s) {
   e.text = s.text(8);
   e.deleted = s.i64(9) != 0;
   e.revision = static_cast<int>(s.i64(10));
+  e.links = links_from(s.text(11));
   return e;
 }
 
@@ -212,7 +241,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
   prepare(
       "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
-      "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      "author_name, text, deleted, revision, links) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, e.incident_id)
       .bind(2, e.seq)
       .bind(3, to_string(e.kind))
@@ -223,6 +252,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       .bind(8, e.text)
       .bind(9, e.deleted ? 1 : 0)
       .bind(10, e.revision)
+      .bind(11, links_json(e.links))
       .run();
   e.id = last_id();
   return e;

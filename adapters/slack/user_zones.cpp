@@ -81,13 +81,16 @@ void UserZones::loop() {
     std::optional<Known> known;
     if (const std::optional<UserInfo> info = user_info(result)) {
       known = Known{info->tz};
-      spdlog::info("time zone of Slack user {}: {}", user, info->tz.empty() ? "none" : info->tz);
     } else {
       spdlog::warn("users.info for {} failed ({}); their times are read in the channel's zone",
                    user, result.error);
     }
     lock.lock();
     queued_.erase(user);
+    // Logged under the lock it is stored under: whoever reads the line finds it cached.
+    if (known)
+      spdlog::info("time zone of Slack user {}: {}", user,
+                   known->zone.empty() ? "none" : known->zone);
     store_locked(user, std::move(known));
   }
 }

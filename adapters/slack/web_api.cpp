@@ -169,6 +169,11 @@ WebApiResult WebApi::read_message(std::string_view channel, std::string_view ts)
   return result;
 }
 
+WebApiResult WebApi::permalink(std::string_view channel, std::string_view ts) {
+  return get("chat.getPermalink",
+             {{"channel", std::string(channel)}, {"message_ts", std::string(ts)}});
+}
+
 WebApiResult WebApi::users_info(std::string_view user) {
   return get("users.info", {{"user", std::string(user)}});
 }

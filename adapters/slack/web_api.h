@@ -68,6 +68,8 @@ class WebApi {
   // message object itself ({"user", "text", "ts", ...}); error "message_not_found" when
   // Slack has no such message.
   WebApiResult read_message(std::string_view channel, std::string_view ts);
+  // chat.getPermalink: json["permalink"] is the message's URL.
+  WebApiResult permalink(std::string_view channel, std::string_view ts);
   // users.info: json["user"] holds the profile; see UserInfo.
   WebApiResult users_info(std::string_view user);
 

@@ -110,7 +110,16 @@ TEST_F(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessage
   EXPECT_EQ(standin_.posted_messages().size(), count);
 }
 
+// The first command of a user also looks up their time zone (users.info, in the
+// background); scripted failures are meant for chat.postMessage, so they wait for it.
+void let_zone_lookup_pass(testing::SlackStandIn& standin, testing::SlackClient& slack,
+                          const std::string& channel) {
+  slack.command("/incident", "help", channel);
+  ASSERT_TRUE(standin.wait_for_calls("users.info", 1));
+}
+
 TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
+  let_zone_lookup_pass(standin_, *slack_, "C0RL");
   standin_.fail_next(1, 429, "", {{"Retry-After", "2"}});
   slack_->command("/incident", "start Short one", "C0RL");
   slack_->command("/incident", "resolved", "C0RL");
@@ -140,6 +149,7 @@ TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
 }
 
 TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetried) {
+  let_zone_lookup_pass(standin_, *slack_, "C0GONE");
   standin_.fail_next_error(1, "channel_not_found");
   slack_->command("/incident", "start Gone channel", "C0GONE");
   slack_->command("/incident", "resolved", "C0GONE");
