@@ -75,7 +75,6 @@ void UserZones::loop() {
     if (stopping_) return;
     const std::string user = std::move(pending_.front());
     pending_.pop_front();
-    ++fetches_;
     lock.unlock();
     const WebApiResult result = api.users_info(user);
     std::optional<Known> known;
@@ -86,6 +85,7 @@ void UserZones::loop() {
                    user, result.error);
     }
     lock.lock();
+    ++fetches_;
     queued_.erase(user);
     // Logged under the lock it is stored under: whoever reads the line finds it cached.
     if (known)

@@ -60,7 +60,7 @@ class UserZones {
   // nullopt when not known yet (a fetch is then queued). Never blocks on the network.
   std::optional<Known> lookup(const std::string& user);
 
-  // Users.info calls made so far (for tests and logs).
+  // Users.info calls answered (or failed) and stored so far (for tests).
   std::size_t fetches() const;
 
  private:

@@ -77,6 +77,8 @@ TEST_F(UserZonesTest, AFailedLookUpIsRetriedOnlyAfterItsBackOff) {
   ASSERT_TRUE(slack_.wait_for_calls("users.info", 1));
   // The failure is remembered (nullopt) without further calls until the back-off passes;
   // while the call is in flight the user is not queued twice either.
+  for (int i = 0; i < 1000 && zones.fetches() < 1; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(zones.fetches(), 1u);  // the failure is stored (with its back-off from now)
   EXPECT_FALSE(zones.lookup("U0BOB").has_value());
   EXPECT_EQ(slack_.calls_to("users.info").size(), 1u);
   clock_.advance(6min);
