@@ -150,12 +150,14 @@ HttpResponse incident_page(Store& store, std::string_view query) {
 }  // namespace
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock,
-         const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template)
+         const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template,
+         std::string default_zone)
     : store_(store),
       token_(std::move(token)),
       clock_(std::move(clock)),
       reviewer_(std::make_shared<const Reviewer>(review)),
-      draft_template_(std::move(draft_template)) {}
+      draft_template_(std::move(draft_template)),
+      default_zone_(std::move(default_zone)) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -304,7 +306,7 @@ HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
     return response ? std::move(*response) : error(404, "no such incident");
   }
   std::optional<IncidentRecord> record;
-  store_.read([&](Transaction& tx) { record = read_record(tx, id); });
+  store_.read([&](Transaction& tx) { record = read_record(tx, id, default_zone_); });
   if (!record) return error(404, "no such incident");
   // Rendering happens outside the read: the store's reader is not held for it.
   const Timestamp now = clock_();

@@ -31,9 +31,11 @@ class Api {
   // The postmortems carry their review (`review` in the JSON, a section at the end of the
   // Markdown and HTML), made with `review`.
   // With `draft_template` (`draft.template`), postmortem.md and .html are made from it.
+  // Local times are the channel's zone, else `default_zone` (the service's).
   Api(Store& store, std::string token, std::function<Timestamp()> clock,
       const ReviewSettings& review = {},
-      std::shared_ptr<const DraftTemplate> draft_template = nullptr);
+      std::shared_ptr<const DraftTemplate> draft_template = nullptr,
+      std::string default_zone = "UTC");
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
@@ -67,6 +69,7 @@ class Api {
   std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
   std::shared_ptr<const Reviewer> reviewer_;
   std::shared_ptr<const DraftTemplate> draft_template_;
+  std::string default_zone_;  // the service's zone, for channels without `/incident tz`
 };
 
 }  // namespace scribe

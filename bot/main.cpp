@@ -141,7 +141,8 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   }
   auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
   std::optional<scribe::IncidentRecord> record;
-  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  store->read(
+      [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
   if (!record) {
     std::cerr << "scribe draft: no incident " << scribe::incident_ref(*id) << " in " << config.db
               << "\n";
@@ -177,7 +178,8 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
   }
   auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
   std::optional<scribe::IncidentRecord> record;
-  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  store->read(
+      [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
   if (!record) {
     std::cerr << "scribe lint: no incident " << scribe::incident_ref(*id) << " in " << config.db
               << "\n";

@@ -111,7 +111,7 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
-        api(*store, c.api_token, clock, c.review, c.draft_template),
+        api(*store, c.api_token, clock, c.review, c.draft_template, c.timezone),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); },
@@ -143,10 +143,17 @@ struct Service::Parts {
         return true;
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
-          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply);
+          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply,
+          c.matrix_homeserver_url);
     }
     if (!c.slack_signing_secret.empty()) {
-      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
+      if (can_read_slack) {
+        slack::UserZones::Options zones;
+        zones.api = slack_api(c);
+        user_zones = std::make_unique<slack::UserZones>(std::move(zones));
+      }
+      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock,
+                                                        user_zones.get());
       slack_events = std::make_unique<slack::EventsEndpoint>(
           c.slack_signing_secret, handler, clock, can_read_slack ? c.slack_pin_reaction : "");
       slack_interactivity =
@@ -266,6 +273,7 @@ struct Service::Parts {
   ReminderPlanner planner;
   Scheduler scheduler;
   std::unique_ptr<matrix::TransactionsEndpoint> matrix_transactions;
+  std::unique_ptr<slack::UserZones> user_zones;  // before the endpoint that uses it
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;

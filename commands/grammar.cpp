@@ -221,6 +221,7 @@ std::string incident_usage(std::string_view p) {
       "`{0}incident draft` the postmortem draft so far · `{0}incident trends [90d]` trends "
       "across incidents · `{0}incident related` earlier incidents with the same cause (both "
       "only to you; tag causes with `#cause:<tag>`, the incident with `#service:<name>`)\n"
+      "`{0}incident tz [Area/City]` the channel's time zone\n"
       "`{0}incident close` postmortem reviewed · `{0}incident close anyway <reason>` over the "
       "review's objections (commander) · `{0}incident reopen` · `{0}incident help`",
       p);
@@ -253,12 +254,12 @@ std::string action_usage(std::string_view p) {
 
 // --- /incident ----------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 30> kIncidentWords = {
-    "start",  "status",    "sev",      "severity",  "commander",  "summary",
-    "impact", "cause",     "why",      "went-well", "went-wrong", "lucky",
-    "lesson", "mitigated", "resolved", "draft",     "close",      "reopen",
-    "help",   "lessons",   "owner",    "trigger",   "detection",  "resolution",
-    "link",   "review",    "approve",  "links",     "trends",     "related"};
+constexpr std::array<std::string_view, 31> kIncidentWords = {
+    "start",    "status",    "sev",        "severity",   "commander", "summary", "impact",
+    "cause",    "why",       "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
+    "resolved", "draft",     "close",      "reopen",     "help",      "lessons", "owner",
+    "trigger",  "detection", "resolution", "link",       "review",    "approve", "links",
+    "trends",   "related",   "tz"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -274,8 +275,44 @@ std::string canonical_incident_word(std::string_view word) {
   if (w == "resolve") return "resolved";
   if (w == "root-cause" || w == "rootcause") return "cause";
   if (w == "ic") return "commander";
+  if (w == "timezone" || w == "time-zone" || w == "zone") return "tz";
   if (w == "declare" || w == "new") return "start";
   return w;
+}
+
+// The tz database's zone of that name, case-insensitively when only the case
+// differs; nullptr when there is none.
+const date::time_zone* find_zone(std::string_view name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+  }
+  const std::string wanted = lower(name);
+  const date::tzdb& db = date::get_tzdb();
+  for (const date::time_zone& z : db.zones) {
+    if (lower(z.name()) == wanted) return &z;
+  }
+  return nullptr;
+}
+
+Command parse_zone(std::string_view rest, const ParseContext& ctx) {
+  const std::string usage_text =
+      fmt::format("`{0}incident tz` shows it · `{0}incident tz Europe/Berlin` sets it", ctx.prefix);
+  if (rest.empty()) return ShowChannelZone{};
+  const std::string_view name = take_word(rest);
+  if (!rest.empty()) {
+    return UsageError{"Give one time zone name from the tz database, such as Europe/Berlin.",
+                      usage_text};
+  }
+  const date::time_zone* zone = find_zone(name);
+  if (zone == nullptr) {
+    return UsageError{
+        fmt::format("`{}` is not a time zone in the tz database. Use an Area/City name such as "
+                    "Europe/Berlin, America/New_York, Asia/Kolkata, or UTC; nothing was changed.",
+                    name),
+        usage_text};
+  }
+  return SetChannelZone{std::string(zone->name())};
 }
 
 Command parse_incident(std::string_view rest, const ParseContext& ctx) {
@@ -411,6 +448,7 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
     return SetPostmortemOwner{std::string(who)};
   }
   if (word == "reopen") return ReopenIncident{};
+  if (word == "tz") return parse_zone(rest, ctx);
 
   return UsageError{fmt::format("I don't know `{}incident {}`.{}", ctx.prefix, raw_word,
                                 did_you_mean(lower(raw_word), kIncidentWords,

@@ -71,6 +71,13 @@ struct SetPostmortemOwner {
   std::string mention;  // "@name"
 };
 struct ReopenIncident {};
+// `/incident tz`: the channel's time zone and who set it.
+struct ShowChannelZone {};
+// `/incident tz <Area/City>`: the channel's time zone, already checked against the tz
+// database (an unknown name is a UsageError).
+struct SetChannelZone {
+  std::string zone;  // the database's own spelling
+};
 struct ShowHelp {
   std::string command;  // "incident", "timeline", "action"
 };
@@ -137,12 +144,13 @@ struct UsageError {
   std::string usage;
 };
 
-using Command = std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote,
-                             MarkMilestone, ShowDraft, CloseIncident, ShowReview, ShowTrends,
-                             ShowRelated, RequestReview, ApprovePostmortem, SetPostmortemOwner,
-                             ReopenIncident, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent,
-                             AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
-                             SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
+using Command =
+    std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
+                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, RequestReview,
+                 ApprovePostmortem, SetPostmortemOwner, ReopenIncident, ShowChannelZone,
+                 SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent, AddAction,
+                 ListActions, SetActionStatus, EditAction, AssignAction, SetActionDue,
+                 SetActionKind, DropAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

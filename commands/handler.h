@@ -44,6 +44,8 @@ class time_zone;
 
 namespace scribe {
 
+class ChannelZoneCache;
+
 struct HandlerOptions {
   // Platforms whose channels the outbox can post to. Where it can, the draft is posted to
   // the channel in full on resolution; elsewhere the reply carries as much as fits.
@@ -74,6 +76,9 @@ struct MarkedMessage {
   std::string message_id;  // the platform's id of the message (Slack ts)
   std::string text;
   Timestamp received_at;
+  // The message's permalink and its files and images, kept with the event (the adapter
+  // extracts them; only http(s) URLs).
+  std::vector<EventLink> links;
 };
 
 enum class MarkOutcome {
@@ -241,6 +246,9 @@ class CommandHandler {
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<LimitCounters> refused_;    // outlives the work closures that count into it
   std::shared_ptr<const Reviewer> reviewer_;  // compiled from options_.review
+  // Each channel's zone as last read from the store, so prepare parses with it; the work
+  // reads the store's own and parses again (see prepare).
+  std::shared_ptr<ChannelZoneCache> zones_;
 };
 
 }  // namespace scribe

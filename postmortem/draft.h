@@ -16,6 +16,10 @@
 #include "postmortem/recurrence.h"
 #include "storage/model.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace scribe {
 
 // Everything a draft is made from, read in one store transaction.
@@ -29,6 +33,9 @@ struct IncidentRecord {
   // Earlier incidents with the same cause (postmortem/recurrence.h), most recent first.
   std::vector<RelatedIncident> related;
   std::size_t related_total = 0;  // `related` holds the most recent kRelatedShown of these
+  // The channel's time zone (an IANA name); drafts show its local times beside UTC.
+  // Empty or UTC: UTC only.
+  std::string zone;
 };
 
 // A draft lists at most this many related incidents (the most recent) and counts the rest.
@@ -82,6 +89,9 @@ struct DraftSections {
 
 struct Draft {
   Incident incident;
+  // The channel's zone when it is not UTC: renderers show its local times beside UTC.
+  // Null: UTC only. Points into the tz database, which lives as long as the process.
+  const date::time_zone* zone = nullptr;
   std::string ref;  // "INC-42"
   Timestamp generated_at{};
   // The incident start: the earliest timeline event (the declaration when there is none).

@@ -5,6 +5,8 @@
 
 #include "postmortem/format.h"
 
+#include <date/tz.h>
+
 namespace scribe {
 namespace {
 
@@ -82,6 +84,7 @@ Json draft_to_json(const Draft& d) {
                         .add("mitigated_at", time_or_null(inc.mitigated_at))
                         .add("resolved_at", time_or_null(inc.resolved_at))
                         .add("closed_at", time_or_null(inc.closed_at))
+                        .add("time_zone", d.zone == nullptr ? "UTC" : d.zone->name())
                         .take());
 
   Json participants = array(d.participants.size());
@@ -147,13 +150,21 @@ Json draft_to_json(const Draft& d) {
   Json timeline = array(d.timeline.size());
   for (const TimelineRow& row : d.timeline) {
     const TimelineEvent& e = row.event;
-    timeline.push_back(Object(6)
-                           .add("seq", e.seq)
-                           .add("occurred_at", format_iso8601(e.occurred_at))
-                           .add("offset_seconds", row.offset.count())
+    Object item(7);
+    item.add("seq", e.seq).add("occurred_at", format_iso8601(e.occurred_at));
+    // The channel's local time with its UTC offset, where the channel has a zone of its own.
+    if (d.zone != nullptr)
+      item.add("occurred_at_local", format_iso8601_local(e.occurred_at, d.zone));
+    Json links = array(e.links.size());
+    for (const EventLink& l : e.links) {
+      links.push_back(
+          Object(3).add("kind", to_string(l.kind)).add("title", l.title).add("url", l.url).take());
+    }
+    timeline.push_back(item.add("offset_seconds", row.offset.count())
                            .add("author", person(e.author))
                            .add("kind", to_string(e.kind))
                            .add("text", e.text)
+                           .add("links", std::move(links))
                            .take());
   }
   j.add("timeline", std::move(timeline));

@@ -2,7 +2,8 @@
 
 namespace scribe {
 
-std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
+std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id,
+                                          std::string_view default_zone) {
   auto incident = tx.find_incident(id);
   if (!incident) return std::nullopt;
   IncidentRecord record;
@@ -23,6 +24,8 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
     record.related_total = record.related.size();
     if (record.related.size() > kRelatedShown) record.related.resize(kRelatedShown);
   }
+  const std::vector<ChannelZone> zones = tx.channel_zones(record.incident.channel);
+  record.zone = zones.empty() ? std::string(default_zone) : zones.back().zone;
   return record;
 }
 

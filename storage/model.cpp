@@ -140,6 +140,19 @@ std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s);
 std::string_view to_string(OutboxStatus s) { return name_of(kOutboxStatuses, s); }
 std::string_view to_string(JobKind k) { return name_of(kJobKinds, k); }
 
+namespace {
+constexpr NameTable<EventLink::Kind, 3> kLinkKinds{{
+    {EventLink::Kind::kMessage, "message"},
+    {EventLink::Kind::kFile, "file"},
+    {EventLink::Kind::kImage, "image"},
+}};
+}  // namespace
+
+std::string_view to_string(EventLink::Kind k) { return name_of(kLinkKinds, k); }
+std::optional<EventLink::Kind> event_link_kind_from_string(std::string_view s) {
+  return value_of(kLinkKinds, s);
+}
+
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);
   // "sev-2" and "sev_2" are how people write it; a bare "-1" is not a severity.

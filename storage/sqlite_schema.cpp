@@ -182,6 +182,26 @@ ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
 CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
   WHERE expires_at IS NOT NULL;
 )sql",
+    // 9: channel time zones (`/incident tz`), every setting kept as the audit trail; the
+    // latest one of a channel is in force.
+    R"sql(
+CREATE TABLE channel_zones (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  set_by_id TEXT NOT NULL,
+  set_by_name TEXT NOT NULL,
+  set_at INTEGER NOT NULL
+);
+CREATE INDEX channel_zones_by_channel ON channel_zones(platform, workspace, channel, id);
+)sql",
+    // 10: links kept with an event (a pinned message's permalink, its files and images), as
+    // a JSON array [{"kind", "title", "url"}]; NULL when there are none.
+    R"sql(
+ALTER TABLE events ADD COLUMN links TEXT;
+)sql",
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 namespace scribe::sqlite {
 namespace {
 
@@ -19,7 +21,7 @@ constexpr std::string_view kIncidentColumns =
     "postmortem_status, closed_anyway";
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
-    "revision";
+    "revision, links";
 constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
@@ -45,6 +47,32 @@ Incident read_incident(const Stmt& s) {
   return i;
 }
 
+// Links as stored: a JSON array, NULL for none. A row that does not parse (written by
+// hand, say) loses its links rather than the event.
+std::optional<std::string> links_json(const std::vector<EventLink>& links) {
+  if (links.empty()) return std::nullopt;
+  nlohmann::json out = nlohmann::json::array();
+  for (const EventLink& l : links) {
+    out.push_back({{"kind", to_string(l.kind)}, {"title", l.title}, {"url", l.url}});
+  }
+  return out.dump();
+}
+
+std::vector<EventLink> links_from(const std::string& text) {
+  std::vector<EventLink> out;
+  if (text.empty()) return out;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& l : j) {
+    if (!l.is_object()) continue;
+    const auto kind = event_link_kind_from_string(l.value("kind", ""));
+    const std::string url = l.value("url", "");
+    if (!kind || url.empty()) continue;
+    out.push_back(EventLink{*kind, l.value("title", ""), url});
+  }
+  return out;
+}
+
 TimelineEvent read_event(const Stmt& s) {
   TimelineEvent e;
   e.id = s.i64(0);
@@ -57,6 +85,7 @@ TimelineEvent read_event(const Stmt& s) {
   e.text = s.text(8);
   e.deleted = s.i64(9) != 0;
   e.revision = static_cast<int>(s.i64(10));
+  e.links = links_from(s.text(11));
   return e;
 }
 
@@ -222,7 +251,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
   prepare(
       "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
-      "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      "author_name, text, deleted, revision, links) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, e.incident_id)
       .bind(2, e.seq)
       .bind(3, to_string(e.kind))
@@ -233,6 +262,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       .bind(8, e.text)
       .bind(9, e.deleted ? 1 : 0)
       .bind(10, e.revision)
+      .bind(11, links_json(e.links))
       .run();
   e.id = last_id();
   return e;
@@ -300,6 +330,33 @@ std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
     r.changed_by = Person{s.text(7), s.text(8)};
     r.changed_at = s.time(9);
     out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void SqliteTransaction::set_channel_zone(const ChannelZone& z) {
+  require_writable();
+  prepare(
+      "INSERT INTO channel_zones (platform, workspace, channel, zone, set_by_id, set_by_name, "
+      "set_at) VALUES (?,?,?,?,?,?,?)")
+      .bind(1, z.channel.platform)
+      .bind(2, z.channel.workspace)
+      .bind(3, z.channel.channel)
+      .bind(4, z.zone)
+      .bind(5, z.set_by.id)
+      .bind(6, z.set_by.name)
+      .bind(7, z.set_at)
+      .run();
+}
+
+std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& channel) {
+  Stmt s = prepare(
+      "SELECT zone, set_by_id, set_by_name, set_at FROM channel_zones "
+      "WHERE platform=? AND workspace=? AND channel=? ORDER BY id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel);
+  std::vector<ChannelZone> out;
+  while (s.step()) {
+    out.push_back(ChannelZone{channel, s.text(0), Person{s.text(1), s.text(2)}, s.time(3)});
   }
   return out;
 }

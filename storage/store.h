@@ -84,6 +84,11 @@ class Transaction {
   virtual void revise_event(const TimelineEvent& updated, const EventRevision& previous) = 0;
   virtual std::vector<EventRevision> revisions(IncidentId incident) = 0;
 
+  // Channel time zones (`/incident tz`). Every setting is kept; the latest is in force.
+  virtual void set_channel_zone(const ChannelZone& setting) = 0;
+  // The settings of `channel`, oldest first (empty: the service's zone).
+  virtual std::vector<ChannelZone> channel_zones(const ChannelRef& channel) = 0;
+
   // Approvals of the incident's postmortem, oldest first.
   virtual void add_approval(const Approval& approval) = 0;
   virtual std::vector<Approval> approvals(IncidentId incident) = 0;

@@ -177,6 +177,11 @@ WebApiResult WebApi::open_direct(std::string_view user) {
   return call("conversations.open", {{"users", std::string(user)}});
 }
 
+WebApiResult WebApi::permalink(std::string_view channel, std::string_view ts) {
+  return get("chat.getPermalink",
+             {{"channel", std::string(channel)}, {"message_ts", std::string(ts)}});
+}
+
 WebApiResult WebApi::users_info(std::string_view user) {
   return get("users.info", {{"user", std::string(user)}});
 }

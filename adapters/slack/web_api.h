@@ -70,6 +70,8 @@ class WebApi {
   WebApiResult read_message(std::string_view channel, std::string_view ts);
   // conversations.open of a direct message with `user`: json["channel"]["id"] names it.
   WebApiResult open_direct(std::string_view user);
+  // chat.getPermalink: json["permalink"] is the message's URL.
+  WebApiResult permalink(std::string_view channel, std::string_view ts);
   // users.info: json["user"] holds the profile; see UserInfo.
   WebApiResult users_info(std::string_view user);
 

@@ -1229,3 +1229,41 @@ TEST_F(GrammarUsageTest, UsageOfUnknownCommandFallsBackToIncident) {
 
 }  // namespace
 }  // namespace scribe::grammar
+
+// ---------------------------------------------------------------------------- /incident tz
+
+namespace scribe::grammar {
+namespace {
+
+TEST_F(GrammarTest, ZoneIsShownOrSetWithANameFromTheTzDatabase) {
+  as<ShowChannelZone>(incident("tz"));
+  EXPECT_EQ(as<SetChannelZone>(incident("tz Europe/Berlin")).zone, "Europe/Berlin");
+  EXPECT_EQ(as<SetChannelZone>(incident("timezone America/New_York")).zone, "America/New_York");
+  EXPECT_EQ(as<SetChannelZone>(incident("tz UTC")).zone, "UTC");
+  // Only the case differs: found, and stored as the database spells it.
+  EXPECT_EQ(as<SetChannelZone>(incident("tz asia/kolkata")).zone, "Asia/Kolkata");
+}
+
+TEST_F(GrammarTest, AnUnknownZoneIsAUsageErrorThatSaysNothingChanged) {
+  for (std::string_view bad :
+       {"tz Mars/Olympus", "tz Berlin", "tz +02:00", "tz Europe/Berlin x", "tz ../../etc/passwd"}) {
+    const auto e = as<UsageError>(incident(bad));
+    EXPECT_THAT(e.message, testing::AnyOf(HasSubstr("nothing was changed"),
+                                          HasSubstr("Give one time zone name")))
+        << bad;
+    EXPECT_THAT(e.usage, HasSubstr("/incident tz Europe/Berlin")) << bad;
+  }
+}
+
+TEST_F(GrammarTest, AWallClockTimeSaysItWasReadInTheZoneAndOtherFormsDoNot) {
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "14:05 db failover")).when->local_token, "14:05");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2pm, paged")).when->local_token, "2pm");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2026-11-20T14:05 x")).when->local_token,
+            "2026-11-20T14:05");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "14:05Z x")).when->local_token, "");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "-15m x")).when->local_token, "");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2026-11-20T14:05+01:00 x")).when->local_token, "");
+}
+
+}  // namespace
+}  // namespace scribe::grammar
