@@ -211,11 +211,73 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v, std::string_view s) {
        c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
      }},
+    // Issue trackers (trackers/settings.h).
+    {"jira.url", "SCRIBE_JIRA_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_url = v; }},
+    {"jira.user", "SCRIBE_JIRA_USER",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_user = v; }},
+    {"jira.token", "SCRIBE_JIRA_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_token = v; }},
+    {"jira.project", "SCRIBE_JIRA_PROJECT",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_project = v; }},
+    {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_webhook_secret = v; }},
+    {"jira.api", "SCRIBE_JIRA_API",
+     [](Config& c, const std::string& v, std::string_view s) {
+       if (v != "auto" && v != "cloud" && v != "datacenter") {
+         throw ConfigError(fmt::format("{}: '{}' is not one of auto, cloud, datacenter", s, v));
+       }
+       c.tracker.jira_api = v;
+     }},
+    {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_issue_type = v; }},
+    {"github.api_url", "SCRIBE_GITHUB_API_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.github_api_url = v; }},
+    {"github.token", "SCRIBE_GITHUB_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.github_token = v; }},
+    {"github.repo", "SCRIBE_GITHUB_REPO",
+     [](Config& c, const std::string& v, std::string_view s) {
+       if (!v.empty() &&
+           (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/')) {
+         throw ConfigError(fmt::format("{}: '{}' is not owner/name", s, v));
+       }
+       c.tracker.github_repo = v;
+     }},
+    {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET",
+     [](Config& c, const std::string& v, std::string_view) {
+       c.tracker.github_webhook_secret = v;
+     }},
+    {"gitlab.url", "SCRIBE_GITLAB_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_url = v; }},
+    {"gitlab.token", "SCRIBE_GITLAB_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_token = v; }},
+    {"gitlab.project", "SCRIBE_GITLAB_PROJECT",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_project = v; }},
+    {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_webhook_token = v; }},
+    {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
+     [](Config& c, const std::string& v, std::string_view s) {
+       if (v == "true" || v == "on" || v == "1") {
+         c.tracker.auto_track = true;
+       } else if (v == "false" || v == "off" || v == "0") {
+         c.tracker.auto_track = false;
+       } else {
+         throw ConfigError(fmt::format("{}: '{}' is not true or false", s, v));
+       }
+     }},
+    {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
+     [](Config& c, const std::string& v, std::string_view) { c.tracker.postmortem_url = v; }},
+    {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.tracker.refresh_interval =
+           std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
+     }},
 };
 
 std::string toml_value_text(const toml::node& node, std::string_view key) {
   if (auto s = node.value<std::string>()) return *s;
   if (auto i = node.value<std::int64_t>(); i && node.is_integer()) return std::to_string(*i);
+  if (auto b = node.value<bool>(); b && node.is_boolean()) return *b ? "true" : "false";
   throw ConfigError(fmt::format("config: '{}' must be a string or a whole number", key));
 }
 
@@ -387,6 +449,19 @@ void apply_toml(Config& config, const std::string& path) {
         apply_review(config.review, *sub, path);
         continue;
       }
+      if (const auto* sub = node.as_table(); sub && key == "tracker.users") {
+        // Chat user (platform id or @name) = tracker user.
+        for (const auto& [user, value] : *sub) {
+          const toml::node& entry = value;
+          auto v = entry.value<std::string>();
+          if (!v || !entry.is_string() || v->empty()) {
+            throw ConfigError(fmt::format("{}: tracker.users.{} must be a non-empty string", path,
+                                          std::string(user.str())));
+          }
+          config.tracker.users[std::string(user.str())] = *v;
+        }
+        continue;
+      }
       if (const auto* sub = node.as_table(); sub && key == "close_gate") {
         apply_close_gate(config.close_gate, *sub, path);
         continue;
@@ -448,6 +523,11 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                                   config.sqlite_synchronous));
   }
   if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
+  if (config.tracker.configured_count() > 1) {
+    throw ConfigError(
+        "more than one issue tracker is configured (Jira, GitHub, GitLab): action items go to "
+        "one; leave the others' token unset");
+  }
   try {
     date::locate_zone(config.timezone);
   } catch (const std::exception&) {
@@ -489,7 +569,9 @@ std::string describe(const Config& c) {
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
-      "reminders.followup_days={} reminders.quiet_hours={} review={}",
+      "reminders.followup_days={} reminders.quiet_hours={} review={} tracker={} "
+      "tracker.auto_track={} jira_token={} github_token={} gitlab_token={} "
+      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -504,7 +586,12 @@ std::string describe(const Config& c) {
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
       c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
-      review_rules_on(c.review));
+      review_rules_on(c.review),
+      c.tracker.active() == trackers::Kind::kNone ? std::string("none")
+                                                  : trackers::display_name(c.tracker.active()),
+      c.tracker.auto_track, secret(c.tracker.jira_token), secret(c.tracker.github_token),
+      secret(c.tracker.gitlab_token), secret(c.tracker.jira_webhook_secret),
+      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token));
 }
 
 }  // namespace scribe

@@ -82,11 +82,14 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
-constexpr NameTable<JobKind, 4> kJobKinds{{
+constexpr NameTable<JobKind, 7> kJobKinds{{
     {JobKind::kPost, "post"},
     {JobKind::kUpdate, "update"},
     {JobKind::kFetch, "fetch"},
     {JobKind::kJoin, "join"},
+    {JobKind::kTrackCreate, "track_create"},
+    {JobKind::kTrackState, "track_state"},
+    {JobKind::kTrackRefresh, "track_refresh"},
 }};
 
 template <typename E, std::size_t N>

@@ -182,6 +182,13 @@ ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
 CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
   WHERE expires_at IS NOT NULL;
 )sql",
+    // Issue trackers: the issue that tracks an action item (its key and web address), so a
+    // tracker's webhook can find the item by key.
+    R"sql(
+ALTER TABLE actions ADD COLUMN tracker_key TEXT;
+ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
+)sql",
 };
 
 }  // namespace

@@ -43,6 +43,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<Incident> incidents_with_status(IncidentStatus status) override;
   std::vector<ActionItem> open_actions_with_due_date() override;
   std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  std::optional<ActionItem> find_action_by_tracker_key(std::string_view key) override;
+  std::vector<ActionItem> open_tracked_actions(std::int64_t after, int limit) override;
   std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
   std::int64_t enqueue(OutboxMessage message) override;
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
