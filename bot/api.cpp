@@ -105,7 +105,9 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
          {"created_at", format_iso8601(a.created_at)},
          {"done_at", time_or_null(a.done_at)},
          {"snoozed_until", time_or_null(a.snoozed_until)},
-         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)}});
+         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)},
+         {"tracker", a.tracker_key ? ordered_json{{"key", *a.tracker_key}, {"url", a.tracker_url}}
+                                   : ordered_json(nullptr)}});
   }
   ordered_json& action_revisions = out["action_revisions"] = ordered_json::array();
   for (const auto& r : tx.action_revisions(incident.id)) {

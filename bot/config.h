@@ -17,6 +17,7 @@
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
 #include "postmortem/template.h"
+#include "trackers/settings.h"
 
 namespace scribe {
 
@@ -94,6 +95,9 @@ struct Config {
   // Scribe's own draft.
   std::string draft_template_path;
   std::shared_ptr<const DraftTemplate> draft_template;
+  // Issue trackers for action items (trackers/settings.h): [jira], [github], [gitlab],
+  // [tracker] and the [tracker.users] map.
+  trackers::Settings tracker;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

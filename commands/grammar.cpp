@@ -246,7 +246,7 @@ std::string action_usage(std::string_view p) {
       "`{0}action list` · `{0}action mine` your open items in every incident\n"
       "`{0}action done N` · `{0}action reopen N` · `{0}action drop N <reason>` won't do\n"
       "`{0}action edit N <text>` · `{0}action assign N @owner` · `{0}action due N <date>` · "
-      "`{0}action kind N #kind`\n"
+      "`{0}action kind N #kind` · `{0}action track N` an issue in the team's tracker\n"
       "An item whose text begins with one of these words goes in quotes: "
       "`{0}action \"edit the runbook\" @owner`",
       p);
@@ -887,7 +887,7 @@ struct NumberedSubcommand {
   std::string_view word;
   std::string_view args;
 };
-constexpr std::array<NumberedSubcommand, 7> kNumberedActionWords = {{
+constexpr std::array<NumberedSubcommand, 8> kNumberedActionWords = {{
     {"done", "N"},
     {"reopen", "N"},
     {"edit", "N <text>"},
@@ -895,6 +895,7 @@ constexpr std::array<NumberedSubcommand, 7> kNumberedActionWords = {{
     {"due", "N <YYYY-MM-DD|+3d|+2w|tomorrow>"},
     {"kind", "N #detect|#mitigate|#prevent|#process"},
     {"drop", "N <reason>"},
+    {"track", "N"},
 }};
 
 Command parse_action_subcommand(const NumberedSubcommand& sub, std::string_view rest,
@@ -942,6 +943,12 @@ Command parse_action_subcommand(const NumberedSubcommand& sub, std::string_view 
   args = trim(args);
   const std::string_view word = sub.word;
 
+  if (word == "track") {
+    if (!args.empty()) {
+      return refuse(fmt::format("`{}action track` takes only the item's number.", ctx.prefix));
+    }
+    return TrackAction{seq};
+  }
   if (word == "done" || word == "reopen") {
     if (!args.empty()) {
       return refuse(fmt::format("`{}action {}` takes only the item's number.", ctx.prefix, word));

@@ -135,6 +135,10 @@ struct DropAction {
   int seq;
   std::string reason;
 };
+// `/action track N`: an issue for the item in the configured issue tracker.
+struct TrackAction {
+  int seq;
+};
 // `/action mine`: the caller's open items across all incidents.
 struct ListMyActions {};
 // Input that is not a command: `message` says what is wrong (with a suggestion where
@@ -150,7 +154,7 @@ using Command =
                  ApprovePostmortem, SetPostmortemOwner, ReopenIncident, ShowChannelZone,
                  SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent, AddAction,
                  ListActions, SetActionStatus, EditAction, AssignAction, SetActionDue,
-                 SetActionKind, DropAction, ListMyActions, UsageError>;
+                 SetActionKind, DropAction, TrackAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

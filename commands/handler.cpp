@@ -217,7 +217,7 @@ class Execution {
   Execution(ZoneChoice zones, Invocation inv, PlatformTraits traits, bool can_post,
             std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
             IncidentCaps caps, LimitCounters& refused,
-            std::shared_ptr<const DraftTemplate> draft_template)
+            std::shared_ptr<const DraftTemplate> draft_template, TrackingSettings tracking)
       : zone_(*zones.channel),
         zones_(zones),
         inv_(std::move(inv)),
@@ -227,7 +227,8 @@ class Execution {
         gate_(gate),
         caps_(caps),
         refused_(refused),
-        draft_template_(std::move(draft_template)) {}
+        draft_template_(std::move(draft_template)),
+        tracking_(std::move(tracking)) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -804,6 +805,12 @@ class Execution {
           hint(tx, incident, item, fmt::format("action #{}", item.seq),
                fmt::format("action:{}", item.id));
           std::vector<std::string> details;
+          if (tracking_.enabled && tracking_.auto_track) {
+            request_tracking(tx, item, inv_.received_at);
+            enqueued_ = true;
+            details.push_back(
+                fmt::format("🎫 An issue for it is being created in {}.", tracking_.name));
+          }
           if (!item.owner) {
             details.push_back(no_owner_warning(item));
           }
@@ -867,8 +874,16 @@ class Execution {
         item.done_at.reset();
         item.done_by.reset();
       }
+      std::vector<std::string> details;
+      if (tracking_.enabled && request_state_sync(tx, item, inv_.received_at)) {
+        enqueued_ = true;
+        details.push_back(fmt::format("Its {} issue{} will be {} too.", tracking_.name,
+                                      item.tracker_key ? " " + *item.tracker_key : "",
+                                      done ? "closed" : "reopened"));
+      }
       return to_channel(fmt::format("{} Action #{} {}: {}", done ? "☑️" : "↩️", s.seq,
-                                    done ? "done" : "reopened", item.text));
+                                    done ? "done" : "reopened", item.text),
+                        std::move(details));
     });
   }
 
@@ -923,11 +938,51 @@ class Execution {
       }
       item.status = ActionStatus::kDropped;
       item.drop_reason = d.reason;
+      std::vector<std::string> details = {
+          "Reason: " + d.reason,
+          fmt::format("No more reminders. `{}action reopen {}` takes it up again.", prefix(),
+                      d.seq)};
+      if (tracking_.enabled && request_state_sync(tx, item, inv_.received_at)) {
+        enqueued_ = true;
+        details.push_back(fmt::format("Its {} issue will be closed too.", tracking_.name));
+      }
       return to_channel(fmt::format("🚫 Action #{} dropped (won't do): {}", d.seq, item.text),
-                        {"Reason: " + d.reason,
-                         fmt::format("No more reminders. `{}action reopen {}` takes it up again.",
-                                     prefix(), d.seq)});
+                        std::move(details));
     });
+  }
+
+  Reply run(const grammar::TrackAction& t, Transaction& tx) {
+    if (!tracking_.enabled) {
+      return ephemeral(
+          "No issue tracker is configured on this Scribe; ask the operator to set one up "
+          "(README, \"Issue trackers\").");
+    }
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          auto item = tx.find_action(incident.id, t.seq);
+          if (!item) {
+            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                         incident_ref(incident.id), t.seq, prefix()));
+          }
+          switch (request_tracking(tx, *item, inv_.received_at)) {
+            case TrackRequest::kAlreadyTracked:
+              return ephemeral(fmt::format("Action #{} is already tracked in {}: {} {}", t.seq,
+                                           tracking_.name, *item->tracker_key, item->tracker_url));
+            case TrackRequest::kPending:
+              return ephemeral(fmt::format(
+                  "Action #{}'s {} issue is on its way; `{}action list` shows it once created.",
+                  t.seq, tracking_.name, prefix()));
+            case TrackRequest::kQueued:
+              break;
+          }
+          enqueued_ = true;
+          return to_channel(
+              fmt::format("🎫 Action #{} will be tracked in {}: {}", t.seq, tracking_.name,
+                          item->text),
+              {fmt::format("`{}action list` shows the issue once it is created.", prefix())});
+        },
+        /*allow_resolved=*/true);
   }
 
   Reply run(const grammar::ListMyActions&, Transaction& tx) {
@@ -1388,6 +1443,7 @@ class Execution {
   const IncidentCaps caps_;
   LimitCounters& refused_;
   const std::shared_ptr<const DraftTemplate> draft_template_;
+  const TrackingSettings tracking_;
   bool enqueued_ = false;
 };
 
@@ -1458,7 +1514,7 @@ MarkOutcome defer_marked(Transaction& tx, const MarkedMessage& m, const std::str
 
 // `id`: the item the button names; `prefix`: how users type commands in the press's channel.
 PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
-                         std::string_view prefix) {
+                         std::string_view prefix, bool tracking) {
   const bool done = p.action == kActionDone;
   std::optional<ActionItem> item = tx.find_action_by_id(id);
   if (!item) return PressOutcome::kNoSuchItem;
@@ -1493,6 +1549,7 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
     outcome = PressOutcome::kSnoozed;
   }
   tx.revise_action(*item, action_items::changes_between(before, *item, p.user, p.received_at));
+  if (done && tracking) request_state_sync(tx, *item, p.received_at);
 
   update.body.visibility = Visibility::kChannel;
   update.body.incident = incident->id;
@@ -1591,10 +1648,10 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   // Everything the work needs, by value or by pointer to what outlives it.
   const auto make = [inv = invocation, traits, can_post, reviewer = reviewer_,
                      gate = &options_.close_gate, caps = options_.limits.per_incident,
-                     refused = refused_.get(),
-                     tmpl = options_.draft_template](const ZoneChoice& zones) {
+                     refused = refused_.get(), tmpl = options_.draft_template,
+                     tracking = options_.tracking](const ZoneChoice& zones) {
     return std::make_shared<Execution>(zones, inv, traits, can_post, reviewer, *gate, caps,
-                                       *refused, tmpl);
+                                       *refused, tmpl, tracking);
   };
   grammar::Command command = parse_with(invocation, traits, guess);
   return std::visit(
@@ -1744,7 +1801,8 @@ PressOutcome CommandHandler::press_in(Transaction& tx, const ButtonPress& p) con
   if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
   const std::optional<std::int64_t> id = parse_item_id(p.value);
   if (!id) return PressOutcome::kNoSuchItem;
-  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix);
+  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix,
+                     options_.tracking.enabled);
 }
 
 void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
@@ -1757,6 +1815,26 @@ void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
 void CommandHandler::join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
                              const std::string& dedupe_key) const {
   tx.enqueue(job_at(channel, JobKind::kJoin, "{}", at, dedupe_key));
+}
+
+TrackerOutcome CommandHandler::tracker_state_in(Transaction& tx,
+                                                const TrackerReport& report) const {
+  ActionItem item;
+  const TrackerOutcome outcome = apply_tracker_state(tx, report, &item);
+  if (outcome != TrackerOutcome::kDone && outcome != TrackerOutcome::kReopened) return outcome;
+  const std::optional<Incident> incident = tx.find_incident(item.incident_id);
+  if (!incident || options_.posting_platforms.count(incident->channel.platform) == 0) {
+    return outcome;
+  }
+  OutgoingMessage message;
+  message.body.visibility = Visibility::kChannel;
+  message.body.incident = incident->id;
+  const bool done = outcome == TrackerOutcome::kDone;
+  message.body.text = fmt::format("{} Action #{} {} in {} ({}, by {}): {}",
+                                  done ? "☑️" : "↩️", item.seq, done ? "done" : "reopened",
+                                  options_.tracking.name, report.key, report.by.name, item.text);
+  post_in(tx, incident->channel, message, report.at);
+  return outcome;
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
@@ -1798,7 +1876,8 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
   if (!id) return PressOutcome::kNoSuchItem;
   const std::string& prefix = options_.platforms.of(p.channel.platform).prefix;
   return transact<PressOutcome>(
-      Access::kWrite, [&](Transaction& tx) { return apply_press(tx, p, *id, prefix); },
+      Access::kWrite,
+      [&](Transaction& tx) { return apply_press(tx, p, *id, prefix, options_.tracking.enabled); },
       [](const PressOutcome& o) {
         return o == PressOutcome::kDone || o == PressOutcome::kSnoozed;
       });

@@ -34,6 +34,7 @@
 #include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
+#include "commands/tracking.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
 #include "storage/store.h"
@@ -65,6 +66,8 @@ struct HandlerOptions {
   CloseGateSettings close_gate;
   // An organisation's Markdown template for drafts (`draft.template`); empty: Scribe's own.
   std::shared_ptr<const DraftTemplate> draft_template;
+  // The issue tracker an extension speaks to, if any (commands/tracking.h).
+  TrackingSettings tracking;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -192,6 +195,10 @@ class CommandHandler {
                Timestamp at, const std::string& dedupe_key = {}) const;  // always enqueues
   void join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
                const std::string& dedupe_key = {}) const;  // always enqueues
+  // A tracker's report on an issue (trackers/: a webhook, the refresh): the item it tracks
+  // is marked done or reopened with the tracker as the source, and when that changed it,
+  // its incident's channel is told where the outbox can post there (enqueued then).
+  TrackerOutcome tracker_state_in(Transaction& tx, const TrackerReport& report) const;
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned

@@ -182,18 +182,21 @@ Json draft_to_json(const Draft& d) {
                             .add("changed_at", format_iso8601(r.changed_at))
                             .take());
     }
-    actions.push_back(
-        Object(9)
-            .add("seq", a.seq)
-            .add("text", a.text)
-            .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
-            .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
-            .add("kind", a.kind == ActionKind::kNone ? Json(nullptr) : Json(to_string(a.kind)))
-            .add("status", to_string(a.status))
-            .add("done_at", time_or_null(a.done_at))
-            .add("drop_reason", a.drop_reason ? Json(*a.drop_reason) : Json(nullptr))
-            .add("history", std::move(history))
-            .take());
+    Object item(10);
+    item.add("seq", a.seq)
+        .add("text", a.text)
+        .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
+        .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
+        .add("kind", a.kind == ActionKind::kNone ? Json(nullptr) : Json(to_string(a.kind)))
+        .add("status", to_string(a.status))
+        .add("done_at", time_or_null(a.done_at))
+        .add("drop_reason", a.drop_reason ? Json(*a.drop_reason) : Json(nullptr))
+        .add("history", std::move(history));
+    // Only for a tracked item, so the drafts of untracked ones read as before.
+    if (a.tracker_key) {
+      item.add("tracker", Object(2).add("key", *a.tracker_key).add("url", a.tracker_url).take());
+    }
+    actions.push_back(item.take());
   }
   j.add("actions", std::move(actions));
 

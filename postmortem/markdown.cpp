@@ -580,6 +580,14 @@ class MarkdownWriter {
       } else {
         put(out_, to_string(a.status));
       }
+      if (a.tracker_key) {
+        put(out_, " · ");
+        put_cell(out_, *a.tracker_key);
+        if (!a.tracker_url.empty()) {
+          put(out_, " ");
+          put_cell(out_, a.tracker_url);
+        }
+      }
       put(out_, " |\n");
     }
     if (mode_ == Mode::kShort && shown < d_.actions.size()) {

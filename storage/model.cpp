@@ -82,12 +82,15 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
-constexpr NameTable<JobKind, 5> kJobKinds{{
+constexpr NameTable<JobKind, 8> kJobKinds{{
     {JobKind::kPost, "post"},
     {JobKind::kUpdate, "update"},
     {JobKind::kFetch, "fetch"},
     {JobKind::kJoin, "join"},
     {JobKind::kDirect, "direct"},
+    {JobKind::kTrackCreate, "track_create"},
+    {JobKind::kTrackState, "track_state"},
+    {JobKind::kTrackRefresh, "track_refresh"},
 }};
 
 template <typename E, std::size_t N>

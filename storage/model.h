@@ -188,6 +188,11 @@ struct ActionItem {
   std::optional<Timestamp> snoozed_until;
   // Why it won't be done; set while the status is kDropped.
   std::optional<std::string> drop_reason;
+  // The issue that tracks this item in the team's issue tracker, once one was created:
+  // the tracker's key for it ("OPS-12", "#34") and its web address. Set by the tracker
+  // extension (trackers/); the core only stores and shows them.
+  std::optional<std::string> tracker_key;
+  std::string tracker_url;
 };
 
 // The action items' audit trail: each change to an item after it was added, one field at
@@ -216,6 +221,10 @@ enum class JobKind {
   // post `content` (an OutgoingMessage) to a person directly (Slack DM, Matrix direct
   // room): channel.channel is the person's platform id, channel.workspace theirs too
   kDirect,
+  // Issue-tracker jobs (channel.platform is kTrackerPlatform; commands/tracking.h):
+  kTrackCreate,   // create the issue for an action item; `content` names the item
+  kTrackState,    // close or reopen that issue; `content` names the item and the state
+  kTrackRefresh,  // read the issue's state back and apply it (the periodic fallback)
 };
 
 struct OutboxMessage {

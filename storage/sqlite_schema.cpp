@@ -202,6 +202,13 @@ CREATE INDEX channel_zones_by_channel ON channel_zones(platform, workspace, chan
     R"sql(
 ALTER TABLE events ADD COLUMN links TEXT;
 )sql",
+    // 11: issue trackers: the issue that tracks an action item (its key and web address), so a
+    // tracker's webhook can find the item by key.
+    R"sql(
+ALTER TABLE actions ADD COLUMN tracker_key TEXT;
+ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
+)sql",
 };
 
 }  // namespace

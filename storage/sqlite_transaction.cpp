@@ -27,7 +27,8 @@ constexpr std::string_view kOutboxColumns =
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
-    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason";
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
+    "tracker_key, tracker_url";
 
 Incident read_incident(const Stmt& s) {
   Incident i;
@@ -123,6 +124,8 @@ ActionItem read_action(const Stmt& s) {
   if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
   a.snoozed_until = s.opt_time(15);
   a.drop_reason = s.opt_text(16);
+  a.tracker_key = s.opt_text(17);
+  a.tracker_url = s.text(18);
   return a;
 }
 
@@ -446,12 +449,18 @@ void SqliteTransaction::update_action(const ActionItem& a) {
   require_writable();
   Stmt s = prepare(
       "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
-      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=? WHERE id=?");
+      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=?, tracker_key=?, tracker_url=? "
+      "WHERE id=?");
   s.bind(1, a.text);
   s.bind_person(2, a.owner);
   s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
   s.bind_person(8, a.done_by);
-  s.bind(10, a.snoozed_until).bind(11, a.drop_reason).bind(12, a.id).run();
+  s.bind(10, a.snoozed_until)
+      .bind(11, a.drop_reason)
+      .bind(12, a.tracker_key)
+      .bind(13, a.tracker_url)
+      .bind(14, a.id)
+      .run();
 }
 
 void SqliteTransaction::revise_action(const ActionItem& a,
@@ -501,6 +510,24 @@ std::vector<ActionItem> SqliteTransaction::open_actions_owned_by(const Person& o
       "incident_id IN (SELECT id FROM incidents WHERE platform = ?) ORDER BY incident_id, seq",
       kActionColumns));
   s.bind(1, owner.id).bind(2, owner.name).bind(3, platform);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> SqliteTransaction::find_action_by_tracker_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE tracker_key=?", kActionColumns));
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> SqliteTransaction::open_tracked_actions(std::int64_t after, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND tracker_key IS NOT NULL AND id>? "
+                  "ORDER BY id LIMIT ?",
+                  kActionColumns));
+  s.bind(1, after).bind(2, limit);
   std::vector<ActionItem> out;
   while (s.step()) out.push_back(read_action(s));
   return out;

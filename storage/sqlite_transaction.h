@@ -55,6 +55,8 @@ class SqliteTransaction final : public Transaction {
   TrendsRows cause_rows(IncidentId before) override;
   std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
                                        std::optional<ActionStatus> status, int limit) override;
+  std::optional<ActionItem> find_action_by_tracker_key(std::string_view key) override;
+  std::vector<ActionItem> open_tracked_actions(std::int64_t after, int limit) override;
   std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
   std::int64_t enqueue(OutboxMessage message) override;
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;

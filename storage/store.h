@@ -132,6 +132,11 @@ class Transaction {
   // id; at most `limit`.
   virtual std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
                                                std::optional<ActionStatus> status, int limit) = 0;
+  // The item whose tracker issue has this key (ActionItem::tracker_key), if any.
+  virtual std::optional<ActionItem> find_action_by_tracker_key(std::string_view key) = 0;
+  // Open items with a tracker issue and an id above `after`, by id, at most `limit` (the
+  // periodic refresh walks them a page at a time).
+  virtual std::vector<ActionItem> open_tracked_actions(std::int64_t after, int limit) = 0;
   // Resolved or closed incidents with from <= resolved_at <= to, oldest resolution first
   // (the follow-up review).
   virtual std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) = 0;

@@ -688,6 +688,15 @@ TEST_F(GrammarActionTest, ListDoneReopen) {
   EXPECT_EQ(s.status, ActionStatus::kOpen);
 }
 
+TEST_F(GrammarActionTest, Track) {
+  EXPECT_EQ(as<TrackAction>(action("track 3")).seq, 3);
+  EXPECT_EQ(as<TrackAction>(action("track #3")).seq, 3);
+  EXPECT_EQ(as<UsageError>(action("track")).usage, "`/action track N`");
+  EXPECT_THAT(as<UsageError>(action("track 3 now")).message, HasSubstr("only the item's number"));
+  // An item that merely begins with the word, in quotes, stays an item.
+  EXPECT_EQ(as<AddAction>(action("\"track the deploys\" @bob")).text, "track the deploys");
+}
+
 TEST_F(GrammarActionTest, DoneWithoutNumberShowsUsage) {
   auto e = as<UsageError>(action("done"));
   EXPECT_THAT(e.message, HasSubstr("Which action item?"));
