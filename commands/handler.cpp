@@ -1464,6 +1464,7 @@ template <>
 constexpr Access kAccess<grammar::ShowTrends> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ShowRelated> = Access::kRead;
+template <>
 constexpr Access kAccess<grammar::ShowChannelZone> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;

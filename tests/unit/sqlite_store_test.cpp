@@ -172,7 +172,9 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
-      "ALTER TABLE events DROP COLUMN links; DROP INDEX channel_zones_by_channel;"
+      "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
+      "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
+      "INDEX channel_zones_by_channel;"
       "DROP TABLE channel_zones;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
@@ -739,7 +741,9 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
-      "ALTER TABLE events DROP COLUMN links; DROP INDEX channel_zones_by_channel;"
+      "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
+      "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
+      "INDEX channel_zones_by_channel;"
       "DROP TABLE channel_zones;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
