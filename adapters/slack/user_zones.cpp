@@ -41,6 +41,11 @@ std::size_t UserZones::fetches() const {
   return fetches_;
 }
 
+bool UserZones::wait_for_fetches(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return fetched_.wait_for(lock, timeout, [&] { return fetches_ >= n; });
+}
+
 void UserZones::queue_locked(const std::string& user) {
   if (stopping_ || queued_.count(user) > 0 || pending_.size() >= options_.max_pending) return;
   queued_.insert(user);
@@ -92,6 +97,7 @@ void UserZones::loop() {
       spdlog::info("time zone of Slack user {}: {}", user,
                    known->zone.empty() ? "none" : known->zone);
     store_locked(user, std::move(known));
+    fetched_.notify_all();
   }
 }
 

@@ -62,6 +62,8 @@ class UserZones {
 
   // Users.info calls answered (or failed) and stored so far (for tests).
   std::size_t fetches() const;
+  // Waits until at least `n` fetches are stored; false after `timeout` (for tests).
+  bool wait_for_fetches(std::size_t n, std::chrono::milliseconds timeout) const;
 
  private:
   struct Entry {
@@ -77,6 +79,7 @@ class UserZones {
   Options options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  mutable std::condition_variable fetched_;  // after each stored fetch
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> order_;  // oldest fetched first
   std::deque<std::string> pending_;

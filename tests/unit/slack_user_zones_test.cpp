@@ -39,14 +39,12 @@ class UserZonesTest : public ::testing::Test {
     return o;
   }
 
-  // Polls the cache (no network involved) until it knows `user`; the fetch runs on the
+  // What the cache knows of `user` once `fetches` fetches are stored; the fetch runs on the
   // cache's own thread.
-  std::optional<UserZones::Known> known(UserZones& zones, const std::string& user) {
-    for (int i = 0; i < 1000; ++i) {
-      if (auto k = zones.lookup(user)) return k;
-      std::this_thread::sleep_for(5ms);
-    }
-    return std::nullopt;
+  std::optional<UserZones::Known> known(UserZones& zones, const std::string& user,
+                                        std::size_t fetches) {
+    if (!zones.wait_for_fetches(fetches, 5s)) return std::nullopt;
+    return zones.lookup(user);
   }
 
   SlackStandIn slack_;
@@ -60,7 +58,7 @@ TEST_F(UserZonesTest, AMissAnswersAtOnceAndTheZoneArrivesInTheBackground) {
   const auto before = std::chrono::steady_clock::now();
   EXPECT_FALSE(zones.lookup("U0BOB").has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - before, 100ms);
-  const auto k = known(zones, "U0BOB");
+  const auto k = known(zones, "U0BOB", 1);
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->zone, "Europe/Berlin");
   // Cached: more look-ups make no more calls.
@@ -77,12 +75,13 @@ TEST_F(UserZonesTest, AFailedLookUpIsRetriedOnlyAfterItsBackOff) {
   ASSERT_TRUE(slack_.wait_for_calls("users.info", 1));
   // The failure is remembered (nullopt) without further calls until the back-off passes;
   // while the call is in flight the user is not queued twice either.
-  for (int i = 0; i < 1000 && zones.fetches() < 1; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(zones.wait_for_fetches(1, 5s));
   ASSERT_EQ(zones.fetches(), 1u);  // the failure is stored (with its back-off from now)
   EXPECT_FALSE(zones.lookup("U0BOB").has_value());
   EXPECT_EQ(slack_.calls_to("users.info").size(), 1u);
   clock_.advance(6min);
-  const auto k = known(zones, "U0BOB");
+  zones.lookup("U0BOB");  // the back-off has passed: this queues the retry
+  const auto k = known(zones, "U0BOB", 2);
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->zone, "Asia/Tokyo");
   EXPECT_EQ(slack_.calls_to("users.info").size(), 2u);
@@ -92,14 +91,12 @@ TEST_F(UserZonesTest, AStaleZoneIsServedWhileItIsRefreshed) {
   slack_.add_user(SlackStandInUser{"U0BOB", "bob", "Bob", "", "Europe/Berlin", 3600});
   UserZones zones(options());
   zones.lookup("U0BOB");
-  ASSERT_TRUE(known(zones, "U0BOB").has_value());
+  ASSERT_TRUE(known(zones, "U0BOB", 1).has_value());
   slack_.add_user(SlackStandInUser{"U0BOB", "bob", "Bob", "", "America/Chicago", -21600});
   clock_.advance(13h);
   EXPECT_EQ(zones.lookup("U0BOB")->zone, "Europe/Berlin");  // stale, refresh queued
   ASSERT_TRUE(slack_.wait_for_calls("users.info", 2));
-  for (int i = 0; i < 1000 && zones.lookup("U0BOB")->zone != "America/Chicago"; ++i) {
-    std::this_thread::sleep_for(5ms);
-  }
+  ASSERT_TRUE(zones.wait_for_fetches(2, 5s));
   EXPECT_EQ(zones.lookup("U0BOB")->zone, "America/Chicago");
 }
 
@@ -112,7 +109,7 @@ TEST_F(UserZonesTest, TheCacheHoldsAtMostMaxUsers) {
   UserZones zones(std::move(o));
   for (int i = 0; i < 5; ++i) {
     zones.lookup("U" + std::to_string(i));
-    ASSERT_TRUE(known(zones, "U" + std::to_string(i)).has_value());
+    ASSERT_TRUE(known(zones, "U" + std::to_string(i), static_cast<std::size_t>(i) + 1).has_value());
   }
   // The two fetched first were dropped: asking again fetches them again.
   EXPECT_FALSE(zones.lookup("U0").has_value());
