@@ -13,6 +13,17 @@
 namespace scribe::trackers {
 namespace {
 
+// The number after the last '#' of a key ("owner/repo#12", "group/project#7").
+std::optional<long long> issue_number(const std::string& key) {
+  const auto hash = key.rfind('#');
+  if (hash == std::string::npos) return std::nullopt;
+  long long n = 0;
+  const char* first = key.data() + hash + 1;
+  const char* last = key.data() + key.size();
+  if (std::from_chars(first, last, n).ptr != last || n <= 0) return std::nullopt;
+  return n;
+}
+
 using nlohmann::json;
 
 std::string header_of(const HttpResult& http, std::string_view name) {
@@ -110,7 +121,7 @@ class GitHub final : public TrackerClient {
   }
 
   CallResult set_closed(const std::string& key, bool closed) override {
-    auto number = number_of(key);
+    auto number = issue_number(key);
     if (!number) return {CallResult::Outcome::kPermanent, "not a GitHub issue: " + key, {}};
     json payload =
         closed ? json{{"state", "closed"}, {"state_reason", "completed"}} : json{{"state", "open"}};
@@ -119,7 +130,7 @@ class GitHub final : public TrackerClient {
   }
 
   CallResult get(const std::string& key, Issue& issue) override {
-    auto number = number_of(key);
+    auto number = issue_number(key);
     if (!number) return {CallResult::Outcome::kPermanent, "not a GitHub issue: " + key, {}};
     json answer;
     CallResult r = rest_.call("GET", fmt::format("{}/issues/{}", base_, *number), nullptr, answer);
@@ -134,15 +145,6 @@ class GitHub final : public TrackerClient {
     out.url = j.value("html_url", "");
     out.closed = j.value("state", "") == "closed";
     return true;
-  }
-  std::optional<long long> number_of(const std::string& key) const {
-    const auto hash = key.rfind('#');
-    if (hash == std::string::npos) return std::nullopt;
-    long long n = 0;
-    const char* first = key.data() + hash + 1;
-    const char* last = key.data() + key.size();
-    if (std::from_chars(first, last, n).ptr != last || n <= 0) return std::nullopt;
-    return n;
   }
 
   std::string repo_;
@@ -197,7 +199,7 @@ class GitLab final : public TrackerClient {
   }
 
   CallResult set_closed(const std::string& key, bool closed) override {
-    auto iid = iid_of(key);
+    auto iid = issue_number(key);
     if (!iid) return {CallResult::Outcome::kPermanent, "not a GitLab issue: " + key, {}};
     json payload = {{"state_event", closed ? "close" : "reopen"}};
     json answer;
@@ -205,7 +207,7 @@ class GitLab final : public TrackerClient {
   }
 
   CallResult get(const std::string& key, Issue& issue) override {
-    auto iid = iid_of(key);
+    auto iid = issue_number(key);
     if (!iid) return {CallResult::Outcome::kPermanent, "not a GitLab issue: " + key, {}};
     json answer;
     CallResult r = rest_.call("GET", fmt::format("{}/issues/{}", base_, *iid), nullptr, answer);
@@ -220,15 +222,6 @@ class GitLab final : public TrackerClient {
     out.url = j.value("web_url", "");
     out.closed = j.value("state", "") == "closed";
     return true;
-  }
-  std::optional<long long> iid_of(const std::string& key) const {
-    const auto hash = key.rfind('#');
-    if (hash == std::string::npos) return std::nullopt;
-    long long n = 0;
-    const char* first = key.data() + hash + 1;
-    const char* last = key.data() + key.size();
-    if (std::from_chars(first, last, n).ptr != last || n <= 0) return std::nullopt;
-    return n;
   }
 
   std::string project_;
