@@ -68,16 +68,19 @@ class PinsE2E : public testing::SlackE2E {
     return post_signed_to("/slack/events", body.dump(), "application/json");
   }
 
-  // The timeline rows of INC-`id`'s JSON draft with links, once every fetch job has run
-  // (scribe_outbox_pending is 0).
-  std::vector<json> linked_rows(int id) {
-    EXPECT_TRUE(wait_for_outbox_drained());
+  // The timeline rows of INC-`id`'s JSON draft with links, waiting for `n` of them.
+  std::vector<json> linked_rows(int id, std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
     std::vector<json> out;
-    const json draft = api_json("/api/incidents/" + std::to_string(id) + "/postmortem.json");
-    for (const json& row : draft["timeline"]) {
-      if (!row["links"].empty()) out.push_back(row);
+    while (true) {
+      out.clear();
+      const json draft = api_json("/api/incidents/" + std::to_string(id) + "/postmortem.json");
+      for (const json& row : draft["timeline"]) {
+        if (!row["links"].empty()) out.push_back(row);
+      }
+      if (out.size() >= n || std::chrono::steady_clock::now() > deadline) return out;
+      std::this_thread::sleep_for(50ms);
     }
-    return out;
   }
 
   testing::MatrixStandIn homeserver_;
@@ -106,7 +109,7 @@ TEST_F(PinsE2E, APinnedSlackMessageKeepsItsPermalinkAndFiles) {
                            {"files", kFiles}}}}}}}};
   ASSERT_EQ(post_event(body).status, 200);
 
-  const std::vector<json> rows = linked_rows(1);
+  const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);
   const json& links = rows[0]["links"];
   ASSERT_EQ(links.size(), 3u) << links.dump(2);
@@ -154,7 +157,7 @@ TEST_F(PinsE2E, APushpinReactionFetchesThePermalinkAndKeepsTheFiles) {
                        {"item", {{"type", "message"}, {"channel", "C0REACT"}, {"ts", ts}}}}}};
   ASSERT_EQ(post_event(body).status, 200);
 
-  const std::vector<json> rows = linked_rows(1);
+  const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["text"], "df shows / at 100%");
   const json& links = rows[0]["links"];
@@ -200,7 +203,7 @@ TEST_F(PinsE2E, APushpinOnAMatrixImageKeepsItsLinkAndTheImage) {
           .status,
       200);
 
-  const std::vector<json> rows = linked_rows(1);
+  const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);
   const json& links = rows[0]["links"];
   ASSERT_EQ(links.size(), 2u) << links.dump(2);

@@ -165,15 +165,19 @@ class SlackReactionsE2E : public testing::SlackE2E {
               {"event_ts", "1700000300.000100"}}}};
   }
 
-  // Bob's messages on INC-1's timeline once every fetch job has run
-  // (scribe_outbox_pending is 0).
-  std::vector<json> bobs_events() {
-    EXPECT_TRUE(wait_for_outbox_drained());
+  // Waits for Bob's messages to appear on INC-1's timeline.
+  std::vector<json> bobs_events(std::size_t at_least, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<json> out;
-    for (const auto& e : api_json("/api/incidents/1")["timeline"]) {
-      if (e["author"]["id"] == "U0BOB") out.push_back(e);
+    while (true) {
+      out.clear();
+      const json incident = api_json("/api/incidents/1");
+      for (const auto& e : incident["timeline"]) {
+        if (e["author"]["id"] == "U0BOB") out.push_back(e);
+      }
+      if (out.size() >= at_least || std::chrono::steady_clock::now() > deadline) return out;
+      std::this_thread::sleep_for(50ms);
     }
-    return out;
   }
 
   std::string ts_minutes_ago(int minutes) {
@@ -194,7 +198,7 @@ TEST_F(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecor
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
   EXPECT_EQ(r.status, 200);
 
-  const auto events = bobs_events();
+  const auto events = bobs_events(1);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["text"], "Hit ratio fell from 95% to 20% at 14:02");
   EXPECT_EQ(events[0]["author"]["name"], "bobby");  // from users.info
@@ -212,9 +216,9 @@ TEST_F(SlackReactionsE2E, OtherReactionsAreIgnoredAndRepeatsAreOneEvent) {
   EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);
   EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);  // retry
   EXPECT_EQ(post_event(reaction_added("Ev4", "pushpin", "C0REACT", ts)).status, 200);  // again
-  ASSERT_EQ(bobs_events().size(), 1u);
+  ASSERT_EQ(bobs_events(1).size(), 1u);
   ASSERT_TRUE(wait_for_outbox_drained()) << "every fetch done";
-  EXPECT_EQ(bobs_events().size(), 1u);
+  EXPECT_EQ(bobs_events(1).size(), 1u);
   EXPECT_EQ(standin_.calls_to("conversations.history").size(), 1u);
 }
 
@@ -231,7 +235,7 @@ TEST_F(SlackReactionsE2E, AReactionAcknowledgedBeforeARestartIsStillRecordedOnce
 
   standin_.set_down(false);
   start();
-  const auto events = bobs_events();
+  const auto events = bobs_events(1);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["text"], "Failover to the replica finished");
 }
