@@ -244,6 +244,8 @@ TEST_F(AlertsE2E, AnAlertBeforeTheIncidentIsTakenInAndResendsAreRecordedOnce) {
   const HttpResult resend = post_alertmanager(firing, "Basic YWxlcnRtYW5hZ2VyOmFtLXRva2Vu");
   EXPECT_THAT(resend.body, HasSubstr("duplicate 1")) << resend.body;
 
+  // Held durably: a restart in between loses nothing.
+  restart();
   const json started = slack_->command("/incident", "start sev2 Checkout errors", "C0AM");
   EXPECT_THAT(started.dump(), HasSubstr("Took in 1 alert"));
   std::vector<json> rows = timeline(1);

@@ -126,8 +126,8 @@ TEST(ParsePagerDuty, OtherEventsAreIgnoredAndBrokenOnesRefused) {
   json no_id = pd_event("incident.triggered", {{"id", "Q1"}});
   no_id["event"].erase("id");
   for (const std::string& bad :
-       {std::string("not json"), std::string("[]"), std::string(R"({"event":5})"),
-        no_time.dump(), no_id.dump(), pd_event("incident.triggered", json::object()).dump(),
+       {std::string("not json"), std::string("[]"), std::string(R"({"event":5})"), no_time.dump(),
+        no_id.dump(), pd_event("incident.triggered", json::object()).dump(),
         pd_event("incident.annotated", {{"content", "x"}}).dump(),
         pd_event("incident.triggered", "text").dump()}) {
     EXPECT_EQ(parse_pagerduty(bad).what, Parsed::What::kMalformed) << bad;
