@@ -221,7 +221,8 @@ std::string incident_usage(std::string_view p) {
       "`{0}incident draft` the postmortem draft so far · `{0}incident trends [90d]` trends "
       "across incidents · `{0}incident related` earlier incidents with the same cause (both "
       "only to you; tag causes with `#cause:<tag>`, the incident with `#service:<name>`)\n"
-      "`{0}incident tz [Area/City]` the channel's time zone\n"
+      "`{0}incident tz [Area/City]` the channel's time zone · `{0}incident publish "
+      "[destination]` the postmortem to Confluence or the git repository, where configured\n"
       "`{0}incident close` postmortem reviewed · `{0}incident close anyway <reason>` over the "
       "review's objections (commander) · `{0}incident reopen` · `{0}incident help`",
       p);
@@ -254,12 +255,12 @@ std::string action_usage(std::string_view p) {
 
 // --- /incident ----------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 31> kIncidentWords = {
+constexpr std::array<std::string_view, 32> kIncidentWords = {
     "start",    "status",    "sev",        "severity",   "commander", "summary", "impact",
     "cause",    "why",       "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
     "resolved", "draft",     "close",      "reopen",     "help",      "lessons", "owner",
     "trigger",  "detection", "resolution", "link",       "review",    "approve", "links",
-    "trends",   "related",   "tz"};
+    "trends",   "related",   "tz",         "publish"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -413,6 +414,13 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
                     "objections, `{}incident close anyway <reason>`.",
                     ctx.prefix, ctx.prefix),
         fmt::format("`{0}incident close` · `{0}incident close anyway <reason>`", ctx.prefix)};
+  }
+  if (word == "publish") {
+    if (rest.find_first_of(" \t") != std::string_view::npos) {
+      return UsageError{"Name one destination, or none for all of them.",
+                        fmt::format("`{}incident publish [destination]`", ctx.prefix)};
+    }
+    return PublishPostmortem{lower(rest)};
   }
   if (word == "related") {
     if (rest.empty()) return ShowRelated{};

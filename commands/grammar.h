@@ -59,6 +59,10 @@ struct ShowReview {};
 // `/incident trends [span]`: trends across incidents (postmortem/trends.h), to the caller.
 // `/incident related`: earlier incidents with the same cause (postmortem/recurrence.h).
 struct ShowRelated {};
+// `/incident publish [destination]`: the postmortem to one configured destination, or all.
+struct PublishPostmortem {
+  std::string destination;  // empty: every configured one
+};
 struct ShowTrends {
   std::chrono::days since{90};
 };
@@ -150,7 +154,7 @@ struct UsageError {
 
 using Command =
     std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
-                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, RequestReview,
+                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, PublishPostmortem, RequestReview,
                  ApprovePostmortem, SetPostmortemOwner, ReopenIncident, ShowChannelZone,
                  SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent, AddAction,
                  ListActions, SetActionStatus, EditAction, AssignAction, SetActionDue,

@@ -217,7 +217,8 @@ class Execution {
   Execution(ZoneChoice zones, Invocation inv, PlatformTraits traits, bool can_post,
             std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
             IncidentCaps caps, LimitCounters& refused,
-            std::shared_ptr<const DraftTemplate> draft_template, TrackingSettings tracking)
+            std::shared_ptr<const DraftTemplate> draft_template, TrackingSettings tracking,
+            const PublishSettings& publishing)
       : zone_(*zones.channel),
         zones_(zones),
         inv_(std::move(inv)),
@@ -228,7 +229,8 @@ class Execution {
         caps_(caps),
         refused_(refused),
         draft_template_(std::move(draft_template)),
-        tracking_(std::move(tracking)) {}
+        tracking_(std::move(tracking)),
+        publishing_(publishing) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -503,6 +505,34 @@ class Execution {
                                         incident_ref(incident.id)));
         },
         /*allow_resolved=*/true);
+  }
+
+  // Queues the postmortem for the configured destinations; the deliverer posts the link.
+  Reply run(const grammar::PublishPostmortem& p, Transaction& tx) {
+    const std::vector<std::string>& configured = publishing_.destinations;
+    if (configured.empty()) {
+      return ephemeral(
+          "No publishing destination is configured on this Scribe (Confluence, a git "
+          "repository): see the README's Publishing section.");
+    }
+    std::vector<std::string> chosen = configured;
+    if (!p.destination.empty()) {
+      if (std::find(configured.begin(), configured.end(), p.destination) == configured.end()) {
+        return ephemeral(fmt::format("`{}` is not a configured destination; configured: {}.",
+                                     p.destination, fmt::join(configured, ", ")));
+      }
+      chosen = {p.destination};
+    }
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    for (const std::string& destination : chosen) {
+      request_publish(tx, incident->id, destination, inv_.received_at);
+    }
+    enqueued_ = true;
+    return ephemeral(fmt::format("Publishing the {} postmortem to {}; the link is posted here "
+                                 "once the page is up, and later changes update the same page.",
+                                 incident_ref(incident->id), fmt::join(chosen, " and ")));
   }
 
   // Earlier incidents with this incident's cause, to the caller only.
@@ -1468,6 +1498,7 @@ class Execution {
   LimitCounters& refused_;
   const std::shared_ptr<const DraftTemplate> draft_template_;
   const TrackingSettings tracking_;
+  const PublishSettings& publishing_;  // the handler's, which outlives every execution
   bool enqueued_ = false;
 };
 
@@ -1674,9 +1705,10 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   const auto make = [inv = invocation, traits, can_post, reviewer = reviewer_,
                      gate = &options_.close_gate, caps = options_.limits.per_incident,
                      refused = refused_.get(), tmpl = options_.draft_template,
-                     tracking = options_.tracking](const ZoneChoice& zones) {
+                     tracking = options_.tracking,
+                     publishing = &options_.publishing](const ZoneChoice& zones) {
     return std::make_shared<Execution>(zones, inv, traits, can_post, reviewer, *gate, caps,
-                                       *refused, tmpl, tracking);
+                                       *refused, tmpl, tracking, *publishing);
   };
   grammar::Command command = parse_with(invocation, traits, guess);
   return std::visit(
@@ -1687,8 +1719,11 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
         if constexpr (kAccess<C> == Access::kNone) {
           prepared.answer = make(guess)->run(c);
         } else {
-          prepared.work = [make, inv = invocation, traits, zones = zones_,
-                           fallback = zone_](Transaction& tx) {
+          prepared.work = [make, inv = invocation, traits, zones = zones_, fallback = zone_,
+                           automatic = &options_.publishing.automatic](Transaction& tx) {
+            // Automatic publishing compares the channel's incident before and after.
+            std::optional<Incident> before;
+            if (!automatic->empty()) before = tx.latest_incident(inv.channel);
             const date::time_zone* channel = channel_zone(tx, inv.channel, fallback);
             zones->put(inv.channel, channel);
             const ZoneChoice actual = choose_zone(inv, channel);
@@ -1708,6 +1743,15 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
                 },
                 again_parsed);
             result.enqueued = execution->enqueued();
+            if (!automatic->empty() && kAccess<C> == Access::kWrite) {
+              const std::optional<Incident> after = tx.latest_incident(inv.channel);
+              if (after && publishes_automatically(before, *after)) {
+                for (const std::string& destination : *automatic) {
+                  request_publish(tx, after->id, destination, inv.received_at);
+                }
+                result.enqueued = true;
+              }
+            }
             return result;
           };
         }
@@ -1910,6 +1954,32 @@ AlertOutcome CommandHandler::alert_in(Transaction& tx, const AlertReport& a) con
   e.incident_id = incident->id;
   tx.append_event(std::move(e));
   return declared ? AlertOutcome::kDeclared : AlertOutcome::kRecorded;
+}
+
+bool CommandHandler::published_in(Transaction& tx, const Publication& p, std::string_view where,
+                                  Timestamp at) const {
+  const bool first = !tx.find_publication(p.incident_id, p.destination).has_value();
+  tx.save_publication(p);
+  if (!first) return false;
+  const std::optional<Incident> incident = tx.find_incident(p.incident_id);
+  if (!incident) return false;
+  Note note;
+  note.incident_id = p.incident_id;
+  note.section = NoteSection::kLink;
+  note.text = fmt::format("Published to {}: {}", where, p.url);
+  note.author = Person{fmt::format("publish:{}", p.destination), std::string(where)};
+  note.created_at = at;
+  tx.add_note(std::move(note));
+  request_publish(tx, p.incident_id, p.destination, at);
+  if (options_.posting_platforms.count(incident->channel.platform) > 0) {
+    OutgoingMessage message;
+    message.body.visibility = Visibility::kChannel;
+    message.body.incident = incident->id;
+    message.body.text = fmt::format("📄 The {} postmortem is published to {}: {}",
+                                    incident_ref(incident->id), where, p.url);
+    post_in(tx, incident->channel, message, at);
+  }
+  return true;
 }
 
 std::string_view to_string(AlertOutcome outcome) {

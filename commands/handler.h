@@ -35,6 +35,7 @@
 #include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
+#include "commands/publishing.h"
 #include "commands/tracking.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
@@ -69,6 +70,8 @@ struct HandlerOptions {
   std::shared_ptr<const DraftTemplate> draft_template;
   // The issue tracker an extension speaks to, if any (commands/tracking.h).
   TrackingSettings tracking;
+  // Where postmortems are published, if anywhere (commands/publishing.h).
+  PublishSettings publishing;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -207,6 +210,14 @@ class CommandHandler {
   // the sender, its announcement enqueued where the outbox can post (kDeclared). A repeat
   // of `key` changes nothing.
   AlertOutcome alert_in(Transaction& tx, const AlertReport& alert) const;
+
+  // A publisher (publish/) wrote `publication` (saved here). The first time for its
+  // destination, the page's address joins the postmortem's supporting links (so the page
+  // itself, republished at once, carries it) and the incident's channel is told where the
+  // outbox can post there; `where` is the destination as people read it ("Confluence").
+  // Returns whether it enqueued.
+  bool published_in(Transaction& tx, const Publication& publication, std::string_view where,
+                    Timestamp at) const;
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned

@@ -82,7 +82,7 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
-constexpr NameTable<JobKind, 8> kJobKinds{{
+constexpr NameTable<JobKind, 9> kJobKinds{{
     {JobKind::kPost, "post"},
     {JobKind::kUpdate, "update"},
     {JobKind::kFetch, "fetch"},
@@ -91,6 +91,7 @@ constexpr NameTable<JobKind, 8> kJobKinds{{
     {JobKind::kTrackCreate, "track_create"},
     {JobKind::kTrackState, "track_state"},
     {JobKind::kTrackRefresh, "track_refresh"},
+    {JobKind::kPublish, "publish"},
 }};
 
 template <typename E, std::size_t N>

@@ -71,6 +71,21 @@ struct ChannelZone {
   bool operator==(const ChannelZone&) const = default;
 };
 
+// Where an incident's postmortem was published (commands/publishing.h): one page per
+// incident and destination, updated in place.
+struct Publication {
+  IncidentId incident_id = 0;
+  std::string destination;  // "confluence", "git"
+  std::string remote_id;    // the destination's id of the page or file (Confluence page id,
+                            // the file's path)
+  std::string url;          // where people read it
+  std::int64_t version = 0;  // the destination's version or revision last written
+  std::string content_sha;   // SHA-256 of what was last written: an unchanged draft is not
+                             // written again
+  Timestamp published_at{};
+  bool operator==(const Publication&) const = default;
+};
+
 struct Approval {
   IncidentId incident_id = 0;
   Person by;
@@ -225,6 +240,9 @@ enum class JobKind {
   kTrackCreate,   // create the issue for an action item; `content` names the item
   kTrackState,    // close or reopen that issue; `content` names the item and the state
   kTrackRefresh,  // read the issue's state back and apply it (the periodic fallback)
+  // Publish an incident's postmortem to a destination (channel.platform is
+  // kPublishPlatform, channel.workspace the destination; commands/publishing.h).
+  kPublish,
 };
 
 struct OutboxMessage {

@@ -227,6 +227,19 @@ CREATE TABLE held_alerts (
 CREATE INDEX held_alerts_by_channel ON held_alerts(platform, workspace, channel, occurred_at);
 CREATE INDEX held_alerts_by_age ON held_alerts(received_at);
 )sql",
+    // 13: where each incident's postmortem was published, one page per destination.
+    R"sql(
+CREATE TABLE publications (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  destination TEXT NOT NULL,
+  remote_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  content_sha TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, destination)
+);
+)sql",
 };
 
 }  // namespace

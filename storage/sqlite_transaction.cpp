@@ -412,6 +412,49 @@ std::vector<TimelineEvent> SqliteTransaction::take_held_alerts(const ChannelRef&
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kPublicationColumns =
+    "incident_id, destination, remote_id, url, version, content_sha, published_at";
+
+Publication read_publication(const Stmt& s) {
+  return Publication{s.i64(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.text(5), s.time(6)};
+}
+
+}  // namespace
+
+std::optional<Publication> SqliteTransaction::find_publication(IncidentId incident,
+                                                               std::string_view destination) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM publications WHERE incident_id=? AND destination=?", kPublicationColumns));
+  s.bind(1, incident).bind(2, destination);
+  if (!s.step()) return std::nullopt;
+  return read_publication(s);
+}
+
+void SqliteTransaction::save_publication(const Publication& p) {
+  require_writable();
+  prepare(fmt::format("INSERT OR REPLACE INTO publications ({}) VALUES (?,?,?,?,?,?,?)",
+                      kPublicationColumns))
+      .bind(1, p.incident_id)
+      .bind(2, p.destination)
+      .bind(3, p.remote_id)
+      .bind(4, p.url)
+      .bind(5, p.version)
+      .bind(6, p.content_sha)
+      .bind(7, p.published_at)
+      .run();
+}
+
+std::vector<Publication> SqliteTransaction::publications(IncidentId incident) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM publications WHERE incident_id=? ORDER BY destination", kPublicationColumns));
+  s.bind(1, incident);
+  std::vector<Publication> out;
+  while (s.step()) out.push_back(read_publication(s));
+  return out;
+}
+
 void SqliteTransaction::add_approval(const Approval& a) {
   require_writable();
   prepare(

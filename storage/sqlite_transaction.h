@@ -36,6 +36,10 @@ class SqliteTransaction final : public Transaction {
   std::vector<TimelineEvent> take_held_alerts(const ChannelRef& channel, Timestamp since) override;
   void add_approval(const Approval& approval) override;
   std::vector<Approval> approvals(IncidentId incident) override;
+  std::optional<Publication> find_publication(IncidentId incident,
+                                              std::string_view destination) override;
+  void save_publication(const Publication& publication) override;
+  std::vector<Publication> publications(IncidentId incident) override;
   Note add_note(Note note) override;
   std::vector<Note> notes(IncidentId incident) override;
   ActionItem add_action(ActionItem item) override;

@@ -103,6 +103,13 @@ class Transaction {
   virtual void add_approval(const Approval& approval) = 0;
   virtual std::vector<Approval> approvals(IncidentId incident) = 0;
 
+  // Where the incident's postmortem was published (commands/publishing.h).
+  virtual std::optional<Publication> find_publication(IncidentId incident,
+                                                      std::string_view destination) = 0;
+  // Inserts or replaces the row of (incident_id, destination).
+  virtual void save_publication(const Publication& publication) = 0;
+  virtual std::vector<Publication> publications(IncidentId incident) = 0;
+
   // Postmortem notes, in the order they were given.
   virtual Note add_note(Note note) = 0;
   virtual std::vector<Note> notes(IncidentId incident) = 0;
