@@ -330,6 +330,37 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view s) {
            c.tracker.auto_track = bool_setting(v, s);
          }},
+        {"confluence.url", "SCRIBE_CONFLUENCE_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_url = v; }},
+        {"confluence.user", "SCRIBE_CONFLUENCE_USER",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_user = v; }},
+        {"confluence.token", "SCRIBE_CONFLUENCE_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_token = v; }},
+        {"confluence.space", "SCRIBE_CONFLUENCE_SPACE",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_space = v; }},
+        {"confluence.parent", "SCRIBE_CONFLUENCE_PARENT",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.publish.confluence_parent = v;
+         }},
+        {"git.branch", "SCRIBE_GIT_BRANCH",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.git_branch = v; }},
+        {"git.directory", "SCRIBE_GIT_DIRECTORY",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.git_directory = v; }},
+        {"publish.automatic", "SCRIBE_PUBLISH_AUTOMATIC",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.publish.automatic.clear();
+           for (std::string_view rest = v; !rest.empty();) {
+             const auto comma = rest.find(',');
+             const std::string name = lower(trim(rest.substr(0, comma)));
+             rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+             if (name.empty() || name == "off") continue;
+             if (name != publish::kConfluence && name != publish::kGit) {
+               throw ConfigError(
+                   fmt::format("{}: '{}' is not a destination (confluence, git)", s, name));
+             }
+             c.publish.automatic.push_back(name);
+           }
+         }},
         {"pagerduty.webhook_secret", "SCRIBE_PAGERDUTY_WEBHOOK_SECRET",
          [](Config& c, const std::string& v, std::string_view) {
            c.alerts.pagerduty_webhook_secret = v;
@@ -654,6 +685,18 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
         fmt::format("timezone '{}' is not a known IANA time zone (e.g. UTC, "
                     "Europe/Berlin)",
                     config.timezone));
+  }
+  // The git destination writes to the GitHub repository the [github] settings name.
+  config.publish.github_api_url = config.tracker.github_api_url;
+  config.publish.github_token = config.tracker.github_token;
+  config.publish.github_repo = config.tracker.github_repo;
+  const std::vector<std::string> configured = config.publish.destinations();
+  for (const std::string& name : config.publish.automatic) {
+    if (std::find(configured.begin(), configured.end(), name) == configured.end()) {
+      throw ConfigError(fmt::format(
+          "publish.automatic names {}, which is not configured (see the README's Publishing)",
+          name));
+    }
   }
   if (!config.draft_template_path.empty()) {
     try {

@@ -18,6 +18,7 @@
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
 #include "postmortem/template.h"
+#include "publish/settings.h"
 #include "trackers/settings.h"
 
 namespace scribe {
@@ -103,6 +104,9 @@ struct Config {
   // [pagerduty.severities] maps, [alertmanager] with [alertmanager.receivers]. Channels
   // are written "slack:<team id>/<channel id>" or "matrix:<room id>" (channel_from_spec).
   alerts::Settings alerts;
+  // Publishing postmortems (publish/settings.h): [confluence], [git], [publish]; the GitHub
+  // repository and token are the [github] ones.
+  publish::Settings publish;
 };
 
 // "slack:T0123/C0456" or "matrix:!room:example.org" as a channel; nullopt when neither.

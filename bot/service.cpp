@@ -30,6 +30,7 @@
 #include "commands/outgoing.h"
 #include "commands/reminders.h"
 #include "outbox/outbox.h"
+#include "publish/deliverer.h"
 #include "storage/store.h"
 #include "trackers/client.h"
 #include "trackers/deliverer.h"
@@ -169,6 +170,14 @@ struct Service::Parts {
                      trackers::display_name(c.tracker.active()));
       }
     }
+    if (!c.publish.destinations().empty()) {
+      // Publishing: the extension writes the pages the core's publish jobs ask for.
+      outbox->add_deliverer(
+          std::string(kPublishPlatform), {JobKind::kPublish},
+          std::make_unique<publish::PublishDeliverer>(
+              *store, handler, publish::make_destinations(c.publish),
+              std::make_shared<const Reviewer>(c.review), c.draft_template, c.timezone, clock));
+    }
     if (c.alerts.pagerduty_enabled() || c.alerts.alertmanager_enabled()) {
       // Alert webhooks: alerts on the timeline at their own time (alerts/).
       alerts::Settings settings = c.alerts;
@@ -275,6 +284,10 @@ struct Service::Parts {
       options.tracking.enabled = true;
       options.tracking.name = trackers::display_name(c.tracker.active());
       options.tracking.auto_track = c.tracker.auto_track;
+    }
+    if (const auto destinations = c.publish.destinations(); !destinations.empty()) {
+      options.publishing.destinations = destinations;
+      options.publishing.automatic = c.publish.automatic;
     }
     return options;
   }

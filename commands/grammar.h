@@ -154,11 +154,11 @@ struct UsageError {
 
 using Command =
     std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
-                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, PublishPostmortem, RequestReview,
-                 ApprovePostmortem, SetPostmortemOwner, ReopenIncident, ShowChannelZone,
-                 SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent, AddAction,
-                 ListActions, SetActionStatus, EditAction, AssignAction, SetActionDue,
-                 SetActionKind, DropAction, TrackAction, ListMyActions, UsageError>;
+                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, PublishPostmortem,
+                 RequestReview, ApprovePostmortem, SetPostmortemOwner, ReopenIncident,
+                 ShowChannelZone, SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent,
+                 DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
+                 SetActionDue, SetActionKind, DropAction, TrackAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

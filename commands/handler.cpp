@@ -530,9 +530,10 @@ class Execution {
       request_publish(tx, incident->id, destination, inv_.received_at);
     }
     enqueued_ = true;
-    return ephemeral(fmt::format("Publishing the {} postmortem to {}; the link is posted here "
-                                 "once the page is up, and later changes update the same page.",
-                                 incident_ref(incident->id), fmt::join(chosen, " and ")));
+    return ephemeral(
+        fmt::format("Publishing the {} postmortem to {}; the link is posted here "
+                    "once the page is up, and later changes update the same page.",
+                    incident_ref(incident->id), fmt::join(chosen, " and ")));
   }
 
   // Earlier incidents with this incident's cause, to the caller only.

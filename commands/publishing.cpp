@@ -38,8 +38,8 @@ void request_publish(Transaction& tx, IncidentId incident, std::string_view dest
 }
 
 bool publishes_automatically(const std::optional<Incident>& before, const Incident& after) {
-  const bool done = after.status == IncidentStatus::kResolved ||
-                    after.status == IncidentStatus::kClosed;
+  const bool done =
+      after.status == IncidentStatus::kResolved || after.status == IncidentStatus::kClosed;
   const bool was_final =
       before && before->id == after.id && before->postmortem_status == PostmortemStatus::kFinal;
   return done && !was_final;

@@ -75,10 +75,10 @@ struct ChannelZone {
 // incident and destination, updated in place.
 struct Publication {
   IncidentId incident_id = 0;
-  std::string destination;  // "confluence", "git"
-  std::string remote_id;    // the destination's id of the page or file (Confluence page id,
-                            // the file's path)
-  std::string url;          // where people read it
+  std::string destination;   // "confluence", "git"
+  std::string remote_id;     // the destination's id of the page or file (Confluence page id,
+                             // the file's path)
+  std::string url;           // where people read it
   std::int64_t version = 0;  // the destination's version or revision last written
   std::string content_sha;   // SHA-256 of what was last written: an unchanged draft is not
                              // written again

@@ -425,8 +425,8 @@ Publication read_publication(const Stmt& s) {
 
 std::optional<Publication> SqliteTransaction::find_publication(IncidentId incident,
                                                                std::string_view destination) {
-  Stmt s = prepare(fmt::format(
-      "SELECT {} FROM publications WHERE incident_id=? AND destination=?", kPublicationColumns));
+  Stmt s = prepare(fmt::format("SELECT {} FROM publications WHERE incident_id=? AND destination=?",
+                               kPublicationColumns));
   s.bind(1, incident).bind(2, destination);
   if (!s.step()) return std::nullopt;
   return read_publication(s);

@@ -5,7 +5,6 @@
 #include <charconv>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
 #include "util/percent.h"
@@ -26,58 +25,9 @@ std::optional<long long> issue_number(const std::string& key) {
 
 using nlohmann::json;
 
-std::string header_of(const HttpResult& http, std::string_view name) {
-  for (const auto& [n, v] : http.headers) {
-    if (n == name) return v;
-  }
-  return "";
-}
-
-std::string trim_slash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-json parse(const std::string& body) {
-  return json::parse(body, nullptr, /*allow_exceptions=*/false);
-}
-
 CallResult malformed(std::string_view what) {
   return {CallResult::Outcome::kRetry, fmt::format("unexpected answer: {}", what), std::nullopt};
 }
-
-// The shared request loop: every client sends JSON and reads JSON.
-class Rest {
- public:
-  explicit Rest(std::vector<std::string> headers) : headers_(std::move(headers)) {}
-  CallResult call(const std::string& method, const std::string& url, const json* body,
-                  json& answer) {
-    std::vector<std::string> headers = headers_;
-    headers.emplace_back("Accept: application/json");
-    std::string payload;
-    if (body) {
-      headers.emplace_back("Content-Type: application/json");
-      payload = body->dump(-1, ' ', false, json::error_handler_t::replace);
-    }
-    HttpResult http = http_.request(method, url, headers, payload);
-    CallResult r = classify(http, std::chrono::system_clock::now());
-    if (r.ok()) answer = parse(http.body);
-    return r;
-  }
-
- private:
-  std::vector<std::string> headers_;
-  HttpClient http_;
-};
 
 // --- GitHub REST: issues ----------------------------------------------------------------
 
@@ -149,7 +99,7 @@ class GitHub final : public TrackerClient {
 
   std::string repo_;
   std::string base_;
-  Rest rest_;
+  JsonRest rest_;
 };
 
 // --- GitLab REST v4: issues -------------------------------------------------------------
@@ -226,7 +176,7 @@ class GitLab final : public TrackerClient {
 
   std::string project_;
   std::string base_;
-  Rest rest_;
+  JsonRest rest_;
 };
 
 // --- Jira REST: Cloud v3 (ADF) and Data Center v2 (plain text) --------------------------
@@ -250,7 +200,7 @@ class Jira final : public TrackerClient {
         issue_type_(s.jira_issue_type),
         rest_({s.jira_user.empty()
                    ? "Authorization: Bearer " + s.jira_token
-                   : "Authorization: Basic " + base64(s.jira_user + ":" + s.jira_token)}) {}
+                   : "Authorization: Basic " + base64_encode(s.jira_user + ":" + s.jira_token)}) {}
 
   CallResult find(const std::string& marker, std::optional<Issue>& found) override {
     const std::string jql = fmt::format("project = \"{}\" AND labels = \"{}\"", project_, marker);
@@ -379,46 +329,10 @@ class Jira final : public TrackerClient {
   std::string api_;
   std::string project_;
   std::string issue_type_;
-  Rest rest_;
+  JsonRest rest_;
 };
 
 }  // namespace
-
-CallResult classify(const HttpResult& http, std::chrono::system_clock::time_point now) {
-  CallResult r;
-  if (http.transport_failed()) {
-    r.outcome = CallResult::Outcome::kRetry;
-    r.error = http.transport_error();
-    return r;
-  }
-  if (http.status >= 200 && http.status < 300) return r;
-  r.error = fmt::format("HTTP {}", http.status);
-  const auto message = parse(http.body);
-  if (message.is_object() && message.contains("message") && message["message"].is_string()) {
-    r.error += ": " + message["message"].get<std::string>();
-  } else if (message.is_object() && message.contains("errorMessages")) {
-    r.error += ": " + message["errorMessages"].dump();
-  }
-  if (auto after = http.retry_after()) r.retry_after = *after;
-  // GitHub's primary rate limit: 403 (or 429) with no requests left until a reset time.
-  const bool exhausted = header_of(http, "x-ratelimit-remaining") == "0";
-  if (exhausted) {
-    long long reset = 0;
-    const std::string v = header_of(http, "x-ratelimit-reset");
-    if (std::from_chars(v.data(), v.data() + v.size(), reset).ec == std::errc()) {
-      const auto wait = std::chrono::sys_seconds(std::chrono::seconds(reset)) - now;
-      r.retry_after = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(wait),
-                               std::chrono::milliseconds(0));
-    }
-  }
-  if (http.status == 429 || http.status >= 500 || http.status == 408 ||
-      (http.status == 403 && (exhausted || r.retry_after))) {
-    r.outcome = CallResult::Outcome::kRetry;
-  } else {
-    r.outcome = CallResult::Outcome::kPermanent;
-  }
-  return r;
-}
 
 std::unique_ptr<TrackerClient> make_client(const Settings& settings) {
   switch (settings.active()) {

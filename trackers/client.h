@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "net/rest.h"
 #include "trackers/settings.h"
 
 namespace scribe::trackers {
@@ -31,18 +32,6 @@ struct Issue {
   std::string url;  // the issue's web page
   bool closed = false;
 };
-
-// How a call went.
-struct CallResult {
-  enum class Outcome { kOk, kRetry, kPermanent } outcome = Outcome::kOk;
-  std::string error;
-  std::optional<std::chrono::milliseconds> retry_after;  // 429 Retry-After, rate-limit reset
-  bool ok() const { return outcome == Outcome::kOk; }
-};
-
-// Classifies an HTTP answer: 2xx ok; 429, 5xx, a transport failure and GitHub's
-// exhausted rate limit (403 with x-ratelimit-remaining: 0) are passing; the rest permanent.
-CallResult classify(const HttpResult& http, std::chrono::system_clock::time_point now);
 
 class TrackerClient {
  public:

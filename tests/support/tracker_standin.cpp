@@ -108,6 +108,9 @@ struct TrackerStandIn::Impl {
   std::vector<StandInIssue> issues;
   std::vector<TrackerCall> calls;
   int next_number = 1;
+  std::vector<StandInPage> pages;
+  std::vector<StandInFile> files;
+  int next_page = 65537;
 
   explicit Impl(TrackerStandIn& o) : owner(o) {
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
@@ -200,6 +203,131 @@ struct TrackerStandIn::Impl {
     return a;
   }
 
+  static json page_json(const StandInPage& p) {
+    return {{"id", p.id},
+            {"status", "current"},
+            {"title", p.title},
+            {"spaceId", "98304"},
+            {"parentId", p.parent},
+            {"version", {{"number", p.version}}},
+            {"_links", {{"webui", "/spaces/OPS/pages/" + p.id}}}};
+  }
+
+  // Under mu.
+  Answer confluence(const TrackerCall& c, const std::string& path, const json& body,
+                    bool& created) {
+    if (c.method == "GET" && path == "/wiki/api/v2/spaces") {
+      if (query_param(c.target, "keys") != "OPS")
+        return {200, json{{"results", json::array()}}, {}};
+      return {200, json{{"results", {{{"id", "98304"}, {"key", "OPS"}}}}}, {}};
+    }
+    if (path == "/wiki/api/v2/pages" && c.method == "GET") {
+      json results = json::array();
+      for (const auto& p : pages) {
+        if (query_param(c.target, "space-id") == "98304" &&
+            p.title == query_param(c.target, "title")) {
+          results.push_back(page_json(p));
+        }
+      }
+      return {200, json{{"results", results}}, {}};
+    }
+    const auto storage_ok = [](const json& b) {
+      return b.is_object() && b.contains("body") && b["body"].is_object() &&
+             b["body"].value("representation", "") == "storage" && b["body"].contains("value") &&
+             b["body"]["value"].is_string() && !b["body"]["value"].get<std::string>().empty() &&
+             b.contains("title") && b["title"].is_string() &&
+             !b["title"].get<std::string>().empty();
+    };
+    if (path == "/wiki/api/v2/pages" && c.method == "POST") {
+      if (!storage_ok(body) || body.value("spaceId", "") != "98304") {
+        return {400, json{{"message", "invalid page"}}, {}};
+      }
+      for (const auto& p : pages) {
+        if (p.title == body["title"]) {
+          return {400, json{{"message", "A page with this title already exists"}}, {}};
+        }
+      }
+      StandInPage p;
+      p.id = std::to_string(next_page++);
+      p.title = body["title"];
+      p.body = body["body"]["value"];
+      p.parent = body.value("parentId", "");
+      p.version = 1;
+      pages.push_back(p);
+      created = true;
+      return {200, page_json(p), {}};
+    }
+    static const std::regex kPage(R"(^/wiki/api/v2/pages/(\d+)$)");
+    std::smatch m;
+    if (std::regex_match(path, m, kPage)) {
+      StandInPage* page = nullptr;
+      for (auto& p : pages) {
+        if (p.id == m[1].str()) page = &p;
+      }
+      if (!page) return {404, json{{"message", "no such page"}}, {}};
+      if (c.method == "GET") return {200, page_json(*page), {}};
+      if (c.method == "PUT") {
+        if (!storage_ok(body) || !body.contains("version") || !body["version"].contains("number")) {
+          return {400, json{{"message", "invalid page"}}, {}};
+        }
+        if (body["version"]["number"] != page->version + 1) {
+          return {409, json{{"message", "Version must be incremented on update"}}, {}};
+        }
+        page->title = body["title"];
+        page->body = body["body"]["value"];
+        page->version += 1;
+        return {200, page_json(*page), {}};
+      }
+    }
+    return {404, json{{"message", "no such route"}}, {}};
+  }
+
+  // Under mu.
+  Answer contents(const TrackerCall& c, const std::string& path, const json& body, bool& created) {
+    StandInFile* file = nullptr;
+    for (auto& f : files) {
+      if (f.path == path) file = &f;
+    }
+    const std::string html = "https://github.com/acme/postmortems/blob/main/" + path;
+    if (c.method == "GET") {
+      if (!file) return {404, json{{"message", "Not Found"}}, {}};
+      return {200, json{{"path", path}, {"sha", file->sha}, {"html_url", html}}, {}};
+    }
+    if (c.method != "PUT") return {404, json{{"message", "Not Found"}}, {}};
+    if (!body.is_object() || !body.contains("content") || !body["content"].is_string() ||
+        !body.contains("message")) {
+      return {422, json{{"message", "Invalid request"}}, {}};
+    }
+    const std::string given_sha = body.value("sha", "");
+    if (file && given_sha != file->sha) {
+      return {409, json{{"message", path + " does not match " + given_sha}}, {}};
+    }
+    if (!file && !given_sha.empty()) return {422, json{{"message", "sha wasn't supplied"}}, {}};
+    const std::string encoded = body["content"];
+    std::string decoded(3 * encoded.size() / 4 + 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                  reinterpret_cast<const unsigned char*>(encoded.data()),
+                                  static_cast<int>(encoded.size()));
+    if (n < 0) return {422, json{{"message", "content is not valid Base64"}}, {}};
+    decoded.resize(static_cast<std::size_t>(n));
+    for (std::size_t pad = encoded.size(); pad > 0 && encoded[pad - 1] == '='; --pad) {
+      decoded.pop_back();
+    }
+    const bool is_new = file == nullptr;
+    if (is_new) {
+      files.push_back(StandInFile{path, "", "", 0});
+      file = &files.back();
+      created = true;
+    }
+    file->content = decoded;
+    file->sha = fmt::format("{:040x}", std::hash<std::string>{}(decoded) + file->commits);
+    file->commits += 1;
+    return {is_new ? 201u : 200u,
+            json{{"content", {{"path", path}, {"sha", file->sha}, {"html_url", html}}},
+                 {"commit", {{"sha", fmt::format("{:040x}", file->commits)}}}},
+            {}};
+  }
+
   StandInIssue* find(const std::string& key) {
     for (auto& i : issues) {
       if (i.key == key) return &i;
@@ -216,6 +344,19 @@ struct TrackerStandIn::Impl {
     const std::string path = c.target.substr(0, c.target.find('?'));
     json body = json::parse(c.body, nullptr, false);
     std::smatch m;
+    if (path.starts_with("/wiki/api/v2/")) {
+      if (c.header("authorization") != "Basic " + base64(owner.user_ + ":" + owner.token_)) {
+        return {401, json{{"message", "Unauthorized"}}, {}};
+      }
+      return confluence(c, path, body, created);
+    }
+    static const std::regex kContents(R"(^/repos/([^/]+/[^/]+)/contents/(.+)$)");
+    if (std::regex_match(path, m, kContents)) {
+      if (c.header("authorization") != "Bearer " + owner.token_) {
+        return {401, json{{"message", "Bad credentials"}}, {}};
+      }
+      return contents(c, percent_decode(m[2].str()), body, created);
+    }
     static const std::regex kGitHub(R"(^/repos/([^/]+/[^/]+)/issues(?:/(\d+))?$)");
     static const std::regex kGitLab(R"(^/api/v4/projects/([^/]+)/issues(?:/(\d+))?$)");
     static const std::regex kJiraIssue(
@@ -462,6 +603,16 @@ void TrackerStandIn::hold_creates(bool hold) {
 void TrackerStandIn::set_closed(const std::string& key, bool closed) {
   std::lock_guard lock(impl_->mu);
   if (StandInIssue* i = impl_->find(key)) i->closed = closed;
+}
+
+std::vector<StandInPage> TrackerStandIn::pages() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->pages;
+}
+
+std::vector<StandInFile> TrackerStandIn::files() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->files;
 }
 
 std::vector<StandInIssue> TrackerStandIn::issues() const {

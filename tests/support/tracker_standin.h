@@ -11,6 +11,13 @@
 //   /rest/api/3/search/jql and /rest/api/2/search (labels = "x" in the JQL), GET
 //   /rest/api/{2,3}/issue/{key}, GET/POST .../transitions; Basic auth.
 //
+// It also stands in for the publishing destinations (publish/):
+// - Confluence Cloud REST v2: GET /wiki/api/v2/spaces?keys=, GET /wiki/api/v2/pages?space-id=
+//   &title=, POST /wiki/api/v2/pages (storage-format body; titles unique in a space),
+//   GET/PUT /wiki/api/v2/pages/{id} (PUT must carry the next version number); Basic auth.
+// - GitHub contents: GET/PUT /repos/{owner}/{repo}/contents/{path} (base64 content; an
+//   update must name the current blob sha, a creation none).
+//
 // Malformed requests get the tracker's error status (400/422) and create nothing. Tests
 // can script failures (429 with Retry-After) and hold the answer to a create (the issue
 // is made, the answer waits), to crash Scribe between the tracker's 201 and its commit.
@@ -48,6 +55,21 @@ struct StandInIssue {
   bool closed = false;
 };
 
+struct StandInPage {  // Confluence
+  std::string id;
+  std::string title;
+  std::string body;  // storage format
+  std::string parent;
+  std::int64_t version = 0;
+};
+
+struct StandInFile {  // GitHub contents
+  std::string path;
+  std::string content;  // decoded
+  std::string sha;
+  int commits = 0;
+};
+
 class TrackerStandIn {
  public:
   // Credentials every call must carry: GitHub/GitLab `token`; Jira `user`:`token`.
@@ -69,6 +91,8 @@ class TrackerStandIn {
   void set_closed(const std::string& key, bool closed);
 
   std::vector<StandInIssue> issues() const;
+  std::vector<StandInPage> pages() const;
+  std::vector<StandInFile> files() const;
   std::vector<TrackerCall> calls() const;
   // Calls of `method` whose path starts with `path_prefix` and (when given) ends with `suffix`.
   std::size_t count(const std::string& method, const std::string& path_part) const;
