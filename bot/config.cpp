@@ -162,6 +162,10 @@ const Setting
              [](Config& c, const std::string& v, std::string_view s) {
                c.read_timeout = std::chrono::seconds(parse_positive(v, s));
              }},
+            {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS",
+             [](Config& c, const std::string& v, std::string_view s) {
+               c.slack_socket_idle_timeout = std::chrono::seconds(parse_positive(v, s));
+             }},
             {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
              [](Config& c, const std::string& v, std::string_view s) {
                c.idle_timeout = std::chrono::seconds(parse_positive(v, s));

@@ -187,6 +187,7 @@ struct Service::Parts {
       slack::SocketMode::Options socket;
       socket.api_url = c.slack_api_url;
       socket.app_token = c.slack_app_token;
+      socket.idle_timeout = c.slack_socket_idle_timeout;
       slack_socket = std::make_unique<slack::SocketMode>(
           socket, slack::SocketMode::Endpoints{*slack, *slack_events, *slack_interactivity});
     }

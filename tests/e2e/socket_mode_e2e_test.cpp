@@ -212,6 +212,33 @@ TEST_F(SocketModeE2E, ADroppedConnectionIsReplaced) {
   EXPECT_EQ(timeline_size(), 2u);
 }
 
+// A short idle timeout: pings after 1 s of silence, replacement after 2 s.
+class SocketHalfOpenE2E : public SocketModeE2E {
+ protected:
+  void SetUp() override {
+    env_["SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS"] = "2";
+    SocketModeE2E::SetUp();
+  }
+};
+
+TEST_F(SocketHalfOpenE2E, AHalfOpenConnectionIsReplacedAndALiveOneIsKept) {
+  const auto before = sockets_.open_connections();
+  ASSERT_EQ(before.size(), 2u);
+  // The newest connection goes silent: no reads, so no pongs. The TCP connection stays up.
+  ASSERT_TRUE(sockets_.stop_reading(before.back()));
+  ASSERT_TRUE(wait_for_metric("scribe_slack_socket_opened_total", [](long long n) {
+    return n >= 3;
+  })) << scribe_->logs();
+  ASSERT_TRUE(
+      wait_for_metric("scribe_slack_socket_connections", [](long long n) { return n == 2; }));
+  // The other one answered Scribe's pings all along: still the same connection.
+  const auto after = sockets_.open_connections();
+  EXPECT_EQ(std::count(after.begin(), after.end(), before.front()), 1);
+  EXPECT_GT(after.back(), before.back());
+  const json ack = socket_ack("/incident", "start After a half-open connection");
+  EXPECT_THAT(ack["payload"]["text"].get<std::string>(), HasSubstr("INC-1"));
+}
+
 TEST_F(SocketModeE2E, ARedeliveredEnvelopeIsRecordedOnce) {
   socket_ack("/incident", "start Redelivery test");
   const std::string body =

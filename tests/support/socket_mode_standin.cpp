@@ -104,6 +104,7 @@ struct Connection {
   Ws ws;
   int id;
   bool open = false;
+  bool deaf = false;  // stop_reading()
   std::deque<std::string> out;
   bool writing = false;
 };
@@ -209,6 +210,10 @@ struct SocketModeStandIn::Impl {
       }
       if (delay.count() > 0) {
         asio::steady_timer t(ioc, delay);
+        co_await t.async_wait(kAwait);
+      }
+      while (c->deaf && c->open) {
+        asio::steady_timer t(ioc, std::chrono::milliseconds(20));
         co_await t.async_wait(kAwait);
       }
       auto [ec, n] = co_await c->ws.async_read(buffer, kAwait);
@@ -380,6 +385,17 @@ bool SocketModeStandIn::drop(int connection) {
     auto& socket = beast::get_lowest_layer(c->ws).socket();
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
+  });
+}
+
+bool SocketModeStandIn::stop_reading(int connection) {
+  // The read under way would go on answering pings until a message arrives: an envelope
+  // of a type Scribe does not use brings its acknowledgement, which ends that read.
+  Impl& m = *impl_;
+  return m.on_connection(connection, [&m](const auto& c) {
+    c->deaf = true;
+    m.send(c, json{{"type", "standin_probe"}, {"envelope_id", "probe"}, {"payload", json::object()}}
+                  .dump());
   });
 }
 

@@ -67,6 +67,8 @@ class SocketModeStandIn {
   bool disconnect(int connection, const std::string& reason);
   // Closes the TCP connection under the WebSocket, without a close frame.
   bool drop(int connection);
+  // Connection `id` reads nothing more (nor answers pings): to the client it is half-open.
+  bool stop_reading(int connection);
   // Each read of every connection first waits this long (a slow peer: acknowledgements pile
   // up unread).
   void set_read_delay(std::chrono::milliseconds delay);
