@@ -22,6 +22,7 @@
 #include "adapters/slack/platform.h"
 #include "adapters/slack/socket_mode.h"
 #include "adapters/slack/web_api.h"
+#include "alerts/endpoint.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
 #include "bot/memory.h"
@@ -167,6 +168,19 @@ struct Service::Parts {
       if (!webhooks->configured()) {
         spdlog::warn("{} is configured without a webhook secret: its webhooks will be refused",
                      trackers::display_name(c.tracker.active()));
+      }
+    }
+    if (c.alerts.pagerduty_enabled() || c.alerts.alertmanager_enabled()) {
+      // Alert webhooks: alerts on the timeline at their own time (alerts/).
+      alerts::Settings settings = c.alerts;
+      settings.resolve_channel = &channel_from_spec;
+      if (settings.pagerduty_enabled()) {
+        pagerduty = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kPagerDuty, settings,
+                                                            handler, clock);
+      }
+      if (settings.alertmanager_enabled()) {
+        alertmanager = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kAlertmanager,
+                                                               settings, handler, clock);
       }
     }
     // The endpoints serve both Slack modes: HTTP (signed requests) and Socket Mode.
@@ -327,6 +341,8 @@ struct Service::Parts {
   std::unique_ptr<slack::SocketMode> slack_socket;      // after the endpoints it calls
   std::unique_ptr<trackers::WebhookEndpoint> webhooks;  // the configured tracker's
   std::unique_ptr<trackers::Refresher> refresher;
+  std::unique_ptr<alerts::AlertEndpoint> pagerduty;     // /webhooks/pagerduty
+  std::unique_ptr<alerts::AlertEndpoint> alertmanager;  // /webhooks/alertmanager
   std::unique_ptr<HttpServer> server;
   // The API's reads and the readiness probe: they block on SQLite, so not on the
   // listener's threads. Destroyed first (declared last but one): it runs what is posted.
@@ -507,6 +523,15 @@ void Service::route(HttpRequest request, Respond respond) {
                             fmt::format("{} webhooks", trackers::display_name(kind)));
     }
     return parts->webhooks->handle(request, counted(Route::kWebhooks));
+  }
+  if (path == "/webhooks/pagerduty" || path == "/webhooks/alertmanager") {
+    if (only(Route::kWebhooks, "POST")) return;
+    const bool pd = path == "/webhooks/pagerduty";
+    const auto& endpoint = pd ? parts->pagerduty : parts->alertmanager;
+    if (!endpoint) {
+      return not_configured(Route::kWebhooks, pd ? "PagerDuty webhooks" : "Alertmanager webhooks");
+    }
+    return endpoint->handle(request, counted(Route::kWebhooks));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
       path == "/api/actions") {
