@@ -55,6 +55,8 @@ long long metric(const std::string& base_url, const std::string& name) {
 struct Figures {
   double rss_start_mib = 0;
   double rss_end_mib = 0;
+  double anon_end_mib = 0;  // RssAnon: heap and stacks
+  double file_end_mib = 0;  // RssFile: mapped code and libraries
   double cpu_ms = 0;
   long long connections_end = -1;
   long long opened_total = -1;
@@ -66,7 +68,7 @@ Figures measure(const std::map<std::string, std::string>& env, const Options& o,
   std::filesystem::create_directories(dir);
   auto full = env;
   full["SCRIBE_DB"] = (dir / "scribe.db").string();
-  full["SCRIBE_LOG_LEVEL"] = "warn";
+  full["SCRIBE_LOG_LEVEL"] = "info";  // the start-up line ScribeProcess waits for
   Figures f;
   {
     ScribeProcess server(SCRIBE_BINARY, full,
@@ -87,6 +89,8 @@ Figures measure(const std::map<std::string, std::string>& env, const Options& o,
     std::this_thread::sleep_for(std::chrono::seconds(o.seconds));  // the idle window
     f.cpu_ms = (server.cpu_seconds() - cpu_start) * 1000.0;
     f.rss_end_mib = server.status_kib("VmRSS") / 1024.0;
+    f.anon_end_mib = server.status_kib("RssAnon") / 1024.0;
+    f.file_end_mib = server.status_kib("RssFile") / 1024.0;
     if (socket) {
       f.connections_end = metric(server.base_url(), "scribe_slack_socket_connections");
       f.opened_total = metric(server.base_url(), "scribe_slack_socket_opened_total");
@@ -130,8 +134,11 @@ int main(int argc, char** argv) {
   fmt::print("Idle Scribe, {} s window after {} s settle (VmRSS; user+system CPU from /proc)\n",
              o.seconds, o.settle);
   auto row = [&](const char* label, const Figures& f) {
-    fmt::print("  {:<22} RSS {:.1f} -> {:.1f} MiB   CPU {:.1f} ms ({:.3f}% of one core)\n", label,
-               f.rss_start_mib, f.rss_end_mib, f.cpu_ms, f.cpu_ms / (o.seconds * 10.0));
+    fmt::print(
+        "  {:<22} RSS {:.1f} -> {:.1f} MiB (anon {:.1f}, file {:.1f})   CPU {:.1f} ms ({:.3f}% of "
+        "one core)\n",
+        label, f.rss_start_mib, f.rss_end_mib, f.anon_end_mib, f.file_end_mib, f.cpu_ms,
+        f.cpu_ms / (o.seconds * 10.0));
   };
   row("HTTP only", http);
   row("Socket Mode, 2 sockets", socket);

@@ -68,6 +68,7 @@ struct Connection {
   bool ended = false;             // read failed or closed: the connection is gone
   std::string disconnect_reason;  // from a `disconnect` envelope; empty: none yet
   bool close_requested = false;   // close once the queued writes are out
+  int unanswered = 0;             // envelopes received here whose endpoint has not answered
   bool closing = false;
   std::deque<std::string> out;  // acknowledgements waiting to be written
   bool writing = false;
@@ -320,9 +321,29 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     c->wake();
   }
 
+  // Closes `c` once the envelopes it brought are answered and their acknowledgements are
+  // out (so a refresh does not make Slack redeliver them), but after drain_timeout anyway.
   void request_close(const std::shared_ptr<Connection>& c) {
+    if (c->close_requested) return;
     c->close_requested = true;
     if (!c->writing) asio::co_spawn(ioc, write_loop(c), asio::detached);
+    if (c->unanswered > 0) asio::co_spawn(ioc, close_by_deadline(c), asio::detached);
+  }
+
+  awaitable<void> close_by_deadline(std::shared_ptr<Connection> c) {
+    co_await sleep(std::chrono::duration_cast<std::chrono::milliseconds>(options.drain_timeout));
+    if (c->unanswered > 0 && !c->closing && !c->ended) {
+      spdlog::warn("Slack Socket Mode: closing connection {} with {} envelope(s) unanswered", c->id,
+                   c->unanswered);
+      c->unanswered = 0;
+      if (!c->writing) asio::co_spawn(ioc, write_loop(c), asio::detached);
+    }
+  }
+
+  // On the network thread: the endpoint answered one of `c`'s envelopes.
+  void answered_on(const std::shared_ptr<Connection>& c) {
+    if (c->unanswered > 0) --c->unanswered;
+    if (c->close_requested && !c->writing) asio::co_spawn(ioc, write_loop(c), asio::detached);
   }
 
   void send(const std::shared_ptr<Connection>& c, std::string text) {
@@ -346,7 +367,7 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       acks_total.fetch_add(1);
     }
     c->writing = false;
-    if (c->close_requested && !c->closing && !c->ended) {
+    if (c->close_requested && c->unanswered == 0 && !c->closing && !c->ended) {
       c->closing = true;
       auto [ec] = co_await c->ws.async_close(websocket::close_code::normal, kAwait);
       if (ec && !c->ended) beast::get_lowest_layer(c->ws).close();
@@ -408,6 +429,7 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       std::lock_guard lock(inflight_mu);
       ++inflight;
     }
+    ++c->unanswered;
     Respond ack = acknowledger(c, envelope_id, type);
     if (type == "slash_commands") {
       endpoints.commands.handle_authenticated(request, "socket:" + envelope_id, std::move(ack));
@@ -461,6 +483,11 @@ Respond SocketMode::Impl::acknowledger(const std::shared_ptr<Connection>& c,
           "Slack Socket Mode: envelope {} ({}) not stored ({}); not acknowledged, so Slack "
           "delivers it again",
           envelope_id, type, response.status);
+      asio::post(m.ioc, [weak_self, weak] {
+        const auto impl = weak_self.lock();
+        const auto connection = weak.lock();
+        if (impl && connection) impl->answered_on(connection);
+      });
       return m.answered();
     }
     json ack{{"envelope_id", envelope_id}};
@@ -481,6 +508,7 @@ Respond SocketMode::Impl::acknowledger(const std::shared_ptr<Connection>& c,
       auto connection = weak.lock();
       if (connection && !connection->ended && !connection->closing) {
         impl->send(connection, text);
+        impl->answered_on(connection);
       } else {
         spdlog::warn(
             "Slack Socket Mode: envelope {} was handled but its connection is gone; Slack will "

@@ -166,11 +166,21 @@ TEST_F(SocketModeE2E, ARefreshOpensTheReplacementBeforeClosingAndLeavesNoGap) {
 
   // Slack asks for both connections to be refreshed, one after the other.
   for (const int old : before) {
+    // An envelope just before the request to disconnect: answered on its own connection
+    // before that one is closed, not left for Slack to redeliver.
+    const std::string last = sockets_.send_envelope(
+        old, "slash_commands",
+        testing::form_fields(SlackClient::form_body("/timeline", "last on " + std::to_string(old),
+                                                    "C0INC", kAlice)));
     ASSERT_TRUE(sockets_.disconnect(old, "refresh_requested"));
     // A command sent while the refresh is under way, on whatever connection is newest.
     const json ack = socket_ack("/timeline", "during refresh of " + std::to_string(old));
     EXPECT_TRUE(ack.contains("payload")) << ack.dump();
     ASSERT_TRUE(sockets_.wait_for_closed(old)) << scribe_->logs();
+    const auto acked = sockets_.acks_for(last);
+    ASSERT_EQ(acked.size(), 1u) << scribe_->logs();
+    EXPECT_EQ(acked[0].connection, old);
+    EXPECT_TRUE(acked[0].message.contains("payload"));
   }
   ASSERT_TRUE(sockets_.wait_for_open(2));
   const auto after = sockets_.open_connections();
@@ -184,7 +194,7 @@ TEST_F(SocketModeE2E, ARefreshOpensTheReplacementBeforeClosingAndLeavesNoGap) {
     }
     EXPECT_TRUE(replaced_first) << "connection " << old;
   }
-  EXPECT_EQ(timeline_size(), 3u);
+  EXPECT_EQ(timeline_size(), 5u);
   // A warning is a refresh too.
   const int warned = sockets_.open_connections().front();
   ASSERT_TRUE(sockets_.disconnect(warned, "warning"));
