@@ -143,9 +143,17 @@ DraftTemplate::DraftTemplate(std::string text) : text_(std::move(text)) {
 }
 
 std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix) const {
-  mus::data data = to_data(draft);
-  data.set("command_prefix", mus::data{std::string(command_prefix)});
-  return render_text(text_, data);
+  try {
+    mus::data data = to_data(draft);
+    data.set("command_prefix", mus::data{std::string(command_prefix)});
+    return render_text(text_, data);
+  } catch (const TemplateError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Rendering runs inside request handlers: whatever the library or the allocator
+    // throws becomes the one error callers handle (they fall back to the built-in draft).
+    throw TemplateError(fmt::format("rendering failed: {}", e.what()));
+  }
 }
 
 std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {
