@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "alerts/settings.h"
 #include "commands/limits.h"
 #include "commands/reminders.h"
 #include "postmortem/review.h"
@@ -102,7 +103,14 @@ struct Config {
   // Issue trackers for action items (trackers/settings.h): [jira], [github], [gitlab],
   // [tracker] and the [tracker.users] map.
   trackers::Settings tracker;
+  // Alert webhooks (alerts/settings.h): [pagerduty] with its [pagerduty.services] and
+  // [pagerduty.severities] maps, [alertmanager] with [alertmanager.receivers]. Channels
+  // are written "slack:<team id>/<channel id>" or "matrix:<room id>" (channel_from_spec).
+  alerts::Settings alerts;
 };
+
+// "slack:T0123/C0456" or "matrix:!room:example.org" as a channel; nullopt when neither.
+std::optional<ChannelRef> channel_from_spec(std::string_view spec);
 
 // Reads an environment variable; injectable so tests need not touch the process's own.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;

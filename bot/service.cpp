@@ -21,6 +21,7 @@
 #include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/platform.h"
 #include "adapters/slack/web_api.h"
+#include "alerts/endpoint.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
 #include "bot/memory.h"
@@ -168,6 +169,19 @@ struct Service::Parts {
                      trackers::display_name(c.tracker.active()));
       }
     }
+    if (c.alerts.pagerduty_enabled() || c.alerts.alertmanager_enabled()) {
+      // Alert webhooks: alerts on the timeline at their own time (alerts/).
+      alerts::Settings settings = c.alerts;
+      settings.resolve_channel = &channel_from_spec;
+      if (settings.pagerduty_enabled()) {
+        pagerduty = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kPagerDuty, settings,
+                                                            handler, clock);
+      }
+      if (settings.alertmanager_enabled()) {
+        alertmanager = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kAlertmanager,
+                                                               settings, handler, clock);
+      }
+    }
     if (!c.slack_signing_secret.empty()) {
       if (can_read_slack) {
         slack::UserZones::Options zones;
@@ -308,6 +322,8 @@ struct Service::Parts {
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
   std::unique_ptr<trackers::WebhookEndpoint> webhooks;  // the configured tracker's
   std::unique_ptr<trackers::Refresher> refresher;
+  std::unique_ptr<alerts::AlertEndpoint> pagerduty;     // /webhooks/pagerduty
+  std::unique_ptr<alerts::AlertEndpoint> alertmanager;  // /webhooks/alertmanager
   std::unique_ptr<HttpServer> server;
   // The API's reads and the readiness probe: they block on SQLite, so not on the
   // listener's threads. Destroyed first (declared last but one): it runs what is posted.
@@ -471,6 +487,15 @@ void Service::route(HttpRequest request, Respond respond) {
                             fmt::format("{} webhooks", trackers::display_name(kind)));
     }
     return parts->webhooks->handle(request, counted(Route::kWebhooks));
+  }
+  if (path == "/webhooks/pagerduty" || path == "/webhooks/alertmanager") {
+    if (only(Route::kWebhooks, "POST")) return;
+    const bool pd = path == "/webhooks/pagerduty";
+    const auto& endpoint = pd ? parts->pagerduty : parts->alertmanager;
+    if (!endpoint) {
+      return not_configured(Route::kWebhooks, pd ? "PagerDuty webhooks" : "Alertmanager webhooks");
+    }
+    return endpoint->handle(request, counted(Route::kWebhooks));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
       path == "/api/actions") {
