@@ -139,6 +139,20 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
         {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
          [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
+        {"slack.app_token", "SCRIBE_SLACK_APP_TOKEN",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (!v.empty() && !v.starts_with("xapp-")) {
+             throw ConfigError(fmt::format(
+                 "{}: a Slack app-level token starts with xapp- (Basic Information, App-Level "
+                 "Tokens, scope connections:write)",
+                 s));
+           }
+           c.slack_app_token = v;
+         }},
+        {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.slack_socket_idle_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
         {"slack.api_url", "SCRIBE_SLACK_API_URL",
          [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
         {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
@@ -690,7 +704,8 @@ std::string describe(const Config& c) {
       "limits.events_per_incident={} limits.notes_per_incident={} "
       "limits.actions_per_incident={} limits.command_text_chars={} "
       "limits.channel_command_burst={} limits.channel_commands_per_minute={} api_token={} "
-      "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
+      "slack_signing_secret={} slack_bot_token={} slack_app_token={} slack_api_url={} "
+      "matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
       "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
@@ -707,7 +722,8 @@ std::string describe(const Config& c) {
       c.limits.max_text_chars, c.limits.rate.burst,
       c.limits.rate.enabled ? std::to_string(c.limits.rate.per_minute) : std::string("off"),
       secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
-      without_credentials(c.slack_api_url), without_credentials(c.matrix_homeserver_url),
+      secret(c.slack_app_token), without_credentials(c.slack_api_url),
+      without_credentials(c.matrix_homeserver_url),
       c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
       format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),

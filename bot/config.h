@@ -41,6 +41,12 @@ struct Config {
 
   std::string slack_signing_secret;  // empty: /slack/* is refused
   std::string slack_bot_token;
+  // An app-level token (xapp-…, scope connections:write): Slack Socket Mode, no public URL
+  // needed. Works beside the signing secret (HTTP) or alone.
+  std::string slack_app_token;
+  // A Socket Mode connection idle for half of this is pinged; one that sends nothing back
+  // within all of it is replaced (half-open).
+  std::chrono::seconds slack_socket_idle_timeout{60};
   std::string slack_api_url = "https://slack.com/api";
   // The reaction that makes a message a timeline event (with a bot token to read it).
   std::string slack_pin_reaction = "pushpin";

@@ -95,7 +95,11 @@ class ScribeE2E : public ::testing::Test {
     options.args = args_;
     scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env, options);
     slack_ = std::make_unique<SlackClient>(scribe_->base_url(), kSecret);
+    started();
   }
+
+  // After each start: for a fixture that must wait for something of the new process.
+  virtual void started() {}
 
   void restart() {
     ASSERT_EQ(scribe_->terminate(), 0) << scribe_->logs();
