@@ -18,6 +18,7 @@
 #include "postmortem/markdown.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
+#include "postmortem/template.h"
 
 namespace scribe {
 namespace {
@@ -85,6 +86,25 @@ void BM_DraftToMarkdown(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_DraftToMarkdown)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// The same draft through an organisation's `draft.template` (template.h): the JSON draft
+// with its review, made into the template's data and rendered by the Mustache library.
+// The template is the shipped example, compiled once as the service does at start-up.
+void BM_DraftThroughTemplate(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  const auto tmpl = load_draft_template(std::string(SCRIBE_SOURCE_DIR) +
+                                        "/postmortem/templates/example.md.mustache");
+  const PostmortemReview review;  // the review's own cost is BM_ReviewRendered's
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string md = render_reviewed_markdown(
+        assemble_draft(record, kStart + std::chrono::hours(4)), review, "/", 0, tmpl.get());
+    bytes = md.size();
+    benchmark::DoNotOptimize(md.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_DraftThroughTemplate)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 // What a chat message shows of it: the shortened draft (markdown.h, kChatDraftBytes).
 void BM_DraftForChat(benchmark::State& state) {

@@ -716,7 +716,7 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
     try {
       config.draft_template = load_draft_template(config.draft_template_path);
     } catch (const TemplateError& e) {
-      throw ConfigError(fmt::format("draft.template: {}", e.what()));
+      config.draft_template_error = fmt::format("draft.template: {}", e.what());
     }
   }
   return config;

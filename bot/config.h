@@ -98,11 +98,15 @@ struct Config {
   std::chrono::milliseconds reminder_tick{60'000};
 
   // `draft.template` (SCRIBE_DRAFT_TEMPLATE): a Mustache file for the Markdown and HTML
-  // drafts (postmortem/template.h), compiled while the configuration loads, so a broken
-  // template is a ConfigError naming its line and the service does not start. Empty:
-  // Scribe's own draft.
+  // drafts (postmortem/template.h), compiled while the configuration loads. Empty path:
+  // Scribe's own draft. A broken or unreadable template is not a configuration error: it
+  // leaves `draft_template` null (Scribe's own draft is used) and says why in
+  // `draft_template_error` ("draft.template: <file>: line 3, column 5: ..."), which
+  // `scribe serve` logs once and shows in /metrics and the command line prints, so a
+  // template an organisation got wrong never keeps incidents from being recorded.
   std::string draft_template_path;
   std::shared_ptr<const DraftTemplate> draft_template;
+  std::string draft_template_error;
   // Issue trackers for action items (trackers/settings.h): [jira], [github], [gitlab],
   // [tracker] and the [tracker.users] map.
   trackers::Settings tracker;

@@ -130,10 +130,20 @@ int serve(const std::optional<std::string>& config_path) {
   return 0;
 }
 
+// A broken draft.template does not stop a command-line run: the same error the service
+// logs goes to stderr, and the draft is made with the built-in template.
+void report_template_error(const scribe::Config& config) {
+  if (!config.draft_template_error.empty()) {
+    std::cerr << "scribe: " << config.draft_template_error
+              << "; using Scribe's built-in template\n";
+  }
+}
+
 int draft(const std::optional<std::string>& config_path, const std::string& id_text,
           const std::string& format) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
+  report_template_error(config);
   const auto id = scribe::parse_incident_ref(id_text);
   if (!id) {
     std::cerr << "scribe draft: '" << id_text << "' is not an incident id (42 or INC-42)\n";
@@ -171,6 +181,7 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
          const std::string& format) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
+  report_template_error(config);
   const auto id = scribe::parse_incident_ref(id_text);
   if (!id) {
     std::cerr << "scribe lint: '" << id_text << "' is not an incident id (42 or INC-42)\n";

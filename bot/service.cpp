@@ -400,6 +400,14 @@ struct Service::Parts {
     }
     out += refusal_metrics(handler.refusals());
     out += outbox_metrics();
+    // Set at start-up when draft.template could not be compiled: alerting sees the drafts
+    // are not in the organisation's layout, which the log line alone would not make loud.
+    out += fmt::format(
+        "# HELP scribe_draft_template_fallback 1 when draft.template is broken and drafts use "
+        "the built-in template.\n"
+        "# TYPE scribe_draft_template_fallback gauge\n"
+        "scribe_draft_template_fallback {}\n",
+        config.draft_template_error.empty() ? 0 : 1);
     return out;
   }
 
@@ -456,6 +464,10 @@ Service::Service(const Config& config, Clock clock)
                        "refuse requests");
   }
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
+  if (!config.draft_template_error.empty()) {
+    spdlog::error("{}; drafts use Scribe's built-in template until it is fixed",
+                  config.draft_template_error);
+  }
 }
 
 // ~Parts stops the threads before any part is destroyed; see Parts.

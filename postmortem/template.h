@@ -11,8 +11,8 @@
 // `{{{name}}}` is the raw text: the template's author answers for it.
 //
 // A template is compiled once, at start-up: a syntax error is a TemplateError naming the
-// line and column, so a broken template stops the service from starting instead of
-// producing broken or empty drafts. Thread-safe after construction: render() is const and
+// line and column, which the service reports (log, /metrics) before using its built-in
+// draft instead (bot/config.h). Thread-safe after construction: render() is const and
 // parses its own copy (the parsed form is not copyable; parsing is a small part of a render).
 #pragma once
 
@@ -38,7 +38,8 @@ class DraftTemplate {
 
   // The Markdown for `draft`: a JSON draft as render_reviewed_json makes it (an object).
   // Throws TemplateError only for what compiling could not see, which the constructor's
-  // sample rendering makes unlikely; callers fall back to the built-in draft then.
+  // sample rendering makes unlikely, or when rendering fails (out of memory): any other
+  // exception is turned into a TemplateError; callers fall back to the built-in draft.
   std::string render(const nlohmann::ordered_json& draft, std::string_view command_prefix) const;
 
  private:

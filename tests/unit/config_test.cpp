@@ -370,14 +370,23 @@ TEST_F(ConfigTest, DraftTemplateIsCompiledWhileLoading) {
   EXPECT_EQ(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template_path, good);
   EXPECT_NE(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template, nullptr);
   EXPECT_EQ(load().draft_template, nullptr);  // none: Scribe's own draft
+  EXPECT_EQ(load().draft_template_error, "");
+}
 
+// A broken template is no reason to stop recording incidents: the configuration loads,
+// without the template, and says what is wrong where.
+TEST_F(ConfigTest, BrokenDraftTemplateLoadsWithoutItAndSaysWhy) {
   const std::string broken =
       write_toml("# {{incident.ref}}\n\n{{#actions}}\n- {{text}}\n", "broken.mustache");
   env_ = {{"SCRIBE_DRAFT_TEMPLATE", broken}};
-  EXPECT_EQ(error_of(std::nullopt),
+  const Config c = load();
+  EXPECT_EQ(c.draft_template, nullptr);
+  EXPECT_EQ(c.draft_template_path, broken);
+  EXPECT_EQ(c.draft_template_error,
             "draft.template: " + broken + ": line 3, column 1: Unclosed section \"actions\"");
   env_ = {{"SCRIBE_DRAFT_TEMPLATE", (dir_ / "absent.mustache").string()}};
-  EXPECT_THAT(error_of(std::nullopt), HasSubstr("absent.mustache: cannot be read"));
+  EXPECT_EQ(load().draft_template, nullptr);
+  EXPECT_THAT(load().draft_template_error, HasSubstr("absent.mustache: cannot be read"));
 }
 
 TEST_F(ConfigTest, DescribeShowsTheSettings) {

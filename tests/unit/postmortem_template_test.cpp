@@ -13,7 +13,9 @@
 
 #include "postmortem/draft.h"
 #include "postmortem/json.h"
+#include "postmortem/markdown.h"
 #include "postmortem/review_report.h"
+#include "support/hostile_texts.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -159,6 +161,74 @@ TEST(DraftTemplate, ChatFallsBackToScribesShortDraftWhenTheTemplateIsTooLong) {
   const std::string chat = render_reviewed_markdown(d, review, "/", 10000, &tmpl);
   EXPECT_THAT(chat, HasSubstr("# Postmortem: INC-12"));
   EXPECT_EQ(render_reviewed_markdown(d, review, "/", 0, &tmpl), std::string(20000, 'x'));
+}
+
+// Typed text that looks like template syntax, huge texts, Unicode and every hostile text
+// of the other formats' tests, everywhere a user can type: rendering never throws (it runs
+// in request handlers), typed braces are never read as template syntax, and nothing is
+// lost or let out.
+TEST(DraftTemplate, HostileDataIsRenderedAsTextAndNeverThrows) {
+  const std::vector<std::string> braces = {
+      "{{incident.ref}}",
+      "{{{command_prefix}}}",
+      "{{#timeline}}loop{{/timeline}}",
+      "{{/timeline}}",
+      "}}{{",
+      "{{> partial}}",
+      "{{=<% %>=}}",
+      "{{! comment }}",
+      "{{^actions}}none{{/actions}}",
+      "{{",
+      "}}}",
+      "日本語 🔥 é\u0301 \u202eevil",
+  };
+  std::vector<std::string> texts = testing::hostile_texts();
+  texts.insert(texts.end(), braces.begin(), braces.end());
+  const std::string huge = std::string(1 << 20, 'x') + "{{incident.ref}}" + std::string(1000, '{');
+  texts.push_back(huge);
+
+  IncidentRecord r = record();
+  r.incident.title = "{{incident.ref}} {{#x}}";
+  r.incident.commander = Person{"U1", "{{review.owner.name}}"};
+  int seq = 10;
+  for (const std::string& t : texts) {
+    r.events.push_back(
+        test::event(seq, "2026-11-20 23:55:00", Person{"U9", t}, EventKind::kImpact, t));
+    Note n;
+    n.section = NoteSection::kSummary;
+    n.author = kAlice;
+    n.text = t;
+    r.notes.push_back(n);
+    ActionItem a;
+    a.seq = seq;
+    a.text = t;
+    a.owner = Person{"U8", t};
+    a.due = t;
+    r.actions.push_back(a);
+    ++seq;
+  }
+  const Timestamp now = ts("2026-11-21 01:00:00");
+  const Draft d = assemble_draft(r, now);
+  const PostmortemReview review = review_postmortem(r, Reviewer(ReviewSettings{}), now);
+  const auto example = load_draft_template(std::string(SCRIBE_SOURCE_DIR) +
+                                           "/postmortem/templates/example.md.mustache");
+  for (const DraftTemplate* tmpl : {example.get(), static_cast<const DraftTemplate*>(nullptr)}) {
+    SCOPED_TRACE(tmpl == nullptr ? "Scribe's own draft" : "the example template");
+    std::string md;
+    ASSERT_NO_THROW(md = render_reviewed_markdown(d, review, "/", 0, tmpl));
+    EXPECT_THAT(md, Not(HasSubstr("template failed")));
+    // The typed braces are there as typed, not expanded: "{{incident.ref}}" is never
+    // replaced by the reference, and the loop typed into a note did not loop.
+    EXPECT_THAT(md, HasSubstr("{{incident.ref}}"));
+    EXPECT_THAT(md, HasSubstr("{{#timeline}}loop{{/timeline}}"));
+    EXPECT_THAT(md, HasSubstr("日本語 🔥"));
+    EXPECT_THAT(md, HasSubstr(std::string(1 << 20, 'x') + "{{incident.ref}}"));
+    EXPECT_THAT(md, Not(HasSubstr("\u202e")));  // bidi overrides do not reach the reader
+    std::string chat;
+    ASSERT_NO_THROW(chat = render_reviewed_markdown(d, review, "!", kChatDraftBytes, tmpl));
+    EXPECT_LE(chat.size(), 2 * kChatDraftBytes);
+    EXPECT_THAT(chat, HasSubstr("INC-12"));
+  }
 }
 
 }  // namespace
