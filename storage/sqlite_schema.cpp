@@ -209,6 +209,15 @@ ALTER TABLE actions ADD COLUMN tracker_key TEXT;
 ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
 )sql",
+    // 12: positions of inbound streams Scribe pulls (a Matrix bot account's sync token),
+    // written in the same transaction as the effects of what was read up to them.
+    R"sql(
+CREATE TABLE stream_positions (
+  stream TEXT PRIMARY KEY,
+  position TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace
