@@ -245,6 +245,13 @@ struct MatrixStandIn::Impl {
 
     std::lock_guard lock(mu);
     wait = delay;
+    if (call.path.ends_with("/sync")) {
+      // Asking from a position means everything before it is stored: known on arrival,
+      // before any long poll.
+      highest_since = std::max<std::uint64_t>(highest_since, position_of(call.param("since")));
+      sync_asked = true;
+      changed.notify_all();
+    }
     Answer answer;
     if (!scripted.empty()) {
       answer = scripted.front().answer;
@@ -260,11 +267,6 @@ struct MatrixStandIn::Impl {
         }
         answer = sync(call, /*may_wait=*/false);
       }
-    }
-    if (call.path.ends_with("/sync") && answer.status == 200) {
-      const std::string since = call.param("since");
-      if (since.size() > 1) highest_since = std::max(highest_since, std::stoull(since.substr(1)));
-      sync_asked = true;
     }
     call.status = answer.status;
     calls.push_back(std::move(call));
@@ -447,14 +449,14 @@ struct MatrixStandIn::Impl {
       json r = json::object();
       const bool limited = timeline.size() > limit;
       if (limited) timeline.erase(timeline.begin(), timeline.end() - static_cast<long>(limit));
-      json events = json::array();
+      json listed = json::array();
       for (const auto* item : timeline) {
         json e = item->event;
         e.erase("room_id");  // sync's events carry no room_id
-        events.push_back(std::move(e));
+        listed.push_back(std::move(e));
       }
-      if (!events.empty() || limited) {
-        r["timeline"] = {{"events", events}, {"limited", limited}};
+      if (!listed.empty() || limited) {
+        r["timeline"] = {{"events", listed}, {"limited", limited}};
         if (limited) {
           const std::uint64_t before = timeline.empty() ? stream_pos : timeline.front()->pos - 1;
           r["timeline"]["prev_batch"] = fmt::format("s{}", before);
