@@ -10,10 +10,29 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "adapters/matrix/platform.h"
+#include "adapters/slack/platform.h"
 #include "util/strings.h"
 
 namespace scribe {
 namespace {
+
+ChannelRef channel_setting(const std::string& v, std::string_view source) {
+  auto channel = channel_from_spec(v);
+  if (!channel) {
+    throw ConfigError(
+        fmt::format("{}: '{}' is not a channel (\"slack:<team id>/<channel id>\" or "
+                    "\"matrix:<room id>\")",
+                    source, v));
+  }
+  return *channel;
+}
+
+bool bool_setting(const std::string& v, std::string_view source) {
+  if (v == "true" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "off" || v == "0") return false;
+  throw ConfigError(fmt::format("{}: '{}' is not true or false", source, v));
+}
 
 void parse_listen(Config& c, const std::string& value, std::string_view source) {
   // "host:port", "[::1]:port" or ":port".
@@ -99,247 +118,266 @@ struct Setting {
   void (*apply)(Config&, const std::string&, std::string_view source);
 };
 
-const Setting
-    kSettings[] =
-        {
-            {"listen", "SCRIBE_LISTEN",
-             [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
-            {"db", "SCRIBE_DB",
-             [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
-            {"timezone", "SCRIBE_TIMEZONE",
-             [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
-            {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
-             [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
-            {"log_level", "SCRIBE_LOG_LEVEL",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.log_level = parse_log_level(v, s);
-             }},
-            {"api_token", "SCRIBE_API_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
-            {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
-             [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
-            {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
-             [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
-            {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
-            {"slack.api_url", "SCRIBE_SLACK_API_URL",
-             [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
-            {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
-             [](Config& c, const std::string& v, std::string_view) {
-               // Slack names reactions without colons; accept ":pushpin:" as people write it.
-               c.slack_pin_reaction = v;
-               if (c.slack_pin_reaction.size() > 2 && c.slack_pin_reaction.front() == ':' &&
-                   c.slack_pin_reaction.back() == ':') {
-                 c.slack_pin_reaction =
-                     c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
-               }
-             }},
-            {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.matrix_homeserver_url = v;
-             }},
-            {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
-            {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
-            {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
-             [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
-            {"matrix.access_token", "SCRIBE_MATRIX_ACCESS_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.matrix_access_token = v; }},
-            {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
-             }},
-            {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.read_timeout = std::chrono::seconds(parse_positive(v, s));
-             }},
-            {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
-             }},
-            {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
-             }},
-            {"server.threads", "SCRIBE_THREADS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
-             }},
-            {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
-             }},
-            {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.per_incident.events = parse_count(v, s);
-             }},
-            {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.per_incident.notes = parse_count(v, s);
-             }},
-            {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.per_incident.actions = parse_count(v, s);
-             }},
-            {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
-             }},
-            {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.rate.burst = parse_count(v, s);
-             }},
-            {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.limits.rate.enabled = v != "off";
-               if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
-             }},
-            {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.reminder_time_of_day = parse_time_of_day_setting(v, s);
-             }},
-            {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.reminder_overdue_interval = parse_hours(v, s);
-             }},
-            {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.reminder_meeting_after = parse_hours(v, s);
-             }},
-            {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.reminder_meeting_interval = parse_hours(v, s);
-             }},
-            {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               const long long days = parse_positive(v, s);
-               if (days > 366)
-                 throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
-               c.reminder_followup_days = static_cast<int>(days);
-             }},
-            {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
-             }},
-            {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY",
-             [](Config& c, const std::string& v, std::string_view s) {
-               auto d = reminder_delivery_from_string(v);
-               if (!d) {
-                 throw ConfigError(fmt::format("{}: '{}' must be channel, direct or both", s, v));
-               }
-               c.reminder_delivery = *d;
-             }},
-            {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               if (v == "0" || v == "off") {
-                 c.reminder_escalate_after_days.reset();
-                 return;
-               }
-               const long long days = parse_positive(v, s);
-               if (days > 366)
-                 throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
-               c.reminder_escalate_after_days = static_cast<int>(days);
-             }},
-            {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY",
-             [](Config& c, const std::string& v, std::string_view s) {
-               static constexpr std::string_view kDays[] = {
-                   "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
-               if (v == "off") {
-                 c.reminder_digest_day.reset();
-                 return;
-               }
-               for (unsigned i = 0; i < 7; ++i) {
-                 if (lower(v) == kDays[i]) {
-                   c.reminder_digest_day = i;
-                   return;
-                 }
-               }
-               throw ConfigError(
-                   fmt::format("{}: '{}' must be a weekday (monday … sunday) or 'off'", s, v));
-             }},
-            {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS",
-             [](Config& c, const std::string& v, std::string_view s) {
-               const long long ms = parse_positive(v, s);
-               if (ms < 10 || ms > 3'600'000) {
-                 throw ConfigError(fmt::format("{}: '{}' must be within 10 ms and an hour", s, v));
-               }
-               c.reminder_tick = std::chrono::milliseconds(ms);
-             }},
-            // Issue trackers (trackers/settings.h).
-            {"jira.url", "SCRIBE_JIRA_URL",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_url = v; }},
-            {"jira.user", "SCRIBE_JIRA_USER",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_user = v; }},
-            {"jira.token", "SCRIBE_JIRA_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_token = v; }},
-            {"jira.project", "SCRIBE_JIRA_PROJECT",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_project = v; }},
-            {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.jira_webhook_secret = v;
-             }},
-            {"jira.api", "SCRIBE_JIRA_API",
-             [](Config& c, const std::string& v, std::string_view s) {
-               if (v != "auto" && v != "cloud" && v != "datacenter") {
-                 throw ConfigError(
-                     fmt::format("{}: '{}' is not one of auto, cloud, datacenter", s, v));
-               }
-               c.tracker.jira_api = v;
-             }},
-            {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.jira_issue_type = v;
-             }},
-            {"github.api_url", "SCRIBE_GITHUB_API_URL",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.github_api_url = v;
-             }},
-            {"github.token", "SCRIBE_GITHUB_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.github_token = v; }},
-            {"github.repo", "SCRIBE_GITHUB_REPO",
-             [](Config& c, const std::string& v, std::string_view s) {
-               if (!v.empty() &&
-                   (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/')) {
-                 throw ConfigError(fmt::format("{}: '{}' is not owner/name", s, v));
-               }
-               c.tracker.github_repo = v;
-             }},
-            {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.github_webhook_secret = v;
-             }},
-            {"gitlab.url", "SCRIBE_GITLAB_URL",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_url = v; }},
-            {"gitlab.token", "SCRIBE_GITLAB_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_token = v; }},
-            {"gitlab.project", "SCRIBE_GITLAB_PROJECT",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.gitlab_project = v;
-             }},
-            {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.gitlab_webhook_token = v;
-             }},
-            {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
-             [](Config& c, const std::string& v, std::string_view s) {
-               if (v == "true" || v == "on" || v == "1") {
-                 c.tracker.auto_track = true;
-               } else if (v == "false" || v == "off" || v == "0") {
-                 c.tracker.auto_track = false;
-               } else {
-                 throw ConfigError(fmt::format("{}: '{}' is not true or false", s, v));
-               }
-             }},
-            {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
-             [](Config& c, const std::string& v, std::string_view) {
-               c.tracker.postmortem_url = v;
-             }},
-            {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES",
-             [](Config& c, const std::string& v, std::string_view s) {
-               c.tracker.refresh_interval =
-                   std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
-             }},
+const Setting kSettings[] =
+    {
+        {"listen", "SCRIBE_LISTEN",
+         [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
+        {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
+        {"timezone", "SCRIBE_TIMEZONE",
+         [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
+        {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
+         [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
+        {"log_level", "SCRIBE_LOG_LEVEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.log_level = parse_log_level(v, s);
+         }},
+        {"api_token", "SCRIBE_API_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
+        {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
+         [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
+        {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
+        {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
+        {"slack.app_token", "SCRIBE_SLACK_APP_TOKEN",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (!v.empty() && !v.starts_with("xapp-")) {
+             throw ConfigError(fmt::format(
+                 "{}: a Slack app-level token starts with xapp- (Basic Information, App-Level "
+                 "Tokens, scope connections:write)",
+                 s));
+           }
+           c.slack_app_token = v;
+         }},
+        {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.slack_socket_idle_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"slack.api_url", "SCRIBE_SLACK_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
+        {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
+         [](Config& c, const std::string& v, std::string_view) {
+           // Slack names reactions without colons; accept ":pushpin:" as people write it.
+           c.slack_pin_reaction = v;
+           if (c.slack_pin_reaction.size() > 2 && c.slack_pin_reaction.front() == ':' &&
+               c.slack_pin_reaction.back() == ':') {
+             c.slack_pin_reaction = c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
+           }
+         }},
+        {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
+        {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
+        {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
+        {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
+        {"matrix.access_token", "SCRIBE_MATRIX_ACCESS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_access_token = v; }},
+        {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
+         }},
+        {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.read_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.threads", "SCRIBE_THREADS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
+         }},
+        {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
+         }},
+        {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.events = parse_count(v, s);
+         }},
+        {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.notes = parse_count(v, s);
+         }},
+        {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.actions = parse_count(v, s);
+         }},
+        {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
+         }},
+        {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.rate.burst = parse_count(v, s);
+         }},
+        {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.rate.enabled = v != "off";
+           if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
+         }},
+        {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_time_of_day = parse_time_of_day_setting(v, s);
+         }},
+        {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_overdue_interval = parse_hours(v, s);
+         }},
+        {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_meeting_after = parse_hours(v, s);
+         }},
+        {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_meeting_interval = parse_hours(v, s);
+         }},
+        {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long days = parse_positive(v, s);
+           if (days > 366)
+             throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+           c.reminder_followup_days = static_cast<int>(days);
+         }},
+        {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
+         }},
+        {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           auto d = reminder_delivery_from_string(v);
+           if (!d) {
+             throw ConfigError(fmt::format("{}: '{}' must be channel, direct or both", s, v));
+           }
+           c.reminder_delivery = *d;
+         }},
+        {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v == "0" || v == "off") {
+             c.reminder_escalate_after_days.reset();
+             return;
+           }
+           const long long days = parse_positive(v, s);
+           if (days > 366)
+             throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+           c.reminder_escalate_after_days = static_cast<int>(days);
+         }},
+        {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           static constexpr std::string_view kDays[] = {
+               "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+           if (v == "off") {
+             c.reminder_digest_day.reset();
+             return;
+           }
+           for (unsigned i = 0; i < 7; ++i) {
+             if (lower(v) == kDays[i]) {
+               c.reminder_digest_day = i;
+               return;
+             }
+           }
+           throw ConfigError(
+               fmt::format("{}: '{}' must be a weekday (monday … sunday) or 'off'", s, v));
+         }},
+        {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long ms = parse_positive(v, s);
+           if (ms < 10 || ms > 3'600'000) {
+             throw ConfigError(fmt::format("{}: '{}' must be within 10 ms and an hour", s, v));
+           }
+           c.reminder_tick = std::chrono::milliseconds(ms);
+         }},
+        // Issue trackers (trackers/settings.h).
+        {"jira.url", "SCRIBE_JIRA_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_url = v; }},
+        {"jira.user", "SCRIBE_JIRA_USER",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_user = v; }},
+        {"jira.token", "SCRIBE_JIRA_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_token = v; }},
+        {"jira.project", "SCRIBE_JIRA_PROJECT",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_project = v; }},
+        {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.jira_webhook_secret = v;
+         }},
+        {"jira.api", "SCRIBE_JIRA_API",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v != "auto" && v != "cloud" && v != "datacenter") {
+             throw ConfigError(fmt::format("{}: '{}' is not one of auto, cloud, datacenter", s, v));
+           }
+           c.tracker.jira_api = v;
+         }},
+        {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_issue_type = v; }},
+        {"github.api_url", "SCRIBE_GITHUB_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.github_api_url = v; }},
+        {"github.token", "SCRIBE_GITHUB_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.github_token = v; }},
+        {"github.repo", "SCRIBE_GITHUB_REPO",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (!v.empty() &&
+               (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/')) {
+             throw ConfigError(fmt::format("{}: '{}' is not owner/name", s, v));
+           }
+           c.tracker.github_repo = v;
+         }},
+        {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.github_webhook_secret = v;
+         }},
+        {"gitlab.url", "SCRIBE_GITLAB_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_url = v; }},
+        {"gitlab.token", "SCRIBE_GITLAB_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_token = v; }},
+        {"gitlab.project", "SCRIBE_GITLAB_PROJECT",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_project = v; }},
+        {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.gitlab_webhook_token = v;
+         }},
+        {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.tracker.auto_track = bool_setting(v, s);
+         }},
+        {"pagerduty.webhook_secret", "SCRIBE_PAGERDUTY_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.alerts.pagerduty_webhook_secret = v;
+         }},
+        {"pagerduty.channel", "SCRIBE_PAGERDUTY_CHANNEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.pagerduty_channel = channel_setting(v, s);
+         }},
+        {"pagerduty.declare", "SCRIBE_PAGERDUTY_DECLARE",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.pagerduty_declare = bool_setting(v, s);
+         }},
+        {"alertmanager.token", "SCRIBE_ALERTMANAGER_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.alerts.alertmanager_token = v;
+         }},
+        {"alertmanager.channel", "SCRIBE_ALERTMANAGER_CHANNEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.alertmanager_channel = channel_setting(v, s);
+         }},
+        {"alertmanager.channel_label", "SCRIBE_ALERTMANAGER_CHANNEL_LABEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v.empty()) throw ConfigError(fmt::format("{}: a label name is needed", s));
+           c.alerts.alertmanager_channel_label = v;
+         }},
+        {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.postmortem_url = v; }},
+        {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.tracker.refresh_interval =
+               std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
+         }},
 };
 
 std::string toml_value_text(const toml::node& node, std::string_view key) {
@@ -530,6 +568,29 @@ void apply_toml(Config& config, const std::string& path) {
         }
         continue;
       }
+      if (const auto* sub = node.as_table();
+          sub && (key == "pagerduty.services" || key == "pagerduty.severities" ||
+                  key == "alertmanager.receivers")) {
+        for (const auto& [name, value] : *sub) {
+          const toml::node& entry = value;
+          const std::string where = fmt::format("{}: {}.{}", path, key, std::string(name.str()));
+          auto v = entry.value<std::string>();
+          if (!v || !entry.is_string() || v->empty()) {
+            throw ConfigError(fmt::format("{} must be a non-empty string", where));
+          }
+          if (key == "pagerduty.severities") {
+            auto severity = severity_from_string(*v);
+            if (!severity) throw ConfigError(fmt::format("{}: '{}' is not sev1-sev4", where, *v));
+            config.alerts.pagerduty_severities[std::string(name.str())] = *severity;
+          } else if (key == "pagerduty.services") {
+            config.alerts.pagerduty_services[std::string(name.str())] = channel_setting(*v, where);
+          } else {
+            config.alerts.alertmanager_receivers[std::string(name.str())] =
+                channel_setting(*v, where);
+          }
+        }
+        continue;
+      }
       if (const auto* sub = node.as_table(); sub && key == "close_gate") {
         apply_close_gate(config.close_gate, *sub, path);
         continue;
@@ -572,6 +633,12 @@ std::string review_rules_on(const ReviewSettings& r) {
 }
 
 }  // namespace
+
+std::optional<ChannelRef> channel_from_spec(std::string_view spec) {
+  if (spec.starts_with("slack:")) return slack::channel_from_config(spec.substr(6));
+  if (spec.starts_with("matrix:")) return matrix::channel_from_config(spec.substr(7));
+  return std::nullopt;
+}
 
 EnvLookup process_environment() {
   return [](const char* name) -> std::optional<std::string> {
@@ -658,14 +725,17 @@ std::string describe(const Config& c) {
       "limits.events_per_incident={} limits.notes_per_incident={} "
       "limits.actions_per_incident={} limits.command_text_chars={} "
       "limits.channel_command_burst={} limits.channel_commands_per_minute={} api_token={} "
-      "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
+      "slack_signing_secret={} slack_bot_token={} slack_app_token={} slack_api_url={} "
+      "matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} matrix_access_token={} "
       "reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
       "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
       "reminders.escalate_after_days={} reminders.digest_day={} reminders.tick_ms={} tracker={} "
       "tracker.auto_track={} jira_token={} github_token={} gitlab_token={} "
-      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={}",
+      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={} "
+      "pagerduty_webhook_secret={} pagerduty.services={} pagerduty.declare={} "
+      "alertmanager_token={} alertmanager.receivers={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -674,7 +744,8 @@ std::string describe(const Config& c) {
       c.limits.max_text_chars, c.limits.rate.burst,
       c.limits.rate.enabled ? std::to_string(c.limits.rate.per_minute) : std::string("off"),
       secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
-      without_credentials(c.slack_api_url), without_credentials(c.matrix_homeserver_url),
+      secret(c.slack_app_token), without_credentials(c.slack_api_url),
+      without_credentials(c.matrix_homeserver_url),
       c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
       secret(c.matrix_access_token), format_time_of_day(c.reminder_time_of_day),
       c.reminder_overdue_interval.count(), c.reminder_meeting_after.count(),
@@ -688,7 +759,10 @@ std::string describe(const Config& c) {
                                                   : trackers::display_name(c.tracker.active()),
       c.tracker.auto_track, secret(c.tracker.jira_token), secret(c.tracker.github_token),
       secret(c.tracker.gitlab_token), secret(c.tracker.jira_webhook_secret),
-      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token));
+      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token),
+      secret(c.alerts.pagerduty_webhook_secret), c.alerts.pagerduty_services.size(),
+      c.alerts.pagerduty_declare, secret(c.alerts.alertmanager_token),
+      c.alerts.alertmanager_receivers.size());
 }
 
 }  // namespace scribe
