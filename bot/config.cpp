@@ -172,6 +172,8 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
         {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
+        {"matrix.access_token", "SCRIBE_MATRIX_ACCESS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_access_token = v; }},
         {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
          [](Config& c, const std::string& v, std::string_view s) {
            c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
@@ -687,6 +689,25 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                                   config.sqlite_synchronous));
   }
   if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
+  if (!config.matrix_access_token.empty()) {
+    // A bot account and an application service would both answer every command.
+    if (!config.matrix_as_token.empty() || !config.matrix_hs_token.empty()) {
+      throw ConfigError(
+          "matrix.access_token (a bot account) and matrix.as_token / matrix.hs_token (an "
+          "application service) are both set: choose one Matrix mode and leave the other unset");
+    }
+    if (config.matrix_homeserver_url.empty()) {
+      throw ConfigError(
+          "matrix.access_token is set but matrix.homeserver_url is not: the bot account syncs "
+          "with that homeserver (e.g. https://matrix.org)");
+    }
+    if (config.matrix_user_id.empty() || !config.matrix_user_id.starts_with('@') ||
+        config.matrix_user_id.find(':') == std::string::npos) {
+      throw ConfigError(
+          "matrix.access_token is set but matrix.user_id is not the bot account's full id "
+          "(e.g. @scribe:example.org)");
+    }
+  }
   if (config.tracker.configured_count() > 1) {
     throw ConfigError(
         "more than one issue tracker is configured (Jira, GitHub, GitLab): action items go to "
@@ -749,7 +770,8 @@ std::string describe(const Config& c) {
       "limits.channel_command_burst={} limits.channel_commands_per_minute={} api_token={} "
       "slack_signing_secret={} slack_bot_token={} slack_app_token={} slack_api_url={} "
       "matrix_homeserver_url={} "
-      "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
+      "matrix_user_id={} matrix_hs_token={} matrix_as_token={} matrix_access_token={} "
+      "reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
       "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
       "reminders.escalate_after_days={} reminders.digest_day={} reminders.tick_ms={} tracker={} "
@@ -768,9 +790,9 @@ std::string describe(const Config& c) {
       secret(c.slack_app_token), without_credentials(c.slack_api_url),
       without_credentials(c.matrix_homeserver_url),
       c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
-      format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
-      c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
-      c.reminder_followup_days,
+      secret(c.matrix_access_token), format_time_of_day(c.reminder_time_of_day),
+      c.reminder_overdue_interval.count(), c.reminder_meeting_after.count(),
+      c.reminder_meeting_interval.count(), c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
       review_rules_on(c.review), to_string(c.reminder_delivery),
       c.reminder_escalate_after_days ? std::to_string(*c.reminder_escalate_after_days) : "off",

@@ -56,6 +56,10 @@ struct Config {
   std::string matrix_as_token;
   std::string matrix_hs_token;
   std::string matrix_user_id;
+  // A bot account's access token: Matrix through /sync (adapters/matrix/sync.h) instead of
+  // an application service; needs matrix_homeserver_url and matrix_user_id, and excludes
+  // matrix_as_token / matrix_hs_token.
+  std::string matrix_access_token;
 
   std::size_t max_body_bytes = 64 * 1024;
   std::chrono::seconds read_timeout{10};    // a request must arrive whole within this

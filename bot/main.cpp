@@ -1,6 +1,8 @@
 // scribe: `serve` runs the service, `draft` prints a postmortem draft from the database,
 // `lint` its review findings, `demo` runs a whole sample incident through the real HTTP path.
 #include <sys/resource.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -19,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/matrix/registration.h"
+#include "adapters/matrix/sync.h"
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/memory.h"
@@ -245,6 +248,70 @@ int report(const std::optional<std::string>& config_path, const std::string& sin
   return 0;
 }
 
+// `scribe matrix-login`: a bot account's access token from its user name and password. The
+// password comes from SCRIBE_MATRIX_PASSWORD when set, else the first line of stdin (not
+// echoed when stdin is a terminal); never from the command line, where `ps` and shell
+// history would show it. Prints only the token on stdout, so that
+// `SCRIBE_MATRIX_ACCESS_TOKEN=$(scribe matrix-login --user scribe)` works.
+int matrix_login(const std::optional<std::string>& config_path, std::string homeserver,
+                 const std::string& user, const std::string& device_name) {
+  const auto env = scribe::process_environment();
+  if (homeserver.empty()) {
+    // The configured homeserver, as `serve` would use it.
+    homeserver = scribe::load_config(config_path, env).matrix_homeserver_url;
+  }
+  if (homeserver.empty()) {
+    std::cerr << "scribe matrix-login: no homeserver: pass --homeserver https://matrix.example.org "
+                 "or set SCRIBE_MATRIX_HOMESERVER_URL\n";
+    return 2;
+  }
+  std::string password;
+  if (auto from_env = env("SCRIBE_MATRIX_PASSWORD"); from_env && !from_env->empty()) {
+    password = *from_env;
+  } else {
+    const bool terminal = isatty(STDIN_FILENO) == 1;
+    termios saved{};
+    if (terminal) {
+      std::cerr << "Password for " << user << ": " << std::flush;
+      if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+      }
+    }
+    std::getline(std::cin, password);
+    if (terminal) {
+      tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+      std::cerr << "\n";
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  }
+  if (password.empty()) {
+    std::cerr
+        << "scribe matrix-login: no password: give it on stdin or in SCRIBE_MATRIX_PASSWORD\n";
+    return 2;
+  }
+  const scribe::matrix::ClientResult r =
+      scribe::matrix::password_login(homeserver, user, password, device_name);
+  const std::string token =
+      r.ok && r.json.contains("access_token") && r.json["access_token"].is_string()
+          ? r.json["access_token"].get<std::string>()
+          : std::string();
+  if (token.empty()) {
+    std::cerr << "scribe matrix-login: the homeserver refused the login: "
+              << (r.errcode.empty() ? "" : r.errcode + ": ")
+              << (r.ok ? std::string("no access_token in its answer") : r.error) << "\n";
+    return 1;
+  }
+  const std::string user_id = r.json.value("user_id", std::string());
+  std::cerr << "Logged in as " << user_id << " (device " << r.json.value("device_id", std::string())
+            << "). Run Scribe with SCRIBE_MATRIX_HOMESERVER_URL=" << homeserver
+            << " SCRIBE_MATRIX_USER_ID=" << user_id
+            << " and SCRIBE_MATRIX_ACCESS_TOKEN set to the token printed on stdout.\n";
+  std::cout << token << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -295,6 +362,20 @@ int main(int argc, char** argv) {
   registration_cmd->add_option("--localpart", registration.sender_localpart,
                                "the bot user's localpart");
 
+  auto* login_cmd = app.add_subcommand(
+      "matrix-login",
+      "log a Matrix bot account in and print its access token (password from stdin or "
+      "SCRIBE_MATRIX_PASSWORD)");
+  std::string login_homeserver;
+  std::string login_user;
+  std::string login_device = "Scribe";
+  login_cmd->add_option(
+      "--homeserver", login_homeserver,
+      "the homeserver's client-server URL (default: SCRIBE_MATRIX_HOMESERVER_URL)");
+  login_cmd->add_option("--user", login_user, "the bot account: a localpart or @user:server")
+      ->required();
+  login_cmd->add_option("--device-name", login_device, "the session's name in the account");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(config_path);
@@ -302,6 +383,7 @@ int main(int argc, char** argv) {
     if (*lint_cmd) return lint(config_path, lint_id, lint_format);
     if (*report_cmd) return report(config_path, report_since, report_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
+    if (*login_cmd) return matrix_login(config_path, login_homeserver, login_user, login_device);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running
       // service), else fresh random ones that the operator copies into both places.

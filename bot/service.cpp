@@ -14,6 +14,8 @@
 #include "adapters/matrix/client.h"
 #include "adapters/matrix/message_fetcher.h"
 #include "adapters/matrix/platform.h"
+#include "adapters/matrix/room_events.h"
+#include "adapters/matrix/sync.h"
 #include "adapters/matrix/transactions_endpoint.h"
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
@@ -134,25 +136,45 @@ struct Service::Parts {
       outbox->add_deliverer(std::string(matrix::kPlatform), {JobKind::kFetch},
                             std::make_unique<matrix::MessageFetcher>(matrix_api(c), handler));
     }
-    if (!c.matrix_hs_token.empty()) {
+    if (!c.matrix_hs_token.empty() || !c.matrix_access_token.empty()) {
       // Matrix replies cannot travel in the HTTP answer: they go out through the outbox,
       // keyed by the command's event id so that a replayed transaction replies once.
-      // Both run inside the store transaction of the homeserver's transaction.
-      auto reply = [this](Transaction& tx, const ChannelRef& room, const Reply& r,
-                          const std::string& event_id) {
+      // All three run inside the store transaction of the homeserver's transaction (or of
+      // the sync response), the same in both Matrix modes.
+      matrix::RoomEvents::Hooks hooks;
+      hooks.reply_sink = [this](Transaction& tx, const ChannelRef& room, const Reply& r,
+                                const std::string& event_id) {
         OutgoingMessage message;
         message.body = r;  // an ephemeral reply goes to the room as a notice
         // Without an event id the transaction's own dedupe (same commit) covers it.
         handler.post_in(tx, room, message, clock(), event_id.empty() ? "" : "reply:" + event_id);
         return true;
       };
-      auto join = [this](Transaction& tx, const std::string& room_id) {
+      hooks.on_invite = [this](Transaction& tx, const std::string& room_id) {
         handler.join_in(tx, matrix::channel_of(room_id), clock(), "join:" + room_id);
         return true;
       };
-      matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
-          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply,
-          c.matrix_homeserver_url);
+      // Keyed by room: said once per room, also across restarts (outbox keys are kept).
+      hooks.on_encrypted = [this, bot = c.matrix_user_id](Transaction& tx,
+                                                          const std::string& room_id) {
+        OutgoingMessage message;
+        message.body = matrix::encrypted_room_notice(bot);
+        handler.post_in(tx, matrix::channel_of(room_id), message, clock(), "encrypted:" + room_id);
+        return true;
+      };
+      if (!c.matrix_hs_token.empty()) {
+        matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
+            c.matrix_hs_token, c.matrix_user_id, handler, clock, std::move(hooks),
+            c.matrix_homeserver_url);
+      } else {
+        matrix_room_events = std::make_unique<matrix::RoomEvents>(
+            c.matrix_user_id, handler, std::move(hooks), c.matrix_homeserver_url);
+        matrix::SyncLoop::Options sync;
+        sync.api = matrix_api(c);
+        sync.user_id = c.matrix_user_id;
+        matrix_sync = std::make_unique<matrix::SyncLoop>(std::move(sync), *matrix_room_events,
+                                                         handler, *store, clock);
+      }
     }
     if (c.tracker.active() != trackers::Kind::kNone) {
       // Issue trackers: the extension delivers the core's tracker jobs, takes the
@@ -245,14 +267,19 @@ struct Service::Parts {
   }
 
   static bool can_post_to_matrix(const Config& c) {
-    return !c.matrix_homeserver_url.empty() && !c.matrix_as_token.empty();
+    return !c.matrix_homeserver_url.empty() &&
+           (!c.matrix_as_token.empty() || !c.matrix_access_token.empty());
   }
 
   static matrix::ClientApi::Options matrix_api(const Config& c) {
     matrix::ClientApi::Options api;
     api.homeserver_url = c.matrix_homeserver_url;
-    api.as_token = c.matrix_as_token;
-    api.user_id = c.matrix_user_id;
+    if (!c.matrix_access_token.empty()) {
+      api.as_token = c.matrix_access_token;  // a bot account acts as itself: no user_id
+    } else {
+      api.as_token = c.matrix_as_token;
+      api.user_id = c.matrix_user_id;
+    }
     return api;
   }
 
@@ -316,6 +343,7 @@ struct Service::Parts {
     outbox->start();
     scheduler.start();
     if (refresher) refresher->start();
+    if (matrix_sync) matrix_sync->start();
     if (slack_socket) slack_socket->start();
   }
   // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
@@ -324,6 +352,7 @@ struct Service::Parts {
     // Socket Mode feeds the handler as the listener does: it stops taking envelopes first
     // (acknowledging those in hand).
     if (slack_socket) slack_socket->stop();
+    if (matrix_sync) matrix_sync->stop();  // it writes through the handler and the store
     if (refresher) refresher->stop();
     scheduler.stop();
     outbox->stop();
@@ -347,6 +376,9 @@ struct Service::Parts {
   ReminderPlanner planner;
   Scheduler scheduler;
   std::unique_ptr<matrix::TransactionsEndpoint> matrix_transactions;
+  // A bot account (SCRIBE_MATRIX_ACCESS_TOKEN): the sync loop and the events it applies.
+  std::unique_ptr<matrix::RoomEvents> matrix_room_events;
+  std::unique_ptr<matrix::SyncLoop> matrix_sync;
   std::unique_ptr<slack::UserZones> user_zones;  // before the endpoint that uses it
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
@@ -583,6 +615,10 @@ void Service::route(HttpRequest request, Respond respond) {
         spdlog::warn("readiness check failed: {}", e.what());
       }
       if (!ready) return respond(text(503, "store unavailable\n"));
+      // A bot account whose token the homeserver refuses hears nothing: not ready.
+      if (parts->matrix_sync && !parts->matrix_sync->token_accepted()) {
+        return respond(text(503, "matrix access token refused by the homeserver\n"));
+      }
       if (parts->socket_only() && parts->slack_socket->stats().connected == 0) {
         return respond(text(503, "no Slack Socket Mode connection\n"));
       }

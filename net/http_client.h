@@ -2,6 +2,7 @@
 // keep-alive connections are reused). Not thread-safe: one per thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -39,11 +40,18 @@ class HttpClient {
   HttpResult request(const std::string& method, const std::string& url,
                      const std::vector<std::string>& headers = {}, const std::string& body = {});
 
+  // While `*flag` is true, a request under way is abandoned within about a second (libcurl
+  // asks at that rate even on an idle connection) and fails with a transport error: for a
+  // thread that waits in a long poll and must stop. The flag must outlive this client;
+  // nullptr (the default) turns it off.
+  void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
+
  private:
   struct Handle;
   std::unique_ptr<Handle> handle_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds connect_timeout_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace scribe

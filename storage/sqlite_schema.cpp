@@ -227,7 +227,16 @@ CREATE TABLE held_alerts (
 CREATE INDEX held_alerts_by_channel ON held_alerts(platform, workspace, channel, occurred_at);
 CREATE INDEX held_alerts_by_age ON held_alerts(received_at);
 )sql",
-    // 13: where each incident's postmortem was published, one page per destination.
+    // 13: positions of inbound streams Scribe pulls (a Matrix bot account's sync token),
+    // written in the same transaction as the effects of what was read up to them.
+    R"sql(
+CREATE TABLE stream_positions (
+  stream TEXT PRIMARY KEY,
+  position TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
+    // 14: where each incident's postmortem was published, one page per destination.
     R"sql(
 CREATE TABLE publications (
   incident_id INTEGER NOT NULL REFERENCES incidents(id),

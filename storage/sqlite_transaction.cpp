@@ -954,6 +954,26 @@ void SqliteTransaction::set_delivery_answer(std::string_view source, std::string
       .run();
 }
 
+std::optional<std::string> SqliteTransaction::stream_position(std::string_view stream) {
+  Stmt s = prepare("SELECT position FROM stream_positions WHERE stream=?");
+  s.bind(1, stream);
+  if (!s.step()) return std::nullopt;
+  return s.opt_text(0);
+}
+
+void SqliteTransaction::set_stream_position(std::string_view stream, std::string_view position,
+                                            Timestamp at) {
+  require_writable();
+  prepare(
+      "INSERT INTO stream_positions (stream, position, updated_at) VALUES (?,?,?) "
+      "ON CONFLICT(stream) DO UPDATE SET position=excluded.position, "
+      "updated_at=excluded.updated_at")
+      .bind(1, stream)
+      .bind(2, position)
+      .bind(3, at)
+      .run();
+}
+
 std::int64_t SqliteTransaction::purge_expired_deliveries(Timestamp now, int limit) {
   require_writable();
   // The partial index inbound_deliveries_expiring gives the oldest first without a scan.

@@ -79,6 +79,10 @@ class SqliteTransaction final : public Transaction {
   void set_delivery_answer(std::string_view source, std::string_view key,
                            std::string_view answer) override;
 
+  std::optional<std::string> stream_position(std::string_view stream) override;
+  void set_stream_position(std::string_view stream, std::string_view position,
+                           Timestamp at) override;
+
   // Removes up to `limit` delivery keys whose window closed before `now`, oldest first (the
   // store's maintenance); returns how many it removed.
   std::int64_t purge_expired_deliveries(Timestamp now, int limit);

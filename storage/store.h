@@ -189,6 +189,13 @@ class Transaction {
   virtual void set_delivery_answer(std::string_view source, std::string_view key,
                                    std::string_view answer) = 0;
 
+  // Stream positions: where an inbound stream that Scribe pulls (rather than one pushed to
+  // it) was read up to, by stream name. Set in the same transaction as the effects of what
+  // was read, so a crash neither skips nor repeats what came in. nullopt: never set.
+  virtual std::optional<std::string> stream_position(std::string_view stream) = 0;
+  virtual void set_stream_position(std::string_view stream, std::string_view position,
+                                   Timestamp at) = 0;
+
   // Drafts stored when an incident is resolved; the newest is returned.
   virtual void save_draft(IncidentId incident, Timestamp created_at,
                           const std::string& markdown) = 0;

@@ -202,7 +202,8 @@ ClientResult ClientApi::request(const std::string& method, const std::string& pa
     url += (path.find('?') == std::string::npos ? "?" : "&");
     url += "user_id=" + percent_encode(options_.user_id);
   }
-  std::vector<std::string> headers = {"Authorization: Bearer " + options_.as_token};
+  std::vector<std::string> headers;
+  if (!options_.as_token.empty()) headers.push_back("Authorization: Bearer " + options_.as_token);
   std::string text;
   if (!body.is_null()) {
     headers.emplace_back("Content-Type: application/json");

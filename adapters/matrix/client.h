@@ -4,6 +4,7 @@
 // application service's as_token; the AS acts as its bot user through `user_id`.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,7 +43,9 @@ class ClientApi {
  public:
   struct Options {
     std::string homeserver_url;  // "https://matrix.example.org"; no trailing slash needed
-    std::string as_token;        // sent as "Authorization: Bearer <as_token>"
+    // Sent as "Authorization: Bearer <as_token>": the application service's as_token, or a
+    // bot account's access token (then `user_id` stays empty). Empty: no Authorization.
+    std::string as_token;
     // The bot user ("@scribe:example.org"), sent as the `user_id` query parameter so that
     // the application service acts as that user. Empty: the AS's sender_localpart user.
     std::string user_id;
@@ -80,6 +83,8 @@ class ClientApi {
                        const nlohmann::json& body = nullptr);
 
   const Options& options() const { return options_; }
+  // See HttpClient::set_cancel_flag: for the sync loop's long poll.
+  void set_cancel_flag(const std::atomic<bool>* flag) { http_.set_cancel_flag(flag); }
 
  private:
   ClientResult finish(HttpResult http) const;

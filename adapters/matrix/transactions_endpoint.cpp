@@ -22,11 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kTxnSource = "matrix-txn";
-constexpr std::string_view kEventSource = "matrix-event";
-constexpr std::string_view kPin = "\xF0\x9F\x93\x8C";                  // 📌
-constexpr std::string_view kPinVs16 = "\xF0\x9F\x93\x8C\xEF\xB8\x8F";  // 📌 + U+FE0F
-constexpr std::array<std::string_view, 3> kCommands = {"incident", "timeline", "action"};
-
 HttpResponse matrix_json(int status, const json& body) {
   return HttpResponse{status, "application/json", body.dump(), {}};
 }
@@ -37,63 +32,18 @@ HttpResponse matrix_error(int status, std::string_view errcode, std::string_view
 
 HttpResponse empty_ok() { return matrix_json(200, json::object()); }
 
-// "!timeline 14:05 x" -> {"timeline", "14:05 x"}; nullopt for anything else.
-std::optional<std::pair<std::string, std::string>> split_command(std::string_view text) {
-  if (!text.starts_with("!")) return std::nullopt;
-  for (std::string_view word : kCommands) {
-    if (!starts_with_ci(text.substr(1), word)) continue;
-    const std::string_view rest = text.substr(1 + word.size());
-    if (!rest.empty() && !std::isspace(static_cast<unsigned char>(rest.front()))) continue;
-    return std::make_pair(std::string(word), std::string(trim(rest)));
-  }
-  return std::nullopt;
-}
-
-std::optional<Timestamp> origin_ts(const json& event) {
-  auto it = event.find("origin_server_ts");
-  if (it == event.end() || !it->is_number_integer()) return std::nullopt;
-  return Timestamp{std::chrono::milliseconds(it->get<std::int64_t>())};
-}
-
 }  // namespace
-
-// ---- free functions ----
-
-std::string fetch_job(const FetchJob& job) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(job.received_at.time_since_epoch());
-  return json{{"room_id", job.room_id},
-              {"event_id", job.event_id},
-              {"marked_by", job.marked_by},
-              {"received_at", ms.count()}}
-      .dump();
-}
-
-std::optional<FetchJob> parse_fetch_job(std::string_view content) {
-  const json j = json::parse(content, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return std::nullopt;
-  FetchJob job{string_at(j, "room_id"), string_at(j, "event_id"), string_at(j, "marked_by"), {}};
-  const auto at = j.find("received_at");
-  if (job.room_id.empty() || job.event_id.empty() || at == j.end() || !at->is_number_integer()) {
-    return std::nullopt;
-  }
-  job.received_at = Timestamp{std::chrono::milliseconds(at->get<std::int64_t>())};
-  return job;
-}
 
 // ---- TransactionsEndpoint ----
 
 TransactionsEndpoint::TransactionsEndpoint(std::string hs_token, std::string bot_user_id,
                                            CommandHandler& handler, Clock clock,
-                                           InviteHandler on_invite, ReplySink reply_sink,
-                                           std::string homeserver_url)
+                                           RoomEvents::Hooks hooks, std::string homeserver_url)
     : hs_token_(std::move(hs_token)),
-      bot_user_id_(std::move(bot_user_id)),
+      bot_user_id_(bot_user_id),
       handler_(handler),
       clock_(std::move(clock)),
-      on_invite_(std::move(on_invite)),
-      reply_sink_(std::move(reply_sink)),
-      homeserver_url_(std::move(homeserver_url)) {}
+      events_(std::move(bot_user_id), handler, std::move(hooks), std::move(homeserver_url)) {}
 
 bool TransactionsEndpoint::handles_path(std::string_view path) {
   return path.starts_with("/_matrix/app/") || path.starts_with("/transactions/") ||
@@ -175,12 +125,7 @@ void TransactionsEndpoint::on_transaction(const std::string& txn_id, const std::
           spdlog::info("Matrix transaction {} replayed; already processed", txn_id);
           return false;
         }
-        bool enqueued = false;
-        const json& all = (*parsed)["events"];
-        for (const json& event : all) {
-          if (event.is_object() && on_event(tx, event, all, now)) enqueued = true;
-        }
-        return enqueued;
+        return events_.apply(tx, (*parsed)["events"], now);
       },
       [txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
@@ -190,96 +135,6 @@ void TransactionsEndpoint::on_transaction(const std::string& txn_id, const std::
         }
         respond(empty_ok());
       });
-}
-
-bool TransactionsEndpoint::on_event(Transaction& tx, const json& event, const json& events,
-                                    Timestamp now) {
-  const std::string type = string_at(event, "type");
-  const std::string sender = string_at(event, "sender");
-  if (sender.empty() || sender == bot_user_id_) return false;
-  if (type != "m.room.message" && type != "m.reaction" && type != "m.room.member") return false;
-  if (type == "m.room.member" &&
-      (string_at(event, "state_key") != bot_user_id_ || object_at(event, "content") == nullptr ||
-       string_at(*object_at(event, "content"), "membership") != "invite")) {
-    return false;
-  }
-  const std::string event_id = string_at(event, "event_id");
-  if (!event_id.empty() && !tx.first_delivery(kEventSource, event_id, now)) {
-    spdlog::info("Matrix event {} already processed", event_id);
-    return false;
-  }
-  if (type == "m.room.message") return on_message(tx, event, now);
-  if (type == "m.reaction") return on_reaction(tx, event, events, now);
-  return on_member(tx, event);
-}
-
-bool TransactionsEndpoint::on_message(Transaction& tx, const json& event, Timestamp now) {
-  const json* content = object_at(event, "content");
-  if (content == nullptr || string_at(*content, "msgtype") != "m.text") return false;
-  if (const json* rel = object_at(*content, "m.relates_to");
-      rel != nullptr && string_at(*rel, "rel_type") == "m.replace") {
-    return false;  // an edit: see the header
-  }
-  Invocation inv;
-  const std::string text = message_text(*content, inv.mentions);
-  auto command = split_command(text);
-  if (!command) return false;
-  const std::string room_id = string_at(event, "room_id");
-  inv.channel = channel_of(room_id);
-  inv.user = person_of(string_at(event, "sender"));
-  inv.command = command->first;
-  inv.text = command->second;
-  inv.received_at = origin_ts(event).value_or(now);
-  const CommandResult result = handler_.run_in(tx, inv);
-  bool enqueued = result.enqueued;
-  if (reply_sink_ && reply_sink_(tx, inv.channel, result.reply, string_at(event, "event_id"))) {
-    enqueued = true;
-  }
-  return enqueued;
-}
-
-bool TransactionsEndpoint::on_reaction(Transaction& tx, const json& event, const json& events,
-                                       Timestamp now) {
-  const json* content = object_at(event, "content");
-  const json* rel = content != nullptr ? object_at(*content, "m.relates_to") : nullptr;
-  if (rel == nullptr) return false;
-  const std::string key = string_at(*rel, "key");
-  if (key != kPin && key != kPinVs16) return false;
-  const std::string target = string_at(*rel, "event_id");
-  const std::string room_id = string_at(event, "room_id");
-  if (target.empty() || room_id.empty()) return false;
-
-  MarkedMessage marked;
-  marked.channel = channel_of(room_id);
-  marked.marked_by = person_of(string_at(event, "sender"));
-  marked.message_id = target;
-  marked.received_at = origin_ts(event).value_or(now);
-
-  // The message itself in this transaction: recorded at once, no fetch needed.
-  for (const json& other : events) {
-    if (!other.is_object() || string_at(other, "event_id") != target ||
-        string_at(other, "type") != "m.room.message" || string_at(other, "room_id") != room_id) {
-      continue;
-    }
-    const json* message = object_at(other, "content");
-    const auto written_at = origin_ts(other);
-    if (message == nullptr || !written_at) break;
-    std::vector<Person> mentions;
-    marked.author = person_of(string_at(other, "sender"));
-    marked.written_at = *written_at;
-    marked.text = message_text(*message, mentions);
-    marked.links = message_links(room_id, target, *message, homeserver_url_);
-    handler_.record_marked_in(tx, marked);
-    return false;
-  }
-  const FetchJob job{room_id, target, marked.marked_by.id, marked.received_at};
-  return handler_.defer_marked_in(tx, marked, fetch_job(job)) == MarkOutcome::kRecorded;
-}
-
-bool TransactionsEndpoint::on_member(Transaction& tx, const json& event) {
-  const std::string room_id = string_at(event, "room_id");
-  spdlog::info("Matrix: invited to {} by {}", room_id, string_at(event, "sender"));
-  return on_invite_ && !room_id.empty() && on_invite_(tx, room_id);
 }
 
 }  // namespace scribe::matrix

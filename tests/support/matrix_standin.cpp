@@ -119,6 +119,23 @@ struct MatrixStandIn::Impl {
   bool down = false;
   std::size_t connections = 0;
   std::uint64_t next_event = 1;
+  // The bot account's view: one stream of room events and invites, positions 1, 2, ...
+  struct StreamItem {
+    std::uint64_t pos = 0;
+    std::string room;
+    json event;
+    bool invite = false;
+  };
+  std::vector<StreamItem> stream;
+  std::uint64_t stream_pos = 0;
+  std::map<std::string, json> room_state;              // room -> state events (encryption)
+  std::map<std::string, std::uint64_t> bot_joined_at;  // room -> position of the bot's join
+  bool token_revoked = false;
+  std::map<std::string, std::pair<std::string, std::string>> logins;  // user -> password, token
+  std::uint64_t highest_since = 0;  // the largest since a /sync asked with
+  bool sync_asked = false;
+  // Long polls waiting for events; only the server's thread touches this.
+  std::set<asio::steady_timer*> sync_waiters;
 
   // ---- the server; only its thread touches these (and the destructor after the join) ----
   std::set<tcp::socket*> open_sockets;
@@ -174,7 +191,18 @@ struct MatrixStandIn::Impl {
       if (refusing()) break;
 
       std::chrono::milliseconds wait{0};
-      Answer answer = handle(request, wait);
+      std::chrono::milliseconds long_poll{0};
+      Answer answer = handle(request, wait, &long_poll);
+      if (long_poll.count() > 0) {
+        // Nothing new for this /sync: wait for an event (the timer is cancelled) or the
+        // poll's timeout, then answer with whatever there is.
+        asio::steady_timer poll(ioc, long_poll);
+        sync_waiters.insert(&poll);
+        co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        sync_waiters.erase(&poll);
+        if (!acceptor.is_open()) break;
+        answer = handle(request, wait, nullptr);
+      }
       if (wait.count() > 0) {
         asio::steady_timer timer(ioc, wait);
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -196,7 +224,10 @@ struct MatrixStandIn::Impl {
     socket.close(ignored);
   }
 
-  Answer handle(const http::request<http::string_body>& request, std::chrono::milliseconds& wait) {
+  // `long_poll`: when not null and the call is a /sync with nothing new, set to its timeout
+  // and nothing is recorded (the session waits, then calls again with nullptr).
+  Answer handle(const http::request<http::string_body>& request, std::chrono::milliseconds& wait,
+                std::chrono::milliseconds* long_poll) {
     MatrixCall call;
     call.arrived = std::chrono::steady_clock::now();
     call.http_method = std::string(request.method_string());
@@ -214,12 +245,28 @@ struct MatrixStandIn::Impl {
 
     std::lock_guard lock(mu);
     wait = delay;
+    if (call.path.ends_with("/sync")) {
+      // Asking from a position means everything before it is stored: known on arrival,
+      // before any long poll.
+      highest_since = std::max<std::uint64_t>(highest_since, position_of(call.param("since")));
+      sync_asked = true;
+      changed.notify_all();
+    }
     Answer answer;
     if (!scripted.empty()) {
       answer = scripted.front().answer;
       if (--scripted.front().remaining <= 0) scripted.pop_front();
     } else {
       answer = route(call);
+      if (answer.status == 0) {  // a /sync that would wait
+        const std::string t = call.param("timeout");
+        const long timeout_ms = t.empty() ? 0 : std::stol(t);
+        if (long_poll != nullptr && timeout_ms > 0) {
+          *long_poll = std::chrono::milliseconds(timeout_ms);
+          return answer;
+        }
+        answer = sync(call, /*may_wait=*/false);
+      }
     }
     call.status = answer.status;
     calls.push_back(std::move(call));
@@ -231,6 +278,10 @@ struct MatrixStandIn::Impl {
   Answer route(const MatrixCall& call) {
     if (!call.path.starts_with(kClientPrefix)) {
       return matrix_error(404, "M_UNRECOGNIZED", "Unrecognized request");
+    }
+    if (call.http_method == "POST" && call.path == "/_matrix/client/v3/login") return login(call);
+    if (token_revoked) {
+      return matrix_error(401, "M_UNKNOWN_TOKEN", "Access token has been revoked");
     }
     if (!as_token.empty()) {
       const std::string authorization = call.header("authorization");
@@ -249,6 +300,10 @@ struct MatrixStandIn::Impl {
     const std::string& m = call.http_method;
     if (m == "PUT" && rest.size() == 5 && rest[0] == "rooms" && rest[2] == "send") {
       return send(call, rest[1], rest[3], rest[4]);
+    }
+    if (m == "GET" && rest.size() == 1 && rest[0] == "sync") return sync(call, /*may_wait=*/true);
+    if (m == "GET" && rest.size() == 3 && rest[0] == "rooms" && rest[2] == "messages") {
+      return messages(call, rest[1]);
     }
     if (m == "POST" && rest.size() == 2 && rest[0] == "join") return join(rest[1]);
     if (m == "POST" && rest.size() == 3 && rest[0] == "rooms" && rest[2] == "join") {
@@ -304,7 +359,8 @@ struct MatrixStandIn::Impl {
     if (type != "m.room.message") {
       return matrix_error(400, "M_UNRECOGNIZED", "The stand-in only takes m.room.message");
     }
-    const std::string sender = call.param("user_id");
+    const std::string asserted = call.param("user_id");
+    const std::string sender = asserted.empty() ? "@scribe:" + server_name : asserted;
     // A repeated transaction (same sender, room, txnId) is answered with the first event.
     for (const auto& s : sent) {
       if (s.room_id == room && s.txn_id == txn && s.sender == sender) {
@@ -318,7 +374,8 @@ struct MatrixStandIn::Impl {
                   {"sender", sender},
                   {"origin_server_ts", 1700000000000LL},
                   {"content", call.json}};
-    events[{room, message.event_id}] = std::move(event);
+    events[{room, message.event_id}] = event;
+    stream.push_back({++stream_pos, room, std::move(event), false});  // the bot's own echo
     sent.push_back(message);
     return ok({{"event_id", message.event_id}});
   }
@@ -328,7 +385,135 @@ struct MatrixStandIn::Impl {
       return matrix_error(403, "M_FORBIDDEN", "You are not invited to this room.");
     }
     joined.push_back(room);
+    if (bot_joined_at.count(room) == 0) bot_joined_at[room] = ++stream_pos;
     return ok({{"room_id", room}});
+  }
+
+  // ---- the bot account ----
+
+  Answer login(const MatrixCall& call) {
+    const json* identifier = call.json.is_object() && call.json.contains("identifier")
+                                 ? &call.json["identifier"]
+                                 : nullptr;
+    if (!call.json.is_object() || call.json.value("type", "") != "m.login.password" ||
+        identifier == nullptr || !identifier->is_object()) {
+      return matrix_error(400, "M_UNKNOWN", "Unknown login type");
+    }
+    std::string user = identifier->value("user", "");
+    if (user.starts_with('@')) user = user.substr(1, user.find(':') - 1);
+    const auto it = logins.find(user);
+    if (it == logins.end() || call.json.value("password", "") != it->second.first) {
+      return matrix_error(403, "M_FORBIDDEN", "Invalid username or password");
+    }
+    return ok({{"user_id", "@" + user + ":" + server_name},
+               {"access_token", it->second.second},
+               {"device_id", "STANDINDEVICE"}});
+  }
+
+  static std::uint64_t position_of(const std::string& token) {
+    if (token.size() < 2 || token[0] != 's') return 0;
+    return std::stoull(token.substr(1));
+  }
+
+  // The filter's room.timeline {limit, types}.
+  static std::pair<std::size_t, std::set<std::string>> timeline_filter(const MatrixCall& call) {
+    std::size_t limit = 10;  // Synapse's default
+    std::set<std::string> types;
+    const json f = json::parse(call.param("filter"), nullptr, false);
+    if (f.is_object() && f.contains("room") && f["room"].contains("timeline")) {
+      const json& t = f["room"]["timeline"];
+      if (t.contains("limit") && t["limit"].is_number_integer())
+        limit = t["limit"].get<std::size_t>();
+      if (t.contains("types")) {
+        for (const json& x : t["types"]) types.insert(x.get<std::string>());
+      }
+    }
+    return {limit, types};
+  }
+
+  // status 0: nothing new and `may_wait` (the caller long-polls).
+  Answer sync(const MatrixCall& call, bool may_wait) {
+    const bool initial = call.param("since").empty();
+    const std::uint64_t since = position_of(call.param("since"));
+    const auto [limit, types] = timeline_filter(call);
+    const std::string bot = "@scribe:" + server_name;
+    json join = json::object();
+    json invite = json::object();
+    for (const auto& [room, joined_at] : bot_joined_at) {
+      std::vector<const StreamItem*> timeline;
+      for (const auto& item : stream) {
+        if (item.invite || item.room != room || item.pos <= since) continue;
+        if (!types.empty() && types.count(item.event.value("type", "")) == 0) continue;
+        timeline.push_back(&item);
+      }
+      json r = json::object();
+      const bool limited = timeline.size() > limit;
+      if (limited) timeline.erase(timeline.begin(), timeline.end() - static_cast<long>(limit));
+      json listed = json::array();
+      for (const auto* item : timeline) {
+        json e = item->event;
+        e.erase("room_id");  // sync's events carry no room_id
+        listed.push_back(std::move(e));
+      }
+      if (!listed.empty() || limited) {
+        r["timeline"] = {{"events", listed}, {"limited", limited}};
+        if (limited) {
+          const std::uint64_t before = timeline.empty() ? stream_pos : timeline.front()->pos - 1;
+          r["timeline"]["prev_batch"] = fmt::format("s{}", before);
+        }
+      }
+      if ((initial || joined_at > since) && room_state.count(room) != 0) {
+        r["state"] = {{"events", room_state[room]}};
+      }
+      if (!r.empty()) join[room] = std::move(r);
+    }
+    for (const auto& item : stream) {
+      if (!item.invite || item.pos <= since) continue;
+      const auto j = bot_joined_at.find(item.room);
+      if (j != bot_joined_at.end() && j->second > item.pos) continue;
+      json state = room_state.count(item.room) != 0 ? room_state[item.room] : json::array();
+      state.push_back(item.event);
+      invite[item.room] = {{"invite_state", {{"events", state}}}};
+    }
+    if (may_wait && !initial && join.empty() && invite.empty()) return {0, {}, {}};
+    (void)bot;
+    return ok({{"next_batch", fmt::format("s{}", stream_pos)},
+               {"rooms", {{"join", join}, {"invite", invite}, {"leave", json::object()}}}});
+  }
+
+  Answer messages(const MatrixCall& call, const std::string& room) {
+    if (call.param("dir") != "b") return matrix_error(400, "M_INVALID_PARAM", "only dir=b here");
+    const std::uint64_t from = position_of(call.param("from"));
+    const std::uint64_t to = position_of(call.param("to"));
+    const std::string l = call.param("limit");
+    const std::size_t limit = l.empty() ? 10 : std::stoul(l);
+    std::set<std::string> types;
+    const json f = json::parse(call.param("filter"), nullptr, false);
+    if (f.is_object() && f.contains("types")) {
+      for (const json& x : f["types"]) types.insert(x.get<std::string>());
+    }
+    json chunk = json::array();
+    std::uint64_t last = from;
+    bool more = false;
+    for (auto it = stream.rbegin(); it != stream.rend(); ++it) {
+      if (it->invite || it->room != room || it->pos > from || it->pos <= to) continue;
+      if (!types.empty() && types.count(it->event.value("type", "")) == 0) continue;
+      if (chunk.size() == limit) {
+        more = true;
+        break;
+      }
+      chunk.push_back(it->event);
+      last = it->pos - 1;
+    }
+    json answer = {{"chunk", chunk}, {"start", fmt::format("s{}", from)}};
+    if (more) answer["end"] = fmt::format("s{}", last);
+    return ok(answer);
+  }
+
+  void wake_sync_waiters() {
+    asio::post(ioc, [this] {
+      for (asio::steady_timer* t : sync_waiters) t->cancel();
+    });
   }
 
   void shut_down() {
@@ -428,6 +613,87 @@ PushResult MatrixStandIn::push_transaction(const std::string& scribe_base_url,
   out.json = json::parse(http.body, nullptr, /*allow_exceptions=*/false);
   if (out.json.is_discarded()) out.json = nullptr;
   return out;
+}
+
+std::string MatrixStandIn::bot_user_id() const { return "@scribe:" + impl_->server_name; }
+
+std::string MatrixStandIn::add_room_event(const std::string& room_id, json event) {
+  std::string id;
+  {
+    std::lock_guard lock(impl_->mu);
+    const std::uint64_t pos = ++impl_->stream_pos;
+    event["room_id"] = room_id;
+    if (!event.contains("event_id")) event["event_id"] = fmt::format("$s{}", pos);
+    if (!event.contains("origin_server_ts")) {
+      event["origin_server_ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    }
+    if (event.value("type", "") == "m.room.encryption") impl_->room_state[room_id].push_back(event);
+    id = event["event_id"].get<std::string>();
+    impl_->events[{room_id, id}] = event;
+    impl_->stream.push_back({pos, room_id, std::move(event), false});
+  }
+  impl_->wake_sync_waiters();
+  return id;
+}
+
+std::string MatrixStandIn::add_message(const std::string& room_id, const std::string& sender,
+                                       const std::string& body) {
+  return add_room_event(room_id, {{"type", "m.room.message"},
+                                  {"sender", sender},
+                                  {"content", {{"msgtype", "m.text"}, {"body", body}}}});
+}
+
+void MatrixStandIn::join_bot(const std::string& room_id) {
+  std::lock_guard lock(impl_->mu);
+  impl_->bot_joined_at[room_id] = ++impl_->stream_pos;
+}
+
+void MatrixStandIn::invite_bot(const std::string& room_id, const std::string& inviter,
+                               bool encrypted) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (encrypted) {
+      impl_->room_state[room_id].push_back({{"type", "m.room.encryption"},
+                                            {"state_key", ""},
+                                            {"sender", inviter},
+                                            {"event_id", fmt::format("$enc-{}", room_id)},
+                                            {"content", {{"algorithm", "m.megolm.v1.aes-sha2"}}}});
+    }
+    json member = {{"type", "m.room.member"},
+                   {"state_key", "@scribe:" + impl_->server_name},
+                   {"sender", inviter},
+                   {"content", {{"membership", "invite"}}}};
+    impl_->stream.push_back({++impl_->stream_pos, room_id, std::move(member), true});
+  }
+  impl_->wake_sync_waiters();
+}
+
+void MatrixStandIn::revoke_token() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->token_revoked = true;
+  }
+  impl_->wake_sync_waiters();
+}
+
+void MatrixStandIn::add_login(const std::string& user, const std::string& password,
+                              const std::string& token) {
+  std::lock_guard lock(impl_->mu);
+  impl_->logins[user] = {password, token};
+}
+
+std::uint64_t MatrixStandIn::stream_position() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stream_pos;
+}
+
+bool MatrixStandIn::wait_for_sync_since(std::uint64_t position,
+                                        std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->changed.wait_for(
+      lock, timeout, [&] { return impl_->sync_asked && impl_->highest_since >= position; });
 }
 
 std::vector<MatrixCall> MatrixStandIn::calls() const {

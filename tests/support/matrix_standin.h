@@ -2,7 +2,10 @@
 // (keep-alive) on 127.0.0.1 and an ephemeral port, run on a thread of its own, that records
 // every client-server call and answers the ones Scribe's application service makes as a
 // homeserver would: send (idempotent per txnId), join, get event, profile displayname,
-// whoami, account data (get/put) and createRoom. Tests
+// whoami, account data (get/put) and createRoom; and for a bot account: /login, /sync (with
+// next_batch tokens "s<N>", inline filters' timeline limit and types, `limited` timelines,
+// invites with their stripped state, long polls woken by new events), /rooms/{id}/messages
+// (to read a gap) and a revoked token. Tests
 // can script failures (429 M_LIMIT_EXCEEDED, 500, 403), a slow server and an outage. Like a
 // homeserver it also pushes transactions to Scribe (push_transaction). Thread-safe.
 #pragma once
@@ -97,6 +100,31 @@ class MatrixStandIn {
   // "Authorization: Bearer <hs_token>", as a homeserver pushes events to an AS.
   PushResult push_transaction(const std::string& scribe_base_url, const std::string& hs_token,
                               const std::string& txn_id, const nlohmann::json& events) const;
+
+  // ---- a bot account's /sync ----
+  // The bot account /sync serves: "@scribe:<server_name>".
+  std::string bot_user_id() const;
+  // Appends an event to `room_id`'s timeline (its "room_id" set; "event_id" "$s<N>" and
+  // "origin_server_ts" now unless given); returns its event id. Long polls wake up.
+  std::string add_room_event(const std::string& room_id, nlohmann::json event);
+  // A `!command`-style m.text message from `sender` (a full user id); returns its event id.
+  std::string add_message(const std::string& room_id, const std::string& sender,
+                          const std::string& body);
+  // The bot is in `room_id` already (joined before the test).
+  void join_bot(const std::string& room_id);
+  // `inviter` invites the bot to `room_id`; with `encrypted`, the room has m.room.encryption
+  // in its state (and so in the invite's stripped state).
+  void invite_bot(const std::string& room_id, const std::string& inviter, bool encrypted = false);
+  // From now on the token is refused: 401 M_UNKNOWN_TOKEN, as after a logout.
+  void revoke_token();
+  // An account /login accepts (m.login.password): user localpart, password, the token given.
+  void add_login(const std::string& user, const std::string& password, const std::string& token);
+  // The newest stream position: the N of "s<N>".
+  std::uint64_t stream_position() const;
+  // Waits until a /sync asked with since >= "s<position>": Scribe stores a position only with
+  // the effects of everything before it, so everything up to it has been applied.
+  bool wait_for_sync_since(std::uint64_t position,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 
   std::vector<MatrixCall> calls() const;
   // Calls whose decoded path contains `path_part` ("/send/", "/join/").

@@ -689,3 +689,33 @@ U0BOB = "bob-gh"
 
 }  // namespace
 }  // namespace scribe
+
+namespace scribe {
+namespace {
+
+// A bot account (SCRIBE_MATRIX_ACCESS_TOKEN) needs the homeserver and its full user id, and
+// excludes the application service's tokens; the token itself is never shown.
+TEST_F(ConfigTest, AMatrixBotAccountNeedsItsHomeserverAndUserIdAndExcludesTheAppService) {
+  env_["SCRIBE_MATRIX_ACCESS_TOKEN"] = "syt_secret_token";
+  EXPECT_THAT(error_of(std::nullopt), ::testing::HasSubstr("matrix.homeserver_url"));
+  env_["SCRIBE_MATRIX_HOMESERVER_URL"] = "https://matrix.example.org";
+  EXPECT_THAT(error_of(std::nullopt), ::testing::HasSubstr("matrix.user_id"));
+  env_["SCRIBE_MATRIX_USER_ID"] = "scribe";
+  EXPECT_THAT(error_of(std::nullopt), ::testing::HasSubstr("full id"));
+  env_["SCRIBE_MATRIX_USER_ID"] = "@scribe:example.org";
+  const Config c = load();
+  EXPECT_EQ(c.matrix_access_token, "syt_secret_token");
+  EXPECT_THAT(describe(c), ::testing::HasSubstr("matrix_access_token=set"));
+  EXPECT_THAT(describe(c), ::testing::Not(::testing::HasSubstr("syt_secret_token")));
+  env_["SCRIBE_MATRIX_HS_TOKEN"] = "hs";
+  EXPECT_THAT(error_of(std::nullopt), ::testing::HasSubstr("choose one Matrix mode"));
+  env_.erase("SCRIBE_MATRIX_HS_TOKEN");
+  env_.erase("SCRIBE_MATRIX_ACCESS_TOKEN");
+  EXPECT_EQ(load(write_toml("[matrix]\naccess_token = \"from-toml\"\nhomeserver_url = "
+                            "\"https://hs\"\nuser_id = \"@b:hs\"\n"))
+                .matrix_access_token,
+            "from-toml");
+}
+
+}  // namespace
+}  // namespace scribe

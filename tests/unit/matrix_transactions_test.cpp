@@ -97,14 +97,19 @@ class MatrixTransactionsTest : public ::testing::Test {
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<TransactionsEndpoint>(
         kHsToken, kBot, *handler_, [] { return kNow; },
-        [this](Transaction&, const std::string& room) {
-          invites_.push_back(room);
-          return false;
-        },
-        [this](Transaction&, const ChannelRef& c, const Reply& r, const std::string& ev) {
-          replies_.push_back(SentReply{c, r, ev});
-          return false;
-        });
+        RoomEvents::Hooks{
+            [this](Transaction&, const std::string& room) {
+              invites_.push_back(room);
+              return false;
+            },
+            [this](Transaction&, const ChannelRef& c, const Reply& r, const std::string& ev) {
+              replies_.push_back(SentReply{c, r, ev});
+              return false;
+            },
+            [this](Transaction&, const std::string& room) {
+              encrypted_.push_back(room);
+              return false;
+            }});
   }
 
   void close() {
@@ -178,6 +183,7 @@ class MatrixTransactionsTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   std::unique_ptr<CommandHandler> handler_;
   std::unique_ptr<TransactionsEndpoint> endpoint_;
+  std::vector<std::string> encrypted_;  // rooms the encrypted-room hook was called for
   std::vector<std::string> invites_;
   std::vector<SentReply> replies_;
 };
@@ -405,6 +411,43 @@ TEST_F(MatrixTransactionsTest, AnInviteOfTheBotCallsTheInviteHandler) {
                                    invite("$2", "@carol:example.org", "!ops:example.org"), joined});
   EXPECT_EQ(put("t", events).status, 200);
   EXPECT_EQ(invites_, std::vector<std::string>{"!ops:example.org"});
+}
+
+// A room Scribe cannot read says so: the room's encryption event, an encrypted message, and an
+// invite whose stripped state shows encryption (after the invite's own handler, so the join is
+// queued before the notice). Encrypted messages are not recorded as deliveries.
+TEST_F(MatrixTransactionsTest, EncryptedRoomsCallTheEncryptedRoomHandler) {
+  json encryption = {{"type", "m.room.encryption"},
+                     {"room_id", "!sealed:example.org"},
+                     {"sender", "@alice:example.org"},
+                     {"state_key", ""},
+                     {"event_id", "$enc"},
+                     {"content", {{"algorithm", "m.megolm.v1.aes-sha2"}}}};
+  json encrypted = {{"type", "m.room.encrypted"},
+                    {"room_id", "!other:example.org"},
+                    {"sender", "@bob:example.org"},
+                    {"event_id", "$cipher"},
+                    {"content", {{"algorithm", "m.megolm.v1.aes-sha2"}, {"ciphertext", "x"}}}};
+  json invited = invite("$inv", kBot, "!new:example.org");
+  invited["unsigned"]["invite_room_state"] =
+      json::array({{{"type", "m.room.encryption"},
+                    {"state_key", ""},
+                    {"sender", "@alice:example.org"},
+                    {"content", {{"algorithm", "m.megolm.v1.aes-sha2"}}}}});
+  json plain_invite = invite("$inv2", kBot, "!plain:example.org");
+  ASSERT_EQ(put("t", json::array({encryption, encrypted, invited, plain_invite})).status, 200);
+  EXPECT_EQ(encrypted_, (std::vector<std::string>{"!sealed:example.org", "!other:example.org",
+                                                  "!new:example.org"}));
+  EXPECT_EQ(invites_, (std::vector<std::string>{"!new:example.org", "!plain:example.org"}));
+}
+
+TEST_F(MatrixTransactionsTest, TheEncryptedRoomNoticeSaysWhatToDoInstead) {
+  const Reply notice = encrypted_room_notice(kBot);
+  EXPECT_EQ(notice.visibility, Reply::Visibility::kEphemeral);
+  EXPECT_THAT(notice.text, ::testing::HasSubstr("end-to-end encrypted"));
+  ASSERT_FALSE(notice.details.empty());
+  EXPECT_THAT(notice.details[0], ::testing::HasSubstr("without encryption"));
+  EXPECT_THAT(notice.details[0], ::testing::HasSubstr(kBot));
 }
 
 // ---- 📌 reactions ----

@@ -172,7 +172,8 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
-      "DROP TABLE publications; DROP TABLE held_alerts;"
+      "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
+      "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
       "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
       "INDEX channel_zones_by_channel;"
@@ -742,7 +743,8 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
-      "DROP TABLE publications; DROP TABLE held_alerts;"
+      "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
+      "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
       "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
       "INDEX channel_zones_by_channel;"
