@@ -1,5 +1,6 @@
 #include "postmortem/format.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include <date/date.h>
@@ -7,8 +8,20 @@
 #include <fmt/format.h>
 
 namespace scribe {
+namespace {
+
+// The instants a four-digit year can show. A time outside them comes only from absurd
+// input (a homeserver's clock, a hand-edited row) and is shown as the nearest end: every
+// text form stays valid (ISO 8601 has four-digit years), and the calendar arithmetic below
+// cannot overflow.
+constexpr Timestamp kFirstShown{date::sys_days{date::year{0} / 1 / 1}};
+constexpr Timestamp kLastShown =
+    Timestamp{date::sys_days{date::year{10000} / 1 / 1}} - std::chrono::milliseconds{1};
+
+}  // namespace
 
 UtcFields utc_fields(Timestamp t) {
+  t = std::clamp(t, kFirstShown, kLastShown);
   // floor (not duration_cast) so times before 1970 still land on the right day/second.
   const auto day = date::floor<date::days>(t);
   const date::year_month_day ymd{day};
