@@ -494,6 +494,50 @@ TEST(MatrixMessageText, TranslatesPillsAndIds) {
   EXPECT_EQ(mentions[0], (Person{"@eve:example.org", "eve"}));
 }
 
+// Found by fuzz/matrix_message_fuzzer.cpp: a pill's link decoded "&#xD800;" (or "%FF",
+// "%00") into a user id that was not UTF-8, which then went into the text, the store and
+// the reply's m.mentions, where JSON refuses it. Such links name no one; character
+// references that are no characters read as U+FFFD, as in HTML.
+TEST(MatrixMessageText, LinksToIdsThatAreNotTextNameNoOne) {
+  for (const char* href :
+       {"https://matrix.to/#/@bo&#xD800;b:example.org", "https://matrix.to/#/@bo&#0;b:example.org",
+        "https://matrix.to/#/@bo&#x110000;b:example.org",
+        "https://matrix.to/#/@bo&#99999999;b:example.org",
+        "https://matrix.to/#/@bo%FFb:example.org", "https://matrix.to/#/@bo%00b:example.org"}) {
+    SCOPED_TRACE(href);
+    std::vector<Person> mentions;
+    const json content = {{"msgtype", "m.text"},
+                          {"body", "!action fix alerts bob due +3d"},
+                          {"format", "org.matrix.custom.html"},
+                          {"formatted_body", std::string("!action fix alerts <a href=\"") + href +
+                                                 "\">bob</a> due +3d"}};
+    EXPECT_EQ(message_text(content, mentions), "!action fix alerts bob due +3d");
+    EXPECT_TRUE(mentions.empty());
+  }
+  std::vector<Person> mentions;
+  const json escaped = {
+      {"body", "ping bob"},
+      {"format", "org.matrix.custom.html"},
+      {"formatted_body", "ping <a href=\"https://matrix.to/#/&#x40;bob:example.org\">bob</a>"}};
+  EXPECT_EQ(message_text(escaped, mentions), "ping @bob");
+  ASSERT_EQ(mentions.size(), 1u);
+  EXPECT_EQ(mentions[0].id, "@bob:example.org");
+}
+
+// Found by fuzz/matrix_transactions_fuzzer.cpp: a command event without a room_id ran in a
+// channel with no id, declaring an incident nobody can reach and queueing a reply to nowhere.
+TEST_F(MatrixTransactionsTest, ACommandWithoutARoomChangesNothing) {
+  json event =
+      text_message("$noroom", "@alice:example.org", "!incident start sev2 DB down", kStart);
+  event.erase("room_id");
+  ASSERT_EQ(put("t-noroom", json::array({event})).status, 200);
+  std::vector<Incident> incidents;
+  store_->read([&](Transaction& tx) { incidents = tx.list_incidents(10); });
+  EXPECT_TRUE(incidents.empty());
+  EXPECT_TRUE(replies_.empty());
+  EXPECT_TRUE(outbox().empty());
+}
+
 TEST(MatrixIds, LocalpartsAndServerNames) {
   EXPECT_EQ(localpart_of("@alice:example.org"), "alice");
   EXPECT_EQ(server_name_of("!room:example.org:8448"), "example.org:8448");
