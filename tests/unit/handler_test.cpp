@@ -293,7 +293,9 @@ TEST_F(HandlerTest, CommandsWithoutAnIncidentChangeNothing) {
   };
   for (const auto& [command, text] : commands) {
     SCOPED_TRACE(command + " " + text);
-    expect_refused([&] { return run(command, text, Options{}); }, "no open incident");
+    // Named captures: clang before 16 cannot capture structured bindings.
+    expect_refused([&, &command = command, &text = text] { return run(command, text, Options{}); },
+                   "no open incident");
     const Reply r = run(command, text, Options{});
     EXPECT_THAT(r.text, HasSubstr("`/incident start [sev1-sev4] <title>`"));
   }
