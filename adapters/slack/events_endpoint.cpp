@@ -48,11 +48,15 @@ HttpResponse outcome_response(MarkOutcome outcome) {
 }  // namespace
 
 std::optional<Timestamp> parse_message_ts(std::string_view ts) {
+  // Seconds of years 1970-9999: a sign or more would be no Slack ts, and the milliseconds
+  // of a larger count overflow.
+  constexpr std::int64_t kLastSecond = 253402300799;  // 9999-12-31T23:59:59Z
   const auto dot = ts.find('.');
   const std::string_view whole = ts.substr(0, dot);
   std::int64_t seconds = 0;
   auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
   if (ec != std::errc() || p != whole.data() + whole.size() || whole.empty()) return std::nullopt;
+  if (whole.front() == '-' || seconds > kLastSecond) return std::nullopt;
   std::int64_t micros = 0;
   if (dot != std::string_view::npos) {
     std::string frac(ts.substr(dot + 1));
