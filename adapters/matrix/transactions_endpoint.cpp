@@ -322,10 +322,23 @@ std::optional<std::pair<std::string, std::string>> split_command(std::string_vie
   return std::nullopt;
 }
 
+// The event's origin_server_ts, which any federated server sets. One outside the years
+// 0000-9999 is nonsense, and the date arithmetic of reading a command's "14:05" or "-15m"
+// against it overflows: it is not used (callers take the receive time instead).
 std::optional<Timestamp> origin_ts(const json& event) {
+  constexpr std::int64_t kFirst = -62167219200000;  // 0000-01-01T00:00:00Z, in ms
+  constexpr std::int64_t kLast = 253402300799999;   // 9999-12-31T23:59:59.999Z
   auto it = event.find("origin_server_ts");
   if (it == event.end() || !it->is_number_integer()) return std::nullopt;
-  return Timestamp{std::chrono::milliseconds(it->get<std::int64_t>())};
+  // JSON reads positive numbers as unsigned: compare before narrowing.
+  const bool too_large = it->is_number_unsigned() && it->get<std::uint64_t>() > kLast;
+  const auto ms = too_large ? kLast + 1 : it->get<std::int64_t>();
+  if (ms < kFirst || ms > kLast) {
+    spdlog::warn("Matrix event {}: origin_server_ts {} ignored", string_at(event, "event_id"),
+                 it->dump());
+    return std::nullopt;
+  }
+  return Timestamp{std::chrono::milliseconds(ms)};
 }
 
 // Thrown inside Store::write to roll a probe back.

@@ -7,8 +7,10 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -536,6 +538,41 @@ TEST_F(MatrixTransactionsTest, ACommandWithoutARoomChangesNothing) {
   EXPECT_TRUE(incidents.empty());
   EXPECT_TRUE(replies_.empty());
   EXPECT_TRUE(outbox().empty());
+}
+
+// Found by fuzzing the Matrix transactions endpoint with extreme origin_server_ts values:
+// INT64_MAX as a command's time overflowed the reading of "14:05" and "-15m" (UBSan) and
+// was stored as the time the command came in. A time no calendar shows is not used; the
+// command counts as received when it arrived.
+TEST_F(MatrixTransactionsTest, AnOriginServerTsOutsideTheCalendarIsNotUsed) {
+  ASSERT_NO_FATAL_FAILURE(start_incident());
+  const json stamps = json::array({std::numeric_limits<std::int64_t>::max(),
+                                   std::numeric_limits<std::int64_t>::min(),
+                                   std::numeric_limits<std::uint64_t>::max(), 253402300800000});
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    SCOPED_TRACE(stamps[i].dump());
+    json clock = text_message("$c" + std::to_string(i), "@bob:example.org",
+                              "!timeline 14:05 failover " + std::to_string(i), kNow);
+    json relative = text_message("$r" + std::to_string(i), "@bob:example.org",
+                                 "!timeline -15m paged " + std::to_string(i), kNow);
+    clock["origin_server_ts"] = stamps[i];
+    relative["origin_server_ts"] = stamps[i];
+    ASSERT_EQ(put("t-ts" + std::to_string(i), json::array({clock, relative})).status, 200);
+    const auto events = timeline();
+    ASSERT_GE(events.size(), 2u);
+    const auto at = [&](const std::string& text) {
+      const auto it = std::find_if(events.begin(), events.end(),
+                                   [&](const TimelineEvent& e) { return e.text == text; });
+      return it == events.end() ? std::optional<TimelineEvent>{} : *it;
+    };
+    const auto c = at("failover " + std::to_string(i));
+    const auto r = at("paged " + std::to_string(i));
+    ASSERT_TRUE(c && r);
+    EXPECT_EQ(c->occurred_at, utc(2026, 11, 20, 14, 5));
+    EXPECT_EQ(c->recorded_at, kNow);
+    EXPECT_EQ(r->occurred_at, kNow - std::chrono::minutes{15});
+    EXPECT_EQ(r->recorded_at, kNow);
+  }
 }
 
 TEST(MatrixIds, LocalpartsAndServerNames) {
