@@ -13,6 +13,7 @@
 #include "adapters/slack/slash_command.h"
 #include "commands/grammar.h"
 #include "postmortem/draft.h"
+#include "postmortem/html.h"
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 
@@ -82,6 +83,34 @@ void BM_DraftToMarkdown(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_DraftToMarkdown)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// What a chat message shows of it: the shortened draft (markdown.h, kChatDraftBytes).
+void BM_DraftForChat(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  const Draft draft = assemble_draft(record, kStart + std::chrono::hours(4));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string md = render_markdown(draft, "/", kChatDraftBytes);
+    bytes = md.size();
+    benchmark::DoNotOptimize(md.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_DraftForChat)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+// The API's postmortem.html: Markdown, then HTML in pieces (html.h).
+void BM_DraftToHtmlPage(benchmark::State& state) {
+  const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string md = render_markdown(assemble_draft(record, kStart + std::chrono::hours(4)));
+    const std::string page = html_page("INC-7 postmortem", md);
+    bytes = page.size();
+    benchmark::DoNotOptimize(page.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_DraftToHtmlPage)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 void BM_DraftToJson(benchmark::State& state) {
   const IncidentRecord record = record_with_events(static_cast<int>(state.range(0)));

@@ -50,9 +50,10 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
+#include "util/strings.h"
 
 namespace {
 
@@ -282,8 +283,7 @@ Parse parse_response(std::string& in, Response& out) {
     std::string line(head.substr(start, pos == std::string_view::npos ? pos : pos - start));
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = scribe::lower(line.substr(0, colon));
     std::string_view value = std::string_view(line).substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     if (name == "content-length") {

@@ -1,8 +1,5 @@
 #include "bot/api.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <charconv>
 #include <chrono>
 
@@ -10,12 +7,14 @@
 #include <boost/url/parse_query.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bot/memory.h"
 #include "postmortem/draft.h"
 #include "postmortem/format.h"
 #include "postmortem/html.h"
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "util/secret.h"
 
 namespace scribe {
 namespace {
@@ -23,7 +22,10 @@ namespace {
 using nlohmann::ordered_json;
 
 HttpResponse json_response(int status, const ordered_json& body) {
-  return HttpResponse{status, "application/json", body.dump(2) + "\n", {}};
+  // Stored text is whatever chat sent; the default handler would throw on invalid UTF-8.
+  std::string text = body.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+  text.push_back('\n');
+  return HttpResponse{status, "application/json", std::move(text), {}};
 }
 
 HttpResponse error(int status, std::string_view message) {
@@ -88,15 +90,26 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
   }
   ordered_json& actions = out["actions"] = ordered_json::array();
   for (const auto& a : tx.actions(incident.id)) {
-    actions.push_back({{"seq", a.seq},
-                       {"text", a.text},
-                       {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
-                       {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
-                       {"kind", to_string(a.kind)},
-                       {"status", to_string(a.status)},
-                       {"created_at", format_iso8601(a.created_at)},
-                       {"done_at", time_or_null(a.done_at)},
-                       {"snoozed_until", time_or_null(a.snoozed_until)}});
+    actions.push_back(
+        {{"seq", a.seq},
+         {"text", a.text},
+         {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
+         {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
+         {"kind", to_string(a.kind)},
+         {"status", to_string(a.status)},
+         {"created_at", format_iso8601(a.created_at)},
+         {"done_at", time_or_null(a.done_at)},
+         {"snoozed_until", time_or_null(a.snoozed_until)},
+         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)}});
+  }
+  ordered_json& action_revisions = out["action_revisions"] = ordered_json::array();
+  for (const auto& r : tx.action_revisions(incident.id)) {
+    action_revisions.push_back({{"seq", r.seq},
+                                {"field", r.field},
+                                {"before", r.before},
+                                {"after", r.after},
+                                {"changed_by", person_json(r.changed_by)},
+                                {"changed_at", format_iso8601(r.changed_at)}});
   }
   return out;
 }
@@ -116,15 +129,6 @@ int limit_from_query(std::string_view query) {
 }
 
 }  // namespace
-
-bool secret_equals(std::string_view a, std::string_view b) {
-  // Comparing digests keeps the time independent of where, and whether, lengths differ.
-  unsigned char da[SHA256_DIGEST_LENGTH];
-  unsigned char db[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
-  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
-  return CRYPTO_memcmp(da, db, sizeof da) == 0;
-}
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock)
     : store_(store), token_(std::move(token)), clock_(std::move(clock)) {}
@@ -166,29 +170,50 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
     return error(404, "not found");
   }
 
-  std::optional<HttpResponse> response;
-  store_.read([&](Transaction& tx) {
-    if (sub.empty()) {
-      if (auto incident = tx.find_incident(*id)) {
+  // Everything below copies a whole incident, tens of MB for a large one: a bounded
+  // number at once, and what a large one freed is given back to the system afterwards.
+  RenderSlot slot(*this);
+  HttpResponse response = incident_answer(*id, sub);
+  slot.rendered(response.body.size());
+  return response;
+}
+
+HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
+  if (sub.empty()) {
+    std::optional<HttpResponse> response;
+    store_.read([&](Transaction& tx) {
+      if (auto incident = tx.find_incident(id)) {
         response = json_response(200, full_incident_json(tx, *incident));
       }
-      return;
-    }
-    auto record = read_record(tx, *id);
-    if (!record) return;
-    const Draft draft = assemble_draft(std::move(*record), clock_());
-    if (sub == "postmortem.md") {
-      response = HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(draft), {}};
-    } else if (sub == "postmortem.json") {
-      response = HttpResponse{200, "application/json", render_json(draft) + "\n", {}};
-    } else {
-      response = HttpResponse{200,
-                              "text/html; charset=utf-8",
-                              html_page(draft.ref + " postmortem", render_markdown(draft)),
-                              {}};
-    }
-  });
-  return response ? *response : error(404, "no such incident");
+    });
+    return response ? std::move(*response) : error(404, "no such incident");
+  }
+  std::optional<IncidentRecord> record;
+  store_.read([&](Transaction& tx) { record = read_record(tx, id); });
+  if (!record) return error(404, "no such incident");
+  // Rendering happens outside the read: the store's reader is not held for it.
+  std::optional<Draft> draft = assemble_draft(std::move(*record), clock_());
+  record.reset();
+  if (sub == "postmortem.md") {
+    return HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(*draft), {}};
+  }
+  if (sub == "postmortem.json") {
+    std::string json = render_json(*draft);
+    json.push_back('\n');
+    return HttpResponse{200, "application/json", std::move(json), {}};
+  }
+  const std::string title = draft->ref + " postmortem";
+  const std::string markdown = render_markdown(*draft);
+  draft.reset();  // only the Markdown is needed for the page
+  return HttpResponse{200, "text/html; charset=utf-8", html_page(title, markdown), {}};
+}
+
+Api::RenderSlot::RenderSlot(Api& api) : api_(api) { api_.renders_.acquire(); }
+
+Api::RenderSlot::~RenderSlot() {
+  api_.renders_.release();
+  // A large answer's intermediates (the record, the draft, the Markdown) are freed by now.
+  if (rendered_ >= kReleaseAfterBytes) release_free_memory();
 }
 
 }  // namespace scribe

@@ -3,28 +3,55 @@
 // constant time. With no token configured the API refuses every request.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <semaphore>
 #include <string>
+#include <string_view>
 
-#include "bot/http_message.h"
+#include "net/http_message.h"
 #include "storage/store.h"
 
 namespace scribe {
 
+//
+// Thread-safe: called by every listener thread. An answer about one incident (its record,
+// its postmortem in any format) holds a copy of the whole incident while it is made, so
+// at most kConcurrentRenders are made at once (others wait their turn), and one of at
+// least kReleaseAfterBytes returns the memory it freed to the system (memory.h).
 class Api {
  public:
+  static constexpr std::ptrdiff_t kConcurrentRenders = 2;
+  static constexpr std::size_t kReleaseAfterBytes = 1u << 20;
+
   Api(Store& store, std::string token, std::function<Timestamp()> clock);
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
 
  private:
+  // One of the kConcurrentRenders turns, held for the lifetime of the object.
+  class RenderSlot {
+   public:
+    explicit RenderSlot(Api& api);
+    ~RenderSlot();
+    RenderSlot(const RenderSlot&) = delete;
+    RenderSlot& operator=(const RenderSlot&) = delete;
+    // How large the answer made under this turn is.
+    void rendered(std::size_t bytes) { rendered_ = bytes; }
+
+   private:
+    Api& api_;
+    std::size_t rendered_ = 0;
+  };
+
+  // GET /api/incidents/{id} (`sub` empty) or /api/incidents/{id}/<sub>.
+  HttpResponse incident_answer(IncidentId id, std::string_view sub);
+
   Store& store_;
   std::string token_;
   std::function<Timestamp()> clock_;
+  std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
 };
-
-// Constant-time equality for secrets (bearer tokens, hs_token).
-bool secret_equals(std::string_view a, std::string_view b);
 
 }  // namespace scribe

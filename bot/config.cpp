@@ -144,6 +144,10 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v, std::string_view s) {
        c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
      }},
+    {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
+     }},
     {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
      [](Config& c, const std::string& v, std::string_view s) {
        c.reminder_time_of_day = parse_time_of_day_setting(v, s);
@@ -268,19 +272,22 @@ std::string describe(const Config& c) {
   auto secret = [](const std::string& s) { return s.empty() ? "unset" : "set"; };
   return fmt::format(
       "listen={}:{} db={} sqlite_synchronous={} timezone={} log_level={} max_body={}B "
-      "read_timeout={}s idle_timeout={}s shutdown_grace={}s threads={} api_token={} "
+      "read_timeout={}s idle_timeout={}s shutdown_grace={}s threads={} max_connections={} "
+      "api_token={} "
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
       "reminders.followup_days={} reminders.quiet_hours={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
-      c.shutdown_grace.count(), c.threads, secret(c.api_token), secret(c.slack_signing_secret),
-      secret(c.slack_bot_token), without_credentials(c.slack_api_url),
-      without_credentials(c.matrix_homeserver_url), c.matrix_user_id, secret(c.matrix_hs_token),
-      secret(c.matrix_as_token), format_time_of_day(c.reminder_time_of_day),
-      c.reminder_overdue_interval.count(), c.reminder_meeting_after.count(),
-      c.reminder_meeting_interval.count(), c.reminder_followup_days,
+      c.shutdown_grace.count(), c.threads,
+      c.max_connections == 0 ? std::string("auto") : std::to_string(c.max_connections),
+      secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
+      without_credentials(c.slack_api_url), without_credentials(c.matrix_homeserver_url),
+      c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
+      format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
+      c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
+      c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"));
 }
 

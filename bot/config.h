@@ -50,6 +50,8 @@ struct Config {
   // Listener threads. A command holds its thread until its commit is durable; commits
   // are grouped, so more threads in flight share one fsync (see README, Benchmarks).
   int threads = 16;
+  // Open connections at most; 0: derived from RLIMIT_NOFILE (bot/http_server.h).
+  std::size_t max_connections = 0;
 
   // Reminders (commands/reminders.h); times of day are local to `timezone`.
   std::chrono::minutes reminder_time_of_day{9 * 60};  // "HH:MM"

@@ -10,13 +10,13 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/signature.h"
-#include "bot/http_client.h"
+#include "adapters/slack/slash_command.h"
 #include "bot/service.h"
+#include "net/http_client.h"
+#include "util/percent.h"
 
 namespace scribe {
 namespace {
@@ -73,17 +73,6 @@ const Step kScenario[] = {
 };
 
 // Slack escapes &, < and > in message text; show them as a person would see them.
-std::string unescape(std::string s) {
-  for (auto [from, to] : {std::pair<std::string_view, std::string_view>{"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&amp;", "&"}}) {
-    for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-      s.replace(pos, from.size(), to);
-    }
-  }
-  return s;
-}
-
 // The reply as the channel sees it: the first block holds the text and its details.
 std::string shown_text(const nlohmann::json& reply) {
   std::string text = reply.value("text", "");
@@ -96,12 +85,6 @@ std::string shown_text(const nlohmann::json& reply) {
     if (c == '\n') indented += "    ";
   }
   return indented;
-}
-
-std::string form_encode(std::string_view s) {
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
-  return boost::urls::encode(s, boost::urls::unreserved_chars, opts);
 }
 
 std::string random_secret() {
@@ -170,7 +153,7 @@ int run_demo(std::ostream& out, bool keep_database) {
     const std::string visibility = reply.value("response_type", "");
     out << fmt::format("  Scribe ({}, answered in {} µs): {}\n",
                        visibility == "in_channel" ? "to the channel" : "only to you", micros,
-                       unescape(shown_text(reply)));
+                       slack::unescape_mrkdwn(shown_text(reply)));
   }
 
   const HttpResult draft = client.request("GET", base + "/api/incidents/1/postmortem.md",

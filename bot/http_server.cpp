@@ -1,22 +1,30 @@
 // The only translation unit that includes Boost.Beast: it is heavy to compile.
 #include "bot/http_server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <mutex>
+#include <cerrno>
+#include <limits>
 #include <optional>
-#include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace scribe {
@@ -25,6 +33,120 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Accept back-off after a resource failure: first pause, and the ceiling it doubles to.
+constexpr std::chrono::milliseconds kFirstBackoff = 10ms;
+constexpr std::chrono::milliseconds kMaxBackoff = 1000ms;
+// A repeating accept failure is logged at most once per this interval.
+constexpr std::chrono::seconds kAcceptLogInterval = 10s;
+// After an error reply, what the client still sends is read and dropped for up to this
+// long (and this many bytes) before the socket closes: closing with unread input makes
+// the kernel send a reset, which can destroy the reply before the client has read it.
+constexpr std::chrono::seconds kLingerTime = 2s;
+constexpr std::size_t kLingerBytes = 64 * 1024;
+
+// Lets one occurrence of a repeating event through per interval and counts the others,
+// so that a log line can say how many it stands for.
+class RepeatLimiter {
+ public:
+  explicit RepeatLimiter(SteadyClock::duration interval) : interval_(interval) {}
+
+  // True when this occurrence is to be logged; then `*held_back` is the number of
+  // occurrences not logged since the last one that was.
+  bool admit(SteadyClock::time_point now, std::uint64_t* held_back) {
+    if (logged_once_ && now - last_ < interval_) {
+      ++held_back_;
+      return false;
+    }
+    logged_once_ = true;
+    last_ = now;
+    *held_back = std::exchange(held_back_, 0);
+    return true;
+  }
+
+ private:
+  SteadyClock::duration interval_;
+  SteadyClock::time_point last_{};
+  bool logged_once_ = false;
+  std::uint64_t held_back_ = 0;
+};
+
+// accept() failures that mean the process or system is out of something: retrying at
+// once cannot succeed and only burns CPU.
+bool out_of_resources(const beast::error_code& ec) {
+  if (ec.category() != asio::error::get_system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+// accept() failures that belong to the one connection being accepted (Linux passes
+// pending network errors of the new socket to accept): the next accept may well succeed.
+bool connection_specific(const beast::error_code& ec) {
+  if (ec.category() != asio::error::get_system_category()) return false;
+  switch (ec.value()) {
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// RFC 9112 §6.1 and §6.3: chunked is the only transfer coding this server decodes, and
+// it must be the only one. Anything else leaves the body's end unknown, and guessing
+// (Beast ignores a coding it does not know) would read the body as the next request.
+// Returns why the request's framing is refused, or empty when it is acceptable.
+std::string_view framing_problem(const http::request<http::string_body>& req) {
+  const auto [first, last] = req.equal_range(http::field::transfer_encoding);
+  if (first == last) return {};
+  if (req.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0\n";
+  if (req.count(http::field::content_length) > 0) {
+    return "Transfer-Encoding and Content-Length together are refused\n";
+  }
+  int codings = 0;
+  bool only_chunked = true;
+  for (auto it = first; it != last; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      std::string_view element = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      const auto begin = element.find_first_not_of(" \t");
+      if (begin == std::string_view::npos) continue;  // empty list elements are allowed
+      element = element.substr(begin, element.find_last_not_of(" \t") - begin + 1);
+      ++codings;
+      if (!beast::iequals(element, "chunked")) only_chunked = false;
+    }
+  }
+  if (codings != 1 || !only_chunked) return "unsupported Transfer-Encoding\n";
+  return {};
+}
+
+std::int64_t steady_now_ns() {
+  return std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+             .count());
+}
+
+std::uint64_t current_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;  // the usual default
+  if (limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<std::uint64_t>::max();
+  return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+}  // namespace
 
 class Session;
 
@@ -32,58 +154,132 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(Options o, Handler h)
       : options(std::move(o)),
         handler(std::move(h)),
-        acceptor(ioc),
-        control(asio::make_strand(ioc)),
-        grace_timer(control) {}
+        strand(asio::make_strand(ioc)),
+        acceptor(strand),
+        backoff_timer(strand),
+        grace_timer(strand),
+        accept_log(kAcceptLogInterval),
+        recovery_log(kAcceptLogInterval) {}
 
-  void accept();
+  // On `strand`.
+  void maybe_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept_error(const beast::error_code& ec);
+  bool shed_longest_idle();
+  void on_shed_result(std::uint64_t id, bool closed);
+  void session_ended(std::uint64_t id);
   void begin_stop();
-  void session_started(const std::shared_ptr<Session>& s);
-  void session_ended(Session* s);
+  std::size_t load() const { return sessions.size() - closing; }
+  void publish_open() { open_gauge.store(sessions.size(), std::memory_order_relaxed); }
 
+  // Set before run(), read-only afterwards.
   Options options;
   Handler handler;
+  std::uint16_t bound_port = 0;
+
   asio::io_context ioc;
+  // The acceptor, its timers, the signal set and everything down to `accept_log` are used
+  // on this strand only, whichever thread runs it.
+  asio::strand<asio::io_context::executor_type> strand;
   tcp::acceptor acceptor;
-  // Stopping and the grace timer are handled on one strand, whichever thread asks.
-  asio::strand<asio::io_context::executor_type> control;
+  asio::steady_timer backoff_timer;
   asio::steady_timer grace_timer;
   std::optional<asio::signal_set> signals;
+  struct Entry {
+    std::weak_ptr<Session> session;
+    bool shed_asked = false;  // a shed request is on its way to it
+    bool closing = false;     // closed to make room; its end has not been reported yet
+  };
+  std::unordered_map<std::uint64_t, Entry> sessions;
+  std::uint64_t next_id = 1;
+  std::size_t closing = 0;  // entries with `closing` set: their descriptors are free
+  bool accept_pending = false;
+  bool backoff_pending = false;
+  bool shed_pending = false;
+  std::chrono::milliseconds backoff{0};
+  bool retried_after_shed = false;  // since the last successful accept
+  // Failed accepts not yet counted in a "accepting again" line.
+  std::uint64_t failures_unreported = 0;
+  // Both at most one line per interval: a failure and a recovery can alternate for long.
+  RepeatLimiter accept_log;
+  RepeatLimiter recovery_log;
+
+  // Read by connections on their own strands.
   std::atomic<bool> stopping{false};
-  std::mutex sessions_mu;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
-  std::size_t live_sessions = 0;
+  // Set while at the cap with no idle connection to close: the next connection that
+  // becomes idle wakes the acceptor.
+  std::atomic<bool> want_idle{false};
+  // For stats().
+  std::atomic<std::size_t> open_gauge{0};
+  std::atomic<std::uint64_t> shed_total{0};
+  std::atomic<std::uint64_t> accept_errors_total{0};
 };
 
-// One connection. Reads a request in two phases so that an idle keep-alive connection
-// (nothing received yet) and a request in progress have different time limits, and so
-// that a graceful stop can close the first kind at once and finish the second.
+// One connection, on its own strand. Reads a request in two phases so that an idle
+// keep-alive connection (nothing received yet) and a request in progress have different
+// time limits, and so that a graceful stop or the connection cap can close the first kind
+// and never the second.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server, std::uint64_t id)
+      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {
+    idle_since_.store(steady_now_ns());  // accepted, nothing received: idle
+  }
 
-  ~Session() { server_->session_ended(this); }
+  ~Session() {
+    asio::post(server_->strand, [server = server_, id = id_] { server->session_ended(id); });
+  }
 
   void start() {
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&Session::await_request, shared_from_this()));
   }
 
-  // Called on stop: only a connection with no request under way is closed now.
-  void close_if_idle() {
+  // Since when (steady clock, ns) the connection has been idle; 0 while a request is under
+  // way. Any thread may read it; the session's strand decides (see shed()).
+  std::int64_t idle_since() const { return idle_since_.load(); }
+
+  // Asked by the listener at the cap: close if idle, and report whether it did.
+  void shed() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      // Bytes already in the socket are a request that has begun: let it finish.
-      beast::error_code ec;
-      if (self->idle_ && self->stream_.socket().available(ec) == 0) self->close();
+      if (!self->idle_ || self->interrupt_ != Interrupt::kNone) return self->report_shed(false);
+      self->interrupt(Interrupt::kShed);
+    });
+  }
+
+  // Asked on stop: only a connection with no request under way is closed now.
+  void stop_if_idle() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_ && self->interrupt_ == Interrupt::kNone) self->interrupt(Interrupt::kStop);
     });
   }
 
  private:
+  enum class Interrupt { kNone, kShed, kStop };
+
+  // Cancels the idle read; on_first_bytes decides, on this strand, whether a request began
+  // in the meantime (then it is served) or the connection closes.
+  void interrupt(Interrupt why) {
+    interrupt_ = why;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+
+  void report_shed(bool closed) {
+    asio::post(server_->strand,
+               [server = server_, id = id_, closed] { server->on_shed_result(id, closed); });
+  }
+
   void await_request() {
     if (server_->stopping) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
     idle_ = true;
+    idle_since_.store(steady_now_ns());
+    // Paired with the listener, which sets want_idle before it scans for idle connections:
+    // one of the two sees the other's store.
+    if (server_->want_idle.load() && server_->want_idle.exchange(false)) {
+      asio::post(server_->strand, [server = server_] { server->maybe_accept(); });
+    }
     stream_.expires_after(server_->options.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(4096),
@@ -92,6 +288,20 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     idle_ = false;
+    idle_since_.store(0);
+    const Interrupt why = std::exchange(interrupt_, Interrupt::kNone);
+    if (why != Interrupt::kNone && ec == asio::error::operation_aborted) {
+      beast::error_code aec;
+      if (stream_.socket().available(aec) > 0 && !aec) {
+        // A request began arriving just as the connection was to close: serve it.
+        if (why == Interrupt::kShed) report_shed(false);
+        return read_header();
+      }
+      close();
+      if (why == Interrupt::kShed) report_shed(true);
+      return;
+    }
+    if (why == Interrupt::kShed) report_shed(false);
     if (ec) return close();  // peer closed, idle timeout, or stop
     buffer_.commit(n);
     read_header();
@@ -99,6 +309,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_header() {
     idle_ = false;
+    idle_since_.store(0);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
@@ -111,6 +322,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     const auto& req = parser_->get();
+    if (const auto problem = framing_problem(req); !problem.empty()) {
+      spdlog::debug("refused a request: {}", problem);
+      return reply_error(http::status::bad_request, problem);
+    }
     if (const auto length = parser_->content_length();
         length && *length > server_->options.max_body_bytes) {
       return reply_error(http::status::payload_too_large, "request body too large\n");
@@ -158,8 +373,11 @@ class Session : public std::enable_shared_from_this<Session> {
     auto req = parser_->release();
     parser_.reset();
 
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the handlers see a GET, so the
+    // status and headers are the ones GET would get.
+    const bool head = req.method() == http::verb::head;
     HttpRequest request;
-    request.method = std::string(req.method_string());
+    request.method = head ? std::string("GET") : std::string(req.method_string());
     request.target = std::string(req.target());
     request.headers.reserve(16);
     for (const auto& field : req) {
@@ -181,30 +399,60 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(response.status), req.version());
     res->set(http::field::server, "scribe");
     res->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) res->set(name, value);
+    for (auto& [name, value] : response.headers) {
+      // Wherever GET is allowed, so is HEAD: the listener serves it.
+      if (beast::iequals(name, "allow") && value.find("GET") != std::string::npos &&
+          value.find("HEAD") == std::string::npos) {
+        value += ", HEAD";
+      }
+      res->set(name, value);
+    }
     res->body() = std::move(response.body);
     res->keep_alive(req.keep_alive() && !server_->stopping);
     res->prepare_payload();
-    write(std::move(res));
+    if (head) res->body().clear();  // Content-Length stays the body's length
+    write(std::move(res), /*then_linger=*/false);
   }
 
-  void reply_error(http::status status, const char* text) {
+  void reply_error(http::status status, std::string_view text) {
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "scribe");
     res->set(http::field::content_type, "text/plain; charset=utf-8");
-    res->body() = text;
+    res->body() = std::string(text);
     res->keep_alive(false);  // the stream is not at a request boundary any more
     res->prepare_payload();
-    write(std::move(res));
+    write(std::move(res), /*then_linger=*/true);
   }
 
-  void write(std::shared_ptr<http::response<http::string_body>> res) {
+  void write(std::shared_ptr<http::response<http::string_body>> res, bool then_linger) {
     stream_.expires_after(server_->options.read_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->close();
-                        self->await_request();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, then_linger](beast::error_code ec, std::size_t) {
+          if (ec) return self->close();
+          if (!res->keep_alive()) return then_linger ? self->linger() : self->close();
+          self->await_request();
+        });
+  }
+
+  // Half-closes, then drops what the client still sends until it closes too (or the
+  // limits above), then closes.
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    stream_.expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) return self->close();
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -217,41 +465,131 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
-  bool idle_ = true;
+  const std::uint64_t id_;
+  std::atomic<std::int64_t> idle_since_{0};
+  // On the session's strand only.
+  bool idle_ = false;  // an idle read (await_request) is pending
+  Interrupt interrupt_ = Interrupt::kNone;
+  std::size_t lingered_ = 0;
 };
 
-void HttpServer::Impl::accept() {
+void HttpServer::Impl::maybe_accept() {
+  if (stopping || accept_pending || backoff_pending) return;
+  if (load() >= options.max_connections) {
+    if (shed_pending) return;  // its result calls back
+    want_idle.store(true);
+    if (shed_longest_idle()) want_idle.store(false);
+    // Otherwise the next session to end or to become idle calls back.
+    return;
+  }
+  accept_pending = true;
   acceptor.async_accept(asio::make_strand(ioc),
-                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                          if (ec) {
-                            if (ec == asio::error::operation_aborted || self->stopping) return;
-                            spdlog::warn("accept failed: {}", ec.message());
-                          } else {
-                            auto session = std::make_shared<Session>(std::move(socket), self);
-                            self->session_started(session);
-                            session->start();
-                          }
-                          if (!self->stopping) self->accept();
-                        });
+                        beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
 }
 
-void HttpServer::Impl::session_started(const std::shared_ptr<Session>& s) {
-  std::lock_guard lock(sessions_mu);
-  sessions.insert(s);
-  ++live_sessions;
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  accept_pending = false;
+  if (stopping) return;  // the socket closes as it goes
+  if (ec) return on_accept_error(ec);
+  std::uint64_t held_back = 0;
+  if (failures_unreported > 0 && recovery_log.admit(SteadyClock::now(), &held_back)) {
+    spdlog::info("accepting connections again; {} accepts had failed",
+                 std::exchange(failures_unreported, 0));
+  }
+  backoff = 0ms;
+  retried_after_shed = false;
+  const std::uint64_t id = next_id++;
+  auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), id);
+  sessions.emplace(id, Entry{session});
+  publish_open();
+  session->start();
+  maybe_accept();
 }
 
-void HttpServer::Impl::session_ended(Session* s) {
-  std::lock_guard lock(sessions_mu);
-  (void)s;
-  // Expired weak pointers are swept here so the set stays small.
-  for (auto it = sessions.begin(); it != sessions.end();) {
-    it = it->expired() ? sessions.erase(it) : std::next(it);
+void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
+  if (ec == asio::error::operation_aborted) return;
+  accept_errors_total.fetch_add(1, std::memory_order_relaxed);
+  ++failures_unreported;
+  if (connection_specific(ec)) {
+    spdlog::debug("accept failed for one connection: {}", ec.message());
+    return maybe_accept();
   }
-  --live_sessions;
-  if (stopping && live_sessions == 0) {
-    asio::post(control, [self = shared_from_this()] { self->grace_timer.cancel(); });
+  std::uint64_t held_back = 0;
+  const bool log = accept_log.admit(SteadyClock::now(), &held_back);
+  const std::string repeats =
+      held_back > 0 ? fmt::format(" ({} more failures since the last report)", held_back) : "";
+  // Out of descriptors: closing the longest-idle connection frees one for the connection
+  // waiting in the queue, so accept again as soon as it is closed. Once only: if the next
+  // accept fails too, the descriptor went elsewhere, and the pause below follows.
+  if (out_of_resources(ec) && !shed_pending && !retried_after_shed && shed_longest_idle()) {
+    retried_after_shed = true;
+    if (log) {
+      spdlog::warn("accept failed: {}; {} connections open; closing the longest-idle one{}",
+                   ec.message(), sessions.size(), repeats);
+    }
+    return;  // on_shed_result accepts again
   }
+  // Anything else may well repeat at once: pause rather than spin.
+  backoff = backoff == 0ms ? kFirstBackoff : std::min(backoff * 2, kMaxBackoff);
+  if (log) {
+    spdlog::warn("accept failed: {}; {} connections open; pausing accepts for {} ms{}",
+                 ec.message(), sessions.size(), backoff.count(), repeats);
+  }
+  backoff_pending = true;
+  backoff_timer.expires_after(backoff);
+  backoff_timer.async_wait([self = shared_from_this()](beast::error_code wec) {
+    if (wec) return;  // cancelled on stop
+    self->backoff_pending = false;
+    self->maybe_accept();
+  });
+}
+
+bool HttpServer::Impl::shed_longest_idle() {
+  std::shared_ptr<Session> oldest;
+  std::uint64_t oldest_id = 0;
+  std::int64_t oldest_since = std::numeric_limits<std::int64_t>::max();
+  for (auto& [id, entry] : sessions) {
+    if (entry.shed_asked || entry.closing) continue;
+    auto s = entry.session.lock();
+    if (!s) continue;
+    const std::int64_t since = s->idle_since();
+    if (since > 0 && since < oldest_since) {
+      oldest = std::move(s);
+      oldest_id = id;
+      oldest_since = since;
+    }
+  }
+  if (!oldest) return false;
+  sessions[oldest_id].shed_asked = true;
+  shed_pending = true;
+  oldest->shed();
+  return true;
+}
+
+void HttpServer::Impl::on_shed_result(std::uint64_t id, bool closed) {
+  shed_pending = false;
+  if (closed) shed_total.fetch_add(1, std::memory_order_relaxed);
+  if (auto it = sessions.find(id); it != sessions.end()) {
+    it->second.shed_asked = false;
+    if (closed) {
+      it->second.closing = true;
+      ++closing;
+    }
+  }
+  maybe_accept();
+}
+
+void HttpServer::Impl::session_ended(std::uint64_t id) {
+  if (auto it = sessions.find(id); it != sessions.end()) {
+    if (it->second.closing) --closing;
+    sessions.erase(it);
+  }
+  publish_open();
+  if (stopping) {
+    if (sessions.empty()) grace_timer.cancel();
+    return;
+  }
+  maybe_accept();
 }
 
 void HttpServer::Impl::begin_stop() {
@@ -259,19 +597,15 @@ void HttpServer::Impl::begin_stop() {
   spdlog::info("stopping: no new connections; finishing requests in flight");
   beast::error_code ignored;
   acceptor.close(ignored);
+  backoff_timer.cancel();
   if (signals) signals->cancel(ignored);
-  std::vector<std::shared_ptr<Session>> open;
-  {
-    std::lock_guard lock(sessions_mu);
-    for (const auto& w : sessions) {
-      if (auto s = w.lock()) open.push_back(std::move(s));
-    }
-    if (live_sessions == 0) {
-      grace_timer.cancel();
-      return;
-    }
+  if (sessions.empty()) {
+    grace_timer.cancel();
+    return;
   }
-  for (auto& s : open) s->close_if_idle();
+  for (auto& [id, entry] : sessions) {
+    if (auto s = entry.session.lock()) s->stop_if_idle();
+  }
   grace_timer.expires_after(options.shutdown_grace);
   grace_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec == asio::error::operation_aborted) return;
@@ -280,16 +614,39 @@ void HttpServer::Impl::begin_stop() {
   });
 }
 
+std::size_t HttpServer::default_max_connections(std::uint64_t fd_limit) {
+  const std::uint64_t headroom =
+      fd_limit < 128 ? fd_limit / 2 : std::max<std::uint64_t>(64, fd_limit / 8);
+  const std::uint64_t room = fd_limit > headroom ? fd_limit - headroom : 1;
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(room, 1, static_cast<std::uint64_t>(kMaxDefaultConnections)));
+}
+
 HttpServer::HttpServer(Options options, Handler handler)
     : impl_(std::make_shared<Impl>(std::move(options), std::move(handler))) {
+  const std::uint64_t fd_limit = current_fd_limit();
+  const std::size_t fitting = default_max_connections(fd_limit);
+  auto& max = impl_->options.max_connections;
+  if (max == 0) {
+    max = fitting;
+  } else if (max > fitting) {
+    spdlog::warn(
+        "max_connections {} is more than the file descriptor limit ({}) leaves room for ({}); "
+        "when descriptors run out, accepting pauses and idle connections are closed",
+        max, fd_limit, fitting);
+  }
+  spdlog::info("connections: at most {} at once (file descriptor limit {})", max, fd_limit);
+
   beast::error_code ec;
   const auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) throw std::runtime_error("listen: '" + impl_->options.host + "' is not an IP address");
   tcp::endpoint endpoint{address, impl_->options.port};
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) impl_->bound_port = acceptor.local_endpoint(ec).port();
   if (ec) {
     throw std::runtime_error("cannot listen on " + impl_->options.host + ":" +
                              std::to_string(impl_->options.port) + ": " + ec.message());
@@ -298,11 +655,21 @@ HttpServer::HttpServer(Options options, Handler handler)
 
 HttpServer::~HttpServer() = default;
 
-std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+HttpServer::Stats HttpServer::stats() const {
+  Stats s;
+  s.open_connections = impl_->open_gauge.load(std::memory_order_relaxed);
+  s.max_connections = impl_->options.max_connections;
+  s.shed_total = impl_->shed_total.load(std::memory_order_relaxed);
+  s.accept_errors_total = impl_->accept_errors_total.load(std::memory_order_relaxed);
+  return s;
+}
 
 void HttpServer::run(bool handle_signals) {
+  // Before any thread runs the io_context, so nothing here races with a handler.
   if (handle_signals) {
-    impl_->signals.emplace(impl_->control, SIGINT, SIGTERM);
+    impl_->signals.emplace(impl_->strand, SIGINT, SIGTERM);
     impl_->signals->async_wait([impl = impl_](beast::error_code ec, int signal) {
       if (ec) return;
       spdlog::info("received signal {}", signal);
@@ -312,7 +679,7 @@ void HttpServer::run(bool handle_signals) {
   // Keeps run() going while idle; the grace timer takes over once stopping.
   impl_->grace_timer.expires_at(asio::steady_timer::time_point::max());
   impl_->grace_timer.async_wait([](beast::error_code) {});
-  impl_->accept();
+  asio::post(impl_->strand, [impl = impl_] { impl->maybe_accept(); });
 
   std::vector<std::thread> threads;
   const int extra = std::max(0, impl_->options.threads - 1);
@@ -323,7 +690,7 @@ void HttpServer::run(bool handle_signals) {
 }
 
 void HttpServer::stop() {
-  asio::post(impl_->control, [impl = impl_] { impl->begin_stop(); });
+  asio::post(impl_->strand, [impl = impl_] { impl->begin_stop(); });
 }
 
 }  // namespace scribe

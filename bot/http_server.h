@@ -3,6 +3,26 @@
 // (slow clients are cut off), and a graceful stop: the listener closes, idle
 // connections close, requests already being read or handled are finished (up to the
 // grace period). Requests go to one Handler as plain HttpRequest values.
+//
+// Resource promises:
+// - At most `max_connections` connections are open at once. At the cap, the connection
+//   idle the longest (no request bytes under way) is closed to make room; a connection
+//   with a request in flight is never closed for this. When none is idle, no new
+//   connection is accepted until one closes.
+// - When accept fails for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), the
+//   longest-idle connection is closed and accept retried once; when none is idle or the
+//   retry fails too, accepting pauses (10 ms, doubling to 1 s, reset by a successful
+//   accept). Never a busy loop. The failure is logged at most once per 10 s, with a count
+//   of the repeats in between.
+//
+// HTTP promises beyond Beast's parser: a Transfer-Encoding other than exactly "chunked",
+// or one combined with Content-Length or sent in HTTP/1.0, is refused with 400 and the
+// connection closed (RFC 9112 §6.1, §6.3), so a body cannot be read as a next request.
+// HEAD is served as GET without the body (same status and headers, Content-Length too).
+//
+// Threads: run() drives `threads` threads. The acceptor, its timers, the signal set and
+// the registry of connections live on one strand; each connection on its own strand.
+// stop() and stats() may be called from any thread.
 #pragma once
 
 #include <chrono>
@@ -12,7 +32,7 @@
 #include <memory>
 #include <string>
 
-#include "bot/http_message.h"
+#include "net/http_message.h"
 
 namespace scribe {
 
@@ -27,9 +47,18 @@ class HttpServer {
     std::chrono::seconds idle_timeout{75};
     std::chrono::seconds shutdown_grace{10};
     int threads = 2;
+    // 0: default_max_connections() of the process's RLIMIT_NOFILE at construction.
+    std::size_t max_connections = 0;
   };
   // Called on a listener thread; must not block for long. An exception becomes a 500.
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  // The connection cap for a descriptor limit: the limit less headroom for the database,
+  // outbound HTTP, logs and the runtime (at least 64 descriptors, or 1/8 of a large
+  // limit; half of a tiny one), and at most kMaxDefaultConnections so that idle
+  // connections cannot take unbounded memory. At least 1.
+  static constexpr std::size_t kMaxDefaultConnections = 8192;
+  static std::size_t default_max_connections(std::uint64_t fd_limit);
 
   // Binds and listens; throws std::runtime_error when the address is unusable.
   HttpServer(Options options, Handler handler);
@@ -43,6 +72,15 @@ class HttpServer {
   void run(bool handle_signals);
   // Thread-safe; returns at once, run() returns once drained.
   void stop();
+
+  // Gauges and counters for /metrics; thread-safe, each value read on its own.
+  struct Stats {
+    std::size_t open_connections = 0;
+    std::size_t max_connections = 0;
+    std::uint64_t shed_total = 0;           // idle connections closed to make room
+    std::uint64_t accept_errors_total = 0;  // failed accept() calls
+  };
+  Stats stats() const;
 
   struct Impl;  // opaque; shared with the connections so it outlives them
 

@@ -1,7 +1,11 @@
 // scribe: `serve` runs the service, `draft` prints a postmortem draft from the database,
 // `demo` runs a whole sample incident through the real HTTP path.
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,6 +15,7 @@
 #include "adapters/matrix/registration.h"
 #include "bot/config.h"
 #include "bot/demo.h"
+#include "bot/memory.h"
 #include "bot/service.h"
 #include "postmortem/draft.h"
 #include "postmortem/html.h"
@@ -29,9 +34,33 @@ void setup_logging(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 }
 
+// Every connection costs a descriptor, and the soft limit is often 1024 while the hard
+// one is far higher: take all that is allowed. The listener caps connections below it.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot read the file descriptor limit: {}", std::strerror(errno));
+    return;
+  }
+  if (limit.rlim_cur == limit.rlim_max) {
+    spdlog::info("file descriptor limit: {}", limit.rlim_cur);
+    return;
+  }
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("file descriptor limit stays {}: raising it to {} failed: {}", before,
+                 limit.rlim_max, std::strerror(errno));
+    return;
+  }
+  spdlog::info("file descriptor limit: raised from {} to {}", before, limit.rlim_max);
+}
+
 int serve(const std::optional<std::string>& config_path) {
+  scribe::configure_allocator();
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
+  raise_fd_limit();
   scribe::Service service(config);
   spdlog::info("config: {}", scribe::describe(config));
   // Tests and scripts read the bound port from this line (port 0 picks a free one).

@@ -5,26 +5,30 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
 #include "adapters/matrix/client.h"
 #include "adapters/matrix/message_fetcher.h"
+#include "adapters/matrix/platform.h"
 #include "adapters/matrix/transactions_endpoint.h"
 #include "adapters/slack/commands_endpoint.h"
 #include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/interactivity_endpoint.h"
 #include "adapters/slack/message_fetcher.h"
+#include "adapters/slack/platform.h"
 #include "adapters/slack/web_api.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
-#include "bot/outbox.h"
+#include "bot/memory.h"
 #include "bot/scheduler.h"
 #include "commands/handler.h"
 #include "commands/outgoing.h"
 #include "commands/reminders.h"
+#include "outbox/outbox.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -59,8 +63,33 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Route::kCount)> 
     "slack_commands", "slack_events", "matrix", "slack_interactivity", "api",
     "health",         "metrics",      "other"};
 
+std::string connection_metrics(const HttpServer::Stats& s) {
+  return fmt::format(
+      "# HELP scribe_http_connections Open HTTP connections.\n"
+      "# TYPE scribe_http_connections gauge\n"
+      "scribe_http_connections {}\n"
+      "# HELP scribe_http_connections_max The most HTTP connections open at once.\n"
+      "# TYPE scribe_http_connections_max gauge\n"
+      "scribe_http_connections_max {}\n"
+      "# HELP scribe_http_connections_shed_total Idle connections closed to make room.\n"
+      "# TYPE scribe_http_connections_shed_total counter\n"
+      "scribe_http_connections_shed_total {}\n"
+      "# HELP scribe_http_accept_errors_total Failed accepts (e.g. out of file descriptors).\n"
+      "# TYPE scribe_http_accept_errors_total counter\n"
+      "scribe_http_accept_errors_total {}\n",
+      s.open_connections, s.max_connections, s.shed_total, s.accept_errors_total);
+}
+
 }  // namespace
 
+// The parts of a running service. Who uses whom decides the order of shutdown: the
+// listener feeds the endpoints, the endpoints and the scheduler feed the handler and the
+// store, and the outbox's fetchers call back into the handler. So the listener goes first
+// (server is the last member), then the threads that use the others are stopped
+// explicitly (stop_threads: scheduler, then outbox, which finishes the delivery in hand),
+// and only then are the handler, the outbox and the store destroyed (in reverse order of
+// declaration). The destructor stops the threads too, so an exception out of run(), or a
+// Service destroyed without run() returning normally, keeps that order.
 struct Service::Parts {
   Parts(const Config& c, Clock clk)
       : config(c),
@@ -76,11 +105,11 @@ struct Service::Parts {
     const bool can_read_slack = !c.slack_bot_token.empty();
     if (can_read_slack) {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
-      outbox->add_deliverer(std::string(slack::kFetchPlatform),
+      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kFetch},
                             std::make_unique<slack::MessageFetcher>(slack_api(c), handler));
     }
     if (can_post_to_matrix(c)) {
-      outbox->add_deliverer(std::string(matrix::kFetchPlatform),
+      outbox->add_deliverer(std::string(matrix::kPlatform), {JobKind::kFetch},
                             std::make_unique<matrix::MessageFetcher>(matrix_api(c), handler));
     }
     if (!c.matrix_hs_token.empty()) {
@@ -88,16 +117,11 @@ struct Service::Parts {
       // keyed by the command's event id so that a replayed transaction replies once.
       auto reply = [this](const ChannelRef& room, const Reply& r, const std::string& event_id) {
         OutgoingMessage message;
-        message.body = r;
-        // Matrix has no private replies: what Slack shows only to the caller is sent to the
-        // room as a notice (quieter, and ignored by other bots).
-        nlohmann::json content = nlohmann::json::parse(to_json(message));
-        if (r.visibility == Reply::Visibility::kEphemeral) content["visibility"] = "ephemeral";
-        handler.post(room, content.dump(), clock(), "reply:" + event_id);
+        message.body = r;  // an ephemeral reply goes to the room as a notice
+        handler.post(room, message, clock(), "reply:" + event_id);
       };
       auto join = [this](const std::string& room_id) {
-        handler.post(matrix::channel_of(room_id), nlohmann::json{{"join", room_id}}.dump(), clock(),
-                     "join:" + room_id);
+        handler.join(matrix::channel_of(room_id), clock(), "join:" + room_id);
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
           c.matrix_hs_token, c.matrix_user_id, handler, *store, clock, join, reply);
@@ -123,10 +147,12 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      outbox->add_deliverer("slack", std::make_unique<slack::SlackDeliverer>(slack_api(c)));
+      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kPost, JobKind::kUpdate},
+                            std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     if (can_post_to_matrix(c)) {
       outbox->add_deliverer(std::string(matrix::kPlatform),
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin},
                             std::make_unique<matrix::MatrixDeliverer>(matrix_api(c)));
     }
     return outbox;
@@ -144,20 +170,53 @@ struct Service::Parts {
     return api;
   }
 
+  // Every platform Scribe speaks, as its adapter describes it to the core.
+  static Platforms platforms() {
+    Platforms p;
+    p.add(std::string(slack::kPlatform), slack::traits());
+    p.add(std::string(matrix::kPlatform), matrix::traits());
+    return p;
+  }
+
+  // The platforms whose channels the outbox can post to.
+  static std::set<std::string> posting_platforms(const OutboxSender& outbox) {
+    std::set<std::string> out;
+    for (std::string_view p : {slack::kPlatform, matrix::kPlatform}) {
+      if (outbox.delivers_to(std::string(p))) out.emplace(p);
+    }
+    return out;
+  }
+
   static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
     ReminderSettings settings = reminder_settings(c);
-    settings.platforms.emplace();
-    if (outbox.delivers_to("slack")) settings.platforms->insert("slack");
-    if (outbox.delivers_to("matrix")) settings.platforms->insert("matrix");
+    settings.platforms = posting_platforms(outbox);
+    settings.platform_traits = platforms();
     return settings;
   }
 
   static HandlerOptions handler_options(OutboxSender* outbox) {
     HandlerOptions options;
-    if (outbox->delivers_to("slack")) options.posting_platforms.insert("slack");
-    if (outbox->delivers_to("matrix")) options.posting_platforms.insert("matrix");
+    options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
+    options.platforms = platforms();
     return options;
+  }
+
+  ~Parts() { stop_threads(); }
+  Parts(const Parts&) = delete;
+  Parts& operator=(const Parts&) = delete;
+
+  // Messages left pending by an earlier run go out as soon as the service is up, and
+  // reminders whose time came while it was down are sent once.
+  void start_threads() {
+    outbox->start();
+    scheduler.start();
+  }
+  // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
+  // finishes the delivery in hand (a fetch may still record through the handler).
+  void stop_threads() {
+    scheduler.stop();
+    outbox->stop();
   }
 
   Config config;
@@ -174,6 +233,7 @@ struct Service::Parts {
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
   std::unique_ptr<HttpServer> server;
+  MemoryReleaser memory{MemoryReleaser::Options{}};
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};
 
@@ -192,6 +252,7 @@ struct Service::Parts {
                            kRouteNames[r], cls, requests[r][cls].load(std::memory_order_relaxed));
       }
     }
+    if (server) out += connection_metrics(server->stats());
     return out;
   }
 };
@@ -210,25 +271,27 @@ Service::Service(const Config& config, Clock clock)
   options.idle_timeout = config.idle_timeout;
   options.shutdown_grace = config.shutdown_grace;
   options.threads = config.threads;
+  options.max_connections = config.max_connections;
   parts_->server =
       std::make_unique<HttpServer>(options, [this](const HttpRequest& r) { return route(r); });
   if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
 }
 
+// ~Parts stops the threads before any part is destroyed; see Parts.
 Service::~Service() = default;
 
 std::uint16_t Service::port() const { return parts_->server->port(); }
 
 void Service::run(bool handle_signals) {
-  // Messages left pending by an earlier run go out as soon as the service is up, and
-  // reminders whose time came while it was down are sent once.
-  parts_->outbox->start();
-  parts_->scheduler.start();
+  parts_->start_threads();
+  // Stopped however run() ends, a throwing listener included.
+  struct StopThreads {
+    Parts& parts;
+    ~StopThreads() { parts.stop_threads(); }
+  } stop_threads{*parts_};
   parts_->server->run(handle_signals);
-  // The listener has drained: nothing more is enqueued. The delivery in hand finishes.
-  parts_->scheduler.stop();
-  parts_->outbox->stop();
+  // The listener has drained: nothing more is enqueued; stop_threads does the rest.
 }
 
 void Service::stop() { parts_->server->stop(); }
@@ -290,7 +353,7 @@ HttpResponse Service::route(const HttpRequest& request) {
     bool ready = false;
     try {
       ready = parts_->store->healthy();
-    } catch (const std::exception& e) {
+    } catch (const StoreError& e) {
       spdlog::warn("readiness check failed: {}", e.what());
     }
     return answer(Route::kHealth, ready ? text(200, "ready\n") : text(503, "store unavailable\n"));

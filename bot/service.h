@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "bot/config.h"
-#include "bot/http_message.h"
+#include "net/http_message.h"
 #include "storage/model.h"
 
 namespace scribe {
@@ -21,11 +21,16 @@ class Service {
 
   // Throws ConfigError, StoreError or std::runtime_error when it cannot start.
   explicit Service(const Config& config, Clock clock = &Service::system_now);
+  // Stops what still runs (the outbox's and the scheduler's threads) before destroying
+  // any part, so no thread uses a destroyed one. Call after run() has returned (or never
+  // called), not concurrently with it.
   ~Service();
 
   std::uint16_t port() const;
-  void run(bool handle_signals);  // blocks until stopped
-  void stop();                    // thread-safe, graceful
+  // Blocks until stopped: serves requests, delivers the outbox and sends reminders. When
+  // it returns, also by an exception, every thread it started has stopped.
+  void run(bool handle_signals);
+  void stop();  // thread-safe, graceful: from any thread, e.g. a signal handler's
 
   HttpResponse route(const HttpRequest& request);
 

@@ -1,10 +1,22 @@
 // The chat command grammar, shared by every platform: turns "incident start sev2 DB down"
 // into a typed command, or into a usage error that says what was meant and how to
 // write it. Parsing changes nothing; commands/handler.cpp executes the result.
+//
+// Rules that keep a mistyped command from being recorded as text:
+// - A `/timeline` or `/action` text whose first word is a subcommand that takes a number
+//   (timeline: edit, delete; action: done, reopen, edit, assign, due, kind, drop) is that
+//   subcommand: a missing or invalid number ("-1", "0", "2.5", "1e3", "x", one too large
+//   for an int) is a UsageError, never an event or item. Words without arguments (list,
+//   mine, help) are subcommands only when they stand alone ("list of hosts" is text).
+// - Text wholly in double quotes ("…" or “…”) is taken as written, without the quotes:
+//   the way to start an event or item with a subcommand word (`/action "drop the old
+//   index" @bob`), or to end an item's text with an @mention, #tag or `due`.
+// - Numbers are "N" or "#N", 1 to INT_MAX. Severities are sev1-sev4 ("sev-2", "SEV2", "2").
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -56,18 +68,47 @@ struct EditEvent {
 struct DeleteEvent {
   int seq;
 };
-struct AddAction {
-  std::string text;
+// What `/action <text> …` and `/action edit N …` say about an item. Owner, due date and
+// kind are read from the words after the text, in any order (and an owner also from the
+// first word); whatever of them is written but not understood is a UsageError, never text.
+struct ActionFields {
+  std::string text;                     // empty only in an edit that changes other fields
   std::optional<std::string> owner;     // "@name"
   std::optional<std::string> due;       // YYYY-MM-DD, resolved from "+3d" etc.
-  std::optional<std::string> due_note;  // e.g. "is in the past"
-  ActionKind kind = ActionKind::kNone;
+  std::optional<std::string> due_note;  // e.g. "due date 2026-11-01 is already past"
+  ActionKind kind = ActionKind::kNone;  // one kind per item, after Google's practice
 };
+struct AddAction : ActionFields {};
 struct ListActions {};
+// `/action done N` and `/action reopen N` (reopen also revives a dropped item).
 struct SetActionStatus {
   int seq;
   ActionStatus status;
 };
+// `/action edit N <text> [@owner] [due …] [#kind]`: changes what is given.
+struct EditAction : ActionFields {
+  int seq = 0;
+};
+struct AssignAction {
+  int seq;
+  std::string owner;  // "@name"
+};
+struct SetActionDue {
+  int seq;
+  std::string due;  // YYYY-MM-DD
+  std::optional<std::string> due_note;
+};
+struct SetActionKind {
+  int seq;
+  ActionKind kind;
+};
+// `/action drop N <reason>`: "won't do", with the reason kept.
+struct DropAction {
+  int seq;
+  std::string reason;
+};
+// `/action mine`: the caller's open items across all incidents.
+struct ListMyActions {};
 // Input that is not a command: `message` says what is wrong (with a suggestion where
 // one is close), `usage` shows the right form.
 struct UsageError {
@@ -78,13 +119,23 @@ struct UsageError {
 using Command =
     std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
                  ShowDraft, CloseIncident, ReopenIncident, ShowHelp, AddEvent, ListEvents,
-                 EditEvent, DeleteEvent, AddAction, ListActions, SetActionStatus, UsageError>;
+                 EditEvent, DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction,
+                 AssignAction, SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts
   Timestamp now{};
   const date::time_zone* zone = nullptr;  // reads "14:05" and "+3d"; never null
+  // The people the adapter found mentioned (Invocation::mentions): a name with spaces
+  // ("@Dave Smith") is one owner, not an owner and a word of text.
+  std::span<const Person> mentions;
 };
+
+// Due dates more than this far back are a typo, not a plan; a little back is allowed
+// (with a note) for items recorded after the fact.
+inline constexpr std::chrono::days kMaxDuePast{30};
+// Due dates further ahead than this many years are refused.
+inline constexpr int kMaxDueYearsAhead = 5;
 
 Command parse(std::string_view command, std::string_view text, const ParseContext& context);
 

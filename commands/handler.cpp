@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "commands/action_items.h"
 #include "commands/grammar.h"
 #include "commands/outgoing.h"
 #include "commands/time_parse.h"
@@ -24,6 +26,10 @@ namespace scribe {
 namespace {
 
 using Visibility = Reply::Visibility;
+
+// How far before the declaration a milestone may be given: people round times down, and
+// clocks disagree a little.
+constexpr std::chrono::minutes kMilestoneTolerance{5};
 
 Reply ephemeral(std::string text, std::vector<std::string> details = {}) {
   Reply r;
@@ -52,8 +58,6 @@ std::string_view status_word(IncidentStatus s) {
   }
   return "unknown";
 }
-
-std::string mention(const Person& p) { return "@" + p.name; }
 
 std::string_view section_title(NoteSection s) {
   switch (s) {
@@ -95,11 +99,13 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
          incident.workspace == clicked.workspace;
 }
 
-// One command's execution: the invocation, the store and how to show times.
+// One command's execution: its own copy of the invocation, the platform's traits and how
+// to show times. Each run() is a function of the transaction the handler opened for it
+// (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
-  Execution(Store& store, const date::time_zone& zone, const Invocation& inv, bool can_post)
-      : store_(store), zone_(zone), inv_(inv), can_post_(can_post) {}
+  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post)
+      : zone_(zone), inv_(std::move(inv)), traits_(std::move(traits)), can_post_(can_post) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -107,21 +113,17 @@ class Execution {
   Reply run(const grammar::UsageError& e) { return ephemeral(e.message, {"Usage:", e.usage}); }
 
   Reply run(const grammar::ShowHelp& h) {
-    return ephemeral(fmt::format("How to use `{}{}`:", inv_.prefix, h.command),
-                     {grammar::usage(h.command, inv_.prefix)});
+    return ephemeral(fmt::format("How to use `{}{}`:", prefix(), h.command),
+                     {grammar::usage(h.command, prefix())});
   }
 
-  Reply run(const grammar::StartIncident& s) {
+  Reply run(const grammar::StartIncident& s, Transaction& tx) {
     const Severity severity = s.severity.value_or(Severity::kSev3);
-    std::optional<Incident> existing;
+    const std::optional<Incident> existing = tx.current_incident(inv_.channel);
+    const bool ongoing = existing && (existing->status == IncidentStatus::kOpen ||
+                                      existing->status == IncidentStatus::kMitigated);
     Incident incident;
-    store_.write([&](Transaction& tx) {
-      existing = tx.current_incident(inv_.channel);
-      if (existing && (existing->status == IncidentStatus::kOpen ||
-                       existing->status == IncidentStatus::kMitigated)) {
-        return;
-      }
-      existing.reset();
+    if (!ongoing) {
       incident.channel = inv_.channel;
       incident.title = s.title;
       incident.severity = severity;
@@ -132,39 +134,35 @@ class Execution {
       append(tx, incident, EventKind::kDeclared, inv_.received_at,
              fmt::format("Incident declared: {} ({}), commander {}", s.title, to_string(severity),
                          mention(inv_.user)));
-    });
-    if (existing) {
+    }
+    if (ongoing) {
       return ephemeral(
           fmt::format("{} \"{}\" is still {} in this channel (declared {}). One incident per "
                       "channel: resolve it first, or see `{}incident status`.",
                       incident_ref(existing->id), existing->title, status_word(existing->status),
-                      show_time(existing->declared_at), inv_.prefix));
+                      show_time(existing->declared_at), prefix()));
     }
     std::vector<std::string> details = {
         fmt::format("Severity {}{}, commander {}.", to_string(severity),
                     s.severity ? ""
-                               : " (the default; change it with `" + inv_.prefix +
+                               : " (the default; change it with `" + prefix() +
                                      "incident sev <sev1-sev4>`)",
                     mention(inv_.user)),
         fmt::format("Record what happens with `{0}timeline <what happened>` (backdate with "
                     "`{0}timeline 14:05 …`), actions with `{0}action`.",
-                    inv_.prefix)};
+                    prefix())};
     return to_channel(fmt::format("🚨 {} declared: {}", incident_ref(incident.id), s.title),
                       std::move(details));
   }
 
-  Reply run(const grammar::ShowStatus&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      reply = status_reply(tx, *incident);
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ShowStatus&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    return status_reply(tx, *incident);
   }
 
-  Reply run(const grammar::ChangeSeverity& c) {
-    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+  Reply run(const grammar::ChangeSeverity& c, Transaction& tx) {
+    return change_incident(tx, [&](Incident& incident) -> Reply {
       if (incident.severity == c.severity) {
         return ephemeral(
             fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
@@ -180,9 +178,9 @@ class Execution {
     });
   }
 
-  Reply run(const grammar::ChangeCommander& c) {
+  Reply run(const grammar::ChangeCommander& c, Transaction& tx) {
     const Person next = person_for(c.mention);
-    return change_incident([&](Transaction& tx, Incident& incident) -> Reply {
+    return change_incident(tx, [&](Incident& incident) -> Reply {
       if (incident.commander.id == next.id && !next.id.empty()) {
         return ephemeral(fmt::format("{} is already the commander.", mention(next)));
       }
@@ -196,9 +194,10 @@ class Execution {
     });
   }
 
-  Reply run(const grammar::AddNote& n) {
+  Reply run(const grammar::AddNote& n, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           Note note;
           note.incident_id = incident.id;
           note.section = n.section;
@@ -216,16 +215,17 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::MarkMilestone& m) {
+  Reply run(const grammar::MarkMilestone& m, Transaction& tx) {
     const Timestamp at = m.when ? m.when->at : inv_.received_at;
     const bool resolving = m.kind == EventKind::kResolved;
     std::optional<std::string> draft;
     Reply reply = change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status == IncidentStatus::kResolved) {
-            return ephemeral(fmt::format(
-                "{} was resolved at {}. To go on working it, `{}incident reopen`.",
-                incident_ref(incident.id), show_time(*incident.resolved_at), inv_.prefix));
+            return ephemeral(
+                fmt::format("{} was resolved at {}. To go on working it, `{}incident reopen`.",
+                            incident_ref(incident.id), show_time(*incident.resolved_at), prefix()));
           }
           if (!resolving && incident.status == IncidentStatus::kMitigated) {
             return ephemeral(fmt::format("{} was already marked mitigated at {}.",
@@ -238,8 +238,8 @@ class Execution {
                 "or none for now.",
                 incident_ref(incident.id), show_time(*incident.mitigated_at)));
           }
-          if (at < incident.declared_at - std::chrono::hours(24 * 30)) {
-            return ephemeral("That time is long before the incident was declared.");
+          if (auto refusal = milestone_before_declaration(incident, m.kind, at)) {
+            return *refusal;
           }
           if (resolving) {
             incident.status = IncidentStatus::kResolved;
@@ -262,18 +262,22 @@ class Execution {
           }
           auto record = read_record(tx, incident.id);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_markdown(assembled, inv_.prefix);
+          draft = render_markdown(assembled, prefix());
           tx.save_draft(incident.id, inv_.received_at, *draft);
+          // Chat gets a shortened draft of a long incident; the whole one is stored.
+          if (draft->size() > kChatDraftBytes) {
+            draft = render_markdown(assembled, prefix(), kChatDraftBytes);
+          }
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
-            draft.reset();  // posted in full to the channel instead of in this reply
+            draft.reset();  // posted to the channel instead of in this reply
           }
           details.push_back(resolution_summary(assembled));
           details.push_back(fmt::format(
               "The postmortem draft follows. Add causes, lessons and action items with "
               "`{0}incident cause …`, `{0}incident lesson …`, `{0}action …`; see it again "
               "with `{0}incident draft`; `{0}incident close` once it is reviewed.",
-              inv_.prefix));
+              prefix()));
           Reply r = to_channel(fmt::format("🎉 {} resolved at {} ({} after declaration).",
                                            incident_ref(incident.id), show_time(at), since),
                                std::move(details));
@@ -285,30 +289,27 @@ class Execution {
     return reply;
   }
 
-  Reply run(const grammar::ShowDraft&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      auto record = read_record(tx, incident->id);
-      Reply r =
-          ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-      r.document =
-          render_markdown(assemble_draft(std::move(*record), inv_.received_at), inv_.prefix);
-      r.incident = incident->id;
-      reply = std::move(r);
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ShowDraft&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    auto record = read_record(tx, incident->id);
+    Reply r =
+        ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
+    r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix(),
+                                 kChatDraftBytes);
+    r.incident = incident->id;
+    return r;
   }
 
-  Reply run(const grammar::CloseIncident&) {
+  Reply run(const grammar::CloseIncident&, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status != IncidentStatus::kResolved) {
             return ephemeral(fmt::format(
                 "{} is {}: resolve it first (`{}incident resolved`), then close it once the "
                 "postmortem is reviewed.",
-                incident_ref(incident.id), status_word(incident.status), inv_.prefix));
+                incident_ref(incident.id), status_word(incident.status), prefix()));
           }
           incident.status = IncidentStatus::kClosed;
           incident.closed_at = inv_.received_at;
@@ -321,9 +322,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ReopenIncident&) {
+  Reply run(const grammar::ReopenIncident&, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           if (incident.status != IncidentStatus::kResolved) {
             return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
                                          incident_ref(incident.id), status_word(incident.status)));
@@ -337,15 +339,16 @@ class Execution {
           return to_channel(
               fmt::format("↩️ {} reopened. Mark it `{}incident mitigated` and "
                           "`{}incident resolved` again when it is.",
-                          incident_ref(incident.id), inv_.prefix, inv_.prefix));
+                          incident_ref(incident.id), prefix(), prefix()));
         },
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::AddEvent& a) {
+  Reply run(const grammar::AddEvent& a, Transaction& tx) {
     const Timestamp at = a.when ? a.when->at : inv_.received_at;
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
@@ -361,44 +364,41 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ListEvents&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      const auto all = tx.events(incident->id, /*include_deleted=*/true);
-      std::vector<std::string> lines;
-      int deleted = 0;
-      // Offsets count from the earliest event still on the timeline, as in the draft and
-      // the status: a deleted (mistyped) early event must not shift them all.
-      std::optional<Timestamp> start;
-      for (const auto& e : all) {
-        if (e.deleted) {
-          ++deleted;
-          continue;
-        }
-        if (!start) start = e.occurred_at;
-        lines.push_back(event_line(e, *start));
+  Reply run(const grammar::ListEvents&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    const auto all = tx.events(incident->id, /*include_deleted=*/true);
+    std::vector<std::string> lines;
+    int deleted = 0;
+    // Offsets count from the earliest event still on the timeline, as in the draft and
+    // the status: a deleted (mistyped) early event must not shift them all.
+    std::optional<Timestamp> start;
+    for (const auto& e : all) {
+      if (e.deleted) {
+        ++deleted;
+        continue;
       }
-      constexpr std::size_t kMaxLines = 100;
-      std::string head = fmt::format(
-          "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
-      if (lines.size() > kMaxLines) {
-        lines.erase(lines.begin(), lines.end() - kMaxLines);
-        head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
-      }
-      if (deleted > 0) {
-        lines.push_back(fmt::format("({} deleted event{} kept in the audit trail, not shown.)",
-                                    deleted, deleted == 1 ? "" : "s"));
-      }
-      reply = ephemeral(std::move(head), std::move(lines));
-    });
-    return reply ? *reply : no_incident();
+      if (!start) start = e.occurred_at;
+      lines.push_back(event_line(e, *start));
+    }
+    constexpr std::size_t kMaxLines = 100;
+    std::string head = fmt::format(
+        "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
+    if (lines.size() > kMaxLines) {
+      lines.erase(lines.begin(), lines.end() - kMaxLines);
+      head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
+    }
+    if (deleted > 0) {
+      lines.push_back(fmt::format("({} deleted event{} kept in the audit trail, not shown.)",
+                                  deleted, deleted == 1 ? "" : "s"));
+    }
+    return ephemeral(std::move(head), std::move(lines));
   }
 
-  Reply run(const grammar::EditEvent& ed) {
+  Reply run(const grammar::EditEvent& ed, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           auto found = editable_event(tx, incident, ed.seq);
           if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
           TimelineEvent event = std::get<TimelineEvent>(found);
@@ -416,9 +416,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::DeleteEvent& d) {
+  Reply run(const grammar::DeleteEvent& d, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           auto found = editable_event(tx, incident, d.seq);
           if (auto* refusal = std::get_if<Reply>(&found)) return *refusal;
           TimelineEvent event = std::get<TimelineEvent>(found);
@@ -434,9 +435,10 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::AddAction& a) {
+  Reply run(const grammar::AddAction& a, Transaction& tx) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
+        tx,
+        [&](Incident& incident) -> Reply {
           ActionItem item;
           item.incident_id = incident.id;
           item.text = a.text;
@@ -448,7 +450,7 @@ class Execution {
           item = tx.add_action(item);
           std::vector<std::string> details;
           if (!item.owner) {
-            details.push_back("⚠️ No owner: an action item needs one. Add `@owner`.");
+            details.push_back(no_owner_warning(item));
           }
           if (!item.due)
             details.push_back("⚠️ No due date: add `due YYYY-MM-DD` or `due +7d`.");
@@ -457,88 +459,275 @@ class Execution {
             details.push_back("Tip: tag it `#detect`, `#mitigate`, `#prevent` or `#process`.");
           }
           if (!details.empty()) {
-            details.push_back(
-                fmt::format("Re-add it with the missing parts; `{}action list` "
-                            "shows all.",
-                            inv_.prefix));
+            details.push_back(fmt::format(
+                "Add the missing parts with `{0}action assign|due|kind {1} …`; `{0}action list` "
+                "shows all.",
+                prefix(), item.seq));
           }
-          return to_channel(fmt::format("📌 Action {} for {}: {}", action_summary(item),
+          return to_channel(fmt::format("📌 Action {} for {}: {}", action_items::summary(item),
                                         incident_ref(incident.id), item.text),
                             std::move(details));
         },
         /*allow_resolved=*/true);
   }
 
-  Reply run(const grammar::ListActions&) {
-    std::optional<Reply> reply;
-    store_.read([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      std::vector<std::string> lines;
-      int open = 0;
-      for (const auto& item : tx.actions(incident->id)) {
-        if (item.status == ActionStatus::kOpen) ++open;
-        lines.push_back(action_line(item));
-      }
-      if (lines.empty()) {
-        reply =
-            ephemeral(fmt::format("{} has no action items yet. Add one with `{}action <text> "
-                                  "@owner due +7d #prevent`.",
-                                  incident_ref(incident->id), inv_.prefix));
-        return;
-      }
-      // The head is formatted first: in one call, `std::move(lines)` may be evaluated
-      // before `lines.size()` (argument order is unspecified) and count nothing.
-      std::string head = fmt::format(
-          "Action items of {} ({} open of {}):", incident_ref(incident->id), open, lines.size());
-      reply = ephemeral(std::move(head), std::move(lines));
-    });
-    return reply ? *reply : no_incident();
+  Reply run(const grammar::ListActions&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    std::vector<std::string> lines;
+    int open = 0;
+    const std::vector<ActionRevision> history = tx.action_revisions(incident->id);
+    const std::vector<ActionItem> items = tx.actions(incident->id);
+    for (const auto& item : items) {
+      if (item.status == ActionStatus::kOpen) ++open;
+      lines.push_back(action_items::line(item));
+      append_history(lines, item, history);
+    }
+    if (lines.empty()) {
+      return ephemeral(
+          fmt::format("{} has no action items yet. Add one with `{}action <text> "
+                      "@owner due +7d #prevent`.",
+                      incident_ref(incident->id), prefix()));
+    }
+    // The head is formatted first: in one call, `std::move(lines)` may be evaluated
+    // before `lines.size()` (argument order is unspecified) and count nothing.
+    std::string head = fmt::format(
+        "Action items of {} ({} open of {}):", incident_ref(incident->id), open, items.size());
+    return ephemeral(std::move(head), std::move(lines));
   }
 
-  Reply run(const grammar::SetActionStatus& s) {
+  Reply run(const grammar::SetActionStatus& s, Transaction& tx) {
+    const bool done = s.status == ActionStatus::kDone;
+    return change_action(tx, s.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      if (item.status == s.status) {
+        return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
+      }
+      item.status = s.status;
+      item.drop_reason.reset();
+      if (done) {
+        item.done_at = inv_.received_at;
+        item.done_by = inv_.user;
+      } else {
+        item.done_at.reset();
+        item.done_by.reset();
+      }
+      return to_channel(fmt::format("{} Action #{} {}: {}", done ? "☑️" : "↩️", s.seq,
+                                    done ? "done" : "reopened", item.text));
+    });
+  }
+
+  Reply run(const grammar::EditAction& e, Transaction& tx) {
+    return change_action(
+        tx, e.seq,
+        [&](ActionItem& item) -> std::optional<Reply> {
+          if (!e.text.empty()) item.text = e.text;
+          if (e.owner) item.owner = person_for(*e.owner);
+          if (e.due) item.due = e.due;
+          if (e.kind != ActionKind::kNone) item.kind = e.kind;
+          return std::nullopt;
+        },
+        e.due_note);
+  }
+
+  Reply run(const grammar::AssignAction& a, Transaction& tx) {
+    return change_action(tx, a.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      item.owner = person_for(a.owner);
+      return std::nullopt;
+    });
+  }
+
+  Reply run(const grammar::SetActionDue& d, Transaction& tx) {
+    return change_action(
+        tx, d.seq,
+        [&](ActionItem& item) -> std::optional<Reply> {
+          item.due = d.due;
+          return std::nullopt;
+        },
+        d.due_note);
+  }
+
+  Reply run(const grammar::SetActionKind& k, Transaction& tx) {
+    return change_action(tx, k.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      item.kind = k.kind;
+      return std::nullopt;
+    });
+  }
+
+  Reply run(const grammar::DropAction& d, Transaction& tx) {
+    return change_action(tx, d.seq, [&](ActionItem& item) -> std::optional<Reply> {
+      if (item.status == ActionStatus::kDropped) {
+        return ephemeral(fmt::format("Action #{} was already dropped: {}", d.seq,
+                                     item.drop_reason.value_or("no reason given")));
+      }
+      if (item.status == ActionStatus::kDone) {
+        return ephemeral(fmt::format(
+            "Action #{} is done; there is nothing to drop. `{}action reopen {}` first if it "
+            "was not really done.",
+            d.seq, prefix(), d.seq));
+      }
+      item.status = ActionStatus::kDropped;
+      item.drop_reason = d.reason;
+      return to_channel(fmt::format("🚫 Action #{} dropped (won't do): {}", d.seq, item.text),
+                        {"Reason: " + d.reason,
+                         fmt::format("No more reminders. `{}action reopen {}` takes it up again.",
+                                     prefix(), d.seq)});
+    });
+  }
+
+  Reply run(const grammar::ListMyActions&, Transaction& tx) {
+    std::vector<ActionItem> items = tx.open_actions_owned_by(inv_.user, inv_.channel.platform);
+    std::map<IncidentId, Incident> incidents;
+    for (const ActionItem& item : items) {
+      if (incidents.count(item.incident_id)) continue;
+      if (auto incident = tx.find_incident(item.incident_id)) {
+        incidents.emplace(item.incident_id, std::move(*incident));
+      }
+    }
+    if (items.empty()) {
+      return ephemeral("You own no open action items, in any incident.");
+    }
+    const date::local_days today = local_day(inv_.received_at);
+    action_items::sort_for_owner(items, today);
+    std::vector<std::string> lines;
+    int late = 0;
+    for (const ActionItem& item : items) {
+      const auto it = incidents.find(item.incident_id);
+      std::string where = incident_ref(item.incident_id);
+      if (it != incidents.end()) {
+        where += fmt::format(" \"{}\" (channel {})", it->second.title, it->second.channel.channel);
+      }
+      std::string when;
+      if (auto days = action_items::days_overdue(item, today)) {
+        ++late;
+        when = fmt::format(" — ⚠️ overdue by {} day{}", *days, *days == 1 ? "" : "s");
+      }
+      lines.push_back(fmt::format("{} · {}{}", where, action_items::line(item), when));
+    }
+    lines.push_back(
+        fmt::format("Close one with `{0}action done N` in its incident's channel, or "
+                    "`{0}action drop N <reason>`.",
+                    prefix()));
+    std::string head = fmt::format(
+        "Your open action items ({}, {} overdue), across all incidents:", items.size(), late);
+    return ephemeral(std::move(head), std::move(lines));
+  }
+
+ private:
+  // Runs `change` on the channel's current incident.
+  template <typename Change>
+  Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
+      return ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
+                                   incident_ref(incident->id), prefix()));
+    }
+    return change(*incident);
+  }
+
+  // Runs `change` on action item `seq` of the channel's incident. `change` edits the item
+  // and returns nothing, or returns a reply and leaves it alone (a refusal, or its own
+  // answer). What changed is stored with its audit trail in the same transaction; a
+  // change that changes nothing is answered as such and stores nothing.
+  template <typename Change>
+  Reply change_action(Transaction& tx, int seq, Change&& change,
+                      const std::optional<std::string>& due_note = std::nullopt) {
     return change_incident(
-        [&](Transaction& tx, Incident& incident) -> Reply {
-          auto item = tx.find_action(incident.id, s.seq);
+        tx,
+        [&](Incident& incident) -> Reply {
+          auto item = tx.find_action(incident.id, seq);
           if (!item) {
             return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), s.seq, inv_.prefix));
+                                         incident_ref(incident.id), seq, prefix()));
           }
-          if (item->status == s.status) {
-            return ephemeral(fmt::format("Action #{} is already {}.", s.seq, to_string(s.status)));
+          const ActionItem before = *item;
+          std::optional<Reply> answer = change(*item);
+          const std::vector<ActionRevision> changes =
+              action_items::changes_between(before, *item, inv_.user, inv_.received_at);
+          if (changes.empty()) {
+            if (answer) return *answer;
+            return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
+                             {action_items::line(before)});
           }
-          item->status = s.status;
-          if (s.status == ActionStatus::kDone) {
-            item->done_at = inv_.received_at;
-            item->done_by = inv_.user;
-          } else {
-            item->done_at.reset();
-            item->done_by.reset();
-          }
-          tx.update_action(*item);
-          return to_channel(fmt::format(
-              "{} Action #{} {}: {}", s.status == ActionStatus::kDone ? "☑️" : "↩️", s.seq,
-              s.status == ActionStatus::kDone ? "done" : "reopened", item->text));
+          if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
+          tx.revise_action(*item, changes);
+          if (answer) return *answer;
+          std::vector<std::string> parts;
+          for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
+          std::vector<std::string> details = {action_items::line(*item)};
+          if (due_note) details.push_back("⚠️ The " + *due_note + ".");
+          if (!item->owner) details.push_back(no_owner_warning(*item));
+          return to_channel(
+              fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
+                          fmt::join(parts, "; "), mention(inv_.user)),
+              std::move(details));
         },
         /*allow_resolved=*/true);
   }
 
- private:
-  // Runs `change` on the channel's current incident inside one write transaction.
-  template <typename Change>
-  Reply change_incident(Change&& change, bool allow_resolved = false) {
-    std::optional<Reply> reply;
-    store_.write([&](Transaction& tx) {
-      auto incident = tx.current_incident(inv_.channel);
-      if (!incident) return;
-      if (!allow_resolved && incident->status == IncidentStatus::kResolved) {
-        reply = ephemeral(fmt::format("{} is resolved. `{}incident reopen` to change it.",
-                                      incident_ref(incident->id), inv_.prefix));
-        return;
+  // A milestone earlier than the declaration (beyond kMilestoneTolerance: people round
+  // "14:05" down) would make every duration of the postmortem negative: refused, with
+  // the way to record an incident noticed late. Computed on whole seconds, which cannot
+  // overflow whatever the stored times.
+  std::optional<Reply> milestone_before_declaration(const Incident& incident, EventKind kind,
+                                                    Timestamp at) const {
+    const std::chrono::seconds early = seconds_between(at, incident.declared_at);
+    if (early <= kMilestoneTolerance) return std::nullopt;
+    const std::string_view word = kind == EventKind::kResolved ? "resolved" : "mitigated";
+    return ephemeral(
+        fmt::format("{} was declared at {}; it cannot be {} at {}, {} before that.",
+                    incident_ref(incident.id), show_time(incident.declared_at), word, show_time(at),
+                    format_duration(early)),
+        {fmt::format("Give a time after the declaration, or none for now. If the incident began "
+                     "before it was declared, record that on the timeline: `{}timeline <time> "
+                     "#impact <what happened>`.",
+                     prefix())});
+  }
+
+  // "5m 00s ago"; a time after now (a clock gone wrong) as "5m 00s from now", not "-5m ago".
+  static std::string since(std::chrono::seconds elapsed) {
+    return relative(elapsed, "ago", "from now");
+  }
+
+  // "3m 00s after"/"2m 00s before": a duration with its sign in words. -d cannot overflow:
+  // seconds_between never returns seconds::min().
+  static std::string relative(std::chrono::seconds d, std::string_view positive,
+                              std::string_view negative) {
+    if (d.count() >= 0) return fmt::format("{} {}", format_duration(d), positive);
+    return fmt::format("{} {}", format_duration(-d), negative);
+  }
+
+  // "No owner", and how to name one; an @mention left in the text is the likely owner.
+  std::string no_owner_warning(const ActionItem& item) const {
+    std::string warning = "⚠️ No owner: an action item needs one.";
+    for (const auto& p : inv_.mentions) {
+      if (item.text.find("@" + p.name) != std::string::npos) {
+        return warning + fmt::format(" To make @{} the owner: `{}action assign {} @{}`.", p.name,
+                                     prefix(), item.seq, p.name);
       }
-      reply = change(tx, *incident);
-    });
-    return reply ? *reply : no_incident();
+    }
+    return warning + fmt::format(" `{}action assign {} @owner`.", prefix(), item.seq);
+  }
+
+  // The changes of `item` in the audit trail, indented under its line; the latest few.
+  static void append_history(std::vector<std::string>& lines, const ActionItem& item,
+                             const std::vector<ActionRevision>& history) {
+    constexpr std::size_t kShown = 3;
+    std::vector<const ActionRevision*> mine;
+    for (const auto& r : history) {
+      if (r.action_id == item.id) mine.push_back(&r);
+    }
+    const std::size_t skip = mine.size() > kShown ? mine.size() - kShown : 0;
+    if (skip > 0)
+      lines.push_back(fmt::format("    ↳ {} earlier change{}", skip, skip == 1 ? "" : "s"));
+    for (std::size_t i = skip; i < mine.size(); ++i) {
+      lines.push_back(fmt::format("    ↳ {} ({}, {})", action_items::describe(*mine[i]),
+                                  mention(mine[i]->changed_by), format_utc(mine[i]->changed_at)));
+    }
+  }
+
+  date::local_days local_day(Timestamp t) const {
+    return date::floor<date::days>(zone_.to_local(t));
   }
 
   TimelineEvent append(Transaction& tx, const Incident& incident, EventKind kind, Timestamp at,
@@ -558,7 +747,7 @@ class Execution {
     auto event = tx.find_event(incident.id, seq);
     if (!event) {
       return ephemeral(fmt::format("{} has no timeline event #{}; see `{}timeline list`.",
-                                   incident_ref(incident.id), seq, inv_.prefix));
+                                   incident_ref(incident.id), seq, prefix()));
     }
     if (event->deleted) {
       return ephemeral(fmt::format("Event #{} was already deleted.", seq));
@@ -566,7 +755,7 @@ class Execution {
     if (is_milestone(event->kind)) {
       return ephemeral(
           fmt::format("#{} is a milestone ({}); it changes only through `{}incident` commands.",
-                      seq, to_string(event->kind), inv_.prefix));
+                      seq, to_string(event->kind), prefix()));
     }
     return *event;
   }
@@ -598,7 +787,7 @@ class Execution {
     return ephemeral(
         fmt::format("There is no open incident in this channel. Declare one with `{}incident start "
                     "[sev1-sev4] <title>`.",
-                    inv_.prefix));
+                    prefix()));
   }
 
   // UTC always; the configured zone as well when it is not UTC.
@@ -612,18 +801,6 @@ class Execution {
     return fmt::format("#{} {} {} {} {}: {}{}", e.seq, format_utc_datetime(e.occurred_at),
                        format_offset(seconds_between(start, e.occurred_at)), to_string(e.kind),
                        mention(e.author), e.text, e.revision > 0 ? " (edited)" : "");
-  }
-
-  static std::string action_summary(const ActionItem& item) {
-    return fmt::format(
-        "#{} ({}, {}{})", item.seq, item.owner ? mention(*item.owner) : std::string("no owner"),
-        item.due ? "due " + *item.due : std::string("no due date"),
-        item.kind == ActionKind::kNone ? "" : ", " + std::string(to_string(item.kind)));
-  }
-
-  static std::string action_line(const ActionItem& item) {
-    return fmt::format("{} {}: {}", item.status == ActionStatus::kDone ? "☑️" : "⬜",
-                       action_summary(item), item.text);
   }
 
   std::string resolution_summary(const Draft& d) const {
@@ -641,18 +818,19 @@ class Execution {
     lines.push_back(fmt::format("Severity {} · status {} · commander {}",
                                 to_string(incident.severity), status_word(incident.status),
                                 mention(incident.commander)));
-    lines.push_back(
-        fmt::format("Declared {} ({} ago)", show_time(incident.declared_at),
-                    format_duration(seconds_between(incident.declared_at, inv_.received_at))));
+    lines.push_back(fmt::format("Declared {} ({})", show_time(incident.declared_at),
+                                since(seconds_between(incident.declared_at, inv_.received_at))));
     if (incident.mitigated_at) {
-      lines.push_back(fmt::format(
-          "Mitigated {} ({} after declaration)", show_time(*incident.mitigated_at),
-          format_duration(seconds_between(incident.declared_at, *incident.mitigated_at))));
+      lines.push_back(
+          fmt::format("Mitigated {} ({} declaration)", show_time(*incident.mitigated_at),
+                      relative(seconds_between(incident.declared_at, *incident.mitigated_at),
+                               "after", "before")));
     }
     if (incident.resolved_at) {
-      lines.push_back(fmt::format(
-          "Resolved {} ({} after declaration)", show_time(*incident.resolved_at),
-          format_duration(seconds_between(incident.declared_at, *incident.resolved_at))));
+      lines.push_back(
+          fmt::format("Resolved {} ({} declaration)", show_time(*incident.resolved_at),
+                      relative(seconds_between(incident.declared_at, *incident.resolved_at),
+                               "after", "before")));
     }
     const auto events = tx.events(incident.id, /*include_deleted=*/false);
     if (!events.empty()) {
@@ -667,7 +845,7 @@ class Execution {
     for (const auto& item : tx.actions(incident.id)) {
       if (item.status != ActionStatus::kOpen) continue;
       ++open;
-      open_lines.push_back("  " + action_line(item));
+      open_lines.push_back("  " + action_items::line(item));
     }
     lines.push_back(fmt::format("Open action items: {}", open));
     lines.insert(lines.end(), open_lines.begin(), open_lines.end());
@@ -692,7 +870,7 @@ class Execution {
         fmt::format("draft:{}:{}", incident.id, inv_.received_at.time_since_epoch().count());
     const std::int64_t parent = tx.enqueue(summary);
     int part = 0;
-    for (auto& piece : split_markdown(markdown, kDraftPieceBytes)) {
+    for (auto& piece : split_markdown(markdown, traits_.max_message_bytes)) {
       OutboxMessage m = summary;
       OutgoingMessage body;
       body.body.document = std::move(piece);
@@ -705,77 +883,217 @@ class Execution {
     enqueued_ = true;
   }
 
-  // One piece of draft per message: Slack renders up to 3,000 characters per block.
-  static constexpr std::size_t kDraftPieceBytes = 2800;
+  // How users type commands on the invocation's platform, for help texts.
+  const std::string& prefix() const { return traits_.prefix; }
 
-  Store& store_;
   const date::time_zone& zone_;
-  const Invocation& inv_;
+  const Invocation inv_;
+  const PlatformTraits traits_;
   bool can_post_;
   bool enqueued_ = false;
 };
+
+// What each command needs of the store; a change unless listed otherwise.
+template <typename C>
+constexpr Access kAccess = Access::kWrite;
+template <>
+constexpr Access kAccess<grammar::UsageError> = Access::kNone;
+template <>
+constexpr Access kAccess<grammar::ShowHelp> = Access::kNone;
+template <>
+constexpr Access kAccess<grammar::ShowStatus> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListActions> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ListMyActions> = Access::kRead;
+
+// ---- the work of the other entry points, each a function of its transaction ----
+
+MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m) {
+  auto incident = tx.current_incident(m.channel);
+  if (!incident) return MarkOutcome::kNoIncident;
+  const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                                      m.channel.channel, m.message_id);
+  if (!tx.first_delivery("marked-message", key, m.received_at)) {
+    return MarkOutcome::kAlreadyRecorded;
+  }
+  TimelineEvent e;
+  e.incident_id = incident->id;
+  e.kind = EventKind::kNote;
+  e.occurred_at = m.written_at;
+  e.recorded_at = m.received_at;
+  e.author = m.author;
+  e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
+  tx.append_event(std::move(e));
+  return MarkOutcome::kRecorded;
+}
+
+MarkOutcome defer_marked(Transaction& tx, const MarkedMessage& m, const std::string& content) {
+  if (!tx.current_incident(m.channel)) return MarkOutcome::kNoIncident;
+  OutboxMessage job;
+  job.channel = m.channel;
+  job.kind = JobKind::kFetch;
+  job.content = content;
+  job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
+                               m.channel.channel, m.message_id);
+  job.created_at = m.received_at;
+  job.next_attempt_at = m.received_at;
+  const bool existed = tx.find_outbox_by_key(job.dedupe_key).has_value();
+  tx.enqueue(job);
+  return existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
+}
+
+// `id`: the item the button names; `prefix`: how users type commands in the press's channel.
+PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
+                         std::string_view prefix) {
+  const bool done = p.action == kActionDone;
+  std::optional<ActionItem> item = tx.find_action_by_id(id);
+  if (!item) return PressOutcome::kNoSuchItem;
+  const std::optional<Incident> incident = tx.find_incident(item->incident_id);
+  if (!incident) return PressOutcome::kNoSuchItem;
+  if (!same_channel(incident->channel, p.channel)) return PressOutcome::kOtherChannel;
+  if (item->status == ActionStatus::kDone) return PressOutcome::kAlreadyDone;
+  if (!done && item->status == ActionStatus::kDropped) return PressOutcome::kDropped;
+
+  const ActionItem before = *item;
+  const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
+  const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
+                                        incident_ref(incident->id), incident->title);
+  OutgoingMessage update;
+  PressOutcome outcome;
+  if (done) {
+    item->status = ActionStatus::kDone;
+    item->drop_reason.reset();
+    item->done_at = p.received_at;
+    item->done_by = p.user;
+    update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
+    update.body.details = {about};
+    outcome = PressOutcome::kDone;
+  } else {
+    item->snoozed_until = p.received_at + kSnoozeFor;
+    update.body.text = fmt::format("💤 Snoozed until {} by {}: {}", format_utc(*item->snoozed_until),
+                                   who, item->text);
+    update.body.details = {
+        about,
+        fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.", prefix, item->seq)};
+    update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
+    outcome = PressOutcome::kSnoozed;
+  }
+  tx.revise_action(*item, action_items::changes_between(before, *item, p.user, p.received_at));
+
+  update.body.visibility = Visibility::kChannel;
+  update.body.incident = incident->id;
+  if (!p.message_id.empty()) update.replaces = p.message_id;
+  OutboxMessage message;
+  message.channel = incident->channel;
+  message.kind = update.replaces ? JobKind::kUpdate : JobKind::kPost;
+  message.content = to_json(update);
+  message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
+                                   p.received_at.time_since_epoch().count());
+  message.created_at = p.received_at;
+  message.next_attempt_at = p.received_at;
+  tx.enqueue(std::move(message));
+  return outcome;
+}
+
+OutboxMessage job_at(const ChannelRef& channel, JobKind kind, std::string content, Timestamp at,
+                     const std::string& dedupe_key) {
+  OutboxMessage m;
+  m.channel = channel;
+  m.kind = kind;
+  m.content = std::move(content);
+  m.dedupe_key = dedupe_key;
+  m.created_at = at;
+  m.next_attempt_at = at;
+  return m;
+}
 
 }  // namespace
 
 CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options)
     : store_(store), zone_(zone), options_(std::move(options)) {}
 
-Reply CommandHandler::handle(const Invocation& invocation) {
+template <typename Result>
+Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
+                                bool (*enqueued)(const Result&)) {
+  std::optional<Result> result;
+  const auto run = [&](Transaction& tx) { result.emplace(work(tx)); };
+  if (access == Access::kWrite) {
+    store_.write(run);
+  } else {
+    store_.read(run);
+  }
+  if (enqueued != nullptr && enqueued(*result)) wake_outbox();
+  return std::move(*result);
+}
+
+void CommandHandler::wake_outbox() const {
+  if (options_.outbox_wake) options_.outbox_wake();
+}
+
+PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
+  const PlatformTraits& traits = options_.platforms.of(invocation.channel.platform);
   grammar::ParseContext context;
-  context.prefix = invocation.prefix;
+  context.prefix = traits.prefix;
   context.now = invocation.received_at;
   context.zone = zone_;
+  context.mentions = invocation.mentions;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
-  Execution execution(store_, *zone_, invocation,
-                      options_.posting_platforms.count(invocation.channel.platform) > 0);
-  Reply reply = std::visit([&](const auto& c) { return execution.run(c); }, command);
-  if (execution.enqueued() && options_.outbox_wake) options_.outbox_wake();
-  return reply;
+  auto execution = std::make_shared<Execution>(
+      *zone_, invocation, traits,
+      options_.posting_platforms.count(invocation.channel.platform) > 0);
+  return std::visit(
+      [&](auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        PreparedCommand prepared;
+        prepared.access = kAccess<C>;
+        if constexpr (kAccess<C> == Access::kNone) {
+          prepared.answer = execution->run(c);
+        } else {
+          prepared.work = [execution, c = std::move(c)](Transaction& tx) {
+            CommandResult result;
+            result.reply = execution->run(c, tx);
+            result.enqueued = execution->enqueued();
+            return result;
+          };
+        }
+        return prepared;
+      },
+      command);
+}
+
+Reply CommandHandler::handle(const Invocation& invocation) {
+  PreparedCommand prepared = prepare(invocation);
+  if (prepared.access == Access::kNone) return std::move(*prepared.answer);
+  return transact<CommandResult>(prepared.access, prepared.work,
+                                 [](const CommandResult& r) { return r.enqueued; })
+      .reply;
+}
+
+void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
+  Completion completion;
+  try {
+    completion.reply = handle(invocation);
+  } catch (const StoreError& e) {
+    completion.error = e;
+  }
+  done(std::move(completion));
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
-  MarkOutcome outcome = MarkOutcome::kNoIncident;
-  store_.write([&](Transaction& tx) {
-    auto incident = tx.current_incident(m.channel);
-    if (!incident) return;
-    const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
-                                        m.channel.channel, m.message_id);
-    if (!tx.first_delivery("marked-message", key, m.received_at)) {
-      outcome = MarkOutcome::kAlreadyRecorded;
-      return;
-    }
-    TimelineEvent e;
-    e.incident_id = incident->id;
-    e.kind = EventKind::kNote;
-    e.occurred_at = m.written_at;
-    e.recorded_at = m.received_at;
-    e.author = m.author;
-    e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
-    tx.append_event(std::move(e));
-    outcome = MarkOutcome::kRecorded;
-  });
-  return outcome;
+  return transact<MarkOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return record_marked(tx, m); }, nullptr);
 }
 
 MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,
-                                                 const std::string& fetch_platform,
                                                  const std::string& content) {
-  MarkOutcome outcome = MarkOutcome::kNoIncident;
-  store_.write([&](Transaction& tx) {
-    if (!tx.current_incident(m.channel)) return;
-    OutboxMessage job;
-    job.channel = ChannelRef{fetch_platform, m.channel.workspace, m.channel.channel};
-    job.content = content;
-    job.dedupe_key = fmt::format("fetch:{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
-                                 m.channel.channel, m.message_id);
-    job.created_at = m.received_at;
-    job.next_attempt_at = m.received_at;
-    const bool existed = tx.find_outbox_by_key(job.dedupe_key).has_value();
-    tx.enqueue(job);
-    outcome = existed ? MarkOutcome::kAlreadyRecorded : MarkOutcome::kRecorded;
-  });
-  if (outcome == MarkOutcome::kRecorded && options_.outbox_wake) options_.outbox_wake();
-  return outcome;
+  return transact<MarkOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return defer_marked(tx, m, content); },
+      [](const MarkOutcome& o) { return o == MarkOutcome::kRecorded; });
 }
 
 std::string_view to_string(PressOutcome outcome) {
@@ -786,6 +1104,8 @@ std::string_view to_string(PressOutcome outcome) {
       return "snoozed";
     case PressOutcome::kAlreadyDone:
       return "already done";
+    case PressOutcome::kDropped:
+      return "dropped";
     case PressOutcome::kUnknownAction:
       return "unknown action";
     case PressOutcome::kNoSuchItem:
@@ -797,77 +1117,31 @@ std::string_view to_string(PressOutcome outcome) {
 }
 
 PressOutcome CommandHandler::press(const ButtonPress& p) {
-  const bool done = p.action == kActionDone;
-  if (!done && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
+  if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
   const std::optional<std::int64_t> id = parse_item_id(p.value);
   if (!id) return PressOutcome::kNoSuchItem;
-
-  PressOutcome outcome = PressOutcome::kNoSuchItem;
-  store_.write([&](Transaction& tx) {
-    std::optional<ActionItem> item = tx.find_action_by_id(*id);
-    if (!item) return;
-    const std::optional<Incident> incident = tx.find_incident(item->incident_id);
-    if (!incident) return;
-    if (!same_channel(incident->channel, p.channel)) {
-      outcome = PressOutcome::kOtherChannel;
-      return;
-    }
-    if (item->status == ActionStatus::kDone) {
-      outcome = PressOutcome::kAlreadyDone;
-      return;
-    }
-    const std::string who = "@" + (p.user.name.empty() ? p.user.id : p.user.name);
-    const std::string about = fmt::format("Action #{} of {} \"{}\"", item->seq,
-                                          incident_ref(incident->id), incident->title);
-    OutgoingMessage update;
-    if (done) {
-      item->status = ActionStatus::kDone;
-      item->done_at = p.received_at;
-      item->done_by = p.user;
-      update.body.text = fmt::format("☑️ Done: {} — marked by {}", item->text, who);
-      update.body.details = {about};
-      outcome = PressOutcome::kDone;
-    } else {
-      item->snoozed_until = p.received_at + kSnoozeFor;
-      update.body.text = fmt::format("💤 Snoozed until {} by {}: {}",
-                                     format_utc(*item->snoozed_until), who, item->text);
-      update.body.details = {about,
-                             fmt::format("Done? Click \"Mark done\" or type `{}action done {}`.",
-                                         p.channel.platform == "matrix" ? "!" : "/", item->seq)};
-      update.buttons = {{"Mark done", std::string(kActionDone), std::to_string(item->id)}};
-      outcome = PressOutcome::kSnoozed;
-    }
-    tx.update_action(*item);
-
-    update.body.visibility = Visibility::kChannel;
-    update.body.incident = incident->id;
-    if (!p.message_id.empty()) update.replaces = p.message_id;
-    OutboxMessage message;
-    message.channel = incident->channel;
-    message.content = to_json(update);
-    message.dedupe_key = fmt::format("press:{}:{}:{}:{}", item->id, p.action, p.message_id,
-                                     p.received_at.time_since_epoch().count());
-    message.created_at = p.received_at;
-    message.next_attempt_at = p.received_at;
-    tx.enqueue(std::move(message));
-  });
-  if ((outcome == PressOutcome::kDone || outcome == PressOutcome::kSnoozed) &&
-      options_.outbox_wake) {
-    options_.outbox_wake();
-  }
-  return outcome;
+  const std::string& prefix = options_.platforms.of(p.channel.platform).prefix;
+  return transact<PressOutcome>(
+      Access::kWrite, [&](Transaction& tx) { return apply_press(tx, p, *id, prefix); },
+      [](const PressOutcome& o) {
+        return o == PressOutcome::kDone || o == PressOutcome::kSnoozed;
+      });
 }
 
-void CommandHandler::post(const ChannelRef& channel, const std::string& content, Timestamp at,
+void CommandHandler::post(const ChannelRef& channel, const OutgoingMessage& message, Timestamp at,
                           const std::string& dedupe_key) {
-  OutboxMessage m;
-  m.channel = channel;
-  m.content = content;
-  m.dedupe_key = dedupe_key;
-  m.created_at = at;
-  m.next_attempt_at = at;
-  store_.write([&](Transaction& tx) { tx.enqueue(m); });
-  if (options_.outbox_wake) options_.outbox_wake();
+  const OutboxMessage m = job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost,
+                                 to_json(message), at, dedupe_key);
+  transact<std::int64_t>(
+      Access::kWrite, [&](Transaction& tx) { return tx.enqueue(m); },
+      [](const std::int64_t&) { return true; });
+}
+
+void CommandHandler::join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key) {
+  const OutboxMessage m = job_at(channel, JobKind::kJoin, "{}", at, dedupe_key);
+  transact<std::int64_t>(
+      Access::kWrite, [&](Transaction& tx) { return tx.enqueue(m); },
+      [](const std::int64_t&) { return true; });
 }
 
 }  // namespace scribe

@@ -1,16 +1,33 @@
 // CommandHandler: executes one chat command against the store and says what to answer.
-// Each accepted change is committed before `handle` returns, so an adapter that
-// acknowledges after `handle` never acknowledges something that could be lost.
+// Each accepted change is committed before `handle` returns (before `handle_async`
+// completes), so an adapter that acknowledges after it never acknowledges something that
+// could be lost.
+//
+// How a command runs: `prepare` parses it and says what it needs of the store (Access);
+// the work is a function of one Transaction, and the handler opens that transaction in
+// one place (`transact`: Store::write for kWrite, Store::read for kRead, none for kNone),
+// then wakes the outbox if the work enqueued anything. record_marked_message,
+// defer_marked_message, press, post and join run through the same place. Commands never
+// open transactions themselves, so the synchronous store can be replaced by a writer queue
+// (run the work on the writer's thread, complete the caller when its batch is durable)
+// without touching the commands or the endpoints that call `handle_async`.
+//
+// Threads: a CommandHandler is immutable after construction and safe to use from any
+// number of threads at once (the listener's threads, the outbox's sender thread through
+// the fetchers). Its state is all in the store (see store.h for the store's rules).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
 #include "commands/invocation.h"
+#include "commands/outgoing.h"
+#include "commands/platform.h"
 #include "storage/store.h"
 
 namespace date {
@@ -25,6 +42,9 @@ struct HandlerOptions {
   std::set<std::string> posting_platforms;
   // Called after a command committed messages to the outbox, so they go out at once.
   std::function<void()> outbox_wake;
+  // What each platform's adapter says about it: the command prefix of help texts, the
+  // size of the draft's pieces.
+  Platforms platforms;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -55,6 +75,7 @@ enum class PressOutcome {
   kDone,           // the item is now done
   kSnoozed,        // the item is snoozed for kSnoozeFor
   kAlreadyDone,    // nothing to do: the item was done before
+  kDropped,        // "Snooze" on an item dropped since: nothing to snooze (Mark done still works)
   kUnknownAction,  // not a button of Scribe's: ignored
   kNoSuchItem,     // the value names no action item
   kOtherChannel,   // the item belongs to an incident of another channel: refused
@@ -64,14 +85,56 @@ std::string_view to_string(PressOutcome outcome);
 // How long "Snooze 1 day" holds an action item's reminders back.
 inline constexpr std::chrono::hours kSnoozeFor{24};
 
+// What a piece of work needs of the store.
+enum class Access {
+  kNone,   // answered without it (help, usage errors)
+  kRead,   // reads a consistent snapshot (status, lists, the draft)
+  kWrite,  // changes it: committed durably before the answer, or not at all
+};
+
+// What a command's work produced inside its transaction.
+struct CommandResult {
+  Reply reply;
+  bool enqueued = false;  // it wrote to the outbox: wake the outbox once committed
+};
+
+// One command, parsed and bound to a copy of its invocation, not yet run.
+struct PreparedCommand {
+  Access access = Access::kNone;
+  // kNone: the answer, already known.
+  std::optional<Reply> answer;
+  // kRead / kWrite: the work, to be called once, inside one transaction of that access, on
+  // whichever thread runs the transaction. It touches nothing but the transaction and
+  // what it captured (the invocation, the handler's immutable settings); it throws only
+  // what the store throws (then nothing of it may be committed).
+  std::function<CommandResult(Transaction&)> work;
+};
+
+// How a command run through handle_async ended.
+struct Completion {
+  std::optional<Reply> reply;       // it ran; whatever it changed is durable
+  std::optional<StoreError> error;  // the store failed; nothing was committed
+};
+
 class CommandHandler {
  public:
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
   CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options = {});
 
+  // Parses `invocation` and binds it: no store access, no side effect. Never throws for
+  // bad user input (that becomes an answer).
+  PreparedCommand prepare(const Invocation& invocation) const;
+
+  // prepare, then the work in its transaction, then the outbox woken if it enqueued.
   // Never throws for bad user input: that becomes a helpful ephemeral reply.
   // Throws StoreError when the store itself fails (the adapter answers 5xx).
   Reply handle(const Invocation& invocation);
+
+  // The same, completion style: `done` is called exactly once, with the reply once it is
+  // durable or with the store's failure. Today it runs synchronously (done is called on
+  // the caller's thread before handle_async returns); a writer queue will call it from the
+  // writer's thread instead, so `done` must not block and must not assume either.
+  void handle_async(Invocation invocation, std::function<void(Completion)> done);
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned
@@ -88,20 +151,32 @@ class CommandHandler {
   PressOutcome press(const ButtonPress& press);
 
   // For a marked message whose text must first be fetched from the platform (Slack sends
-  // a reaction without its message): writes a durable fetch job to the outbox, for the
-  // deliverer of `fetch_platform`, which fetches the message and records it with
-  // record_marked_message. So the platform's event can be acknowledged at once and
-  // nothing is lost. `content` is that deliverer's own description of the job.
-  // Posts `message` to `channel` through the outbox: for platforms whose replies cannot
-  // travel in the HTTP answer (Matrix), and for platform chores (joining a room). A
-  // non-empty `dedupe_key` makes a repeat a no-op. Committed before it returns.
-  void post(const ChannelRef& channel, const std::string& content, Timestamp at,
+  // a reaction without its message): writes a durable fetch job (JobKind::kFetch) for the
+  // message's channel to the outbox; the platform's fetcher reads the message and records
+  // it with record_marked_message. So the platform's event can be acknowledged at once and
+  // nothing is lost. `content` is that fetcher's own description of the job.
+  MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& content);
+
+  // Posts `message` to `channel` through the outbox (JobKind::kUpdate when it `replaces`
+  // an earlier one, else kPost): for platforms whose replies cannot travel in the HTTP
+  // answer (Matrix). A non-empty `dedupe_key` makes a repeat a no-op. Committed before it
+  // returns.
+  void post(const ChannelRef& channel, const OutgoingMessage& message, Timestamp at,
             const std::string& dedupe_key = {});
 
-  MarkOutcome defer_marked_message(const MarkedMessage& message, const std::string& fetch_platform,
-                                   const std::string& content);
+  // Queues a durable job to join `channel` (the bot was invited to it). A non-empty
+  // `dedupe_key` makes a repeat a no-op. Committed before it returns.
+  void join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key = {});
 
  private:
+  // The one place that opens a transaction: runs `work` in Store::write (kWrite) or
+  // Store::read (kRead), returns its result once committed, and wakes the outbox when
+  // `enqueued(result)` says the work wrote to it.
+  template <typename Result>
+  Result transact(Access access, const std::function<Result(Transaction&)>& work,
+                  bool (*enqueued)(const Result&));
+  void wake_outbox() const;
+
   Store& store_;
   const date::time_zone* zone_;
   HandlerOptions options_;

@@ -1,10 +1,11 @@
 // The platform-neutral shape of a chat command and of Scribe's answer to it.
-// Adapters build an `Invocation` from a Slack slash command or a Matrix message and
-// turn the `Reply` back into their platform's format; nothing here knows either.
+// Adapters build an `Invocation` from a platform's command (a slash command, a room
+// message) and turn the `Reply` back into their platform's format; nothing here knows any.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/model.h"
@@ -14,10 +15,9 @@ namespace scribe {
 struct Invocation {
   ChannelRef channel;
   Person user;
-  // "incident", "timeline" or "action": the command word without its "/" or "!".
+  // "incident", "timeline" or "action": the command word without its prefix (the
+  // platform's PlatformTraits::prefix).
   std::string command;
-  // How users type commands on this platform ("/" on Slack, "!" on Matrix), for help texts.
-  std::string prefix = "/";
   // Everything after the command word. Mentions are already translated by the
   // adapter into "@name" tokens, with the people they name listed in `mentions`.
   std::string text;
@@ -25,6 +25,18 @@ struct Invocation {
   // When the platform saw the message (or, for slash commands, when Scribe received it).
   Timestamp received_at{};
 };
+
+// "@name": how replies mention a person.
+inline std::string mention(const Person& p) { return "@" + p.name; }
+
+// Appends `person` to `mentions` unless someone with the same id is there already, so
+// each person named is listed once (Invocation::mentions).
+inline void add_mention(std::vector<Person>& mentions, Person person) {
+  for (const Person& p : mentions) {
+    if (p.id == person.id) return;
+  }
+  mentions.push_back(std::move(person));
+}
 
 struct Reply {
   enum class Visibility { kChannel, kEphemeral };

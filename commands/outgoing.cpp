@@ -1,6 +1,6 @@
 #include "commands/outgoing.h"
 
-#include <stdexcept>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -9,12 +9,14 @@ namespace scribe {
 using nlohmann::json;
 
 std::string to_json(const OutgoingMessage& m) {
-  json out = {{"text", m.body.text},
-              {"details", m.body.details},
-              {"document", m.body.document ? json(*m.body.document) : json(nullptr)},
-              {"incident", m.body.incident ? json(*m.body.incident) : json(nullptr)},
-              {"buttons", json::array()},
-              {"notify", json::array()}};
+  json out = {
+      {"text", m.body.text},
+      {"details", m.body.details},
+      {"document", m.body.document ? json(*m.body.document) : json(nullptr)},
+      {"incident", m.body.incident ? json(*m.body.incident) : json(nullptr)},
+      {"visibility", m.body.visibility == Reply::Visibility::kEphemeral ? "ephemeral" : "channel"},
+      {"buttons", json::array()},
+      {"notify", json::array()}};
   for (const auto& b : m.buttons) {
     out["buttons"].push_back({{"label", b.label}, {"action", b.action}, {"value", b.value}});
   }
@@ -23,28 +25,35 @@ std::string to_json(const OutgoingMessage& m) {
   return out.dump();
 }
 
-OutgoingMessage outgoing_from_json(std::string_view text) {
+Parsed<OutgoingMessage> outgoing_from_json(std::string_view text) {
   const json in = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!in.is_object() || !in.contains("text")) {
-    throw std::invalid_argument("not an outgoing message");
+    return Parsed<OutgoingMessage>::failed("not an outgoing message");
   }
-  OutgoingMessage m;
-  m.body.visibility = Reply::Visibility::kChannel;
-  m.body.text = in.value("text", "");
-  m.body.details = in.value("details", std::vector<std::string>{});
-  if (in.contains("document") && in["document"].is_string()) m.body.document = in["document"];
-  if (in.contains("incident") && in["incident"].is_number_integer())
-    m.body.incident = in["incident"];
-  for (const auto& b : in.value("buttons", json::array())) {
-    m.buttons.push_back({b.value("label", ""), b.value("action", ""), b.value("value", "")});
+  // value() throws when a field has another type: such content is not ours either.
+  try {
+    OutgoingMessage m;
+    if (const auto v = in.find("visibility"); v != in.end() && *v == "ephemeral") {
+      m.body.visibility = Reply::Visibility::kEphemeral;
+    }
+    m.body.text = in.value("text", "");
+    m.body.details = in.value("details", std::vector<std::string>{});
+    if (in.contains("document") && in["document"].is_string()) m.body.document = in["document"];
+    if (in.contains("incident") && in["incident"].is_number_integer())
+      m.body.incident = in["incident"];
+    for (const auto& b : in.value("buttons", json::array())) {
+      m.buttons.push_back({b.value("label", ""), b.value("action", ""), b.value("value", "")});
+    }
+    for (const auto& p : in.value("notify", json::array())) {
+      m.notify.push_back({p.value("id", ""), p.value("name", "")});
+    }
+    if (const auto r = in.find("replaces"); r != in.end() && r->is_string()) {
+      if (const auto& ts = r->get_ref<const std::string&>(); !ts.empty()) m.replaces = ts;
+    }
+    return Parsed<OutgoingMessage>::ok(std::move(m));
+  } catch (const json::exception& e) {
+    return Parsed<OutgoingMessage>::failed(std::string("not an outgoing message: ") + e.what());
   }
-  for (const auto& p : in.value("notify", json::array())) {
-    m.notify.push_back({p.value("id", ""), p.value("name", "")});
-  }
-  if (const auto r = in.find("replaces"); r != in.end() && r->is_string()) {
-    if (const auto& ts = r->get_ref<const std::string&>(); !ts.empty()) m.replaces = ts;
-  }
-  return m;
 }
 
 }  // namespace scribe

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands/invocation.h"
+#include "util/parsed.h"
 
 namespace scribe {
 
@@ -26,16 +27,29 @@ struct Button {
 };
 
 struct OutgoingMessage {
-  Reply body;                   // text, details and an optional Markdown document
+  // Text, details and an optional Markdown document. Posted to the channel unless the
+  // visibility says ephemeral: then platforms without private messages (Matrix) post it as
+  // a quieter notice.
+  Reply body = to_channel();
   std::vector<Button> buttons;  // shown under the message
   std::vector<Person> notify;   // people the message is addressed to (mentioned)
   // The platform's id of an earlier message (Slack ts) that this one replaces in place
   // (Slack: chat.update), e.g. a reminder whose button was clicked. Unset: a new message.
   std::optional<std::string> replaces;
+
+ private:
+  static Reply to_channel() {
+    Reply r;
+    r.visibility = Reply::Visibility::kChannel;
+    return r;
+  }
 };
 
+// Everything a deliverer needs, as JSON: {"text", "details", "document", "incident",
+// "visibility": "channel"|"ephemeral", "buttons", "notify", "replaces"?}.
 std::string to_json(const OutgoingMessage& message);
-// Throws std::invalid_argument on content that is not an outgoing message.
-OutgoingMessage outgoing_from_json(std::string_view json);
+// The message back; an error for content that is not an outgoing message. A missing
+// "visibility" (rows written before it was stored) reads as the channel.
+Parsed<OutgoingMessage> outgoing_from_json(std::string_view json);
 
 }  // namespace scribe

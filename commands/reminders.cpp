@@ -26,13 +26,6 @@ using LocalMs = date::local_time<milliseconds>;
 
 constexpr int kMaxSlot = 1'000'000;  // bounds slot arithmetic for absurd dates
 
-std::string mention(const Person& p) { return "@" + p.name; }
-
-// How users type commands on the incident's platform, for the hints in reminders.
-std::string_view prefix_for(const ChannelRef& channel) {
-  return channel.platform == "matrix" ? "!" : "/";
-}
-
 std::string plural(long long n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
@@ -106,7 +99,7 @@ class Run {
       const std::string key =
           fmt::format("reminder:incident:{}:meeting:{}:{}", incident.id, key_time(resolved), k);
       if (already(key)) continue;
-      const std::string_view p = prefix_for(incident.channel);
+      const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
       OutgoingMessage m;
       m.body.text =
           fmt::format("🗓️ {} \"{}\" was resolved {} ago: time to hold the postmortem meeting.",
@@ -222,7 +215,7 @@ class Run {
       icon = "⚠️";
     }
     if (already(key)) return;
-    const std::string_view p = prefix_for(incident.channel);
+    const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     OutgoingMessage m;
     const std::string who = item.owner ? mention(*item.owner) + ", action" : "Action";
     m.body.text = fmt::format("{} {} #{} of {} {}: {}", icon, who, item.seq,
@@ -245,24 +238,31 @@ class Run {
     OutgoingMessage m;
     m.notify.push_back(incident.commander);
     int done = 0;
+    int dropped = 0;
     for (const ActionItem& item : items) {
       const bool is_done = item.status == ActionStatus::kDone;
+      const bool is_dropped = item.status == ActionStatus::kDropped;
       if (is_done) ++done;
+      if (is_dropped) ++dropped;
       std::string status = is_done ? "done" : "open";
-      if (!is_done && item.due) {
+      if (is_dropped) status = "won't do: " + item.drop_reason.value_or("no reason given");
+      if (item.status == ActionStatus::kOpen && item.due) {
         if (auto day = parse_day(*item.due); day && *day < today) status = "open, overdue";
       }
       m.body.details.push_back(fmt::format(
-          "{} #{} {} · {} · {}: {}", is_done ? "☑️" : "⬜", item.seq,
-          item.owner ? mention(*item.owner) : std::string("no owner"),
+          "{} #{} {} · {} · {}: {}",
+          is_done      ? "☑️"
+          : is_dropped ? "🚫"
+                       : "⬜",
+          item.seq, item.owner ? mention(*item.owner) : std::string("no owner"),
           item.due ? "due " + *item.due : std::string("no due date"), status, item.text));
-      if (!is_done && item.owner &&
+      if (item.status == ActionStatus::kOpen && item.owner &&
           std::none_of(m.notify.begin(), m.notify.end(),
                        [&](const Person& p) { return p == *item.owner; })) {
         m.notify.push_back(*item.owner);
       }
     }
-    const std::string_view p = prefix_for(incident.channel);
+    const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     const std::string since = ago(now_ - *incident.resolved_at);
     if (items.empty()) {
       m.body.text =
@@ -273,10 +273,12 @@ class Run {
           "+7d #prevent`.",
           p));
     } else {
-      m.body.text = fmt::format("🔁 Follow-up review of {} \"{}\", resolved {} ago: {} of {} done.",
-                                incident_ref(incident.id), incident.title, since, done,
-                                plural(std::ssize(items), "action item"));
-      if (done < std::ssize(items)) {
+      m.body.text =
+          fmt::format("🔁 Follow-up review of {} \"{}\", resolved {} ago: {} of {} done{}.",
+                      incident_ref(incident.id), incident.title, since, done,
+                      plural(std::ssize(items), "action item"),
+                      dropped > 0 ? fmt::format(", {} dropped", dropped) : "");
+      if (done + dropped < std::ssize(items)) {
         m.body.details.push_back(fmt::format(
             "Owners of open items: close them with `{}action done N`, or give them a new due "
             "date.",

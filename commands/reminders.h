@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "commands/platform.h"
 #include "storage/store.h"
 
 namespace date {
@@ -68,6 +69,8 @@ struct ReminderSettings {
   // The platforms Scribe can post to; incidents elsewhere get no reminders (they could
   // not be delivered). nullopt: every platform.
   std::optional<std::set<std::string>> platforms;
+  // What each platform's adapter says about it (the command prefix of the hints).
+  Platforms platform_traits;
 };
 
 class ReminderPlanner {

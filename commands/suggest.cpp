@@ -4,20 +4,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "util/strings.h"
+
 namespace scribe {
-namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  if (prefix.size() > s.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(s[i]) != lower(prefix[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // Three rolling rows: a transposition looks two rows back.
@@ -45,7 +34,7 @@ std::optional<std::string> closest_match(std::string_view word,
   if (word.empty()) return std::nullopt;
 
   for (std::string_view c : candidates) {
-    if (c.size() == word.size() && starts_with_icase(c, word)) return std::string(c);
+    if (c.size() == word.size() && starts_with_ci(c, word)) return std::string(c);
   }
 
   // An abbreviation beats a one-letter typo: "stat" is one edit from "start" but is
@@ -54,9 +43,9 @@ std::optional<std::string> closest_match(std::string_view word,
     std::optional<std::string_view> only;
     bool several = false;
     for (std::string_view c : candidates) {
-      if (!starts_with_icase(c, word)) continue;
+      if (!starts_with_ci(c, word)) continue;
       // The same word listed twice (merged candidate lists) is still one answer.
-      if (only && only->size() == c.size() && starts_with_icase(*only, c)) continue;
+      if (only && only->size() == c.size() && starts_with_ci(*only, c)) continue;
       if (only) several = true;
       only = c;
     }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "postmortem/format.h"
+#include "util/strings.h"
 
 namespace scribe {
 namespace {
@@ -36,16 +37,6 @@ std::string quoted(std::string_view token) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::size_t count_digits(std::string_view s, std::size_t pos) {
   std::size_t n = 0;
   while (pos + n < s.size() && is_digit(s[pos + n])) ++n;

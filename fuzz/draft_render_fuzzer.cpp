@@ -1,10 +1,10 @@
 // The postmortem renderers on arbitrary records: any incident, events of any kind at any
 // time (the extremes of the clock included: the store keeps whatever the adapters took),
-// notes in every section, action items in every state. The draft assembles and renders as
-// Markdown, JSON and HTML without a crash; the JSON parses, has one timeline row per
-// event left after deletions, and writes every time of years 0-9999 as ISO 8601; the HTML
-// holds only tags the renderer makes, so no user '<' became markup; output from valid
-// UTF-8 is valid UTF-8.
+// notes in every section, action items in every state with an audit trail of any changes.
+// The draft assembles and renders as Markdown, JSON and HTML without a crash; the JSON
+// parses, has one timeline row per event left after deletions, and writes every time of
+// years 0-9999 as ISO 8601; the HTML holds only tags the renderer makes, so no user '<'
+// became markup; output from valid UTF-8 is valid UTF-8, the shortened chat draft included.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -150,11 +150,31 @@ class RecordMaker {
       if (in_.ConsumeBool()) a.due = in_.ConsumeBool() ? std::string("2026-11-23") : text(12);
       a.kind = static_cast<ActionKind>(
           in_.ConsumeIntegralInRange<int>(0, static_cast<int>(ActionKind::kProcess)));
-      a.status = in_.ConsumeBool() ? ActionStatus::kDone : ActionStatus::kOpen;
+      a.status =
+          in_.PickValueInArray({ActionStatus::kOpen, ActionStatus::kDone, ActionStatus::kDropped});
+      if (a.status == ActionStatus::kDropped || in_.ConsumeIntegralInRange(0, 7) == 0) {
+        a.drop_reason = text(200);
+      }
       a.created_by = person();
       a.created_at = time();
       a.done_at = maybe_time();
       r.actions.push_back(std::move(a));
+    }
+    // The audit trail: changes to items, of any field, naming items that may not exist.
+    const int changes = in_.ConsumeIntegralInRange(0, 24);
+    for (int i = 0; i < changes && in_.remaining_bytes() > 0; ++i) {
+      ActionRevision c;
+      c.seq = in_.ConsumeBool() ? in_.ConsumeIntegralInRange(1, actions + 1) : in_.ConsumeIntegral<int>();
+      c.action_id = c.seq;
+      c.field = in_.ConsumeBool()
+                    ? std::string(in_.PickValueInArray<std::string_view>(
+                          {"text", "owner", "due", "kind", "status"}))
+                    : text(12);
+      c.before = text(120);
+      c.after = text(120);
+      c.changed_by = person();
+      c.changed_at = time();
+      r.action_history.push_back(std::move(c));
     }
     return r;
   }
@@ -207,6 +227,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string markdown = render_markdown(draft, prefix);
   if (valid) FUZZ_CHECK(fuzz::valid_utf8(markdown), markdown);
+  // The shortened chat draft, with a limit from tiny to the chat size.
+  const std::size_t max_bytes = in.ConsumeIntegralInRange<std::size_t>(1, kChatDraftBytes);
+  const std::string shortened = render_markdown(draft, prefix, max_bytes);
+  if (valid) FUZZ_CHECK(fuzz::valid_utf8(shortened), shortened);
+  fuzz::check_html(markdown_to_html(shortened), shortened);
 
   const std::string json_text = render_json(draft, in.ConsumeBool() ? 2 : -1);
   const nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);

@@ -12,6 +12,8 @@
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
+#include "adapters/matrix/platform.h"
+#include "adapters/slack/platform.h"
 #include "adapters/slack/signature.h"
 #include "commands/handler.h"
 #include "commands/invocation.h"
@@ -21,14 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Invocation command(const ChannelRef& channel, std::string_view prefix, const Person& user,
-                   std::string word, std::string text, Timestamp at,
-                   std::vector<Person> mentions = {}) {
+Invocation command(const ChannelRef& channel, const Person& user, std::string word,
+                   std::string text, Timestamp at, std::vector<Person> mentions = {}) {
   Invocation inv;
   inv.channel = channel;
   inv.user = user;
   inv.command = std::move(word);
-  inv.prefix = std::string(prefix);
   inv.text = std::move(text);
   inv.mentions = std::move(mentions);
   inv.received_at = at;
@@ -38,18 +38,18 @@ Invocation command(const ChannelRef& channel, std::string_view prefix, const Per
 // An incident with a little of everything, so edits, deletions, buttons and drafts have
 // something to work on.
 void seed_incident(Store& store, CommandHandler& handler, const ChannelRef& channel,
-                   std::string_view prefix, const Person& alice, const Person& bob) {
+                   const Person& alice, const Person& bob) {
   const Timestamp t = now() - 25min;
-  handler.handle(command(channel, prefix, alice, "incident", "start sev2 Checkout errors", t));
+  handler.handle(command(channel, alice, "incident", "start sev2 Checkout errors", t));
   handler.handle(
-      command(channel, prefix, alice, "timeline", "#detected 5xx alerts fired", t + 1min));
+      command(channel, alice, "timeline", "#detected 5xx alerts fired", t + 1min));
   handler.handle(
-      command(channel, prefix, bob, "timeline", "-20m #impact users see errors", t + 2min));
-  handler.handle(command(channel, prefix, alice, "action",
+      command(channel, bob, "timeline", "-20m #impact users see errors", t + 2min));
+  handler.handle(command(channel, alice, "action",
                          "retry budget for checkout @" + bob.name + " due +3d #prevent", t + 3min,
                          {bob}));
   handler.handle(
-      command(channel, prefix, bob, "incident", "cause connection pool exhausted", t + 4min));
+      command(channel, bob, "incident", "cause connection pool exhausted", t + 4min));
   // A seed the grammar refused would quietly make every target shallower.
   store.read([&](Transaction& tx) {
     const auto incident = tx.current_incident(channel);
@@ -70,6 +70,14 @@ void remove_db_files(const std::filesystem::path& db) {
 }  // namespace
 
 Timestamp now() { return Timestamp{date::sys_days{date::year{2026} / 11 / 20} + 14h + 30min}; }
+
+HandlerOptions handler_options() {
+  HandlerOptions options;
+  options.platforms.add(std::string(slack::kPlatform), slack::traits());
+  options.platforms.add(std::string(matrix::kPlatform), matrix::traits());
+  options.posting_platforms = {std::string(slack::kPlatform), std::string(matrix::kPlatform)};
+  return options;
+}
 
 void silence_logs() { spdlog::set_level(spdlog::level::off); }
 
@@ -93,11 +101,11 @@ ScratchStore::ScratchStore() {
   }
   dir_ = tmpl;
   auto seeded = open_store((dir_ / "template.db").string());
-  CommandHandler handler(*seeded, date::locate_zone("UTC"));
+  CommandHandler handler(*seeded, date::locate_zone("UTC"), handler_options());
   const ChannelRef slack{"slack", std::string(kSlackTeam), std::string(kSlackChannel)};
-  seed_incident(*seeded, handler, slack, "/", Person{"U0ALICE", "alice"}, Person{"U0BOB", "bob"});
+  seed_incident(*seeded, handler, slack, Person{"U0ALICE", "alice"}, Person{"U0BOB", "bob"});
   const ChannelRef matrix{"matrix", "example.org", std::string(kMatrixRoom)};
-  seed_incident(*seeded, handler, matrix, "!", Person{"@alice:example.org", "alice"},
+  seed_incident(*seeded, handler, matrix, Person{"@alice:example.org", "alice"},
                 Person{"@bob:example.org", "bob"});
   seeded.reset();  // checkpoints: template.db alone holds everything
 }
@@ -134,8 +142,11 @@ std::string store_fingerprint(Store& store) {
       out += " notes " + std::to_string(tx.notes(inc.id).size()) + "\n";
       for (const ActionItem& a : tx.actions(inc.id)) {
         out += " action " + std::to_string(a.seq) + " " + std::string(to_string(a.status)) + " " +
-               (a.snoozed_until ? ms(*a.snoozed_until) : "-") + " " + a.text + "\n";
+               std::string(to_string(a.kind)) + " " + (a.owner ? a.owner->id : "-") + " " +
+               a.due.value_or("-") + " " + (a.snoozed_until ? ms(*a.snoozed_until) : "-") + " " +
+               a.text + " / " + a.drop_reason.value_or("-") + "\n";
       }
+      out += " action revisions " + std::to_string(tx.action_revisions(inc.id).size()) + "\n";
     }
     for (std::int64_t id = 1;; ++id) {
       const auto message = tx.find_outbox(id);

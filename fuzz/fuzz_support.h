@@ -10,7 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "bot/http_message.h"
+#include "commands/handler.h"
+#include "net/http_message.h"
 #include "storage/model.h"
 #include "storage/store.h"
 
@@ -32,6 +33,10 @@ inline constexpr std::string_view kBotUser = "@scribe:example.org";
 inline constexpr std::string_view kSlackTeam = "T0TEAM";
 inline constexpr std::string_view kSlackChannel = "C0INCIDENT";
 inline constexpr std::string_view kMatrixRoom = "!incident:example.org";
+
+// The handler's options as the running service sets them (bot/service.cpp): Slack and
+// Matrix registered with their traits, both able to receive posts.
+HandlerOptions handler_options();
 
 // Turns logging off: millions of inputs must not write millions of lines.
 void silence_logs();
@@ -57,7 +62,8 @@ class ScratchStore {
 };
 
 // What requests can change in a store, as text: incidents and their state, events
-// (deleted ones and revisions too), notes, action items and outbox messages. Equal before
+// (deleted ones and revisions too), notes, action items (every field, and their audit
+// trail) and outbox messages. Equal before
 // and after a request that was refused means the refusal changed nothing.
 std::string store_fingerprint(Store& store);
 

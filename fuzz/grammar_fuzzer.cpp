@@ -2,7 +2,7 @@
 // next to daylight-saving changes and a leap day) and zones with odd rules. Parsing never
 // throws; an error always says what is wrong and how to write it; any time it accepts is
 // inside the window the timeline takes (kMaxBackdate back, kClockSkewTolerance ahead);
-// due dates are calendar dates as YYYY-MM-DD.
+// due dates are calendar dates as YYYY-MM-DD; `/action` keeps fuzz/action_checks.h.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <date/date.h>
 
 #include "commands/grammar.h"
+#include "fuzz/action_checks.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace scribe;
@@ -36,18 +37,6 @@ void check_when(const std::optional<TimeOk>& when, Timestamp now, std::string_vi
   FUZZ_CHECK(when->at >= now - kMaxBackdate, input);
 }
 
-bool is_date(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  int y = std::stoi(std::string(s.substr(0, 4)));
-  const date::year_month_day ymd{
-      date::year{y}, date::month{static_cast<unsigned>(std::stoi(std::string(s.substr(5, 2))))},
-      date::day{static_cast<unsigned>(std::stoi(std::string(s.substr(8, 2))))}};
-  return ymd.ok();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -62,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view word = kWords[choice % 3];
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   const Timestamp now = clock_for(choice / 3 % 4);
-  const grammar::ParseContext context{choice & 0x80 ? "!" : "/", now, &fuzz::zone(choice / 12)};
+  const grammar::ParseContext context{choice & 0x80 ? "!" : "/", now, &fuzz::zone(choice / 12), {}};
 
   const grammar::Command command = grammar::parse(word, text, context);
   std::visit(
@@ -81,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else if constexpr (std::is_same_v<T, grammar::AddAction>) {
           FUZZ_CHECK(!c.text.empty(), text);
           if (c.owner) FUZZ_CHECK(c.owner->size() > 1 && c.owner->front() == '@', text);
-          if (c.due) FUZZ_CHECK(is_date(*c.due), text);
+          if (c.due) FUZZ_CHECK(fuzz::is_date(*c.due), text);
         } else if constexpr (std::is_same_v<T, grammar::ChangeCommander>) {
           FUZZ_CHECK(!c.mention.empty(), text);
         } else if constexpr (std::is_same_v<T, grammar::ShowHelp>) {
@@ -89,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
       },
       command);
+  if (word == "action") fuzz::check_action(command, text, context);
   grammar::usage(word, context.prefix);
   return 0;
 }

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/matrix/transactions_endpoint.h"
+#include "adapters/matrix/message_text.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/text_checks.h"
 

@@ -32,8 +32,9 @@ fuzz::ScratchStore& scratch() {
 void send_reply(const Reply& reply, std::string_view input) {
   OutgoingMessage message;
   message.body = reply;
-  const OutgoingMessage stored = outgoing_from_json(to_json(message));
-  const nlohmann::json content = matrix::message_content(stored);
+  const Parsed<OutgoingMessage> stored = outgoing_from_json(to_json(message));
+  FUZZ_CHECK(stored, stored.error);
+  const nlohmann::json content = matrix::message_content(*stored);
   const std::string sent = content.dump();
   FUZZ_CHECK(fuzz::valid_utf8(sent), input);
   if (content.contains("formatted_body")) {
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);
   Store& store = scratch().fresh();
-  CommandHandler handler(store, date::locate_zone("UTC"));
+  CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   int invites = 0;
   matrix::TransactionsEndpoint endpoint(
       std::string(fuzz::kHsToken), std::string(fuzz::kBotUser), handler, store, fuzz::now,

@@ -14,7 +14,7 @@ seconds="${2:-30}"
 shift $(( $# < 2 ? $# : 2 ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(form slash_command grammar time_parse slack_commands slack_events slack_interactivity
+  targets=(form slash_command grammar action_grammar time_parse slack_commands slack_events slack_interactivity
            matrix_message matrix_transactions draft_render)
 fi
 [ -d "$build/fuzz" ] || { echo "no fuzz targets in $build (configure with -DSCRIBE_FUZZ=ON)" >&2; exit 2; }

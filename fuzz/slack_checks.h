@@ -1,11 +1,11 @@
-// The promises of a Slack message body Scribe renders (adapters/slack/slash_command.h),
+// The promises of a Slack message body Scribe renders (adapters/slack/blocks.h),
 // checked on the JSON text: within Slack's limits, every piece of text escaped as mrkdwn,
 // no code block that user text could close, and no UTF-8 sequence cut in two.
 #pragma once
 
 #include <string_view>
 
-#include "adapters/slack/slash_command.h"
+#include "adapters/slack/blocks.h"
 
 namespace scribe::fuzz {
 

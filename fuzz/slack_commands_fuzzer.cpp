@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);
   Store& store = scratch().fresh();
-  CommandHandler handler(store, date::locate_zone("UTC"));
+  CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   slack::CommandsEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now);
   const std::string before = fuzz::store_fingerprint(store);
 

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);
   Store& store = scratch().fresh();
-  CommandHandler handler(store, date::locate_zone("UTC"));
+  CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   slack::EventsEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now, "pushpin");
   const std::string before = fuzz::store_fingerprint(store);
 

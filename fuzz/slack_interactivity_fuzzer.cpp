@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   Store& store = scratch().fresh();
-  CommandHandler handler(store, date::locate_zone("UTC"));
+  CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   slack::InteractivityEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now);
   const std::string before = fuzz::store_fingerprint(store);
   const HttpResponse r = endpoint.handle(

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "adapters/slack/form.h"
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/slash_command.h"
 #include "commands/grammar.h"
 #include "fuzz/fuzz_support.h"
@@ -39,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t k = 0; k < i; ++k) FUZZ_CHECK(inv.mentions[k].id != inv.mentions[i].id, body);
   }
 
-  const grammar::ParseContext context{"/", fuzz::now(), &fuzz::zone(size)};
+  const grammar::ParseContext context{"/", fuzz::now(), &fuzz::zone(size), inv.mentions};
   grammar::parse(inv.command, inv.text, context);
 
   Reply reply;

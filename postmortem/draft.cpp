@@ -214,6 +214,7 @@ Draft assemble_draft(IncidentRecord record, Timestamp now) {
     std::stable_sort(draft.actions.begin(), draft.actions.end(), by_seq);
   }
 
+  draft.action_history = std::move(record.action_history);
   add_key_durations(draft, resolved_at);
   return draft;
 }

@@ -20,9 +20,10 @@ namespace scribe {
 // Everything a draft is made from, read in one store transaction.
 struct IncidentRecord {
   Incident incident;
-  std::vector<TimelineEvent> events;  // non-deleted, by occurred_at then seq
-  std::vector<Note> notes;            // in creation order
-  std::vector<ActionItem> actions;    // by seq
+  std::vector<TimelineEvent> events;           // non-deleted, by occurred_at then seq
+  std::vector<Note> notes;                     // in creation order
+  std::vector<ActionItem> actions;             // by seq
+  std::vector<ActionRevision> action_history;  // changes to the items, oldest first
 };
 
 // A point in time the key durations are measured between, and how it was found.
@@ -84,10 +85,11 @@ struct Draft {
   // in order of first appearance in time. Distinct by Person::id (by name when it has none).
   std::vector<Person> participants;
   DraftSections sections;
-  std::vector<std::size_t> impact_events;  // indexes into `timeline` of #impact events
-  std::vector<KeyDuration> durations;      // detect, mitigate, resolve, declared→resolved
-  std::vector<TimelineRow> timeline;       // by occurred_at, then seq
-  std::vector<ActionItem> actions;         // by seq
+  std::vector<std::size_t> impact_events;      // indexes into `timeline` of #impact events
+  std::vector<KeyDuration> durations;          // detect, mitigate, resolve, declared→resolved
+  std::vector<TimelineRow> timeline;           // by occurred_at, then seq
+  std::vector<ActionItem> actions;             // by seq
+  std::vector<ActionRevision> action_history;  // changes to the items, oldest first
 };
 
 // Builds the draft. `now` is the generation time and bounds the duration of an incident

@@ -1,6 +1,5 @@
 #include "postmortem/format.h"
 
-#include <algorithm>
 #include <cstdint>
 
 #include <date/date.h>
@@ -8,42 +7,75 @@
 #include <fmt/format.h>
 
 namespace scribe {
+
 namespace {
 
-// The instants a four-digit year can show. A time outside them comes only from absurd
-// input (a homeserver's clock, a hand-edited row) and is shown as the nearest end: every
-// text form stays valid (ISO 8601 has four-digit years), and the calendar arithmetic below
-// cannot overflow.
-constexpr Timestamp kFirstShown{date::sys_days{date::year{0} / 1 / 1}};
-constexpr Timestamp kLastShown =
-    Timestamp{date::sys_days{date::year{10000} / 1 / 1}} - std::chrono::milliseconds{1};
+constexpr std::int64_t kMsPerDay = 86'400'000;
+
+// Floored division and its remainder, without the overflow of `t - remainder` at the
+// bottom of the range.
+struct DayAndTime {
+  std::int64_t day;        // days since 1970-01-01
+  std::int64_t ms_of_day;  // 0 .. kMsPerDay - 1
+};
+
+DayAndTime split_day(Timestamp t) {
+  const std::int64_t ms = t.time_since_epoch().count();
+  std::int64_t day = ms / kMsPerDay;
+  std::int64_t rest = ms % kMsPerDay;
+  if (rest < 0) {
+    rest += kMsPerDay;
+    --day;
+  }
+  return {day, rest};
+}
 
 }  // namespace
 
+std::int64_t utc_day_number(Timestamp t) { return split_day(t).day; }
+
 UtcFields utc_fields(Timestamp t) {
-  t = std::clamp(t, kFirstShown, kLastShown);
-  // floor (not duration_cast) so times before 1970 still land on the right day/second.
-  const auto day = date::floor<date::days>(t);
-  const date::year_month_day ymd{day};
-  const date::hh_mm_ss<std::chrono::milliseconds> clock{t - day};
+  // The proleptic Gregorian calendar from a day count in 64 bits (the civil-from-days
+  // algorithm, in 400-year eras), so that every Timestamp, even at the ends of its range,
+  // has a date: date::days is 32-bit and would wrap there.
+  const DayAndTime split = split_day(t);
+  const std::int64_t z = split.day + 719468;  // days since 0000-03-01
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;                                       // [0, 146096]
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const std::int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   UtcFields f;
-  f.year = static_cast<int>(ymd.year());
-  f.month = static_cast<unsigned>(ymd.month());
-  f.day = static_cast<unsigned>(ymd.day());
-  f.hour = static_cast<unsigned>(clock.hours().count());
-  f.minute = static_cast<unsigned>(clock.minutes().count());
-  f.second = static_cast<unsigned>(clock.seconds().count());
-  f.millisecond = static_cast<unsigned>(clock.subseconds().count());
+  f.year = static_cast<int>(year);  // within ±292 million: fits
+  f.month = static_cast<unsigned>(month);
+  f.day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
+  const std::int64_t ms = split.ms_of_day;
+  f.hour = static_cast<unsigned>(ms / 3'600'000);
+  f.minute = static_cast<unsigned>(ms / 60'000 % 60);
+  f.second = static_cast<unsigned>(ms / 1000 % 60);
+  f.millisecond = static_cast<unsigned>(ms % 1000);
   return f;
+}
+
+std::string format_year(int year) {
+  // ISO 8601's expanded form (explicit sign) outside the four-digit years.
+  if (year >= 0 && year <= 9999) return fmt::format(FMT_COMPILE("{:04}"), year);
+  return fmt::format(FMT_COMPILE("{:+}"), year);
 }
 
 std::string format_utc_date(Timestamp t) {
   const UtcFields f = utc_fields(t);
-  return fmt::format("{:04}-{:02}-{:02}", f.year, f.month, f.day);
+  return fmt::format("{}-{:02}-{:02}", format_year(f.year), f.month, f.day);
 }
 
 std::string format_utc_datetime(Timestamp t) {
   const UtcFields f = utc_fields(t);
+  if (f.year < 0 || f.year > 9999) {
+    return fmt::format("{}-{:02}-{:02} {:02}:{:02}:{:02}", format_year(f.year), f.month, f.day,
+                       f.hour, f.minute, f.second);
+  }
   return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02} {:02}:{:02}:{:02}"), f.year, f.month, f.day,
                      f.hour, f.minute, f.second);
 }
@@ -52,16 +84,23 @@ std::string format_utc(Timestamp t) { return format_utc_datetime(t) + " UTC"; }
 
 std::string format_iso8601(Timestamp t) {
   const UtcFields f = utc_fields(t);
+  if (f.year < 0 || f.year > 9999) {
+    return fmt::format("{}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", format_year(f.year), f.month,
+                       f.day, f.hour, f.minute, f.second, f.millisecond);
+  }
   return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z"), f.year, f.month,
                      f.day, f.hour, f.minute, f.second, f.millisecond);
 }
 
 std::string format_duration(std::chrono::seconds d) {
+  constexpr std::uint64_t kLongestShownDays = 36525;  // 100 years
   const std::int64_t s = d.count();
   const char* sign = s < 0 ? "-" : "";
   // Unsigned magnitude: negating INT64_MIN would overflow.
   const std::uint64_t u = s < 0 ? 0 - static_cast<std::uint64_t>(s) : static_cast<std::uint64_t>(s);
   const std::uint64_t days = u / 86400, hours = u / 3600 % 24, minutes = u / 60 % 60, secs = u % 60;
+  // Only a wrong clock or a typo gets here; a count of days in the billions reads as noise.
+  if (days > kLongestShownDays) return fmt::format("{}more than 100 years", sign);
   if (days > 0) return fmt::format("{}{}d {:02}h {:02}m", sign, days, hours, minutes);
   if (hours > 0) return fmt::format("{}{}h {:02}m {:02}s", sign, hours, minutes, secs);
   if (minutes > 0) return fmt::format("{}{}m {:02}s", sign, minutes, secs);
@@ -92,6 +131,8 @@ std::string format_key_duration(const KeyDuration& k) {
 }
 
 std::chrono::seconds seconds_between(Timestamp from, Timestamp to) {
+  // Whole seconds of an int64 count of milliseconds span at most ±9.3e15, so their
+  // difference (at most 1.9e16) cannot overflow int64, whatever the two times are.
   return date::floor<std::chrono::seconds>(to) - date::floor<std::chrono::seconds>(from);
 }
 

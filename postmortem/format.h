@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "postmortem/draft.h"
@@ -17,15 +18,21 @@ struct UtcFields {
   unsigned month = 1, day = 1;
   unsigned hour = 0, minute = 0, second = 0, millisecond = 0;
 };
+// Defined for every Timestamp, the ends of its range included (years beyond 9999 or
+// before 0 come out as such: "+292278994-08-17" is honest where a wrapped date is not).
 UtcFields utc_fields(Timestamp t);
+// Days since 1970-01-01 UTC, floored; for comparing dates without date::days' 32 bits.
+std::int64_t utc_day_number(Timestamp t);
 
+// "2026", and "+12026" / "-0001"-style expanded years (ISO 8601) outside 0..9999.
+std::string format_year(int year);
 std::string format_utc_date(Timestamp t);      // "2026-11-20"
 std::string format_utc_datetime(Timestamp t);  // "2026-11-20 14:05:30"
 std::string format_utc(Timestamp t);           // "2026-11-20 14:05:30 UTC"
 std::string format_iso8601(Timestamp t);       // "2026-11-20T14:05:30.123Z" (always ms)
 
 // "42s", "3m 05s", "1h 02m 03s", "2d 03h 04m" (days from 24 h on, seconds dropped).
-// A negative value is shown with a leading "-".
+// A negative value is shown with a leading "-"; beyond 100 years: "more than 100 years".
 std::string format_duration(std::chrono::seconds d);
 // Time since the incident start: "+00:03:05", "+1d 02:03:04". Negative: "-00:00:05".
 std::string format_offset(std::chrono::seconds d);
@@ -35,7 +42,7 @@ std::string format_offset(std::chrono::seconds d);
 std::string format_key_duration(const KeyDuration& k);
 
 // Whole seconds from `from` to `to`, after flooring both to whole seconds, so the
-// difference agrees with the times as they are shown.
+// difference agrees with the times as they are shown. Never overflows.
 std::chrono::seconds seconds_between(Timestamp from, Timestamp to);
 
 }  // namespace scribe

@@ -143,8 +143,19 @@ Json draft_to_json(const Draft& d) {
 
   Json actions = array(d.actions.size());
   for (const ActionItem& a : d.actions) {
+    Json history = array(0);
+    for (const ActionRevision& r : d.action_history) {
+      if (r.action_id != a.id) continue;
+      history.push_back(Object(5)
+                            .add("field", r.field)
+                            .add("before", r.before)
+                            .add("after", r.after)
+                            .add("changed_by", person(r.changed_by))
+                            .add("changed_at", format_iso8601(r.changed_at))
+                            .take());
+    }
     actions.push_back(
-        Object(7)
+        Object(9)
             .add("seq", a.seq)
             .add("text", a.text)
             .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
@@ -152,6 +163,8 @@ Json draft_to_json(const Draft& d) {
             .add("kind", a.kind == ActionKind::kNone ? Json(nullptr) : Json(to_string(a.kind)))
             .add("status", to_string(a.status))
             .add("done_at", time_or_null(a.done_at))
+            .add("drop_reason", a.drop_reason ? Json(*a.drop_reason) : Json(nullptr))
+            .add("history", std::move(history))
             .take());
   }
   j.add("actions", std::move(actions));

@@ -4,11 +4,12 @@
 #include <optional>
 #include <vector>
 
-#include <date/date.h>
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "postmortem/format.h"
+#include "util/markdown_escape.h"
+#include "util/text.h"
 
 namespace scribe {
 namespace {
@@ -38,122 +39,105 @@ std::string_view status_title(IncidentStatus s) {
 }
 
 // For single-line places (title, facts list): line breaks become spaces.
-void put_inline(Buffer& out, std::string_view s) {
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\n' && s[i] != '\r') continue;
-    put(out, s.substr(start, i - start));
-    const bool crlf_tail = s[i] == '\n' && i > 0 && s[i - 1] == '\r';
-    if (!crlf_tail) out.push_back(' ');
-    start = i + 1;
-  }
-  put(out, s.substr(start));
+void put_inline(Buffer& out, std::string_view raw, bool hashes = false) {
+  with_display_text(raw, [&](std::string_view s) {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '\n' && s[i] != '\r') continue;
+      append_markdown_escaped(out, s.substr(start, i - start), hashes);
+      const bool crlf_tail = s[i] == '\n' && i > 0 && s[i - 1] == '\r';
+      if (!crlf_tail) out.push_back(' ');
+      start = i + 1;
+    }
+    append_markdown_escaped(out, s.substr(start), hashes);
+  });
 }
 
 // For a table cell: a '|' would end the cell and a line break the row. GFM has no line
 // break inside a cell short of raw HTML ("<br>"), which Slack shows as junk and the
 // safe-mode HTML renderer drops, so each run of line breaks becomes a visible " ⏎ ".
-void put_cell(Buffer& out, std::string_view s) {
-  // Line breaks at either end carry nothing worth showing.
-  const std::size_t first = s.find_first_not_of("\r\n");
-  if (first == std::string_view::npos) return;
-  s = s.substr(first, s.find_last_not_of("\r\n") - first + 1);
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '|' && c != '\n' && c != '\r') continue;
-    put(out, s.substr(start, i - start));
-    if (c == '|') {
-      put(out, "\\|");
-    } else {
+void put_cell(Buffer& out, std::string_view raw) {
+  with_display_text(raw, [&](std::string_view s) {
+    // Line breaks at either end carry nothing worth showing.
+    const std::size_t first = s.find_first_not_of("\r\n");
+    if (first == std::string_view::npos) return;
+    s = s.substr(first, s.find_last_not_of("\r\n") - first + 1);
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c != '\n' && c != '\r') continue;
+      append_markdown_escaped(out, s.substr(start, i - start), false);
       put(out, " ⏎ ");
       while (i + 1 < s.size() && (s[i + 1] == '\n' || s[i + 1] == '\r')) ++i;
+      start = i + 1;
     }
-    start = i + 1;
-  }
-  put(out, s.substr(start));
-}
-
-// Whether a line, placed at the start of a block, would open a structure of its own
-// (heading, quote, list, rule, fence, table) instead of staying text.
-bool opens_block(std::string_view line) {
-  const char c = line[0];
-  const char next = line.size() > 1 ? line[1] : ' ';
-  const bool spaced = next == ' ' || next == '\t';
-  switch (c) {
-    case '#':
-    case '>':
-    case '|':
-    case '=':
-      return true;  // escaping these never changes how the text reads
-    case '-':
-    case '+':
-    case '*':
-    case '_':
-      return spaced || next == c;  // a list marker or a rule; "*word*" stays emphasis
-    case '`':
-    case '~':
-      return line.starts_with(c == '`' ? "```" : "~~~");
-    default:
-      break;
-  }
-  // "1. " or "2) ": an ordered list marker.
-  const std::size_t digits = line.find_first_not_of("0123456789");
-  if (digits == 0 || digits == std::string_view::npos || digits > 9) return false;
-  if (line[digits] != '.' && line[digits] != ')') return false;
-  return digits + 1 == line.size() || line[digits + 1] == ' ' || line[digits + 1] == '\t';
-}
-
-void put_block_line(Buffer& out, std::string_view line) {
-  // Leading blanks are dropped: four of them would turn the line into a code block.
-  const std::size_t first = line.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return;
-  line.remove_prefix(first);
-  if (opens_block(line)) {
-    const std::size_t digits = line.find_first_not_of("0123456789");
-    if (digits != 0 && digits != std::string_view::npos) {
-      put(out, line.substr(0, digits));  // "1. x" becomes "1\. x"
-      line.remove_prefix(digits);
-    }
-    out.push_back('\\');
-  }
-  put(out, line);
+    append_markdown_escaped(out, s.substr(start), false);
+  });
 }
 
 // Multi-line text as a paragraph or list item body: continuation lines are indented by
 // `indent` so they stay inside the item.
-void put_block(Buffer& out, std::string_view s, std::size_t indent) {
-  bool first = true;
-  for (;;) {
-    const std::size_t nl = s.find_first_of("\r\n");
-    const std::string_view line = s.substr(0, nl);
-    if (!first) {
-      out.push_back('\n');
-      if (line.find_first_not_of(" \t") != std::string_view::npos) {
-        for (std::size_t i = 0; i < indent; ++i) out.push_back(' ');
+void put_block(Buffer& out, std::string_view raw, std::size_t indent) {
+  with_display_text(raw, [&](std::string_view s) {
+    bool first = true;
+    for (;;) {
+      const std::size_t nl = s.find_first_of("\r\n");
+      const std::string_view line = s.substr(0, nl);
+      if (!first) {
+        out.push_back('\n');
+        if (line.find_first_not_of(" \t") != std::string_view::npos) {
+          for (std::size_t i = 0; i < indent; ++i) out.push_back(' ');
+        }
       }
+      append_markdown_line(out, line, /*code_spans=*/false);
+      if (nl == std::string_view::npos) break;
+      const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
+      s.remove_prefix(nl + (crlf ? 2 : 1));
+      first = false;
     }
-    put_block_line(out, line);
-    if (nl == std::string_view::npos) break;
-    const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
-    s.remove_prefix(nl + (crlf ? 2 : 1));
-    first = false;
-  }
+  });
 }
 
 class MarkdownWriter {
  public:
-  MarkdownWriter(const Draft& draft, std::string_view prefix) : d_(draft), prefix_(prefix) {
-    out_.reserve(estimated_size());
+  MarkdownWriter(const Draft& draft, std::string_view prefix, std::size_t max_bytes)
+      : d_(draft), prefix_(prefix), max_bytes_(max_bytes) {
     find_dates();
   }
 
   std::string render() {
+    if (max_bytes_ == 0) {
+      out_.reserve(estimated_size());
+      head();
+      timeline();
+      tail();
+      return fmt::to_string(out_);
+    }
+    // The whole draft if it fits, found out by rendering it until it no longer does.
+    out_.reserve(max_bytes_ + max_bytes_ / 2);
+    mode_ = Mode::kProbe;
+    head();
+    timeline();
+    tail();
+    if (!overflow_) return fmt::to_string(out_);
+    return render_short();
+  }
+
+ private:
+  enum class Mode {
+    kWhole,
+    kProbe,  // the whole draft, abandoned (overflow_) once it passes max_bytes_
+    kShort,  // each list within a budget, the timeline within what the rest leaves
+  };
+
+  // The sections before and after the timeline.
+  void head() {
     facts();
     summary();
     impact();
     key_durations();
-    timeline();
+  }
+  void tail() {
     causes();
     note_list("What went well", d_.sections.went_well, "incident went-well <text>");
     note_list("What went wrong", d_.sections.went_wrong, "incident went-wrong <text>");
@@ -162,16 +146,73 @@ class MarkdownWriter {
     actions();
     fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
                    format_utc(d_.generated_at));
+  }
+
+  // A draft of at most max_bytes_: every section, each list cut short with a count of
+  // what is left out, and as much of the timeline's beginning and end as the rest leaves
+  // room for. Only when single items are larger than their list's budget is the end cut.
+  std::string render_short() {
+    mode_ = Mode::kShort;
+    out_.clear();
+    head();
+    Buffer before = std::move(out_);
+    out_ = Buffer();
+    tail();
+    Buffer after = std::move(out_);
+    out_ = std::move(before);
+    const std::size_t rest = out_.size() + after.size() + 512;
+    timeline_budget_ = max_bytes_ > rest ? max_bytes_ - rest : 0;
+    timeline();
+    put(out_, std::string_view(after.data(), after.size()));
+    if (out_.size() > max_bytes_) {
+      // Lists of huge items: the end goes, cut at a line so no table row is torn.
+      std::string_view text(out_.data(), out_.size());
+      const std::size_t cut = text.rfind('\n', max_bytes_ > 400 ? max_bytes_ - 400 : 0);
+      out_.resize(cut == std::string_view::npos ? 0 : cut + 1);
+      put(out_, "\n");
+      where_whole();
+    }
     return fmt::to_string(out_);
   }
 
- private:
+  // Where the whole draft is, for a shortened one.
+  void where_whole() {
+    fmt::format_to(fmt::appender(out_),
+                   "*Shortened to fit a chat message. The whole draft: `scribe draft {}` or "
+                   "`GET /api/incidents/{}/postmortem.md` (or `.html`).*\n",
+                   d_.ref, d_.incident.id);
+  }
+
+  // Before each item of a list that began at `start` in out_: whether it is shown.
+  bool room(std::size_t start, std::size_t budget) {
+    switch (mode_) {
+      case Mode::kWhole:
+        return true;
+      case Mode::kProbe:
+        overflow_ = overflow_ || out_.size() > max_bytes_;
+        return !overflow_;
+      case Mode::kShort:
+        return out_.size() - start < budget;
+    }
+    return true;
+  }
+  // The budget of a list of notes when shortening.
+  std::size_t list_budget() const { return max_bytes_ / 10; }
+
+  // After a list (not a table) that showed `shown` of `total` items.
+  void left_out(std::size_t shown, std::size_t total) {
+    if (shown < total) {
+      fmt::format_to(fmt::appender(out_), "\n*… and {} more not shown here.*\n", total - shown);
+    }
+  }
+
   std::size_t estimated_size() const {
     std::size_t n = 4096;
     for (const auto& row : d_.timeline) {
       n += row.event.text.size() + row.event.author.name.size() + 64;
     }
     for (const auto& a : d_.actions) n += a.text.size() + 96;
+    for (const auto& r : d_.action_history) n += r.before.size() + r.after.size() + 96;
     const DraftSections& s = d_.sections;
     for (const auto* notes : {&s.summary, &s.impact, &s.cause, &s.why, &s.went_well, &s.went_wrong,
                               &s.lucky, &s.lessons}) {
@@ -182,11 +223,13 @@ class MarkdownWriter {
 
   // Whether the times in the tables fall on more than one UTC date; if so they show it.
   void find_dates() {
-    std::optional<date::sys_days> lo, hi;
+    // Day numbers in 64 bits (date::days would wrap for absurd times) and a time on each.
+    std::optional<std::int64_t> lo, hi;
+    Timestamp lo_at{}, hi_at{};
     auto see = [&](Timestamp t) {
-      const auto day = date::floor<date::days>(t);
-      if (!lo || day < *lo) lo = day;
-      if (!hi || day > *hi) hi = day;
+      const std::int64_t day = utc_day_number(t);
+      if (!lo || day < *lo) lo = day, lo_at = t;
+      if (!hi || day > *hi) hi = day, hi_at = t;
     };
     if (!d_.timeline.empty()) {  // sorted: the ends are enough
       see(d_.timeline.front().event.occurred_at);
@@ -196,14 +239,16 @@ class MarkdownWriter {
       if (k.from.at) see(*k.from.at);
       if (k.to.at) see(*k.to.at);
     }
-    first_date_ = lo.value_or(date::floor<date::days>(d_.incident.declared_at));
-    last_date_ = hi.value_or(first_date_);
-    with_dates_ = first_date_ != last_date_;
+    first_date_ = lo ? lo_at : d_.incident.declared_at;
+    last_date_ = hi ? hi_at : first_date_;
+    with_dates_ = utc_day_number(first_date_) != utc_day_number(last_date_);
   }
 
   void clock(Timestamp t) {
     const UtcFields f = utc_fields(t);
-    if (with_dates_) {
+    if (with_dates_ && (f.year < 0 || f.year > 9999)) {
+      fmt::format_to(fmt::appender(out_), "{} ", format_utc_date(t));
+    } else if (with_dates_) {
       fmt::format_to(fmt::appender(out_), FMT_COMPILE("{:04}-{:02}-{:02} "), f.year, f.month,
                      f.day);
     }
@@ -221,11 +266,16 @@ class MarkdownWriter {
   }
 
   void bullets(const std::vector<Note>& notes) {
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const auto& n : notes) {
+      if (!room(start, list_budget())) break;
       put(out_, "- ");
       put_block(out_, n.text, 2);
       out_.push_back('\n');
+      ++shown;
     }
+    left_out(shown, notes.size());
   }
 
   void facts() {
@@ -233,7 +283,7 @@ class MarkdownWriter {
     fmt::format_to(fmt::appender(out_), "# Postmortem: {}", d_.ref);
     if (!inc.title.empty()) {
       put(out_, " — ");
-      put_inline(out_, inc.title);
+      put_inline(out_, inc.title, /*hashes=*/true);
     }
     put(out_, "\n\n");
     auto fact = [&](std::string_view label, std::string_view value) {
@@ -254,22 +304,34 @@ class MarkdownWriter {
     put(out_, "- **Commander:** ");
     put_inline(out_, display_name(inc.commander));
     put(out_, "\n- **Participants:** ");
-    for (std::size_t i = 0; i < d_.participants.size(); ++i) {
-      if (i > 0) put(out_, ", ");
-      put_inline(out_, display_name(d_.participants[i]));
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
+    for (; shown < d_.participants.size() && room(start, list_budget()); ++shown) {
+      if (shown > 0) put(out_, ", ");
+      put_inline(out_, display_name(d_.participants[shown]));
+    }
+    if (shown < d_.participants.size()) {
+      fmt::format_to(fmt::appender(out_), " and {} more", d_.participants.size() - shown);
     }
     if (d_.participants.empty()) put(out_, "—");
     out_.push_back('\n');
+    if (mode_ == Mode::kShort) {
+      out_.push_back('\n');
+      where_whole();
+    }
   }
 
   void summary() {
     heading("##", "Summary");
     if (d_.sections.summary.empty()) return placeholder("incident summary <text>");
-    for (std::size_t i = 0; i < d_.sections.summary.size(); ++i) {
+    const std::size_t start = out_.size();
+    std::size_t i = 0;
+    for (; i < d_.sections.summary.size() && room(start, list_budget()); ++i) {
       if (i > 0) out_.push_back('\n');
       put_block(out_, d_.sections.summary[i].text, 0);
       out_.push_back('\n');
     }
+    left_out(i, d_.sections.summary.size());
   }
 
   void impact() {
@@ -282,14 +344,19 @@ class MarkdownWriter {
       return;
     }
     bullets(d_.sections.impact);
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const std::size_t i : d_.impact_events) {
+      if (!room(start, list_budget())) break;
       const TimelineEvent& e = d_.timeline[i].event;
       put(out_, "- ");
       clock(e.occurred_at);
       put(out_, " — ");
       put_block(out_, e.text, 2);
       out_.push_back('\n');
+      ++shown;
     }
+    left_out(shown, d_.impact_events.size());
   }
 
   void moment(const Moment& m) {
@@ -336,18 +403,41 @@ class MarkdownWriter {
     put(out_,
         "| # | Time (UTC) | Since start | Author | Kind | Event |\n"
         "|---:|---|---|---|---|---|\n");
-    for (const TimelineRow& row : d_.timeline) {
-      const TimelineEvent& e = row.event;
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE("| {} | "), e.seq);
-      clock(e.occurred_at);
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "), format_offset(row.offset));
-      put_cell(out_, display_name(e.author));
-      // Plain notes leave the kind empty so typed events and milestones stand out.
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
-                     e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
-      put_cell(out_, e.text);
-      put(out_, " |\n");
+    const std::size_t start = out_.size();
+    const std::size_t rows = d_.timeline.size();
+    std::size_t first = 0;
+    for (; first < rows && room(start, timeline_budget_ / 2); ++first) timeline_row(first);
+    if (first == rows) return;
+    if (mode_ != Mode::kShort) return;  // probing: given up
+    // The end of the timeline with the other half: how many rows fit is found by writing
+    // them once and taking them back.
+    const std::size_t half = timeline_budget_ / 2;
+    const std::size_t mark = out_.size();
+    std::size_t last = rows;
+    while (last > first && out_.size() - mark < half) timeline_row(--last);
+    const bool over = out_.size() - mark > half;
+    out_.resize(mark);
+    if (over) ++last;  // the row that passed the budget stays out
+    if (last > first) {
+      fmt::format_to(fmt::appender(out_),
+                     "| … | | | | | *{} more events, #{} to #{}, not shown here* |\n", last - first,
+                     d_.timeline[first].event.seq, d_.timeline[last - 1].event.seq);
     }
+    for (std::size_t i = last; i < rows; ++i) timeline_row(i);
+  }
+
+  void timeline_row(std::size_t i) {
+    const TimelineRow& row = d_.timeline[i];
+    const TimelineEvent& e = row.event;
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE("| {} | "), e.seq);
+    clock(e.occurred_at);
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "), format_offset(row.offset));
+    put_cell(out_, display_name(e.author));
+    // Plain notes leave the kind empty so typed events and milestones stand out.
+    fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
+                   e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
+    put_cell(out_, e.text);
+    put(out_, " |\n");
   }
 
   void causes() {
@@ -360,7 +450,9 @@ class MarkdownWriter {
     heading("###", "Five whys");
     if (d_.sections.why.empty()) return placeholder("incident why <text>");
     int number = 0;
+    const std::size_t start = out_.size();
     for (const auto& n : d_.sections.why) {
+      if (!room(start, list_budget())) break;
       const std::string item = fmt::format("{}. ", ++number);
       put(out_, item);
       // Notes usually give the answer; the question is implied unless the author wrote it.
@@ -371,6 +463,7 @@ class MarkdownWriter {
       put_block(out_, text, item.size());
       out_.push_back('\n');
     }
+    left_out(static_cast<std::size_t>(number), d_.sections.why.size());
   }
 
   void note_list(std::string_view title, const std::vector<Note>& notes, std::string_view command) {
@@ -390,7 +483,11 @@ class MarkdownWriter {
     put(out_,
         "| # | Action | Owner | Due | Kind | Status |\n"
         "|---:|---|---|---|---|---|\n");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
     for (const ActionItem& a : d_.actions) {
+      if (!room(start, max_bytes_ / 4)) break;
+      ++shown;
       fmt::format_to(fmt::appender(out_), "| {} | ", a.seq);
       put_cell(out_, a.text);
       put(out_, " | ");
@@ -405,24 +502,61 @@ class MarkdownWriter {
       } else {
         put(out_, "**no due date**");
       }
-      fmt::format_to(fmt::appender(out_), " | {} | {} |\n",
-                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind),
-                     to_string(a.status));
+      fmt::format_to(fmt::appender(out_), " | {} | ",
+                     a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind));
+      if (a.status == ActionStatus::kDropped) {
+        put(out_, "won't do: ");
+        put_cell(out_, a.drop_reason.value_or("no reason given"));
+      } else {
+        put(out_, to_string(a.status));
+      }
+      put(out_, " |\n");
     }
+    if (mode_ == Mode::kShort && shown < d_.actions.size()) {
+      fmt::format_to(fmt::appender(out_), "| … | *{} more action items not shown here* | | | | |\n",
+                     d_.actions.size() - shown);
+    }
+    action_history();
+  }
+
+  // The audit trail of the items: who changed what, when.
+  void action_history() {
+    if (d_.action_history.empty()) return;
+    put(out_, "\nChanges to action items:\n\n");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
+    for (const ActionRevision& r : d_.action_history) {
+      if (!room(start, list_budget())) break;
+      ++shown;
+      fmt::format_to(fmt::appender(out_), "- {} #{} {}: ", format_utc_datetime(r.changed_at), r.seq,
+                     r.field);
+      put_cell(out_, r.before.empty() ? std::string_view{"(none)"} : std::string_view{r.before});
+      put(out_, " → ");
+      put_cell(out_, r.after.empty() ? std::string_view{"(none)"} : std::string_view{r.after});
+      put(out_, " (");
+      put_cell(out_, display_name(r.changed_by));
+      put(out_, ")\n");
+    }
+    left_out(shown, d_.action_history.size());
   }
 
   const Draft& d_;
   std::string_view prefix_;
+  std::size_t max_bytes_ = 0;  // 0: the whole draft
+  Mode mode_ = Mode::kWhole;
+  bool overflow_ = false;
+  std::size_t timeline_budget_ = 0;
   Buffer out_;
   bool with_dates_ = false;
-  date::sys_days first_date_{};
-  date::sys_days last_date_{};
+  Timestamp first_date_{};  // a time on the first date shown
+  Timestamp last_date_{};
 };
 
 }  // namespace
 
-std::string render_markdown(const Draft& draft, std::string_view command_prefix) {
-  return MarkdownWriter(draft, command_prefix).render();
+std::string render_markdown(const Draft& draft, std::string_view command_prefix,
+                            std::size_t max_bytes) {
+  return MarkdownWriter(draft, command_prefix, max_bytes).render();
 }
 
 }  // namespace scribe

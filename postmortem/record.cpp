@@ -10,6 +10,7 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
   record.events = tx.events(id, /*include_deleted=*/false);
   record.notes = tx.notes(id);
   record.actions = tx.actions(id);
+  record.action_history = tx.action_revisions(id);
   return record;
 }
 

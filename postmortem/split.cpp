@@ -1,17 +1,8 @@
 #include "postmortem/split.h"
 
+#include "util/utf8.h"
+
 namespace scribe {
-namespace {
-
-// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-std::size_t utf8_prefix(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return s.size();
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return n == 0 ? max : n;  // not UTF-8 at all: cut anyway rather than loop
-}
-
-}  // namespace
 
 std::vector<std::string> split_markdown(std::string_view md, std::size_t max_bytes) {
   std::vector<std::string> pieces;
@@ -60,7 +51,8 @@ std::vector<std::string> split_markdown(std::string_view md, std::size_t max_byt
           flush();
           continue;
         }
-        const std::size_t n = utf8_prefix(line, max_bytes);
+        std::size_t n = utf8_prefix(line, max_bytes);
+        if (n == 0) n = max_bytes;  // not UTF-8 at all: cut anyway rather than loop
         pieces.emplace_back(line.substr(0, n));
         line.remove_prefix(n);
       }

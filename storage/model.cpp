@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "util/strings.h"
+
 namespace scribe {
 namespace {
 
@@ -58,9 +60,10 @@ constexpr NameTable<ActionKind, 5> kActionKinds{{
     {ActionKind::kPrevent, "prevent"},
     {ActionKind::kProcess, "process"},
 }};
-constexpr NameTable<ActionStatus, 2> kActionStatuses{{
+constexpr NameTable<ActionStatus, 3> kActionStatuses{{
     {ActionStatus::kOpen, "open"},
     {ActionStatus::kDone, "done"},
+    {ActionStatus::kDropped, "dropped"},
 }};
 
 constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
@@ -69,18 +72,19 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
+constexpr NameTable<JobKind, 4> kJobKinds{{
+    {JobKind::kPost, "post"},
+    {JobKind::kUpdate, "update"},
+    {JobKind::kFetch, "fetch"},
+    {JobKind::kJoin, "join"},
+}};
+
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [e, name] : table) {
     if (e == value) return name;
   }
   return "unknown";
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 template <typename E, std::size_t N>
@@ -116,11 +120,15 @@ std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
 std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
 std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s); }
 std::string_view to_string(OutboxStatus s) { return name_of(kOutboxStatuses, s); }
+std::string_view to_string(JobKind k) { return name_of(kJobKinds, k); }
 
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);
-  if (v.starts_with("sev")) v.erase(0, 3);
-  if (!v.empty() && (v[0] == '-' || v[0] == '_')) v.erase(0, 1);
+  // "sev-2" and "sev_2" are how people write it; a bare "-1" is not a severity.
+  if (v.starts_with("sev")) {
+    v.erase(0, 3);
+    if (!v.empty() && (v[0] == '-' || v[0] == '_')) v.erase(0, 1);
+  }
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '4') return static_cast<Severity>(v[0] - '0');
   return std::nullopt;
 }
@@ -143,6 +151,8 @@ std::optional<ActionStatus> action_status_from_string(std::string_view s) {
 std::optional<OutboxStatus> outbox_status_from_string(std::string_view s) {
   return value_of(kOutboxStatuses, s);
 }
+
+std::optional<JobKind> job_kind_from_string(std::string_view s) { return value_of(kJobKinds, s); }
 
 std::string incident_ref(IncidentId id) { return fmt::format("INC-{}", id); }
 

@@ -119,7 +119,8 @@ struct Note {
 // Google's action item kinds; kNone when the author gave none (the draft flags it).
 enum class ActionKind { kNone, kDetect, kMitigate, kPrevent, kProcess };
 
-enum class ActionStatus { kOpen, kDone };
+// kDropped: "won't do", decided and explained (ActionItem::drop_reason); never reminded.
+enum class ActionStatus { kOpen, kDone, kDropped };
 
 struct ActionItem {
   std::int64_t id = 0;
@@ -136,16 +137,39 @@ struct ActionItem {
   std::optional<Person> done_by;
   // "Snooze": no reminder about this item is sent before this instant.
   std::optional<Timestamp> snoozed_until;
+  // Why it won't be done; set while the status is kDropped.
+  std::optional<std::string> drop_reason;
 };
 
-// A message Scribe decided to send, kept in the store until it is delivered, so that a
-// restart or an outage of the platform never loses it. `content` is platform-neutral
-// JSON (see commands/outgoing.h); the platform's adapter renders it when delivering.
+// The action items' audit trail: each change to an item after it was added, one field at
+// a time, with the value before and after as people read them.
+struct ActionRevision {
+  std::int64_t action_id = 0;
+  int seq = 0;         // the item's number in its incident
+  std::string field;   // "text", "owner", "due", "kind" or "status"
+  std::string before;  // "" when the field was empty ("no owner")
+  std::string after;
+  Person changed_by;
+  Timestamp changed_at{};
+};
+
+// A job in the outbox: something Scribe decided to do on a platform (post a message,
+// replace one, read a marked message back, join a room), kept in the store until it is
+// done, so that a restart or an outage of the platform never loses it. The outbox hands it
+// to the deliverer registered for (channel.platform, kind).
 enum class OutboxStatus { kPending, kSent, kFailed };
+
+enum class JobKind {
+  kPost,    // post `content`, an OutgoingMessage (commands/outgoing.h), as a new message
+  kUpdate,  // replace the earlier message OutgoingMessage::replaces names with `content`
+  kFetch,   // read a marked message back and record it; `content` is the adapter's own
+  kJoin,    // join channel.channel (the bot was invited); `content` is unused
+};
 
 struct OutboxMessage {
   std::int64_t id = 0;
   ChannelRef channel;
+  JobKind kind = JobKind::kPost;
   std::string content;
   // Another outbox message this one replies under (a thread); sent only after it.
   std::optional<std::int64_t> thread_parent;
@@ -169,6 +193,7 @@ std::string_view to_string(NoteSection s);
 std::string_view to_string(ActionKind k);
 std::string_view to_string(ActionStatus s);
 std::string_view to_string(OutboxStatus s);
+std::string_view to_string(JobKind k);
 std::optional<Severity> severity_from_string(std::string_view s);  // "sev1", "SEV-1", "1"
 std::optional<IncidentStatus> incident_status_from_string(std::string_view s);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
@@ -176,6 +201,7 @@ std::optional<NoteSection> note_section_from_string(std::string_view s);
 std::optional<ActionKind> action_kind_from_string(std::string_view s);
 std::optional<ActionStatus> action_status_from_string(std::string_view s);
 std::optional<OutboxStatus> outbox_status_from_string(std::string_view s);
+std::optional<JobKind> job_kind_from_string(std::string_view s);
 
 // "INC-42": how people refer to incidents in chat.
 std::string incident_ref(IncidentId id);

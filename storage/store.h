@@ -16,14 +16,26 @@
 
 namespace scribe {
 
+// Error policy (for the whole project, not only the store):
+// - Exceptions are for infrastructure failures only: the store cannot read or write
+//   (StoreError), memory runs out. Whoever means "could not save, try again" (an endpoint
+//   answering 503, a "nothing was recorded" reply) catches StoreError, not std::exception:
+//   a programming error must not be reported to users as a storage hiccup.
+// - Input that does not parse is not exceptional: a parser returns its value or why not
+//   (util/parsed.h, Parsed<T>, or a result of the same shape) and never throws for what a
+//   user, a platform or an old stored row contains.
+// - Domain refusals ("already an open incident") are neither: they are replies.
+// - Threads that must not die (the outbox sender, the scheduler) catch everything at
+//   their loop, log it, and try again later.
+
 // Thrown for failures of the storage itself (disk full, lost connection, bad schema).
-// Domain refusals ("already an open incident") are not errors of the store.
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// The operations available inside one transaction. Valid only during the callback.
+// The operations available inside one transaction. Valid only during the callback, and
+// only on the thread that runs it.
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -55,6 +67,16 @@ class Transaction {
   virtual void update_action(const ActionItem& item) = 0;
   virtual std::optional<ActionItem> find_action(IncidentId incident, int seq) = 0;
   virtual std::vector<ActionItem> actions(IncidentId incident) = 0;
+  // Updates an item and records `changes` (its audit trail) in the same transaction.
+  virtual void revise_action(const ActionItem& updated,
+                             const std::vector<ActionRevision>& changes) = 0;
+  // The incident's action item changes, oldest first.
+  virtual std::vector<ActionRevision> action_revisions(IncidentId incident) = 0;
+  // Open items owned by `owner` in incidents on `platform`, across all incidents, by
+  // incident and seq. An owner is matched by id when the item's owner has one, else by
+  // name (an @name the platform did not resolve).
+  virtual std::vector<ActionItem> open_actions_owned_by(const Person& owner,
+                                                        std::string_view platform) = 0;
 
   // Incidents in one state, oldest first (the scheduler's reminders).
   virtual std::vector<Incident> incidents_with_status(IncidentStatus status) = 0;
@@ -71,8 +93,9 @@ class Transaction {
   virtual std::optional<OutboxMessage> find_outbox(std::int64_t id) = 0;
   // The message enqueued with this dedupe key, if any.
   virtual std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) = 0;
-  // Pending messages whose time has come, by id; only the oldest pending message of each
-  // channel is eligible, so a channel's messages (and a thread's replies) stay in order.
+  // Pending jobs whose time has come, by id; only the oldest pending job of each channel
+  // is eligible, so a channel's messages (and a thread's replies) stay in order. Fetch jobs
+  // are a lane of their own: the oldest pending fetch of each channel is eligible too.
   virtual std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) = 0;
   // The earliest next_attempt_at among the messages due_outbox could return, if any.
   virtual std::optional<Timestamp> next_outbox_attempt() = 0;
@@ -88,12 +111,23 @@ class Transaction {
   virtual std::optional<std::string> latest_draft(IncidentId incident) = 0;
 };
 
+// Threads: a Store is safe to use from any number of threads at once (listener threads,
+// the outbox's sender, the scheduler); write, read and healthy may be called concurrently.
+// Today each call blocks its caller until done: write returns once its change is durable.
+// `fn` may run on another thread than its caller: with group commit, the writer that
+// commits a batch runs every queued caller's `fn` on its own thread. So `fn` must use only
+// the Transaction it is given and what it captured, never thread-local state, and a
+// Transaction must not be kept or used outside its `fn`. Commands open no transactions:
+// CommandHandler::transact does, in one place (commands/handler.h). Still calling the store
+// directly: the outbox sender, the reminder planner, the API's reads, and the Matrix
+// endpoint's transaction/event dedupe.
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs `fn` in a read-write transaction and commits it. If `fn` throws, the
-  // transaction is rolled back and the exception propagates.
+  // Runs `fn` in a read-write transaction and commits it durably before returning. If `fn`
+  // throws, its changes are rolled back and the exception propagates; if the commit
+  // fails, StoreError.
   virtual void write(const std::function<void(Transaction&)>& fn) = 0;
   // Runs `fn` on a consistent snapshot; changes made through it are an error.
   virtual void read(const std::function<void(Transaction&)>& fn) = 0;

@@ -9,6 +9,10 @@
 #include <fmt/format.h>
 
 #include "postmortem/html.h"
+#include "util/json_fields.h"
+#include "util/markdown_escape.h"
+#include "util/percent.h"
+#include "util/text.h"
 
 namespace scribe::matrix {
 namespace {
@@ -26,12 +30,6 @@ constexpr std::string_view kPermanentErrcodes[] = {
     "M_UNKNOWN",   "M_BAD_STATE", "M_GUEST_ACCESS_FORBIDDEN",
 };
 
-std::string string_field(const json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // A Matrix user id: "@localpart:server".
 bool is_matrix_user_id(std::string_view id) {
   return id.size() >= 4 && id.front() == '@' && id.find(':') != std::string_view::npos &&
@@ -46,22 +44,10 @@ bool is_list_item(std::string_view line) {
                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }));
 }
 
-// Text, details and document as one Markdown text. A detail is a line of its own: list
-// items stay together as one list, other lines become paragraphs.
-std::string markdown_of(const OutgoingMessage& message) {
-  std::string md = message.body.text;
-  bool previous_list = false;
-  for (const auto& detail : message.body.details) {
-    const bool list = is_list_item(detail);
-    if (!md.empty()) md += (list && previous_list) ? "\n" : "\n\n";
-    md += detail;
-    previous_list = list;
-  }
-  const std::string all_text = [&] {
-    std::string t = message.body.text;
-    for (const auto& d : message.body.details) t += "\n" + d;
-    return t;
-  }();
+// The hint lines that stand in for the message's buttons.
+std::vector<std::string> hints_of(const OutgoingMessage& message) {
+  std::string all_text = message.body.text;
+  for (const auto& d : message.body.details) all_text += "\n" + d;
   std::vector<std::string> hints;
   for (const auto& button : message.buttons) {
     if (button.action == kActionDone && all_text.find("action done") != std::string::npos) {
@@ -72,13 +58,39 @@ std::string markdown_of(const OutgoingMessage& message) {
       hints.push_back(std::move(hint));
     }
   }
-  for (const auto& hint : hints) {
+  return hints;
+}
+
+// Text, details, button hints and document as one text. A detail is a line of its own:
+// list items stay together as one list, other lines become paragraphs. `markdown`: for
+// formatted_body, where text and details are user text to be shown as typed (only their
+// `code` spans are Markdown) and the document is Markdown already; otherwise for body,
+// the plain text as it reads.
+std::string compose(const OutgoingMessage& message, bool markdown) {
+  const auto text = [&](std::string_view s) {
+    return markdown ? escape_chat_markdown(s) : display_text(s);
+  };
+  std::string md = text(message.body.text);
+  bool previous_list = false;
+  for (const auto& detail : message.body.details) {
+    const bool list = is_list_item(detail);
+    if (!md.empty()) md += (list && previous_list) ? "\n" : "\n\n";
+    if (list && markdown) {
+      const std::size_t marker = detail.find(' ') + 1;  // "- ", "12. "
+      md += detail.substr(0, marker);
+      md += text(std::string_view(detail).substr(marker));
+    } else {
+      md += text(detail);
+    }
+    previous_list = list;
+  }
+  for (const auto& hint : hints_of(message)) {
     if (!md.empty()) md += "\n\n";
-    md += hint;
+    md += text(hint);
   }
   if (message.body.document && !message.body.document->empty()) {
     if (!md.empty()) md += "\n\n";
-    md += *message.body.document;
+    md += display_text(*message.body.document);
   }
   return md;
 }
@@ -95,7 +107,7 @@ Mentions mentions_of(const std::vector<Person>& notify) {
   std::vector<std::string> html;
   for (const auto& person : notify) {
     const bool matrix_id = is_matrix_user_id(person.id);
-    const std::string name = !person.name.empty() ? person.name : person.id;
+    const std::string name = display_text(!person.name.empty() ? person.name : person.id);
     if (name.empty()) continue;
     if (matrix_id) {
       if (std::find(out.user_ids.begin(), out.user_ids.end(), person.id) != out.user_ids.end()) {
@@ -119,8 +131,7 @@ Mentions mentions_of(const std::vector<Person>& notify) {
 // msgtype, body, format, formatted_body, m.mentions of `message` (no relations).
 json plain_content(const OutgoingMessage& message) {
   const Mentions mentions = mentions_of(message.notify);
-  const std::string md = markdown_of(message);
-  std::string html = markdown_to_html(md);
+  std::string html = markdown_to_html(compose(message, /*markdown=*/true));
   while (!html.empty() && html.back() == '\n') html.pop_back();
   if (!mentions.html.empty()) {
     if (html.starts_with("<p>")) {
@@ -131,7 +142,7 @@ json plain_content(const OutgoingMessage& message) {
   }
   json content = {
       {"msgtype", message.body.visibility == Reply::Visibility::kEphemeral ? "m.notice" : "m.text"},
-      {"body", mentions.plain + md},
+      {"body", mentions.plain + compose(message, /*markdown=*/false)},
       {"format", kHtmlFormat},
       {"formatted_body", std::move(html)},
       {"m.mentions", {{"user_ids", mentions.user_ids}}},
@@ -140,20 +151,6 @@ json plain_content(const OutgoingMessage& message) {
 }
 
 }  // namespace
-
-std::string escape_path_segment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (char c : segment) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.append(fmt::format("%{:02X}", u));
-    }
-  }
-  return out;
-}
 
 std::string transaction_id(std::int64_t outbox_id) { return fmt::format("scribe-{}", outbox_id); }
 
@@ -202,7 +199,7 @@ ClientResult ClientApi::request(const std::string& method, const std::string& pa
   std::string url = options_.homeserver_url + path;
   if (!options_.user_id.empty()) {
     url += (path.find('?') == std::string::npos ? "?" : "&");
-    url += "user_id=" + escape_path_segment(options_.user_id);
+    url += "user_id=" + percent_encode(options_.user_id);
   }
   std::vector<std::string> headers = {"Authorization: Bearer " + options_.as_token};
   std::string text;
@@ -217,24 +214,24 @@ ClientResult ClientApi::send_message(std::string_view room_id, std::string_view 
                                      const json& content) {
   return request("PUT",
                  fmt::format("/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
-                             escape_path_segment(room_id), escape_path_segment(txn_id)),
+                             percent_encode(room_id), percent_encode(txn_id)),
                  content);
 }
 
 ClientResult ClientApi::join(std::string_view room_id_or_alias) {
   return request("POST",
-                 fmt::format("/_matrix/client/v3/join/{}", escape_path_segment(room_id_or_alias)),
+                 fmt::format("/_matrix/client/v3/join/{}", percent_encode(room_id_or_alias)),
                  json::object());
 }
 
 ClientResult ClientApi::get_event(std::string_view room_id, std::string_view event_id) {
-  return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}",
-                                    escape_path_segment(room_id), escape_path_segment(event_id)));
+  return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}", percent_encode(room_id),
+                                    percent_encode(event_id)));
 }
 
 ClientResult ClientApi::displayname(std::string_view user_id) {
-  return request("GET", fmt::format("/_matrix/client/v3/profile/{}/displayname",
-                                    escape_path_segment(user_id)));
+  return request("GET",
+                 fmt::format("/_matrix/client/v3/profile/{}/displayname", percent_encode(user_id)));
 }
 
 ClientResult ClientApi::finish(HttpResult http) const {
@@ -253,14 +250,14 @@ ClientResult ClientApi::finish(HttpResult http) const {
     result.ok = true;
     return result;
   }
-  result.errcode = string_field(result.json, "errcode");
+  result.errcode = string_at(result.json, "errcode");
   if (result.json.is_object()) {
     const auto ms = result.json.find("retry_after_ms");
     if (ms != result.json.end() && ms->is_number_integer() && ms->get<long long>() >= 0) {
       result.retry_after = std::chrono::milliseconds(ms->get<long long>());
     }
   }
-  const std::string error = string_field(result.json, "error");
+  const std::string error = string_at(result.json, "error");
   if (!error.empty()) {
     result.error = error;
   } else if (!result.errcode.empty()) {
@@ -277,7 +274,7 @@ DeliveryResult to_delivery_result(const ClientResult& result, std::string_view i
   using Outcome = DeliveryResult::Outcome;
   DeliveryResult out;
   if (result.ok) {
-    const std::string id = string_field(result.json, std::string(id_field).c_str());
+    const std::string id = string_at(result.json, std::string(id_field).c_str());
     if (!id.empty()) {
       out.outcome = Outcome::kSent;
       out.delivered_id = id;
@@ -315,31 +312,20 @@ DeliveryResult MatrixDeliverer::deliver(const OutboxMessage& message,
     failed.error = fmt::format("not a Matrix room (platform \"{}\")", message.channel.platform);
     return failed;
   }
-  const json raw = json::parse(message.content, nullptr, /*allow_exceptions=*/false);
-  if (raw.is_object() && raw.contains("join")) {
-    const std::string room = string_field(raw, "join");
-    if (room.empty()) {
-      failed.error = "join without a room";
-      return failed;
-    }
-    return to_delivery_result(api_.join(room), "room_id");
-  }
   if (message.channel.channel.empty()) {
     failed.error = "no room";
     return failed;
   }
-  OutgoingMessage outgoing;
-  try {
-    outgoing = outgoing_from_json(message.content);
-  } catch (const std::exception& e) {
-    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+  if (message.kind == JobKind::kJoin) {
+    return to_delivery_result(api_.join(message.channel.channel), "room_id");
+  }
+  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  if (!outgoing) {
+    failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
-  if (raw.is_object() && raw.value("visibility", "") == "ephemeral") {
-    outgoing.body.visibility = Reply::Visibility::kEphemeral;
-  }
   return to_delivery_result(api_.send_message(message.channel.channel, transaction_id(message.id),
-                                              message_content(outgoing, thread_id)));
+                                              message_content(*outgoing, thread_id)));
 }
 
 }  // namespace scribe::matrix

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/delivery.h"
-#include "bot/http_client.h"
 #include "commands/outgoing.h"
+#include "net/http_client.h"
+#include "outbox/delivery.h"
 
 namespace scribe::matrix {
 
@@ -76,17 +76,19 @@ class ClientApi {
   HttpClient http_;
 };
 
-// A path segment percent-encoded (RFC 3986 unreserved characters kept): "!a:b" → "%21a%3Ab".
-std::string escape_path_segment(std::string_view segment);
-
 // The transaction id of an outbox message: stable across retries and restarts.
 std::string transaction_id(std::int64_t outbox_id);
 
 // The m.room.message content for `message`:
 //   msgtype    "m.text", or "m.notice" when the reply is ephemeral-visibility;
-//   body       plain Markdown: mentions, text, details (one per line), document, button hint;
-//   format / formatted_body  "org.matrix.custom.html" / markdown_to_html() of the same
-//              Markdown, with the mentions as pills (<a href="https://matrix.to/#/@u:hs">);
+//   body       plain text: mentions, text, details (one per line), button hint, document
+//              (Markdown source);
+//   format / formatted_body  "org.matrix.custom.html" / markdown_to_html() of the same, with
+//              text, details and hints escaped (escape_chat_markdown: user text shows as
+//              typed, only `code` spans are markup), and the mentions as pills
+//              (<a href="https://matrix.to/#/@u:hs">), the only links Scribe makes;
+//   all user text passes display_text (util/text.h): bidi overrides and control
+//   characters are shown as markers, invalid UTF-8 as U+FFFD;
 //   m.mentions {"user_ids": [...]}: the people in `notify` with a Matrix user id;
 //   m.relates_to  {"rel_type": "m.thread", "event_id": thread root, ...} when `thread_id`;
 //   an edit when `replaces` is set: "* "-prefixed fallback, "m.new_content" holding the new
@@ -101,15 +103,16 @@ nlohmann::json message_content(const OutgoingMessage& message,
 // does not name it. Empty for buttons without a text command (snooze).
 std::string button_hint(const Button& button);
 
-// Delivers outbox messages for Matrix rooms. Content is either an OutgoingMessage (sent
-// with the txnId transaction_id(message.id)) or {"join": "<room id or alias>"} (the bot
-// joins, e.g. after an invite). Used by one thread (the outbox sender).
+// Delivers outbox jobs for Matrix rooms: posts and updates (JobKind::kPost, kUpdate; the
+// content is an OutgoingMessage, sent with the txnId transaction_id(message.id), as an
+// m.notice when its visibility is ephemeral) and joins (kJoin: the bot joins
+// channel.channel, e.g. after an invite). Used by one thread (the outbox sender).
 //   200 with event_id (join: any 200)          -> kSent, delivered_id = event_id (join: room id)
 //   429, M_LIMIT_EXCEEDED                      -> kRetry, retry_after from retry_after_ms
 //   5xx, transport errors and timeouts         -> kRetry
 //   M_FORBIDDEN, M_NOT_FOUND, M_UNKNOWN_TOKEN, M_MISSING_TOKEN, M_BAD_JSON, M_NOT_JSON,
 //   M_TOO_LARGE, M_UNKNOWN, other 4xx          -> kPermanent
-//   content that is neither, a channel that is not Matrix's -> kPermanent
+//   content that is not an OutgoingMessage, a channel that is not Matrix's -> kPermanent
 class MatrixDeliverer : public Deliverer {
  public:
   explicit MatrixDeliverer(ClientApi::Options options);

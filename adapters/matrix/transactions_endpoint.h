@@ -29,10 +29,9 @@
 //   an edit would also be confusing. Users correct with `!timeline edit N …`.
 // - `m.reaction` with key 📌 (with or without U+FE0F) on a message: when the message is
 //   in the same transaction it is recorded directly (CommandHandler::
-//   record_marked_message); otherwise a durable fetch job is written to the outbox for
-//   platform kFetchPlatform ("matrix-fetch") with fetch_job() as its content, and the
-//   fetcher reads the message through the client-server API
-//   (GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}) and records it.
+//   record_marked_message); otherwise a durable fetch job (JobKind::kFetch) is written to
+//   the outbox with fetch_job() as its content, and the fetcher reads the message through the
+//   client-server API (GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}) and records it.
 // - `m.room.member` with membership "invite" and state_key == the bot user calls the
 //   InviteHandler with the room id (the caller queues the join).
 //
@@ -60,16 +59,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "bot/http_message.h"
+#include "adapters/matrix/message_text.h"
+#include "adapters/matrix/platform.h"
 #include "commands/handler.h"
+#include "net/http_message.h"
 #include "storage/store.h"
 
 namespace scribe::matrix {
-
-// The outbox platform under which 📌 fetch jobs are queued.
-inline constexpr std::string_view kFetchPlatform = "matrix-fetch";
-// The platform name of Matrix channels (ChannelRef::platform).
-inline constexpr std::string_view kPlatform = "matrix";
 
 // A fetch job's content, JSON:
 //   {"room_id": "!r:example.org", "event_id": "$ev", "marked_by": "@bob:example.org",
@@ -86,23 +82,6 @@ struct FetchJob {
 std::string fetch_job(const FetchJob& job);
 // nullopt when `content` is not such a job.
 std::optional<FetchJob> parse_fetch_job(std::string_view content);
-
-// "@alice:example.org" -> "alice" (the part between the sigil and the first ':').
-std::string localpart_of(std::string_view user_id);
-// "!abc:example.org" -> "example.org"; "" when the id carries no server name.
-std::string server_name_of(std::string_view id);
-// ChannelRef{"matrix", server_name_of(room_id), room_id}.
-ChannelRef channel_of(std::string_view room_id);
-// Person{user_id, localpart_of(user_id)}.
-Person person_of(std::string_view user_id);
-
-// A message's text with mentions translated for the handler: pills
-// (<a href="https://matrix.to/#/@alice:example.org">…</a>) in `formatted_body` (HTML, used
-// when present) and bare user ids in the text become "@alice"; each person is appended
-// to `mentions` once. HTML is reduced to its text (<br> and block ends to newlines,
-// entities decoded, <mx-reply> dropped); a plain body loses its reply fallback.
-// Whitespace at both ends is trimmed.
-std::string message_text(const nlohmann::json& content, std::vector<Person>& mentions);
 
 class TransactionsEndpoint {
  public:

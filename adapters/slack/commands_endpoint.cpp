@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
 #include "adapters/slack/slash_command.h"
@@ -33,7 +34,7 @@ HttpResponse CommandsEndpoint::handle(const HttpRequest& request) {
   Reply reply;
   try {
     reply = handler_.handle(invocation);
-  } catch (const std::exception& e) {
+  } catch (const StoreError& e) {
     // Nothing was committed. Slack would show a bare "failed" for a 5xx and the typed
     // text would be gone, so answer 200 with the text to retry, and say so plainly.
     spdlog::error("command /{} in {} failed: {}", invocation.command, invocation.channel.channel,

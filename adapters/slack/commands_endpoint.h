@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
-#include "bot/http_message.h"
 #include "commands/handler.h"
+#include "net/http_message.h"
 
 namespace scribe::slack {
 

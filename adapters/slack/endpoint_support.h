@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "bot/http_message.h"
+#include "net/http_message.h"
 #include "storage/model.h"
 
 namespace scribe::slack {

@@ -8,16 +8,12 @@
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/slash_command.h"
+#include "util/json_fields.h"
 
 namespace scribe::slack {
 namespace {
 
 using nlohmann::json;
-
-std::string string_at(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // The author as Slack describes them in the message; the name when the message carries
 // a profile, else the id (names are looked up later, not on the request path).
@@ -104,7 +100,7 @@ HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
   try {
     if (event_type == "pin_added") return on_pin(body, *event, received_at);
     if (event_type == "reaction_added") return on_reaction(body, *event, received_at);
-  } catch (const std::exception& e) {
+  } catch (const StoreError& e) {
     // Not stored: a 5xx makes Slack deliver the event again.
     spdlog::error("Slack {} event not recorded: {}", event_type, e.what());
     return plain(503, "not recorded; please retry");
@@ -157,8 +153,7 @@ HttpResponse EventsEndpoint::on_reaction(const json& body, const json& event,
   marked.written_at = *written_at;
   marked.message_id = string_at(*item, "ts");
   marked.received_at = received_at;
-  return outcome_response(
-      handler_.defer_marked_message(marked, std::string(kFetchPlatform), fetch_job(marked)));
+  return outcome_response(handler_.defer_marked_message(marked, fetch_job(marked)));
 }
 
 }  // namespace scribe::slack

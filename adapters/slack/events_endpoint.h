@@ -14,8 +14,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "bot/http_message.h"
 #include "commands/handler.h"
+#include "net/http_message.h"
 
 namespace scribe::slack {
 

@@ -9,6 +9,7 @@
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
 #include "commands/outgoing.h"
+#include "util/json_fields.h"
 
 namespace scribe::slack {
 namespace {
@@ -19,12 +20,6 @@ using nlohmann::json;
 HttpResponse acknowledged() { return HttpResponse{200, "text/plain; charset=utf-8", "", {}}; }
 
 // j[key] when it is a string; "" otherwise (also when j is no object).
-std::string string_at(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 const json& object_at(const json& j, const char* key) {
   static const json kNone = json::object();
   if (!j.is_object()) return kNone;
@@ -121,7 +116,7 @@ HttpResponse InteractivityEndpoint::handle(const HttpRequest& request) {
       const PressOutcome outcome = handler_.press(press);
       spdlog::info("button {} on action item {} in {} by {}: {}", press.action, press.value,
                    press.channel.channel, press.user.id, to_string(outcome));
-    } catch (const std::exception& e) {
+    } catch (const StoreError& e) {
       // Nothing of this press was committed. A 5xx makes Slack tell the user the click
       // did not work, so they can click again.
       spdlog::error("button {} on action item {} in {} failed: {}", press.action, press.value,

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "bot/http_message.h"
 #include "commands/handler.h"
+#include "net/http_message.h"
 
 namespace scribe::slack {
 

@@ -14,9 +14,6 @@
 
 namespace scribe::slack {
 
-// The outbox platform name under which fetch jobs are queued.
-inline constexpr std::string_view kFetchPlatform = "slack-fetch";
-
 // The job's content, as written by the events endpoint.
 std::string fetch_job(const MarkedMessage& message);
 

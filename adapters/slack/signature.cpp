@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <limits>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include "util/secret.h"
 
 namespace scribe::slack {
 namespace {
@@ -80,8 +81,7 @@ VerifyResult verify_request(std::string_view secret, std::string_view timestamp_
     return VerifyResult::kBadSignature;
   }
   const std::string expected = compute_signature(secret, timestamp_header, body);
-  if (expected.size() != kSignatureSize ||
-      CRYPTO_memcmp(expected.data(), signature_header.data(), kSignatureSize) != 0) {
+  if (!secret_equals(expected, signature_header)) {
     return VerifyResult::kBadSignature;
   }
   return VerifyResult::kOk;

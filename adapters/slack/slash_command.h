@@ -1,8 +1,6 @@
-// Slack slash commands in and out. Inbound: a parsed (and already verified) form becomes a
-// platform-neutral Invocation, with Slack's escapes (<@U1|ann>, <#C1|x>, <url|label>,
-// <!here>, &amp;) turned into plain text. Outbound: a Reply becomes the JSON body Slack
-// expects as the immediate response, always within Slack's block and text limits, however
-// long the reply or the draft it carries.
+// Slack slash commands in: a parsed (and already verified) form becomes a platform-neutral
+// Invocation, with Slack's escapes (<@U1|ann>, <#C1|x>, <url|label>, <!here>, &amp;) turned
+// into plain text. The answer's layout (Block Kit) is in blocks.h.
 #pragma once
 
 #include <cstddef>
@@ -44,38 +42,7 @@ SlashCommandResult to_invocation(const Form& form, Timestamp received_at);
 // to `mentions` once each (by id). Leading and trailing whitespace is trimmed.
 std::string translate_text(std::string_view slack_text, std::vector<Person>& mentions);
 
-// Slack's mandatory mrkdwn escaping of the three control characters & < >.
-std::string escape_mrkdwn(std::string_view text);
-
-// Slack's limits and how much of a draft one reply shows. Sizes are in bytes, which is
-// never less than Slack's character count, so staying within them keeps Slack happy.
-struct RenderOptions {
-  std::size_t max_blocks = 50;             // Slack: at most 50 blocks per message
-  std::size_t max_section_chars = 3000;    // Slack: at most 3000 characters per section text
-  std::size_t max_code_chunk = 2900;       // escaped draft content per ``` block
-  std::size_t max_document_chars = 12000;  // draft bytes shown in one message
-};
-
-// The slash-command response body: {"response_type", "text", "blocks"}. `text` (the
-// notification fallback) is reply.text, escaped and capped at one section's length. The
-// first section(s) hold reply.text and its details; a document follows as ``` blocks split
-// at line boundaries (before a "## " heading when possible, never inside a UTF-8
-// sequence), with a closing note saying how much was shown when it had to be cut.
-// Mentions in the text are never re-parsed by Slack.
-std::string render_reply(const Reply& reply, const RenderOptions& options = {});
-
-// What a message Scribe posts on its own (chat.postMessage, see web_api.h) adds to that layout.
-struct BlockExtras {
-  // mrkdwn put before reply.text in the fallback text and the first section, e.g. mentions
-  // ("<@U1> "). Already escaped and short: it is never split.
-  std::string lead;
-  // Blocks of options.max_blocks left free for the caller (e.g. an "actions" block).
-  std::size_t reserved_blocks = 0;
-};
-
-// {"text", "blocks"} laid out as render_reply lays out a reply, within the same limits. A
-// truncated document's note says where the full draft is (`scribe draft`, the API).
-nlohmann::json render_blocks(const Reply& reply, const RenderOptions& options = {},
-                             const BlockExtras& extras = {});
+// "&amp;" "&lt;" "&gt;" -> "&" "<" ">" (the inverse of escape_mrkdwn); nothing else.
+std::string unescape_mrkdwn(std::string_view text);
 
 }  // namespace scribe::slack

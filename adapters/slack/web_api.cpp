@@ -1,7 +1,6 @@
 #include "adapters/slack/web_api.h"
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <iterator>
 #include <string_view>
@@ -9,19 +8,14 @@
 
 #include <fmt/format.h>
 
+#include "adapters/slack/blocks.h"
+#include "util/json_fields.h"
+#include "util/percent.h"
+
 namespace scribe::slack {
 namespace {
 
 using nlohmann::json;
-
-// Slack's limits for buttons.
-constexpr std::size_t kMaxButtonsPerBlock = 25;
-constexpr std::size_t kMaxActionsBlocks = 5;
-constexpr std::size_t kMaxButtonLabel = 75;
-constexpr std::size_t kMaxActionId = 255;
-constexpr std::size_t kMaxButtonValue = 2000;
-// Mentions are a lead of the first section, which is never split: keep it well within one.
-constexpr std::size_t kMaxLeadBytes = 1000;
 
 // Errors on which trying again cannot help: the channel, the token or the message itself
 // is the problem.
@@ -51,97 +45,6 @@ constexpr std::string_view kPermanentErrors[] = {
     "edit_window_closed",
 };
 
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.append(fmt::format("%{:02X}", u));
-    }
-  }
-  return out;
-}
-
-bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// At most `max` bytes of `s`, never ending inside a UTF-8 sequence. (Slack counts
-// characters, of which there are never more than bytes.)
-std::string truncate_utf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t cut = max;
-  while (cut > 0 && is_continuation(s[cut])) --cut;
-  return std::string(s.substr(0, cut));
-}
-
-// A Slack user id ("U024BE7LH", "W0123"): only those can be mentioned as <@ID>.
-bool is_slack_user_id(std::string_view id) {
-  if (id.size() < 2 || (id.front() != 'U' && id.front() != 'W')) return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
-}
-
-std::string mention_lead(const std::vector<Person>& notify) {
-  std::string lead;
-  for (const auto& person : notify) {
-    std::string mention;
-    if (is_slack_user_id(person.id)) {
-      mention = fmt::format("<@{}> ", person.id);
-    } else if (!person.name.empty()) {
-      mention = escape_mrkdwn("@" + person.name) + " ";
-    } else {
-      continue;
-    }
-    if (lead.find(mention) != std::string::npos) continue;
-    if (lead.size() + mention.size() > kMaxLeadBytes) break;
-    lead += mention;
-  }
-  return lead;
-}
-
-json button_element(const Button& button) {
-  const std::string label = !button.label.empty()    ? button.label
-                            : !button.action.empty() ? button.action
-                                                     : std::string("OK");
-  json element = {
-      {"type", "button"},
-      {"text",
-       {{"type", "plain_text"}, {"text", truncate_utf8(label, kMaxButtonLabel)}, {"emoji", true}}},
-  };
-  if (!button.action.empty()) element["action_id"] = truncate_utf8(button.action, kMaxActionId);
-  if (!button.value.empty()) element["value"] = truncate_utf8(button.value, kMaxButtonValue);
-  return element;
-}
-
-// Buttons in "actions" blocks. An action_id must be unique within its block, so a second
-// button with the same action (two items' "Mark done") starts a new block.
-std::vector<json> actions_blocks(const std::vector<Button>& buttons) {
-  std::vector<json> blocks;
-  json current = json::array();
-  std::vector<std::string> ids;
-  const auto flush = [&] {
-    if (current.empty()) return;
-    blocks.push_back({{"type", "actions"}, {"elements", std::move(current)}});
-    current = json::array();
-    ids.clear();
-  };
-  for (const auto& button : buttons) {
-    json element = button_element(button);
-    const std::string id = element.value("action_id", "");
-    const bool repeated = !id.empty() && std::find(ids.begin(), ids.end(), id) != ids.end();
-    if (repeated || current.size() == kMaxButtonsPerBlock) {
-      flush();
-      if (blocks.size() == kMaxActionsBlocks) break;
-    }
-    if (!id.empty()) ids.push_back(id);
-    current.push_back(std::move(element));
-  }
-  if (blocks.size() < kMaxActionsBlocks) flush();
-  return blocks;
-}
-
 const json* find_message(const json& response, std::string_view ts) {
   const auto it = response.find("messages");
   if (it == response.end() || !it->is_array()) return nullptr;
@@ -150,11 +53,6 @@ const json* find_message(const json& response, std::string_view ts) {
     if (t != m.end() && t->is_string() && t->get_ref<const std::string&>() == ts) return &m;
   }
   return nullptr;
-}
-
-std::string string_field(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -203,7 +101,7 @@ WebApiResult WebApi::finish(HttpResult http) const {
     result.ok = true;
     return result;
   }
-  const std::string error = result.json.is_object() ? string_field(result.json, "error") : "";
+  const std::string error = result.json.is_object() ? string_at(result.json, "error") : "";
   if (!error.empty()) {
     result.error = error;
   } else if (!success) {
@@ -271,47 +169,21 @@ std::optional<UserInfo> user_info(const WebApiResult& result) {
   const auto user = result.json.find("user");
   if (user == result.json.end() || !user->is_object()) return std::nullopt;
   UserInfo info;
-  info.id = string_field(*user, "id");
-  info.real_name = string_field(*user, "real_name");
+  info.id = string_at(*user, "id");
+  info.real_name = string_at(*user, "real_name");
   const auto profile = user->find("profile");
   if (profile != user->end() && profile->is_object()) {
-    info.display_name = string_field(*profile, "display_name");
-    if (info.real_name.empty()) info.real_name = string_field(*profile, "real_name");
+    info.display_name = string_at(*profile, "display_name");
+    if (info.real_name.empty()) info.real_name = string_at(*profile, "real_name");
   }
-  info.tz = string_field(*user, "tz");
+  info.tz = string_at(*user, "tz");
   const auto offset = user->find("tz_offset");
   if (offset != user->end() && offset->is_number_integer()) info.tz_offset = offset->get<int>();
   info.name = !info.display_name.empty() ? info.display_name
               : !info.real_name.empty()  ? info.real_name
-                                         : string_field(*user, "name");
+                                         : string_at(*user, "name");
   if (info.name.empty()) info.name = info.id;
   return info;
-}
-
-json message_payload(std::string_view channel, const OutgoingMessage& message,
-                     const std::optional<std::string>& thread_ts) {
-  const std::vector<json> actions = actions_blocks(message.buttons);
-  RenderOptions options;
-  options.max_document_chars = kPostedDocumentBytes;
-  BlockExtras extras;
-  extras.lead = mention_lead(message.notify);
-  extras.reserved_blocks = actions.size();
-  json parts = render_blocks(message.body, options, extras);
-
-  json payload = {
-      {"channel", channel}, {"text", std::move(parts["text"])}, {"unfurl_links", false}};
-  json blocks = parts.contains("blocks") ? std::move(parts["blocks"]) : json::array();
-  for (const auto& block : actions) blocks.push_back(block);
-  if (!blocks.empty()) payload["blocks"] = std::move(blocks);
-  if (thread_ts && !thread_ts->empty()) payload["thread_ts"] = *thread_ts;
-  return payload;
-}
-
-json update_payload(std::string_view channel, std::string_view ts, const OutgoingMessage& message) {
-  json posted = message_payload(channel, message);
-  json payload = {{"channel", channel}, {"ts", ts}, {"text", std::move(posted["text"])}};
-  payload["blocks"] = posted.contains("blocks") ? std::move(posted["blocks"]) : json::array();
-  return payload;
 }
 
 DeliveryResult to_delivery_result(const WebApiResult& result) {
@@ -320,7 +192,7 @@ DeliveryResult to_delivery_result(const WebApiResult& result) {
   if (result.ok) {
     out.outcome = Outcome::kSent;
     // Posted even if Slack named no ts; replies to it then go to the channel instead.
-    out.delivered_id = string_field(result.json, "ts");
+    out.delivered_id = string_at(result.json, "ts");
     return out;
   }
   out.error = result.error;
@@ -355,20 +227,22 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     failed.error = "no channel";
     return failed;
   }
-  OutgoingMessage outgoing;
-  try {
-    outgoing = outgoing_from_json(message.content);
-  } catch (const std::exception& e) {
-    failed.error = fmt::format("unreadable outbox content: {}", e.what());
+  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  if (!outgoing) {
+    failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
   const std::string& channel = message.channel.channel;
-  if (outgoing.replaces) {
+  if (message.kind == JobKind::kUpdate) {
+    if (!outgoing->replaces) {
+      failed.error = "an update that names no message to replace";
+      return failed;
+    }
     return to_delivery_result(api_.update_message(
-        channel, *outgoing.replaces, update_payload(channel, *outgoing.replaces, outgoing)));
+        channel, *outgoing->replaces, update_payload(channel, *outgoing->replaces, *outgoing)));
   }
   return to_delivery_result(
-      api_.post_message(channel, message_payload(channel, outgoing, thread_id)));
+      api_.post_message(channel, message_payload(channel, *outgoing, thread_id)));
 }
 
 }  // namespace scribe::slack

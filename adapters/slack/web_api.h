@@ -12,10 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/slack/slash_command.h"
-#include "bot/delivery.h"
-#include "bot/http_client.h"
 #include "commands/outgoing.h"
+#include "net/http_client.h"
+#include "outbox/delivery.h"
 
 namespace scribe::slack {
 
@@ -88,37 +87,18 @@ struct UserInfo {
 // The user of a successful users_info() result; nullopt when the call failed.
 std::optional<UserInfo> user_info(const WebApiResult& result);
 
-// How much of a document one posted message carries; the rest is cut with a note. Slack
-// refuses blocks of more than about 13,000 characters in all (msg_blocks_too_long), so split
-// longer drafts over several messages (a thread).
-inline constexpr std::size_t kPostedDocumentBytes = 11000;
-
-// The chat.postMessage payload for `message` in `channel`: "text" (the notification
-// fallback, escaped), "blocks" laid out like a slash-command reply (text and details in
-// sections, the document in ``` blocks of at most 3000 characters each), the buttons in
-// "actions" blocks (action_id = Button::action, value = Button::value), "thread_ts" when
-// `thread_ts` is set, "unfurl_links": false. People in `notify` with a Slack user id are
-// mentioned ("<@U1>") before the text; others by name, which pings nobody.
-nlohmann::json message_payload(std::string_view channel, const OutgoingMessage& message,
-                               const std::optional<std::string>& thread_ts = {});
-
-// The chat.update payload that replaces message `ts` of `channel` with `message`: "channel",
-// "ts", "text" and "blocks" as message_payload() lays them out. "blocks" is always present
-// (empty when there are none), since Slack keeps a message's old blocks, and with them its
-// buttons, when an update leaves "blocks" out.
-nlohmann::json update_payload(std::string_view channel, std::string_view ts,
-                              const OutgoingMessage& message);
-
-// Delivers outbox messages for Slack channels through chat.postMessage, or chat.update
-// when the message `replaces` an earlier one (then `thread_id` is not needed: the message
-// stays where it is). Like its WebApi, used by one thread (the outbox sender).
+// Delivers post jobs (JobKind::kPost) for Slack channels through chat.postMessage, and
+// update jobs (kUpdate) through chat.update of the message OutgoingMessage::replaces names
+// (then `thread_id` is not needed: the message stays where it is). Like its WebApi, used by
+// one thread (the outbox sender).
 //   ok                                    -> kSent, delivered_id = the message's ts
 //   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
 //   5xx, transport errors and timeouts    -> kRetry
 //   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
 //   (chat.update) message_not_found, cant_update_message, edit_window_closed -> kPermanent
 //   any other Slack error                 -> kRetry (Slack has transient ones)
-//   content that is not an OutgoingMessage, a channel that is not Slack's -> kPermanent
+//   content that is not an OutgoingMessage, a channel that is not Slack's, an update
+//   without `replaces`                    -> kPermanent
 class SlackDeliverer : public Deliverer {
  public:
   explicit SlackDeliverer(WebApi::Options options);

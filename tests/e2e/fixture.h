@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
 #include "support/slack_standin.h"

@@ -21,8 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/signature.h"
-#include "bot/http_client.h"
 #include "e2e/fixture.h"
+#include "net/http_client.h"
 
 namespace scribe {
 namespace {

@@ -14,6 +14,7 @@
 
 #include "e2e/fixture.h"
 #include "support/slack_standin.h"
+#include "util/percent.h"
 
 namespace scribe {
 namespace {
@@ -59,7 +60,7 @@ class SlackInteractivityE2E : public testing::SlackE2E {
 
   // Posts `payload` as Slack does: form-encoded `payload=<JSON>`, signed with `secret`.
   HttpResult click(const json& payload, const std::string& secret = kSecret) {
-    return post_signed_to("/slack/interactivity", "payload=" + testing::form_encode(payload.dump()),
+    return post_signed_to("/slack/interactivity", "payload=" + form_encode(payload.dump()),
                           "application/x-www-form-urlencoded", {}, secret);
   }
 
@@ -162,8 +163,7 @@ TEST_F(SlackInteractivityE2E, ForgedMalformedAndForeignClicksChangeNothing) {
   EXPECT_EQ(click(block_actions("action.done", "1"), "not-the-secret").status, 401);
   EXPECT_EQ(click(block_actions("action.snooze", "1"), "").status, 401);
   // A stale timestamp is a replay.
-  const std::string body =
-      "payload=" + testing::form_encode(block_actions("action.done", "1").dump());
+  const std::string body = "payload=" + form_encode(block_actions("action.done", "1").dump());
   SlackClient signer(scribe_->base_url(), kSecret);
   EXPECT_EQ(
       http_
@@ -172,7 +172,7 @@ TEST_F(SlackInteractivityE2E, ForgedMalformedAndForeignClicksChangeNothing) {
           .status,
       401);
   // Malformed.
-  const std::string broken = "payload=" + testing::form_encode("{\"type\": \"block_actions\"");
+  const std::string broken = "payload=" + form_encode("{\"type\": \"block_actions\"");
   EXPECT_EQ(http_
                 .request("POST", scribe_->base_url() + "/slack/interactivity",
                          signer.signed_headers(broken), broken)

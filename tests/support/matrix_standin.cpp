@@ -21,7 +21,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
+#include "util/percent.h"
+#include "util/strings.h"
 
 namespace scribe::testing {
 namespace {
@@ -34,43 +36,14 @@ using nlohmann::json;
 
 constexpr std::string_view kClientPrefix = "/_matrix/client/v3/";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-               hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 void parse_query(std::string_view s, std::map<std::string, std::string>& out) {
   while (!s.empty()) {
     const auto amp = s.find('&');
     const std::string_view pair = s.substr(0, amp);
     const auto eq = pair.find('=');
     if (!pair.empty()) {
-      out[url_decode(pair.substr(0, eq), true)] =
-          eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1), true);
+      out[percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     s.remove_prefix(amp + 1);
@@ -84,7 +57,7 @@ std::vector<std::string> segments(std::string_view raw_path) {
   if (raw_path.starts_with('/')) raw_path.remove_prefix(1);
   while (true) {
     const auto slash = raw_path.find('/');
-    out.push_back(url_decode(raw_path.substr(0, slash), false));
+    out.push_back(percent_decode(raw_path.substr(0, slash), false));
     if (slash == std::string_view::npos) break;
     raw_path.remove_prefix(slash + 1);
   }
@@ -227,7 +200,7 @@ struct MatrixStandIn::Impl {
     const std::string_view target = request.target();
     const auto question = target.find('?');
     call.raw_path = std::string(target.substr(0, question));
-    call.path = url_decode(call.raw_path, false);
+    call.path = percent_decode(call.raw_path, false);
     if (question != std::string_view::npos) parse_query(target.substr(question + 1), call.query);
     for (const auto& field : request) {
       call.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
@@ -408,15 +381,7 @@ PushResult MatrixStandIn::push_transaction(const std::string& scribe_base_url,
                                            const json& events) const {
   std::string base = scribe_base_url;
   while (base.ends_with('/')) base.pop_back();
-  std::string escaped;
-  for (char c : txn_id) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      escaped.push_back(c);
-    } else {
-      escaped.append(fmt::format("%{:02X}", u));
-    }
-  }
+  const std::string escaped = percent_encode(txn_id);
   HttpClient client(std::chrono::seconds(10), std::chrono::seconds(2));
   const HttpResult http =
       client.request("PUT", base + "/_matrix/app/v1/transactions/" + escaped,

@@ -68,6 +68,14 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
       if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
     }
     dup2(pipe_fds[1], STDERR_FILENO);
+    for (const auto& l : options.rlimits) {
+      const rlimit limit{l.soft, l.hard};
+      if (setrlimit(l.resource, &limit) != 0) {
+        static constexpr char kWhy[] = "setrlimit failed in the child\n";
+        (void)!write(STDERR_FILENO, kWhy, sizeof kWhy - 1);
+        _exit(126);
+      }
+    }
     const int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, STDIN_FILENO);
     dup2(devnull, STDOUT_FILENO);

@@ -2,6 +2,7 @@
 // benchmarks, on a loopback port it picks itself, and tells which port that is.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -22,6 +23,14 @@ struct ScribeProcessOptions {
   // crashed caller leaves no server behind. Only for a ScribeProcess made on a long-lived thread.
   bool die_with_parent = false;
   std::chrono::seconds startup_timeout = std::chrono::seconds(20);
+  // Resource limits set in the child before exec (e.g. a low RLIMIT_NOFILE); the child
+  // exits with 126 and says why on stderr when one cannot be set.
+  struct Limit {
+    decltype(RLIMIT_NOFILE) resource = RLIMIT_NOFILE;  // glibc types it as an enum
+    rlim_t soft = RLIM_INFINITY;
+    rlim_t hard = RLIM_INFINITY;
+  };
+  std::vector<Limit> rlimits = {};
 };
 
 class ScribeProcess {

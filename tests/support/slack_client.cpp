@@ -6,22 +6,9 @@
 #include <fmt/format.h>
 
 #include "adapters/slack/signature.h"
+#include "util/percent.h"
 
 namespace scribe::testing {
-
-std::string form_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
 
 SlackClient::SlackClient(std::string base_url, std::string signing_secret)
     : url_(std::move(base_url) + "/slack/commands"), secret_(std::move(signing_secret)) {}

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/http_client.h"
+#include "net/http_client.h"
 
 namespace scribe::testing {
 
@@ -47,8 +47,5 @@ class SlackClient {
   std::string secret_;
   HttpClient http_;
 };
-
-// Percent-encodes for a form body (space as '+').
-std::string form_encode(const std::string& s);
 
 }  // namespace scribe::testing

@@ -22,6 +22,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "util/percent.h"
+#include "util/strings.h"
+#include "util/utf8.h"
+
 namespace scribe::testing {
 namespace {
 
@@ -38,48 +42,14 @@ constexpr std::size_t kMaxSectionChars = 3000;
 // Slack refuses blocks of about this many characters in all (msg_blocks_too_long).
 constexpr std::size_t kMaxBlocksChars = 13000;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-               hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 void parse_params(std::string_view s, std::map<std::string, std::string>& out) {
   while (!s.empty()) {
     const auto amp = s.find('&');
     const std::string_view pair = s.substr(0, amp);
     const auto eq = pair.find('=');
     if (!pair.empty()) {
-      out[url_decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+      out[percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     s.remove_prefix(amp + 1);
@@ -144,8 +114,8 @@ std::optional<std::string> check_block(const json& block, std::size_t& chars) {
       return "invalid_blocks";
     }
     const std::string text = block["text"]["text"];
-    if (text.empty() || code_points(text) > kMaxSectionChars) return "invalid_blocks";
-    chars += code_points(text);
+    if (text.empty() || count_code_points(text) > kMaxSectionChars) return "invalid_blocks";
+    chars += count_code_points(text);
   } else if (type == "context" || type == "actions") {
     if (!block.contains("elements") || !block["elements"].is_array() || block["elements"].empty()) {
       return "invalid_blocks";
@@ -154,7 +124,7 @@ std::optional<std::string> check_block(const json& block, std::size_t& chars) {
     for (const auto& element : block["elements"]) {
       if (!element.is_object()) return "invalid_blocks";
       if (element.contains("text") && element["text"].is_string()) {
-        chars += code_points(element["text"].get<std::string>());
+        chars += count_code_points(element["text"].get<std::string>());
       }
       if (element.contains("action_id")) {
         if (!action_ids.insert(element["action_id"].dump()).second) return "invalid_blocks";

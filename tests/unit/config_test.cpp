@@ -450,6 +450,20 @@ TEST_F(ConfigTest, ReminderSettingsAreValidated) {
             (QuietHours{std::chrono::hours(12), std::chrono::minutes(13 * 60 + 30)}));
 }
 
+TEST_F(ConfigTest, MaxConnectionsIsDerivedUnlessSet) {
+  EXPECT_EQ(load().max_connections, 0u);  // derived from RLIMIT_NOFILE by the listener
+  EXPECT_THAT(describe(load()), HasSubstr("max_connections=auto"));
+  const std::string path = write_toml("[server]\nmax_connections = 500\n");
+  EXPECT_EQ(load(path).max_connections, 500u);
+  env_ = {{"SCRIBE_MAX_CONNECTIONS", "2000"}};
+  EXPECT_EQ(load(path).max_connections, 2000u);
+  EXPECT_THAT(describe(load(path)), HasSubstr("max_connections=2000"));
+  for (const char* bad : {"0", "-5", "many", "1.5"}) {
+    env_ = {{"SCRIBE_MAX_CONNECTIONS", bad}};
+    EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_MAX_CONNECTIONS")) << bad;
+  }
+}
+
 TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {
   ASSERT_EQ(setenv("SCRIBE_CONFIG_TEST_PROBE", "probe-value", 1), 0);
   const EnvLookup lookup = process_environment();

@@ -7,8 +7,10 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -74,7 +76,13 @@ std::string dump(Store& store) {
         out << "  action " << a.id << " #" << a.seq << " '" << a.text << "' " << who(a.owner) << " "
             << a.due.value_or("null") << " " << to_string(a.kind) << " " << to_string(a.status)
             << " " << who(a.created_by) << " " << ms(a.created_at) << " " << ms(a.done_at) << " "
-            << who(a.done_by) << " " << ms(a.snoozed_until) << "\n";
+            << who(a.done_by) << " " << ms(a.snoozed_until) << " reason='"
+            << a.drop_reason.value_or("null") << "'\n";
+      }
+      for (const ActionRevision& r : tx.action_revisions(i.id)) {
+        out << "  action-revision " << r.action_id << " #" << r.seq << " " << r.field << " '"
+            << r.before << "' -> '" << r.after << "' " << who(r.changed_by) << " "
+            << ms(r.changed_at) << "\n";
       }
       out << "  draft " << tx.latest_draft(i.id).value_or("none").size() << "\n";
     }
@@ -105,14 +113,15 @@ class HandlerTest : public testing::Test {
     handler_.reset();
     store_.reset();
     store_ = open_store(path_);
-    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone(zone));
+    HandlerOptions options;
+    options.platforms = test::platforms();
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone(zone), options);
   }
 
   struct Options {
     Person user = kAlice;
     std::vector<Person> mentions = {};
     ChannelRef channel = kChannel;
-    std::string prefix = "/";
   };
 
   // Each command arrives one minute after the previous one, from 14:01 UTC on.
@@ -122,7 +131,6 @@ class HandlerTest : public testing::Test {
     inv.channel = o.channel;
     inv.user = o.user;
     inv.command = std::move(command);
-    inv.prefix = o.prefix;
     inv.text = std::move(text);
     inv.mentions = o.mentions;
     inv.received_at = now_;
@@ -293,8 +301,8 @@ TEST_F(HandlerTest, CommandsWithoutAnIncidentChangeNothing) {
   };
   for (const auto& [command, text] : commands) {
     SCOPED_TRACE(command + " " + text);
-    // Named captures: clang before 16 cannot capture structured bindings.
-    expect_refused([&, &command = command, &text = text] { return run(command, text, Options{}); },
+    // Captured by name: clang before 16 cannot capture structured bindings.
+    expect_refused([&, &c = command, &t = text] { return run(c, t, Options{}); },
                    "no open incident");
     const Reply r = run(command, text, Options{});
     EXPECT_THAT(r.text, HasSubstr("`/incident start [sev1-sev4] <title>`"));
@@ -757,8 +765,7 @@ TEST_F(HandlerTest, StatusSummarisesTheIncident) {
 }
 
 TEST_F(HandlerTest, MatrixPrefixInRepliesAndDraft) {
-  const Options m{
-      .user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!room"}, .prefix = "!"};
+  const Options m{.user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!room"}};
   Reply r = run("incident", "status", m);
   EXPECT_THAT(r.text, HasSubstr("`!incident start [sev1-sev4] <title>`"));
   run("incident", "start DB down", m);
@@ -866,9 +873,11 @@ TEST_F(HandlerTest, ActionList) {
   const Reply r = action("list");
   EXPECT_EQ(r.visibility, Visibility::kEphemeral);
   EXPECT_THAT(r.text, HasSubstr("1 open of 2"));
-  ASSERT_EQ(r.details.size(), 2u);
-  EXPECT_THAT(r.details[0], HasSubstr("#1 (@bob, due 2026-11-23, detect): Add alert"));
-  EXPECT_THAT(r.details[1], HasSubstr("#2 (no owner, no due date): Improve the runbook"));
+  ASSERT_EQ(r.details.size(), 3u);
+  EXPECT_THAT(r.details[0], HasSubstr("☑️ #1 done (@bob, due 2026-11-23, detect): Add alert"));
+  // Under each item, its audit trail: who changed what, when.
+  EXPECT_THAT(r.details[1], HasSubstr("↳ status open → done (@alice, 2026-11-20 14:05:00 UTC)"));
+  EXPECT_THAT(r.details[2], HasSubstr("⬜ #2 open (no owner, no due date): Improve the runbook"));
   EXPECT_EQ(dump(*store_), before);
 }
 
@@ -880,6 +889,279 @@ TEST_F(HandlerTest, UnknownActionNumber) {
 }
 
 // ---------------------------------------------------------------------------- restart
+
+// ---------------------------------------------------------------------------- the life of an
+// action item
+
+// Rows in the tables a command may write, counted directly: a refusal must leave each as it was.
+struct RowCounts {
+  std::size_t incidents = 0, events = 0, revisions = 0, notes = 0, actions = 0,
+              action_revisions = 0, outbox = 0;
+  bool operator==(const RowCounts&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& out, const RowCounts& c) {
+  return out << c.incidents << "/" << c.events << "/" << c.revisions << "/" << c.notes << "/"
+             << c.actions << "/" << c.action_revisions << "/" << c.outbox;
+}
+
+RowCounts count_rows(Store& store) {
+  RowCounts c;
+  store.read([&](Transaction& tx) {
+    for (const Incident& i : tx.list_incidents(1000)) {
+      ++c.incidents;
+      c.events += tx.events(i.id, true).size();
+      c.revisions += tx.revisions(i.id).size();
+      c.notes += tx.notes(i.id).size();
+      c.actions += tx.actions(i.id).size();
+      c.action_revisions += tx.action_revisions(i.id).size();
+    }
+    while (tx.find_outbox(static_cast<std::int64_t>(c.outbox) + 1)) ++c.outbox;
+  });
+  return c;
+}
+
+TEST_F(HandlerTest, BadNumbersAndPartsAreRefusedToTheCallerAndRecordNothing) {
+  incident("start sev2 DB down");
+  action("Add alert @bob due +3d #detect", {kBob});
+  timeline("Failover started");
+  const std::string before = dump(*store_);
+  const RowCounts rows = count_rows(*store_);
+  const Severity severity = current()->severity;
+  for (const auto& [command, text] : std::vector<std::pair<std::string, std::string>>{
+           {"action", "done -1"},
+           {"action", "done 0"},
+           {"action", "done 99999999999999999999"},
+           {"action", "reopen 1e3"},
+           {"action", "edit 2.5 better text"},
+           {"action", "assign -1 @bob"},
+           {"action", "due 0 +3d"},
+           {"action", "kind 1e3 #prevent"},
+           {"action", "drop x duplicate"},
+           {"action", "drop 1"},
+           {"action", "Write runbook @dave due +2w #mitigate #process"},
+           {"action", "Write runbook @dave due 2026-13-45"},
+           {"action", "Write runbook @dave due someday"},
+           {"action", "Write runbook @"},
+           {"action", "Write runbook @dave @carol"},
+           {"action", "Write runbook @dave due 0000-01-01"},
+           {"action", "Write runbook @dave due 1970-01-01"},
+           {"action", "Write runbook @dave due 9999-12-31"},
+           {"action", "due 1 9999-12-31"},
+           {"action", "kind 1 #mitigate #process"},
+           {"timeline", "edit 2.5 x"},
+           {"timeline", "delete x"},
+           {"timeline", "delete -1"},
+           {"incident", "sev -1"},
+           {"incident", "sev 0"},
+           {"incident", "sev5"},
+       }) {
+    const Reply r = run(command, text);
+    EXPECT_EQ(r.visibility, Visibility::kEphemeral) << command << " " << text << ": " << r.text;
+    EXPECT_THAT(all_text(r), HasSubstr("Usage:")) << command << " " << text;
+    EXPECT_EQ(count_rows(*store_), rows) << command << " " << text;
+  }
+  EXPECT_EQ(dump(*store_), before);
+  EXPECT_EQ(current()->severity, severity);  // "/incident sev -1" used to set sev1
+}
+
+TEST_F(HandlerTest, ActionWithSlackMentionStoresOwnerDueAndKind) {
+  incident("start DB down");
+  // The Slack adapter turned "<@U0DAVE|dave>" into "@dave" and listed dave as mentioned.
+  const Person dave{"U0DAVE", "dave"};
+  const Reply r = action("Write runbook @dave due +2w #mitigate", {dave});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  const auto items = actions();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].text, "Write runbook");
+  EXPECT_EQ(items[0].owner, dave);
+  EXPECT_EQ(items[0].due, "2026-12-04");
+  EXPECT_EQ(items[0].kind, ActionKind::kMitigate);
+}
+
+TEST_F(HandlerTest, AnOwnerLeftInTheTextIsPointedOut) {
+  incident("start DB down");
+  const Reply r = action("Ask @dave about #4512 due +3d", {{"U0DAVE", "dave"}});
+  EXPECT_EQ(actions().at(0).owner, std::nullopt);
+  EXPECT_THAT(all_text(r), HasSubstr("To make @dave the owner: `/action assign 1 @dave`"));
+}
+
+TEST_F(HandlerTest, EditAssignDueKindChangeTheItemAndKeepTheAuditTrail) {
+  incident("start DB down");
+  action("Add alert @bob due +3d #detect", {kBob});
+
+  Reply r = action("edit 1 Alert on replication lag > 30s");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("Action #1 of INC-1: text \"Add alert\" → \"Alert on replication "
+                                "lag > 30s\" (by @alice)"));
+  r = action("assign 1 @carol", {kCarol});
+  EXPECT_THAT(r.text, HasSubstr("owner @bob → @carol"));
+  r = action("due 1 2026-12-01");
+  EXPECT_THAT(r.text, HasSubstr("due 2026-11-23 → 2026-12-01"));
+  r = action("kind 1 #prevent");
+  EXPECT_THAT(r.text, HasSubstr("kind detect → prevent"));
+  r = action("edit 1 @bob due +1w #mitigate", {kBob});
+  EXPECT_THAT(r.text, HasSubstr("owner @carol → @bob; due 2026-12-01 → 2026-11-27; kind prevent → "
+                                "mitigate"));
+
+  const ActionItem item = actions().at(0);
+  EXPECT_EQ(item.text, "Alert on replication lag > 30s");
+  EXPECT_EQ(item.owner, kBob);
+  EXPECT_EQ(item.due, "2026-11-27");
+  EXPECT_EQ(item.kind, ActionKind::kMitigate);
+
+  std::vector<ActionRevision> trail;
+  store_->read([&](Transaction& tx) { trail = tx.action_revisions(1); });
+  ASSERT_EQ(trail.size(), 7u);
+  EXPECT_EQ(trail[0].field, "text");
+  EXPECT_EQ(trail[0].before, "Add alert");
+  EXPECT_EQ(trail[1].field, "owner");
+  EXPECT_EQ(trail[1].before, "@bob");
+  EXPECT_EQ(trail[1].after, "@carol");
+  EXPECT_EQ(trail[1].changed_by, kAlice);
+  EXPECT_EQ(trail[6].field, "kind");
+  EXPECT_EQ(trail[6].after, "mitigate");
+
+  // The list and the draft show the history.
+  const Reply list = action("list");
+  EXPECT_THAT(all_text(list), HasSubstr("4 earlier changes"));
+  EXPECT_THAT(all_text(list), HasSubstr("↳ kind prevent → mitigate (@alice"));
+  const Reply draft = incident("draft");
+  ASSERT_TRUE(draft.document.has_value());
+  EXPECT_THAT(*draft.document, HasSubstr("Changes to action items:"));
+  EXPECT_THAT(*draft.document, HasSubstr("#1 owner: @bob → @carol (alice)"));
+}
+
+TEST_F(HandlerTest, ChangesThatChangeNothingOrNameNoItemAreRefused) {
+  incident("start DB down");
+  action("Add alert @bob due +3d #detect", {kBob});
+  expect_refused([&] { return action("assign 1 @bob", {kBob}); }, "Nothing to change");
+  expect_refused([&] { return action("kind 1 detect"); }, "Nothing to change");
+  expect_refused([&] { return action("due 1 +3d"); }, "Nothing to change");
+  expect_refused([&] { return action("edit 7 x"); }, "INC-1 has no action item #7");
+  expect_refused([&] { return action("drop 7 dup"); }, "INC-1 has no action item #7");
+}
+
+TEST_F(HandlerTest, ActionEditsWithoutAnIncidentChangeNothing) {
+  expect_refused([&] { return action("edit 1 x"); }, "no open incident");
+  expect_refused([&] { return action("drop 1 dup"); }, "no open incident");
+}
+
+TEST_F(HandlerTest, DropKeepsTheReasonShowsItEverywhereAndStopsReminders) {
+  incident("start DB down");
+  action("Add alert @bob due +1d #detect", {kBob});
+  action("Add canary @carol due +1d #prevent", {kCarol});
+  const Reply r = action("drop 1 duplicate of #2, the canary catches it");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("Action #1 dropped (won't do): Add alert"));
+  EXPECT_THAT(all_text(r), HasSubstr("Reason: duplicate of #2, the canary catches it"));
+
+  const ActionItem item = actions().at(0);
+  EXPECT_EQ(item.status, ActionStatus::kDropped);
+  EXPECT_EQ(item.drop_reason, "duplicate of #2, the canary catches it");
+
+  expect_refused([&] { return action("drop 1 again"); }, "already dropped");
+  EXPECT_THAT(
+      all_text(action("list")),
+      HasSubstr("🚫 #1 dropped (@bob, due 2026-11-21, detect): Add alert — won't do: duplicate "
+                "of #2, the canary catches it"));
+  const Reply draft = incident("draft");
+  ASSERT_TRUE(draft.document.has_value());
+  EXPECT_THAT(*draft.document, HasSubstr("| won't do: duplicate of #2, the canary catches it |"));
+
+  // Only the open item is due for reminders.
+  std::vector<ActionItem> due;
+  store_->read([&](Transaction& tx) { due = tx.open_actions_with_due_date(); });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].seq, 2);
+
+  // A done item is not dropped; reopening a dropped one takes it up again.
+  action("done 2");
+  expect_refused([&] { return action("drop 2 never mind"); }, "reopen 2");
+  const Reply reopened = action("reopen 1");
+  EXPECT_THAT(reopened.text, HasSubstr("reopened"));
+  EXPECT_EQ(actions().at(0).status, ActionStatus::kOpen);
+  EXPECT_EQ(actions().at(0).drop_reason, std::nullopt);
+}
+
+TEST_F(HandlerTest, MineListsTheCallersOpenItemsAcrossIncidentsOverdueFirst) {
+  const Options bob_other{.user = kBob, .channel = kOtherChannel};
+  incident("start DB down");
+  action("Rotate keys @bob due 2026-11-30 #process", {kBob});
+  action("Fix the alert @bob due 2026-11-01 #detect", {kBob});  // overdue
+  action("Not mine @carol due 2026-11-25", {kCarol});
+  action("Undated @bob", {kBob});
+  action("Finished already @bob due 2026-11-02", {kBob});
+  action("done 5");
+  action("Abandoned idea @bob due 2026-11-03", {kBob});
+  action("drop 6 not needed");
+  run("incident", "start Cache cold", Options{.channel = kOtherChannel});
+  run("action", "Warm the cache @bob due 2026-11-10 #mitigate",
+      Options{.mentions = {kBob}, .channel = kOtherChannel});
+
+  const std::string before = dump(*store_);
+  const Reply r = run("action", "mine", bob_other);
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_THAT(r.text, HasSubstr("Your open action items (4, 2 overdue)"));
+  ASSERT_GE(r.details.size(), 4u) << all_text(r);
+  EXPECT_THAT(r.details[0], HasSubstr("INC-1 \"DB down\" (channel C0INC)"));
+  EXPECT_THAT(r.details[0], HasSubstr("#2 open (@bob, due 2026-11-01, detect): Fix the alert"));
+  EXPECT_THAT(r.details[0], HasSubstr("overdue by 19 days"));
+  EXPECT_THAT(r.details[1], HasSubstr("INC-2 \"Cache cold\" (channel C0OTHER)"));
+  EXPECT_THAT(r.details[1], HasSubstr("Warm the cache"));
+  EXPECT_THAT(r.details[2], HasSubstr("Rotate keys"));
+  EXPECT_THAT(r.details[3], HasSubstr("Undated"));
+  EXPECT_THAT(all_text(r), Not(HasSubstr("Not mine")));
+  EXPECT_THAT(all_text(r), Not(HasSubstr("Finished already")));
+  EXPECT_THAT(all_text(r), Not(HasSubstr("Abandoned idea")));
+  EXPECT_EQ(dump(*store_), before);
+
+  // Another platform's items are not the caller's, even under the same name.
+  const Reply none = run("action", "mine",
+                         Options{.user = {"@bob:example.org", "bob"},
+                                 .channel = {"matrix", "example.org", "!room:example.org"}});
+  EXPECT_THAT(none.text, HasSubstr("You own no open action items"));
+}
+
+TEST_F(HandlerTest, MilestonesBeforeTheDeclarationAreRefused) {
+  incident("start DB down");  // declared 14:01:00
+  expect_refused([&] { return incident("resolved 11:00"); },
+                 "it cannot be resolved at 2026-11-20 11:00:00 UTC, 3h 01m 00s before that");
+  expect_refused([&] { return incident("mitigated 13:50"); }, "cannot be mitigated");
+  expect_refused([&] { return incident("mitigated 2026-11-19T14:00Z"); }, "1d 00h 01m before");
+  // Within the tolerance: people round times down.
+  EXPECT_EQ(incident("mitigated 13:57").visibility, Visibility::kChannel);
+  EXPECT_EQ(current()->mitigated_at, utc(2026, 11, 20, 13, 57));
+  EXPECT_THAT(all_text(incident("status")), HasSubstr("(4m 00s before declaration)"));
+}
+
+TEST_F(HandlerTest, StoredTimesAtTheEndsOfTheRangeReadSensibly) {
+  // A row damaged or written from an unchecked platform time: the status and the refusal
+  // of an earlier milestone still compute (no overflow) and read as words.
+  store_->write([&](Transaction& tx) {
+    Incident i;
+    i.channel = kChannel;
+    i.title = "Clock gone wrong";
+    i.commander = kAlice;
+    i.declared_at = Timestamp::max();
+    tx.insert_incident(i);
+  });
+  const Reply status = incident("status");
+  EXPECT_THAT(all_text(status), HasSubstr("Declared +292278994-08-17 07:12:55 UTC"));
+  EXPECT_THAT(all_text(status), HasSubstr("(more than 100 years from now)"));
+  expect_refused([&] { return incident("resolved"); }, "more than 100 years before that");
+
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.current_incident(kChannel);
+    i.declared_at = Timestamp::min();
+    i.status = IncidentStatus::kMitigated;
+    i.mitigated_at = Timestamp::max();
+    tx.update_incident(i);
+  });
+  EXPECT_THAT(all_text(incident("status")),
+              HasSubstr("Mitigated +292278994-08-17 07:12:55 UTC (more than 100 years after "
+                        "declaration)"));
+}
 
 TEST_F(HandlerTest, StatePersistsAcrossARestart) {
   incident("start sev2 DB down");
@@ -920,6 +1202,7 @@ TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
 TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   int wakes = 0;
   HandlerOptions options;
+  options.platforms = test::platforms();
   options.posting_platforms = {"slack"};
   options.outbox_wake = [&] { ++wakes; };
   handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
@@ -937,7 +1220,7 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   const OutboxMessage summary = queued.front();
   EXPECT_EQ(summary.channel, kChannel);
   EXPECT_EQ(summary.thread_parent, std::nullopt);
-  EXPECT_THAT(outgoing_from_json(summary.content).body.text,
+  EXPECT_THAT(outgoing_from_json(summary.content).value.value().body.text,
               HasSubstr("Postmortem draft of INC-1"));
 
   // The pieces, in order, put back together, are exactly the stored draft.
@@ -948,7 +1231,7 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
       auto m = tx.find_outbox(id);
       if (!m) break;
       EXPECT_EQ(m->thread_parent, summary.id);
-      const OutgoingMessage piece = outgoing_from_json(m->content);
+      const OutgoingMessage piece = outgoing_from_json(m->content).value.value();
       ASSERT_TRUE(piece.body.document.has_value());
       EXPECT_LE(piece.body.document->size(), 2800u);
       joined += *piece.body.document;
@@ -960,6 +1243,154 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   EXPECT_THAT(joined, HasSubstr("event number 119"));
 }
 
+// The size of the draft's pieces is the platform's, as its adapter registered it.
+TEST_F(HandlerTest, DraftPiecesHaveThePlatformsSize) {
+  const std::size_t slack_max = slack::traits().max_message_bytes;
+  const std::size_t matrix_max = matrix::traits().max_message_bytes;
+  ASSERT_GT(matrix_max, slack_max);
+  HandlerOptions options;
+  options.platforms = test::platforms();
+  options.posting_platforms = {"slack", "matrix"};
+  handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+
+  const Options room{.user = kAlice, .mentions = {}, .channel = {"matrix", "example.org", "!r"}};
+  for (const Options& where : {Options{}, room}) {
+    run("incident", "start sev2 Checkout down", where);
+    for (int i = 0; i < 150; ++i) run("timeline", "event number " + std::to_string(i), where);
+    run("incident", "resolved", where);
+  }
+  std::map<std::string, std::size_t> largest;
+  store_->read([&](Transaction& tx) {
+    for (std::int64_t id = 1;; ++id) {
+      auto m = tx.find_outbox(id);
+      if (!m) break;
+      const OutgoingMessage piece = outgoing_from_json(m->content).value.value();
+      if (!m->thread_parent || !piece.body.document) continue;
+      largest[m->channel.platform] =
+          std::max(largest[m->channel.platform], piece.body.document->size());
+    }
+  });
+  EXPECT_LE(largest["slack"], slack_max);
+  EXPECT_GT(largest["matrix"], slack_max);
+  EXPECT_LE(largest["matrix"], matrix_max);
+}
+
+// A platform no adapter registered gets neutral traits, not another platform's prefix.
+TEST_F(HandlerTest, AnUnregisteredPlatformGetsNoPrefix) {
+  const Options elsewhere{.user = kAlice, .mentions = {}, .channel = {"irc", "", "#ops"}};
+  const Reply r = run("incident", "status", elsewhere);
+  EXPECT_THAT(r.text, HasSubstr("`incident start [sev1-sev4] <title>`"));
+  EXPECT_THAT(r.text, Not(HasSubstr("`/incident")));
+}
+
+// ---------------------------------------------------------------------------- the seam
+
+Invocation invocation(std::string command, std::string text, Timestamp at) {
+  Invocation inv;
+  inv.channel = kChannel;
+  inv.user = kAlice;
+  inv.command = std::move(command);
+  inv.text = std::move(text);
+  inv.received_at = at;
+  return inv;
+}
+
+// prepare() only parses and binds: it says what each command needs of the store and
+// touches nothing; the work runs in whatever transaction it is given.
+TEST_F(HandlerTest, PrepareDeclaresEachCommandsAccessAndTouchesNothing) {
+  incident("start DB down");
+  const std::string before = dump(*store_);
+  const Timestamp at = now_ + minutes{1};
+  EXPECT_EQ(handler_->prepare(invocation("incident", "status", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("incident", "draft", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("timeline", "list", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("action", "list", at)).access, Access::kRead);
+  EXPECT_EQ(handler_->prepare(invocation("timeline", "db failed over", at)).access, Access::kWrite);
+  EXPECT_EQ(handler_->prepare(invocation("incident", "resolved", at)).access, Access::kWrite);
+  const PreparedCommand help = handler_->prepare(invocation("incident", "help", at));
+  EXPECT_EQ(help.access, Access::kNone);
+  ASSERT_TRUE(help.answer.has_value());
+  EXPECT_THAT(help.answer->text, HasSubstr("/incident"));
+  EXPECT_FALSE(help.work);
+  const PreparedCommand typo = handler_->prepare(invocation("timeline", "lsit", at));
+  EXPECT_EQ(typo.access, Access::kNone);
+  ASSERT_TRUE(typo.answer.has_value());
+  EXPECT_EQ(dump(*store_), before);
+}
+
+TEST_F(HandlerTest, PreparedWorkRunsInTheTransactionItIsGivenAndOutlivesItsInvocation) {
+  incident("start DB down");
+  PreparedCommand prepared;
+  {
+    const Invocation inv = invocation("timeline", "replica promoted", now_ + minutes{1});
+    prepared = handler_->prepare(inv);
+  }  // the work keeps its own copy of the invocation
+  ASSERT_EQ(prepared.access, Access::kWrite);
+  const std::string before = dump(*store_);
+
+  // A transaction that is rolled back keeps nothing of the work.
+  struct Abandon {};
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    const CommandResult r = prepared.work(tx);
+    EXPECT_THAT(r.reply.text, HasSubstr("replica promoted"));
+    throw Abandon{};
+  }),
+               Abandon);
+  EXPECT_EQ(dump(*store_), before);
+
+  // One that commits keeps it.
+  const PreparedCommand again =
+      handler_->prepare(invocation("timeline", "replica promoted", now_ + minutes{2}));
+  CommandResult result;
+  store_->write([&](Transaction& tx) { result = again.work(tx); });
+  EXPECT_EQ(result.reply.visibility, Visibility::kChannel);
+  EXPECT_FALSE(result.enqueued);
+  EXPECT_THAT(timeline("list").details, Contains(HasSubstr("replica promoted")));
+}
+
+// A store whose writes fail, as a full disk would make them.
+class FailingWrites final : public Store {
+ public:
+  explicit FailingWrites(Store& inner) : inner_(inner) {}
+  void write(const std::function<void(Transaction&)>&) override { throw StoreError("disk full"); }
+  void read(const std::function<void(Transaction&)>& fn) override { inner_.read(fn); }
+  bool healthy() override { return false; }
+
+ private:
+  Store& inner_;
+};
+
+TEST_F(HandlerTest, HandleAsyncCompletesOnceWithTheReplyOrTheStoresFailure) {
+  incident("start DB down");
+  std::vector<Completion> completions;
+  handler_->handle_async(invocation("timeline", "cache warmed", now_ + minutes{1}),
+                         [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  ASSERT_TRUE(completions[0].reply.has_value());
+  EXPECT_FALSE(completions[0].error.has_value());
+  EXPECT_THAT(completions[0].reply->text, HasSubstr("cache warmed"));
+
+  FailingWrites failing(*store_);
+  CommandHandler handler(failing, date::locate_zone("UTC"));
+  const std::string before = dump(*store_);
+  completions.clear();
+  handler.handle_async(invocation("timeline", "lost?", now_ + minutes{2}),
+                       [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  EXPECT_FALSE(completions[0].reply.has_value());
+  ASSERT_TRUE(completions[0].error.has_value());
+  EXPECT_THAT(completions[0].error->what(), HasSubstr("disk full"));
+  EXPECT_EQ(dump(*store_), before);
+
+  // Reads and answers without the store still work while writes fail.
+  completions.clear();
+  handler.handle_async(invocation("incident", "status", now_ + minutes{3}),
+                       [&](Completion c) { completions.push_back(std::move(c)); });
+  ASSERT_EQ(completions.size(), 1u);
+  ASSERT_TRUE(completions[0].reply.has_value());
+  EXPECT_THAT(completions[0].reply->text, HasSubstr("DB down"));
+}
+
 // ---------------------------------------------------------------------------- buttons
 
 class ButtonPressTest : public HandlerTest {
@@ -967,6 +1398,7 @@ class ButtonPressTest : public HandlerTest {
   void SetUp() override {
     HandlerTest::SetUp();
     HandlerOptions options;
+    options.platforms = test::platforms();
     options.outbox_wake = [this] { ++wakes_; };
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
   }
@@ -1027,12 +1459,21 @@ TEST_F(ButtonPressTest, MarkDoneMarksTheItemDoneAndReplacesTheMessage) {
   EXPECT_EQ(items[1].done_at, now_);
   EXPECT_EQ(items[1].done_by, kBob);
   EXPECT_EQ(wakes_, 1);
+  // On the item's audit trail like a typed `/action done`.
+  std::vector<ActionRevision> trail;
+  store_->read([&](Transaction& tx) { trail = tx.action_revisions(1); });
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].seq, 2);
+  EXPECT_EQ(trail[0].field, "status");
+  EXPECT_EQ(trail[0].before, "open");
+  EXPECT_EQ(trail[0].after, "done");
+  EXPECT_EQ(trail[0].changed_by, kBob);
 
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
   EXPECT_EQ(queued[0].channel, kChannel);
   EXPECT_EQ(queued[0].next_attempt_at, now_);
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "☑️ Done: Add canary — marked by @bob");
   EXPECT_THAT(all_text(m.body), HasSubstr("Action #2 of INC-1 \"DB down\""));
@@ -1042,6 +1483,16 @@ TEST_F(ButtonPressTest, MarkDoneMarksTheItemDoneAndReplacesTheMessage) {
   // Clicked again (or on an older reminder): nothing more happens.
   expect_press_refused(PressOutcome::kAlreadyDone, "action.done", id);
   expect_press_refused(PressOutcome::kAlreadyDone, "action.snooze", id);
+}
+
+TEST_F(ButtonPressTest, ADroppedItemIsNotSnoozedButCanStillBeMarkedDone) {
+  const std::string id = two_items();
+  action("drop 2 the canary covers it");
+  expect_press_refused(PressOutcome::kDropped, "action.snooze", id);
+  // Someone did it after all: done wins, and the reason goes.
+  EXPECT_EQ(press("action.done", id), PressOutcome::kDone);
+  EXPECT_EQ(actions()[1].status, ActionStatus::kDone);
+  EXPECT_EQ(actions()[1].drop_reason, std::nullopt);
 }
 
 TEST_F(ButtonPressTest, MarkDoneWorksAfterResolution) {
@@ -1063,7 +1514,7 @@ TEST_F(ButtonPressTest, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
 
   auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  OutgoingMessage m = outgoing_from_json(queued[0].content);
+  OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "💤 Snoozed until 2026-11-21 14:04:00 UTC by @bob: Add canary");
   EXPECT_THAT(all_text(m.body), HasSubstr("`/action done 2`"));
@@ -1079,7 +1530,7 @@ TEST_F(ButtonPressTest, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
   EXPECT_EQ(items[1].done_by, kBob);
   queued = outbox();
   ASSERT_EQ(queued.size(), 3u);
-  m = outgoing_from_json(queued[2].content);
+  m = outgoing_from_json(queued[2].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("☑️ Done: Add canary"));
   EXPECT_EQ(wakes_, 3);
 }
@@ -1124,7 +1575,7 @@ TEST_F(ButtonPressTest, ASnoozedItemGetsNoReminderUntilTheSnoozeEnds) {
   EXPECT_EQ(planner.enqueue_due(utc(2026, 11, 21, 14, 3)), 1) << "the snooze has ended";
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), updates + 1);
-  const OutgoingMessage reminder = outgoing_from_json(queued.back().content);
+  const OutgoingMessage reminder = outgoing_from_json(queued.back().content).value.value();
   EXPECT_THAT(reminder.body.text, HasSubstr("is due today"));
   EXPECT_EQ(reminder.replaces, std::nullopt) << "a reminder is a new message";
   ASSERT_EQ(reminder.buttons.size(), 2u);

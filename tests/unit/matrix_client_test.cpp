@@ -9,7 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/outgoing.h"
+#include "postmortem/draft.h"
+#include "postmortem/markdown.h"
+#include "support/hostile_texts.h"
 #include "support/matrix_standin.h"
+#include "support/visible_text.h"
+#include "util/text.h"
 
 namespace scribe::matrix {
 namespace {
@@ -32,17 +37,18 @@ ClientApi::Options options_for(const MatrixStandIn& hs, std::string token = "") 
   return options;
 }
 
+// As CommandHandler::post enqueues it.
 OutboxMessage outbox(const OutgoingMessage& message, std::int64_t id = 7) {
   OutboxMessage m;
   m.id = id;
   m.channel = ChannelRef{"matrix", "standin.test", kRoom};
+  m.kind = message.replaces ? JobKind::kUpdate : JobKind::kPost;
   m.content = to_json(message);
   return m;
 }
 
 OutgoingMessage text_message(std::string text) {
   OutgoingMessage m;
-  m.body.visibility = Reply::Visibility::kChannel;  // as outgoing_from_json() reads it
   m.body.text = std::move(text);
   return m;
 }
@@ -303,11 +309,9 @@ TEST(MatrixDeliverer, ReplacesBecomesEdit) {
 TEST(MatrixDeliverer, EphemeralVisibilityIsNotice) {
   MatrixStandIn hs;
   MatrixDeliverer deliverer(options_for(hs));
-  OutboxMessage message = outbox(text_message("only you"));
-  json raw = json::parse(message.content);
-  raw["visibility"] = "ephemeral";
-  message.content = raw.dump();
-  ASSERT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kSent);
+  OutgoingMessage only_you = text_message("only you");
+  only_you.body.visibility = Reply::Visibility::kEphemeral;  // carried by to_json
+  ASSERT_EQ(deliverer.deliver(outbox(only_you), std::nullopt).outcome, Outcome::kSent);
   EXPECT_EQ(sent_content(hs)["msgtype"], "m.notice");
 }
 
@@ -364,8 +368,11 @@ TEST(MatrixDeliverer, UnparseableContentIsPermanent) {
 TEST(MatrixDeliverer, JoinJob) {
   MatrixStandIn hs;
   MatrixDeliverer deliverer(options_for(hs));
-  OutboxMessage message = outbox(text_message("unused"));
-  message.content = json{{"join", "!new:standin.test"}}.dump();
+  OutboxMessage message;
+  message.id = 8;
+  message.channel = ChannelRef{"matrix", "standin.test", "!new:standin.test"};
+  message.kind = JobKind::kJoin;
+  message.content = "{}";
   const DeliveryResult result = deliverer.deliver(message, std::nullopt);
   EXPECT_EQ(result.outcome, Outcome::kSent) << result.error;
   EXPECT_EQ(result.delivered_id, "!new:standin.test");
@@ -373,7 +380,7 @@ TEST(MatrixDeliverer, JoinJob) {
   EXPECT_EQ(hs.calls_to("/join/").front().param("user_id"), kBot);
 
   hs.forbid_join("!closed:standin.test");
-  message.content = json{{"join", "!closed:standin.test"}}.dump();
+  message.channel.channel = "!closed:standin.test";
   EXPECT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kPermanent);
 }
 
@@ -400,6 +407,72 @@ TEST(MatrixSpecExamples, SendResponseAndMessageContentHaveTheSpecsShape) {
   EXPECT_EQ(content["format"], "org.matrix.custom.html");
   EXPECT_TRUE(content["formatted_body"].is_string());
   EXPECT_NE(content["formatted_body"].get<std::string>().find("<table>"), std::string::npos);
+}
+
+// Text typed by users shows as typed in formatted_body: the only link is Scribe's pill;
+// the draft's cells show exactly the typed text.
+TEST(MatrixDeliverer, UserTextIsTextInFormattedBody) {
+  for (const std::string& typed : testing::hostile_texts()) {
+    OutgoingMessage m = text_message("Recorded #4: " + typed);
+    m.body.details = {"#4 14:05:00 note @eve: " + typed, "- listed: " + typed};
+    m.notify = {{"@eve:standin.test", "<img src=x>"}};
+    const json content = message_content(m);
+    const std::string html = content["formatted_body"];
+    std::size_t links = 0;
+    for (std::size_t at = html.find("<a "); at != std::string::npos;
+         at = html.find("<a ", at + 1)) {
+      ++links;
+    }
+    EXPECT_EQ(links, 1u) << html;
+    EXPECT_EQ(
+        html.rfind("<p><a href=\"https://matrix.to/#/@eve:standin.test\">&lt;img src=x&gt;</a>: ",
+                   0),
+        0u)
+        << html;
+    for (const char* bad : {"<img", "<script", "raw HTML omitted", "<em>", "<strong>", "<h1>",
+                            "<blockquote>", "<pre>", "<hr", "<ol", "<table>"}) {
+      EXPECT_EQ(html.find(bad), std::string::npos) << bad << " in " << html;
+    }
+    const std::string shown = "<img src=x>: Recorded #4: " + typed +
+                              "\n#4 14:05:00 note @eve: " + typed + "\nlisted: " + typed;
+    // Backtick pairs are the one markup replies keep (Scribe quotes commands so).
+    if (typed.find('`') == std::string::npos) {
+      EXPECT_EQ(testing::visible_text(html), testing::expected_block(shown)) << typed;
+    }
+    EXPECT_EQ(content["body"],
+              display_text("<img src=x>: Recorded #4: " + typed +
+                           "\n\n#4 14:05:00 note @eve: " + typed + "\n\n- listed: " + typed));
+  }
+}
+
+TEST(MatrixDeliverer, DraftCellsShowTheTypedText) {
+  IncidentRecord record;
+  record.incident.id = 7;
+  record.incident.title = "[t](https://evil)";
+  const auto& texts = testing::hostile_texts();
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    TimelineEvent e;
+    e.seq = static_cast<int>(i + 1);
+    e.author = Person{"@eve:standin.test", "eve"};
+    e.text = texts[i];
+    record.events.push_back(std::move(e));
+  }
+  OutgoingMessage m = text_message("Postmortem draft of INC-7:");
+  m.body.document =
+      render_markdown(assemble_draft(std::move(record), Timestamp{}), "!", kChatDraftBytes);
+  const std::string html = message_content(m)["formatted_body"];
+  EXPECT_EQ(html.find("<a "), std::string::npos) << html;
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  const std::vector<std::string> bodies = testing::elements(html, "tbody");
+  ASSERT_EQ(bodies.size(), 2u);  // key durations, timeline
+  const std::vector<std::string> rows = testing::elements(bodies[1], "tr");
+  ASSERT_EQ(rows.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::vector<std::string> cells = testing::elements(rows[i], "td");
+    ASSERT_EQ(cells.size(), 6u);
+    EXPECT_EQ(testing::visible_text(cells[5]), testing::expected_cell(texts[i])) << i;
+  }
 }
 
 }  // namespace

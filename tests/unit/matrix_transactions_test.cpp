@@ -93,7 +93,9 @@ class MatrixTransactionsTest : public ::testing::Test {
 
   void open() {
     store_ = open_store((dir_ / "scribe.db").string());
-    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"));
+    HandlerOptions options;
+    options.platforms = test::platforms();
+    handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<TransactionsEndpoint>(
         kHsToken, kBot, *handler_, *store_, [] { return kNow; },
         [this](const std::string& room) { invites_.push_back(room); },
@@ -411,7 +413,8 @@ TEST_F(MatrixTransactionsTest, APinReactionQueuesAFetchJob) {
 
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  EXPECT_EQ(queued[0].channel, (ChannelRef{"matrix-fetch", "example.org", kRoom}));
+  EXPECT_EQ(queued[0].channel, (ChannelRef{"matrix", "example.org", kRoom}));
+  EXPECT_EQ(queued[0].kind, JobKind::kFetch);
   const json job = json::parse(queued[0].content);
   EXPECT_EQ(job, (json{{"room_id", kRoom},
                        {"event_id", "$msg"},

@@ -1,7 +1,7 @@
 // OutboxSender over a real SQLite store, with a scripted Deliverer standing in for the
 // platform (the real Slack deliverer is tested against a stand-in Slack server) and a
 // clock the test moves by hand: no sleeping.
-#include "bot/outbox.h"
+#include "outbox/outbox.h"
 
 #include <deque>
 #include <filesystem>
@@ -64,7 +64,7 @@ class OutboxTest : public testing::Test {
     deliverer_ = deliverer.get();
     sender_ = std::make_unique<OutboxSender>(
         *store_, [this] { return now_; }, OutboxSender::Options{});
-    sender_->add_deliverer("slack", std::move(deliverer));
+    sender_->add_deliverer("slack", {JobKind::kPost, JobKind::kUpdate}, std::move(deliverer));
   }
 
   std::int64_t enqueue(const std::string& channel, std::optional<std::int64_t> parent = {},

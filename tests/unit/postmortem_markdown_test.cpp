@@ -1,9 +1,11 @@
 #include "postmortem/markdown.h"
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -276,7 +278,7 @@ TEST(PostmortemMarkdown, EscapesPipesAndLineBreaksInCells) {
              ActionKind::kProcess, ActionStatus::kOpen);
   const std::string md = render(std::move(r));
   EXPECT_TRUE(has(md,
-                  "| 2 | 14:06:00 | +00:00:30 | Ops \\| Bot | comms | status page: `a \\| b`"
+                  "| 2 | 14:06:00 | +00:00:30 | Ops \\| Bot | comms | status page: \\`a \\| b\\`"
                   " ⏎ second line ⏎ third ⏎ fourth ⏎ fifth |\n"))
       << md;
   EXPECT_TRUE(
@@ -299,7 +301,7 @@ TEST(PostmortemMarkdown, NotesCannotBreakTheDocumentStructure) {
   IncidentRecord r = bare_record();
   add_note(r, NoteSection::kCause, kBob, "# not a heading\nline two\n- not a list\n    not code");
   add_note(r, NoteSection::kLesson, kBob, "1. not a numbered item");
-  add_note(r, NoteSection::kLesson, kBob, "*emphasis* and `code` survive");
+  add_note(r, NoteSection::kLesson, kBob, "*emphasis* and `code` are text");
   add_note(r, NoteSection::kWhy, kBob, "Why did the flag flip? A refactor.");
   add_note(r, NoteSection::kSummary, kBob, "---");
   r.incident.title = "Two\nlines";
@@ -307,7 +309,7 @@ TEST(PostmortemMarkdown, NotesCannotBreakTheDocumentStructure) {
   EXPECT_TRUE(has(md, "# Postmortem: INC-9 — Two lines\n"));
   EXPECT_TRUE(has(md, "- \\# not a heading\n  line two\n  \\- not a list\n  not code\n")) << md;
   EXPECT_TRUE(has(md, "- 1\\. not a numbered item\n"));
-  EXPECT_TRUE(has(md, "- *emphasis* and `code` survive\n"));
+  EXPECT_TRUE(has(md, "- \\*emphasis\\* and \\`code\\` are text\n")) << md;
   EXPECT_TRUE(has(md, "1. Why did the flag flip? A refactor.\n")) << md;  // no "Why? Why"
   EXPECT_TRUE(has(md, "## Summary\n\n\\---\n"));
 }
@@ -376,6 +378,137 @@ TEST(PostmortemMarkdown, TenThousandEvents) {
   // 9,999 × 30 s is about 3.5 days: dates are shown, offsets count days.
   EXPECT_TRUE(has(timeline, "| 10001 | 2026-11-24 01:25:00 | +3d 11:19:30 | Bob |")) << md.size();
   EXPECT_EQ(count(md, "still high"), 10'000u + 100u);  // timeline + impact list
+}
+
+// The "## " and "### " headings of a document, in order.
+std::vector<std::string> headings(const std::string& md) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < md.size()) {
+    const std::size_t eol = md.find('\n', pos);
+    const std::string line = md.substr(pos, eol - pos);
+    if (line.starts_with("## ") || line.starts_with("### ")) out.push_back(line);
+    if (eol == std::string::npos) break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+IncidentRecord long_incident(int events) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < events; ++i) {
+    TimelineEvent e;
+    e.seq = 100 + i;
+    e.occurred_at = ts("2026-11-20 14:13:00") + std::chrono::milliseconds{i * 100};
+    e.author = kBob;
+    e.text = "retry storm on shard " + std::to_string(i) + ": " + std::string(150, 'x');
+    r.events.push_back(std::move(e));
+  }
+  return r;
+}
+
+const char* const kWhereWhole =
+    "*Shortened to fit a chat message. The whole draft: `scribe draft INC-42` or "
+    "`GET /api/incidents/42/postmortem.md` (or `.html`).*\n";
+
+TEST(PostmortemMarkdown, ChatDraftIsTheWholeDraftWhenItFits) {
+  const Draft d = assemble_draft(small_incident(), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  ASSERT_LT(whole.size(), kChatDraftBytes);
+  EXPECT_EQ(render_markdown(d, "/", kChatDraftBytes), whole);
+  EXPECT_EQ(render_markdown(d, "/", whole.size()), whole);
+}
+
+TEST(PostmortemMarkdown, LongTimelineIsShortenedForChatKeepingEverySection) {
+  const Draft d = assemble_draft(long_incident(3000), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  ASSERT_GT(whole.size(), 50 * kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  EXPECT_GT(chat.size(), kChatDraftBytes / 2) << "the room is used";
+  EXPECT_EQ(headings(chat), headings(whole));
+  EXPECT_TRUE(has(chat, kWhereWhole)) << chat;
+  // The sections other than the timeline are whole, word for word.
+  for (const char* title : {"Summary", "Impact", "Key durations", "Action items"}) {
+    EXPECT_EQ(section(chat, title), section(whole, title)) << title;
+  }
+  // The timeline: its first rows, one row saying what is left out, its last rows.
+  const std::string timeline = section(chat, "Timeline");
+  const std::size_t rows = count(timeline, "\n| ") - 1;  // minus the header
+  const std::size_t gap = timeline.find("| … | | | | | *");
+  ASSERT_NE(gap, std::string::npos) << timeline;
+  std::size_t left_out = 0;
+  ASSERT_EQ(std::sscanf(timeline.c_str() + gap, "| … | | | | | *%zu more events", &left_out), 1);
+  EXPECT_EQ(rows - 1 + left_out, d.timeline.size());
+  EXPECT_TRUE(has(timeline, "| 3 | 14:00:00 | +00:00:00 | Bob | impact |")) << "first event";
+  EXPECT_TRUE(has(timeline, "| 6 | 15:00:00 | +01:00:00 | Alice | resolved | Resolved |"))
+      << "last event";
+  // Whole rows only: every row still has its six cells.
+  for (std::size_t pos = timeline.find("\n| "); pos != std::string::npos;
+       pos = timeline.find("\n| ", pos + 1)) {
+    const std::string line = timeline.substr(pos + 1, timeline.find('\n', pos + 1) - pos - 1);
+    EXPECT_EQ(count(line, "|") - count(line, "\\|"), 7u) << line;
+  }
+}
+
+TEST(PostmortemMarkdown, LongListsAreShortenedWithCounts) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < 400; ++i) {
+    add_note(r, NoteSection::kLesson, kCarol, "lesson " + std::to_string(i) + std::string(80, 'l'));
+    add_action(r, 10 + i, "action " + std::to_string(i), kDave, "2026-12-01", ActionKind::kPrevent,
+               ActionStatus::kOpen);
+  }
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  const std::string lessons = section(chat, "Lessons learned");
+  const std::size_t shown = count(lessons, "\n- ");
+  EXPECT_GT(shown, 0u);
+  EXPECT_TRUE(has(lessons, "\n*… and " + std::to_string(401 - shown) + " more not shown here.*\n"))
+      << lessons;
+  const std::string actions = section(chat, "Action items");
+  const std::size_t action_rows = count(actions, "\n| ") - 2;  // header and the "…" row
+  EXPECT_TRUE(has(actions, "| … | *" + std::to_string(403 - action_rows) +
+                               " more action items not shown here* | | | | |\n"))
+      << actions;
+  EXPECT_TRUE(has(chat, kWhereWhole));
+}
+
+TEST(PostmortemMarkdown, LongAuditTrailIsShortenedWithCount) {
+  IncidentRecord r = small_incident();
+  for (int i = 0; i < 2000; ++i) {
+    ActionRevision rev;
+    rev.action_id = 1;
+    rev.seq = 1;
+    rev.field = "owner";
+    rev.before = "owner " + std::to_string(i);
+    rev.after = "owner " + std::to_string(i + 1);
+    rev.changed_by = kCarol;
+    rev.changed_at = ts("2026-11-20 15:00:00");
+    r.action_history.push_back(std::move(rev));
+  }
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string whole = render_markdown(d);
+  ASSERT_GT(whole.size(), 5 * kChatDraftBytes);
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  const std::string actions = section(chat, "Action items");
+  const std::size_t shown = count(actions, "\n- ");
+  EXPECT_GT(shown, 0u);
+  EXPECT_TRUE(has(actions, "- 2026-11-20 15:00:00 #1 owner: owner 0 → owner 1 (Carol)\n"))
+      << actions;
+  EXPECT_TRUE(has(actions, "\n*… and " + std::to_string(2000 - shown) + " more not shown here.*\n"))
+      << actions;
+  EXPECT_TRUE(has(chat, kWhereWhole));
+}
+
+TEST(PostmortemMarkdown, HugeSingleNoteIsCutForChat) {
+  IncidentRecord r = small_incident();
+  add_note(r, NoteSection::kCause, kCarol, std::string(60000, 'c'));
+  const Draft d = assemble_draft(std::move(r), ts("2026-11-20 15:10:00"));
+  const std::string chat = render_markdown(d, "/", kChatDraftBytes);
+  EXPECT_LE(chat.size(), kChatDraftBytes);
+  EXPECT_TRUE(chat.ends_with(kWhereWhole)) << chat.substr(chat.size() - 300);
 }
 
 }  // namespace

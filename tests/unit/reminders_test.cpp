@@ -16,9 +16,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "bot/outbox.h"
 #include "bot/scheduler.h"
 #include "commands/outgoing.h"
+#include "outbox/outbox.h"
 #include "storage/store.h"
 #include "test_support.h"
 
@@ -54,11 +54,13 @@ class RemindersTest : public testing::Test {
     planner_.reset();
     store_.reset();
     store_ = open_store((dir_ / "scribe.db").string());
+    settings_.platform_traits = test::platforms();
     planner_ = std::make_unique<ReminderPlanner>(*store_, settings_);
   }
 
   void configure(const ReminderSettings& settings) {
     settings_ = settings;
+    settings_.platform_traits = test::platforms();
     planner_ = std::make_unique<ReminderPlanner>(*store_, settings_);
   }
 
@@ -136,7 +138,7 @@ class RemindersTest : public testing::Test {
     const auto all = outbox();
     EXPECT_FALSE(all.empty());
     if (all.empty()) return {};
-    return outgoing_from_json(all.back().content);
+    return outgoing_from_json(all.back().content).value.value();
   }
 
   std::filesystem::path dir_;
@@ -168,7 +170,7 @@ TEST_F(RemindersTest, DueSoonThenDueThenOverdueAtNineInTheMorning) {
   EXPECT_EQ(m.dedupe_key, action_key(item, "due-soon:2026-11-25"));
   EXPECT_EQ(m.status, OutboxStatus::kPending);
   EXPECT_EQ(m.next_attempt_at, now_);
-  const OutgoingMessage soon = outgoing_from_json(m.content);
+  const OutgoingMessage soon = outgoing_from_json(m.content).value.value();
   EXPECT_THAT(soon.body.text, HasSubstr("@bob"));
   EXPECT_THAT(soon.body.text, HasSubstr("#1 of INC-" + std::to_string(inc)));
   EXPECT_THAT(soon.body.text, HasSubstr("due tomorrow (2026-11-25)"));
@@ -237,6 +239,42 @@ TEST_F(RemindersTest, DoneStopsThem) {
     EXPECT_EQ(run(), 0) << "day " << day;
   }
   EXPECT_EQ(outbox().size(), 1u);
+}
+
+TEST_F(RemindersTest, DroppedItemsAreNeverReminded) {
+  const ActionItem item = action(incident(), "2026-11-25");
+  change(item.id, [&](ActionItem& a) {
+    a.status = ActionStatus::kDropped;
+    a.drop_reason = "duplicate of #2";
+  });
+  for (int day = 21; day <= 30; ++day) {
+    now_ = test::utc(2026, 11, static_cast<unsigned>(day), 9, 0);
+    EXPECT_EQ(run(), 0) << "day " << day;
+  }
+  EXPECT_TRUE(outbox().empty());
+}
+
+TEST_F(RemindersTest, FollowUpShowsDroppedItemsWithTheirReason) {
+  const Timestamp resolved = test::utc(2026, 11, 21, 10, 0);
+  now_ = resolved;
+  const IncidentId inc = incident(resolved);
+  const ActionItem dropped = action(inc, "2026-11-28", kOther, "Add a canary stage");
+  action(inc, "2026-12-30", kOwner, "Alert on disk use");
+  change(dropped.id, [&](ActionItem& a) {
+    a.status = ActionStatus::kDropped;
+    a.drop_reason = "the new deploy tool has canaries";
+  });
+  now_ = test::utc(2026, 11, 23, 12, 0);
+  close(inc);  // no meeting reminders in the way
+  now_ = test::utc(2026, 12, 5, 10, 0);
+  EXPECT_EQ(run(), 1);
+  const OutgoingMessage m = last();
+  EXPECT_THAT(m.body.text, HasSubstr("0 of 2 action items done, 1 dropped"));
+  ASSERT_GE(m.body.details.size(), 2u);
+  EXPECT_THAT(m.body.details[0],
+              HasSubstr("🚫 #1 @alice · due 2026-11-28 · won't do: the new deploy tool has "
+                        "canaries: Add a canary stage"));
+  EXPECT_THAT(m.notify, ElementsAre(kCommander, kOwner)) << "not the dropped item's owner";
 }
 
 TEST_F(RemindersTest, SnoozeSkipsThemUntilItEnds) {
@@ -395,7 +433,7 @@ TEST_F(RemindersTest, MeetingReminderRepeatsUntilClose) {
   EXPECT_EQ(sent[0].channel, kChannel);
   EXPECT_EQ(sent[0].dedupe_key,
             "reminder:incident:" + std::to_string(inc) + ":meeting:20261121T100000Z:1");
-  const OutgoingMessage m = outgoing_from_json(sent[0].content);
+  const OutgoingMessage m = outgoing_from_json(sent[0].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("postmortem meeting"));
   EXPECT_THAT(m.body.text, HasSubstr("24 hours ago"));
   EXPECT_THAT(m.notify, ElementsAre(kCommander));
@@ -472,7 +510,7 @@ TEST_F(RemindersTest, FollowUpAfterNDaysListsEveryActionItemAndItsStatus) {
   EXPECT_EQ(sent[0].channel, kChannel);
   EXPECT_EQ(sent[0].dedupe_key,
             "reminder:incident:" + std::to_string(inc) + ":followup:20261121T100000Z");
-  const OutgoingMessage m = outgoing_from_json(sent[0].content);
+  const OutgoingMessage m = outgoing_from_json(sent[0].content).value.value();
   EXPECT_THAT(m.body.text, HasSubstr("Follow-up review of INC-" + std::to_string(inc)));
   EXPECT_THAT(m.body.text, HasSubstr("14 days ago"));
   EXPECT_THAT(m.body.text, HasSubstr("1 of 3 action items done"));
@@ -555,7 +593,7 @@ TEST_F(RemindersTest, ARestartBetweenDueTimeAndSendStillSendsOnce) {
   {
     OutboxSender sender(
         *store_, [this] { return now_; }, OutboxSender::Options{});
-    sender.add_deliverer("slack", std::make_unique<CountingDeliverer>(delivered));
+    sender.add_deliverer("slack", {JobKind::kPost}, std::make_unique<CountingDeliverer>(delivered));
     EXPECT_EQ(sender.run_once(), 1);
     open();  // and another restart after sending
     EXPECT_EQ(run(), 0);
@@ -563,7 +601,7 @@ TEST_F(RemindersTest, ARestartBetweenDueTimeAndSendStillSendsOnce) {
   {
     OutboxSender sender(
         *store_, [this] { return now_; }, OutboxSender::Options{});
-    sender.add_deliverer("slack", std::make_unique<CountingDeliverer>(delivered));
+    sender.add_deliverer("slack", {JobKind::kPost}, std::make_unique<CountingDeliverer>(delivered));
     EXPECT_EQ(sender.run_once(), 0);
   }
   EXPECT_EQ(delivered, std::vector<std::string>{action_key(item, "due:2026-11-25")});

@@ -20,6 +20,7 @@
 #include "storage/store.h"
 #include "support/slack_client.h"
 #include "test_support.h"
+#include "util/percent.h"
 
 namespace scribe::slack {
 namespace {
@@ -159,6 +160,7 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_interactivity_", dir_));
     store_ = open_store((dir_ / "scribe.db").string());
     HandlerOptions options;
+    options.platforms = test::platforms();
     options.outbox_wake = [this] { ++wakes_; };
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<InteractivityEndpoint>(kSecret, *handler_, [] { return kNow; });
@@ -184,9 +186,7 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
     test::remove_temp_dir(dir_);
   }
 
-  static std::string form(const json& payload) {
-    return "payload=" + testing::form_encode(payload.dump());
-  }
+  static std::string form(const json& payload) { return "payload=" + form_encode(payload.dump()); }
 
   HttpResponse post(const std::string& body, const std::string& secret = kSecret,
                     const std::string& content_type = "application/x-www-form-urlencoded") {
@@ -252,7 +252,8 @@ TEST_F(SlackInteractivityEndpointTest, ASignedMarkDoneMarksTheItemDoneAndQueuesT
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
   EXPECT_EQ(queued[0].channel, (ChannelRef{"slack", "T0TEAM", "C0INC"}));
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  EXPECT_EQ(queued[0].kind, JobKind::kUpdate);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.replaces, "1700000000.000100");
   EXPECT_EQ(m.body.text, "☑️ Done: Add alert — marked by @bob");
   EXPECT_TRUE(m.buttons.empty());
@@ -271,7 +272,7 @@ TEST_F(SlackInteractivityEndpointTest, SnoozeSetsSnoozedUntilADayLater) {
   EXPECT_EQ(item().snoozed_until, kNow + std::chrono::hours{24});
   const auto queued = outbox();
   ASSERT_EQ(queued.size(), 1u);
-  const OutgoingMessage m = outgoing_from_json(queued[0].content);
+  const OutgoingMessage m = outgoing_from_json(queued[0].content).value.value();
   EXPECT_EQ(m.body.text, "💤 Snoozed until 2026-11-21 14:30:00 UTC by @bob: Add alert");
   ASSERT_EQ(m.buttons.size(), 1u);
   EXPECT_EQ(m.buttons[0].action, "action.done");
@@ -293,9 +294,9 @@ TEST_F(SlackInteractivityEndpointTest, MalformedBodiesAre400AndChangeNothing) {
   expect_unchanged(400, "payload=%ZZ");
   expect_unchanged(400, "");
   expect_unchanged(400, "payload=");
-  expect_unchanged(400, "other=" + testing::form_encode(block_actions("action.done", "1").dump()));
-  expect_unchanged(400, "payload=" + testing::form_encode("{\"type\": \"block_actions\""));
-  expect_unchanged(400, "payload=" + testing::form_encode("{\"type\": \"block_actions\"}"));
+  expect_unchanged(400, "other=" + form_encode(block_actions("action.done", "1").dump()));
+  expect_unchanged(400, "payload=" + form_encode("{\"type\": \"block_actions\""));
+  expect_unchanged(400, "payload=" + form_encode("{\"type\": \"block_actions\"}"));
   json no_value = block_actions("action.done", "1");
   no_value["actions"][0].erase("value");
   expect_unchanged(400, form(no_value));

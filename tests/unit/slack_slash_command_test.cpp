@@ -1,3 +1,4 @@
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/slash_command.h"
 
 #include <chrono>
@@ -472,6 +473,46 @@ TEST(SlackRenderReply, EmptyReplyIsStillValidJson) {
   EXPECT_EQ(body["response_type"], "ephemeral");
   EXPECT_EQ(body["text"], "");
   EXPECT_FALSE(body.contains("blocks"));
+}
+
+TEST(SlackRenderReply, UserTextCannotBecomeMarkupPingsOrReorderedText) {
+  Reply reply;
+  reply.text =
+      "Recorded: <!channel> <@U1> <https://evil|click> & \xE2\x80\xAE"
+      "evil";
+  reply.details = {"<script>alert(1)</script>", "bad \xFF byte", "esc \x1b[31m"};
+  reply.document =
+      "| 1 | <b> \xE2\x81\xA6"
+      "iso |\n";
+  const json body = render(reply);
+  expect_within_slack_limits(body);
+  std::vector<std::string> texts = {body["text"].get<std::string>()};
+  for (const auto& block : body["blocks"]) {
+    const json& text = block["type"] == "context" ? block["elements"][0] : block["text"];
+    EXPECT_EQ(text["type"], "mrkdwn");
+    EXPECT_EQ(text["verbatim"], true);  // no auto-linking of URLs, channels or mentions
+    texts.push_back(text["text"].get<std::string>());
+  }
+  std::string all;
+  for (const std::string& t : texts) {
+    // Slack's control sequences all start with '<': none of the user's survives.
+    EXPECT_EQ(t.find('<'), std::string::npos) << t;
+    EXPECT_EQ(t.find('>'), std::string::npos) << t;
+    EXPECT_EQ(t.find("\xE2\x80\xAE"), std::string::npos) << t;
+    EXPECT_EQ(t.find("\xE2\x81\xA6"), std::string::npos) << t;
+    EXPECT_EQ(t.find('\x1b'), std::string::npos) << t;
+    EXPECT_TRUE(valid_utf8(t));
+    all += t + "\n";
+  }
+  EXPECT_NE(all.find("Recorded: &lt;!channel&gt; &lt;@U1&gt; &lt;https://evil|click&gt; &amp; "
+                     "\u2039U+202E\u203A"
+                     "evil"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad \xEF\xBF\xBD byte"), std::string::npos) << all;
+  EXPECT_NE(all.find("esc \u2039U+001B\u203A[31m"), std::string::npos) << all;
+  EXPECT_NE(all.find("| 1 | &lt;b&gt; \u2039U+2066\u203Aiso |"), std::string::npos) << all;
 }
 
 }  // namespace

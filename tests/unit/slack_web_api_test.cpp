@@ -1,3 +1,4 @@
+#include "adapters/slack/blocks.h"
 #include "adapters/slack/web_api.h"
 
 #include <chrono>
@@ -31,10 +32,12 @@ WebApi::Options options_for(const SlackStandIn& slack, std::string token = "") {
   return options;
 }
 
+// As CommandHandler enqueues it.
 OutboxMessage outbox(const OutgoingMessage& message, std::string channel = "C0INCIDENT") {
   OutboxMessage m;
   m.id = 7;
   m.channel = ChannelRef{"slack", "T1", std::move(channel)};
+  m.kind = message.replaces ? JobKind::kUpdate : JobKind::kPost;
   m.content = to_json(message);
   return m;
 }
@@ -544,18 +547,43 @@ TEST(OutgoingMessage, ReplacesSurvivesTheJsonRoundTrip) {
   OutgoingMessage m = text_message("☑️ Done: Add alert — marked by @bob");
   m.buttons = {{"Mark done", "action.done", "42"}};
   m.replaces = "1700000000.000100";
-  const OutgoingMessage back = outgoing_from_json(to_json(m));
+  const OutgoingMessage back = outgoing_from_json(to_json(m)).value.value();
   EXPECT_EQ(back.replaces, "1700000000.000100");
   EXPECT_EQ(back.body.text, m.body.text);
   EXPECT_EQ(back.buttons, m.buttons);
 
   // A new message has none, and content written before the field existed reads as new.
-  const OutgoingMessage fresh = outgoing_from_json(to_json(text_message("x")));
+  const OutgoingMessage fresh = outgoing_from_json(to_json(text_message("x"))).value.value();
   EXPECT_EQ(fresh.replaces, std::nullopt);
   EXPECT_FALSE(json::parse(to_json(text_message("x"))).contains("replaces"));
-  EXPECT_EQ(outgoing_from_json(R"({"text": "old", "buttons": []})").replaces, std::nullopt);
-  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": ""})").replaces, std::nullopt);
-  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": 17})").replaces, std::nullopt);
+  EXPECT_EQ(outgoing_from_json(R"({"text": "old", "buttons": []})").value.value().replaces,
+            std::nullopt);
+  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": ""})").value.value().replaces,
+            std::nullopt);
+  EXPECT_EQ(outgoing_from_json(R"({"text": "x", "replaces": 17})").value.value().replaces,
+            std::nullopt);
+}
+
+// Everything a deliverer needs travels in the JSON, the visibility included; content that
+// is not an outgoing message is an error, never an exception.
+TEST(OutgoingMessage, VisibilitySurvivesTheJsonRoundTripAndBadContentIsAnError) {
+  EXPECT_EQ(OutgoingMessage{}.body.visibility, Reply::Visibility::kChannel);
+  OutgoingMessage notice = text_message("only you");
+  notice.body.visibility = Reply::Visibility::kEphemeral;
+  EXPECT_EQ(json::parse(to_json(notice)).at("visibility"), "ephemeral");
+  EXPECT_EQ(outgoing_from_json(to_json(notice)).value.value().body.visibility,
+            Reply::Visibility::kEphemeral);
+  EXPECT_EQ(outgoing_from_json(to_json(text_message("all"))).value.value().body.visibility,
+            Reply::Visibility::kChannel);
+  // Written before the field was stored: the channel.
+  EXPECT_EQ(outgoing_from_json(R"({"text": "old"})").value.value().body.visibility,
+            Reply::Visibility::kChannel);
+  for (const char* bad : {"not json", "[]", R"({"no": "text"})", R"({"text": 5})",
+                          R"({"text": "x", "buttons": [1]})"}) {
+    const Parsed<OutgoingMessage> parsed = outgoing_from_json(bad);
+    EXPECT_FALSE(parsed) << bad;
+    EXPECT_FALSE(parsed.error.empty()) << bad;
+  }
 }
 
 TEST(SlackWebApi, UpdatePayloadAlwaysCarriesBlocks) {

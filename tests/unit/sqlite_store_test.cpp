@@ -17,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/sqlite_schema.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
 #include "test_support.h"
@@ -135,14 +136,16 @@ class SqliteStoreTest : public testing::Test {
 // ---------------------------------------------------------------------------- opening
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 3);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 3);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   const IncidentId id = insert(make_incident("DB down"));
 
   reopen();
   reopen();
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), 3);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), 3);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
   const auto all = list();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, id);
@@ -159,6 +162,70 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
     EXPECT_THAT(e.what(), HasSubstr("newer"));
     EXPECT_THAT(e.what(), HasSubstr("99"));
   }
+}
+
+// Outbox rows written before jobs had a kind: fetches were queued for a made-up platform,
+// joins and updates were posts with a telling content. Migration 4 gives each its kind.
+TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
+  store_.reset();
+  exec_raw(
+      // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP INDEX actions_by_owner; DROP INDEX action_revisions_by_action;"
+      "DROP TABLE action_revisions; ALTER TABLE actions DROP COLUMN drop_reason;"
+      "ALTER TABLE outbox DROP COLUMN kind; DELETE FROM schema_migrations WHERE version >= 4;"
+      "INSERT INTO outbox (id, platform, workspace, channel, content, status, created_at, "
+      "next_attempt_at) VALUES "
+      "(1, 'slack-fetch', 'T1', 'C1', '{\"message_id\":\"1.2\"}', 'pending', 0, 0),"
+      "(2, 'matrix-fetch', 'hs', '!r:hs', '{\"event_id\":\"$e\"}', 'pending', 0, 0),"
+      "(3, 'matrix', 'hs', '!r:hs', '{\"join\":\"!r:hs\"}', 'sent', 0, 0),"
+      "(4, 'slack', 'T1', 'C1', '{\"text\":\"done\",\"replaces\":\"1.2\"}', 'pending', 0, 0),"
+      "(5, 'slack', 'T1', 'C1', '{\"text\":\"new\"}', 'pending', 0, 0),"
+      "(6, 'slack', 'T1', 'C1', '{\"text\":\"new\",\"replaces\":\"\"}', 'pending', 0, 0)");
+  store_ = open_store(path_);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
+  const std::vector<std::pair<ChannelRef, JobKind>> expected = {
+      {{"slack", "T1", "C1"}, JobKind::kFetch},    {{"matrix", "hs", "!r:hs"}, JobKind::kFetch},
+      {{"matrix", "hs", "!r:hs"}, JobKind::kJoin}, {{"slack", "T1", "C1"}, JobKind::kUpdate},
+      {{"slack", "T1", "C1"}, JobKind::kPost},     {{"slack", "T1", "C1"}, JobKind::kPost},
+  };
+  store_->read([&](Transaction& tx) {
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const auto m = tx.find_outbox(static_cast<std::int64_t>(i + 1));
+      ASSERT_TRUE(m.has_value()) << i + 1;
+      EXPECT_EQ(m->channel, expected[i].first) << i + 1;
+      EXPECT_EQ(m->kind, expected[i].second) << i + 1;
+    }
+  });
+}
+
+// A channel's posts go out in order, but a fetch (reading a marked message back) neither
+// waits behind them nor holds them up.
+TEST_F(SqliteStoreTest, FetchJobsAreALaneOfTheirOwnInAChannel) {
+  const ChannelRef channel{"slack", "T1", "C1"};
+  auto job = [&](JobKind kind, std::string key) {
+    OutboxMessage m;
+    m.channel = channel;
+    m.kind = kind;
+    m.content = "{}";
+    m.dedupe_key = std::move(key);
+    m.created_at = kT0;
+    m.next_attempt_at = kT0;
+    return m;
+  };
+  store_->write([&](Transaction& tx) {
+    tx.enqueue(job(JobKind::kPost, "post-1"));
+    tx.enqueue(job(JobKind::kFetch, "fetch-1"));
+    tx.enqueue(job(JobKind::kUpdate, "update-1"));
+    tx.enqueue(job(JobKind::kFetch, "fetch-2"));
+  });
+  std::vector<OutboxMessage> due;
+  store_->read([&](Transaction& tx) { due = tx.due_outbox(kT0, 10); });
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].dedupe_key, "post-1");
+  EXPECT_EQ(due[0].kind, JobKind::kPost);
+  EXPECT_EQ(due[1].dedupe_key, "fetch-1");
+  EXPECT_EQ(due[1].kind, JobKind::kFetch);
 }
 
 TEST_F(SqliteStoreTest, UsesWalMode) {

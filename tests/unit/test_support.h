@@ -1,5 +1,6 @@
 // Helpers shared by the unit tests: timestamps written the way the tests read them, the
-// people of the postmortem fixtures, a bare timeline event, and a scratch directory.
+// people of the postmortem fixtures, a bare timeline event, a scratch directory, and the
+// platforms as the service registers them.
 // Tests pull in what they use with using-declarations (`using test::ts;`).
 #pragma once
 
@@ -16,9 +17,20 @@
 #include <date/date.h>
 #include <gtest/gtest.h>
 
+#include "adapters/matrix/platform.h"
+#include "adapters/slack/platform.h"
+#include "commands/platform.h"
 #include "storage/model.h"
 
 namespace scribe::test {
+
+// The platforms as the running service registers them (bot/service.cpp).
+inline Platforms platforms() {
+  Platforms p;
+  p.add(std::string(slack::kPlatform), slack::traits());
+  p.add(std::string(matrix::kPlatform), matrix::traits());
+  return p;
+}
 
 // The UTC instant y-mo-d h:mi:s.ms.
 inline Timestamp utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0, int ms = 0) {

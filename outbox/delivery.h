@@ -1,6 +1,7 @@
 // Deliverer: what a platform adapter implements so that the outbox can hand it one
-// stored message at a time. It performs the one call that posts the message and says
-// how that went; it never touches the store (the outbox records the outcome).
+// stored job at a time, for the (platform, JobKind) pairs it was registered for. It
+// performs the call the job stands for (post, update, fetch, join) and says how that
+// went; the outbox records the outcome. Called on the outbox's sender thread only.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,9 @@
-#include "bot/outbox.h"
+#include "outbox/outbox.h"
 
 #include <algorithm>
 #include <random>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace scribe {
@@ -12,13 +13,14 @@ OutboxSender::OutboxSender(Store& store, Clock clock, Options options)
 
 OutboxSender::~OutboxSender() { stop(); }
 
-void OutboxSender::add_deliverer(const std::string& platform,
+void OutboxSender::add_deliverer(const std::string& platform, std::initializer_list<JobKind> kinds,
                                  std::unique_ptr<Deliverer> deliverer) {
-  deliverers_[platform] = std::move(deliverer);
+  for (JobKind kind : kinds) deliverers_[{platform, kind}] = deliverer.get();
+  owned_.push_back(std::move(deliverer));
 }
 
-bool OutboxSender::delivers_to(const std::string& platform) const {
-  return deliverers_.count(platform) > 0;
+bool OutboxSender::delivers_to(const std::string& platform, JobKind kind) const {
+  return deliverers_.count({platform, kind}) > 0;
 }
 
 std::chrono::milliseconds OutboxSender::backoff(int attempts) {
@@ -48,10 +50,11 @@ void OutboxSender::attempt(OutboxMessage m) {
     });
   }
   DeliveryResult result;
-  auto it = deliverers_.find(m.channel.platform);
+  auto it = deliverers_.find({m.channel.platform, m.kind});
   if (it == deliverers_.end()) {
     result.outcome = DeliveryResult::Outcome::kPermanent;
-    result.error = "no way to post to " + m.channel.platform + " is configured";
+    result.error =
+        fmt::format("no way to {} on {} is configured", to_string(m.kind), m.channel.platform);
   } else {
     try {
       result = it->second->deliver(m, thread_id);

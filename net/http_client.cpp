@@ -1,11 +1,12 @@
-#include "bot/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+
+#include "util/strings.h"
 
 namespace scribe {
 namespace {
@@ -23,7 +24,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   const auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name = lower(name);
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();

@@ -11,13 +11,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
-#include "bot/delivery.h"
+#include "outbox/delivery.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -36,8 +39,11 @@ class OutboxSender {
   OutboxSender(Store& store, Clock clock, Options options);
   ~OutboxSender();  // stops the thread if running
 
-  void add_deliverer(const std::string& platform, std::unique_ptr<Deliverer> deliverer);
-  bool delivers_to(const std::string& platform) const;
+  // Jobs of `platform` of each of `kinds` go to `deliverer`. Before start() only.
+  void add_deliverer(const std::string& platform, std::initializer_list<JobKind> kinds,
+                     std::unique_ptr<Deliverer> deliverer);
+  // Whether jobs of this (platform, kind) have a deliverer; others fail permanently.
+  bool delivers_to(const std::string& platform, JobKind kind = JobKind::kPost) const;
 
   // Attempts every message due now; returns how many were attempted.
   int run_once();
@@ -56,7 +62,8 @@ class OutboxSender {
   Store& store_;
   Clock clock_;
   Options options_;
-  std::map<std::string, std::unique_ptr<Deliverer>> deliverers_;
+  std::vector<std::unique_ptr<Deliverer>> owned_;
+  std::map<std::pair<std::string, JobKind>, Deliverer*> deliverers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -1,0 +1,192 @@
+#include "storage/sqlite_schema.h"
+
+#include <iterator>
+#include <string_view>
+
+namespace scribe::sqlite {
+namespace {
+
+// Versioned schema. A migration is never edited once released: add a new one.
+constexpr std::string_view kMigrations[] = {
+    // 1: incidents, timeline with audit trail, notes, action items, drafts.
+    R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  title TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  commander_id TEXT NOT NULL,
+  commander_name TEXT NOT NULL,
+  declared_at INTEGER NOT NULL,
+  mitigated_at INTEGER,
+  resolved_at INTEGER,
+  closed_at INTEGER
+);
+CREATE INDEX incidents_by_channel ON incidents(platform, workspace, channel, id);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  text TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  revision INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (incident_id, seq)
+);
+CREATE TABLE event_revisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id INTEGER NOT NULL REFERENCES events(id),
+  revision INTEGER NOT NULL,
+  change TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  changed_by_id TEXT NOT NULL,
+  changed_by_name TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+);
+CREATE INDEX event_revisions_by_event ON event_revisions(event_id, revision);
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  section TEXT NOT NULL,
+  text TEXT NOT NULL,
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX notes_by_incident ON notes(incident_id, id);
+CREATE TABLE actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  seq INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  owner_id TEXT,
+  owner_name TEXT,
+  due TEXT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_by_id TEXT NOT NULL,
+  created_by_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER,
+  done_by_id TEXT,
+  done_by_name TEXT,
+  UNIQUE (incident_id, seq)
+);
+CREATE TABLE drafts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  created_at INTEGER NOT NULL,
+  markdown TEXT NOT NULL
+);
+CREATE INDEX drafts_by_incident ON drafts(incident_id, id);
+)sql",
+    // 2: the outbox of messages to send, and inbound deliveries already seen.
+    R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  content TEXT NOT NULL,
+  thread_parent INTEGER REFERENCES outbox(id),
+  dedupe_key TEXT,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  delivered_id TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX outbox_by_dedupe_key ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX outbox_pending ON outbox(status, next_attempt_at, id);
+CREATE INDEX outbox_pending_by_channel ON outbox(status, platform, workspace, channel, id);
+CREATE TABLE inbound_deliveries (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (source, key)
+);
+CREATE INDEX actions_open_due ON actions(status, due);
+)sql",
+    // 3: reminders: snoozed action items, and incidents by resolution time (follow-ups).
+    R"sql(
+ALTER TABLE actions ADD COLUMN snoozed_until INTEGER;
+CREATE INDEX incidents_by_resolved_at ON incidents(resolved_at) WHERE resolved_at IS NOT NULL;
+)sql",
+    // 4: typed outbox jobs. Before, a fetch was queued for a made-up platform
+    // ("slack-fetch", "matrix-fetch"), a join was a post whose content was {"join": room},
+    // and an update a post whose content named the message it `replaces`.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'post';
+UPDATE outbox SET kind = 'fetch', platform = substr(platform, 1, length(platform) - 6)
+  WHERE platform LIKE '%-fetch';
+UPDATE outbox SET kind = 'join'
+  WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.join') IS NOT NULL;
+UPDATE outbox SET kind = 'update'
+  WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.replaces') = 'text'
+    AND json_extract(content, '$.replaces') != '';
+)sql",
+    // 5: action items' life: a dropped item's reason, the audit trail of changes, and
+    // owners' open items across incidents (`/action mine`).
+    R"sql(
+ALTER TABLE actions ADD COLUMN drop_reason TEXT;
+CREATE TABLE action_revisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  action_id INTEGER NOT NULL REFERENCES actions(id),
+  field TEXT NOT NULL,
+  before TEXT NOT NULL,
+  after TEXT NOT NULL,
+  changed_by_id TEXT NOT NULL,
+  changed_by_name TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
+);
+CREATE INDEX action_revisions_by_action ON action_revisions(action_id, id);
+CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'open';
+)sql",
+};
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+void migrate(Connection& c) {
+  c.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_at INTEGER NOT NULL)");
+  c.exec("BEGIN IMMEDIATE");
+  try {
+    std::int64_t current = 0;
+    {
+      Stmt s = c.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (s.step()) current = s.i64(0);
+    }
+    const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+    if (current > known) {
+      throw StoreError(fmt::format("database schema version {} is newer than this build knows ({})",
+                                   current, known));
+    }
+    for (std::int64_t v = current + 1; v <= known; ++v) {
+      c.exec(std::string(kMigrations[v - 1]));
+      Stmt s = c.prepare(
+          "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
+          "CAST(strftime('%s','now') AS INTEGER))");
+      s.bind(1, v).run();
+    }
+    c.exec("COMMIT");
+  } catch (...) {
+    c.exec_quietly("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace scribe::sqlite

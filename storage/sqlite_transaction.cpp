@@ -1,0 +1,542 @@
+#include "storage/sqlite_transaction.h"
+
+#include <utility>
+
+namespace scribe::sqlite {
+namespace {
+
+template <typename E, typename Parse>
+E parse_enum(const std::string& s, Parse parse) {
+  auto v = parse(s);
+  if (!v) throw StoreError(fmt::format("unknown stored value '{}'", s));
+  return *v;
+}
+
+constexpr std::string_view kIncidentColumns =
+    "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
+    "declared_at, mitigated_at, resolved_at, closed_at";
+constexpr std::string_view kEventColumns =
+    "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
+    "revision";
+constexpr std::string_view kOutboxColumns =
+    "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
+    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
+constexpr std::string_view kActionColumns =
+    "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason";
+
+Incident read_incident(const Stmt& s) {
+  Incident i;
+  i.id = s.i64(0);
+  i.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  i.title = s.text(4);
+  i.severity = static_cast<Severity>(s.i64(5));
+  i.status = parse_enum<IncidentStatus>(s.text(6), incident_status_from_string);
+  i.commander = Person{s.text(7), s.text(8)};
+  i.declared_at = s.time(9);
+  i.mitigated_at = s.opt_time(10);
+  i.resolved_at = s.opt_time(11);
+  i.closed_at = s.opt_time(12);
+  return i;
+}
+
+TimelineEvent read_event(const Stmt& s) {
+  TimelineEvent e;
+  e.id = s.i64(0);
+  e.incident_id = s.i64(1);
+  e.seq = static_cast<int>(s.i64(2));
+  e.kind = parse_enum<EventKind>(s.text(3), event_kind_from_string);
+  e.occurred_at = s.time(4);
+  e.recorded_at = s.time(5);
+  e.author = Person{s.text(6), s.text(7)};
+  e.text = s.text(8);
+  e.deleted = s.i64(9) != 0;
+  e.revision = static_cast<int>(s.i64(10));
+  return e;
+}
+
+OutboxMessage read_outbox(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  m.content = s.text(4);
+  if (!s.is_null(5)) m.thread_parent = s.i64(5);
+  m.dedupe_key = s.text(6);
+  m.status = parse_enum<OutboxStatus>(s.text(7), outbox_status_from_string);
+  m.attempts = static_cast<int>(s.i64(8));
+  m.created_at = s.time(9);
+  m.next_attempt_at = s.time(10);
+  m.sent_at = s.opt_time(11);
+  m.delivered_id = s.text(12);
+  m.last_error = s.text(13);
+  m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
+  return m;
+}
+
+ActionItem read_action(const Stmt& s) {
+  ActionItem a;
+  a.id = s.i64(0);
+  a.incident_id = s.i64(1);
+  a.seq = static_cast<int>(s.i64(2));
+  a.text = s.text(3);
+  if (!s.is_null(4)) a.owner = Person{s.text(4), s.text(5)};
+  a.due = s.opt_text(6);
+  a.kind = parse_enum<ActionKind>(s.text(7), action_kind_from_string);
+  a.status = parse_enum<ActionStatus>(s.text(8), action_status_from_string);
+  a.created_by = Person{s.text(9), s.text(10)};
+  a.created_at = s.time(11);
+  a.done_at = s.opt_time(12);
+  if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
+  a.snoozed_until = s.opt_time(15);
+  a.drop_reason = s.opt_text(16);
+  return a;
+}
+
+}  // namespace
+
+IncidentId SqliteTransaction::insert_incident(const Incident& i) {
+  require_writable();
+  prepare(
+      "INSERT INTO incidents (platform, workspace, channel, title, severity, status, "
+      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, i.channel.platform)
+      .bind(2, i.channel.workspace)
+      .bind(3, i.channel.channel)
+      .bind(4, i.title)
+      .bind(5, static_cast<int>(i.severity))
+      .bind(6, to_string(i.status))
+      .bind(7, i.commander.id)
+      .bind(8, i.commander.name)
+      .bind(9, i.declared_at)
+      .bind(10, i.mitigated_at)
+      .bind(11, i.resolved_at)
+      .bind(12, i.closed_at)
+      .run();
+  return last_id();
+}
+
+void SqliteTransaction::update_incident(const Incident& i) {
+  require_writable();
+  prepare(
+      "UPDATE incidents SET title=?, severity=?, status=?, commander_id=?, commander_name=?, "
+      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=? WHERE id=?")
+      .bind(1, i.title)
+      .bind(2, static_cast<int>(i.severity))
+      .bind(3, to_string(i.status))
+      .bind(4, i.commander.id)
+      .bind(5, i.commander.name)
+      .bind(6, i.declared_at)
+      .bind(7, i.mitigated_at)
+      .bind(8, i.resolved_at)
+      .bind(9, i.closed_at)
+      .bind(10, i.id)
+      .run();
+}
+
+std::optional<Incident> SqliteTransaction::find_incident(IncidentId id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id=?", kIncidentColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+                  "status != 'closed' ORDER BY id DESC LIMIT 1",
+                  kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
+  s.bind(1, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
+  require_writable();
+  e.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
+  prepare(
+      "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
+      "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, e.incident_id)
+      .bind(2, e.seq)
+      .bind(3, to_string(e.kind))
+      .bind(4, e.occurred_at)
+      .bind(5, e.recorded_at)
+      .bind(6, e.author.id)
+      .bind(7, e.author.name)
+      .bind(8, e.text)
+      .bind(9, e.deleted ? 1 : 0)
+      .bind(10, e.revision)
+      .run();
+  e.id = last_id();
+  return e;
+}
+
+std::optional<TimelineEvent> SqliteTransaction::find_event(IncidentId incident, int seq) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM events WHERE incident_id=? AND seq=?", kEventColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_event(s);
+}
+
+std::vector<TimelineEvent> SqliteTransaction::events(IncidentId incident, bool include_deleted) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM events WHERE incident_id=? AND (deleted=0 OR ?) ORDER BY occurred_at, seq",
+      kEventColumns));
+  s.bind(1, incident).bind(2, include_deleted ? 1 : 0);
+  std::vector<TimelineEvent> out;
+  while (s.step()) out.push_back(read_event(s));
+  return out;
+}
+
+void SqliteTransaction::revise_event(const TimelineEvent& u, const EventRevision& p) {
+  require_writable();
+  prepare(
+      "INSERT INTO event_revisions (event_id, revision, change, kind, occurred_at, text, "
+      "changed_by_id, changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?,?,?)")
+      .bind(1, u.id)
+      .bind(2, p.revision)
+      .bind(3, p.change)
+      .bind(4, to_string(p.kind))
+      .bind(5, p.occurred_at)
+      .bind(6, p.text)
+      .bind(7, p.changed_by.id)
+      .bind(8, p.changed_by.name)
+      .bind(9, p.changed_at)
+      .run();
+  prepare("UPDATE events SET kind=?, occurred_at=?, text=?, deleted=?, revision=? WHERE id=?")
+      .bind(1, to_string(u.kind))
+      .bind(2, u.occurred_at)
+      .bind(3, u.text)
+      .bind(4, u.deleted ? 1 : 0)
+      .bind(5, u.revision)
+      .bind(6, u.id)
+      .run();
+}
+
+std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.event_id, e.seq, r.revision, r.change, r.kind, r.occurred_at, r.text, "
+      "r.changed_by_id, r.changed_by_name, r.changed_at FROM event_revisions r "
+      "JOIN events e ON e.id = r.event_id WHERE e.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<EventRevision> out;
+  while (s.step()) {
+    EventRevision r;
+    r.event_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.revision = static_cast<int>(s.i64(2));
+    r.change = s.text(3);
+    r.kind = parse_enum<EventKind>(s.text(4), event_kind_from_string);
+    r.occurred_at = s.time(5);
+    r.text = s.text(6);
+    r.changed_by = Person{s.text(7), s.text(8)};
+    r.changed_at = s.time(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Note SqliteTransaction::add_note(Note n) {
+  require_writable();
+  prepare(
+      "INSERT INTO notes (incident_id, section, text, author_id, author_name, created_at) "
+      "VALUES (?,?,?,?,?,?)")
+      .bind(1, n.incident_id)
+      .bind(2, to_string(n.section))
+      .bind(3, n.text)
+      .bind(4, n.author.id)
+      .bind(5, n.author.name)
+      .bind(6, n.created_at)
+      .run();
+  n.id = last_id();
+  return n;
+}
+
+std::vector<Note> SqliteTransaction::notes(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+      "WHERE incident_id=? ORDER BY id");
+  s.bind(1, incident);
+  std::vector<Note> out;
+  while (s.step()) {
+    Note n;
+    n.id = s.i64(0);
+    n.incident_id = s.i64(1);
+    n.section = parse_enum<NoteSection>(s.text(2), note_section_from_string);
+    n.text = s.text(3);
+    n.author = Person{s.text(4), s.text(5)};
+    n.created_at = s.time(6);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+ActionItem SqliteTransaction::add_action(ActionItem a) {
+  require_writable();
+  a.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?", a.incident_id);
+  Stmt s = prepare(
+      "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
+      "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name, "
+      "snoozed_until, drop_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
+  s.bind_person(4, a.owner);
+  s.bind(6, a.due)
+      .bind(7, to_string(a.kind))
+      .bind(8, to_string(a.status))
+      .bind(9, a.created_by.id)
+      .bind(10, a.created_by.name)
+      .bind(11, a.created_at)
+      .bind(12, a.done_at);
+  s.bind_person(13, a.done_by);
+  s.bind(15, a.snoozed_until).bind(16, a.drop_reason);
+  s.run();
+  a.id = last_id();
+  return a;
+}
+
+void SqliteTransaction::update_action(const ActionItem& a) {
+  require_writable();
+  Stmt s = prepare(
+      "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
+      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=? WHERE id=?");
+  s.bind(1, a.text);
+  s.bind_person(2, a.owner);
+  s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
+  s.bind_person(8, a.done_by);
+  s.bind(10, a.snoozed_until).bind(11, a.drop_reason).bind(12, a.id).run();
+}
+
+void SqliteTransaction::revise_action(const ActionItem& a,
+                                      const std::vector<ActionRevision>& changes) {
+  update_action(a);
+  for (const ActionRevision& r : changes) {
+    prepare(
+        "INSERT INTO action_revisions (action_id, field, before, after, changed_by_id, "
+        "changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?)")
+        .bind(1, a.id)
+        .bind(2, r.field)
+        .bind(3, r.before)
+        .bind(4, r.after)
+        .bind(5, r.changed_by.id)
+        .bind(6, r.changed_by.name)
+        .bind(7, r.changed_at)
+        .run();
+  }
+}
+
+std::vector<ActionRevision> SqliteTransaction::action_revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.action_id, a.seq, r.field, r.before, r.after, r.changed_by_id, "
+      "r.changed_by_name, r.changed_at FROM action_revisions r "
+      "JOIN actions a ON a.id = r.action_id WHERE a.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<ActionRevision> out;
+  while (s.step()) {
+    ActionRevision r;
+    r.action_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.field = s.text(2);
+    r.before = s.text(3);
+    r.after = s.text(4);
+    r.changed_by = Person{s.text(5), s.text(6)};
+    r.changed_at = s.time(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions_owned_by(const Person& owner,
+                                                                 std::string_view platform) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM actions WHERE status='open' AND "
+      "((owner_id != '' AND owner_id = ?) OR (owner_id = '' AND owner_name = ?)) AND "
+      "incident_id IN (SELECT id FROM incidents WHERE platform = ?) ORDER BY incident_id, seq",
+      kActionColumns));
+  s.bind(1, owner.id).bind(2, owner.name).bind(3, platform);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> SqliteTransaction::actions(IncidentId incident) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE incident_id=? ORDER BY seq", kActionColumns));
+  s.bind(1, incident);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+void SqliteTransaction::save_draft(IncidentId incident, Timestamp created_at,
+                                   const std::string& markdown) {
+  require_writable();
+  prepare("INSERT INTO drafts (incident_id, created_at, markdown) VALUES (?,?,?)")
+      .bind(1, incident)
+      .bind(2, created_at)
+      .bind(3, markdown)
+      .run();
+}
+
+std::optional<std::string> SqliteTransaction::latest_draft(IncidentId incident) {
+  Stmt s = prepare("SELECT markdown FROM drafts WHERE incident_id=? ORDER BY id DESC LIMIT 1");
+  s.bind(1, incident);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus status) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE status=? ORDER BY id", kIncidentColumns));
+  s.bind(1, to_string(status));
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions_with_due_date() {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL AND incident_id IN "
+      "(SELECT id FROM incidents WHERE status != 'closed') ORDER BY id",
+      kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE id=?", kActionColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<Incident> SqliteTransaction::incidents_resolved_between(Timestamp from, Timestamp to) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE resolved_at BETWEEN ? AND ? AND status IN "
+                  "('resolved', 'closed') ORDER BY resolved_at, id",
+                  kIncidentColumns));
+  s.bind(1, from).bind(2, to);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::int64_t SqliteTransaction::enqueue(OutboxMessage m) {
+  require_writable();
+  if (!m.dedupe_key.empty()) {
+    Stmt s = prepare("SELECT id FROM outbox WHERE dedupe_key=?");
+    s.bind(1, m.dedupe_key);
+    if (s.step()) return s.i64(0);
+  }
+  Stmt s = prepare(
+      "INSERT INTO outbox (platform, workspace, channel, content, thread_parent, dedupe_key, "
+      "status, attempts, created_at, next_attempt_at, sent_at, delivered_id, last_error, kind) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, m.channel.platform).bind(2, m.channel.workspace).bind(3, m.channel.channel);
+  s.bind(4, m.content).bind(5, m.thread_parent);
+  if (m.dedupe_key.empty()) {
+    s.bind_null(6);
+  } else {
+    s.bind(6, m.dedupe_key);
+  }
+  s.bind(7, to_string(m.status))
+      .bind(8, m.attempts)
+      .bind(9, m.created_at)
+      .bind(10, m.next_attempt_at)
+      .bind(11, m.sent_at)
+      .bind(12, m.delivered_id)
+      .bind(13, m.last_error)
+      .bind(14, to_string(m.kind))
+      .run();
+  return last_id();
+}
+
+std::optional<OutboxMessage> SqliteTransaction::find_outbox(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE id=?", kOutboxColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+std::optional<OutboxMessage> SqliteTransaction::find_outbox_by_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE dedupe_key=?", kOutboxColumns));
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+// A channel's messages go out in the order they were written: only the oldest pending
+// message of each channel is eligible (a thread's parent is always older than its replies).
+// Fetches form a lane of their own in each channel: reading a marked message back neither
+// waits behind the channel's posts nor holds them up.
+constexpr std::string_view kHeadOfChannel =
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
+    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
+    "AND e.id < o.id)";
+
+std::vector<OutboxMessage> SqliteTransaction::due_outbox(Timestamp now, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} "
+                  "ORDER BY id LIMIT ?",
+                  kOutboxColumns, kHeadOfChannel));
+  s.bind(1, now).bind(2, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {
+  Stmt s = prepare(fmt::format(
+      "SELECT MIN(next_attempt_at) FROM outbox o WHERE status='pending' AND {}", kHeadOfChannel));
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.time(0);
+}
+
+void SqliteTransaction::update_outbox(const OutboxMessage& m) {
+  require_writable();
+  prepare(
+      "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
+      "last_error=? WHERE id=?")
+      .bind(1, to_string(m.status))
+      .bind(2, m.attempts)
+      .bind(3, m.next_attempt_at)
+      .bind(4, m.sent_at)
+      .bind(5, m.delivered_id)
+      .bind(6, m.last_error)
+      .bind(7, m.id)
+      .run();
+}
+
+bool SqliteTransaction::first_delivery(std::string_view source, std::string_view key,
+                                       Timestamp at) {
+  require_writable();
+  prepare("INSERT OR IGNORE INTO inbound_deliveries (source, key, received_at) VALUES (?,?,?)")
+      .bind(1, source)
+      .bind(2, key)
+      .bind(3, at)
+      .run();
+  return sqlite3_changes(connection_.db()) == 1;
+}
+
+}  // namespace scribe::sqlite

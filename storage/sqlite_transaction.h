@@ -1,0 +1,69 @@
+// SqliteTransaction: the Transaction interface over one Connection, for the length of one
+// transaction that the store has begun (and will commit or roll back). Holds no state of
+// its own beyond the connection; used by one thread at a time, like its connection.
+#pragma once
+
+#include "storage/sqlite_connection.h"
+#include "storage/store.h"
+
+namespace scribe::sqlite {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(Connection& connection, bool writable)
+      : connection_(connection), writable_(writable) {}
+
+  IncidentId insert_incident(const Incident& i) override;
+  void update_incident(const Incident& i) override;
+  std::optional<Incident> find_incident(IncidentId id) override;
+  std::optional<Incident> current_incident(const ChannelRef& channel) override;
+  std::vector<Incident> list_incidents(int limit) override;
+  TimelineEvent append_event(TimelineEvent event) override;
+  std::optional<TimelineEvent> find_event(IncidentId incident, int seq) override;
+  std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) override;
+  void revise_event(const TimelineEvent& updated, const EventRevision& previous) override;
+  std::vector<EventRevision> revisions(IncidentId incident) override;
+  Note add_note(Note note) override;
+  std::vector<Note> notes(IncidentId incident) override;
+  ActionItem add_action(ActionItem item) override;
+  void update_action(const ActionItem& item) override;
+  std::optional<ActionItem> find_action(IncidentId incident, int seq) override;
+  std::vector<ActionItem> actions(IncidentId incident) override;
+  void revise_action(const ActionItem& updated,
+                     const std::vector<ActionRevision>& changes) override;
+  std::vector<ActionRevision> action_revisions(IncidentId incident) override;
+  std::vector<ActionItem> open_actions_owned_by(const Person& owner,
+                                                std::string_view platform) override;
+  void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) override;
+  std::optional<std::string> latest_draft(IncidentId incident) override;
+  std::vector<Incident> incidents_with_status(IncidentStatus status) override;
+  std::vector<ActionItem> open_actions_with_due_date() override;
+  std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
+  std::int64_t enqueue(OutboxMessage message) override;
+  std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
+  std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) override;
+  std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
+  std::optional<Timestamp> next_outbox_attempt() override;
+  void update_outbox(const OutboxMessage& message) override;
+  bool first_delivery(std::string_view source, std::string_view key, Timestamp at) override;
+
+ private:
+  Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }
+  void require_writable() const {
+    if (!writable_) throw StoreError("write attempted in a read-only transaction");
+  }
+  std::int64_t last_id() const { return sqlite3_last_insert_rowid(connection_.db()); }
+  // The next per-incident number users refer to ("edit 3"); unique by the schema.
+  int next_seq(std::string_view sql, IncidentId incident) {
+    Stmt s = prepare(sql);
+    s.bind(1, incident);
+    s.step();
+    return static_cast<int>(s.i64(0));
+  }
+
+  Connection& connection_;
+  bool writable_;
+};
+
+}  // namespace scribe::sqlite
