@@ -164,12 +164,12 @@ class RecordMaker {
     const int changes = in_.ConsumeIntegralInRange(0, 24);
     for (int i = 0; i < changes && in_.remaining_bytes() > 0; ++i) {
       ActionRevision c;
-      c.seq = in_.ConsumeBool() ? in_.ConsumeIntegralInRange(1, actions + 1) : in_.ConsumeIntegral<int>();
+      c.seq = in_.ConsumeBool() ? in_.ConsumeIntegralInRange(1, actions + 1)
+                                : in_.ConsumeIntegral<int>();
       c.action_id = c.seq;
-      c.field = in_.ConsumeBool()
-                    ? std::string(in_.PickValueInArray<std::string_view>(
-                          {"text", "owner", "due", "kind", "status"}))
-                    : text(12);
+      c.field = in_.ConsumeBool() ? std::string(in_.PickValueInArray<std::string_view>(
+                                        {"text", "owner", "due", "kind", "status"}))
+                                  : text(12);
       c.before = text(120);
       c.after = text(120);
       c.changed_by = person();

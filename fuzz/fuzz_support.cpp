@@ -41,15 +41,12 @@ void seed_incident(Store& store, CommandHandler& handler, const ChannelRef& chan
                    const Person& alice, const Person& bob) {
   const Timestamp t = now() - 25min;
   handler.handle(command(channel, alice, "incident", "start sev2 Checkout errors", t));
-  handler.handle(
-      command(channel, alice, "timeline", "#detected 5xx alerts fired", t + 1min));
-  handler.handle(
-      command(channel, bob, "timeline", "-20m #impact users see errors", t + 2min));
+  handler.handle(command(channel, alice, "timeline", "#detected 5xx alerts fired", t + 1min));
+  handler.handle(command(channel, bob, "timeline", "-20m #impact users see errors", t + 2min));
   handler.handle(command(channel, alice, "action",
                          "retry budget for checkout @" + bob.name + " due +3d #prevent", t + 3min,
                          {bob}));
-  handler.handle(
-      command(channel, bob, "incident", "cause connection pool exhausted", t + 4min));
+  handler.handle(command(channel, bob, "incident", "cause connection pool exhausted", t + 4min));
   // A seed the grammar refused would quietly make every target shallower.
   store.read([&](Transaction& tx) {
     const auto incident = tx.current_incident(channel);

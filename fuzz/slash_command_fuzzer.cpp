@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "adapters/slack/form.h"
 #include "adapters/slack/blocks.h"
+#include "adapters/slack/form.h"
 #include "adapters/slack/slash_command.h"
 #include "commands/grammar.h"
 #include "fuzz/fuzz_support.h"
