@@ -14,6 +14,7 @@
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "postmortem/review_report.h"
 #include "util/secret.h"
 
 namespace scribe {
@@ -130,8 +131,12 @@ int limit_from_query(std::string_view query) {
 
 }  // namespace
 
-Api::Api(Store& store, std::string token, std::function<Timestamp()> clock)
-    : store_(store), token_(std::move(token)), clock_(std::move(clock)) {}
+Api::Api(Store& store, std::string token, std::function<Timestamp()> clock,
+         const ReviewSettings& review)
+    : store_(store),
+      token_(std::move(token)),
+      clock_(std::move(clock)),
+      reviewer_(std::make_shared<const Reviewer>(review)) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -192,18 +197,21 @@ HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
   store_.read([&](Transaction& tx) { record = read_record(tx, id); });
   if (!record) return error(404, "no such incident");
   // Rendering happens outside the read: the store's reader is not held for it.
-  std::optional<Draft> draft = assemble_draft(std::move(*record), clock_());
+  const Timestamp now = clock_();
+  const PostmortemReview review = review_postmortem(*record, *reviewer_, now);
+  std::optional<Draft> draft = assemble_draft(std::move(*record), now);
   record.reset();
   if (sub == "postmortem.md") {
-    return HttpResponse{200, "text/markdown; charset=utf-8", render_markdown(*draft), {}};
+    return HttpResponse{
+        200, "text/markdown; charset=utf-8", render_reviewed_markdown(*draft, review), {}};
   }
   if (sub == "postmortem.json") {
-    std::string json = render_json(*draft);
+    std::string json = render_reviewed_json(*draft, review);
     json.push_back('\n');
     return HttpResponse{200, "application/json", std::move(json), {}};
   }
   const std::string title = draft->ref + " postmortem";
-  const std::string markdown = render_markdown(*draft);
+  const std::string markdown = render_reviewed_markdown(*draft, review);
   draft.reset();  // only the Markdown is needed for the page
   return HttpResponse{200, "text/html; charset=utf-8", html_page(title, markdown), {}};
 }

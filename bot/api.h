@@ -5,11 +5,13 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <semaphore>
 #include <string>
 #include <string_view>
 
 #include "net/http_message.h"
+#include "postmortem/review.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -24,7 +26,10 @@ class Api {
   static constexpr std::ptrdiff_t kConcurrentRenders = 2;
   static constexpr std::size_t kReleaseAfterBytes = 1u << 20;
 
-  Api(Store& store, std::string token, std::function<Timestamp()> clock);
+  // The postmortems carry their review (`review` in the JSON, a section at the end of the
+  // Markdown and HTML), made with `review`.
+  Api(Store& store, std::string token, std::function<Timestamp()> clock,
+      const ReviewSettings& review = {});
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
@@ -52,6 +57,7 @@ class Api {
   std::string token_;
   std::function<Timestamp()> clock_;
   std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
+  std::shared_ptr<const Reviewer> reviewer_;
 };
 
 }  // namespace scribe

@@ -1,5 +1,6 @@
 #include "bot/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <set>
@@ -182,6 +183,153 @@ std::string toml_value_text(const toml::node& node, std::string_view key) {
   throw ConfigError(fmt::format("config: '{}' must be a string or a whole number", key));
 }
 
+// --- [review] ------------------------------------------------------------------------------
+// Each rule's switch (`blame = false`), each word list replaced (`blame_words = [...]`) or
+// extended (`extra_blame_words = [...]`; applied after a replacement, whatever the order in
+// the file), and the thresholds. Anything else in the table is refused, as elsewhere.
+
+struct ReviewList {
+  std::string_view key;  // "blame_words"; "extra_blame_words" extends it
+  std::vector<std::string> ReviewSettings::*list;
+};
+
+constexpr ReviewList kReviewLists[] = {
+    {"blame_words", &ReviewSettings::blame_words},
+    {"person_words", &ReviewSettings::person_words},
+    {"human_error_words", &ReviewSettings::human_error_words},
+    {"measurable_nouns", &ReviewSettings::measurable_nouns},
+    {"magnitude_words", &ReviewSettings::magnitude_words},
+    {"relative_words", &ReviewSettings::relative_words},
+    {"vague_verbs", &ReviewSettings::vague_verbs},
+    {"concrete_verbs", &ReviewSettings::concrete_verbs},
+};
+
+struct ReviewSwitch {
+  std::string_view key;
+  bool ReviewSettings::*on;
+};
+
+constexpr ReviewSwitch kReviewSwitches[] = {
+    {"blame", &ReviewSettings::blame},
+    {"vague", &ReviewSettings::vague},
+    {"unactionable", &ReviewSettings::unactionable},
+    {"coverage", &ReviewSettings::coverage},
+    {"missing", &ReviewSettings::missing},
+};
+
+std::vector<std::string> review_words(const toml::node& node, const std::string& where) {
+  const auto* array = node.as_array();
+  if (!array)
+    throw ConfigError(fmt::format("{} must be a list of words, e.g. [\"forgot\"]", where));
+  std::vector<std::string> words;
+  for (const auto& item : *array) {
+    auto text = item.value<std::string>();
+    if (!text || !item.is_string()) {
+      throw ConfigError(fmt::format("{}: every entry must be a string", where));
+    }
+    const auto first = text->find_first_not_of(" \t");
+    if (first == std::string::npos) {
+      throw ConfigError(fmt::format("{}: an entry is empty", where));
+    }
+    if (text->size() > 100) {
+      throw ConfigError(
+          fmt::format("{}: '{}…' is longer than 100 characters", where, text->substr(0, 20)));
+    }
+    words.push_back(*text);
+  }
+  return words;
+}
+
+long long review_number(const toml::node& node, const std::string& where, long long max) {
+  auto v = node.value<std::int64_t>();
+  if (!v || !node.is_integer() || *v <= 0 || *v > max) {
+    throw ConfigError(fmt::format("{} must be a whole number from 1 to {}", where, max));
+  }
+  return *v;
+}
+
+void apply_review(ReviewSettings& review, const toml::table& table, const std::string& path) {
+  std::vector<std::pair<const ReviewList*, std::vector<std::string>>> extras;
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string where = fmt::format("{}: review.{}", path, key);
+    bool done = false;
+    for (const auto& sw : kReviewSwitches) {
+      if (key != sw.key) continue;
+      auto on = node.value<bool>();
+      if (!on || !node.is_boolean()) throw ConfigError(where + " must be true or false");
+      review.*sw.on = *on;
+      done = true;
+    }
+    for (const auto& list : kReviewLists) {
+      if (key == list.key) {
+        review.*list.list = review_words(node, where);
+        done = true;
+      } else if (key == "extra_" + std::string(list.key)) {
+        extras.emplace_back(&list, review_words(node, where));
+        done = true;
+      }
+    }
+    if (done) continue;
+    if (key == "action_horizon_days") {
+      review.action_horizon_days = static_cast<int>(review_number(node, where, 3660));
+    } else if (key == "detect_threshold_minutes") {
+      review.detect_threshold = std::chrono::minutes(review_number(node, where, 7 * 24 * 60));
+    } else if (key == "timeline_gap_minutes") {
+      review.timeline_gap = std::chrono::minutes(review_number(node, where, 7 * 24 * 60));
+    } else if (key == "coverage_severities") {
+      std::vector<Severity> severities;
+      for (const std::string& word : review_words(node, where)) {
+        auto sev = severity_from_string(word);
+        if (!sev)
+          throw ConfigError(fmt::format("{}: '{}' is not a severity (sev1-sev4)", where, word));
+        if (std::find(severities.begin(), severities.end(), *sev) == severities.end()) {
+          severities.push_back(*sev);
+        }
+      }
+      review.coverage_severities = std::move(severities);
+    } else {
+      throw ConfigError(fmt::format("{}: unknown setting 'review.{}'", path, key));
+    }
+  }
+  for (auto& [list, words] : extras) {
+    auto& target = review.*list->list;
+    target.insert(target.end(), words.begin(), words.end());
+  }
+}
+
+// --- [close_gate] --------------------------------------------------------------------------
+// sev1 … sev4, each a list of requirement names (review_report.h); severities not given
+// keep their defaults.
+void apply_close_gate(CloseGateSettings& gate, const toml::table& table, const std::string& path) {
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string where = fmt::format("{}: close_gate.{}", path, key);
+    const auto severity = severity_from_string(key);
+    if (!severity || !key.starts_with("sev")) {
+      throw ConfigError(
+          fmt::format("{}: unknown setting 'close_gate.{}' (sev1 to sev4)", path, key));
+    }
+    const auto* array = node.as_array();
+    if (!array) throw ConfigError(where + " must be a list, e.g. [\"summary\", \"cause\"]");
+    std::vector<std::string> names;
+    for (const auto& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text || !item.is_string()) throw ConfigError(where + ": every entry must be a string");
+      names.push_back(*text);
+    }
+    std::string bad;
+    auto requirements = close_requirements_from_names(names, &bad);
+    if (!requirements) {
+      throw ConfigError(fmt::format(
+          "{}: unknown requirement '{}' (summary, impact, cause, owner, prevent, no_blame, "
+          "approval)",
+          where, bad));
+    }
+    gate.by_severity[*severity] = *requirements;
+  }
+}
+
 void apply_toml(Config& config, const std::string& path) {
   toml::table root;
   try {
@@ -199,6 +347,14 @@ void apply_toml(Config& config, const std::string& path) {
     for (const auto& [k, node] : table) {
       const std::string key =
           prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (const auto* sub = node.as_table(); sub && key == "review") {
+        apply_review(config.review, *sub, path);
+        continue;
+      }
+      if (const auto* sub = node.as_table(); sub && key == "close_gate") {
+        apply_close_gate(config.close_gate, *sub, path);
+        continue;
+      }
       if (const auto* sub = node.as_table()) {
         self(*sub, key, self);
         continue;
@@ -223,6 +379,17 @@ std::string without_credentials(const std::string& url) {
   const auto slash = url.find('/', scheme + 3);
   if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
   return url.substr(0, scheme + 3) + "…" + url.substr(at);
+}
+
+// "blame,vague,…" for the rules switched on, "off" for none.
+std::string review_rules_on(const ReviewSettings& r) {
+  std::string out;
+  for (const auto& sw : kReviewSwitches) {
+    if (!(r.*sw.on)) continue;
+    if (!out.empty()) out += ',';
+    out += sw.key;
+  }
+  return out.empty() ? "off" : out;
 }
 
 }  // namespace
@@ -277,7 +444,7 @@ std::string describe(const Config& c) {
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
-      "reminders.followup_days={} reminders.quiet_hours={}",
+      "reminders.followup_days={} reminders.quiet_hours={} review={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -288,7 +455,8 @@ std::string describe(const Config& c) {
       format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
       c.reminder_followup_days,
-      c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"));
+      c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
+      review_rules_on(c.review));
 }
 
 }  // namespace scribe

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "commands/reminders.h"
+#include "postmortem/review.h"
+#include "postmortem/review_report.h"
 
 namespace scribe {
 
@@ -61,6 +63,14 @@ struct Config {
   int reminder_followup_days = 14;
   // "HH:MM-HH:MM", or "off" (nullopt) for none.
   std::optional<QuietHours> reminder_quiet_hours = QuietHours{};
+
+  // The postmortem review (postmortem/review.h): TOML only, in a [review] table, since
+  // word lists do not fit environment variables.
+  ReviewSettings review;
+  // What `/incident close` requires per severity: TOML only, a [close_gate] table with
+  // `sev1 = ["summary", "impact", "cause", "owner", "prevent", "no_blame", "approval"]`
+  // and so on (an empty list: no requirement).
+  CloseGateSettings close_gate;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

@@ -1,5 +1,5 @@
 // scribe: `serve` runs the service, `draft` prints a postmortem draft from the database,
-// `demo` runs a whole sample incident through the real HTTP path.
+// `lint` its review findings, `demo` runs a whole sample incident through the real HTTP path.
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -22,6 +22,7 @@
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "postmortem/review_report.h"
 #include "storage/store.h"
 
 namespace {
@@ -89,15 +90,55 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   }
   const auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const scribe::PostmortemReview review =
+      scribe::review_postmortem(*record, scribe::Reviewer(config.review), now);
   const scribe::Draft d = scribe::assemble_draft(std::move(*record), now);
   if (format == "json") {
-    std::cout << scribe::render_json(d) << "\n";
+    std::cout << scribe::render_reviewed_json(d, review) << "\n";
   } else if (format == "html") {
-    std::cout << scribe::html_page(d.ref + " postmortem", scribe::render_markdown(d));
+    std::cout << scribe::html_page(d.ref + " postmortem",
+                                   scribe::render_reviewed_markdown(d, review));
   } else {
-    std::cout << scribe::render_markdown(d);
+    std::cout << scribe::render_reviewed_markdown(d, review);
   }
   return 0;
+}
+
+// Prints the review findings of one incident. Exit status: 0 without findings, 1 with
+// some, 2 when the incident cannot be read (so scripts can tell "findings" from "failed").
+int lint(const std::optional<std::string>& config_path, const std::string& id_text,
+         const std::string& format) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  const auto id = scribe::parse_incident_ref(id_text);
+  if (!id) {
+    std::cerr << "scribe lint: '" << id_text << "' is not an incident id (42 or INC-42)\n";
+    return 2;
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  std::optional<scribe::IncidentRecord> record;
+  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  if (!record) {
+    std::cerr << "scribe lint: no incident " << scribe::incident_ref(*id) << " in " << config.db
+              << "\n";
+    return 2;
+  }
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const scribe::PostmortemReview review =
+      scribe::review_postmortem(*record, scribe::Reviewer(config.review), now);
+  if (format == "json") {
+    std::cout << scribe::review_to_json(review).dump(
+                     2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << scribe::incident_ref(*id) << ": " << review.findings.size() << " finding"
+              << (review.findings.size() == 1 ? "" : "s") << "\n";
+    for (const std::string& line : scribe::finding_lines(review.findings)) {
+      std::cout << line << "\n";
+    }
+  }
+  return review.findings.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -116,6 +157,13 @@ int main(int argc, char** argv) {
   draft_cmd->add_option("incident", draft_id, "incident id (42 or INC-42)")->required();
   draft_cmd->add_option("--format", draft_format, "md, html or json")
       ->check(CLI::IsMember({"md", "html", "json"}));
+
+  std::string lint_id;
+  std::string lint_format = "md";
+  auto* lint_cmd = app.add_subcommand(
+      "lint", "print an incident's review findings; exit status 1 when there are any");
+  lint_cmd->add_option("incident", lint_id, "incident id (42 or INC-42)")->required();
+  lint_cmd->add_option("--format", lint_format, "md or json")->check(CLI::IsMember({"md", "json"}));
 
   auto* demo_cmd = app.add_subcommand(
       "demo", "run a sample incident through the real HTTP path and print the draft");
@@ -140,6 +188,7 @@ int main(int argc, char** argv) {
   try {
     if (*serve_cmd) return serve(config_path);
     if (*draft_cmd) return draft(config_path, draft_id, draft_format);
+    if (*lint_cmd) return lint(config_path, lint_id, lint_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running

@@ -97,8 +97,8 @@ struct Service::Parts {
         zone(find_zone(c.timezone)),
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
-        handler(*store, zone, handler_options(outbox.get())),
-        api(*store, c.api_token, clock),
+        handler(*store, zone, handler_options(c, outbox.get())),
+        api(*store, c.api_token, clock, c.review),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
@@ -194,8 +194,10 @@ struct Service::Parts {
     return settings;
   }
 
-  static HandlerOptions handler_options(OutboxSender* outbox) {
+  static HandlerOptions handler_options(const Config& c, OutboxSender* outbox) {
     HandlerOptions options;
+    options.review = c.review;
+    options.close_gate = c.close_gate;
     options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
     options.platforms = platforms();

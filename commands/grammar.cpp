@@ -211,10 +211,15 @@ std::string incident_usage(std::string_view p) {
       "`{0}incident sev <sev1-sev4>` · `{0}incident commander @user`\n"
       "`{0}incident summary|impact|cause|why|went-well|went-wrong|lucky|lesson <text>` "
       "postmortem notes\n"
+      "`{0}incident owner @user` postmortem owner · "
+      "`{0}incident trigger|detection|resolution|link <text>` the remaining sections\n"
+      "`{0}incident review` findings about the draft (only to you) · "
+      "`{0}incident review request` · `{0}incident approve`\n"
       "`{0}incident mitigated [HH:MM] [text]` · `{0}incident resolved [HH:MM] [text]` "
       "(resolved posts the draft)\n"
       "`{0}incident draft` the postmortem draft so far\n"
-      "`{0}incident close` postmortem reviewed · `{0}incident reopen` · `{0}incident help`",
+      "`{0}incident close` postmortem reviewed · `{0}incident close anyway <reason>` over the "
+      "review's objections (commander) · `{0}incident reopen` · `{0}incident help`",
       p);
 }
 
@@ -245,10 +250,11 @@ std::string action_usage(std::string_view p) {
 
 // --- /incident ----------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 20> kIncidentWords = {
-    "start",    "status", "sev",       "severity",   "commander", "summary", "impact",
-    "cause",    "why",    "went-well", "went-wrong", "lucky",     "lesson",  "mitigated",
-    "resolved", "draft",  "close",     "reopen",     "help",      "lessons"};
+constexpr std::array<std::string_view, 28> kIncidentWords = {
+    "start",    "status",    "sev",        "severity",   "commander", "summary", "impact",
+    "cause",    "why",       "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
+    "resolved", "draft",     "close",      "reopen",     "help",      "lessons", "owner",
+    "trigger",  "detection", "resolution", "link",       "review",    "approve", "links"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -258,6 +264,8 @@ std::string canonical_incident_word(std::string_view word) {
   if (w == "wentwrong") return "went-wrong";
   if (w == "severity") return "sev";
   if (w == "lessons") return "lesson";
+  if (w == "links") return "link";
+  if (w == "approved") return "approve";
   if (w == "mitigate") return "mitigated";
   if (w == "resolve") return "resolved";
   if (w == "root-cause" || w == "rootcause") return "cause";
@@ -347,7 +355,46 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
     return m;
   }
   if (word == "draft") return ShowDraft{};
-  if (word == "close") return CloseIncident{};
+  if (word == "close") {
+    if (rest.empty()) return CloseIncident{};
+    std::string_view args = rest;
+    if (lower(take_word(args)) == "anyway") {
+      if (args.empty()) {
+        return UsageError{
+            "Say why it closes over the review's objections: the reason is kept "
+            "on the timeline and in the draft.",
+            fmt::format("`{}incident close anyway <reason>`", ctx.prefix)};
+      }
+      return CloseIncident{true, std::string(args)};
+    }
+    return UsageError{
+        fmt::format("`{}incident close` takes no text; to close over the review's "
+                    "objections, `{}incident close anyway <reason>`.",
+                    ctx.prefix, ctx.prefix),
+        fmt::format("`{0}incident close` · `{0}incident close anyway <reason>`", ctx.prefix)};
+  }
+  if (word == "review") {
+    if (rest.empty()) return ShowReview{};
+    if (lower(rest) == "request") return RequestReview{};
+    return UsageError{
+        fmt::format("I don't know `{}incident review {}`.", ctx.prefix, rest),
+        fmt::format("`{0}incident review` · `{0}incident review request`", ctx.prefix)};
+  }
+  if (word == "approve") {
+    if (!rest.empty()) {
+      return UsageError{"`approve` takes no text: it records your approval of the postmortem.",
+                        fmt::format("`{}incident approve`", ctx.prefix)};
+    }
+    return ApprovePostmortem{};
+  }
+  if (word == "owner") {
+    std::string_view who = take_word(rest);
+    if (who.size() < 2 || who.front() != '@' || !rest.empty()) {
+      return UsageError{"Name the postmortem owner with one @mention.",
+                        fmt::format("`{}incident owner @user`", ctx.prefix)};
+    }
+    return SetPostmortemOwner{std::string(who)};
+  }
   if (word == "reopen") return ReopenIncident{};
 
   return UsageError{fmt::format("I don't know `{}incident {}`.{}", ctx.prefix, raw_word,

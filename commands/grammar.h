@@ -48,7 +48,21 @@ struct MarkMilestone {
   std::string text;
 };
 struct ShowDraft {};
-struct CloseIncident {};
+// `/incident close` and `/incident close anyway <reason>` (over the close gate's objections).
+struct CloseIncident {
+  bool anyway = false;
+  std::string reason;
+};
+// `/incident review`: the review findings, to the caller only.
+struct ShowReview {};
+// `/incident review request`: the postmortem goes from draft to in review.
+struct RequestReview {};
+// `/incident approve`: an approval by someone other than the commander and postmortem owner.
+struct ApprovePostmortem {};
+// `/incident owner @x`: the postmortem owner.
+struct SetPostmortemOwner {
+  std::string mention;  // "@name"
+};
 struct ReopenIncident {};
 struct ShowHelp {
   std::string command;  // "incident", "timeline", "action"
@@ -118,9 +132,10 @@ struct UsageError {
 
 using Command =
     std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
-                 ShowDraft, CloseIncident, ReopenIncident, ShowHelp, AddEvent, ListEvents,
-                 EditEvent, DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction,
-                 AssignAction, SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
+                 ShowDraft, CloseIncident, ShowReview, RequestReview, ApprovePostmortem,
+                 SetPostmortemOwner, ReopenIncident, ShowHelp, AddEvent, ListEvents, EditEvent,
+                 DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
+                 SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

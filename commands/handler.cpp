@@ -20,7 +20,9 @@
 #include "postmortem/format.h"
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
+#include "postmortem/review_report.h"
 #include "postmortem/split.h"
+#include "util/strings.h"
 
 namespace scribe {
 namespace {
@@ -77,6 +79,14 @@ std::string_view section_title(NoteSection s) {
       return "Where we got lucky";
     case NoteSection::kLesson:
       return "Lessons learned";
+    case NoteSection::kTrigger:
+      return "Trigger";
+    case NoteSection::kDetection:
+      return "Detection";
+    case NoteSection::kResolution:
+      return "Resolution";
+    case NoteSection::kLink:
+      return "Supporting links";
   }
   return "Notes";
 }
@@ -89,6 +99,25 @@ std::optional<std::int64_t> parse_item_id(std::string_view text) {
     return std::nullopt;
   }
   return id;
+}
+
+// The same chat user: by id when both have one, else by name (an @name the platform did
+// not resolve).
+bool same_person(const Person& a, const Person& b) {
+  if (!a.id.empty() && !b.id.empty()) return a.id == b.id;
+  return !a.name.empty() && lower(a.name) == lower(b.name);
+}
+
+std::string_view postmortem_status_words(PostmortemStatus s) {
+  switch (s) {
+    case PostmortemStatus::kDraft:
+      return "draft";
+    case PostmortemStatus::kInReview:
+      return "in review";
+    case PostmortemStatus::kFinal:
+      return "final";
+  }
+  return "draft";
 }
 
 // Whether an incident's channel is the one a button was clicked in. A workspace only one
@@ -104,8 +133,14 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
 // (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
-  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post)
-      : zone_(zone), inv_(std::move(inv)), traits_(std::move(traits)), can_post_(can_post) {}
+  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
+            std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate)
+      : zone_(zone),
+        inv_(std::move(inv)),
+        traits_(std::move(traits)),
+        can_post_(can_post),
+        reviewer_(std::move(reviewer)),
+        gate_(gate) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -204,7 +239,9 @@ class Execution {
           note.text = n.text;
           note.author = inv_.user;
           note.created_at = inv_.received_at;
-          tx.add_note(note);
+          note = tx.add_note(note);
+          hint(tx, incident, note, fmt::format("your {} note", to_string(n.section)),
+               fmt::format("note:{}", note.id));
           const auto notes = tx.notes(incident.id);
           const auto count = std::count_if(notes.begin(), notes.end(),
                                            [&](const Note& x) { return x.section == n.section; });
@@ -261,18 +298,25 @@ class Execution {
                               std::move(details));
           }
           auto record = read_record(tx, incident.id);
+          const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_markdown(assembled, prefix());
+          draft = render_reviewed_markdown(assembled, review, prefix());
           tx.save_draft(incident.id, inv_.received_at, *draft);
           // Chat gets a shortened draft of a long incident; the whole one is stored.
           if (draft->size() > kChatDraftBytes) {
-            draft = render_markdown(assembled, prefix(), kChatDraftBytes);
+            draft = render_reviewed_markdown(assembled, review, prefix(), kChatDraftBytes);
           }
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
             draft.reset();  // posted to the channel instead of in this reply
           }
           details.push_back(resolution_summary(assembled));
+          if (!review.findings.empty()) {
+            details.push_back(fmt::format(
+                "The review has {} finding{} for the authors (at the end of the draft; "
+                "`{}incident review` lists them).",
+                review.findings.size(), review.findings.size() == 1 ? "" : "s", prefix()));
+          }
           details.push_back(fmt::format(
               "The postmortem draft follows. Add causes, lessons and action items with "
               "`{0}incident cause …`, `{0}incident lesson …`, `{0}action …`; see it again "
@@ -295,13 +339,17 @@ class Execution {
     auto record = read_record(tx, incident->id);
     Reply r =
         ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
-    r.document = render_markdown(assemble_draft(std::move(*record), inv_.received_at), prefix(),
-                                 kChatDraftBytes);
+    const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
+    r.document = render_reviewed_markdown(assemble_draft(std::move(*record), inv_.received_at),
+                                          review, prefix(), kChatDraftBytes);
     r.incident = incident->id;
     return r;
   }
 
-  Reply run(const grammar::CloseIncident&, Transaction& tx) {
+  // `/incident close` passes the close gate (the incident's severity's requirements, see
+  // review_report.h) or is refused with what is missing; `close anyway <reason>` by the
+  // commander closes over the objections and records them and the reason.
+  Reply run(const grammar::CloseIncident& c, Transaction& tx) {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
@@ -311,13 +359,167 @@ class Execution {
                 "postmortem is reviewed.",
                 incident_ref(incident.id), status_word(incident.status), prefix()));
           }
+          auto record = read_record(tx, incident.id);
+          const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
+          const std::vector<std::string> objections =
+              close_objections(*record, review, gate_, prefix());
+          if (!objections.empty() && !c.anyway) {
+            std::vector<std::string> details = objections;
+            details.push_back(fmt::format(
+                "Fill these in and `{0}incident close` again; `{0}incident review` shows every "
+                "finding. The commander can close regardless with `{0}incident close anyway "
+                "<reason>` (the reason is kept on the timeline and in the draft).",
+                prefix()));
+            return ephemeral(fmt::format("{} cannot close yet: the {} postmortem needs {} more "
+                                         "thing{}.",
+                                         incident_ref(incident.id), to_string(incident.severity),
+                                         objections.size(), objections.size() == 1 ? "" : "s"),
+                             std::move(details));
+          }
+          const bool over = !objections.empty();
+          if (over && !same_person(inv_.user, incident.commander)) {
+            return ephemeral(
+                fmt::format("Only the commander ({}) can close {} over the review's objections.",
+                            mention(incident.commander), incident_ref(incident.id)));
+          }
           incident.status = IncidentStatus::kClosed;
           incident.closed_at = inv_.received_at;
+          if (over) incident.closed_anyway = c.reason;
           tx.update_incident(incident);
+          if (over) {
+            append(tx, incident, EventKind::kClosed, inv_.received_at,
+                   fmt::format("Closed by {} over {} open review objection{} ({}). Reason: {}",
+                               mention(inv_.user), objections.size(),
+                               objections.size() == 1 ? "" : "s", fmt::join(objections, " "),
+                               c.reason));
+            return to_channel(fmt::format("📕 {} closed by {} over {} open review objection{}.",
+                                          incident_ref(incident.id), mention(inv_.user),
+                                          objections.size(), objections.size() == 1 ? "" : "s"),
+                              {"Reason: " + c.reason});
+          }
           append(tx, incident, EventKind::kClosed, inv_.received_at,
                  fmt::format("Postmortem reviewed; closed by {}", mention(inv_.user)));
           return to_channel(fmt::format("📕 {} closed: postmortem reviewed. Thank you all.",
                                         incident_ref(incident.id)));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  // The findings, to the caller only.
+  Reply run(const grammar::ShowReview&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) return no_incident();
+    auto record = read_record(tx, incident->id);
+    const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
+    std::vector<std::string> lines;
+    lines.push_back(fmt::format("Postmortem {} · owner {} · {} approval{}",
+                                postmortem_status_words(review.status), mention(review.owner),
+                                review.approvals.size(), review.approvals.size() == 1 ? "" : "s"));
+    if (review.findings.empty()) {
+      lines.push_back(
+          "No findings: blameless, precise, actionable and complete as far as the "
+          "review can tell.");
+    } else {
+      // A chat message holds a few dozen; the rest are in the draft and `scribe lint`.
+      constexpr std::size_t kShown = 40;
+      std::vector<std::string> all = finding_lines(review.findings);
+      for (std::size_t i = 0; i < all.size() && i < kShown; ++i) lines.push_back(std::move(all[i]));
+      if (all.size() > kShown) {
+        lines.push_back(
+            fmt::format("… and {} more: see the end of `{}incident draft`, or "
+                        "`scribe lint {}` on the server.",
+                        all.size() - kShown, prefix(), incident_ref(incident->id)));
+      }
+    }
+    if (incident->status == IncidentStatus::kResolved) {
+      const auto objections = close_objections(*record, review, gate_, prefix());
+      if (objections.empty()) {
+        lines.push_back(fmt::format("`{}incident close` would be accepted.", prefix()));
+      } else {
+        lines.push_back(fmt::format("Before `{}incident close`:", prefix()));
+        for (const auto& o : objections) lines.push_back("  " + o);
+      }
+    }
+    Reply r = ephemeral(fmt::format("Review of {}: {} finding{}.", incident_ref(incident->id),
+                                    review.findings.size(), review.findings.size() == 1 ? "" : "s"),
+                        std::move(lines));
+    r.incident = incident->id;
+    return r;
+  }
+
+  // draft → in review: the channel is asked to review.
+  Reply run(const grammar::RequestReview&, Transaction& tx) {
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          if (incident.postmortem_status == PostmortemStatus::kInReview) {
+            return ephemeral(fmt::format("The postmortem of {} is already in review.",
+                                         incident_ref(incident.id)));
+          }
+          if (incident.postmortem_status == PostmortemStatus::kFinal) {
+            return ephemeral(fmt::format("The postmortem of {} is already final (approved).",
+                                         incident_ref(incident.id)));
+          }
+          incident.postmortem_status = PostmortemStatus::kInReview;
+          tx.update_incident(incident);
+          append(tx, incident, EventKind::kNote, inv_.received_at,
+                 fmt::format("Postmortem review requested by {}", mention(inv_.user)));
+          return to_channel(
+              fmt::format("🔎 The postmortem of {} is in review: read it (`{}incident draft`) "
+                          "and approve with `{}incident approve` (not the commander or the "
+                          "postmortem owner).",
+                          incident_ref(incident.id), prefix(), prefix()));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  // An approval by someone other than the commander and the postmortem owner makes the
+  // postmortem final.
+  Reply run(const grammar::ApprovePostmortem&, Transaction& tx) {
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          const Person& owner = postmortem_owner_of(incident);
+          if (same_person(inv_.user, incident.commander) || same_person(inv_.user, owner)) {
+            return ephemeral(
+                fmt::format("An approval comes from someone other than the commander ({}) and the "
+                            "postmortem owner ({}): ask a reviewer.",
+                            mention(incident.commander), mention(owner)));
+          }
+          for (const Approval& a : tx.approvals(incident.id)) {
+            if (same_person(a.by, inv_.user)) {
+              return ephemeral(fmt::format("You approved the postmortem of {} already ({}).",
+                                           incident_ref(incident.id), show_time(a.at)));
+            }
+          }
+          tx.add_approval(Approval{incident.id, inv_.user, inv_.received_at});
+          incident.postmortem_status = PostmortemStatus::kFinal;
+          tx.update_incident(incident);
+          append(tx, incident, EventKind::kNote, inv_.received_at,
+                 fmt::format("Postmortem approved by {}", mention(inv_.user)));
+          return to_channel(fmt::format("✅ {} approved the postmortem of {}: it is final.",
+                                        mention(inv_.user), incident_ref(incident.id)));
+        },
+        /*allow_resolved=*/true);
+  }
+
+  Reply run(const grammar::SetPostmortemOwner& o, Transaction& tx) {
+    const Person next = person_for(o.mention);
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          const Person before = postmortem_owner_of(incident);
+          if (same_person(before, next)) {
+            return ephemeral(fmt::format("{} already owns the postmortem of {}.", mention(next),
+                                         incident_ref(incident.id)));
+          }
+          incident.postmortem_owner = next;
+          tx.update_incident(incident);
+          append(tx, incident, EventKind::kNote, inv_.received_at,
+                 fmt::format("Postmortem owner changed from {} to {} by {}", mention(before),
+                             mention(next), mention(inv_.user)));
+          return to_channel(fmt::format("{} now owns the postmortem of {} (was {}).", mention(next),
+                                        incident_ref(incident.id), mention(before)));
         },
         /*allow_resolved=*/true);
   }
@@ -333,6 +535,8 @@ class Execution {
           incident.status = IncidentStatus::kOpen;
           incident.resolved_at.reset();
           incident.mitigated_at.reset();
+          // The postmortem will change: whatever was approved is a draft again.
+          incident.postmortem_status = PostmortemStatus::kDraft;
           tx.update_incident(incident);
           append(tx, incident, EventKind::kReopened, inv_.received_at,
                  fmt::format("Reopened by {}", mention(inv_.user)));
@@ -350,6 +554,7 @@ class Execution {
         tx,
         [&](Incident& incident) -> Reply {
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
+          hint(tx, incident, e, fmt::format("timeline #{}", e.seq), fmt::format("event:{}", e.id));
           std::vector<std::string> details;
           if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
           if (incident.status == IncidentStatus::kResolved) {
@@ -448,6 +653,8 @@ class Execution {
           item.created_by = inv_.user;
           item.created_at = inv_.received_at;
           item = tx.add_action(item);
+          hint(tx, incident, item, fmt::format("action #{}", item.seq),
+               fmt::format("action:{}", item.id));
           std::vector<std::string> details;
           if (!item.owner) {
             details.push_back(no_owner_warning(item));
@@ -853,6 +1060,44 @@ class Execution {
                      std::move(lines));
   }
 
+  // When the entry just typed is flagged by the review's entry rules, its author alone gets
+  // a quiet hint through the outbox (ephemeral in Slack, a notice in Matrix), once per entry
+  // (`key` dedupes it), in the same transaction as the entry, never instead of it. Only
+  // where the outbox can post: elsewhere the only answer is the command's reply, which the
+  // channel sees. The people are those known without reading the timeline: commander,
+  // postmortem owner, author, mentions (an @mention counts anyway).
+  template <typename Entry>
+  void hint(Transaction& tx, const Incident& incident, const Entry& entry, const std::string& what,
+            const std::string& key) {
+    if (!can_post_) return;
+    EntryContext context;
+    context.people = {incident.commander, postmortem_owner_of(incident), inv_.user};
+    context.people.insert(context.people.end(), inv_.mentions.begin(), inv_.mentions.end());
+    context.now = inv_.received_at;
+    std::vector<Finding> findings = reviewer_->review_entry(entry, context);
+    // The reply to a new action item already asks for a missing owner, due date or kind.
+    std::erase_if(findings, [](const Finding& f) {
+      return f.code == "no_owner" || f.code == "no_due" || f.code == "no_kind";
+    });
+    if (findings.empty()) return;
+    OutgoingMessage message;
+    message.body.visibility = Visibility::kEphemeral;
+    message.body.text = fmt::format("💡 A reviewer's note on {} (only you see this):", what);
+    message.body.details = finding_lines(findings);
+    message.body.details.push_back(fmt::format(
+        "Nothing is blocked; reword it if you agree (`{}incident review` lists every finding).",
+        prefix()));
+    message.notify = {inv_.user};
+    OutboxMessage m;
+    m.channel = incident.channel;
+    m.created_at = inv_.received_at;
+    m.next_attempt_at = inv_.received_at;
+    m.content = to_json(message);
+    m.dedupe_key = fmt::format("hint:{}:{}", incident.id, key);
+    tx.enqueue(m);
+    enqueued_ = true;
+  }
+
   // The draft goes to the channel through the outbox: a short summary message, then the
   // draft in pieces that fit a message, as replies in its thread.
   void post_draft(Transaction& tx, const Incident& incident, const Draft& draft,
@@ -890,6 +1135,8 @@ class Execution {
   const Invocation inv_;
   const PlatformTraits traits_;
   bool can_post_;
+  const std::shared_ptr<const Reviewer> reviewer_;
+  const CloseGateSettings gate_;
   bool enqueued_ = false;
 };
 
@@ -904,6 +1151,8 @@ template <>
 constexpr Access kAccess<grammar::ShowStatus> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowReview> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
 template <>
@@ -1015,7 +1264,10 @@ OutboxMessage job_at(const ChannelRef& channel, JobKind kind, std::string conten
 }  // namespace
 
 CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options)
-    : store_(store), zone_(zone), options_(std::move(options)) {}
+    : store_(store),
+      zone_(zone),
+      options_(std::move(options)),
+      reviewer_(std::make_shared<const Reviewer>(options_.review)) {}
 
 template <typename Result>
 Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
@@ -1044,8 +1296,8 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   context.mentions = invocation.mentions;
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
-      *zone_, invocation, traits,
-      options_.posting_platforms.count(invocation.channel.platform) > 0);
+      *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
+      reviewer_, options_.close_gate);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;

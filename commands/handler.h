@@ -28,6 +28,8 @@
 #include "commands/invocation.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
+#include "postmortem/review.h"
+#include "postmortem/review_report.h"
 #include "storage/store.h"
 
 namespace date {
@@ -45,6 +47,10 @@ struct HandlerOptions {
   // What each platform's adapter says about it: the command prefix of help texts, the
   // size of the draft's pieces.
   Platforms platforms;
+  // The postmortem review (`/incident review`, the drafts' review section) and what
+  // `/incident close` requires per severity.
+  ReviewSettings review;
+  CloseGateSettings close_gate;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -180,6 +186,7 @@ class CommandHandler {
   Store& store_;
   const date::time_zone* zone_;
   HandlerOptions options_;
+  std::shared_ptr<const Reviewer> reviewer_;  // compiled from options_.review
 };
 
 }  // namespace scribe

@@ -94,6 +94,14 @@ std::vector<Note>& section_of(DraftSections& s, NoteSection section) {
       return s.lucky;
     case NoteSection::kLesson:
       return s.lessons;
+    case NoteSection::kTrigger:
+      return s.trigger;
+    case NoteSection::kDetection:
+      return s.detection;
+    case NoteSection::kResolution:
+      return s.resolution;
+    case NoteSection::kLink:
+      return s.links;
   }
   return s.summary;  // unreachable for valid enum values; keeps an odd value visible
 }

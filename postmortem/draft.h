@@ -24,6 +24,7 @@ struct IncidentRecord {
   std::vector<Note> notes;                     // in creation order
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
+  std::vector<Approval> approvals;             // of the postmortem, oldest first
 };
 
 // A point in time the key durations are measured between, and how it was found.
@@ -66,6 +67,10 @@ struct DraftSections {
   std::vector<Note> went_wrong;
   std::vector<Note> lucky;
   std::vector<Note> lessons;
+  std::vector<Note> trigger;
+  std::vector<Note> detection;
+  std::vector<Note> resolution;
+  std::vector<Note> links;
 };
 
 struct Draft {

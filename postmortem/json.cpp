@@ -97,7 +97,7 @@ Json draft_to_json(const Draft& d) {
                               .take());
 
   const DraftSections& s = d.sections;
-  j.add("sections", Object(8)
+  j.add("sections", Object(12)
                         .add("summary", notes(s.summary))
                         .add("impact", notes(s.impact))
                         .add("cause", notes(s.cause))
@@ -106,6 +106,10 @@ Json draft_to_json(const Draft& d) {
                         .add("went_wrong", notes(s.went_wrong))
                         .add("lucky", notes(s.lucky))
                         .add("lessons", notes(s.lessons))
+                        .add("trigger", notes(s.trigger))
+                        .add("detection", notes(s.detection))
+                        .add("resolution", notes(s.resolution))
+                        .add("links", notes(s.links))
                         .take());
 
   // By seq: the events themselves are in `timeline`, with kind "impact".

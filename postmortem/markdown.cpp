@@ -139,11 +139,16 @@ class MarkdownWriter {
   }
   void tail() {
     causes();
+    // Sections that have no command of their own yet show only when something was written.
+    note_list_if_any("Trigger", d_.sections.trigger);
+    note_list_if_any("Detection", d_.sections.detection);
+    note_list_if_any("Resolution", d_.sections.resolution);
     note_list("What went well", d_.sections.went_well, "incident went-well <text>");
     note_list("What went wrong", d_.sections.went_wrong, "incident went-wrong <text>");
     note_list("Where we got lucky", d_.sections.lucky, "incident lucky <text>");
     note_list("Lessons learned", d_.sections.lessons, "incident lesson <text>");
     actions();
+    note_list_if_any("Supporting links", d_.sections.links);
     fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
                    format_utc(d_.generated_at));
   }
@@ -214,8 +219,9 @@ class MarkdownWriter {
     for (const auto& a : d_.actions) n += a.text.size() + 96;
     for (const auto& r : d_.action_history) n += r.before.size() + r.after.size() + 96;
     const DraftSections& s = d_.sections;
-    for (const auto* notes : {&s.summary, &s.impact, &s.cause, &s.why, &s.went_well, &s.went_wrong,
-                              &s.lucky, &s.lessons}) {
+    for (const auto* notes :
+         {&s.summary, &s.impact, &s.cause, &s.why, &s.went_well, &s.went_wrong, &s.lucky,
+          &s.lessons, &s.trigger, &s.detection, &s.resolution, &s.links}) {
       for (const auto& note : *notes) n += note.text.size() + 16;
     }
     return n;
@@ -469,6 +475,12 @@ class MarkdownWriter {
   void note_list(std::string_view title, const std::vector<Note>& notes, std::string_view command) {
     heading("##", title);
     if (notes.empty()) return placeholder(command);
+    bullets(notes);
+  }
+
+  void note_list_if_any(std::string_view title, const std::vector<Note>& notes) {
+    if (notes.empty()) return;
+    heading("##", title);
     bullets(notes);
   }
 

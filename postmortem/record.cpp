@@ -11,6 +11,7 @@ std::optional<IncidentRecord> read_record(Transaction& tx, IncidentId id) {
   record.notes = tx.notes(id);
   record.actions = tx.actions(id);
   record.action_history = tx.action_revisions(id);
+  record.approvals = tx.approvals(id);
   return record;
 }
 

@@ -43,7 +43,7 @@ constexpr NameTable<EventKind, 13> kEventKinds{{
     {EventKind::kReopened, "reopened"},
     {EventKind::kClosed, "closed"},
 }};
-constexpr NameTable<NoteSection, 8> kSections{{
+constexpr NameTable<NoteSection, 12> kSections{{
     {NoteSection::kSummary, "summary"},
     {NoteSection::kImpact, "impact"},
     {NoteSection::kCause, "cause"},
@@ -52,7 +52,17 @@ constexpr NameTable<NoteSection, 8> kSections{{
     {NoteSection::kWentWrong, "went-wrong"},
     {NoteSection::kLucky, "lucky"},
     {NoteSection::kLesson, "lesson"},
+    {NoteSection::kTrigger, "trigger"},
+    {NoteSection::kDetection, "detection"},
+    {NoteSection::kResolution, "resolution"},
+    {NoteSection::kLink, "link"},
 }};
+constexpr NameTable<PostmortemStatus, 3> kPostmortemStatuses{{
+    {PostmortemStatus::kDraft, "draft"},
+    {PostmortemStatus::kInReview, "in_review"},
+    {PostmortemStatus::kFinal, "final"},
+}};
+
 constexpr NameTable<ActionKind, 5> kActionKinds{{
     {ActionKind::kNone, "none"},
     {ActionKind::kDetect, "detect"},
@@ -98,6 +108,12 @@ std::optional<E> value_of(const NameTable<E, N>& table, std::string_view name) {
 
 }  // namespace
 
+const Person& postmortem_owner_of(const Incident& i) {
+  const auto& named = i.postmortem_owner;
+  if (named && (!named->id.empty() || !named->name.empty())) return *named;
+  return i.commander;
+}
+
 bool is_milestone(EventKind kind) {
   switch (kind) {
     case EventKind::kDeclared:
@@ -115,6 +131,7 @@ bool is_milestone(EventKind kind) {
 
 std::string_view to_string(Severity s) { return name_of(kSeverities, s); }
 std::string_view to_string(IncidentStatus s) { return name_of(kStatuses, s); }
+std::string_view to_string(PostmortemStatus s) { return name_of(kPostmortemStatuses, s); }
 std::string_view to_string(EventKind k) { return name_of(kEventKinds, k); }
 std::string_view to_string(NoteSection s) { return name_of(kSections, s); }
 std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
@@ -131,6 +148,9 @@ std::optional<Severity> severity_from_string(std::string_view s) {
   }
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '4') return static_cast<Severity>(v[0] - '0');
   return std::nullopt;
+}
+std::optional<PostmortemStatus> postmortem_status_from_string(std::string_view s) {
+  return value_of(kPostmortemStatuses, s);
 }
 std::optional<IncidentStatus> incident_status_from_string(std::string_view s) {
   return value_of(kStatuses, s);

@@ -36,6 +36,10 @@ enum class Severity { kSev1 = 1, kSev2 = 2, kSev3 = 3, kSev4 = 4 };
 
 enum class IncidentStatus { kOpen, kMitigated, kResolved, kClosed };
 
+// Where the postmortem document stands, apart from the incident: written (draft), handed
+// to reviewers (`/incident review request`), approved (final).
+enum class PostmortemStatus { kDraft, kInReview, kFinal };
+
 struct Incident {
   IncidentId id = 0;
   ChannelRef channel;
@@ -47,7 +51,26 @@ struct Incident {
   std::optional<Timestamp> mitigated_at;
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> closed_at;
+  // Who sees the postmortem through to the end, when someone other than the commander was
+  // named. Unset means the commander (see postmortem_owner_of).
+  std::optional<Person> postmortem_owner;
+  PostmortemStatus postmortem_status = PostmortemStatus::kDraft;
+  // Set when the commander closed the incident over the close gate's objections
+  // (`/incident close anyway <reason>`): the reason they gave.
+  std::optional<std::string> closed_anyway;
 };
+
+// Someone other than the commander and the postmortem owner approved the postmortem.
+struct Approval {
+  IncidentId incident_id = 0;
+  Person by;
+  Timestamp at{};
+  bool operator==(const Approval&) const = default;
+};
+
+// The postmortem owner in effect: the one named, else the commander. Empty (no id, no
+// name) only when neither is known.
+const Person& postmortem_owner_of(const Incident& i);
 
 // What a timeline entry records. Milestones are written by /incident commands; the
 // typed kinds (#detected, #alert, …) feed the draft's key durations.
@@ -105,6 +128,11 @@ enum class NoteSection {
   kWentWrong,
   kLucky,
   kLesson,
+  // The remaining sections of a complete postmortem (stored by name, like the others).
+  kTrigger,     // what set it off: the deploy, the config push, the traffic surge
+  kDetection,   // how it was noticed: which alert, which customer report
+  kResolution,  // what ended it
+  kLink,        // supporting material: dashboards, tickets, chat threads
 };
 
 struct Note {
@@ -188,6 +216,7 @@ struct OutboxMessage {
 // Stable lower-case names used in storage, JSON and commands ("sev1", "went-well", …).
 std::string_view to_string(Severity s);
 std::string_view to_string(IncidentStatus s);
+std::string_view to_string(PostmortemStatus s);  // "draft", "in_review", "final"
 std::string_view to_string(EventKind k);
 std::string_view to_string(NoteSection s);
 std::string_view to_string(ActionKind k);
@@ -196,6 +225,7 @@ std::string_view to_string(OutboxStatus s);
 std::string_view to_string(JobKind k);
 std::optional<Severity> severity_from_string(std::string_view s);  // "sev1", "SEV-1", "1"
 std::optional<IncidentStatus> incident_status_from_string(std::string_view s);
+std::optional<PostmortemStatus> postmortem_status_from_string(std::string_view s);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
 std::optional<NoteSection> note_section_from_string(std::string_view s);
 std::optional<ActionKind> action_kind_from_string(std::string_view s);

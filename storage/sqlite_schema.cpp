@@ -153,6 +153,26 @@ CREATE TABLE action_revisions (
 CREATE INDEX action_revisions_by_action ON action_revisions(action_id, id);
 CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'open';
 )sql",
+    // 6: the postmortem owner, when someone other than the commander was named (NULL: the
+    // commander, as before).
+    R"sql(
+ALTER TABLE incidents ADD COLUMN postmortem_owner_id TEXT;
+ALTER TABLE incidents ADD COLUMN postmortem_owner_name TEXT;
+)sql",
+    // 7: the postmortem's own life: draft, in review, final; approvals; a close over the
+    // close gate's objections and its reason.
+    R"sql(
+ALTER TABLE incidents ADD COLUMN postmortem_status TEXT NOT NULL DEFAULT 'draft';
+ALTER TABLE incidents ADD COLUMN closed_anyway TEXT;
+CREATE TABLE postmortem_approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  by_id TEXT NOT NULL,
+  by_name TEXT NOT NULL,
+  approved_at INTEGER NOT NULL
+);
+CREATE INDEX postmortem_approvals_by_incident ON postmortem_approvals(incident_id, id);
+)sql",
 };
 
 }  // namespace

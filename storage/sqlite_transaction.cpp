@@ -14,7 +14,9 @@ E parse_enum(const std::string& s, Parse parse) {
 
 constexpr std::string_view kIncidentColumns =
     "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
-    "declared_at, mitigated_at, resolved_at, closed_at";
+    "declared_at, mitigated_at, resolved_at, closed_at, postmortem_owner_id, "
+    "postmortem_owner_name, "
+    "postmortem_status, closed_anyway";
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
     "revision";
@@ -37,6 +39,9 @@ Incident read_incident(const Stmt& s) {
   i.mitigated_at = s.opt_time(10);
   i.resolved_at = s.opt_time(11);
   i.closed_at = s.opt_time(12);
+  if (!s.is_null(13)) i.postmortem_owner = Person{s.text(13), s.text(14)};
+  i.postmortem_status = parse_enum<PostmortemStatus>(s.text(15), postmortem_status_from_string);
+  i.closed_anyway = s.opt_text(16);
   return i;
 }
 
@@ -98,8 +103,9 @@ IncidentId SqliteTransaction::insert_incident(const Incident& i) {
   require_writable();
   prepare(
       "INSERT INTO incidents (platform, workspace, channel, title, severity, status, "
-      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at, "
+      "postmortem_owner_id, postmortem_owner_name, postmortem_status, closed_anyway) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, i.channel.platform)
       .bind(2, i.channel.workspace)
       .bind(3, i.channel.channel)
@@ -112,6 +118,9 @@ IncidentId SqliteTransaction::insert_incident(const Incident& i) {
       .bind(10, i.mitigated_at)
       .bind(11, i.resolved_at)
       .bind(12, i.closed_at)
+      .bind_person(13, i.postmortem_owner)
+      .bind(15, to_string(i.postmortem_status))
+      .bind(16, i.closed_anyway)
       .run();
   return last_id();
 }
@@ -120,7 +129,8 @@ void SqliteTransaction::update_incident(const Incident& i) {
   require_writable();
   prepare(
       "UPDATE incidents SET title=?, severity=?, status=?, commander_id=?, commander_name=?, "
-      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=? WHERE id=?")
+      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=?, postmortem_owner_id=?, "
+      "postmortem_owner_name=?, postmortem_status=?, closed_anyway=? WHERE id=?")
       .bind(1, i.title)
       .bind(2, static_cast<int>(i.severity))
       .bind(3, to_string(i.status))
@@ -130,7 +140,10 @@ void SqliteTransaction::update_incident(const Incident& i) {
       .bind(7, i.mitigated_at)
       .bind(8, i.resolved_at)
       .bind(9, i.closed_at)
-      .bind(10, i.id)
+      .bind_person(10, i.postmortem_owner)
+      .bind(12, to_string(i.postmortem_status))
+      .bind(13, i.closed_anyway)
+      .bind(14, i.id)
       .run();
 }
 
@@ -245,6 +258,28 @@ std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
     r.changed_at = s.time(9);
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+void SqliteTransaction::add_approval(const Approval& a) {
+  require_writable();
+  prepare(
+      "INSERT INTO postmortem_approvals (incident_id, by_id, by_name, approved_at) "
+      "VALUES (?,?,?,?)")
+      .bind(1, a.incident_id)
+      .bind(2, a.by.id)
+      .bind(3, a.by.name)
+      .bind(4, a.at)
+      .run();
+}
+
+std::vector<Approval> SqliteTransaction::approvals(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT incident_id, by_id, by_name, approved_at FROM postmortem_approvals "
+      "WHERE incident_id=? ORDER BY id");
+  s.bind(1, incident);
+  std::vector<Approval> out;
+  while (s.step()) out.push_back(Approval{s.i64(0), Person{s.text(1), s.text(2)}, s.time(3)});
   return out;
 }
 

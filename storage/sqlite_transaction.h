@@ -23,6 +23,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) override;
   void revise_event(const TimelineEvent& updated, const EventRevision& previous) override;
   std::vector<EventRevision> revisions(IncidentId incident) override;
+  void add_approval(const Approval& approval) override;
+  std::vector<Approval> approvals(IncidentId incident) override;
   Note add_note(Note note) override;
   std::vector<Note> notes(IncidentId incident) override;
   ActionItem add_action(ActionItem item) override;

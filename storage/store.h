@@ -58,6 +58,10 @@ class Transaction {
   virtual void revise_event(const TimelineEvent& updated, const EventRevision& previous) = 0;
   virtual std::vector<EventRevision> revisions(IncidentId incident) = 0;
 
+  // Approvals of the incident's postmortem, oldest first.
+  virtual void add_approval(const Approval& approval) = 0;
+  virtual std::vector<Approval> approvals(IncidentId incident) = 0;
+
   // Postmortem notes, in the order they were given.
   virtual Note add_note(Note note) = 0;
   virtual std::vector<Note> notes(IncidentId incident) = 0;

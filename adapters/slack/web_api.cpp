@@ -43,6 +43,9 @@ constexpr std::string_view kPermanentErrors[] = {
     "message_not_found",
     "cant_update_message",
     "edit_window_closed",
+    // chat.postEphemeral: the one person it is for cannot see the channel (any more).
+    "user_not_in_channel",
+    "user_not_found",
 };
 
 const json* find_message(const json& response, std::string_view ts) {
@@ -115,6 +118,12 @@ WebApiResult WebApi::finish(HttpResult http) const {
 WebApiResult WebApi::post_message(std::string_view channel, json payload) {
   payload["channel"] = channel;
   return call("chat.postMessage", payload);
+}
+
+WebApiResult WebApi::post_ephemeral(std::string_view channel, std::string_view user, json payload) {
+  payload["channel"] = channel;
+  payload["user"] = user;
+  return call("chat.postEphemeral", payload);
 }
 
 WebApiResult WebApi::update_message(std::string_view channel, std::string_view ts, json payload) {
@@ -240,6 +249,14 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     }
     return to_delivery_result(api_.update_message(
         channel, *outgoing->replaces, update_payload(channel, *outgoing->replaces, *outgoing)));
+  }
+  // A message for one person alone (a review hint to the author of an entry).
+  if (outgoing->body.visibility == Reply::Visibility::kEphemeral && outgoing->notify.size() == 1 &&
+      !outgoing->notify.front().id.empty()) {
+    OutgoingMessage quiet = *outgoing;
+    quiet.notify.clear();  // no "@author" lead in a message only they see
+    return to_delivery_result(api_.post_ephemeral(channel, outgoing->notify.front().id,
+                                                  message_payload(channel, quiet, std::nullopt)));
   }
   return to_delivery_result(
       api_.post_message(channel, message_payload(channel, *outgoing, thread_id)));

@@ -53,6 +53,9 @@ class WebApi {
   // chat.postMessage with `payload` (text, blocks, thread_ts, ...) and "channel" set to
   // `channel`. On success json["ts"] names the new message.
   WebApiResult post_message(std::string_view channel, nlohmann::json payload);
+  // chat.postEphemeral: `payload` shown in `channel` to `user` alone.
+  WebApiResult post_ephemeral(std::string_view channel, std::string_view user,
+                              nlohmann::json payload);
   // chat.update of the message `ts` in `channel` with `payload` (text, blocks); "channel"
   // and "ts" are set here. On success json["ts"] names the (same) message.
   WebApiResult update_message(std::string_view channel, std::string_view ts,
@@ -96,6 +99,8 @@ std::optional<UserInfo> user_info(const WebApiResult& result);
 //   5xx, transport errors and timeouts    -> kRetry
 //   channel_not_found, not_in_channel, invalid_auth, token_revoked, ... -> kPermanent
 //   (chat.update) message_not_found, cant_update_message, edit_window_closed -> kPermanent
+//   (chat.postEphemeral, for an ephemeral message that notifies one person with a Slack id)
+//   user_not_in_channel, user_not_found   -> kPermanent
 //   any other Slack error                 -> kRetry (Slack has transient ones)
 //   content that is not an OutgoingMessage, a channel that is not Slack's, an update
 //   without `replaces`                    -> kPermanent

@@ -312,6 +312,7 @@ struct SlackStandIn::Impl {
     const std::string method = call.method();
     if (method == "chat.postMessage") return post_message(call);
     if (method == "chat.update") return update_message(call);
+    if (method == "chat.postEphemeral") return post_ephemeral(call);
     if (method == "conversations.history") return history(call);
     if (method == "conversations.replies") return replies(call);
     if (method == "users.info") return user_info(call);
@@ -354,6 +355,15 @@ struct SlackStandIn::Impl {
     json message = messages.back().to_json();
     message["bot_id"] = "B0SCRIBE";
     return slack_ok({{"channel", channel}, {"ts", ts}, {"message", std::move(message)}});
+  }
+
+  // chat.postEphemeral: shown to one user only; Slack keeps no message of it.
+  Answer post_ephemeral(const SlackCall& call) {
+    if (!call.json.is_object()) return slack_error("invalid_arguments");
+    if (call.param("channel").empty()) return slack_error("channel_not_found");
+    if (call.param("user").empty()) return slack_error("user_not_found");
+    if (auto error = check_content(call)) return slack_error(*error);
+    return slack_ok({{"message_ts", make_ts()}});
   }
 
   // chat.update: replaces the text of a message the stand-in knows.

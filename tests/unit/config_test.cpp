@@ -464,6 +464,134 @@ TEST_F(ConfigTest, MaxConnectionsIsDerivedUnlessSet) {
   }
 }
 
+// --- [review] ----------------------------------------------------------------------------
+
+TEST_F(ConfigTest, ReviewDefaultsAreTheEnginesOwn) {
+  const Config c = load();
+  const ReviewSettings defaults;
+  EXPECT_TRUE(c.review.blame && c.review.vague && c.review.unactionable && c.review.coverage &&
+              c.review.missing);
+  EXPECT_EQ(c.review.blame_words, default_blame_words());
+  EXPECT_EQ(c.review.vague_verbs, default_vague_verbs());
+  EXPECT_EQ(c.review.action_horizon_days, 90);
+  EXPECT_EQ(c.review.coverage_severities, defaults.coverage_severities);
+  EXPECT_EQ(c.review.detect_threshold, std::chrono::minutes{15});
+  EXPECT_EQ(c.review.timeline_gap, std::chrono::minutes{30});
+  EXPECT_THAT(describe(c), HasSubstr("review=blame,vague,unactionable,coverage,missing"));
+}
+
+TEST_F(ConfigTest, ReviewTableSetsSwitchesListsAndThresholds) {
+  const Config c =
+      load(write_toml("[review]\n"
+                      "vague = false\n"
+                      "coverage = false\n"
+                      "blame_words = [\"forgot\", \"Didn’t bother\"]\n"
+                      "extra_blame_words = [\"fat-fingered\"]\n"
+                      "extra_person_words = [\"the contractor\"]\n"
+                      "measurable_nouns = [\"checkouts\"]\n"
+                      "extra_vague_verbs = [\"socialise\"]\n"
+                      "action_horizon_days = 60\n"
+                      "coverage_severities = [\"sev1\", \"SEV-2\", \"3\"]\n"
+                      "detect_threshold_minutes = 5\n"
+                      "timeline_gap_minutes = 45\n"));
+  EXPECT_TRUE(c.review.blame);
+  EXPECT_FALSE(c.review.vague);
+  EXPECT_FALSE(c.review.coverage);
+  // Replaced, then extended, whatever the order in the file.
+  EXPECT_EQ(c.review.blame_words,
+            (std::vector<std::string>{"forgot", "Didn’t bother", "fat-fingered"}));
+  std::vector<std::string> persons = default_person_words();
+  persons.push_back("the contractor");
+  EXPECT_EQ(c.review.person_words, persons);
+  EXPECT_EQ(c.review.measurable_nouns, std::vector<std::string>{"checkouts"});
+  EXPECT_EQ(c.review.vague_verbs.back(), "socialise");
+  EXPECT_EQ(c.review.vague_verbs.size(), default_vague_verbs().size() + 1);
+  EXPECT_EQ(c.review.action_horizon_days, 60);
+  EXPECT_EQ(c.review.coverage_severities,
+            (std::vector<Severity>{Severity::kSev1, Severity::kSev2, Severity::kSev3}));
+  EXPECT_EQ(c.review.detect_threshold, std::chrono::minutes{5});
+  EXPECT_EQ(c.review.timeline_gap, std::chrono::minutes{45});
+  EXPECT_THAT(describe(c), HasSubstr("review=blame,unactionable,missing"));
+
+  // The settings reach the engine: the configured word is blame, "neglected" no longer is.
+  Note n;
+  n.section = NoteSection::kWentWrong;
+  n.text = "the contractor fat-fingered the DNS";
+  const Reviewer reviewer(c.review);
+  EXPECT_EQ(reviewer.review_entry(n, {}).size(), 1u);
+  n.text = "the contractor neglected the DNS";
+  EXPECT_TRUE(reviewer.review_entry(n, {}).empty());
+
+  // Everything off, and no coverage severities at all.
+  const Config off = load(write_toml(
+      "review.blame = false\nreview.vague = false\nreview.unactionable = false\n"
+      "review.coverage = false\nreview.missing = false\nreview.coverage_severities = []\n",
+      "off.toml"));
+  EXPECT_TRUE(off.review.coverage_severities.empty());
+  EXPECT_THAT(describe(off), HasSubstr("review=off"));
+}
+
+TEST_F(ConfigTest, BadReviewSettingsAreRejectedByName) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[review]\nblam = false\n", "unknown setting 'review.blam'"},
+      {"[review]\nextra_blame_wrds = [\"x\"]\n", "unknown setting 'review.extra_blame_wrds'"},
+      {"[review.blame]\nwords = [\"x\"]\n", "review.blame must be true or false"},
+      {"[review.rules]\nblame = false\n", "unknown setting 'review.rules'"},
+      {"[review]\nblame = \"no\"\n", "review.blame must be true or false"},
+      {"[review]\nblame_words = \"forgot\"\n", "review.blame_words must be a list"},
+      {"[review]\nblame_words = [\"forgot\", 3]\n", "review.blame_words: every entry"},
+      {"[review]\nextra_vague_verbs = [\"  \"]\n", "review.extra_vague_verbs: an entry is empty"},
+      {"[review]\naction_horizon_days = 0\n", "review.action_horizon_days must be"},
+      {"[review]\naction_horizon_days = \"90\"\n", "review.action_horizon_days must be"},
+      {"[review]\ndetect_threshold_minutes = -5\n", "review.detect_threshold_minutes must be"},
+      {"[review]\ntimeline_gap_minutes = 1.5\n", "review.timeline_gap_minutes must be"},
+      {"[review]\ncoverage_severities = [\"sev9\"]\n", "'sev9' is not a severity"},
+  };
+  for (const auto& [toml, message] : cases) {
+    EXPECT_THAT(error_of(write_toml(toml)), HasSubstr(message)) << toml;
+  }
+}
+
+// --- [close_gate] ------------------------------------------------------------------------
+
+TEST_F(ConfigTest, CloseGateDefaultsAndOverrides) {
+  const Config defaults = load(std::nullopt);
+  const CloseRequirements& sev1 = defaults.close_gate.by_severity.at(Severity::kSev1);
+  EXPECT_TRUE(sev1.summary && sev1.impact && sev1.cause && sev1.owner && sev1.prevent &&
+              sev1.no_blame);
+  EXPECT_EQ(sev1.approvals, 1);
+  const CloseRequirements& sev4 = defaults.close_gate.by_severity.at(Severity::kSev4);
+  EXPECT_TRUE(sev4.summary && sev4.cause);
+  EXPECT_FALSE(sev4.impact || sev4.prevent || sev4.no_blame);
+  EXPECT_EQ(sev4.approvals, 0);
+
+  const Config c =
+      load(write_toml("[close_gate]\n"
+                      "sev1 = [\"summary\", \"approval\", \"approval\"]\n"
+                      "sev4 = []\n"));
+  const CloseRequirements& one = c.close_gate.by_severity.at(Severity::kSev1);
+  EXPECT_TRUE(one.summary);
+  EXPECT_FALSE(one.cause);
+  EXPECT_EQ(one.approvals, 2);
+  const CloseRequirements& four = c.close_gate.by_severity.at(Severity::kSev4);
+  EXPECT_FALSE(four.summary || four.cause);
+  // Not named: the default.
+  EXPECT_TRUE(c.close_gate.by_severity.at(Severity::kSev2).prevent);
+}
+
+TEST_F(ConfigTest, BadCloseGateSettingsAreRejectedByName) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[close_gate]\nsev5 = []\n", "unknown setting 'close_gate.sev5'"},
+      {"[close_gate]\nsevere = []\n", "unknown setting 'close_gate.severe'"},
+      {"[close_gate]\nsev1 = \"summary\"\n", "close_gate.sev1 must be a list"},
+      {"[close_gate]\nsev2 = [\"summary\", 1]\n", "close_gate.sev2: every entry"},
+      {"[close_gate]\nsev3 = [\"sumary\"]\n", "unknown requirement 'sumary'"},
+  };
+  for (const auto& [toml, message] : cases) {
+    EXPECT_THAT(error_of(write_toml(toml)), HasSubstr(message)) << toml;
+  }
+}
+
 TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {
   ASSERT_EQ(setenv("SCRIBE_CONFIG_TEST_PROBE", "probe-value", 1), 0);
   const EnvLookup lookup = process_environment();

@@ -272,6 +272,45 @@ TEST_F(GrammarIncidentTest, DraftCloseReopenHelp) {
   EXPECT_EQ(as<ShowHelp>(incident("help")).command, "incident");
 }
 
+TEST_F(GrammarIncidentTest, ReviewCloseGateAndPostmortemSections) {
+  const auto plain = as<CloseIncident>(incident("close"));
+  EXPECT_FALSE(plain.anyway);
+  const auto anyway = as<CloseIncident>(incident("close Anyway meeting held; numbers follow"));
+  EXPECT_TRUE(anyway.anyway);
+  EXPECT_EQ(anyway.reason, "meeting held; numbers follow");
+  EXPECT_THAT(as<UsageError>(incident("close anyway")).message, HasSubstr("Say why"));
+  EXPECT_THAT(as<UsageError>(incident("close it")).usage, HasSubstr("close anyway <reason>"));
+
+  as<ShowReview>(incident("review"));
+  as<RequestReview>(incident("review request"));
+  as<RequestReview>(incident("review REQUEST"));
+  EXPECT_THAT(as<UsageError>(incident("review now")).usage, HasSubstr("review request"));
+  as<ApprovePostmortem>(incident("approve"));
+  as<ApprovePostmortem>(incident("approved"));
+  EXPECT_THAT(as<UsageError>(incident("approve it")).message, HasSubstr("takes no text"));
+
+  EXPECT_EQ(as<SetPostmortemOwner>(incident("owner @carol")).mention, "@carol");
+  EXPECT_THAT(as<UsageError>(incident("owner")).message, HasSubstr("@mention"));
+  EXPECT_THAT(as<UsageError>(incident("owner carol")).message, HasSubstr("@mention"));
+
+  const std::pair<const char*, NoteSection> sections[] = {
+      {"trigger The 14:02 config push", NoteSection::kTrigger},
+      {"detection CheckoutErrors paged at 14:07", NoteSection::kDetection},
+      {"resolution Rolled the config back", NoteSection::kResolution},
+      {"link https://grafana.example/d/checkout", NoteSection::kLink},
+      {"links https://grafana.example/d/checkout", NoteSection::kLink},
+  };
+  for (const auto& [text, section] : sections) {
+    EXPECT_EQ(as<AddNote>(incident(text)).section, section) << text;
+  }
+  EXPECT_THAT(as<UsageError>(incident("aprove")).message,
+              HasSubstr("Did you mean `/incident approve`?"));
+  EXPECT_THAT(as<UsageError>(incident("triger x")).message,
+              HasSubstr("Did you mean `/incident trigger`?"));
+  EXPECT_THAT(grammar::usage("incident", "!"), HasSubstr("`!incident close anyway <reason>`"));
+  EXPECT_THAT(grammar::usage("incident", "/"), HasSubstr("`/incident owner @user`"));
+}
+
 TEST_F(GrammarIncidentTest, EmptyShowsHelp) {
   EXPECT_EQ(as<ShowHelp>(incident("")).command, "incident");
   EXPECT_EQ(as<ShowHelp>(incident("   ")).command, "incident");

@@ -706,6 +706,10 @@ TEST_F(HandlerTest, CloseOnlyAfterResolved) {
   incident("mitigated");
   expect_refused([&] { return incident("close"); }, "INC-1 is mitigated");
   incident("resolved");
+  // A sev3 postmortem needs a summary and a cause before it closes.
+  expect_refused([&] { return incident("close"); }, "No summary");
+  incident("summary The primary database ran out of disk for 12 minutes.");
+  incident("cause WAL archiving stalled and nothing alerted on disk usage.");
   const Reply r = incident("close");
   EXPECT_EQ(r.visibility, Visibility::kChannel);
   EXPECT_THAT(r.text, HasSubstr("INC-1 closed"));
@@ -718,6 +722,191 @@ TEST_F(HandlerTest, CloseOnlyAfterResolved) {
   // The channel has no incident any more.
   expect_refused([&] { return timeline("after the close"); }, "no open incident");
   expect_refused([&] { return incident("reopen"); }, "no open incident");
+}
+
+// ----------------------------------------------------------------------- the review
+
+TEST_F(HandlerTest, CloseGateRefusesWithWhatIsMissingAndChangesNothing) {
+  incident("start sev2 Checkout 502s");
+  incident("resolved");
+  const std::string before = dump(*store_);
+  const Reply r = incident("close");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  const std::string text = all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 cannot close yet: the sev2 postmortem needs"));
+  EXPECT_THAT(text, HasSubstr("No summary: `/incident summary"));
+  EXPECT_THAT(text, HasSubstr("No impact"));
+  EXPECT_THAT(text, HasSubstr("No root cause"));
+  EXPECT_THAT(text, HasSubstr("#prevent"));
+  EXPECT_THAT(text, HasSubstr("0 of 1 approval"));
+  EXPECT_THAT(text, HasSubstr("`/incident close anyway <reason>`"));
+  EXPECT_EQ(dump(*store_), before);
+  EXPECT_EQ(current()->status, IncidentStatus::kResolved);
+}
+
+TEST_F(HandlerTest, CloseGatePassesOnceTheSectionsAreWrittenAndApproved) {
+  incident("start sev2 Checkout 502s");
+  incident("summary A config push at 14:02 made checkout fail for 24 minutes.");
+  incident("impact some users were affected for a while");
+  incident("cause The pool size in the pushed config was 0 and nothing validated it.");
+  action("Validate pool sizes in the config pipeline @bob due +7d #prevent", {kBob});
+  incident("resolved");
+  Reply r = incident("close");
+  EXPECT_THAT(all_text(r), HasSubstr("Impact has no numbers"));
+  incident("impact 4,100 orders failed; 18% of checkout requests returned 502 for 24 minutes.");
+  r = incident("close");
+  EXPECT_THAT(all_text(r), Not(HasSubstr("Impact")));
+  EXPECT_THAT(all_text(r), HasSubstr("0 of 1 approval"));
+
+  // The commander cannot approve; bob can, and the postmortem is final.
+  expect_refused([&] { return incident("approve"); }, "someone other than the commander");
+  r = run("incident", "approve", Options{.user = kBob});
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("it is final"));
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kFinal);
+  expect_refused([&] { return run("incident", "approve", Options{.user = kBob}); }, "already");
+
+  r = incident("close");
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("INC-1 closed: postmortem reviewed"));
+  const Incident closed = incident_by_id(1);
+  EXPECT_EQ(closed.status, IncidentStatus::kClosed);
+  EXPECT_EQ(closed.closed_anyway, std::nullopt);
+}
+
+TEST_F(HandlerTest, CloseAnywayByTheCommanderRecordsTheReason) {
+  incident("start sev1 Payments down");
+  incident("resolved");
+  expect_refused([&] { return incident("close anyway"); }, "Say why");
+  expect_refused([&] { return incident("close now please"); }, "close anyway <reason>");
+  expect_refused(
+      [&] { return run("incident", "close anyway meeting held", Options{.user = kBob}); },
+      "Only the commander");
+  const Reply r = incident("close anyway meeting held; numbers come from finance next week");
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("closed by @alice over"));
+  const Incident closed = incident_by_id(1);
+  EXPECT_EQ(closed.status, IncidentStatus::kClosed);
+  EXPECT_EQ(closed.closed_anyway, "meeting held; numbers come from finance next week");
+  const TimelineEvent last = events(false, 1).back();
+  EXPECT_EQ(last.kind, EventKind::kClosed);
+  EXPECT_THAT(last.text, HasSubstr("over 5 open review objections"));
+  EXPECT_THAT(last.text, HasSubstr("No summary"));
+  EXPECT_THAT(last.text, HasSubstr("Reason: meeting held; numbers come from finance next week"));
+}
+
+TEST_F(HandlerTest, CloseAnywayWithNothingMissingIsAPlainClose) {
+  incident("start sev4 Slow admin page");
+  incident("summary The admin page took 9 s to load for 2 hours.");
+  incident("cause An index was dropped by migration 212.");
+  incident("resolved");
+  const Reply r = incident("close anyway just in case");
+  EXPECT_THAT(r.text, HasSubstr("postmortem reviewed"));
+  EXPECT_EQ(incident_by_id(1).closed_anyway, std::nullopt);
+}
+
+TEST_F(HandlerTest, ReviewIsOnlyForTheCallerAndChangesNothing) {
+  expect_refused([&] { return incident("review"); }, "no open incident");
+  incident("start sev2 Checkout 502s");
+  run("timeline", "bob forgot to run the migration", Options{.user = kBob});
+  action("Improve code quality");
+  const std::string before = dump(*store_);
+  const Reply r = incident("review");
+  EXPECT_EQ(r.visibility, Visibility::kEphemeral);
+  EXPECT_EQ(dump(*store_), before);
+  const std::string text = all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("Review of INC-1:"));
+  EXPECT_THAT(text, HasSubstr("Postmortem draft · owner @alice · 0 approvals"));
+  EXPECT_THAT(text, HasSubstr("[blame] timeline #2: “"));
+  EXPECT_THAT(text, HasSubstr("[unactionable] action #1"));
+  EXPECT_THAT(text, HasSubstr("[missing] the incident"));
+  // Only a resolved incident is told about the close gate.
+  EXPECT_THAT(text, Not(HasSubstr("Before `/incident close`")));
+  incident("resolved");
+  EXPECT_THAT(all_text(incident("review")), HasSubstr("Before `/incident close`:"));
+  expect_refused([&] { return incident("review please"); }, "review request");
+}
+
+TEST_F(HandlerTest, ReviewInChatListsAFewDozenFindingsAndSaysWhereTheRestAre) {
+  incident("start sev3 Checkout 502s");
+  for (int i = 0; i < 60; ++i) action("Improve code quality number " + std::to_string(i));
+  const Reply r = incident("review");
+  EXPECT_THAT(r.text, HasSubstr("findings."));
+  EXPECT_LE(r.details.size(), 45u);
+  EXPECT_THAT(all_text(r),
+              HasSubstr("more: see the end of `/incident draft`, or `scribe lint INC-1`"));
+}
+
+TEST_F(HandlerTest, DraftEndsWithTheReview) {
+  incident("start Checkout 502s");
+  timeline("#impact latency increased a lot");
+  const Reply r = incident("draft");
+  ASSERT_TRUE(r.document.has_value());
+  EXPECT_THAT(*r.document, HasSubstr("## Review before the meeting"));
+  EXPECT_THAT(*r.document, HasSubstr("**vague** · timeline \\#2"));
+  // And so does the one stored and shown on resolution.
+  const Reply resolved = incident("resolved");
+  EXPECT_THAT(all_text(resolved), HasSubstr("`/incident review` lists them"));
+  EXPECT_THAT(latest_draft().value_or(""), HasSubstr("## Review before the meeting"));
+}
+
+TEST_F(HandlerTest, ReviewRequestThenApprovalByAReviewer) {
+  incident("start sev2 Checkout 502s");
+  Reply r = incident("review request");
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  EXPECT_THAT(r.text, HasSubstr("in review"));
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kInReview);
+  expect_refused([&] { return incident("review request"); }, "already in review");
+
+  // The postmortem owner cannot approve either.
+  r = run("incident", "owner @carol", Options{.mentions = {kCarol}});
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << all_text(r);
+  EXPECT_THAT(r.text, HasSubstr("@carol now owns the postmortem of INC-1 (was @alice)"));
+  expect_refused([&] { return run("incident", "approve", Options{.user = kCarol}); },
+                 "postmortem owner (@carol)");
+  expect_refused([&] { return run("incident", "approve now", Options{.user = kBob}); },
+                 "takes no text");
+  r = run("incident", "approve", Options{.user = kBob});
+  EXPECT_EQ(r.visibility, Visibility::kChannel);
+  std::vector<Approval> approvals;
+  store_->read([&](Transaction& tx) { approvals = tx.approvals(1); });
+  ASSERT_EQ(approvals.size(), 1u);
+  EXPECT_EQ(approvals[0].by, kBob);
+  EXPECT_EQ(approvals[0].at, now_);
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kFinal);
+  expect_refused([&] { return incident("review request"); }, "already final");
+  EXPECT_THAT(events().back().text, HasSubstr("Postmortem approved by @bob"));
+
+  // A reopen makes it a draft again.
+  incident("resolved");
+  incident("reopen");
+  EXPECT_EQ(current()->postmortem_status, PostmortemStatus::kDraft);
+}
+
+TEST_F(HandlerTest, PostmortemOwnerAndTheRemainingSections) {
+  incident("start Checkout 502s");
+  expect_refused([&] { return incident("owner"); }, "Name the postmortem owner");
+  expect_refused([&] { return incident("owner carol"); }, "@mention");
+  expect_refused([&] { return incident("owner @carol @bob"); }, "one @mention");
+  expect_refused([&] { return incident("owner @alice"); }, "already owns");  // the commander
+  run("incident", "owner @carol", Options{.mentions = {kCarol}});
+  EXPECT_EQ(current()->postmortem_owner, kCarol);
+  EXPECT_THAT(events().back().text, HasSubstr("Postmortem owner changed from @alice to @carol"));
+  expect_refused([&] { return run("incident", "owner @carol", Options{.mentions = {kCarol}}); },
+                 "already owns");
+
+  for (const char* section : {"trigger", "detection", "resolution", "link"}) {
+    const Reply r = incident(std::string(section) + " text of " + section);
+    EXPECT_EQ(r.visibility, Visibility::kChannel) << section;
+    expect_refused([&] { return incident(section); }, "Add the text");
+  }
+  const auto all = notes();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].section, NoteSection::kTrigger);
+  EXPECT_EQ(all[3].section, NoteSection::kLink);
+  const Reply draft = incident("draft");
+  EXPECT_THAT(*draft.document, HasSubstr("text of detection"));
+  EXPECT_THAT(*draft.document, HasSubstr("Postmortem owner: carol"));
 }
 
 TEST_F(HandlerTest, NewStartAfterResolution) {
@@ -1197,6 +1386,59 @@ TEST_F(HandlerTest, ResolutionCannotPrecedeMitigation) {
   EXPECT_EQ(current()->status, IncidentStatus::kMitigated);
 }
 
+// A flagged entry gets its author a quiet hint through the outbox, in the entry's own
+// transaction, once per entry; an unflagged one does not, nor does a channel the outbox
+// cannot post to.
+TEST_F(HandlerTest, AFlaggedEntryGetsItsAuthorAHintOnce) {
+  incident("start sev2 Checkout down");
+  timeline("bob forgot to run the migration");  // no posting here: the reply is all there is
+  std::optional<OutboxMessage> none;
+  store_->read([&](Transaction& tx) { none = tx.find_outbox(1); });
+  EXPECT_FALSE(none.has_value());
+
+  int wakes = 0;
+  HandlerOptions options;
+  options.platforms = test::platforms();
+  options.posting_platforms = {"slack"};
+  options.outbox_wake = [&] { ++wakes; };
+  handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
+
+  timeline("alice rolled back the deploy");  // #3: neutral
+  incident("impact p99 latency grew from 300 ms to 1.2 s");
+  EXPECT_EQ(wakes, 0);
+  const Reply r =
+      run("timeline", "@bob forgot to run the migration", Options{.mentions = {kBob}});  // #4
+  EXPECT_EQ(r.visibility, Visibility::kChannel) << "the record is not blocked";
+  EXPECT_EQ(wakes, 1);
+  std::optional<OutboxMessage> hint;
+  store_->read([&](Transaction& tx) { hint = tx.find_outbox_by_key("hint:1:event:4"); });
+  ASSERT_TRUE(hint.has_value());
+  EXPECT_EQ(hint->channel, kChannel);
+  const auto message = outgoing_from_json(hint->content);
+  ASSERT_TRUE(message) << message.error;
+  EXPECT_EQ(message->body.visibility, Visibility::kEphemeral);
+  ASSERT_EQ(message->notify.size(), 1u);
+  EXPECT_EQ(message->notify[0], kAlice);
+  EXPECT_THAT(message->body.text, HasSubstr("timeline #4"));
+  EXPECT_THAT(all_text(message->body), HasSubstr("[blame] timeline #4"));
+
+  // Editing the entry does not hint again; a vague note and a wish do, once each.
+  timeline("edit 4 bob forgot to run the migration again");
+  EXPECT_EQ(wakes, 1);
+  incident("impact some users were affected for a while");
+  action("Improve code quality @bob due +7d #prevent", {kBob});
+  action("Validate pool sizes in the config pipeline @bob due +7d #prevent", {kBob});
+  EXPECT_EQ(wakes, 3);
+  std::vector<OutboxMessage> all;
+  store_->read([&](Transaction& tx) {
+    for (std::int64_t id = 1; auto m = tx.find_outbox(id); ++id) all.push_back(*m);
+  });
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].dedupe_key, "hint:1:note:2");
+  EXPECT_EQ(all[2].dedupe_key, "hint:1:action:1");
+  EXPECT_THAT(all[2].content, HasSubstr("[unactionable] action #1"));
+}
+
 // Where the outbox can post, resolution writes the whole draft to it, in the same
 // transaction: a summary message, then the draft in pieces as replies in its thread.
 TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
@@ -1208,7 +1450,9 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
 
   incident("start sev2 Checkout down");
-  for (int i = 0; i < 120; ++i) timeline("event number " + std::to_string(i));
+  // Enough for several pieces, few enough that the draft with its review section fits a
+  // chat message whole (kChatDraftBytes).
+  for (int i = 0; i < 90; ++i) timeline("event number " + std::to_string(i));
   EXPECT_EQ(wakes, 0);
   const Reply r = incident("resolved");
   EXPECT_EQ(wakes, 1);
@@ -1240,7 +1484,8 @@ TEST_F(HandlerTest, ResolutionPostsTheWholeDraftThroughTheOutbox) {
   });
   EXPECT_GT(pieces, 1);
   EXPECT_EQ(joined, latest_draft().value_or(""));
-  EXPECT_THAT(joined, HasSubstr("event number 119"));
+  EXPECT_THAT(joined, HasSubstr("event number 89"));
+  EXPECT_THAT(joined, HasSubstr("## Review before the meeting"));
 }
 
 // The size of the draft's pieces is the platform's, as its adapter registered it.

@@ -308,6 +308,33 @@ TEST(SlackDeliverer, ServerErrorIsRetried) {
   EXPECT_EQ(deliverer.deliver(outbox(text_message("x")), std::nullopt).outcome, Outcome::kSent);
 }
 
+// An ephemeral message for one person with a Slack id goes to them alone.
+TEST(SlackDeliverer, AnEphemeralMessageForOnePersonIsPostedToThemAlone) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutgoingMessage hint = text_message("A reviewer's note on timeline #3");
+  hint.body.visibility = Reply::Visibility::kEphemeral;
+  hint.notify = {Person{"U0ALICE", "alice"}};
+  const DeliveryResult result = deliverer.deliver(outbox(hint), std::nullopt);
+  ASSERT_EQ(result.outcome, Outcome::kSent) << result.error;
+  EXPECT_TRUE(slack.posted_messages().empty()) << "nothing in the channel";
+  const auto calls = slack.calls_to("chat.postEphemeral");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].json.at("channel"), "C0INCIDENT");
+  EXPECT_EQ(calls[0].json.at("user"), "U0ALICE");
+  EXPECT_EQ(calls[0].json.at("text"), "A reviewer's note on timeline #3");
+
+  // Someone who left the channel cannot get it: given up, not retried forever (the
+  // channel's later messages wait behind it).
+  slack.fail_next_error(1, "user_not_in_channel");
+  EXPECT_EQ(deliverer.deliver(outbox(hint), std::nullopt).outcome, Outcome::kPermanent);
+
+  // Without a Slack id (or for several people) it is an ordinary message.
+  hint.notify = {Person{"", "alice"}};
+  ASSERT_EQ(deliverer.deliver(outbox(hint), std::nullopt).outcome, Outcome::kSent);
+  EXPECT_EQ(slack.posted_messages().size(), 1u);
+}
+
 TEST(SlackDeliverer, ChannelNotFoundIsPermanent) {
   SlackStandIn slack;
   slack.fail_next_error(1, "channel_not_found");

@@ -170,6 +170,10 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP TABLE postmortem_approvals; ALTER TABLE incidents DROP COLUMN postmortem_status;"
+      "ALTER TABLE incidents DROP COLUMN closed_anyway;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_name;"
       "DROP INDEX actions_by_owner; DROP INDEX action_revisions_by_action;"
       "DROP TABLE action_revisions; ALTER TABLE actions DROP COLUMN drop_reason;"
       "ALTER TABLE outbox DROP COLUMN kind; DELETE FROM schema_migrations WHERE version >= 4;"
@@ -634,6 +638,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   EXPECT_EQ(back.mitigated_at, std::nullopt);
   EXPECT_EQ(back.resolved_at, std::nullopt);
   EXPECT_EQ(back.closed_at, std::nullopt);
+  EXPECT_EQ(back.postmortem_owner, std::nullopt);
 
   back.status = IncidentStatus::kClosed;
   back.severity = Severity::kSev4;
@@ -641,6 +646,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   back.mitigated_at = kT0 + milliseconds{1};
   back.resolved_at = kT0 + minutes{30};
   back.closed_at = kT0 + hours{48};
+  back.postmortem_owner = kAlice;
   store_->write([&](Transaction& tx) { tx.update_incident(back); });
   Incident again;
   store_->read([&](Transaction& tx) { again = *tx.find_incident(id); });
@@ -650,17 +656,93 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   EXPECT_EQ(again.mitigated_at, kT0 + milliseconds{1});
   EXPECT_EQ(again.resolved_at, kT0 + minutes{30});
   EXPECT_EQ(again.closed_at, kT0 + hours{48});
+  EXPECT_EQ(again.postmortem_owner, kAlice);
 
   // And back to null (a reopen clears them).
   again.status = IncidentStatus::kOpen;
   again.mitigated_at.reset();
   again.resolved_at.reset();
   again.closed_at.reset();
+  again.postmortem_owner.reset();
   store_->write([&](Transaction& tx) { tx.update_incident(again); });
   store_->read([&](Transaction& tx) { back = *tx.find_incident(id); });
   EXPECT_EQ(back.mitigated_at, std::nullopt);
   EXPECT_EQ(back.resolved_at, std::nullopt);
   EXPECT_EQ(back.closed_at, std::nullopt);
+  EXPECT_EQ(back.postmortem_owner, std::nullopt);
+
+  // An owner named at declaration is stored with the incident.
+  Incident owned = make_incident("B");
+  owned.postmortem_owner = Person{"U0CAROL", "carol “c” ünï"};
+  const IncidentId owned_id = insert(owned);
+  store_->read([&](Transaction& tx) { back = *tx.find_incident(owned_id); });
+  EXPECT_EQ(back.postmortem_owner, owned.postmortem_owner);
+  EXPECT_EQ(postmortem_owner_of(back), *owned.postmortem_owner);
+}
+
+// A database from before postmortem owners: its incidents read back with none (the
+// commander owns the postmortem), and one can be set after the upgrade.
+TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
+  store_.reset();
+  exec_raw(
+      "DROP TABLE postmortem_approvals;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_status;"
+      "ALTER TABLE incidents DROP COLUMN closed_anyway;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
+      "ALTER TABLE incidents DROP COLUMN postmortem_owner_name;"
+      "DELETE FROM schema_migrations WHERE version >= 6;"
+      "INSERT INTO incidents (id, platform, workspace, channel, title, severity, status, "
+      "commander_id, commander_name, declared_at) VALUES "
+      "(7, 'slack', 'T0TEAM', 'C0INC', 'old', 2, 'open', 'U0ALICE', 'alice', 0)");
+  store_ = open_store(path_);
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
+            sqlite::latest_schema_version());
+  Incident old;
+  store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
+  EXPECT_EQ(old.title, "old");
+  EXPECT_EQ(old.postmortem_owner, std::nullopt);
+  EXPECT_EQ(old.postmortem_status, PostmortemStatus::kDraft);
+  EXPECT_EQ(old.closed_anyway, std::nullopt);
+  EXPECT_EQ(postmortem_owner_of(old), kAlice);
+  old.postmortem_owner = kBob;
+  store_->write([&](Transaction& tx) { tx.update_incident(old); });
+  store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
+  EXPECT_EQ(old.postmortem_owner, kBob);
+  EXPECT_EQ(postmortem_owner_of(old), kBob);
+}
+
+// The postmortem's status, a close over the gate's objections and approvals round-trip.
+TEST_F(SqliteStoreTest, PostmortemStatusCloseReasonAndApprovals) {
+  const IncidentId id = insert(make_incident("A"));
+  const IncidentId other = insert(make_incident("B"));
+  Incident i;
+  store_->read([&](Transaction& tx) {
+    i = *tx.find_incident(id);
+    EXPECT_TRUE(tx.approvals(id).empty());
+  });
+  EXPECT_EQ(i.postmortem_status, PostmortemStatus::kDraft);
+  i.postmortem_status = PostmortemStatus::kInReview;
+  i.closed_anyway = "meeting held; owner out until Monday";
+  store_->write([&](Transaction& tx) {
+    tx.update_incident(i);
+    tx.add_approval(Approval{id, kBob, kT0 + minutes{5}});
+    tx.add_approval(Approval{id, kAlice, kT0 + minutes{6}});
+    tx.add_approval(Approval{other, kBob, kT0});
+  });
+  store_->read([&](Transaction& tx) {
+    const Incident back = *tx.find_incident(id);
+    EXPECT_EQ(back.postmortem_status, PostmortemStatus::kInReview);
+    EXPECT_EQ(back.closed_anyway, i.closed_anyway);
+    const std::vector<Approval> expected = {Approval{id, kBob, kT0 + minutes{5}},
+                                            Approval{id, kAlice, kT0 + minutes{6}}};
+    EXPECT_EQ(tx.approvals(id), expected);
+    EXPECT_EQ(tx.approvals(other).size(), 1u);
+  });
+  // A read-only transaction cannot approve.
+  EXPECT_THROW(store_->read([&](Transaction& tx) {
+    tx.add_approval(Approval{id, kBob, kT0});
+  }),
+               StoreError);
 }
 
 TEST_F(SqliteStoreTest, EventRoundTrip) {
@@ -703,8 +785,10 @@ TEST_F(SqliteStoreTest, EveryEventKindRoundTrips) {
 TEST_F(SqliteStoreTest, NotesInOrderGiven) {
   const IncidentId id = insert(make_incident("A"));
   const NoteSection sections[] = {
-      NoteSection::kWhy,   NoteSection::kSummary, NoteSection::kWentWell, NoteSection::kWentWrong,
-      NoteSection::kLucky, NoteSection::kLesson,  NoteSection::kCause,    NoteSection::kImpact};
+      NoteSection::kWhy,       NoteSection::kSummary,    NoteSection::kWentWell,
+      NoteSection::kWentWrong, NoteSection::kLucky,      NoteSection::kLesson,
+      NoteSection::kCause,     NoteSection::kImpact,     NoteSection::kTrigger,
+      NoteSection::kDetection, NoteSection::kResolution, NoteSection::kLink};
   store_->write([&](Transaction& tx) {
     int n = 0;
     for (NoteSection s : sections) {
