@@ -640,6 +640,11 @@ ServerRun run_server(const Options& o, const std::string& synchronous) {
       {"SCRIBE_SLACK_SIGNING_SECRET", secret},
       {"SCRIBE_API_TOKEN", token},
       {"SCRIBE_LOG_LEVEL", "info"},  // the "listening on" line is logged at info
+      // One channel, one incident, tens of thousands of commands as fast as they go: the
+      // per-channel rate and the per-incident cap (commands/limits.h) are lifted, as they
+      // would refuse most of it by design.
+      {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"},
+      {"SCRIBE_MAX_EVENTS_PER_INCIDENT", "1000000000"},
   };
   if (o.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o.server_threads);
   // Inherited SCRIBE_* variables are dropped: only the settings above apply.

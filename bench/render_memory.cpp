@@ -302,6 +302,9 @@ ScenarioResult run_scenario(const Options& o, const std::string& name, const std
       {"SCRIBE_SLACK_SIGNING_SECRET", secret},
       {"SCRIBE_API_TOKEN", token},
       {"SCRIBE_LOG_LEVEL", "info"},
+      // Every client drafts in one channel, far beyond its command rate: the rate limit
+      // (commands/limits.h) is lifted so the bench measures rendering, not refusals.
+      {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"},
   };
   for (const auto& [k, v] : o.extra_env) env[k] = v;
   ScribeProcess server(SCRIBE_BINARY, env, {.inherit_scribe_env = false, .die_with_parent = true});

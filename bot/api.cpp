@@ -1,13 +1,13 @@
 #include "bot/api.h"
 
-#include <charconv>
 #include <chrono>
+#include <vector>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/parse_query.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "bot/memory.h"
+#include "bot/paging.h"
 #include "postmortem/draft.h"
 #include "postmortem/format.h"
 #include "postmortem/html.h"
@@ -115,18 +115,32 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
   return out;
 }
 
-int limit_from_query(std::string_view query) {
-  int limit = 50;
-  auto params = boost::urls::parse_query(query);
-  if (!params) return limit;
-  for (const auto& p : *params) {
-    if (p.key != "limit") continue;
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
-    if (ec == std::errc() && ptr == p.value.data() + p.value.size() && v > 0)
-      limit = std::min(v, 500);
+// A page of the incident list, newest first; `next` is the URL of the following page, or
+// null on the last one (also in a Link header, RFC 8288).
+HttpResponse incident_page(Store& store, std::string_view query) {
+  const Parsed<PageRequest> page = parse_page_request(query);
+  if (!page) return error(400, page.error);
+  std::vector<Incident> incidents;
+  store.read([&](Transaction& tx) {
+    // One more than asked for says whether a next page exists without an empty last page.
+    incidents = page->after ? tx.list_incidents_before(*page->after, page->limit + 1)
+                            : tx.list_incidents(page->limit + 1);
+  });
+  const bool more = incidents.size() > static_cast<std::size_t>(page->limit);
+  if (more) incidents.resize(static_cast<std::size_t>(page->limit));
+  ordered_json list = ordered_json::array();
+  for (const auto& i : incidents) list.push_back(incident_json(i));
+  ordered_json next = nullptr;
+  if (more) {
+    next = fmt::format("/api/incidents?limit={}&after={}", page->limit, incidents.back().id);
   }
-  return limit;
+  HttpResponse response =
+      json_response(200, ordered_json{{"incidents", std::move(list)}, {"next", next}});
+  if (more) {
+    response.headers.emplace_back("Link",
+                                  fmt::format("<{}>; rel=\"next\"", next.get<std::string>()));
+  }
+  return response;
 }
 
 }  // namespace
@@ -156,15 +170,7 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
 
   constexpr std::string_view kPrefix = "/api/incidents";
   std::string_view rest = path.substr(kPrefix.size());
-  if (rest.empty() || rest == "/") {
-    ordered_json list = ordered_json::array();
-    store_.read([&](Transaction& tx) {
-      for (const auto& i : tx.list_incidents(limit_from_query(query))) {
-        list.push_back(incident_json(i));
-      }
-    });
-    return json_response(200, ordered_json{{"incidents", std::move(list)}});
-  }
+  if (rest.empty() || rest == "/") return incident_page(store_, query);
   rest.remove_prefix(1);  // '/'
   const auto slash = rest.find('/');
   const auto id = parse_incident_ref(rest.substr(0, slash));

@@ -1,4 +1,5 @@
-// The read-only JSON/Markdown API: `GET /api/incidents`, `/api/incidents/{id}` and
+// The read-only JSON/Markdown API: `GET /api/incidents` (paged: bot/paging.h),
+// `/api/incidents/{id}` and
 // `/api/incidents/{id}/postmortem.{md,html,json}`, behind a bearer token compared in
 // constant time. With no token configured the API refuses every request.
 #pragma once

@@ -42,6 +42,15 @@ long long parse_positive(const std::string& text, std::string_view source) {
   return v;
 }
 
+// A limit: a positive whole number that fits an int (a billion is "no limit" in practice).
+int parse_count(const std::string& text, std::string_view source) {
+  const long long v = parse_positive(text, source);
+  if (v > 1'000'000'000) {
+    throw ConfigError(fmt::format("{}: '{}' is more than 1000000000", source, text));
+  }
+  return static_cast<int>(v);
+}
+
 std::chrono::hours parse_hours(const std::string& text, std::string_view source) {
   const long long v = parse_positive(text, source);
   // A year of hours: beyond it a reminder would never come, which is surely a typo.
@@ -148,6 +157,31 @@ const Setting kSettings[] = {
     {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
      [](Config& c, const std::string& v, std::string_view s) {
        c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
+     }},
+    {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.per_incident.events = parse_count(v, s);
+     }},
+    {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.per_incident.notes = parse_count(v, s);
+     }},
+    {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.per_incident.actions = parse_count(v, s);
+     }},
+    {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
+     }},
+    {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.rate.burst = parse_count(v, s);
+     }},
+    {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
+     [](Config& c, const std::string& v, std::string_view s) {
+       c.limits.rate.enabled = v != "off";
+       if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
      }},
     {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
      [](Config& c, const std::string& v, std::string_view s) {
@@ -440,7 +474,9 @@ std::string describe(const Config& c) {
   return fmt::format(
       "listen={}:{} db={} sqlite_synchronous={} timezone={} log_level={} max_body={}B "
       "read_timeout={}s idle_timeout={}s shutdown_grace={}s threads={} max_connections={} "
-      "api_token={} "
+      "limits.events_per_incident={} limits.notes_per_incident={} "
+      "limits.actions_per_incident={} limits.command_text_chars={} "
+      "limits.channel_command_burst={} limits.channel_commands_per_minute={} api_token={} "
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
@@ -449,6 +485,9 @@ std::string describe(const Config& c) {
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
       c.max_connections == 0 ? std::string("auto") : std::to_string(c.max_connections),
+      c.limits.per_incident.events, c.limits.per_incident.notes, c.limits.per_incident.actions,
+      c.limits.max_text_chars, c.limits.rate.burst,
+      c.limits.rate.enabled ? std::to_string(c.limits.rate.per_minute) : std::string("off"),
       secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
       without_credentials(c.slack_api_url), without_credentials(c.matrix_homeserver_url),
       c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "commands/limits.h"
 #include "commands/reminders.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
@@ -54,6 +55,9 @@ struct Config {
   int threads = 16;
   // Open connections at most; 0: derived from RLIMIT_NOFILE (bot/http_server.h).
   std::size_t max_connections = 0;
+
+  // Per-incident caps, command text length, per-channel command rate ([limits]).
+  CommandLimits limits;
 
   // Reminders (commands/reminders.h); times of day are local to `timezone`.
   std::chrono::minutes reminder_time_of_day{9 * 60};  // "HH:MM"

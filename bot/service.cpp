@@ -80,6 +80,18 @@ std::string connection_metrics(const HttpServer::Stats& s) {
       s.open_connections, s.max_connections, s.shed_total, s.accept_errors_total);
 }
 
+std::string refusal_metrics(const LimitCounters& refused) {
+  std::string out =
+      "# HELP scribe_commands_refused_total Commands refused by a limit (commands/limits.h).\n"
+      "# TYPE scribe_commands_refused_total counter\n";
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Limit::kCount); ++i) {
+    const auto limit = static_cast<Limit>(i);
+    out += fmt::format("scribe_commands_refused_total{{limit=\"{}\"}} {}\n", to_string(limit),
+                       refused.of(limit));
+  }
+  return out;
+}
+
 }  // namespace
 
 // The parts of a running service. Who uses whom decides the order of shutdown: the
@@ -196,6 +208,7 @@ struct Service::Parts {
 
   static HandlerOptions handler_options(const Config& c, OutboxSender* outbox) {
     HandlerOptions options;
+    options.limits = c.limits;
     options.review = c.review;
     options.close_gate = c.close_gate;
     options.posting_platforms = posting_platforms(*outbox);
@@ -255,6 +268,7 @@ struct Service::Parts {
       }
     }
     if (server) out += connection_metrics(server->stats());
+    out += refusal_metrics(handler.refusals());
     return out;
   }
 };

@@ -11,9 +11,11 @@
 #include <variant>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "commands/action_items.h"
 #include "commands/grammar.h"
+#include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/time_parse.h"
 #include "postmortem/draft.h"
@@ -23,6 +25,7 @@
 #include "postmortem/review_report.h"
 #include "postmortem/split.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace scribe {
 namespace {
@@ -128,19 +131,45 @@ bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
          incident.workspace == clicked.workspace;
 }
 
+// The refusal text when the incident already holds `count` of `part`, at or past its cap;
+// nullopt while there is room.
+std::optional<std::string> cap_reached(std::int64_t count, const IncidentCaps& caps,
+                                       IncidentPart part, IncidentId incident,
+                                       std::string_view prefix) {
+  const std::string ref = incident_ref(incident);
+  switch (part) {
+    case IncidentPart::kEvents:
+      if (count < caps.events) return std::nullopt;
+      return limits::incident_full(ref, "timeline events", count, caps.events,
+                                   "limits.events_per_incident", prefix);
+    case IncidentPart::kNotes:
+      if (count < caps.notes) return std::nullopt;
+      return limits::incident_full(ref, "postmortem notes", count, caps.notes,
+                                   "limits.notes_per_incident", prefix);
+    case IncidentPart::kActions:
+      if (count < caps.actions) return std::nullopt;
+      return limits::incident_full(ref, "action items", count, caps.actions,
+                                   "limits.actions_per_incident", prefix);
+  }
+  return std::nullopt;
+}
+
 // One command's execution: its own copy of the invocation, the platform's traits and how
 // to show times. Each run() is a function of the transaction the handler opened for it
 // (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
   Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
-            std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate)
+            std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
+            IncidentCaps caps, LimitCounters& refused)
       : zone_(zone),
         inv_(std::move(inv)),
         traits_(std::move(traits)),
         can_post_(can_post),
         reviewer_(std::move(reviewer)),
-        gate_(gate) {}
+        gate_(gate),
+        caps_(caps),
+        refused_(refused) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -202,6 +231,7 @@ class Execution {
         return ephemeral(
             fmt::format("{} is already {}.", incident_ref(incident.id), to_string(c.severity)));
       }
+      if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
       const Severity before = incident.severity;
       incident.severity = c.severity;
       tx.update_incident(incident);
@@ -219,6 +249,7 @@ class Execution {
       if (incident.commander.id == next.id && !next.id.empty()) {
         return ephemeral(fmt::format("{} is already the commander.", mention(next)));
       }
+      if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
       const Person before = incident.commander;
       incident.commander = next;
       tx.update_incident(incident);
@@ -233,6 +264,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, IncidentPart::kNotes)) return *refusal;
           Note note;
           note.incident_id = incident.id;
           note.section = n.section;
@@ -513,6 +545,7 @@ class Execution {
             return ephemeral(fmt::format("{} already owns the postmortem of {}.", mention(next),
                                          incident_ref(incident.id)));
           }
+          if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
           incident.postmortem_owner = next;
           tx.update_incident(incident);
           append(tx, incident, EventKind::kNote, inv_.received_at,
@@ -532,6 +565,7 @@ class Execution {
             return ephemeral(fmt::format("{} is {}, not resolved: nothing to reopen.",
                                          incident_ref(incident.id), status_word(incident.status)));
           }
+          if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
           incident.status = IncidentStatus::kOpen;
           incident.resolved_at.reset();
           incident.mitigated_at.reset();
@@ -553,6 +587,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, IncidentPart::kEvents)) return *refusal;
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           hint(tx, incident, e, fmt::format("timeline #{}", e.seq), fmt::format("event:{}", e.id));
           std::vector<std::string> details;
@@ -644,6 +679,7 @@ class Execution {
     return change_incident(
         tx,
         [&](Incident& incident) -> Reply {
+          if (auto refusal = full(tx, incident, IncidentPart::kActions)) return *refusal;
           ActionItem item;
           item.incident_id = incident.id;
           item.text = a.text;
@@ -820,6 +856,23 @@ class Execution {
   }
 
  private:
+  // A refusal when `incident` already holds its cap of `part` (commands/limits.h), read in
+  // the transaction that would add one more. What brings an incident and its postmortem to
+  // an end (mitigated, resolved, close, review request, approve) is not checked: a full
+  // incident can always be finished, and those add at most a handful of events each
+  // (reopen, which would start the cycle again, is checked).
+  std::optional<Reply> full(Transaction& tx, const Incident& incident, IncidentPart part) const {
+    const std::int64_t count = tx.count_in_incident(incident.id, part);
+    if (auto text = cap_reached(count, caps_, part, incident.id, prefix())) {
+      refused_.count(part == IncidentPart::kEvents  ? Limit::kEvents
+                     : part == IncidentPart::kNotes ? Limit::kNotes
+                                                    : Limit::kActions);
+      spdlog::info("{} of {} refused: {}", inv_.command, incident_ref(incident.id), *text);
+      return ephemeral(std::move(*text));
+    }
+    return std::nullopt;
+  }
+
   // Runs `change` on the channel's current incident.
   template <typename Change>
   Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
@@ -1137,6 +1190,8 @@ class Execution {
   bool can_post_;
   const std::shared_ptr<const Reviewer> reviewer_;
   const CloseGateSettings gate_;
+  const IncidentCaps caps_;
+  LimitCounters& refused_;
   bool enqueued_ = false;
 };
 
@@ -1162,9 +1217,12 @@ constexpr Access kAccess<grammar::ListMyActions> = Access::kRead;
 
 // ---- the work of the other entry points, each a function of its transaction ----
 
-MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m) {
+MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const IncidentCaps& caps) {
   auto incident = tx.current_incident(m.channel);
   if (!incident) return MarkOutcome::kNoIncident;
+  if (tx.count_in_incident(incident->id, IncidentPart::kEvents) >= caps.events) {
+    return MarkOutcome::kIncidentFull;  // the adapter logs it
+  }
   const std::string key = fmt::format("{}/{}/{}/{}", m.channel.platform, m.channel.workspace,
                                       m.channel.channel, m.message_id);
   if (!tx.first_delivery("marked-message", key, m.received_at)) {
@@ -1267,6 +1325,8 @@ CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, Handle
     : store_(store),
       zone_(zone),
       options_(std::move(options)),
+      rate_limiter_(std::make_unique<RateLimiter>(options_.limits.rate, options_.rate_clock)),
+      refused_(std::make_unique<LimitCounters>()),
       reviewer_(std::make_shared<const Reviewer>(options_.review)) {}
 
 template <typename Result>
@@ -1289,6 +1349,12 @@ void CommandHandler::wake_outbox() const {
 
 PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   const PlatformTraits& traits = options_.platforms.of(invocation.channel.platform);
+  if (std::optional<Reply> refusal = over_limits(invocation)) {
+    PreparedCommand refused;
+    refused.access = Access::kNone;
+    refused.answer = std::move(refusal);
+    return refused;
+  }
   grammar::ParseContext context;
   context.prefix = traits.prefix;
   context.now = invocation.received_at;
@@ -1297,7 +1363,7 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
       *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
-      reviewer_, options_.close_gate);
+      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
@@ -1316,6 +1382,28 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
         return prepared;
       },
       command);
+}
+
+std::optional<Reply> CommandHandler::over_limits(const Invocation& invocation) const {
+  // The rate first: a flood of over-long commands is a flood all the same.
+  const std::string bucket = fmt::format("{}\x1f{}\x1f{}", invocation.channel.platform,
+                                         invocation.channel.workspace, invocation.channel.channel);
+  if (const auto refusal = rate_limiter_->acquire(bucket)) {
+    refused_->count(Limit::kChannelRate);
+    if (refusal->first) {
+      spdlog::warn(
+          limits::rate_log(fmt::format("{}/{}/{}", invocation.channel.platform,
+                                       invocation.channel.workspace, invocation.channel.channel),
+                           options_.limits.rate));
+    }
+    return ephemeral(limits::too_fast(refusal->retry_after, options_.limits.rate));
+  }
+  const std::size_t chars = count_code_points(invocation.text);
+  if (chars > options_.limits.max_text_chars) {
+    refused_->count(Limit::kTextLength);
+    return ephemeral(limits::too_long(chars, options_.limits.max_text_chars));
+  }
+  return std::nullopt;
 }
 
 Reply CommandHandler::handle(const Invocation& invocation) {
@@ -1338,7 +1426,8 @@ void CommandHandler::handle_async(Invocation invocation, std::function<void(Comp
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
   return transact<MarkOutcome>(
-      Access::kWrite, [&](Transaction& tx) { return record_marked(tx, m); }, nullptr);
+      Access::kWrite,
+      [&](Transaction& tx) { return record_marked(tx, m, options_.limits.per_incident); }, nullptr);
 }
 
 MarkOutcome CommandHandler::defer_marked_message(const MarkedMessage& m,

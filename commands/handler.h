@@ -12,9 +12,14 @@
 // (run the work on the writer's thread, complete the caller when its batch is durable)
 // without touching the commands or the endpoints that call `handle_async`.
 //
-// Threads: a CommandHandler is immutable after construction and safe to use from any
-// number of threads at once (the listener's threads, the outbox's sender thread through
-// the fetchers). Its state is all in the store (see store.h for the store's rules).
+// Limits (commands/limits.h): prepare refuses a command whose channel is over its rate or
+// whose text is too long; the commands that add events, notes or action items refuse
+// when the incident is full, inside their transaction. A refusal changes nothing.
+//
+// Threads: a CommandHandler is safe to use from any number of threads at once (the
+// listener's threads, the outbox's sender thread through the fetchers). Its settings are
+// immutable after construction; its only state outside the store is the rate limiter's
+// buckets, which lock for themselves (see store.h for the store's rules).
 #pragma once
 
 #include <chrono>
@@ -26,6 +31,7 @@
 #include <string_view>
 
 #include "commands/invocation.h"
+#include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
 #include "postmortem/review.h"
@@ -47,6 +53,10 @@ struct HandlerOptions {
   // What each platform's adapter says about it: the command prefix of help texts, the
   // size of the draft's pieces.
   Platforms platforms;
+  // Per-incident caps, command text length, per-channel command rate (commands/limits.h).
+  CommandLimits limits;
+  // The rate limiter's monotonic clock; injectable so tests move time by hand.
+  RateLimiter::Clock rate_clock = &std::chrono::steady_clock::now;
   // The postmortem review (`/incident review`, the drafts' review section) and what
   // `/incident close` requires per severity.
   ReviewSettings review;
@@ -64,7 +74,12 @@ struct MarkedMessage {
   Timestamp received_at;
 };
 
-enum class MarkOutcome { kRecorded, kAlreadyRecorded, kNoIncident };
+enum class MarkOutcome {
+  kRecorded,
+  kAlreadyRecorded,
+  kNoIncident,
+  kIncidentFull,  // the incident holds IncidentCaps::events already: not recorded
+};
 
 // A click on one of the buttons under Scribe's messages (see commands/outgoing.h), as the
 // adapter saw it.
@@ -127,8 +142,10 @@ class CommandHandler {
   // `zone` reads backdated wall-clock times ("14:05") and shows local dates; never null.
   CommandHandler(Store& store, const date::time_zone* zone, HandlerOptions options = {});
 
-  // Parses `invocation` and binds it: no store access, no side effect. Never throws for
-  // bad user input (that becomes an answer).
+  // Parses `invocation` and binds it: no store access. Its one side effect is the rate
+  // limit: it takes a token from the channel's bucket (a command over the rate, or with
+  // too long a text, becomes an answer of kind kNone that says so). Never throws for bad
+  // user input (that becomes an answer).
   PreparedCommand prepare(const Invocation& invocation) const;
 
   // prepare, then the work in its transaction, then the outbox woken if it enqueued.
@@ -174,6 +191,9 @@ class CommandHandler {
   // `dedupe_key` makes a repeat a no-op. Committed before it returns.
   void join(const ChannelRef& channel, Timestamp at, const std::string& dedupe_key = {});
 
+  // Commands refused by each limit since start (for /metrics).
+  const LimitCounters& refusals() const { return *refused_; }
+
  private:
   // The one place that opens a transaction: runs `work` in Store::write (kWrite) or
   // Store::read (kRead), returns its result once committed, and wakes the outbox when
@@ -182,10 +202,15 @@ class CommandHandler {
   Result transact(Access access, const std::function<Result(Transaction&)>& work,
                   bool (*enqueued)(const Result&));
   void wake_outbox() const;
+  // The refusal when `invocation` is over the channel's rate (taking a token when it is
+  // not) or its text is too long.
+  std::optional<Reply> over_limits(const Invocation& invocation) const;
 
   Store& store_;
   const date::time_zone* zone_;
   HandlerOptions options_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<LimitCounters> refused_;    // outlives the work closures that count into it
   std::shared_ptr<const Reviewer> reviewer_;  // compiled from options_.review
 };
 

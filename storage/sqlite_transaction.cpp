@@ -173,6 +173,39 @@ std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
   return out;
 }
 
+std::vector<Incident> SqliteTransaction::list_incidents_before(IncidentId before, int limit) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id < ? ORDER BY id DESC LIMIT ?",
+                               kIncidentColumns));
+  s.bind(1, before);
+  s.bind(2, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+// Events and actions are numbered 1, 2, … per incident and never removed (a deletion is a
+// flag), so the largest seq is their count, found in the (incident_id, seq) index without
+// reading the rows: the check costs the same at 10 events as at 100,000. Notes have no
+// seq; their cap is small and counted in their index.
+std::int64_t SqliteTransaction::count_in_incident(IncidentId incident, IncidentPart part) {
+  std::string_view sql;
+  switch (part) {
+    case IncidentPart::kEvents:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?";
+      break;
+    case IncidentPart::kNotes:
+      sql = "SELECT COUNT(*) FROM notes WHERE incident_id=?";
+      break;
+    case IncidentPart::kActions:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM actions WHERE incident_id=?";
+      break;
+  }
+  Stmt s = prepare(sql);
+  s.bind(1, incident);
+  s.step();
+  return s.i64(0);
+}
+
 TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
   require_writable();
   e.seq =

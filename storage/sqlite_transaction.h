@@ -18,6 +18,8 @@ class SqliteTransaction final : public Transaction {
   std::optional<Incident> find_incident(IncidentId id) override;
   std::optional<Incident> current_incident(const ChannelRef& channel) override;
   std::vector<Incident> list_incidents(int limit) override;
+  std::vector<Incident> list_incidents_before(IncidentId before, int limit) override;
+  std::int64_t count_in_incident(IncidentId incident, IncidentPart part) override;
   TimelineEvent append_event(TimelineEvent event) override;
   std::optional<TimelineEvent> find_event(IncidentId incident, int seq) override;
   std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) override;

@@ -4,6 +4,7 @@
 // start-up; callers only ever see `Store` and `Transaction`.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,6 +35,9 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What an incident holds, as the per-incident caps count it (commands/limits.h).
+enum class IncidentPart { kEvents, kNotes, kActions };
+
 // The operations available inside one transaction. Valid only during the callback, and
 // only on the thread that runs it.
 class Transaction {
@@ -48,6 +52,12 @@ class Transaction {
   virtual std::optional<Incident> current_incident(const ChannelRef& channel) = 0;
   // Newest first, at most `limit`.
   virtual std::vector<Incident> list_incidents(int limit) = 0;
+  // A page of that list: newest first, only incidents with id < `before`, at most `limit`.
+  // Ids never change and new incidents get larger ones, so pages do not shift.
+  virtual std::vector<Incident> list_incidents_before(IncidentId before, int limit) = 0;
+  // How many of `part` the incident holds: timeline events (deleted ones included: they
+  // are kept), postmortem notes, action items. For the per-incident caps.
+  virtual std::int64_t count_in_incident(IncidentId incident, IncidentPart part) = 0;
 
   // Timeline. `append_event` assigns id and the next per-incident seq.
   virtual TimelineEvent append_event(TimelineEvent event) = 0;

@@ -36,9 +36,13 @@ DeliveryResult MessageFetcher::deliver(const OutboxMessage& job,
   std::vector<Person> mentions;
   m.text = message_text(event.json.value("content", nlohmann::json::object()), mentions);
 
-  if (handler_.record_marked_message(m) == MarkOutcome::kNoIncident) {
+  const MarkOutcome outcome = handler_.record_marked_message(m);
+  if (outcome == MarkOutcome::kNoIncident) {
     spdlog::info("event {} in {} marked, but the room has no incident any more", m.message_id,
                  spec->room_id);
+  } else if (outcome == MarkOutcome::kIncidentFull) {
+    spdlog::warn("event {} in {} marked, but its incident holds its most timeline events",
+                 m.message_id, spec->room_id);
   }
   return {DeliveryResult::Outcome::kSent, spec->event_id, std::nullopt, ""};
 }

@@ -37,6 +37,8 @@ HttpResponse outcome_response(MarkOutcome outcome) {
       return plain(200, "already recorded");
     case MarkOutcome::kNoIncident:
       return plain(200, "no incident in this channel");
+    case MarkOutcome::kIncidentFull:
+      return plain(200, "the incident holds its most timeline events; not recorded");
   }
   return plain(200, "ok");
 }

@@ -81,6 +81,10 @@ DeliveryResult MessageFetcher::deliver(const OutboxMessage& job,
       spdlog::info("message {} in {} marked, but the channel has no incident any more",
                    m.message_id, m.channel.channel);
       break;
+    case MarkOutcome::kIncidentFull:
+      spdlog::warn("message {} in {} marked, but its incident holds its most timeline events",
+                   m.message_id, m.channel.channel);
+      break;
   }
   return {DeliveryResult::Outcome::kSent, m.message_id, std::nullopt, ""};
 }
