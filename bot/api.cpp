@@ -146,11 +146,12 @@ HttpResponse incident_page(Store& store, std::string_view query) {
 }  // namespace
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock,
-         const ReviewSettings& review)
+         const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template)
     : store_(store),
       token_(std::move(token)),
       clock_(std::move(clock)),
-      reviewer_(std::make_shared<const Reviewer>(review)) {}
+      reviewer_(std::make_shared<const Reviewer>(review)),
+      draft_template_(std::move(draft_template)) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -208,8 +209,10 @@ HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
   std::optional<Draft> draft = assemble_draft(std::move(*record), now);
   record.reset();
   if (sub == "postmortem.md") {
-    return HttpResponse{
-        200, "text/markdown; charset=utf-8", render_reviewed_markdown(*draft, review), {}};
+    return HttpResponse{200,
+                        "text/markdown; charset=utf-8",
+                        render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get()),
+                        {}};
   }
   if (sub == "postmortem.json") {
     std::string json = render_reviewed_json(*draft, review);
@@ -217,7 +220,8 @@ HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
     return HttpResponse{200, "application/json", std::move(json), {}};
   }
   const std::string title = draft->ref + " postmortem";
-  const std::string markdown = render_reviewed_markdown(*draft, review);
+  const std::string markdown =
+      render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get());
   draft.reset();  // only the Markdown is needed for the page
   return HttpResponse{200, "text/html; charset=utf-8", html_page(title, markdown), {}};
 }

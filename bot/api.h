@@ -13,6 +13,7 @@
 
 #include "net/http_message.h"
 #include "postmortem/review.h"
+#include "postmortem/template.h"
 #include "storage/store.h"
 
 namespace scribe {
@@ -29,8 +30,10 @@ class Api {
 
   // The postmortems carry their review (`review` in the JSON, a section at the end of the
   // Markdown and HTML), made with `review`.
+  // With `draft_template` (`draft.template`), postmortem.md and .html are made from it.
   Api(Store& store, std::string token, std::function<Timestamp()> clock,
-      const ReviewSettings& review = {});
+      const ReviewSettings& review = {},
+      std::shared_ptr<const DraftTemplate> draft_template = nullptr);
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
@@ -59,6 +62,7 @@ class Api {
   std::function<Timestamp()> clock_;
   std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
   std::shared_ptr<const Reviewer> reviewer_;
+  std::shared_ptr<const DraftTemplate> draft_template_;
 };
 
 }  // namespace scribe

@@ -103,6 +103,8 @@ const Setting kSettings[] = {
     {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
     {"timezone", "SCRIBE_TIMEZONE",
      [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
+    {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
+     [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
     {"log_level", "SCRIBE_LOG_LEVEL",
      [](Config& c, const std::string& v, std::string_view s) {
        c.log_level = parse_log_level(v, s);
@@ -453,6 +455,13 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
         fmt::format("timezone '{}' is not a known IANA time zone (e.g. UTC, "
                     "Europe/Berlin)",
                     config.timezone));
+  }
+  if (!config.draft_template_path.empty()) {
+    try {
+      config.draft_template = load_draft_template(config.draft_template_path);
+    } catch (const TemplateError& e) {
+      throw ConfigError(fmt::format("draft.template: {}", e.what()));
+    }
   }
   return config;
 }

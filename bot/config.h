@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 #include "commands/reminders.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
+#include "postmortem/template.h"
 
 namespace scribe {
 
@@ -50,9 +52,9 @@ struct Config {
   std::chrono::seconds read_timeout{10};    // a request must arrive whole within this
   std::chrono::seconds idle_timeout{75};    // keep-alive connections idle longer are closed
   std::chrono::seconds shutdown_grace{10};  // in-flight requests get this long on SIGTERM
-  // Listener threads. A command holds its thread until its commit is durable; commits
-  // are grouped, so more threads in flight share one fsync (see README, Benchmarks).
-  int threads = 16;
+  // Listener threads: they parse, verify and route; the store's writer and readers do the
+  // waiting (no listener thread waits for a commit). 0: one per core.
+  int threads = 0;
   // Open connections at most; 0: derived from RLIMIT_NOFILE (bot/http_server.h).
   std::size_t max_connections = 0;
 
@@ -75,6 +77,13 @@ struct Config {
   // `sev1 = ["summary", "impact", "cause", "owner", "prevent", "no_blame", "approval"]`
   // and so on (an empty list: no requirement).
   CloseGateSettings close_gate;
+
+  // `draft.template` (SCRIBE_DRAFT_TEMPLATE): a Mustache file for the Markdown and HTML
+  // drafts (postmortem/template.h), compiled while the configuration loads, so a broken
+  // template is a ConfigError naming its line and the service does not start. Empty:
+  // Scribe's own draft.
+  std::string draft_template_path;
+  std::shared_ptr<const DraftTemplate> draft_template;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

@@ -387,16 +387,33 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
 
-    HttpResponse response;
+    // The answer comes back through the responder, from whichever thread finished the
+    // work; it is written on this connection's strand. The work guard keeps the listener's
+    // threads running (and a graceful stop waiting) until it has come.
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    HttpResponder responder(
+        [self = shared_from_this(), version, keep_alive, head,
+         work = asio::make_work_guard(stream_.get_executor())](HttpResponse response) mutable {
+          asio::post(self->stream_.get_executor(),
+                     [self, version, keep_alive, head, response = std::move(response)]() mutable {
+                       self->respond(std::move(response), version, keep_alive, head);
+                     });
+          work.reset();
+        });
+    const std::string method = request.method;
+    const std::string target = request.target;
     try {
-      response = server_->handler(request);
+      server_->handler(std::move(request), responder);
     } catch (const std::exception& e) {
-      spdlog::error("{} {} failed: {}", request.method, request.target, e.what());
-      response = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}};
+      spdlog::error("{} {} failed: {}", method, target, e.what());
+      responder(HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}});
     }
+  }
 
+  void respond(HttpResponse response, unsigned version, bool keep_alive, bool head) {
     auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), req.version());
+        static_cast<http::status>(response.status), version);
     res->set(http::field::server, "scribe");
     res->set(http::field::content_type, response.content_type);
     for (auto& [name, value] : response.headers) {
@@ -408,7 +425,7 @@ class Session : public std::enable_shared_from_this<Session> {
       res->set(name, value);
     }
     res->body() = std::move(response.body);
-    res->keep_alive(req.keep_alive() && !server_->stopping);
+    res->keep_alive(keep_alive && !server_->stopping);
     res->prepare_payload();
     if (head) res->body().clear();  // Content-Length stays the body's length
     write(std::move(res), /*then_linger=*/false);
@@ -657,6 +674,26 @@ HttpServer::~HttpServer() = default;
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
 
+struct HttpResponder::State {
+  explicit State(std::function<void(HttpResponse)> s) : send(std::move(s)) {}
+  ~State() {
+    if (!sent.exchange(true)) {
+      spdlog::error("a request was left unanswered by its handler; answering 500");
+      send(HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}});
+    }
+  }
+  std::function<void(HttpResponse)> send;
+  std::atomic<bool> sent{false};
+};
+
+HttpResponder::HttpResponder(std::function<void(HttpResponse)> send)
+    : state_(std::make_shared<State>(std::move(send))) {}
+
+void HttpResponder::operator()(HttpResponse response) const {
+  if (state_->sent.exchange(true)) return;
+  state_->send(std::move(response));
+}
+
 HttpServer::Stats HttpServer::stats() const {
   Stats s;
   s.open_connections = impl_->open_gauge.load(std::memory_order_relaxed);
@@ -682,7 +719,10 @@ void HttpServer::run(bool handle_signals) {
   asio::post(impl_->strand, [impl = impl_] { impl->maybe_accept(); });
 
   std::vector<std::thread> threads;
-  const int extra = std::max(0, impl_->options.threads - 1);
+  const int wanted = impl_->options.threads > 0
+                         ? impl_->options.threads
+                         : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int extra = std::max(0, wanted - 1);
   for (int i = 0; i < extra; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();

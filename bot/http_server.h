@@ -20,6 +20,12 @@
 // connection closed (RFC 9112 §6.1, §6.3), so a body cannot be read as a next request.
 // HEAD is served as GET without the body (same status and headers, Content-Length too).
 //
+// Handlers are asynchronous: a handler gets the request and a Responder and returns at
+// once; whoever finishes the work (a store thread, a reader pool) calls the responder, from
+// any thread, and the answer is written on the connection's strand. The connection reads
+// nothing more until then (HTTP/1.1 answers in order), and a graceful stop waits for it
+// (up to the grace period).
+//
 // Threads: run() drives `threads` threads. The acceptor, its timers, the signal set and
 // the registry of connections live on one strand; each connection on its own strand.
 // stop() and stats() may be called from any thread.
@@ -36,6 +42,19 @@
 
 namespace scribe {
 
+// Answers one request. Copyable; the first call sends the answer, later calls are ignored.
+// When the last copy is destroyed without a call (a handler that lost it), the request is
+// answered 500 so that the connection is not left waiting. Callable from any thread.
+class HttpResponder {
+ public:
+  explicit HttpResponder(std::function<void(HttpResponse)> send);
+  void operator()(HttpResponse response) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 class HttpServer {
  public:
   struct Options {
@@ -46,12 +65,14 @@ class HttpServer {
     std::chrono::seconds read_timeout{10};
     std::chrono::seconds idle_timeout{75};
     std::chrono::seconds shutdown_grace{10};
-    int threads = 2;
+    // Parse, verify and route: the work is elsewhere (see Handler). 0: one per core.
+    int threads = 0;
     // 0: default_max_connections() of the process's RLIMIT_NOFILE at construction.
     std::size_t max_connections = 0;
   };
-  // Called on a listener thread; must not block for long. An exception becomes a 500.
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Called on a listener thread; must not block: what takes time (the store) completes
+  // later through the responder. An exception out of the handler becomes a 500.
+  using Handler = std::function<void(HttpRequest, HttpResponder)>;
 
   // The connection cap for a descriptor limit: the limit less headroom for the database,
   // outbound HTTP, logs and the runtime (at least 64 descriptors, or 1/8 of a large

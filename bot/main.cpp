@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/memory.h"
+#include "bot/process_lock.h"
 #include "bot/service.h"
 #include "postmortem/draft.h"
 #include "postmortem/html.h"
@@ -62,6 +64,11 @@ int serve(const std::optional<std::string>& config_path) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
   raise_fd_limit();
+  // One process per database file (not for a server database, which has its own locking).
+  std::optional<scribe::ProcessLock> lock;
+  if (!config.db.starts_with("postgres://") && !config.db.starts_with("postgresql://")) {
+    lock.emplace(config.db);
+  }
   scribe::Service service(config);
   spdlog::info("config: {}", scribe::describe(config));
   // Tests and scripts read the bound port from this line (port 0 picks a free one).
@@ -96,10 +103,11 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   if (format == "json") {
     std::cout << scribe::render_reviewed_json(d, review) << "\n";
   } else if (format == "html") {
-    std::cout << scribe::html_page(d.ref + " postmortem",
-                                   scribe::render_reviewed_markdown(d, review));
+    std::cout << scribe::html_page(
+        d.ref + " postmortem",
+        scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get()));
   } else {
-    std::cout << scribe::render_reviewed_markdown(d, review);
+    std::cout << scribe::render_reviewed_markdown(d, review, "/", 0, config.draft_template.get());
   }
   return 0;
 }
@@ -201,6 +209,9 @@ int main(int argc, char** argv) {
       std::cout << scribe::matrix::registration_yaml(registration);
       return 0;
     }
+  } catch (const scribe::AlreadyRunning& e) {
+    std::cerr << "scribe: " << e.what() << "\n";
+    return 3;
   } catch (const scribe::ConfigError& e) {
     std::cerr << "scribe: configuration error: " << e.what() << "\n";
     return 2;

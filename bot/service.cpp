@@ -30,6 +30,7 @@
 #include "commands/reminders.h"
 #include "outbox/outbox.h"
 #include "storage/store.h"
+#include "util/worker_pool.h"
 
 namespace scribe {
 namespace {
@@ -110,7 +111,7 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
-        api(*store, c.api_token, clock, c.review),
+        api(*store, c.api_token, clock, c.review, c.draft_template),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
@@ -127,16 +128,21 @@ struct Service::Parts {
     if (!c.matrix_hs_token.empty()) {
       // Matrix replies cannot travel in the HTTP answer: they go out through the outbox,
       // keyed by the command's event id so that a replayed transaction replies once.
-      auto reply = [this](const ChannelRef& room, const Reply& r, const std::string& event_id) {
+      // Both run inside the store transaction of the homeserver's transaction.
+      auto reply = [this](Transaction& tx, const ChannelRef& room, const Reply& r,
+                          const std::string& event_id) {
         OutgoingMessage message;
         message.body = r;  // an ephemeral reply goes to the room as a notice
-        handler.post(room, message, clock(), "reply:" + event_id);
+        // Without an event id the transaction's own dedupe (same commit) covers it.
+        handler.post_in(tx, room, message, clock(), event_id.empty() ? "" : "reply:" + event_id);
+        return true;
       };
-      auto join = [this](const std::string& room_id) {
-        handler.join(matrix::channel_of(room_id), clock(), "join:" + room_id);
+      auto join = [this](Transaction& tx, const std::string& room_id) {
+        handler.join_in(tx, matrix::channel_of(room_id), clock(), "join:" + room_id);
+        return true;
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
-          c.matrix_hs_token, c.matrix_user_id, handler, *store, clock, join, reply);
+          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply);
     }
     if (!c.slack_signing_secret.empty()) {
       slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
@@ -211,6 +217,7 @@ struct Service::Parts {
     options.limits = c.limits;
     options.review = c.review;
     options.close_gate = c.close_gate;
+    options.draft_template = c.draft_template;
     options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
     options.platforms = platforms();
@@ -232,6 +239,14 @@ struct Service::Parts {
   void stop_threads() {
     scheduler.stop();
     outbox->stop();
+    // Writes still queued (answers that came too late for the grace period) call back into
+    // the endpoints: finish them while those exist. An empty write waits for everything
+    // queued before it.
+    try {
+      store->write([](Transaction&) {});
+    } catch (const StoreError& e) {
+      spdlog::warn("store unavailable at shutdown: {}", e.what());
+    }
   }
 
   Config config;
@@ -248,6 +263,9 @@ struct Service::Parts {
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
   std::unique_ptr<HttpServer> server;
+  // The API's reads and the readiness probe: they block on SQLite, so not on the
+  // listener's threads. Destroyed first (declared last but one): it runs what is posted.
+  std::unique_ptr<WorkerPool> read_pool = std::make_unique<WorkerPool>(2, "api");
   MemoryReleaser memory{MemoryReleaser::Options{}};
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};
@@ -288,8 +306,9 @@ Service::Service(const Config& config, Clock clock)
   options.shutdown_grace = config.shutdown_grace;
   options.threads = config.threads;
   options.max_connections = config.max_connections;
-  parts_->server =
-      std::make_unique<HttpServer>(options, [this](const HttpRequest& r) { return route(r); });
+  parts_->server = std::make_unique<HttpServer>(
+      options,
+      [this](HttpRequest r, HttpResponder respond) { route(std::move(r), std::move(respond)); });
   if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
 }
@@ -312,75 +331,86 @@ void Service::run(bool handle_signals) {
 
 void Service::stop() { parts_->server->stop(); }
 
-HttpResponse Service::route(const HttpRequest& request) {
+void Service::route(HttpRequest request, Respond respond) {
   const std::string_view target = request.target;
   const auto q = target.find('?');
-  const std::string_view path = target.substr(0, q);
-  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  const std::string path(target.substr(0, q));
+  const std::string query(q == std::string_view::npos ? "" : target.substr(q + 1));
 
-  auto answer = [&](Route r, HttpResponse response) {
-    parts_->count(r, response.status);
-    return response;
+  Parts* parts = parts_.get();
+  auto counted = [parts, &respond](Route r) -> Respond {
+    return [parts, r, respond](HttpResponse response) {
+      parts->count(r, response.status);
+      respond(std::move(response));
+    };
   };
-  auto only = [&](Route r, std::string_view method) -> std::optional<HttpResponse> {
-    if (request.method == method) return std::nullopt;
+  auto only = [&](Route r, std::string_view method) {
+    if (request.method == method) return false;
     HttpResponse res = text(405, fmt::format("use {} here\n", method));
     res.headers.emplace_back("Allow", std::string(method));
-    return answer(r, std::move(res));
+    counted(r)(std::move(res));
+    return true;
+  };
+  auto not_configured = [&](Route r, std::string_view what) {
+    counted(r)(text(503, fmt::format("{} is not configured on this Scribe\n", what)));
   };
 
   if (path == "/slack/commands") {
-    if (auto refused = only(Route::kSlackCommands, "POST")) return *refused;
-    if (!parts_->slack) {
-      return answer(Route::kSlackCommands, text(503, "Slack is not configured on this Scribe\n"));
-    }
-    return answer(Route::kSlackCommands, parts_->slack->handle(request));
+    if (only(Route::kSlackCommands, "POST")) return;
+    if (!parts->slack) return not_configured(Route::kSlackCommands, "Slack");
+    return parts->slack->handle(request, counted(Route::kSlackCommands));
   }
   if (matrix::TransactionsEndpoint::handles_path(path)) {
-    if (!parts_->matrix_transactions) {
-      return answer(Route::kMatrix, text(503, "Matrix is not configured on this Scribe\n"));
-    }
-    return answer(Route::kMatrix, parts_->matrix_transactions->handle(request));
+    if (!parts->matrix_transactions) return not_configured(Route::kMatrix, "Matrix");
+    return parts->matrix_transactions->handle(request, counted(Route::kMatrix));
   }
   if (path == "/slack/events") {
-    if (auto refused = only(Route::kSlackEvents, "POST")) return *refused;
-    if (!parts_->slack_events) {
-      return answer(Route::kSlackEvents, text(503, "Slack is not configured on this Scribe\n"));
-    }
-    return answer(Route::kSlackEvents, parts_->slack_events->handle(request));
+    if (only(Route::kSlackEvents, "POST")) return;
+    if (!parts->slack_events) return not_configured(Route::kSlackEvents, "Slack");
+    return parts->slack_events->handle(request, counted(Route::kSlackEvents));
   }
   if (path == "/slack/interactivity") {
-    if (auto refused = only(Route::kSlackInteractivity, "POST")) return *refused;
-    if (!parts_->slack_interactivity) {
-      return answer(Route::kSlackInteractivity,
-                    text(503, "Slack is not configured on this Scribe\n"));
-    }
-    return answer(Route::kSlackInteractivity, parts_->slack_interactivity->handle(request));
+    if (only(Route::kSlackInteractivity, "POST")) return;
+    if (!parts->slack_interactivity) return not_configured(Route::kSlackInteractivity, "Slack");
+    return parts->slack_interactivity->handle(request, counted(Route::kSlackInteractivity));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
-    return answer(Route::kApi, parts_->api.handle(request, path, query));
+    auto task = [parts, request = std::move(request), path, query,
+                 respond = counted(Route::kApi)]() {
+      respond(parts->api.handle(request, path, query));
+    };
+    if (!parts->read_pool->post(std::move(task))) {
+      counted(Route::kApi)(text(503, "shutting down\n"));
+    }
+    return;
   }
   if (path == "/healthz") {
-    if (auto refused = only(Route::kHealth, "GET")) return *refused;
-    return answer(Route::kHealth, text(200, "ok\n"));
+    if (only(Route::kHealth, "GET")) return;
+    return counted(Route::kHealth)(text(200, "ok\n"));
   }
   if (path == "/readyz") {
-    if (auto refused = only(Route::kHealth, "GET")) return *refused;
-    bool ready = false;
-    try {
-      ready = parts_->store->healthy();
-    } catch (const StoreError& e) {
-      spdlog::warn("readiness check failed: {}", e.what());
+    if (only(Route::kHealth, "GET")) return;
+    auto task = [parts, respond = counted(Route::kHealth)]() {
+      bool ready = false;
+      try {
+        ready = parts->store->healthy();
+      } catch (const StoreError& e) {
+        spdlog::warn("readiness check failed: {}", e.what());
+      }
+      respond(ready ? text(200, "ready\n") : text(503, "store unavailable\n"));
+    };
+    if (!parts->read_pool->post(std::move(task))) {
+      counted(Route::kHealth)(text(503, "shutting down\n"));
     }
-    return answer(Route::kHealth, ready ? text(200, "ready\n") : text(503, "store unavailable\n"));
+    return;
   }
   if (path == "/metrics") {
-    if (auto refused = only(Route::kMetrics, "GET")) return *refused;
-    HttpResponse res = text(200, parts_->metrics());
+    if (only(Route::kMetrics, "GET")) return;
+    HttpResponse res = text(200, parts->metrics());
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return answer(Route::kMetrics, std::move(res));
+    return counted(Route::kMetrics)(std::move(res));
   }
-  return answer(Route::kOther, text(404, "not found\n"));
+  counted(Route::kOther)(text(404, "not found\n"));
 }
 
 }  // namespace scribe

@@ -32,7 +32,9 @@ class Service {
   void run(bool handle_signals);
   void stop();  // thread-safe, graceful: from any thread, e.g. a signal handler's
 
-  HttpResponse route(const HttpRequest& request);
+  // Routes one request; answers through `respond` (at once, or from the store's writer or
+  // the read pool once the work is done). Never blocks: called on the listener's threads.
+  void route(HttpRequest request, Respond respond);
 
  private:
   struct Parts;

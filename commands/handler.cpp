@@ -111,18 +111,6 @@ bool same_person(const Person& a, const Person& b) {
   return !a.name.empty() && lower(a.name) == lower(b.name);
 }
 
-std::string_view postmortem_status_words(PostmortemStatus s) {
-  switch (s) {
-    case PostmortemStatus::kDraft:
-      return "draft";
-    case PostmortemStatus::kInReview:
-      return "in review";
-    case PostmortemStatus::kFinal:
-      return "final";
-  }
-  return "draft";
-}
-
 // Whether an incident's channel is the one a button was clicked in. A workspace only one
 // side names (a payload without a team) does not tell them apart.
 bool same_channel(const ChannelRef& incident, const ChannelRef& clicked) {
@@ -161,7 +149,8 @@ class Execution {
  public:
   Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
             std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
-            IncidentCaps caps, LimitCounters& refused)
+            IncidentCaps caps, LimitCounters& refused,
+            std::shared_ptr<const DraftTemplate> draft_template)
       : zone_(zone),
         inv_(std::move(inv)),
         traits_(std::move(traits)),
@@ -169,7 +158,8 @@ class Execution {
         reviewer_(std::move(reviewer)),
         gate_(gate),
         caps_(caps),
-        refused_(refused) {}
+        refused_(refused),
+        draft_template_(std::move(draft_template)) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -332,11 +322,11 @@ class Execution {
           auto record = read_record(tx, incident.id);
           const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
-          draft = render_reviewed_markdown(assembled, review, prefix());
+          draft = render_reviewed_markdown(assembled, review, prefix(), 0, tmpl());
           tx.save_draft(incident.id, inv_.received_at, *draft);
           // Chat gets a shortened draft of a long incident; the whole one is stored.
           if (draft->size() > kChatDraftBytes) {
-            draft = render_reviewed_markdown(assembled, review, prefix(), kChatDraftBytes);
+            draft = render_reviewed_markdown(assembled, review, prefix(), kChatDraftBytes, tmpl());
           }
           if (can_post_) {
             post_draft(tx, incident, assembled, *draft);
@@ -373,7 +363,7 @@ class Execution {
         ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
     const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
     r.document = render_reviewed_markdown(assemble_draft(std::move(*record), inv_.received_at),
-                                          review, prefix(), kChatDraftBytes);
+                                          review, prefix(), kChatDraftBytes, tmpl());
     r.incident = incident->id;
     return r;
   }
@@ -1183,6 +1173,8 @@ class Execution {
 
   // How users type commands on the invocation's platform, for help texts.
   const std::string& prefix() const { return traits_.prefix; }
+  // The organisation's draft template, or null for Scribe's own draft.
+  const DraftTemplate* tmpl() const { return draft_template_.get(); }
 
   const date::time_zone& zone_;
   const Invocation inv_;
@@ -1192,6 +1184,7 @@ class Execution {
   const CloseGateSettings gate_;
   const IncidentCaps caps_;
   LimitCounters& refused_;
+  const std::shared_ptr<const DraftTemplate> draft_template_;
   bool enqueued_ = false;
 };
 
@@ -1363,7 +1356,8 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
   grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
   auto execution = std::make_shared<Execution>(
       *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
-      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_);
+      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_,
+      options_.draft_template);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
@@ -1414,14 +1408,99 @@ Reply CommandHandler::handle(const Invocation& invocation) {
       .reply;
 }
 
-void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
-  Completion completion;
-  try {
-    completion.reply = handle(invocation);
-  } catch (const StoreError& e) {
-    completion.error = e;
+namespace {
+
+// Calls `done` with the outcome of an asynchronous store call; see handle_async.
+template <typename Done>
+void complete(std::exception_ptr error, Done& done, std::function<void()> on_success) {
+  if (!error) {
+    on_success();
+    return;
   }
-  done(std::move(completion));
+  try {
+    std::rethrow_exception(error);
+  } catch (const StoreError& e) {
+    done(std::optional<StoreError>(e));
+  } catch (const std::exception& e) {
+    spdlog::error("a command failed with a programming error: {}", e.what());
+  }
+}
+
+}  // namespace
+
+void CommandHandler::handle_async(Invocation invocation, std::function<void(Completion)> done) {
+  run_async(prepare(invocation), std::move(done));
+}
+
+void CommandHandler::run_async(PreparedCommand prepared, std::function<void(Completion)> done) {
+  if (prepared.access == Access::kNone) {
+    done(Completion{std::move(prepared.answer), std::nullopt});
+    return;
+  }
+  auto result = std::make_shared<std::optional<CommandResult>>();
+  auto work = [result, work = std::move(prepared.work)](Transaction& tx) {
+    result->emplace(work(tx));
+  };
+  auto finished = [this, result, done = std::move(done)](std::exception_ptr error) mutable {
+    auto on_error = [&done](std::optional<StoreError> e) {
+      done(Completion{std::nullopt, std::move(e)});
+    };
+    complete(error, on_error, [&] {
+      if ((*result)->enqueued) wake_outbox();
+      done(Completion{std::move((*result)->reply), std::nullopt});
+    });
+  };
+  if (prepared.access == Access::kWrite) {
+    store_.write_async(std::move(work), std::move(finished));
+  } else {
+    store_.read_async(std::move(work), std::move(finished));
+  }
+}
+
+void CommandHandler::transact_async(std::function<bool(Transaction&)> work,
+                                    std::function<void(std::optional<StoreError>)> done) {
+  auto enqueued = std::make_shared<bool>(false);
+  store_.write_async([enqueued, work = std::move(work)](Transaction& tx) { *enqueued = work(tx); },
+                     [this, enqueued, done = std::move(done)](std::exception_ptr error) mutable {
+                       complete(error, done, [&] {
+                         if (*enqueued) wake_outbox();
+                         done(std::nullopt);
+                       });
+                     });
+}
+
+CommandResult CommandHandler::run_in(Transaction& tx, const Invocation& invocation) const {
+  PreparedCommand prepared = prepare(invocation);
+  if (prepared.access == Access::kNone) return CommandResult{std::move(*prepared.answer), false};
+  return prepared.work(tx);
+}
+
+MarkOutcome CommandHandler::record_marked_in(Transaction& tx, const MarkedMessage& m) const {
+  return record_marked(tx, m, options_.limits.per_incident);
+}
+
+MarkOutcome CommandHandler::defer_marked_in(Transaction& tx, const MarkedMessage& m,
+                                            const std::string& content) const {
+  return defer_marked(tx, m, content);
+}
+
+PressOutcome CommandHandler::press_in(Transaction& tx, const ButtonPress& p) const {
+  if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
+  const std::optional<std::int64_t> id = parse_item_id(p.value);
+  if (!id) return PressOutcome::kNoSuchItem;
+  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix);
+}
+
+void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
+                             const OutgoingMessage& message, Timestamp at,
+                             const std::string& dedupe_key) const {
+  tx.enqueue(job_at(channel, message.replaces ? JobKind::kUpdate : JobKind::kPost, to_json(message),
+                    at, dedupe_key));
+}
+
+void CommandHandler::join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
+                             const std::string& dedupe_key) const {
+  tx.enqueue(job_at(channel, JobKind::kJoin, "{}", at, dedupe_key));
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {

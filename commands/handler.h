@@ -61,6 +61,8 @@ struct HandlerOptions {
   // `/incident close` requires per severity.
   ReviewSettings review;
   CloseGateSettings close_gate;
+  // An organisation's Markdown template for drafts (`draft.template`); empty: Scribe's own.
+  std::shared_ptr<const DraftTemplate> draft_template;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -154,10 +156,37 @@ class CommandHandler {
   Reply handle(const Invocation& invocation);
 
   // The same, completion style: `done` is called exactly once, with the reply once it is
-  // durable or with the store's failure. Today it runs synchronously (done is called on
-  // the caller's thread before handle_async returns); a writer queue will call it from the
-  // writer's thread instead, so `done` must not block and must not assume either.
+  // durable or with the store's failure, from the store's writer or reader thread (or on
+  // the caller's thread for answers that need no store). It never blocks its caller, so
+  // listener threads use it; `done` must not block. Anything but a StoreError out of the
+  // work is a programming error: it is logged and `done` is dropped uncalled (an HTTP
+  // responder it captured then answers 500).
   void handle_async(Invocation invocation, std::function<void(Completion)> done);
+
+  // handle_async for a command the caller already prepared (prepare() counts against the
+  // channel's command rate, so one invocation is prepared exactly once).
+  void run_async(PreparedCommand prepared, std::function<void(Completion)> done);
+
+  // One inbound delivery as one write transaction, completion style: the adapter's own
+  // dedupe (Transaction::first_delivery) and whatever it runs through the *_in functions
+  // below commit together or not at all. `work` returns whether it enqueued to the outbox
+  // (then the outbox is woken once committed). `done` as for handle_async, with nullopt
+  // once durable.
+  void transact_async(std::function<bool(Transaction&)> work,
+                      std::function<void(std::optional<StoreError>)> done);
+
+  // The entry points' work inside a transaction the caller opened (transact_async). Each
+  // says whether it enqueued to the outbox where that is not evident.
+  CommandResult run_in(Transaction& tx, const Invocation& invocation) const;
+  MarkOutcome record_marked_in(Transaction& tx, const MarkedMessage& message) const;
+  MarkOutcome defer_marked_in(Transaction& tx, const MarkedMessage& message,
+                              const std::string& content) const;  // enqueued when kRecorded
+  PressOutcome press_in(Transaction& tx, const ButtonPress& press) const;  // enqueued when
+                                                                           // kDone/kSnoozed
+  void post_in(Transaction& tx, const ChannelRef& channel, const OutgoingMessage& message,
+               Timestamp at, const std::string& dedupe_key = {}) const;  // always enqueues
+  void join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
+               const std::string& dedupe_key = {}) const;  // always enqueues
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned

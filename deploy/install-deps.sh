@@ -14,6 +14,7 @@ packages=(
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libfaketime python3-jsonschema
   # The sanitizer and fuzz build (deploy/test-sanitized.sh): clang, its sanitizer and
   # libFuzzer runtimes, and llvm-symbolizer for readable stack traces.
   clang libclang-rt-14-dev llvm

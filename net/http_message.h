@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,5 +37,9 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// How an endpoint answers a request: called exactly once, from any thread (the listener
+// writes the answer on the connection's own strand).
+using Respond = std::function<void(HttpResponse)>;
 
 }  // namespace scribe

@@ -162,6 +162,19 @@ void add_key_durations(Draft& draft, const std::optional<Timestamp>& resolved_at
 
   const Moment declared{"declared", inc.declared_at, {}, {}};
 
+  Moment impact_ended = mitigated;
+  if (!inc.mitigated_at && resolved_at) {
+    impact_ended.name = "resolved";
+    impact_ended.fallback = "no separate mitigation";
+  } else if (!impact_ended.at) {
+    impact_ended.name = "this draft";
+    impact_ended.at = draft.generated_at;
+    impact_ended.missing.clear();
+    impact_ended.fallback = "not mitigated yet";
+    draft.impact_ongoing = impact.at.has_value();
+  }
+  draft.customer_impact = measure("customer_impact", "Customer impact", impact, impact_ended);
+
   draft.durations.reserve(4);
   draft.durations.push_back(measure("time_to_detect", "Time to detect", impact, detected));
   draft.durations.push_back(measure("time_to_mitigate", "Time to mitigate", impact, mitigated));

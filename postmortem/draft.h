@@ -86,6 +86,13 @@ struct Draft {
   Timestamp ended_at{};
   bool ongoing = true;
   std::chrono::seconds duration{0};  // started_at → ended_at, never negative
+  // How long customers were affected, which the header shows first and apart from the
+  // incident's duration: impact began (the earliest #impact event) → impact ended (the
+  // mitigation, else the resolution). While neither has happened it runs to `generated_at`
+  // and `impact_ongoing` is set. Unknown (empty `seconds`) without an #impact event: the
+  // declaration is not a stand-in, since users are often hurt long before anyone declares.
+  KeyDuration customer_impact;
+  bool impact_ongoing = false;
   // Commander first, then everyone who wrote an event, note or action or owns an action,
   // in order of first appearance in time. Distinct by Person::id (by name when it has none).
   std::vector<Person> participants;

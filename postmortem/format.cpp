@@ -130,6 +130,19 @@ std::string format_key_duration(const KeyDuration& k) {
   return text;
 }
 
+std::string customer_impact_text(const Draft& d, std::string_view command_prefix) {
+  const KeyDuration& k = d.customer_impact;
+  if (!k.seconds || !k.from.at || !k.to.at) {
+    return fmt::format("{}; add with `{}timeline #impact <text>` (backdate it: `HH:MM`)",
+                       format_key_duration(k), command_prefix);
+  }
+  std::string text = fmt::format("{} (impact began {} → {} {}", format_key_duration(k),
+                                 format_utc(*k.from.at), k.to.name, format_utc(*k.to.at));
+  if (!k.to.fallback.empty()) text += fmt::format("; {}", k.to.fallback);
+  text += ')';
+  return text;
+}
+
 std::chrono::seconds seconds_between(Timestamp from, Timestamp to) {
   // Whole seconds of an int64 count of milliseconds span at most ±9.3e15, so their
   // difference (at most 1.9e16) cannot overflow int64, whatever the two times are.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "postmortem/draft.h"
 #include "storage/model.h"
@@ -40,6 +41,11 @@ std::string format_offset(std::chrono::seconds d);
 // A key duration's value as people read it: "3m 05s", "0s (detected 2m 00s before impact
 // began)", "unknown — no #impact event marks when impact began".
 std::string format_key_duration(const KeyDuration& k);
+
+// The header's customer-impact line: "45m 00s (impact began 2026-11-20 23:40:00 UTC →
+// mitigated 2026-11-21 00:25:00 UTC)", or "unknown — no #impact event …; add with
+// `<prefix>timeline #impact <text>`". Plain text; the caller escapes for its format.
+std::string customer_impact_text(const Draft& d, std::string_view command_prefix);
 
 // Whole seconds from `from` to `to`, after flooring both to whole seconds, so the
 // difference agrees with the times as they are shown. Never overflows.

@@ -70,7 +70,7 @@ Json moment(const Moment& m) {
 
 Json draft_to_json(const Draft& d) {
   const Incident& inc = d.incident;
-  Object j(9);
+  Object j(10);
   j.add("incident", Object(10)
                         .add("id", inc.id)
                         .add("ref", d.ref)
@@ -95,6 +95,19 @@ Json draft_to_json(const Draft& d) {
                               .add("seconds", d.duration.count())
                               .add("display", format_duration(d.duration))
                               .take());
+
+  // Labelled apart from total_duration: how long customers were affected (impact began →
+  // mitigated, else resolved; `ongoing` while neither has happened).
+  const KeyDuration& ci = d.customer_impact;
+  j.add("customer_impact",
+        Object(7)
+            .add("from", moment(ci.from))
+            .add("to", moment(ci.to))
+            .add("ongoing", d.impact_ongoing)
+            .add("seconds", ci.seconds ? Json(ci.seconds->count()) : Json(nullptr))
+            .add("display", format_key_duration(ci))
+            .add("remark", text_or_null(ci.remark))
+            .take());
 
   const DraftSections& s = d.sections;
   j.add("sections", Object(12)

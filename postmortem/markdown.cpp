@@ -295,18 +295,19 @@ class MarkdownWriter {
     auto fact = [&](std::string_view label, std::string_view value) {
       fmt::format_to(fmt::appender(out_), "- **{}:** {}\n", label, value);
     };
+    // What customers felt leads, labelled apart from how long the responders worked on it.
+    fact(d_.impact_ongoing ? "Customer impact so far" : "Customer impact",
+         customer_impact_text(d_, prefix_));
+    fact(d_.ongoing ? "Incident duration so far" : "Incident duration",
+         d_.ongoing ? fmt::format("{} (first timeline event to this draft; not resolved)",
+                                  format_duration(d_.duration))
+                    : fmt::format("{} (first timeline event to resolution)",
+                                  format_duration(d_.duration)));
     fact("Severity", to_string(inc.severity));
     fact("Status", status_title(inc.status));
     fact("Declared", format_utc(inc.declared_at));
     fact("Mitigated", inc.mitigated_at ? format_utc(*inc.mitigated_at) : "—");
     fact("Resolved", d_.ongoing ? "—" : format_utc(d_.ended_at));
-    if (d_.ongoing) {
-      fact("Duration so far", fmt::format("{} (first timeline event to this draft; not resolved)",
-                                          format_duration(d_.duration)));
-    } else {
-      fact("Duration",
-           fmt::format("{} (first timeline event to resolution)", format_duration(d_.duration)));
-    }
     put(out_, "- **Commander:** ");
     put_inline(out_, display_name(inc.commander));
     put(out_, "\n- **Participants:** ");

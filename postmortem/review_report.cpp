@@ -46,18 +46,6 @@ std::string_view section_name(NoteSection s) {
   return "Notes";
 }
 
-std::string_view status_words(PostmortemStatus s) {
-  switch (s) {
-    case PostmortemStatus::kDraft:
-      return "draft";
-    case PostmortemStatus::kInReview:
-      return "in review";
-    case PostmortemStatus::kFinal:
-      return "final";
-  }
-  return "draft";
-}
-
 std::string_view display(const Person& p) {
   if (!p.name.empty()) return p.name;
   if (!p.id.empty()) return p.id;
@@ -89,6 +77,18 @@ Json person(const Person& p) {
 }
 
 }  // namespace
+
+std::string_view postmortem_status_words(PostmortemStatus s) {
+  switch (s) {
+    case PostmortemStatus::kDraft:
+      return "draft";
+    case PostmortemStatus::kInReview:
+      return "in review";
+    case PostmortemStatus::kFinal:
+      return "final";
+  }
+  return "draft";
+}
 
 PostmortemReview review_postmortem(const IncidentRecord& record, const Reviewer& reviewer,
                                    Timestamp now) {
@@ -134,7 +134,7 @@ std::string render_review_markdown(const PostmortemReview& review, std::string_v
                                    std::size_t max_bytes) {
   std::string out = "\n## Review before the meeting\n\n";
   fmt::format_to(std::back_inserter(out), "- Postmortem status: **{}**\n",
-                 status_words(review.status));
+                 postmortem_status_words(review.status));
   fmt::format_to(std::back_inserter(out), "- Postmortem owner: {}\n",
                  escape_inline(display(review.owner)));
   if (review.approvals.empty()) {
@@ -223,11 +223,25 @@ nlohmann::ordered_json review_to_json(const PostmortemReview& review) {
 }
 
 std::string render_reviewed_markdown(const Draft& draft, const PostmortemReview& review,
-                                     std::string_view command_prefix, std::size_t max_bytes) {
+                                     std::string_view command_prefix, std::size_t max_bytes,
+                                     const DraftTemplate* tmpl) {
+  std::string failed;
+  if (tmpl != nullptr) {
+    Json j = draft_to_json(draft);
+    j["review"] = review_to_json(review);
+    try {
+      std::string out = tmpl->render(j, command_prefix);
+      if (max_bytes == 0 || out.size() <= max_bytes) return out;
+    } catch (const TemplateError& e) {
+      // Checked at start-up, so unexpected: the reader is told, and gets Scribe's own draft.
+      failed = fmt::format("*The draft template failed ({}); this is Scribe's own draft.*\n\n",
+                           escape_template_value(e.what()));
+    }
+  }
   const std::string section =
       render_review_markdown(review, command_prefix, max_bytes > 0 ? max_bytes / 4 : 0);
   const std::size_t rest = max_bytes > section.size() ? max_bytes - section.size() : 1;
-  std::string out = render_markdown(draft, command_prefix, max_bytes > 0 ? rest : 0);
+  std::string out = failed + render_markdown(draft, command_prefix, max_bytes > 0 ? rest : 0);
   if (!out.empty() && out.back() != '\n') out.push_back('\n');
   out += section;
   return out;

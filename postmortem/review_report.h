@@ -18,6 +18,7 @@
 
 #include "postmortem/draft.h"
 #include "postmortem/review.h"
+#include "postmortem/template.h"
 #include "storage/model.h"
 
 namespace scribe {
@@ -38,6 +39,9 @@ PostmortemReview review_postmortem(const IncidentRecord& record, const Reviewer&
 // "Impact note 1".
 std::string describe_target(const FindingTarget& target);
 
+// The postmortem's status as people read it: "draft", "in review", "final".
+std::string_view postmortem_status_words(PostmortemStatus s);
+
 // The "## Review before the meeting" section: status, owner, approvals, a close over the
 // gate, and the findings (or that there are none). User text in excerpts is escaped so
 // it cannot change the document's structure. `command_prefix` as in render_markdown.
@@ -54,9 +58,13 @@ nlohmann::ordered_json review_to_json(const PostmortemReview& review);
 // The draft followed by its review section; the JSON draft with `review` added. With
 // `max_bytes` > 0 (a chat message, render_markdown's budget) the whole stays about that
 // size: the review section gets at most a quarter, the draft the rest.
+// With `tmpl` (an organisation's `draft.template`), the Markdown is the template rendered
+// over the JSON draft with its review; where that fails, or is longer than a chat message
+// may be (`max_bytes`), Scribe's own draft is given instead, so a draft is never empty.
 std::string render_reviewed_markdown(const Draft& draft, const PostmortemReview& review,
                                      std::string_view command_prefix = "/",
-                                     std::size_t max_bytes = 0);
+                                     std::size_t max_bytes = 0,
+                                     const DraftTemplate* tmpl = nullptr);
 std::string render_reviewed_json(const Draft& draft, const PostmortemReview& review,
                                  int indent = 2);
 

@@ -11,7 +11,33 @@ std::unique_ptr<Store> open_store(const std::string& location, const StoreOption
     // The PostgreSQL backend implements the same Store interface; it is not built yet.
     throw StoreError("PostgreSQL storage is not available in this build; use a SQLite path");
   }
-  return open_sqlite_store(location, SqliteOptions{options.sqlite_synchronous});
+  SqliteOptions sqlite;
+  sqlite.synchronous = options.sqlite_synchronous;
+  return open_sqlite_store(location, sqlite);
+}
+
+}  // namespace scribe
+
+namespace scribe {
+
+void Store::write_async(std::function<void(Transaction&)> fn, Done done) {
+  std::exception_ptr error;
+  try {
+    write(fn);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
+}
+
+void Store::read_async(std::function<void(Transaction&)> fn, Done done) {
+  std::exception_ptr error;
+  try {
+    read(fn);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
 }
 
 }  // namespace scribe

@@ -173,6 +173,15 @@ CREATE TABLE postmortem_approvals (
 );
 CREATE INDEX postmortem_approvals_by_incident ON postmortem_approvals(incident_id, id);
 )sql",
+    // 8: replays. A signed
+    // request's key lives until its replay window closes (expires_at, then purged), with
+    // the answer it got, so a replay is answered the same and changes nothing.
+    R"sql(
+ALTER TABLE inbound_deliveries ADD COLUMN expires_at INTEGER;
+ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
+CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
+  WHERE expires_at IS NOT NULL;
+)sql",
 };
 
 }  // namespace

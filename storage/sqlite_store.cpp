@@ -3,8 +3,11 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_transaction.h"
+#include "util/worker_pool.h"
 
 namespace scribe {
 namespace {
@@ -22,27 +26,43 @@ using sqlite::Connection;
 using sqlite::SqliteTransaction;
 using sqlite::Stmt;
 
-// Writes use group commit: callers that arrive while a commit is under way queue up, and
-// the next of them to run commits the whole queue in one transaction, one savepoint per
-// caller, so one fsync covers many commands. Each caller still returns only after its own
-// change is durable, and a caller whose function throws is rolled back alone.
+// Writes: callers queue (write_async never blocks); the writer thread takes everything
+// queued so far (up to kMaxBatch), runs each write in its own savepoint of one
+// transaction, commits once, and then completes each write with its own outcome. While
+// it commits, the next batch gathers. Reads: a pool of connections, lent to the reader
+// threads (read_async) and to blocking readers (read) alike; in WAL mode a reader sees the
+// last commit and never waits for the writer.
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, const SqliteOptions& options) {
+  SqliteStore(const std::string& path, const SqliteOptions& options)
+      : fault_(options.fault_injection) {
     // Checked before opening, so a bad option neither creates the file nor leaks a handle.
     if (options.synchronous != "full" && options.synchronous != "normal") {
       throw StoreError(
           fmt::format("synchronous must be 'full' or 'normal', not '{}'", options.synchronous));
     }
-    writer_ = std::make_unique<Connection>(path, options);
-    migrate(*writer_);
-    reader_ = std::make_unique<Connection>(path, options);
+    const int readers = std::max(1, options.reader_threads);
+    writer_conn_ = std::make_unique<Connection>(path, options);
+    migrate(*writer_conn_);
+    for (int i = 0; i < readers + 1; ++i) {
+      free_readers_.push_back(std::make_unique<Connection>(path, options));
+    }
     checkpointer_conn_ = std::make_unique<Connection>(path, options);
-    sqlite3_wal_hook(writer_->db(), &SqliteStore::on_wal_commit, this);
+    sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::on_wal_commit, this);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    writer_ = std::thread([this] { writer_loop(); });
+    writer_id_ = writer_.get_id();  // read by other threads only after construction
+    reader_pool_ = std::make_unique<WorkerPool>(static_cast<std::size_t>(readers), "reader");
   }
 
   ~SqliteStore() override {
+    reader_pool_.reset();  // runs the reads already posted
+    {
+      std::lock_guard lock(queue_mu_);
+      closing_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_.join();  // commits what is queued first
     {
       std::lock_guard lock(checkpoint_mu_);
       stopping_ = true;
@@ -50,102 +70,187 @@ class SqliteStore final : public Store {
     checkpoint_cv_.notify_all();
     checkpointer_.join();
     // Leave a short log behind: the next start (or a backup) reads one file.
-    sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(writer_conn_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                              nullptr);
   }
 
   void write(const std::function<void(Transaction&)>& fn) override {
-    Pending me;
-    me.fn = &fn;
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&me);
-    while (!me.done) {
-      queue_cv_.wait(lock, [&] { return me.done || !committing_; });
-      if (me.done) break;
-      // This caller commits for everyone queued so far (itself among them, unless more
-      // than a batch is waiting; then it goes round again).
-      committing_ = true;
-      std::vector<Pending*> batch;
-      const std::size_t n = std::min(queue_.size(), kMaxBatch);
-      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      lock.unlock();
-      commit_batch(batch);
-      lock.lock();
-      for (Pending* p : batch) p->done = true;
-      committing_ = false;
-      queue_cv_.notify_all();
+    if (std::this_thread::get_id() == writer_id_) {
+      // It would wait for itself: a completion called a blocking write.
+      throw std::logic_error("Store::write called on the writer thread");
     }
-    if (me.error) std::rethrow_exception(me.error);
+    std::promise<void> committed;
+    write_async([&fn](Transaction& tx) { fn(tx); },
+                [&committed](std::exception_ptr error) {
+                  if (error) {
+                    committed.set_exception(error);
+                  } else {
+                    committed.set_value();
+                  }
+                });
+    committed.get_future().get();
+  }
+
+  void write_async(std::function<void(Transaction&)> fn, Done done) override {
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!closing_) {
+        queue_.push_back(Pending{std::move(fn), std::move(done), nullptr});
+        if (queue_.size() == 1) queue_cv_.notify_one();
+        return;
+      }
+    }
+    done(std::make_exception_ptr(StoreError("the store is closing")));
   }
 
   void read(const std::function<void(Transaction&)>& fn) override {
-    // A separate connection: in WAL mode readers see the last commit and never wait
-    // for a writer.
-    std::lock_guard lock(reader_mu_);
-    reader_->exec("BEGIN");
+    Lease lease(*this);
+    Connection& c = lease.connection();
+    c.prepare("BEGIN").run();
     try {
-      SqliteTransaction tx(*reader_, /*writable=*/false);
+      SqliteTransaction tx(c, /*writable=*/false);
       fn(tx);
-      reader_->exec("COMMIT");
+      c.prepare("COMMIT").run();
     } catch (...) {
-      reader_->exec_quietly("ROLLBACK");
+      c.exec_quietly("ROLLBACK");
       throw;
     }
   }
 
+  void read_async(std::function<void(Transaction&)> fn, Done done) override {
+    auto task = [this, fn = std::move(fn), done]() {
+      std::exception_ptr error;
+      try {
+        read(fn);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      done(error);
+    };
+    if (!reader_pool_->post(std::move(task))) {
+      done(std::make_exception_ptr(StoreError("the store is closing")));
+    }
+  }
+
   bool healthy() override {
-    std::lock_guard lock(reader_mu_);
-    Stmt s = reader_->prepare("SELECT 1");
+    Lease lease(*this);
+    Stmt s = lease.connection().prepare("SELECT 1");
     return s.step() && s.i64(0) == 1;
   }
 
  private:
   struct Pending {
-    const std::function<void(Transaction&)>* fn = nullptr;
+    std::function<void(Transaction&)> fn;
+    Done done;
     std::exception_ptr error;
-    bool done = false;
   };
-  // Bounds how long the last caller of a batch waits for the others.
-  static constexpr std::size_t kMaxBatch = 64;
+  // Bounds a batch, so the first write of a long queue is not kept waiting for the last.
+  static constexpr std::size_t kMaxBatch = 256;
   // Log pages (4 KiB each) after which a checkpoint is started.
   static constexpr int kCheckpointPages = 1000;
 
-  void commit_batch(const std::vector<Pending*>& batch) {
-    Connection& c = *writer_;
-    try {
-      // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
-      // overtaken by another process sharing the file.
-      c.exec("BEGIN IMMEDIATE");
-    } catch (...) {
-      for (Pending* p : batch) p->error = std::current_exception();
-      return;
+  // A read connection borrowed from the pool for one read.
+  class Lease {
+   public:
+    explicit Lease(SqliteStore& store) : store_(store) {
+      std::unique_lock lock(store_.readers_mu_);
+      store_.readers_cv_.wait(lock, [&] { return !store_.free_readers_.empty(); });
+      connection_ = std::move(store_.free_readers_.back());
+      store_.free_readers_.pop_back();
     }
-    const bool alone = batch.size() == 1;
-    for (Pending* p : batch) {
-      if (!alone) c.exec("SAVEPOINT command");
+    ~Lease() {
+      {
+        std::lock_guard lock(store_.readers_mu_);
+        store_.free_readers_.push_back(std::move(connection_));
+      }
+      store_.readers_cv_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& connection() { return *connection_; }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Connection> connection_;
+  };
+
+  void writer_loop() {
+    std::vector<Pending> batch;
+    batch.reserve(kMaxBatch);
+    std::unique_lock lock(queue_mu_);
+    for (;;) {
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and everything queued is done
+      const std::size_t n = std::min(queue_.size(), kMaxBatch);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      lock.unlock();
+      commit_batch(batch);
+      for (Pending& p : batch) p.done(p.error);
+      batch.clear();  // what the writes captured is released outside the lock
+      lock.lock();
+    }
+  }
+
+  // Test-only fault injection: throws StoreError when the test says `step` fails.
+  void step(WriteStep s) {
+    if (fault_) fault_(s);
+  }
+
+  // Runs the batch in one transaction and sets each write's error. A write that throws is
+  // rolled back to its savepoint alone. When SQLite itself ended the transaction (it rolls
+  // back on its own after some errors, e.g. a full disk) or a rollback to a savepoint
+  // fails, every write of the batch has lost its changes and fails with that error: no
+  // write is reported durable that is not.
+  void commit_batch(std::vector<Pending>& batch) {
+    Connection& c = *writer_conn_;
+    auto fail_all = [&](std::exception_ptr error) {
+      c.exec_quietly("ROLLBACK");
+      for (Pending& p : batch) {
+        if (!p.error) p.error = error;
+      }
+    };
+    try {
+      step(WriteStep::kBegin);
+      // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
+      // overtaken by a CLI tool or another process sharing the file.
+      c.prepare("BEGIN IMMEDIATE").run();
+    } catch (...) {
+      return fail_all(std::current_exception());
+    }
+    for (Pending& p : batch) {
       try {
-        SqliteTransaction tx(c, /*writable=*/true);
-        (*p->fn)(tx);
-        if (!alone) c.exec("RELEASE command");
+        step(WriteStep::kSavepoint);
+        c.prepare("SAVEPOINT w").run();
       } catch (...) {
-        p->error = std::current_exception();
-        if (!alone) {
-          c.exec_quietly("ROLLBACK TO command");
-          c.exec_quietly("RELEASE command");
+        p.error = std::current_exception();
+        if (sqlite3_get_autocommit(c.db())) return fail_all(p.error);
+        continue;
+      }
+      try {
+        step(WriteStep::kStatement);
+        SqliteTransaction tx(c, /*writable=*/true);
+        p.fn(tx);
+        step(WriteStep::kRelease);
+        c.prepare("RELEASE w").run();
+      } catch (...) {
+        p.error = std::current_exception();
+        if (sqlite3_get_autocommit(c.db())) return fail_all(p.error);
+        try {
+          c.prepare("ROLLBACK TO w").run();
+          c.prepare("RELEASE w").run();
+        } catch (...) {
+          return fail_all(std::current_exception());
         }
       }
     }
     try {
-      if (alone && batch.front()->error) {
-        c.exec_quietly("ROLLBACK");
-        return;
-      }
-      c.exec("COMMIT");
+      step(WriteStep::kCommit);
+      c.prepare("COMMIT").run();
     } catch (...) {
-      c.exec_quietly("ROLLBACK");
-      for (Pending* p : batch) {
-        if (!p->error) p->error = std::current_exception();
-      }
+      fail_all(std::current_exception());
     }
   }
 
@@ -173,20 +278,41 @@ class SqliteStore final : public Store {
       lock.unlock();
       sqlite3_wal_checkpoint_v2(checkpointer_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                 nullptr, nullptr);
+      purge_expired();
       lock.lock();
     }
   }
 
-  std::unique_ptr<Connection> writer_;
-  std::unique_ptr<Connection> reader_;
+  // Delivery keys past their window (see Transaction::first_delivery_until), queued like
+  // any write so the writer keeps its one connection; at most every few seconds.
+  void purge_expired() {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    write_async(
+        [now_ms](Transaction& tx) {
+          static_cast<SqliteTransaction&>(tx).purge_expired_deliveries(sqlite::from_ms(now_ms));
+        },
+        [](std::exception_ptr) {});  // a failed purge is retried on the next round
+  }
+
+  const std::function<void(WriteStep)> fault_;
+
+  // The writer thread's alone, after construction.
+  std::unique_ptr<Connection> writer_conn_;
   std::unique_ptr<Connection> checkpointer_conn_;
 
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<Pending*> queue_;
-  bool committing_ = false;
+  std::condition_variable queue_cv_;  // the writer waits here for work, nobody else
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+  std::thread writer_;
+  std::thread::id writer_id_;
 
-  std::mutex reader_mu_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Connection>> free_readers_;
+  std::unique_ptr<WorkerPool> reader_pool_;
 
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;

@@ -1,8 +1,11 @@
-// SqliteStore: the embedded default backend. One database file in WAL mode; writers
-// are serialised (SQLite allows one at a time anyway) and each `write` commits with
-// the configured synchronous level before it returns. Migrations run on open.
+// SqliteStore: the embedded default backend. One database file in WAL mode. One writer
+// thread owns the write connection and drains the write queue (group commit, see store.h);
+// a pool of reader threads with their own connections serves read_async, and blocking
+// reads borrow a connection of the same pool. Checkpoints run on a thread of their own.
+// Migrations run on open.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,10 +13,20 @@
 
 namespace scribe {
 
+// The writer's steps, for fault injection: BEGIN, then per write SAVEPOINT, the write's
+// statements, RELEASE; then COMMIT.
+enum class WriteStep { kBegin, kSavepoint, kStatement, kRelease, kCommit };
+
 struct SqliteOptions {
   // "full" survives power loss; "normal" survives a crash of the process (kill -9)
   // but may lose the last commits if the machine loses power.
   std::string synchronous = "normal";
+  // Threads (and connections) serving read_async; blocking reads share their connections
+  // and one more.
+  int reader_threads = 2;
+  // Test-only: called by the writer at each step of a batch; a StoreError it throws stands
+  // for that step failing (see WriteStep). Empty in production.
+  std::function<void(WriteStep)> fault_injection;
 };
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path,

@@ -607,4 +607,43 @@ bool SqliteTransaction::first_delivery(std::string_view source, std::string_view
   return sqlite3_changes(connection_.db()) == 1;
 }
 
+bool SqliteTransaction::first_delivery_until(std::string_view source, std::string_view key,
+                                             Timestamp at, Timestamp expires_at) {
+  require_writable();
+  prepare(
+      "INSERT OR IGNORE INTO inbound_deliveries (source, key, received_at, expires_at) "
+      "VALUES (?,?,?,?)")
+      .bind(1, source)
+      .bind(2, key)
+      .bind(3, at)
+      .bind(4, expires_at)
+      .run();
+  return sqlite3_changes(connection_.db()) == 1;
+}
+
+std::optional<std::string> SqliteTransaction::delivery_answer(std::string_view source,
+                                                              std::string_view key) {
+  Stmt s = prepare("SELECT answer FROM inbound_deliveries WHERE source=? AND key=?");
+  s.bind(1, source).bind(2, key);
+  if (!s.step()) return std::nullopt;
+  return s.opt_text(0);
+}
+
+void SqliteTransaction::set_delivery_answer(std::string_view source, std::string_view key,
+                                            std::string_view answer) {
+  require_writable();
+  prepare("UPDATE inbound_deliveries SET answer=? WHERE source=? AND key=?")
+      .bind(1, answer)
+      .bind(2, source)
+      .bind(3, key)
+      .run();
+}
+
+void SqliteTransaction::purge_expired_deliveries(Timestamp now) {
+  require_writable();
+  prepare("DELETE FROM inbound_deliveries WHERE expires_at IS NOT NULL AND expires_at < ?")
+      .bind(1, now)
+      .run();
+}
+
 }  // namespace scribe::sqlite

@@ -51,6 +51,15 @@ class SqliteTransaction final : public Transaction {
   std::optional<Timestamp> next_outbox_attempt() override;
   void update_outbox(const OutboxMessage& message) override;
   bool first_delivery(std::string_view source, std::string_view key, Timestamp at) override;
+  bool first_delivery_until(std::string_view source, std::string_view key, Timestamp at,
+                            Timestamp expires_at) override;
+  std::optional<std::string> delivery_answer(std::string_view source,
+                                             std::string_view key) override;
+  void set_delivery_answer(std::string_view source, std::string_view key,
+                           std::string_view answer) override;
+
+  // Removes delivery keys whose window closed before `now` (the store's maintenance).
+  void purge_expired_deliveries(Timestamp now);
 
  private:
   Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }

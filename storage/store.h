@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,6 +119,17 @@ class Transaction {
   // Inbound deduplication (Slack event retries, Matrix transaction ids): true the first
   // time `key` is seen for `source`, false on every repeat.
   virtual bool first_delivery(std::string_view source, std::string_view key, Timestamp at) = 0;
+  // The same for a key that matters only until `expires_at` (a signed request within its
+  // replay window): the store purges it after that, off the request path, so such keys
+  // take bounded room however many requests come.
+  virtual bool first_delivery_until(std::string_view source, std::string_view key, Timestamp at,
+                                    Timestamp expires_at) = 0;
+  // What was answered to a delivery (set_delivery_answer), so that a replay can be answered
+  // the same; nullopt when nothing was recorded.
+  virtual std::optional<std::string> delivery_answer(std::string_view source,
+                                                     std::string_view key) = 0;
+  virtual void set_delivery_answer(std::string_view source, std::string_view key,
+                                   std::string_view answer) = 0;
 
   // Drafts stored when an incident is resolved; the newest is returned.
   virtual void save_draft(IncidentId incident, Timestamp created_at,
@@ -126,25 +138,37 @@ class Transaction {
 };
 
 // Threads: a Store is safe to use from any number of threads at once (listener threads,
-// the outbox's sender, the scheduler); write, read and healthy may be called concurrently.
-// Today each call blocks its caller until done: write returns once its change is durable.
-// `fn` may run on another thread than its caller: with group commit, the writer that
-// commits a batch runs every queued caller's `fn` on its own thread. So `fn` must use only
+// the outbox's sender, the scheduler). Writes go through one queue drained by one writer
+// thread, which owns the write connection: it commits a batch of queued writes per
+// transaction, one savepoint per write, so one fsync covers many commands, and completes
+// each write with its own outcome once its batch is durable (a write that fails is rolled
+// back alone; a failed commit fails every write of the batch). Reads run on a small pool
+// of read connections. So `fn` runs on another thread than its caller: it must use only
 // the Transaction it is given and what it captured, never thread-local state, and a
 // Transaction must not be kept or used outside its `fn`. Commands open no transactions:
-// CommandHandler::transact does, in one place (commands/handler.h). Still calling the store
-// directly: the outbox sender, the reminder planner, the API's reads, and the Matrix
-// endpoint's transaction/event dedupe.
+// CommandHandler::transact does, in one place (commands/handler.h).
+//
+// The *_async forms never block their caller: listener threads use them. `done` is called
+// exactly once, on a store thread (or on the caller's, when the store is closing), with
+// nullptr once the change is durable (the read finished) or with why not: StoreError when
+// the store failed, or whatever `fn` threw (then nothing of it was committed). `done` must
+// not block and must not call the blocking write() or read().
 class Store {
  public:
+  using Done = std::function<void(std::exception_ptr)>;
   virtual ~Store() = default;
 
   // Runs `fn` in a read-write transaction and commits it durably before returning. If `fn`
   // throws, its changes are rolled back and the exception propagates; if the commit
-  // fails, StoreError.
+  // fails, StoreError. Blocks: not for the listener's threads.
   virtual void write(const std::function<void(Transaction&)>& fn) = 0;
-  // Runs `fn` on a consistent snapshot; changes made through it are an error.
+  // Runs `fn` on a consistent snapshot; changes made through it are an error. Blocks.
   virtual void read(const std::function<void(Transaction&)>& fn) = 0;
+
+  // The same, completion style (see above). The defaults run the blocking forms on the
+  // caller's thread (for stores used only in tests).
+  virtual void write_async(std::function<void(Transaction&)> fn, Done done);
+  virtual void read_async(std::function<void(Transaction&)> fn, Done done);
 
   // Cheap liveness probe for /readyz.
   virtual bool healthy() = 0;

@@ -68,9 +68,6 @@ std::optional<Timestamp> origin_ts(const json& event) {
   return Timestamp{std::chrono::milliseconds(ms)};
 }
 
-// Thrown inside Store::write to roll a probe back.
-struct ProbeDone {};
-
 }  // namespace
 
 // ---- free functions ----
@@ -100,12 +97,11 @@ std::optional<FetchJob> parse_fetch_job(std::string_view content) {
 // ---- TransactionsEndpoint ----
 
 TransactionsEndpoint::TransactionsEndpoint(std::string hs_token, std::string bot_user_id,
-                                           CommandHandler& handler, Store& store, Clock clock,
+                                           CommandHandler& handler, Clock clock,
                                            InviteHandler on_invite, ReplySink reply_sink)
     : hs_token_(std::move(hs_token)),
       bot_user_id_(std::move(bot_user_id)),
       handler_(handler),
-      store_(store),
       clock_(std::move(clock)),
       on_invite_(std::move(on_invite)),
       reply_sink_(std::move(reply_sink)) {}
@@ -115,9 +111,9 @@ bool TransactionsEndpoint::handles_path(std::string_view path) {
          path.starts_with("/users/") || path.starts_with("/rooms/");
 }
 
-HttpResponse TransactionsEndpoint::handle(const HttpRequest& request) {
+void TransactionsEndpoint::handle(const HttpRequest& request, Respond respond) {
   auto parsed = boost::urls::parse_origin_form(request.target);
-  if (!parsed) return matrix_error(400, "M_UNRECOGNIZED", "malformed request target");
+  if (!parsed) return respond(matrix_error(400, "M_UNRECOGNIZED", "malformed request target"));
   const boost::urls::url_view url = *parsed;
 
   std::vector<std::string> segments;
@@ -136,11 +132,13 @@ HttpResponse TransactionsEndpoint::handle(const HttpRequest& request) {
     if (segments[0] == "users" || segments[0] == "rooms") expected_method = "GET";
   }
   if (v1 && segments.size() == 1 && segments[0] == "ping") expected_method = "POST";
-  if (expected_method.empty()) return matrix_error(404, "M_UNRECOGNIZED", "Unrecognized request");
+  if (expected_method.empty()) {
+    return respond(matrix_error(404, "M_UNRECOGNIZED", "Unrecognized request"));
+  }
   if (request.method != expected_method) {
     HttpResponse r = matrix_error(405, "M_UNRECOGNIZED", "Unrecognized request");
     r.headers.emplace_back("Allow", expected_method);
-    return r;
+    return respond(std::move(r));
   }
 
   // Credentials: the header, else the legacy query parameter.
@@ -152,125 +150,122 @@ HttpResponse TransactionsEndpoint::handle(const HttpRequest& request) {
     if (it != url.params().end() && (*it).has_value) token = std::string((*it).value);
   }
   if (!token || token->empty()) {
-    return matrix_error(401, "M_UNAUTHORIZED", "missing the homeserver's token");
+    return respond(matrix_error(401, "M_UNAUTHORIZED", "missing the homeserver's token"));
   }
   if (hs_token_.empty() || !secret_equals(*token, hs_token_)) {
     spdlog::warn("Matrix AS request {} refused: wrong hs_token", segments[0]);
-    return matrix_error(403, "M_FORBIDDEN", "wrong homeserver token");
+    return respond(matrix_error(403, "M_FORBIDDEN", "wrong homeserver token"));
   }
 
-  if (segments[0] == "ping") return empty_ok();
+  if (segments[0] == "ping") return respond(empty_ok());
   if (segments[0] == "users") {
-    if (segments[1] == bot_user_id_) return empty_ok();
-    return matrix_error(404, "M_NOT_FOUND", "no such user here");
+    if (segments[1] == bot_user_id_) return respond(empty_ok());
+    return respond(matrix_error(404, "M_NOT_FOUND", "no such user here"));
   }
   if (segments[0] == "rooms") {
     // Scribe creates no rooms on demand: no alias is hosted here.
-    return matrix_error(404, "M_NOT_FOUND", "no such room alias here");
+    return respond(matrix_error(404, "M_NOT_FOUND", "no such room alias here"));
   }
-  return on_transaction(segments[1], request.body);
+  on_transaction(segments[1], request.body, std::move(respond));
 }
 
-HttpResponse TransactionsEndpoint::on_transaction(const std::string& txn_id,
-                                                  const std::string& body) {
-  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return matrix_error(400, "M_NOT_JSON", "the body is not JSON");
-  const auto events = parsed.is_object() ? parsed.find("events") : parsed.end();
-  if (!parsed.is_object() || events == parsed.end() || !events->is_array()) {
-    return matrix_error(400, "M_BAD_JSON", "expected an object with an \"events\" array");
+void TransactionsEndpoint::on_transaction(const std::string& txn_id, const std::string& body,
+                                          Respond respond) {
+  auto parsed = std::make_shared<json>(json::parse(body, nullptr, /*allow_exceptions=*/false));
+  if (parsed->is_discarded()) {
+    return respond(matrix_error(400, "M_NOT_JSON", "the body is not JSON"));
   }
-  try {
-    if (seen(kTxnSource, txn_id)) {
-      spdlog::info("Matrix transaction {} replayed; already processed", txn_id);
-      return empty_ok();
-    }
-    for (const json& event : *events) {
-      if (event.is_object()) on_event(event, *events);
-    }
-    remember(kTxnSource, txn_id);
-  } catch (const StoreError& e) {
-    // What was committed stays; the homeserver retries and seen events are skipped.
-    spdlog::error("Matrix transaction {} not fully processed: {}", txn_id, e.what());
-    return matrix_error(503, "M_UNKNOWN", "not processed; please retry");
+  const auto events = parsed->is_object() ? parsed->find("events") : parsed->end();
+  if (!parsed->is_object() || events == parsed->end() || !events->is_array()) {
+    return respond(matrix_error(400, "M_BAD_JSON", "expected an object with an \"events\" array"));
   }
-  return empty_ok();
+  const Timestamp now = clock_();
+  handler_.transact_async(
+      [this, parsed, txn_id, now](Transaction& tx) {
+        if (!tx.first_delivery(kTxnSource, txn_id, now)) {
+          spdlog::info("Matrix transaction {} replayed; already processed", txn_id);
+          return false;
+        }
+        bool enqueued = false;
+        const json& all = (*parsed)["events"];
+        for (const json& event : all) {
+          if (event.is_object() && on_event(tx, event, all, now)) enqueued = true;
+        }
+        return enqueued;
+      },
+      [txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
+        if (error) {
+          // Nothing of it was committed; the homeserver retries the whole transaction.
+          spdlog::error("Matrix transaction {} not processed: {}", txn_id, error->what());
+          return respond(matrix_error(503, "M_UNKNOWN", "not processed; please retry"));
+        }
+        respond(empty_ok());
+      });
 }
 
-bool TransactionsEndpoint::seen(std::string_view source, std::string_view key) {
-  // first_delivery records as it answers; rolled back, it only answers.
-  bool first = false;
-  try {
-    store_.write([&](Transaction& tx) {
-      first = tx.first_delivery(source, key, clock_());
-      throw ProbeDone{};
-    });
-  } catch (const ProbeDone&) {
-  }
-  return !first;
-}
-
-void TransactionsEndpoint::remember(std::string_view source, std::string_view key) {
-  store_.write([&](Transaction& tx) { tx.first_delivery(source, key, clock_()); });
-}
-
-void TransactionsEndpoint::on_event(const json& event, const json& events) {
+bool TransactionsEndpoint::on_event(Transaction& tx, const json& event, const json& events,
+                                    Timestamp now) {
   const std::string type = string_at(event, "type");
   const std::string sender = string_at(event, "sender");
-  if (sender.empty() || sender == bot_user_id_) return;
-  if (type != "m.room.message" && type != "m.reaction" && type != "m.room.member") return;
+  if (sender.empty() || sender == bot_user_id_) return false;
+  if (type != "m.room.message" && type != "m.reaction" && type != "m.room.member") return false;
   if (type == "m.room.member" &&
       (string_at(event, "state_key") != bot_user_id_ || object_at(event, "content") == nullptr ||
        string_at(*object_at(event, "content"), "membership") != "invite")) {
-    return;
+    return false;
   }
   const std::string event_id = string_at(event, "event_id");
-  if (!event_id.empty() && seen(kEventSource, event_id)) {
+  if (!event_id.empty() && !tx.first_delivery(kEventSource, event_id, now)) {
     spdlog::info("Matrix event {} already processed", event_id);
-    return;
+    return false;
   }
-  if (type == "m.room.message") on_message(event);
-  if (type == "m.reaction") on_reaction(event, events);
-  if (type == "m.room.member") on_member(event);
-  if (!event_id.empty()) remember(kEventSource, event_id);
+  if (type == "m.room.message") return on_message(tx, event, now);
+  if (type == "m.reaction") return on_reaction(tx, event, events, now);
+  return on_member(tx, event);
 }
 
-void TransactionsEndpoint::on_message(const json& event) {
+bool TransactionsEndpoint::on_message(Transaction& tx, const json& event, Timestamp now) {
   const json* content = object_at(event, "content");
-  if (content == nullptr || string_at(*content, "msgtype") != "m.text") return;
+  if (content == nullptr || string_at(*content, "msgtype") != "m.text") return false;
   if (const json* rel = object_at(*content, "m.relates_to");
       rel != nullptr && string_at(*rel, "rel_type") == "m.replace") {
-    return;  // an edit: see the header
+    return false;  // an edit: see the header
   }
   Invocation inv;
   const std::string text = message_text(*content, inv.mentions);
   auto command = split_command(text);
-  if (!command) return;
+  if (!command) return false;
   const std::string room_id = string_at(event, "room_id");
   if (room_id.empty()) return;  // malformed: a command must come from a room
   inv.channel = channel_of(room_id);
   inv.user = person_of(string_at(event, "sender"));
   inv.command = command->first;
   inv.text = command->second;
-  inv.received_at = origin_ts(event).value_or(clock_());
-  const Reply reply = handler_.handle(inv);  // throws StoreError: nothing committed
-  if (reply_sink_) reply_sink_(inv.channel, reply, string_at(event, "event_id"));
+  inv.received_at = origin_ts(event).value_or(now);
+  const CommandResult result = handler_.run_in(tx, inv);
+  bool enqueued = result.enqueued;
+  if (reply_sink_ && reply_sink_(tx, inv.channel, result.reply, string_at(event, "event_id"))) {
+    enqueued = true;
+  }
+  return enqueued;
 }
 
-void TransactionsEndpoint::on_reaction(const json& event, const json& events) {
+bool TransactionsEndpoint::on_reaction(Transaction& tx, const json& event, const json& events,
+                                       Timestamp now) {
   const json* content = object_at(event, "content");
   const json* rel = content != nullptr ? object_at(*content, "m.relates_to") : nullptr;
-  if (rel == nullptr) return;
+  if (rel == nullptr) return false;
   const std::string key = string_at(*rel, "key");
-  if (key != kPin && key != kPinVs16) return;
+  if (key != kPin && key != kPinVs16) return false;
   const std::string target = string_at(*rel, "event_id");
   const std::string room_id = string_at(event, "room_id");
-  if (target.empty() || room_id.empty()) return;
+  if (target.empty() || room_id.empty()) return false;
 
   MarkedMessage marked;
   marked.channel = channel_of(room_id);
   marked.marked_by = person_of(string_at(event, "sender"));
   marked.message_id = target;
-  marked.received_at = origin_ts(event).value_or(clock_());
+  marked.received_at = origin_ts(event).value_or(now);
 
   // The message itself in this transaction: recorded at once, no fetch needed.
   for (const json& other : events) {
@@ -285,17 +280,17 @@ void TransactionsEndpoint::on_reaction(const json& event, const json& events) {
     marked.author = person_of(string_at(other, "sender"));
     marked.written_at = *written_at;
     marked.text = message_text(*message, mentions);
-    handler_.record_marked_message(marked);
-    return;
+    handler_.record_marked_in(tx, marked);
+    return false;
   }
   const FetchJob job{room_id, target, marked.marked_by.id, marked.received_at};
-  handler_.defer_marked_message(marked, fetch_job(job));
+  return handler_.defer_marked_in(tx, marked, fetch_job(job)) == MarkOutcome::kRecorded;
 }
 
-void TransactionsEndpoint::on_member(const json& event) {
+bool TransactionsEndpoint::on_member(Transaction& tx, const json& event) {
   const std::string room_id = string_at(event, "room_id");
   spdlog::info("Matrix: invited to {} by {}", room_id, string_at(event, "sender"));
-  if (on_invite_ && !room_id.empty()) on_invite_(room_id);
+  return on_invite_ && !room_id.empty() && on_invite_(tx, room_id);
 }
 
 }  // namespace scribe::matrix

@@ -36,19 +36,14 @@
 //   InviteHandler with the room id (the caller queues the join).
 //
 // Replays and crashes. The homeserver retries a transaction (same txnId) until it gets a
-// 200. Ordering:
-//   1. A transaction whose txnId is recorded as done ("matrix-txn") is answered {} at once.
-//   2. Each event with an effect is checked against "matrix-event" (its event_id): a seen
-//      event is skipped. Otherwise it is handed to the handler (which commits), its reply
-//      to the ReplySink, and only then its event_id is recorded.
-//   3. After all events the txnId is recorded as done, then 200 {}.
-// So every event is applied at least once: nothing that was acknowledged can be lost,
-// and a store failure in the middle (503 M_UNKNOWN, the homeserver retries) resumes at the
-// event that failed. The one trade-off: a crash (kill -9) between the handler's commit
-// and the recording of that event's id re-runs that single event on the retry, e.g. a
-// `!timeline` recorded twice (visible in `!timeline list`, removable with `!timeline
-// delete N`). The opposite order would lose that event silently instead. Marked messages
-// and invites are idempotent anyway.
+// 200. One transaction of the homeserver is one transaction of the store: the txnId
+// ("matrix-txn"), each event's id ("matrix-event"), every command's effect and its reply
+// (an outbox row) commit together, and only then is 200 {} sent. So a replayed txnId is
+// answered {} and changes nothing, a store failure (503 M_UNKNOWN) leaves nothing behind
+// and the retry runs the whole transaction, and a crash at any point neither loses nor
+// doubles an event or its reply. An event without an event_id is covered by its
+// transaction's txnId (recorded in the same commit); an event id seen in an earlier
+// transaction is skipped.
 #pragma once
 
 #include <functional>
@@ -86,36 +81,41 @@ std::optional<FetchJob> parse_fetch_job(std::string_view content);
 class TransactionsEndpoint {
  public:
   using Clock = std::function<Timestamp()>;
+  // Both are called inside the store transaction of the homeserver's transaction, on the
+  // store's writer thread: they write through `tx` only (the outbox), and return whether
+  // they enqueued anything.
   // Called with the room id when the bot user is invited.
-  using InviteHandler = std::function<void(const std::string& room_id)>;
+  using InviteHandler = std::function<bool(Transaction& tx, const std::string& room_id)>;
   // Called with the answer to a command, the room it came from and the command's event id.
-  using ReplySink = std::function<void(const ChannelRef& channel, const Reply& reply,
-                                       const std::string& in_reply_to_event_id)>;
+  using ReplySink =
+      std::function<bool(Transaction& tx, const ChannelRef& channel, const Reply& reply,
+                         const std::string& in_reply_to_event_id)>;
 
-  // `store`: where the seen transaction and event ids are kept (the handler's store).
   // `bot_user_id`: the full id of the AS's sender, e.g. "@scribe:example.org".
   TransactionsEndpoint(std::string hs_token, std::string bot_user_id, CommandHandler& handler,
-                       Store& store, Clock clock, InviteHandler on_invite, ReplySink reply_sink);
+                       Clock clock, InviteHandler on_invite, ReplySink reply_sink);
 
   // True for the paths this endpoint answers (to route them here).
   static bool handles_path(std::string_view path);
 
-  HttpResponse handle(const HttpRequest& request);
+  // Answers through `respond` once what the request changed is durable (or failed); does
+  // not block.
+  void handle(const HttpRequest& request, Respond respond);
 
  private:
-  HttpResponse on_transaction(const std::string& txn_id, const std::string& body);
-  // Handles one event, unless it is one of ours, of no interest, or already handled.
-  void on_event(const nlohmann::json& event, const nlohmann::json& events);
-  void on_message(const nlohmann::json& event);
-  void on_reaction(const nlohmann::json& event, const nlohmann::json& events);
-  void on_member(const nlohmann::json& event);
-  bool seen(std::string_view source, std::string_view key);
-  void remember(std::string_view source, std::string_view key);
+  void on_transaction(const std::string& txn_id, const std::string& body, Respond respond);
+  // Inside the store transaction; each returns whether it enqueued to the outbox. Handles
+  // one event, unless it is one of ours, of no interest, or already handled.
+  bool on_event(Transaction& tx, const nlohmann::json& event, const nlohmann::json& events,
+                Timestamp now);
+  bool on_message(Transaction& tx, const nlohmann::json& event, Timestamp now);
+  bool on_reaction(Transaction& tx, const nlohmann::json& event, const nlohmann::json& events,
+                   Timestamp now);
+  bool on_member(Transaction& tx, const nlohmann::json& event);
 
   std::string hs_token_;
   std::string bot_user_id_;
   CommandHandler& handler_;
-  Store& store_;
   Clock clock_;
   InviteHandler on_invite_;
   ReplySink reply_sink_;

@@ -1,49 +1,112 @@
 #include "adapters/slack/commands_endpoint.h"
 
+#include <chrono>
+#include <memory>
+#include <string_view>
+
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "adapters/slack/blocks.h"
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
 #include "adapters/slack/slash_command.h"
 
 namespace scribe::slack {
-namespace {}  // namespace
+namespace {
+
+// Keys of signed requests already run; see handle().
+constexpr std::string_view kRequestSource = kSignedRequests;
+constexpr std::string_view kTriggerSource = "slack-trigger";
+
+Reply already_recorded() {
+  Reply reply;
+  reply.text = "Already recorded: this request was received before.";
+  return reply;
+}
+
+}  // namespace
 
 CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
     : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
 
-HttpResponse CommandsEndpoint::handle(const HttpRequest& request) {
+void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   const Timestamp received_at = clock_();
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "command")) {
-    return *refused;
+    return respond(std::move(*refused));
   }
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
-    return plain(415, "expected application/x-www-form-urlencoded");
+    return respond(plain(415, "expected application/x-www-form-urlencoded"));
   }
   FormResult form = parse_form(request.body);
-  if (!form) return plain(400, "malformed form body: " + form.error);
-  if (is_ssl_check(*form.form)) return plain(200, "ok");
+  if (!form) return respond(plain(400, "malformed form body: " + form.error));
+  if (is_ssl_check(*form.form)) return respond(plain(200, "ok"));
 
   SlashCommandResult parsed = to_invocation(*form.form, received_at);
-  if (!parsed) return plain(400, "malformed slash command: " + parsed.error);
-  const Invocation& invocation = parsed.command->invocation;
-
-  Reply reply;
-  try {
-    reply = handler_.handle(invocation);
-  } catch (const StoreError& e) {
+  if (!parsed) return respond(plain(400, "malformed slash command: " + parsed.error));
+  Invocation invocation = std::move(parsed.command->invocation);
+  const std::string trigger(form_value(*form.form, "trigger_id"));
+  auto failed = [typed = "/" + invocation.command + " " + invocation.text,
+                 channel = invocation.channel.channel](const StoreError* error) {
     // Nothing was committed. Slack would show a bare "failed" for a 5xx and the typed
     // text would be gone, so answer 200 with the text to retry, and say so plainly.
-    spdlog::error("command /{} in {} failed: {}", invocation.command, invocation.channel.channel,
-                  e.what());
-    reply = Reply{};
+    spdlog::error("command {} in {} failed: {}", typed, channel,
+                  error != nullptr ? error->what() : "unknown");
+    Reply reply;
     reply.text = "⚠️ Scribe could not save this, so nothing was recorded. Please try again.";
-    reply.details = {"/" + invocation.command + " " + invocation.text};
+    reply.details = {typed};
+    return HttpResponse{200, "application/json", render_reply(reply), {}};
+  };
+
+  PreparedCommand prepared = handler_.prepare(invocation);
+  if (prepared.access != Access::kWrite) {
+    // Answering a replayed read again changes nothing: no key to record.
+    handler_.run_async(
+        std::move(prepared), [failed, respond = std::move(respond)](Completion done) {
+          if (!done.reply) return respond(failed(done.error ? &*done.error : nullptr));
+          respond(HttpResponse{200, "application/json", render_reply(*done.reply), {}});
+        });
+    return;
   }
-  return HttpResponse{200, "application/json", render_reply(reply), {}};
+
+  // A change: the request's key (its signature, and Slack's trigger_id), the change and
+  // the answer commit together, so a replay (a captured request sent again within its
+  // five minutes, or Slack sending it twice) is answered as the first one was and changes
+  // nothing, also after a restart.
+  const std::string signature(request.header(kSignatureHeader));
+  const Timestamp expires_at = received_at + kReplayWindow;
+  auto answer = std::make_shared<std::string>();
+  handler_.transact_async(
+      [work = std::move(prepared.work), signature, trigger, received_at, expires_at,
+       answer](Transaction& tx) {
+        bool first = tx.first_delivery_until(kRequestSource, signature, received_at, expires_at);
+        std::string_view source = kRequestSource;
+        std::string_view key = signature;
+        if (first && !trigger.empty()) {
+          first = tx.first_delivery_until(kTriggerSource, trigger, received_at, expires_at);
+          if (!first) {
+            source = kTriggerSource;
+            key = trigger;
+          }
+        }
+        if (!first) {
+          const auto earlier = tx.delivery_answer(source, key);
+          *answer = earlier ? *earlier : render_reply(already_recorded());
+          spdlog::info("a replayed Slack command was answered as before; nothing changed");
+          return false;
+        }
+        CommandResult result = work(tx);
+        *answer = render_reply(result.reply);
+        tx.set_delivery_answer(kRequestSource, signature, *answer);
+        if (!trigger.empty()) tx.set_delivery_answer(kTriggerSource, trigger, *answer);
+        return result.enqueued;
+      },
+      [failed, answer, respond = std::move(respond)](std::optional<StoreError> error) {
+        if (error) return respond(failed(&*error));
+        respond(HttpResponse{200, "application/json", std::move(*answer), {}});
+      });
 }
 
 }  // namespace scribe::slack

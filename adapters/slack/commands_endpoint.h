@@ -1,7 +1,7 @@
 // SlackCommandsEndpoint: `POST /slack/commands`. Verifies Slack's signature over the raw
 // body, translates the form into a platform-neutral Invocation, runs it, and answers
-// with Slack's response JSON. The handler has committed any change before this returns,
-// so a 200 is only ever sent for something that is on disk.
+// with Slack's response JSON. The answer is sent only once the handler has committed the
+// change, so a 200 is only ever sent for something that is on disk.
 #pragma once
 
 #include <functional>
@@ -18,7 +18,9 @@ class CommandsEndpoint {
 
   CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock);
 
-  HttpResponse handle(const HttpRequest& request);
+  // Answers through `respond` once the command's change is durable (or failed); does not
+  // block.
+  void handle(const HttpRequest& request, Respond respond);
 
  private:
   std::string signing_secret_;

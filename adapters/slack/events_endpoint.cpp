@@ -75,52 +75,48 @@ EventsEndpoint::EventsEndpoint(std::string signing_secret, CommandHandler& handl
       clock_(std::move(clock)),
       pin_reaction_(std::move(pin_reaction)) {}
 
-HttpResponse EventsEndpoint::handle(const HttpRequest& request) {
+void EventsEndpoint::handle(const HttpRequest& request, Respond respond) {
   const Timestamp received_at = clock_();
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "event")) {
-    return *refused;
+    return respond(std::move(*refused));
   }
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) return plain(400, "malformed JSON body");
+  if (!body.is_object()) return respond(plain(400, "malformed JSON body"));
 
   const std::string type = string_at(body, "type");
   if (type == "url_verification") {
     const std::string challenge = string_at(body, "challenge");
-    if (challenge.empty()) return plain(400, "url_verification without a challenge");
-    return HttpResponse{200, "application/json", json{{"challenge", challenge}}.dump(), {}};
+    if (challenge.empty()) return respond(plain(400, "url_verification without a challenge"));
+    return respond(
+        HttpResponse{200, "application/json", json{{"challenge", challenge}}.dump(), {}});
   }
-  if (type != "event_callback") return plain(200, "ignored");
+  if (type != "event_callback") return respond(plain(200, "ignored"));
 
   const auto event = body.find("event");
   if (event == body.end() || !event->is_object())
-    return plain(400, "event_callback without an event");
+    return respond(plain(400, "event_callback without an event"));
   const std::string event_type = string_at(*event, "type");
   if (!request.header("x-slack-retry-num").empty()) {
     spdlog::info("Slack retried event {} ({}), attempt {}", string_at(body, "event_id"), event_type,
                  request.header("x-slack-retry-num"));
   }
-  try {
-    if (event_type == "pin_added") return on_pin(body, *event, received_at);
-    if (event_type == "reaction_added") return on_reaction(body, *event, received_at);
-  } catch (const StoreError& e) {
-    // Not stored: a 5xx makes Slack deliver the event again.
-    spdlog::error("Slack {} event not recorded: {}", event_type, e.what());
-    return plain(503, "not recorded; please retry");
-  }
-  return plain(200, "ignored");
+  if (event_type == "pin_added") return on_pin(body, *event, received_at, respond);
+  if (event_type == "reaction_added") return on_reaction(body, *event, received_at, respond);
+  return respond(plain(200, "ignored"));
 }
 
-HttpResponse EventsEndpoint::on_pin(const json& body, const json& event, Timestamp received_at) {
+void EventsEndpoint::on_pin(const json& body, const json& event, Timestamp received_at,
+                            Respond& respond) {
   const auto item = event.find("item");
   if (item == event.end() || !item->is_object() || string_at(*item, "type") != "message") {
-    return plain(200, "ignored: not a message");
+    return respond(plain(200, "ignored: not a message"));
   }
   const auto message = item->find("message");
   if (message == item->end() || !message->is_object()) {
-    return plain(400, "pin_added without its message");
+    return respond(plain(400, "pin_added without its message"));
   }
   const auto written_at = parse_message_ts(string_at(*message, "ts"));
-  if (!written_at) return plain(400, "pin_added message without a valid ts");
+  if (!written_at) return respond(plain(400, "pin_added message without a valid ts"));
 
   MarkedMessage marked;
   std::string channel = string_at(event, "channel_id");
@@ -133,20 +129,20 @@ HttpResponse EventsEndpoint::on_pin(const json& body, const json& event, Timesta
   std::vector<Person> mentions;
   marked.text = translate_text(string_at(*message, "text"), mentions);
   marked.received_at = received_at;
-  return outcome_response(handler_.record_marked_message(marked));
+  mark(std::move(marked), /*defer=*/false, respond);
 }
 
-HttpResponse EventsEndpoint::on_reaction(const json& body, const json& event,
-                                         Timestamp received_at) {
+void EventsEndpoint::on_reaction(const json& body, const json& event, Timestamp received_at,
+                                 Respond& respond) {
   if (pin_reaction_.empty() || string_at(event, "reaction") != pin_reaction_) {
-    return plain(200, "ignored: another reaction");
+    return respond(plain(200, "ignored: another reaction"));
   }
   const auto item = event.find("item");
   if (item == event.end() || !item->is_object() || string_at(*item, "type") != "message") {
-    return plain(200, "ignored: not a message");
+    return respond(plain(200, "ignored: not a message"));
   }
   const auto written_at = parse_message_ts(string_at(*item, "ts"));
-  if (!written_at) return plain(400, "reaction_added without a valid message ts");
+  if (!written_at) return respond(plain(400, "reaction_added without a valid message ts"));
 
   MarkedMessage marked;
   marked.channel = ChannelRef{"slack", string_at(body, "team_id"), string_at(*item, "channel")};
@@ -155,7 +151,26 @@ HttpResponse EventsEndpoint::on_reaction(const json& body, const json& event,
   marked.written_at = *written_at;
   marked.message_id = string_at(*item, "ts");
   marked.received_at = received_at;
-  return outcome_response(handler_.defer_marked_message(marked, fetch_job(marked)));
+  mark(std::move(marked), /*defer=*/true, respond);
+}
+
+void EventsEndpoint::mark(MarkedMessage marked, bool defer, Respond& respond) {
+  auto outcome = std::make_shared<MarkOutcome>(MarkOutcome::kNoIncident);
+  const std::string content = defer ? fetch_job(marked) : std::string();
+  handler_.transact_async(
+      [this, outcome, marked = std::move(marked), defer, content](Transaction& tx) {
+        *outcome = defer ? handler_.defer_marked_in(tx, marked, content)
+                         : handler_.record_marked_in(tx, marked);
+        return defer && *outcome == MarkOutcome::kRecorded;
+      },
+      [outcome, respond = std::move(respond)](std::optional<StoreError> error) {
+        if (error) {
+          // Not stored: a 5xx makes Slack deliver the event again.
+          spdlog::error("Slack event not recorded: {}", error->what());
+          return respond(plain(503, "not recorded; please retry"));
+        }
+        respond(outcome_response(*outcome));
+      });
 }
 
 }  // namespace scribe::slack

@@ -28,13 +28,16 @@ class EventsEndpoint {
   EventsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock,
                  std::string pin_reaction);
 
-  HttpResponse handle(const HttpRequest& request);
+  // Answers through `respond` once the event is durable (or failed); does not block.
+  void handle(const HttpRequest& request, Respond respond);
 
  private:
-  HttpResponse on_pin(const nlohmann::json& body, const nlohmann::json& event,
-                      Timestamp received_at);
-  HttpResponse on_reaction(const nlohmann::json& body, const nlohmann::json& event,
-                           Timestamp received_at);
+  void on_pin(const nlohmann::json& body, const nlohmann::json& event, Timestamp received_at,
+              Respond& respond);
+  void on_reaction(const nlohmann::json& body, const nlohmann::json& event, Timestamp received_at,
+                   Respond& respond);
+  // Records or defers `marked` in one transaction, then answers.
+  void mark(MarkedMessage marked, bool defer, Respond& respond);
 
   std::string signing_secret_;
   CommandHandler& handler_;

@@ -8,6 +8,7 @@
 
 #include "adapters/slack/endpoint_support.h"
 #include "adapters/slack/form.h"
+#include "adapters/slack/signature.h"
 #include "commands/outgoing.h"
 #include "util/json_fields.h"
 
@@ -91,40 +92,54 @@ InteractivityEndpoint::InteractivityEndpoint(std::string signing_secret, Command
                                              Clock clock)
     : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
 
-HttpResponse InteractivityEndpoint::handle(const HttpRequest& request) {
+void InteractivityEndpoint::handle(const HttpRequest& request, Respond respond) {
   const Timestamp received_at = clock_();
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "interaction")) {
-    return *refused;
+    return respond(std::move(*refused));
   }
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
-    return plain(415, "expected application/x-www-form-urlencoded");
+    return respond(plain(415, "expected application/x-www-form-urlencoded"));
   }
   const FormResult form = parse_form(request.body);
-  if (!form) return plain(400, "malformed form body: " + form.error);
+  if (!form) return respond(plain(400, "malformed form body: " + form.error));
   const std::string_view payload = form_value(*form.form, "payload");
-  if (payload.empty()) return plain(400, "no payload");
+  if (payload.empty()) return respond(plain(400, "no payload"));
   const InteractivityResult parsed = parse_interactivity_payload(payload, received_at);
-  if (!parsed) return plain(400, "malformed payload: " + parsed.error);
+  if (!parsed) return respond(plain(400, "malformed payload: " + parsed.error));
   if (parsed.type != "block_actions") {
     spdlog::debug("ignored a Slack interaction of type {}", parsed.type);
-    return acknowledged();
+    return respond(acknowledged());
   }
 
-  for (const ButtonPress& press : parsed.presses) {
-    try {
-      const PressOutcome outcome = handler_.press(press);
-      spdlog::info("button {} on action item {} in {} by {}: {}", press.action, press.value,
-                   press.channel.channel, press.user.id, to_string(outcome));
-    } catch (const StoreError& e) {
-      // Nothing of this press was committed. A 5xx makes Slack tell the user the click
-      // did not work, so they can click again.
-      spdlog::error("button {} on action item {} in {} failed: {}", press.action, press.value,
-                    press.channel.channel, e.what());
-      return plain(503, "not recorded; please try again");
-    }
-  }
-  return acknowledged();
+  // All presses of one request in one transaction: stored together or not at all.
+  auto presses = std::make_shared<std::vector<ButtonPress>>(parsed.presses);
+  const std::string signature(request.header(kSignatureHeader));
+  handler_.transact_async(
+      [this, presses, signature, received_at](Transaction& tx) {
+        if (!tx.first_delivery_until(kSignedRequests, signature, received_at,
+                                     received_at + kReplayWindow)) {
+          spdlog::info("a replayed Slack interaction was ignored");
+          return false;
+        }
+        bool enqueued = false;
+        for (const ButtonPress& press : *presses) {
+          const PressOutcome outcome = handler_.press_in(tx, press);
+          spdlog::info("button {} on action item {} in {} by {}: {}", press.action, press.value,
+                       press.channel.channel, press.user.id, to_string(outcome));
+          if (outcome == PressOutcome::kDone || outcome == PressOutcome::kSnoozed) enqueued = true;
+        }
+        return enqueued;
+      },
+      [presses, respond = std::move(respond)](std::optional<StoreError> error) {
+        if (error) {
+          // Nothing of these presses was committed. A 5xx makes Slack tell the user the
+          // click did not work, so they can click again.
+          spdlog::error("{} button press(es) not recorded: {}", presses->size(), error->what());
+          return respond(plain(503, "not recorded; please try again"));
+        }
+        respond(acknowledged());
+      });
 }
 
 }  // namespace scribe::slack

@@ -42,7 +42,8 @@ class InteractivityEndpoint {
 
   InteractivityEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock);
 
-  HttpResponse handle(const HttpRequest& request);
+  // Answers through `respond` once the presses are durable (or failed); does not block.
+  void handle(const HttpRequest& request, Respond respond);
 
  private:
   std::string signing_secret_;

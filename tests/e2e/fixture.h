@@ -2,9 +2,11 @@
 // a loopback port with a SQLite file there, a client that signs like Slack, and the API.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -33,6 +35,32 @@ inline std::string iso(std::chrono::sys_seconds t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", t);
 }
 
+struct CliResult {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+
+// Runs a shell command and returns its exit status and output (stdout and stderr).
+inline CliResult run_shell(const std::string& command) {
+  CliResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+// Runs `scribe <args>` on the database `db`. `env` is put before the command as it is
+// ("SCRIBE_X='y' "): for a test's own settings.
+inline CliResult run_cli(const std::string& db, const std::string& args,
+                         const std::string& env = "") {
+  return run_shell(env + "SCRIBE_DB='" + db + "' SCRIBE_LOG_LEVEL=warn '" + SCRIBE_BINARY + "' " +
+                   args);
+}
+
 class ScribeE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -57,6 +85,8 @@ class ScribeE2E : public ::testing::Test {
         {"SCRIBE_LOG_LEVEL", "info"},
     };
     for (auto& [k, v] : env_) env[k] = v;
+    // A start replaces the running process: only one may serve a database.
+    scribe_.reset();
     scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env);
     slack_ = std::make_unique<SlackClient>(scribe_->base_url(), kSecret);
   }

@@ -38,12 +38,7 @@ class LimitsE2E : public ScribeE2E {
   // Whether the service's log shows `text` within a few seconds: it reaches the test
   // through a pipe, a moment after the request that caused it was answered.
   bool log_shows(const std::string& text) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (scribe_->logs().find(text) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return scribe_->wait_for_log(text, std::chrono::seconds(10));
   }
 
   static std::string header(const HttpResult& r, const std::string& name) {

@@ -24,30 +24,12 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using testing::CliResult;
 using testing::kAlice;
 using testing::kBob;
+using testing::run_cli;
 
 using ReviewE2E = testing::ScribeE2E;
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs `scribe <args>` on the test's database and returns its exit status and stdout.
-CliResult run_cli(const std::string& db, const std::string& args) {
-  const std::string command =
-      "SCRIBE_DB='" + db + "' SCRIBE_LOG_LEVEL=warn '" + SCRIBE_BINARY + "' " + args + " 2>&1";
-  CliResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
 
 TEST_F(ReviewE2E, CloseGateReviewAndCloseAnywayThroughSlack) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);

@@ -386,5 +386,40 @@ TEST_F(SlackCommandsE2E, SigtermStopsPromptlyAndCleanly) {
   EXPECT_THAT(scribe_->logs(), Not(HasSubstr(kToken)));
 }
 
+TEST_F(SlackCommandsE2E, DraftHeaderLeadsWithCustomerImpactApartFromIncidentDuration) {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto impact = now - 25min;
+  slack_->command("/incident", "start sev2 Login failures", "C0IMP", kAlice);
+  slack_->command("/timeline", iso(impact) + " #impact 7% of logins fail", "C0IMP", kAlice);
+  slack_->command("/incident", "mitigated failed over to the standby", "C0IMP", kBob);
+  slack_->command("/incident", "resolved", "C0IMP", kBob);
+
+  const json draft = api_json("/api/incidents/1/postmortem.json");
+  const json& ci = draft["customer_impact"];
+  EXPECT_EQ(ci["from"]["at"], fmt::format("{:%Y-%m-%dT%H:%M:%S}.000Z", impact)) << ci.dump();
+  EXPECT_EQ(ci["to"]["name"], "mitigated");
+  const long seconds = ci["seconds"].get<long>();
+  EXPECT_GE(seconds, 25 * 60);
+  EXPECT_LT(seconds, 25 * 60 + 120);
+  EXPECT_EQ(ci["ongoing"], false);
+  EXPECT_TRUE(draft["total_duration"]["seconds"].is_number());
+
+  // The Markdown header's first two facts, labelled apart; the HTML shows the same.
+  const HttpResult md = api("/api/incidents/1/postmortem.md");
+  ASSERT_EQ(md.status, 200);
+  const std::string line =
+      fmt::format("- **Customer impact:** {} (impact began {:%Y-%m-%d %H:%M:%S} UTC → mitigated ",
+                  ci["display"].get<std::string>(), impact);
+  const auto at = md.body.find(line);
+  ASSERT_NE(at, std::string::npos) << md.body;
+  EXPECT_EQ(md.body.find("- **"), at) << "customer impact is not the first fact";
+  EXPECT_THAT(md.body.substr(at), HasSubstr("\n- **Incident duration:** "));
+  const HttpResult html = api("/api/incidents/1/postmortem.html");
+  ASSERT_EQ(html.status, 200);
+  EXPECT_THAT(html.body,
+              HasSubstr("<strong>Customer impact:</strong> " + ci["display"].get<std::string>()));
+  EXPECT_THAT(html.body, HasSubstr("<strong>Incident duration:</strong> "));
+}
+
 }  // namespace
 }  // namespace scribe

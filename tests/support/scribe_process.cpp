@@ -122,8 +122,11 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
     char chunk[4096];
     ssize_t n;
     while ((n = read(stderr_fd_, chunk, sizeof chunk)) > 0) {
-      std::lock_guard lock(mu_);
-      logs_.append(chunk, static_cast<std::size_t>(n));
+      {
+        std::lock_guard lock(mu_);
+        logs_.append(chunk, static_cast<std::size_t>(n));
+      }
+      logs_grew_.notify_all();
     }
   });
 }
@@ -191,6 +194,11 @@ void ScribeProcess::kill_hard() {
 std::string ScribeProcess::logs() const {
   std::lock_guard lock(mu_);
   return logs_;
+}
+
+bool ScribeProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return logs_grew_.wait_for(lock, timeout, [&] { return logs_.find(text) != std::string::npos; });
 }
 
 long ScribeProcess::status_kib(std::string_view field) const {

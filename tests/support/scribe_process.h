@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -60,6 +61,8 @@ class ScribeProcess {
   void kill_hard();
   // Everything the process wrote to stderr so far.
   std::string logs() const;
+  // Whether stderr shows `text` within `timeout`: woken by each chunk the process writes.
+  bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const;
 
   // The AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer reports that any
   // ScribeProcess of this program has found in the log of its process once it exited, in
@@ -83,7 +86,8 @@ class ScribeProcess {
   int stderr_fd_ = -1;
   std::thread drain_;
   mutable std::mutex mu_;
-  std::string logs_;
+  mutable std::condition_variable logs_grew_;
+  std::string logs_;  // guarded by mu_
 };
 
 }  // namespace scribe::testing

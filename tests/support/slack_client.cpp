@@ -1,6 +1,11 @@
 #include "support/slack_client.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -15,12 +20,18 @@ SlackClient::SlackClient(std::string base_url, std::string signing_secret)
 
 std::string SlackClient::form_body(const std::string& command, const std::string& text,
                                    const std::string& channel, const SlackUser& user) {
+  // Slack gives every invocation a trigger_id of its own (Scribe treats a repeated one as a
+  // replay), so two identical commands typed in the same second are still two requests.
+  static std::atomic<std::uint64_t> triggers{0};
+  static const std::uint64_t process_salt =
+      static_cast<std::uint64_t>(::getpid()) * 1'000'003u ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return fmt::format(
       "token=legacy&team_id=T0TEAM&team_domain=acme&channel_id={}&channel_name=incident"
       "&user_id={}&user_name={}&command={}&text={}"
-      "&response_url=https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1&trigger_id=1.2.3",
+      "&response_url=https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1&trigger_id={}.{}.e2e",
       form_encode(channel), form_encode(user.id), form_encode(user.name), form_encode(command),
-      form_encode(text));
+      form_encode(text), process_salt, triggers.fetch_add(1));
 }
 
 std::vector<std::string> SlackClient::signed_headers(

@@ -81,7 +81,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.read_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c.idle_timeout, std::chrono::seconds(75));
   EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(10));
-  EXPECT_EQ(c.threads, 16);
+  EXPECT_EQ(c.threads, 0);  // one per core
 }
 
 TEST_F(ConfigTest, TomlSetsEveryValue) {
@@ -338,6 +338,21 @@ TEST_F(ConfigTest, UnknownTimezoneIsRejected) {
   EXPECT_THAT(error_of(std::nullopt), HasSubstr("Mars/Olympus_Mons"));
   env_ = {{"SCRIBE_TIMEZONE", "Europe/Berlin"}};
   EXPECT_EQ(load().timezone, "Europe/Berlin");
+}
+
+TEST_F(ConfigTest, DraftTemplateIsCompiledWhileLoading) {
+  const std::string good = write_toml("# {{incident.ref}}\n", "good.mustache");
+  EXPECT_EQ(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template_path, good);
+  EXPECT_NE(load(write_toml("[draft]\ntemplate = \"" + good + "\"\n")).draft_template, nullptr);
+  EXPECT_EQ(load().draft_template, nullptr);  // none: Scribe's own draft
+
+  const std::string broken =
+      write_toml("# {{incident.ref}}\n\n{{#actions}}\n- {{text}}\n", "broken.mustache");
+  env_ = {{"SCRIBE_DRAFT_TEMPLATE", broken}};
+  EXPECT_EQ(error_of(std::nullopt),
+            "draft.template: " + broken + ": line 3, column 1: Unclosed section \"actions\"");
+  env_ = {{"SCRIBE_DRAFT_TEMPLATE", (dir_ / "absent.mustache").string()}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("absent.mustache: cannot be read"));
 }
 
 TEST_F(ConfigTest, DescribeShowsTheSettings) {

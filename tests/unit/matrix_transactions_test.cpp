@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/store.h"
+#include "support/await_response.h"
 #include "test_support.h"
 
 namespace scribe::matrix {
@@ -97,10 +98,14 @@ class MatrixTransactionsTest : public ::testing::Test {
     options.platforms = test::platforms();
     handler_ = std::make_unique<CommandHandler>(*store_, date::locate_zone("UTC"), options);
     endpoint_ = std::make_unique<TransactionsEndpoint>(
-        kHsToken, kBot, *handler_, *store_, [] { return kNow; },
-        [this](const std::string& room) { invites_.push_back(room); },
-        [this](const ChannelRef& c, const Reply& r, const std::string& ev) {
+        kHsToken, kBot, *handler_, [] { return kNow; },
+        [this](Transaction&, const std::string& room) {
+          invites_.push_back(room);
+          return false;
+        },
+        [this](Transaction&, const ChannelRef& c, const Reply& r, const std::string& ev) {
           replies_.push_back(SentReply{c, r, ev});
+          return false;
         });
   }
 
@@ -108,6 +113,10 @@ class MatrixTransactionsTest : public ::testing::Test {
     endpoint_.reset();
     handler_.reset();
     store_.reset();
+  }
+
+  HttpResponse call(const HttpRequest& r) {
+    return test::await_response([&](Respond respond) { endpoint_->handle(r, std::move(respond)); });
   }
 
   static HttpRequest request(const std::string& method, const std::string& target,
@@ -123,8 +132,8 @@ class MatrixTransactionsTest : public ::testing::Test {
 
   HttpResponse put(const std::string& txn, const json& events,
                    const std::string& token = kHsToken) {
-    return endpoint_->handle(request("PUT", "/_matrix/app/v1/transactions/" + txn,
-                                     json{{"events", events}}.dump(), token));
+    return call(request("PUT", "/_matrix/app/v1/transactions/" + txn,
+                        json{{"events", events}}.dump(), token));
   }
 
   std::optional<Incident> incident() {
@@ -191,8 +200,7 @@ TEST_F(MatrixTransactionsTest, BearerTokenAndLegacyQueryParameterAreAccepted) {
       json{{"events",
             json::array({text_message("$2", "@alice:example.org", "!timeline deploy", kLater)})}}
           .dump();
-  r = endpoint_->handle(
-      request("PUT", std::string("/transactions/t2?access_token=") + kHsToken, body, ""));
+  r = call(request("PUT", std::string("/transactions/t2?access_token=") + kHsToken, body, ""));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(timeline().size(), 2u);  // the start and "deploy"
 }
@@ -211,8 +219,8 @@ TEST_F(MatrixTransactionsTest, MissingTokenIs401WrongTokenIs403AndNothingChanges
   EXPECT_EQ(body["errcode"], "M_FORBIDDEN");
   EXPECT_TRUE(body["error"].is_string());
 
-  r = endpoint_->handle(request("PUT", "/_matrix/app/v1/transactions/t1?access_token=wrong",
-                                json{{"events", events}}.dump(), ""));
+  r = call(request("PUT", "/_matrix/app/v1/transactions/t1?access_token=wrong",
+                   json{{"events", events}}.dump(), ""));
   EXPECT_EQ(r.status, 403);
   // A bearer token that is a prefix of the real one is still wrong.
   r = put("t1", events, std::string(kHsToken).substr(0, 5));
@@ -232,8 +240,7 @@ TEST_F(MatrixTransactionsTest, MissingTokenIs401WrongTokenIs403AndNothingChanges
 
 TEST_F(MatrixTransactionsTest, MalformedBodiesAre400) {
   const auto refused = [&](const std::string& body, const std::string& errcode) {
-    const HttpResponse r =
-        endpoint_->handle(request("PUT", "/_matrix/app/v1/transactions/bad", body));
+    const HttpResponse r = call(request("PUT", "/_matrix/app/v1/transactions/bad", body));
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(error_body(r)["errcode"], errcode) << body;
   };
@@ -250,13 +257,13 @@ TEST_F(MatrixTransactionsTest, MalformedBodiesAre400) {
 }
 
 TEST_F(MatrixTransactionsTest, UnknownPathsAndMethodsAreUnrecognized) {
-  HttpResponse r = endpoint_->handle(request("GET", "/_matrix/app/v1/transactions/t1"));
+  HttpResponse r = call(request("GET", "/_matrix/app/v1/transactions/t1"));
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(error_body(r)["errcode"], "M_UNRECOGNIZED");
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/thirdparty/protocol/irc"));
+  r = call(request("GET", "/_matrix/app/v1/thirdparty/protocol/irc"));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(error_body(r)["errcode"], "M_UNRECOGNIZED");
-  r = endpoint_->handle(request("POST", "/_matrix/app/v1/ping", R"({"transaction_id":"p1"})"));
+  r = call(request("POST", "/_matrix/app/v1/ping", R"({"transaction_id":"p1"})"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "{}");
 }
@@ -588,26 +595,25 @@ TEST(MatrixIds, LocalpartsAndServerNames) {
 // ---- user and room queries ----
 
 TEST_F(MatrixTransactionsTest, UserAndRoomQueries) {
-  HttpResponse r =
-      endpoint_->handle(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org"));
+  HttpResponse r = call(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "{}");
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/users/@scribe:example.org"));
+  r = call(request("GET", "/_matrix/app/v1/users/@scribe:example.org"));
   EXPECT_EQ(r.status, 200);
-  r = endpoint_->handle(request("GET", "/users/%40scribe%3Aexample.org"));  // legacy
+  r = call(request("GET", "/users/%40scribe%3Aexample.org"));  // legacy
   EXPECT_EQ(r.status, 200);
 
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/users/%40someone%3Aexample.org"));
+  r = call(request("GET", "/_matrix/app/v1/users/%40someone%3Aexample.org"));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(error_body(r)["errcode"], "M_NOT_FOUND");
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/rooms/%23incidents%3Aexample.org"));
+  r = call(request("GET", "/_matrix/app/v1/rooms/%23incidents%3Aexample.org"));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(error_body(r)["errcode"], "M_NOT_FOUND");
 
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org", "", ""));
+  r = call(request("GET", "/_matrix/app/v1/users/%40scribe%3Aexample.org", "", ""));
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(error_body(r)["errcode"], "M_UNAUTHORIZED");
-  r = endpoint_->handle(request("GET", "/_matrix/app/v1/rooms/%23a%3Ab", "", "wrong"));
+  r = call(request("GET", "/_matrix/app/v1/rooms/%23a%3Ab", "", "wrong"));
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(error_body(r)["errcode"], "M_FORBIDDEN");
 }
@@ -650,9 +656,9 @@ json spec_example_transaction(const std::string& body,
 }
 
 TEST_F(MatrixTransactionsTest, TheSpecsExampleTransactionGetsTheSpecsExampleResponse) {
-  HttpResponse r = endpoint_->handle(
-      request("PUT", "/_matrix/app/v1/transactions/35",
-              spec_example_transaction("This is an example text message").dump()));
+  HttpResponse r =
+      call(request("PUT", "/_matrix/app/v1/transactions/35",
+                   spec_example_transaction("This is an example text message").dump()));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), json::object());
   const ChannelRef room = channel_of("!jEsUZKDJdhlrceRyVU:example.org");
@@ -660,7 +666,7 @@ TEST_F(MatrixTransactionsTest, TheSpecsExampleTransactionGetsTheSpecsExampleResp
   store_->read([&](Transaction& tx) { none = tx.current_incident(room); });
   EXPECT_FALSE(none.has_value()) << "an ordinary message is not a command";
 
-  r = endpoint_->handle(request(
+  r = call(request(
       "PUT", "/_matrix/app/v1/transactions/36",
       spec_example_transaction("!incident start From the example", "$143273582443PhrSo:example.org")
           .dump()));

@@ -129,6 +129,56 @@ TEST(PostmortemDraft, MitigatedFallsBackToResolved) {
   EXPECT_EQ(ttm.seconds, seconds{45 * 60});
 }
 
+TEST(PostmortemDraft, CustomerImpactAcrossMidnight) {
+  IncidentRecord r = base_record();
+  r.incident.declared_at = ts("2026-11-20 23:52:00");
+  r.events.clear();
+  r.events.push_back(event(1, "2026-11-20 23:52:00", kAlice, EventKind::kDeclared, "Declared"));
+  r.events.push_back(event(2, "2026-11-20 23:47:30", kBob, EventKind::kImpact, "logins fail"));
+  r.events.push_back(event(3, "2026-11-20 23:58:00", kBob, EventKind::kImpact, "and signups"));
+  r.incident.mitigated_at = ts("2026-11-21 00:31:15");
+  resolve(r, "2026-11-21 02:00:00");
+  const Draft d = assemble_draft(r, ts("2026-11-21 03:00:00"));
+  EXPECT_EQ(d.customer_impact.id, "customer_impact");
+  EXPECT_EQ(d.customer_impact.from.at, ts("2026-11-20 23:47:30"));  // the earliest #impact
+  EXPECT_EQ(d.customer_impact.to.at, ts("2026-11-21 00:31:15"));
+  EXPECT_EQ(d.customer_impact.to.name, "mitigated");
+  EXPECT_EQ(d.customer_impact.seconds, seconds{43 * 60 + 45});
+  EXPECT_FALSE(d.impact_ongoing);
+  // The incident's own duration is a different, longer span.
+  EXPECT_EQ(d.duration, seconds{2 * 3600 + 12 * 60 + 30});
+}
+
+TEST(PostmortemDraft, CustomerImpactRunsToNowWhileNotMitigated) {
+  IncidentRecord r = base_record();
+  r.events.insert(r.events.begin(),
+                  event(2, "2026-11-20 14:00:00", kBob, EventKind::kImpact, "errors"));
+  const Draft d = assemble_draft(r, kNow);
+  EXPECT_TRUE(d.impact_ongoing);
+  EXPECT_EQ(d.customer_impact.to.at, kNow);
+  EXPECT_EQ(d.customer_impact.to.fallback, "not mitigated yet");
+  EXPECT_EQ(d.customer_impact.seconds, seconds{2 * 3600});
+}
+
+TEST(PostmortemDraft, CustomerImpactUnknownWithoutImpactEventEvenWhenResolved) {
+  IncidentRecord r = base_record();
+  resolve(r, "2026-11-20 15:00:00");
+  const Draft d = assemble_draft(r, kNow);
+  EXPECT_FALSE(d.customer_impact.seconds);
+  EXPECT_FALSE(d.impact_ongoing);
+  EXPECT_EQ(d.customer_impact.from.missing, "no #impact event marks when impact began");
+  EXPECT_EQ(d.customer_impact.to.name, "resolved");
+}
+
+TEST(PostmortemDraft, CustomerImpactMitigatedBeforeImpactBeganIsZeroWithARemark) {
+  IncidentRecord r = base_record();
+  r.events.push_back(event(2, "2026-11-20 14:20:00", kBob, EventKind::kImpact, "late note"));
+  r.incident.mitigated_at = ts("2026-11-20 14:10:00");
+  const Draft d = assemble_draft(r, kNow);
+  EXPECT_EQ(d.customer_impact.seconds, seconds{0});
+  EXPECT_EQ(d.customer_impact.remark, "mitigated 10m 00s before impact began");
+}
+
 TEST(PostmortemDraft, UnknownWithoutImpactEvent) {
   IncidentRecord r = base_record();
   resolve(r, "2026-11-20 15:00:00");

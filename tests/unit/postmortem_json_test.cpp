@@ -91,6 +91,20 @@ TEST(PostmortemJson, ParticipantsAndTotalDuration) {
   EXPECT_EQ(total.at("display"), "1h 00m 00s");
 }
 
+TEST(PostmortemJson, CustomerImpactApartFromTotalDuration) {
+  const json j = parsed();  // impact began 14:00, mitigated 14:30, not resolved
+  const json& ci = j.at("customer_impact");
+  EXPECT_EQ(ci.at("from").at("name"), "impact began");
+  EXPECT_EQ(ci.at("from").at("at"), "2026-11-20T14:00:00.000Z");
+  EXPECT_EQ(ci.at("to").at("name"), "mitigated");
+  EXPECT_EQ(ci.at("to").at("at"), "2026-11-20T14:30:00.000Z");
+  EXPECT_EQ(ci.at("ongoing"), false);
+  EXPECT_EQ(ci.at("seconds"), 1800);
+  EXPECT_EQ(ci.at("display"), "30m 00s");
+  EXPECT_TRUE(ci.at("remark").is_null());
+  EXPECT_EQ(j.at("total_duration").at("seconds"), 3600);
+}
+
 TEST(PostmortemJson, Sections) {
   const json s = parsed().at("sections");
   for (const char* key :

@@ -121,12 +121,13 @@ std::size_t count(const std::string& haystack, const std::string& needle) {
 TEST(PostmortemMarkdown, SmallIncidentExactly) {
   const std::string expected = R"(# Postmortem: INC-42 — Checkout errors after deploy
 
+- **Customer impact:** 30m 00s (impact began 2026-11-20 14:00:00 UTC → mitigated 2026-11-20 14:30:00 UTC)
+- **Incident duration:** 1h 00m 00s (first timeline event to resolution)
 - **Severity:** sev2
 - **Status:** Resolved
 - **Declared:** 2026-11-20 14:05:30 UTC
 - **Mitigated:** 2026-11-20 14:30:00 UTC
 - **Resolved:** 2026-11-20 15:00:00 UTC
-- **Duration:** 1h 00m 00s (first timeline event to resolution)
 - **Commander:** Alice
 - **Participants:** Alice, Bob, Carol, Dave
 
@@ -209,9 +210,58 @@ TEST(PostmortemMarkdown, OpenIncidentShowsDurationSoFar) {
   EXPECT_TRUE(has(md, "- **Mitigated:** —\n"));
   EXPECT_TRUE(has(md, "- **Resolved:** —\n"));
   EXPECT_TRUE(has(md,
-                  "- **Duration so far:** 45m 00s (first timeline event to this draft; "
+                  "- **Incident duration so far:** 45m 00s (first timeline event to this draft; "
                   "not resolved)\n"));
   EXPECT_TRUE(has(md, "Drafted by Scribe at 2026-11-20 14:50:30 UTC."));
+}
+
+TEST(PostmortemMarkdown, CustomerImpactLeadsTheHeaderAcrossMidnight) {
+  IncidentRecord r = bare_record();
+  r.incident.declared_at = ts("2026-11-20 23:50:00");
+  r.events.clear();
+  add_event(r, 1, "2026-11-20 23:50:00", kAlice, EventKind::kDeclared, "Incident declared");
+  add_event(r, 2, "2026-11-20 23:40:00", kBob, EventKind::kImpact, "5% of logins fail");
+  add_event(r, 3, "2026-11-21 00:25:00", kAlice, EventKind::kMitigated, "failover done");
+  r.incident.mitigated_at = ts("2026-11-21 00:25:00");
+  r.incident.status = IncidentStatus::kResolved;
+  r.incident.resolved_at = ts("2026-11-21 01:10:00");
+  const std::string md = render(std::move(r), "2026-11-21 02:00:00");
+  const std::string expected_head =
+      "# Postmortem: INC-9 — Queue backlog\n\n"
+      "- **Customer impact:** 45m 00s (impact began 2026-11-20 23:40:00 UTC → mitigated "
+      "2026-11-21 00:25:00 UTC)\n"
+      "- **Incident duration:** 1h 30m 00s (first timeline event to resolution)\n";
+  EXPECT_EQ(md.substr(0, expected_head.size()), expected_head) << md;
+}
+
+TEST(PostmortemMarkdown, CustomerImpactWithoutImpactEventSaysHowToRecordIt) {
+  const std::string md = render(bare_record(), "2026-11-20 14:50:30");
+  EXPECT_TRUE(has(md,
+                  "- **Customer impact:** unknown — no #impact event marks when impact began; "
+                  "add with `/timeline #impact <text>` (backdate it: `HH:MM`)\n"))
+      << md;
+}
+
+TEST(PostmortemMarkdown, CustomerImpactSoFarWhileNotMitigated) {
+  IncidentRecord r = bare_record();
+  add_event(r, 2, "2026-11-20 14:00:00", kBob, EventKind::kImpact, "queue at 40,000");
+  const std::string md = render(std::move(r), "2026-11-20 14:50:30");
+  EXPECT_TRUE(has(md,
+                  "- **Customer impact so far:** 50m 30s (impact began 2026-11-20 14:00:00 UTC → "
+                  "this draft 2026-11-20 14:50:30 UTC; not mitigated yet)\n"))
+      << md;
+}
+
+TEST(PostmortemMarkdown, CustomerImpactEndsAtResolutionWithoutMitigation) {
+  IncidentRecord r = bare_record();
+  add_event(r, 2, "2026-11-20 14:00:00", kBob, EventKind::kImpact, "queue at 40,000");
+  r.incident.status = IncidentStatus::kResolved;
+  r.incident.resolved_at = ts("2026-11-20 14:40:00");
+  const std::string md = render(std::move(r), "2026-11-20 14:50:30");
+  EXPECT_TRUE(has(md,
+                  "- **Customer impact:** 40m 00s (impact began 2026-11-20 14:00:00 UTC → "
+                  "resolved 2026-11-20 14:40:00 UTC; no separate mitigation)\n"))
+      << md;
 }
 
 TEST(PostmortemMarkdown, UnknownDurationsSayWhatIsMissing) {
@@ -267,7 +317,7 @@ TEST(PostmortemMarkdown, MultiDayShowsDatesAndDayOffsets) {
   EXPECT_TRUE(has(timeline, "| 3 | 2026-11-23 09:00:00 | +2d 18:54:30 | Bob |")) << timeline;
   // The key durations use the same style.
   EXPECT_TRUE(has(section(md, "Key durations"), "declared at 2026-11-20 14:05:30"));
-  EXPECT_TRUE(has(md, "- **Duration so far:** 2d 19h 54m "));
+  EXPECT_TRUE(has(md, "- **Incident duration so far:** 2d 19h 54m "));
 }
 
 TEST(PostmortemMarkdown, EscapesPipesAndLineBreaksInCells) {

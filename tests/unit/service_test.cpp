@@ -12,6 +12,7 @@
 
 #include "adapters/slack/signature.h"
 #include "storage/store.h"
+#include "support/await_response.h"
 #include "support/slack_standin.h"
 #include "test_support.h"
 
@@ -20,6 +21,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+
+HttpResponse route(Service& service, HttpRequest request) {
+  return test::await_response(
+      [&](Respond respond) { service.route(std::move(request), std::move(respond)); });
+}
 
 constexpr char kSecret[] = "service-test-secret";
 
@@ -68,7 +74,8 @@ TEST_F(ServiceShutdownTest, AFetchInFlightFinishesThroughTheHandlerBeforeItIsDes
   auto service = std::make_unique<Service>(config_);
   std::thread running([&] { service->run(/*handle_signals=*/false); });
 
-  const HttpResponse started = service->route(
+  const HttpResponse started = route(
+      *service,
       signed_request("/slack/commands", "application/x-www-form-urlencoded",
                      "command=%2Fincident&text=start+Shutdown&channel_id=C0SHUT&user_id=U0ALICE&"
                      "user_name=alice&team_id=T0TEAM"));
@@ -86,7 +93,7 @@ TEST_F(ServiceShutdownTest, AFetchInFlightFinishesThroughTheHandlerBeforeItIsDes
         {"item_user", "U0BOB"},
         {"item", {{"type", "message"}, {"channel", "C0SHUT"}, {"ts", ts + ".000100"}}}}}};
   const HttpResponse queued =
-      service->route(signed_request("/slack/events", "application/json", reaction.dump()));
+      route(*service, signed_request("/slack/events", "application/json", reaction.dump()));
   ASSERT_EQ(queued.status, 200) << queued.body;
 
   // The fetch has reached Slack and waits for its answer: stop and destroy now.

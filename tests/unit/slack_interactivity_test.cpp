@@ -18,6 +18,7 @@
 #include "adapters/slack/signature.h"
 #include "commands/outgoing.h"
 #include "storage/store.h"
+#include "support/await_response.h"
 #include "support/slack_client.h"
 #include "test_support.h"
 #include "util/percent.h"
@@ -188,6 +189,10 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
 
   static std::string form(const json& payload) { return "payload=" + form_encode(payload.dump()); }
 
+  HttpResponse call(const HttpRequest& r) {
+    return test::await_response([&](Respond respond) { endpoint_->handle(r, std::move(respond)); });
+  }
+
   HttpResponse post(const std::string& body, const std::string& secret = kSecret,
                     const std::string& content_type = "application/x-www-form-urlencoded") {
     const std::string timestamp = std::to_string(
@@ -199,7 +204,7 @@ class SlackInteractivityEndpointTest : public ::testing::Test {
                        {std::string(kTimestampHeader), timestamp},
                        {std::string(kSignatureHeader), compute_signature(secret, timestamp, body)}};
     request.body = body;
-    return endpoint_->handle(request);
+    return call(request);
   }
 
   ActionItem item() {
@@ -285,7 +290,7 @@ TEST_F(SlackInteractivityEndpointTest, BadSignaturesAreRefusedAndChangeNothing) 
   unsigned_request.method = "POST";
   unsigned_request.headers = {{"content-type", "application/x-www-form-urlencoded"}};
   unsigned_request.body = body;
-  EXPECT_EQ(endpoint_->handle(unsigned_request).status, 401);
+  EXPECT_EQ(call(unsigned_request).status, 401);
   expect_unchanged(401, body, "");
 }
 

@@ -170,6 +170,8 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
+      "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals; ALTER TABLE incidents DROP COLUMN postmortem_status;"
       "ALTER TABLE incidents DROP COLUMN closed_anyway;"
       "ALTER TABLE incidents DROP COLUMN postmortem_owner_id;"
@@ -250,7 +252,9 @@ TEST_F(SqliteStoreTest, SynchronousOptionIsValidated) {
   store_.reset();
   for (const char* ok : {"full", "normal"}) {
     EXPECT_NO_THROW(open_store(path_, StoreOptions{ok})) << ok;
-    EXPECT_NO_THROW(open_sqlite_store(path_, SqliteOptions{ok})) << ok;
+    SqliteOptions options;
+    options.synchronous = ok;
+    EXPECT_NO_THROW(open_sqlite_store(path_, options)) << ok;
   }
   const std::string fresh = (dir_ / "fresh.db").string();
   for (const char* bad : {"off", "FULL", "", "full; DROP TABLE incidents"}) {
@@ -685,6 +689,8 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
+      "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals;"
       "ALTER TABLE incidents DROP COLUMN postmortem_status;"
       "ALTER TABLE incidents DROP COLUMN closed_anyway;"

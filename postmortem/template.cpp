@@ -1,0 +1,167 @@
+#include "postmortem/template.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+#include <kainjow/mustache.hpp>
+
+#include "util/markdown_escape.h"
+#include "util/text.h"
+
+namespace scribe {
+namespace {
+
+namespace mus = kainjow::mustache;
+using Json = nlohmann::ordered_json;
+
+// kainjow reports "… at <byte offset>"; people look for a line and a column.
+std::string with_line(const std::string& text, const std::string& message) {
+  const std::size_t at = message.rfind(" at ");
+  if (at == std::string::npos) return message;
+  std::size_t offset = 0;
+  const char* first = message.data() + at + 4;
+  const char* last = message.data() + message.size();
+  const auto [end, ec] = std::from_chars(first, last, offset);
+  if (ec != std::errc() || end != last || offset > text.size()) return message;
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("line {}, column {}: {}", line, column, message.substr(0, at));
+}
+
+mus::data to_data(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      mus::data out{mus::data::type::object};
+      for (const auto& [key, value] : j.items()) out.set(key, to_data(value));
+      return out;
+    }
+    case Json::value_t::array: {
+      mus::data out{mus::data::type::list};
+      for (const auto& value : j) out.push_back(to_data(value));
+      return out;
+    }
+    case Json::value_t::string:
+      return mus::data{j.get_ref<const std::string&>()};
+    case Json::value_t::boolean:
+      return mus::data{j.get<bool>()};
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return mus::data{false};
+    default:  // numbers
+      return mus::data{j.dump()};
+  }
+}
+
+std::string render_text(const std::string& text, const mus::data& data) {
+  mus::mustache tmpl{text};
+  if (!tmpl.is_valid()) throw TemplateError(with_line(text, tmpl.error_message()));
+  tmpl.set_custom_escape([](const std::string& s) { return escape_template_value(s); });
+  std::string out = tmpl.render(data);
+  if (!tmpl.is_valid()) throw TemplateError(with_line(text, tmpl.error_message()));
+  return out;
+}
+
+// A draft with every list non-empty, so each section of the template is rendered once
+// at start-up.
+Json sample_draft() {
+  const Json person = {{"id", "U1"}, {"name", "Sample"}};
+  const Json note = {
+      {"text", "text"}, {"author", person}, {"created_at", "2026-01-01T00:00:00.000Z"}};
+  const Json moment = {{"name", "impact began"},
+                       {"at", "2026-01-01T00:00:00.000Z"},
+                       {"fallback", nullptr},
+                       {"missing", nullptr}};
+  Json sections = Json::object();
+  for (const char* s : {"summary", "impact", "cause", "why", "went_well", "went_wrong", "lucky",
+                        "lessons", "trigger", "detection", "resolution", "links"}) {
+    sections[s] = Json::array({note});
+  }
+  return Json{
+      {"incident",
+       {{"id", 1},
+        {"ref", "INC-1"},
+        {"title", "t"},
+        {"severity", "sev2"},
+        {"status", "resolved"},
+        {"commander", person}}},
+      {"participants", Json::array({person})},
+      {"customer_impact", {{"from", moment}, {"to", moment}, {"seconds", 1}, {"display", "1s"}}},
+      {"sections", sections},
+      {"durations", Json::array({{{"id", "time_to_detect"}, {"from", moment}, {"to", moment}}})},
+      {"timeline",
+       Json::array({{{"seq", 1}, {"author", person}, {"kind", "note"}, {"text", "t"}}})},
+      {"actions", Json::array({{{"seq", 1}, {"text", "t"}, {"owner", person}}})},
+      {"review",
+       {{"status", "draft"},
+        {"owner", person},
+        {"approvals", Json::array({{{"by", person}}})},
+        {"findings", Json::array({{{"rule", "vague"}, {"message", "m"}}})}}},
+  };
+}
+
+}  // namespace
+
+std::string escape_template_value(std::string_view text) {
+  fmt::memory_buffer out;
+  with_display_text(text, [&](std::string_view s) {
+    bool first = true;
+    for (;;) {
+      const std::size_t nl = s.find_first_of("\r\n");
+      const std::string_view line = s.substr(0, nl);
+      if (!line.empty() && line.find_first_not_of(" \t") != std::string_view::npos) {
+        if (!first) {
+          static constexpr std::string_view kBreak = " ⏎ ";
+          out.append(kBreak.data(), kBreak.data() + kBreak.size());
+        }
+        // Each line as a line of its own: a "# " or "- " or "1. " at its start is escaped
+        // too, since the template may have put the value at the start of a line.
+        append_markdown_line(out, line, /*code_spans=*/false);
+        first = false;
+      }
+      if (nl == std::string_view::npos) break;
+      s.remove_prefix(nl + 1);
+    }
+  });
+  return fmt::to_string(out);
+}
+
+DraftTemplate::DraftTemplate(std::string text) : text_(std::move(text)) {
+  // Both the syntax and a rendering: a partial or a lambda-only construct fails only then.
+  Json sample = sample_draft();
+  sample["command_prefix"] = "/";
+  (void)render_text(text_, to_data(sample));
+}
+
+std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix) const {
+  mus::data data = to_data(draft);
+  data.set("command_prefix", mus::data{std::string(command_prefix)});
+  return render_text(text_, data);
+}
+
+std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw TemplateError(fmt::format("{}: cannot be read", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw TemplateError(fmt::format("{}: cannot be read", path));
+  if (text.str().find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw TemplateError(fmt::format("{}: the template is empty", path));
+  }
+  try {
+    return std::make_shared<const DraftTemplate>(text.str());
+  } catch (const TemplateError& e) {
+    throw TemplateError(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+}  // namespace scribe

@@ -1,0 +1,43 @@
+// WorkerPool: a fixed number of threads running posted tasks in order of posting. For
+// work that may block (a SQLite read, a draft rendered from the store) and must not run
+// on the HTTP listener's threads.
+//
+// Threads: post() may be called from any thread. A task runs on one of the pool's threads;
+// an exception out of a task is logged and dropped (tasks report their own failures).
+// The destructor runs every task already posted, then joins; post() after destruction
+// has begun runs nothing and returns false.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace scribe {
+
+class WorkerPool {
+ public:
+  WorkerPool(std::size_t threads, std::string name);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // False (and the task dropped) once the pool is stopping.
+  bool post(std::function<void()> task);
+
+ private:
+  void loop();
+
+  const std::string name_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace scribe
