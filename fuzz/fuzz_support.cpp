@@ -5,6 +5,8 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <future>
+#include <memory>
 #include <system_error>
 #include <vector>
 
@@ -120,6 +122,16 @@ Store& ScratchStore::fresh() {
   std::filesystem::copy_file(dir_ / "template.db", work);
   store_ = open_store(work.string());
   return *store_;
+}
+
+HttpResponse await_answer(const std::function<void(Respond)>& call) {
+  auto answered = std::make_shared<std::promise<HttpResponse>>();
+  std::future<HttpResponse> answer = answered->get_future();
+  call([answered](HttpResponse r) { answered->set_value(std::move(r)); });
+  if (answer.wait_for(std::chrono::minutes(1)) != std::future_status::ready) {
+    invariant_failed("the endpoint answered within a minute", "no answer");
+  }
+  return answer.get();
 }
 
 std::string store_fingerprint(Store& store) {

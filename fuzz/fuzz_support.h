@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,6 +71,11 @@ std::string store_fingerprint(Store& store);
 // A POST to `target` with `body`, signed with kSigningSecret and stamped at `at`.
 HttpRequest signed_slack_request(std::string target, std::string body,
                                  std::string_view content_type, Timestamp at);
+
+// Calls an endpoint's asynchronous `handle` and waits for its answer (the store's writer
+// thread completes writes); an endpoint that never answers within a minute is a broken
+// promise and crashes the input.
+HttpResponse await_answer(const std::function<void(Respond)>& call);
 
 // `s` percent-encoded for an application/x-www-form-urlencoded value.
 std::string form_encode(std::string_view s);

@@ -56,14 +56,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   int invites = 0;
   matrix::TransactionsEndpoint endpoint(
-      std::string(fuzz::kHsToken), std::string(fuzz::kBotUser), handler, store, fuzz::now,
-      [&](const std::string& room) {
+      std::string(fuzz::kHsToken), std::string(fuzz::kBotUser), handler, fuzz::now,
+      [&](Transaction&, const std::string& room) {
         FUZZ_CHECK(!room.empty(), body);
         ++invites;
+        return false;
       },
-      [&](const ChannelRef& channel, const Reply& reply, const std::string&) {
+      [&](Transaction&, const ChannelRef& channel, const Reply& reply, const std::string&) {
         FUZZ_CHECK(channel.platform == "matrix" && !channel.channel.empty(), body);
         send_reply(reply, body);
+        return false;
       });
   const std::string before = fuzz::store_fingerprint(store);
 
@@ -73,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.headers.emplace_back("authorization", "Bearer " + std::string(fuzz::kHsToken));
   request.headers.emplace_back("content-type", "application/json");
   request.body = body;
-  const HttpResponse r = endpoint.handle(request);
+  const HttpResponse r =
+      fuzz::await_answer([&](Respond respond) { endpoint.handle(request, std::move(respond)); });
   FUZZ_CHECK(r.status == 200 || r.status == 400, std::to_string(r.status) + " " + r.body);
   const auto answer = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   FUZZ_CHECK(answer.is_object(), r.body);

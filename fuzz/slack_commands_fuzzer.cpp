@@ -36,8 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   slack::CommandsEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now);
   const std::string before = fuzz::store_fingerprint(store);
 
-  const HttpResponse r = endpoint.handle(fuzz::signed_slack_request(
-      "/slack/commands", body, "application/x-www-form-urlencoded", fuzz::now()));
+  const HttpRequest request = fuzz::signed_slack_request(
+      "/slack/commands", body, "application/x-www-form-urlencoded", fuzz::now());
+  const HttpResponse r =
+      fuzz::await_answer([&](Respond respond) { endpoint.handle(request, std::move(respond)); });
   if (r.status != 200) {
     FUZZ_CHECK(r.status == 400, std::to_string(r.status) + " " + r.body);
     FUZZ_CHECK(fuzz::store_fingerprint(store) == before, body);

@@ -35,8 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   slack::EventsEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now, "pushpin");
   const std::string before = fuzz::store_fingerprint(store);
 
-  const HttpResponse r = endpoint.handle(
-      fuzz::signed_slack_request("/slack/events", body, "application/json", fuzz::now()));
+  const HttpRequest request =
+      fuzz::signed_slack_request("/slack/events", body, "application/json", fuzz::now());
+  const HttpResponse r =
+      fuzz::await_answer([&](Respond respond) { endpoint.handle(request, std::move(respond)); });
   FUZZ_CHECK(r.status == 200 || r.status == 400, std::to_string(r.status) + " " + r.body);
   FUZZ_CHECK(!r.body.empty(), body);
   if (r.status == 400) FUZZ_CHECK(fuzz::store_fingerprint(store) == before, body);

@@ -49,9 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CommandHandler handler(store, date::locate_zone("UTC"), fuzz::handler_options());
   slack::InteractivityEndpoint endpoint(std::string(fuzz::kSigningSecret), handler, fuzz::now);
   const std::string before = fuzz::store_fingerprint(store);
-  const HttpResponse r = endpoint.handle(
+  const HttpRequest request =
       fuzz::signed_slack_request("/slack/interactivity", "payload=" + fuzz::form_encode(payload),
-                                 "application/x-www-form-urlencoded", fuzz::now()));
+                                 "application/x-www-form-urlencoded", fuzz::now());
+  const HttpResponse r =
+      fuzz::await_answer([&](Respond respond) { endpoint.handle(request, std::move(respond)); });
   FUZZ_CHECK(r.status == 200 || r.status == 400, std::to_string(r.status) + " " + r.body);
   if (r.status == 400) FUZZ_CHECK(fuzz::store_fingerprint(store) == before, payload);
   return 0;

@@ -193,11 +193,18 @@ void TransactionsEndpoint::on_transaction(const std::string& txn_id, const std::
         }
         return enqueued;
       },
-      [txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
+      [this, txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
-          // Nothing of it was committed; the homeserver retries the whole transaction.
-          spdlog::error("Matrix transaction {} not processed: {}", txn_id, error->what());
-          return respond(matrix_error(503, "M_UNKNOWN", "not processed; please retry"));
+          // Nothing of it was committed; a 5xx makes the homeserver retry the whole
+          // transaction. An episode of the store is logged once, by the store.
+          const std::string trouble = handler_.store_trouble();
+          if (trouble.empty()) {
+            spdlog::error("Matrix transaction {} not processed: {}", txn_id, error->what());
+          }
+          return respond(matrix_error(503, "M_UNKNOWN",
+                                      "not processed (" +
+                                          (trouble.empty() ? std::string(error->what()) : trouble) +
+                                          "); please retry"));
         }
         respond(empty_ok());
       });
@@ -236,7 +243,7 @@ bool TransactionsEndpoint::on_message(Transaction& tx, const json& event, Timest
   auto command = split_command(text);
   if (!command) return false;
   const std::string room_id = string_at(event, "room_id");
-  if (room_id.empty()) return;  // malformed: a command must come from a room
+  if (room_id.empty()) return false;  // malformed: a command must come from a room
   inv.channel = channel_of(room_id);
   inv.user = person_of(string_at(event, "sender"));
   inv.command = command->first;
@@ -244,7 +251,8 @@ bool TransactionsEndpoint::on_message(Transaction& tx, const json& event, Timest
   inv.received_at = origin_ts(event).value_or(now);
   const CommandResult result = handler_.run_in(tx, inv);
   bool enqueued = result.enqueued;
-  if (reply_sink_ && reply_sink_(tx, inv.channel, result.reply, string_at(event, "event_id"))) {
+  if (reply_sink_ && !result.reply.silent &&
+      reply_sink_(tx, inv.channel, result.reply, string_at(event, "event_id"))) {
     enqueued = true;
   }
   return enqueued;
