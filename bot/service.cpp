@@ -391,13 +391,15 @@ void Service::route(HttpRequest request, Respond respond) {
   if (path == "/readyz") {
     if (only(Route::kHealth, "GET")) return;
     auto task = [parts, respond = counted(Route::kHealth)]() {
-      bool ready = false;
+      // Not logged here: the store logs each episode once, however often this is asked.
+      StoreHealth health;
       try {
-        ready = parts->store->healthy();
+        health = parts->store->health();
       } catch (const StoreError& e) {
-        spdlog::warn("readiness check failed: {}", e.what());
+        health = StoreHealth{false, e.what()};
       }
-      respond(ready ? text(200, "ready\n") : text(503, "store unavailable\n"));
+      respond(health.ready ? text(200, "ready\n")
+                           : text(503, "not ready: " + health.reason + "\n"));
     };
     if (!parts->read_pool->post(std::move(task))) {
       counted(Route::kHealth)(text(503, "shutting down\n"));

@@ -182,6 +182,11 @@ ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
 CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
   WHERE expires_at IS NOT NULL;
 )sql",
+    // 9: the readiness probe's scratch row: written and deleted in one transaction, so a
+    // probe needs the room a small command needs, and leaves nothing behind.
+    R"sql(
+CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
+)sql",
 };
 
 }  // namespace

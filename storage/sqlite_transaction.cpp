@@ -646,4 +646,10 @@ void SqliteTransaction::purge_expired_deliveries(Timestamp now) {
       .run();
 }
 
+void SqliteTransaction::probe() {
+  require_writable();
+  prepare("INSERT OR REPLACE INTO store_probe (id, pad) VALUES (1, zeroblob(16384))").run();
+  prepare("DELETE FROM store_probe WHERE id = 1").run();
+}
+
 }  // namespace scribe::sqlite

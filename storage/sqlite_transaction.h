@@ -60,6 +60,9 @@ class SqliteTransaction final : public Transaction {
 
   // Removes delivery keys whose window closed before `now` (the store's maintenance).
   void purge_expired_deliveries(Timestamp now);
+  // The readiness probe: writes a 16 KiB row and deletes it (store_probe), so the commit
+  // needs pages of its own, as a command does.
+  void probe();
 
  private:
   Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }

@@ -163,11 +163,15 @@ void EventsEndpoint::mark(MarkedMessage marked, bool defer, Respond& respond) {
                          : handler_.record_marked_in(tx, marked);
         return defer && *outcome == MarkOutcome::kRecorded;
       },
-      [outcome, respond = std::move(respond)](std::optional<StoreError> error) {
+      [this, outcome, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
-          // Not stored: a 5xx makes Slack deliver the event again.
-          spdlog::error("Slack event not recorded: {}", error->what());
-          return respond(plain(503, "not recorded; please retry"));
+          // Not stored: a 5xx makes Slack deliver the event again. An episode of the store
+          // is logged once, by the store.
+          const std::string trouble = handler_.store_trouble();
+          if (trouble.empty()) spdlog::error("Slack event not recorded: {}", error->what());
+          return respond(plain(503, "not recorded (" +
+                                        (trouble.empty() ? std::string(error->what()) : trouble) +
+                                        "); please retry"));
         }
         respond(outcome_response(*outcome));
       });
