@@ -108,6 +108,11 @@ std::optional<std::string> storage_failure(int extended_code, int sys_errno) {
     case SQLITE_NOTADB:
       return "the database file is damaged";
     case SQLITE_IOERR:
+      // A write refused past a file-size limit (EFBIG) arrives as IOERR_WRITE without
+      // an errno (SQLite keeps none for it); a full disk proper is SQLITE_FULL.
+      if (extended_code == SQLITE_IOERR_WRITE) {
+        return fmt::format("the disk is full or failing (a write was refused){}", detail);
+      }
       return fmt::format("the disk reported an I/O error{}", detail);
     case SQLITE_CANTOPEN:
       return fmt::format("the database file cannot be opened{}", detail);

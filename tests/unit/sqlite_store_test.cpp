@@ -170,6 +170,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP TABLE store_probe;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals; ALTER TABLE incidents DROP COLUMN postmortem_status;"
@@ -689,6 +690,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "DROP TABLE store_probe;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals;"

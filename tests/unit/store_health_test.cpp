@@ -164,7 +164,9 @@ TEST(SqliteFailureTest, SqliteAnswersReadAsReasons) {
               HasSubstr("the disk is full"));
   EXPECT_THAT(storage_failure(SQLITE_IOERR_WRITE, EFBIG).value_or(""),
               HasSubstr("the disk is full"));
-  EXPECT_THAT(storage_failure(SQLITE_IOERR_WRITE, EIO).value_or(""), HasSubstr("I/O error"));
+  EXPECT_THAT(storage_failure(SQLITE_IOERR_READ, EIO).value_or(""), HasSubstr("I/O error"));
+  EXPECT_THAT(storage_failure(SQLITE_IOERR_WRITE, 0).value_or(""),
+              HasSubstr("the disk is full or failing"));
   EXPECT_THAT(storage_failure(SQLITE_READONLY, 0).value_or(""), HasSubstr("read-only"));
   EXPECT_THAT(storage_failure(SQLITE_CORRUPT, 0).value_or(""), HasSubstr("damaged"));
   EXPECT_THAT(storage_failure(SQLITE_NOTADB, 0).value_or(""), HasSubstr("damaged"));
