@@ -203,7 +203,7 @@ TEST_F(StoreFaultsE2E, AFullDiskRefusesCommandsUntilThereIsRoom) {
     if (reply.dump().find("Nothing was recorded") != std::string::npos) break;
     ++accepted;
   }
-  ASSERT_THAT(reply.dump(), HasSubstr("Nothing was recorded: the disk is full")) << reply.dump();
+  ASSERT_THAT(reply.dump(), HasSubstr("Nothing was recorded: the disk is full")) << scribe_->logs();
   expect_refusing("the disk is full");
   expect_refusing("the disk is full");
   EXPECT_EQ(occurrences(scribe_->logs(), "the store cannot record"), 1u) << scribe_->logs();
@@ -213,11 +213,12 @@ TEST_F(StoreFaultsE2E, AFullDiskRefusesCommandsUntilThereIsRoom) {
   ASSERT_EQ(::prlimit(scribe_->pid(), RLIMIT_FSIZE, &more, nullptr), 0) << std::strerror(errno);
   const HttpResult ready = readyz();
   EXPECT_EQ(ready.status, 200) << ready.body;
-  EXPECT_EQ(slack_->command("/timeline", "room again")["response_type"], "in_channel");
+  EXPECT_EQ(slack_->command("/timeline", "room again")["response_type"], "in_channel")
+      << scribe_->logs();
   ++accepted;
   EXPECT_EQ(push("after-room", "!incident status").status, 200);
   restart();
-  EXPECT_EQ(events(), accepted);
+  EXPECT_EQ(events(), accepted) << scribe_->logs();
 }
 
 TEST_F(StoreFaultsE2E, ATruncatedShmFileStopsTheProcessWithAMessage) {
