@@ -1,23 +1,29 @@
-// scribe_load_bench: drives a real `scribe serve` child process with signed Slack slash
-// commands over loopback and prints throughput, latency percentiles and server memory.
+// scribe_load_bench: the write path measured the way issue 8 asks, in one run. Every
+// request is a distinct, correctly signed Slack `/timeline` POSTed over loopback on C
+// keep-alive connections (default 32), one request in flight each, sent as fast as the
+// server answers (closed loop, like wrk). In order, one fresh server (and database) each:
 //
-// For each SQLite synchronous mode (one fresh server and database each):
-//   closed  C keep-alive connections, one request in flight each, sent as fast as the server
-//           answers. This measures capacity. Its latencies hide queueing (a stalled server
-//           also stalls the sender: "coordinated omission"), so they are not the figure to
-//           quote for responsiveness.
-//   paced   the same connections; request k is due at start + k/R. Latency is measured from
-//           the due time, so a server that falls behind is charged for every request that
-//           had to wait, whether it waited in the server or in this client.
+//   ceiling  scribe_ceiling_server: Asio + Beast reading each request and answering 200,
+//            nothing else. The most this stack can do here; Scribe's rate is given as a
+//            fraction of it.
+//   normal   `scribe serve` at its default durability (SQLite synchronous=normal): idle RSS;
+//            a warm-up; the measured closed loop; the same loop again while R readers fetch
+//            /api/incidents/{id}/postmortem.md of a 1,000-event incident back to back (the
+//            write p99 with and without reads); then filled to 100,000 stored events and its
+//            RSS read; then a durability check.
+//   full     `scribe serve` with synchronous=full: warm-up and the measured loop.
+//
+// Every figure is printed with the load average, since the machine may be shared. Each
+// phase is bounded by a time and a request count; the default run takes about a minute.
+// Latencies run from the write of a request to the end of its answer; in a closed loop
+// they include the time a request waits in the server's queue, not in this client.
 // Afterwards GET /api/incidents/1 proves that every acknowledged command was stored.
-//
-// Client and server share the machine, so on a small box the client's CPU time (printed)
-// competes with the server's. Every loop is bounded by a request count and a time limit.
 
 #include <sys/resource.h>
 #include <sys/statfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -64,6 +70,7 @@ using namespace std::chrono_literals;
 using scribe::HttpClient;
 using scribe::HttpResult;
 using scribe::testing::ScribeProcess;
+using scribe::testing::ScribeProcessOptions;
 using scribe::testing::SlackClient;
 
 // A request still unanswered this long after its phase's time bound counts as failed.
@@ -79,26 +86,33 @@ constexpr std::string_view kEventPrefix = "bench event ";
 // Command line
 
 struct Options {
-  std::uint64_t requests = 20000;  // per phase
-  int connections = 16;
-  double rate = 10000;      // commands/s for the paced phase
-  double max_seconds = 20;  // hard bound per phase
-  std::vector<std::string> synchronous = {"full", "normal"};
-  int server_threads = 0;  // 0: leave SCRIBE_THREADS unset (the server's default)
+  int connections = 32;
+  double seconds = 5;                      // each measured phase
+  std::uint64_t max_requests = 2'000'000;  // per phase, a second bound
+  std::uint64_t fill_events = 100'000;     // stored events before the memory reading
+  int read_events = 1000;                  // events of the incident whose draft is read
+  int readers = 1;                         // concurrent postmortem.md readers
+  int server_threads = 0;                  // 0: leave SCRIBE_THREADS unset (the default)
+  bool with_full = true;
+  std::string scribe_binary = SCRIBE_BINARY;  // another build, for before/after comparisons // also
+                                              // run synchronous=full
 };
 
 constexpr std::string_view kUsage =
-    "usage: scribe_load_bench [--requests N] [--connections C] [--rate R] [--max-seconds S]\n"
-    "                         [--synchronous full|normal] [--server-threads T]\n"
-    "  --requests N        requests per phase (default 20000)\n"
-    "  --connections C     keep-alive connections, one request in flight each (default 16)\n"
-    "  --rate R            target commands/s of the paced phase (default 10000)\n"
-    "  --max-seconds S     hard time bound per phase (default 20)\n"
-    "  --synchronous MODE  SQLite synchronous mode; default: run full and normal, one\n"
-    "                      server each\n"
-    "  --server-threads T  SCRIBE_THREADS for the server (default: the server's default)\n"
+    "usage: scribe_load_bench [--connections C] [--seconds S] [--max-requests N]\n"
+    "                         [--fill-events N] [--read-events N] [--readers R]\n"
+    "                         [--server-threads T] [--no-full] [--scribe PATH]\n"
+    "  --connections C     keep-alive connections, one request in flight each (default 32)\n"
+    "  --seconds S         length of each measured phase (default 5; warm-ups are S/5)\n"
+    "  --max-requests N    a phase also ends after N requests (default 2000000)\n"
+    "  --fill-events N     stored events before the RSS reading (default 100000)\n"
+    "  --read-events N     events of the incident whose draft is read (default 1000)\n"
+    "  --readers R         concurrent postmortem.md readers (default 1)\n"
+    "  --server-threads T  SCRIBE_THREADS for the servers (default: theirs, one per core)\n"
+    "  --no-full           skip the synchronous=full server\n"
+    "  --scribe PATH       the scribe binary to measure (default: this build's)\n"
     "The database goes to $TMPDIR (or /tmp); its filesystem is printed, since fsync cost\n"
-    "depends on it.\n";
+    "depends on it. The default run takes about a minute.\n";
 
 template <class Number>
 bool parse_number(std::string_view text, Number& out) {
@@ -116,23 +130,31 @@ std::optional<Options> parse_options(int argc, char** argv) {
       std::cout << kUsage;
       std::exit(0);
     }
+    if (flag == "--no-full") {
+      o.with_full = false;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::cerr << "scribe_load_bench: " << flag << " needs a value\n" << kUsage;
       return std::nullopt;
     }
     const std::string_view value = argv[++i];
     bool ok = false;
-    if (flag == "--requests") {
-      ok = parse_number(value, o.requests) && o.requests > 0;
-    } else if (flag == "--connections") {
+    if (flag == "--connections") {
       ok = parse_number(value, o.connections) && o.connections > 0 && o.connections <= 1000;
-    } else if (flag == "--rate") {
-      ok = parse_number(value, o.rate) && o.rate > 0 && o.rate <= 1e7;
-    } else if (flag == "--max-seconds") {
-      ok = parse_number(value, o.max_seconds) && o.max_seconds > 0 && o.max_seconds <= 3600;
-    } else if (flag == "--synchronous") {
-      ok = value == "full" || value == "normal";
-      o.synchronous = {std::string(value)};
+    } else if (flag == "--seconds") {
+      ok = parse_number(value, o.seconds) && o.seconds > 0 && o.seconds <= 600;
+    } else if (flag == "--max-requests") {
+      ok = parse_number(value, o.max_requests) && o.max_requests > 0;
+    } else if (flag == "--fill-events") {
+      ok = parse_number(value, o.fill_events) && o.fill_events <= 10'000'000;
+    } else if (flag == "--read-events") {
+      ok = parse_number(value, o.read_events) && o.read_events > 0 && o.read_events <= 100'000;
+    } else if (flag == "--readers") {
+      ok = parse_number(value, o.readers) && o.readers >= 0 && o.readers <= 64;
+    } else if (flag == "--scribe") {
+      o.scribe_binary = std::string(value);
+      ok = std::filesystem::exists(o.scribe_binary);
     } else if (flag == "--server-threads") {
       ok = parse_number(value, o.server_threads) && o.server_threads > 0 && o.server_threads <= 64;
     } else {
@@ -234,8 +256,9 @@ struct CommandRequests {
   SlackClient signer;  // signs only: the requests go over the bench's own connections
   std::string host;
 
-  std::string operator()(const std::string& command, const std::string& text) const {
-    const std::string body = SlackClient::form_body(command, text, kChannel, kUser);
+  std::string operator()(const std::string& command, const std::string& text,
+                         const std::string& channel = kChannel) const {
+    const std::string body = SlackClient::form_body(command, text, channel, kUser);
     std::string request = fmt::format("POST /slack/commands HTTP/1.1\r\nHost: {}\r\n", host);
     for (const auto& header : signer.signed_headers(body)) request += header + "\r\n";
     return request + fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
@@ -389,17 +412,26 @@ using Connections = std::vector<std::unique_ptr<Connection>>;
 // Load phases
 
 struct PhaseSpec {
-  std::string name;            // "closed" or "paced"
-  std::optional<double> rate;  // commands/s; empty: closed loop
-  std::uint64_t requests = 0;
-  Clock::duration time_bound{};
+  std::string name;
+  std::uint64_t requests = 0;    // a phase ends after this many requests...
+  Clock::duration time_bound{};  // ...or after this long, whichever comes first
+  std::string channel = kChannel;
+  std::string_view prefix = kEventPrefix;  // the event text is prefix + number
+  int readers = 0;                         // postmortem.md readers running alongside
+};
+
+struct ReadResult {
+  std::uint64_t ok = 0;
+  std::uint64_t failures = 0;
+  std::string failure_sample;
+  std::vector<std::int64_t> latencies_ns;
+  std::size_t body_bytes = 0;  // of the last answer: shows what a read costs
 };
 
 struct PhaseResult {
   PhaseSpec spec;
   std::uint64_t sent = 0;
   std::uint64_t failures = 0;
-  std::uint64_t not_sent = 0;  // paced: due before the time bound but never sent (fell behind)
   std::size_t connections_lost = 0;
   bool hit_hard_bound = false;
   Clock::duration elapsed{};
@@ -408,10 +440,11 @@ struct PhaseResult {
   std::vector<std::string> failure_samples;
   double server_cpu_s = 0;
   double client_cpu_s = 0;
-  long peak_rss_kib = -1;  // VmHWM after the phase (a high-water mark: includes earlier phases)
+  std::string load_before, load_after;  // 1-minute load average
+  std::optional<ReadResult> reads;
 };
 
-// Runs one phase on one thread: every connection is driven by callbacks on `io`.
+// Runs one closed-loop phase on one thread: every connection is driven by callbacks on `io`.
 class PhaseRunner {
  public:
   PhaseRunner(asio::io_context& io, Connections& connections, const CommandRequests& requests,
@@ -422,13 +455,11 @@ class PhaseRunner {
         next_event_(next_event),
         watchdog_(io) {
     result_.spec = std::move(spec);
-    timers_.reserve(connections_.size());
-    for (std::size_t i = 0; i < connections_.size(); ++i) timers_.emplace_back(io_);
   }
 
   PhaseResult run() {
     const PhaseSpec& spec = result_.spec;
-    result_.latencies_ns.reserve(std::min<std::uint64_t>(spec.requests, 1u << 24));
+    result_.latencies_ns.reserve(std::min<std::uint64_t>(spec.requests, 1u << 22));
     start_ = Clock::now();
     deadline_ = start_ + spec.time_bound;
     last_done_ = start_;
@@ -444,41 +475,22 @@ class PhaseRunner {
     io_.restart();
     io_.run();
     result_.elapsed = last_done_ - start_;
-    result_.not_sent = count_not_sent();
     return std::move(result_);
   }
 
  private:
-  // Connection i is free: send its next request now (closed) or when due (paced).
+  // Connection i is free: send its next request.
   void next(std::size_t i) {
     if (result_.sent >= result_.spec.requests || Clock::now() >= deadline_) return retire();
     if (!connections_[i]->usable()) {
       ++result_.connections_lost;
       return retire();
     }
-    if (!result_.spec.rate) {
-      ++result_.sent;
-      return send(i, next_event_++, std::nullopt);
-    }
-    const Clock::time_point due = due_time(result_.sent);
-    if (due >= deadline_) return retire();
     ++result_.sent;
     const std::uint64_t event = next_event_++;
-    if (due <= Clock::now()) return send(i, event, due);  // behind schedule: no waiting
-    timers_[i].expires_at(due);
-    timers_[i].async_wait([this, i, event, due](const boost::system::error_code& ec) {
-      if (ec) {
-        --result_.sent;
-        return retire();
-      }
-      send(i, event, due);
-    });
-  }
-
-  // Latency runs from `due` when paced, otherwise from just before the write.
-  void send(std::size_t i, std::uint64_t event, std::optional<Clock::time_point> due) {
-    std::string request = requests_("/timeline", fmt::format("{}{}", kEventPrefix, event));
-    const Clock::time_point origin = due.value_or(Clock::now());
+    std::string request = requests_("/timeline", fmt::format("{}{}", result_.spec.prefix, event),
+                                    result_.spec.channel);
+    const Clock::time_point origin = Clock::now();
     connections_[i]->exchange(std::move(request), [this, i, event, origin](Response r) {
       on_response(i, event, origin, std::move(r));
     });
@@ -521,27 +533,12 @@ class PhaseRunner {
   void abandon_in_flight() {
     result_.hit_hard_bound = true;
     for (auto& c : connections_) c->close();
-    for (auto& t : timers_) t.cancel();
-  }
-
-  Clock::time_point due_time(std::uint64_t k) const {
-    const double offset = static_cast<double>(k) / *result_.spec.rate;
-    return start_ +
-           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(offset));
-  }
-
-  std::uint64_t count_not_sent() const {
-    if (!result_.spec.rate) return 0;
-    std::uint64_t k = result_.sent;
-    while (k < result_.spec.requests && due_time(k) < deadline_) ++k;
-    return k - result_.sent;
   }
 
   asio::io_context& io_;
   Connections& connections_;
   const CommandRequests& requests_;
   std::uint64_t& next_event_;
-  std::vector<asio::steady_timer> timers_;  // one per connection, for paced sends
   asio::steady_timer watchdog_;
   Clock::time_point start_;
   Clock::time_point deadline_;
@@ -550,41 +547,84 @@ class PhaseRunner {
   PhaseResult result_;
 };
 
-PhaseResult run_phase(asio::io_context& io, Connections& connections,
-                      const CommandRequests& requests, std::uint64_t& next_event, PhaseSpec spec,
-                      const ScribeProcess& server) {
-  const double server_cpu = server.cpu_seconds();
-  const double client_cpu = own_cpu_seconds();
-  PhaseResult r = PhaseRunner(io, connections, requests, next_event, std::move(spec)).run();
-  r.server_cpu_s = server.cpu_seconds() - server_cpu;
-  r.client_cpu_s = own_cpu_seconds() - client_cpu;
-  r.peak_rss_kib = server.status_kib("VmHWM");
-  return r;
-}
+// `readers` threads fetching `url` back to back (each its own keep-alive connection) until
+// `stop`; every answer must be a 200 with a body.
+class ReadLoad {
+ public:
+  ReadLoad(int readers, std::string url, std::string token) {
+    parts_.resize(static_cast<std::size_t>(readers));
+    for (auto& part : parts_) {
+      threads_.emplace_back([this, &part, url, token] {
+        HttpClient client(kSingleRequestTimeout);
+        const std::vector<std::string> headers = {"Authorization: Bearer " + token};
+        while (!stop_.load()) {
+          const auto started = Clock::now();
+          const HttpResult r = client.request("GET", url, headers);
+          if (r.error.empty() && r.status == 200 && !r.body.empty()) {
+            part.latencies_ns.push_back(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started)
+                    .count());
+            part.body_bytes = r.body.size();
+            ++part.ok;
+          } else {
+            ++part.failures;
+            if (part.failure_sample.empty()) {
+              part.failure_sample = r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error;
+            }
+          }
+        }
+      });
+    }
+  }
+  ~ReadLoad() { finish(); }
+  ReadLoad(const ReadLoad&) = delete;
+  ReadLoad& operator=(const ReadLoad&) = delete;
+
+  ReadResult finish() {
+    stop_.store(true);
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    ReadResult all;
+    for (auto& p : parts_) {
+      all.ok += p.ok;
+      all.failures += p.failures;
+      if (all.failure_sample.empty()) all.failure_sample = p.failure_sample;
+      all.latencies_ns.insert(all.latencies_ns.end(), p.latencies_ns.begin(), p.latencies_ns.end());
+      all.body_bytes = std::max(all.body_bytes, p.body_bytes);
+    }
+    return all;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<ReadResult> parts_;
+  std::vector<std::thread> threads_;
+};
 
 // ---------------------------------------------------------------------------------------
 // Durability: everything acknowledged must be in the stored timeline
 
 struct Durability {
+  bool checked = false;
   std::uint64_t acknowledged = 0;
   std::uint64_t stored = 0;   // timeline events, the declaration excluded
   std::uint64_t missing = 0;  // acknowledged but not stored
   std::string error;
-  bool ok() const { return error.empty() && missing == 0 && stored == acknowledged; }
+  bool ok() const { return !checked || (error.empty() && missing == 0 && stored >= acknowledged); }
 };
 
 Durability check_durability(const ScribeProcess& server, const std::string& api_token,
-                            const std::vector<const PhaseResult*>& phases,
-                            std::uint64_t events_numbered) {
+                            const std::vector<PhaseResult>& phases, std::uint64_t events_numbered) {
   Durability d;
+  d.checked = true;
   std::vector<bool> acked(events_numbered + 1, false);
-  for (const auto* p : phases) {
-    for (const auto e : p->acknowledged) acked[e] = true;
-    d.acknowledged += p->acknowledged.size();
+  for (const auto& p : phases) {
+    if (p.spec.channel != kChannel) continue;
+    for (const auto e : p.acknowledged) acked[e] = true;
+    d.acknowledged += p.acknowledged.size();
   }
-  const HttpResult r = HttpClient(kSingleRequestTimeout)
-                           .request("GET", server.base_url() + "/api/incidents/1",
-                                    {"Authorization: Bearer " + api_token});
+  const HttpResult r = HttpClient(60s).request("GET", server.base_url() + "/api/incidents/1",
+                                               {"Authorization: Bearer " + api_token});
   if (!r.error.empty() || r.status != 200) {
     d.error = fmt::format("GET /api/incidents/1 failed: {}",
                           r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error);
@@ -610,204 +650,390 @@ Durability check_durability(const ScribeProcess& server, const std::string& api_
 }
 
 // ---------------------------------------------------------------------------------------
-// One server, both phases
+// One server and its phases
+
+struct Memory {
+  long rss_kib = -1;
+  long anon_kib = -1;  // the private part of rss_kib; the rest is mapped binary and libraries
+};
+
+Memory memory_of(const ScribeProcess& server) {
+  return {server.status_kib("VmRSS"), server.status_kib("RssAnon")};
+}
 
 struct ServerRun {
-  std::string synchronous;
+  std::string label;  // "ceiling", "normal", "full"
   std::string db_filesystem;
-  long idle_rss_kib = -1;
-  long idle_anon_kib = -1;  // the private part of idle_rss_kib; the rest is mapped libraries
+  Memory idle;
+  std::optional<Memory> filled;  // after `events_stored` events
+  std::uint64_t events_stored = 0;
+  long peak_rss_kib = -1;
   std::vector<PhaseResult> phases;
   Durability durability;
   std::vector<std::string> notes;  // unclean exit, server warnings
+  const PhaseResult* phase(std::string_view name) const {
+    for (const auto& p : phases) {
+      if (p.spec.name == name) return &p;
+    }
+    return nullptr;
+  }
   bool failed() const {
     bool any = !durability.ok();
-    for (const auto& p : phases) any = any || p.failures > 0;
+    for (const auto& p : phases) {
+      any = any || p.failures > 0 || (p.reads && p.reads->failures > 0);
+    }
     return any;
   }
 };
 
-ServerRun run_server(const Options& o, const std::string& synchronous) {
-  ServerRun run;
-  run.synchronous = synchronous;
-  const TempDir dir;
-  run.db_filesystem = filesystem_name(dir.path);
-  const std::string secret = random_hex();
-  const std::string token = random_hex();
-  std::map<std::string, std::string> env = {
-      {"SCRIBE_DB", (dir.path / "scribe.db").string()},
-      {"SCRIBE_SQLITE_SYNCHRONOUS", synchronous},
-      {"SCRIBE_SLACK_SIGNING_SECRET", secret},
-      {"SCRIBE_API_TOKEN", token},
-      {"SCRIBE_LOG_LEVEL", "info"},  // the "listening on" line is logged at info
-      // One channel, one incident, tens of thousands of commands as fast as they go: the
-      // per-channel rate and the per-incident cap (commands/limits.h) are lifted, as they
-      // would refuse most of it by design.
-      {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"},
-      {"SCRIBE_MAX_EVENTS_PER_INCIDENT", "1000000000"},
+class Bench {
+ public:
+  explicit Bench(const Options& o)
+      : o_(o),
+        measured_(
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds))),
+        warmup_(measured_ / 5) {}
+
+  ServerRun ceiling() {
+    ServerRun run;
+    run.label = "ceiling";
+    std::map<std::string, std::string> env;
+    if (o_.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o_.server_threads);
+    ScribeProcess server(CEILING_BINARY, env, process_options());
+    settle();
+    run.idle = memory_of(server);
+    std::cerr << fmt::format("[ceiling] pid {} on 127.0.0.1:{}\n", server.pid(), server.port());
+    const CommandRequests requests{SlackClient(server.base_url(), "unused"), host(server)};
+    Load load(o_, server, requests);
+    load.phase(run, {"warm-up", o_.max_requests, warmup_});
+    load.phase(run, {"closed", o_.max_requests, measured_});
+    load.close();
+    finish(run, server);
+    return run;
+  }
+
+  // `full_suite`: also the reads comparison and the memory after filling.
+  ServerRun scribe(const std::string& synchronous, bool full_suite) {
+    ServerRun run;
+    run.label = synchronous;
+    const TempDir dir;
+    run.db_filesystem = filesystem_name(dir.path);
+    const std::string secret = random_hex();
+    const std::string token = random_hex();
+    std::map<std::string, std::string> env = {
+        {"SCRIBE_DB", (dir.path / "scribe.db").string()},
+        {"SCRIBE_SQLITE_SYNCHRONOUS", synchronous},
+        {"SCRIBE_SLACK_SIGNING_SECRET", secret},
+        {"SCRIBE_API_TOKEN", token},
+        {"SCRIBE_LOG_LEVEL", "info"},  // the "listening on" line is logged at info
+        // One channel, one incident, a hundred thousand commands as fast as they go: the
+        // per-channel rate and the per-incident cap (commands/limits.h) are lifted, as they
+        // would refuse most of it by design.
+        {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"},
+        {"SCRIBE_MAX_EVENTS_PER_INCIDENT", "1000000000"},
+    };
+    if (o_.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o_.server_threads);
+    ScribeProcess server(o_.scribe_binary, env, process_options());
+    settle();
+    run.idle = memory_of(server);
+    std::cerr << fmt::format("[{}] scribe serve pid {} on 127.0.0.1:{}, db on {} ({})\n",
+                             synchronous, server.pid(), server.port(), dir.path.string(),
+                             run.db_filesystem);
+
+    // Incident 1 takes the measured commands; incident 2 (another channel) is the one read.
+    SlackClient setup(server.base_url(), secret);
+    start_incident(setup, kChannel, "bench");
+    if (full_suite) start_incident(setup, kReadChannel, "read while writing");
+
+    const CommandRequests requests{SlackClient(server.base_url(), secret), host(server)};
+    Load load(o_, server, requests);
+    if (full_suite) {
+      load.phase(run, {"read setup", static_cast<std::uint64_t>(o_.read_events), 120s, kReadChannel,
+                       kReadPrefix});
+    }
+    load.phase(run, {"warm-up", o_.max_requests, warmup_});
+    load.phase(run, {"closed", o_.max_requests, measured_});
+    if (full_suite && o_.readers > 0) {
+      load.phase(run,
+                 {"closed+reads", o_.max_requests, measured_, kChannel, kEventPrefix, o_.readers},
+                 server.base_url() + "/api/incidents/2/postmortem.md", token);
+    }
+    if (full_suite) {
+      std::uint64_t stored = 2;  // the two declarations
+      for (const auto& p : run.phases) stored += p.acknowledged.size();
+      if (stored < o_.fill_events) {
+        load.phase(run, {"fill", o_.fill_events - stored, 120s});
+        stored += run.phases.back().acknowledged.size();
+      }
+      run.events_stored = stored;
+      run.filled = memory_of(server);
+    }
+    load.close();
+    // Before the check: reading 100,000 events back through the API is not the write path.
+    run.peak_rss_kib = server.status_kib("VmHWM");
+    run.durability = check_durability(server, token, run.phases, load.events_numbered());
+    finish(run, server);
+    return run;
+  }
+
+ private:
+  static constexpr char kReadChannel[] = "C0READ";
+  static constexpr std::string_view kReadPrefix = "read event ";
+
+  // Connections and the phases run over them.
+  class Load {
+   public:
+    Load(const Options& o, const ScribeProcess& server, const CommandRequests& requests)
+        : server_(server), requests_(requests) {
+      for (int i = 0; i < o.connections; ++i) {
+        connections_.push_back(std::make_unique<Connection>(io_));
+        connections_.back()->connect(server.port());
+      }
+    }
+
+    void phase(ServerRun& run, PhaseSpec spec, const std::string& read_url = {},
+               const std::string& token = {}) {
+      std::cerr << fmt::format("[{}] {} phase...\n", run.label, spec.name);
+      const double server_cpu = server_.cpu_seconds();
+      const double client_cpu = own_cpu_seconds();
+      const std::string load_before = load_average();
+      std::optional<ReadLoad> reads;
+      if (spec.readers > 0) reads.emplace(spec.readers, read_url, token);
+      PhaseResult r = PhaseRunner(io_, connections_, requests_, next_event_, std::move(spec)).run();
+      if (reads) r.reads = reads->finish();
+      r.server_cpu_s = server_.cpu_seconds() - server_cpu;
+      r.client_cpu_s = own_cpu_seconds() - client_cpu;
+      r.load_before = load_before;
+      r.load_after = load_average();
+      run.phases.push_back(std::move(r));
+    }
+
+    void close() {
+      for (auto& c : connections_) c->close();
+    }
+    std::uint64_t events_numbered() const { return next_event_; }
+
+   private:
+    const ScribeProcess& server_;
+    const CommandRequests& requests_;
+    asio::io_context io_;
+    Connections connections_;
+    std::uint64_t next_event_ = 1;
   };
-  if (o.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o.server_threads);
-  // Inherited SCRIBE_* variables are dropped: only the settings above apply.
-  ScribeProcess server(SCRIBE_BINARY, env,
-                       {.inherit_scribe_env = false,
-                        .die_with_parent = true,  // the server must not outlive the bench
-                        .startup_timeout = kStartupTimeout});
-  std::this_thread::sleep_for(200ms);  // let its threads start before reading idle memory
-  run.idle_rss_kib = server.status_kib("VmRSS");
-  run.idle_anon_kib = server.status_kib("RssAnon");
-  std::cerr << fmt::format("[sync={}] scribe serve pid {} on 127.0.0.1:{}, db on {} ({})\n",
-                           synchronous, server.pid(), server.port(), dir.path.string(),
-                           run.db_filesystem);
 
-  // The incident every /timeline goes to; sent on a connection of its own, closed after.
-  const HttpResult r =
-      SlackClient(server.base_url(), secret)
-          .post_signed(SlackClient::form_body("/incident", "start sev2 bench", kChannel, kUser));
-  if (!r.error.empty() || r.status != 200 || !reply_says_recorded(r.body)) {
-    throw std::runtime_error(
-        fmt::format("setup /incident start failed: {} HTTP {} {}", r.error, r.status, r.body));
+  static ScribeProcessOptions process_options() {
+    // Inherited SCRIBE_* variables are dropped: only the settings given apply.
+    return {.inherit_scribe_env = false,
+            .die_with_parent = true,  // the server must not outlive the bench
+            .startup_timeout = kStartupTimeout};
+  }
+  // Lets the server's threads start before its idle memory is read.
+  static void settle() { std::this_thread::sleep_for(300ms); }
+  static std::string host(const ScribeProcess& server) {
+    return fmt::format("127.0.0.1:{}", server.port());
   }
 
-  asio::io_context io;
-  const CommandRequests requests{SlackClient(server.base_url(), secret),
-                                 fmt::format("127.0.0.1:{}", server.port())};
-  Connections connections;
-  for (int i = 0; i < o.connections; ++i) {
-    connections.push_back(std::make_unique<Connection>(io));
-    connections.back()->connect(server.port());
-  }
-  const auto bound =
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.max_seconds));
-  std::uint64_t next_event = 1;
-  for (const PhaseSpec& spec : {PhaseSpec{"closed", std::nullopt, o.requests, bound},
-                                PhaseSpec{"paced", o.rate, o.requests, bound}}) {
-    std::cerr << fmt::format("[sync={}] {} phase...\n", synchronous, spec.name);
-    run.phases.push_back(run_phase(io, connections, requests, next_event, spec, server));
-  }
-  for (auto& c : connections) c->close();
-
-  run.durability = check_durability(server, token, {&run.phases[0], &run.phases[1]}, next_event);
-  if (std::string note = exit_note(server.terminate(kStopTimeout)); !note.empty()) {
-    run.notes.push_back(note);
-  }
-  if (const auto lines = notable_lines(server.logs()); !lines.empty()) {
-    run.notes.push_back(
-        fmt::format("server logged {} warning/error line(s), first:", lines.size()));
-    for (std::size_t i = 0; i < std::min<std::size_t>(lines.size(), 5); ++i) {
-      run.notes.push_back("  " + lines[i]);
+  static void start_incident(SlackClient& client, const std::string& channel,
+                             const std::string& title) {
+    const HttpResult r = client.post_signed(
+        SlackClient::form_body("/incident", "start sev2 " + title, channel, kUser));
+    if (!r.error.empty() || r.status != 200 || !reply_says_recorded(r.body)) {
+      throw std::runtime_error(
+          fmt::format("setup /incident start failed: {} HTTP {} {}", r.error, r.status, r.body));
     }
   }
-  return run;
-}
+
+  static void finish(ServerRun& run, ScribeProcess& server) {
+    if (run.peak_rss_kib < 0) run.peak_rss_kib = server.status_kib("VmHWM");
+    if (std::string note = exit_note(server.terminate(kStopTimeout)); !note.empty()) {
+      run.notes.push_back(note);
+    }
+    if (const auto lines = notable_lines(server.logs()); !lines.empty()) {
+      run.notes.push_back(
+          fmt::format("server logged {} warning/error line(s), first:", lines.size()));
+      for (std::size_t i = 0; i < std::min<std::size_t>(lines.size(), 5); ++i) {
+        run.notes.push_back("  " + lines[i]);
+      }
+    }
+  }
+
+  const Options& o_;
+  Clock::duration measured_;
+  Clock::duration warmup_;
+};
 
 // ---------------------------------------------------------------------------------------
 // Report
 
 struct Summary {
-  double rate = 0;                            // acknowledged commands per second
+  std::uint64_t count = 0;
+  double rate = 0;                            // per second
   double p50 = 0, p90 = 0, p99 = 0, max = 0;  // ms
 };
 
-Summary summarize(const PhaseResult& p) {
+Summary summarize(std::vector<std::int64_t> latencies_ns, Clock::duration elapsed) {
   Summary s;
-  const double elapsed = seconds(p.elapsed);
-  s.rate = elapsed > 0 ? static_cast<double>(p.acknowledged.size()) / elapsed : 0;
-  std::vector<std::int64_t> sorted = p.latencies_ns;
-  if (sorted.empty()) return s;
-  std::sort(sorted.begin(), sorted.end());
+  s.count = latencies_ns.size();
+  const double secs = seconds(elapsed);
+  s.rate = secs > 0 ? static_cast<double>(s.count) / secs : 0;
+  if (latencies_ns.empty()) return s;
+  std::sort(latencies_ns.begin(), latencies_ns.end());
   auto rank = [&](double q) {  // nearest-rank percentile
-    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-    return static_cast<double>(sorted[std::clamp<std::size_t>(k, 1, sorted.size()) - 1]) / 1e6;
+    const auto k =
+        static_cast<std::size_t>(std::ceil(q * static_cast<double>(latencies_ns.size())));
+    return static_cast<double>(
+               latencies_ns[std::clamp<std::size_t>(k, 1, latencies_ns.size()) - 1]) /
+           1e6;
   };
   s.p50 = rank(0.50);
   s.p90 = rank(0.90);
   s.p99 = rank(0.99);
-  s.max = static_cast<double>(sorted.back()) / 1e6;
+  s.max = static_cast<double>(latencies_ns.back()) / 1e6;
   return s;
 }
 
+Summary summarize(const PhaseResult& p) { return summarize(p.latencies_ns, p.elapsed); }
+
+double ceiling_rate(const std::vector<ServerRun>& runs) {
+  for (const auto& run : runs) {
+    if (run.label != "ceiling") continue;
+    if (const auto* p = run.phase("closed")) return summarize(*p).rate;
+  }
+  return 0;
+}
+
 void print_table(const std::vector<ServerRun>& runs) {
-  fmt::print(
-      "\n{:<7}{:<8}{:>9}{:>8}{:>6}{:>8}{:>9}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>15}{:>9}\n",
-      "sync", "phase", "target/s", "sent", "fail", "unsent", "elapsed", "cmd/s", "p50 ms", "p90 ms",
-      "p99 ms", "max ms", "srv cpu", "cli cpu", "idle/anon MiB", "peak MiB");
+  const double ceiling = ceiling_rate(runs);
+  fmt::print("\n{:<8}{:<14}{:>8}{:>5}{:>8}{:>9}{:>10}{:>9}{:>8}{:>8}{:>8}{:>8}{:>9}{:>9}{:>12}\n",
+             "server", "phase", "ok", "fail", "elapsed", "req/s", "of ceil", "p50 ms", "p90 ms",
+             "p99 ms", "max ms", "srv cpu", "cli cpu", "load", "");
   for (const auto& run : runs) {
     for (const auto& p : run.phases) {
       const Summary s = summarize(p);
-      const std::string target = p.spec.rate ? fmt::format("{:.0f}", *p.spec.rate) : "max";
+      const std::string ratio = ceiling > 0 ? fmt::format("{:.1f}%", 100 * s.rate / ceiling) : "-";
       fmt::print(
-          "{:<7}{:<8}{:>9}{:>8}{:>6}{:>8}{:>8.2f}s{:>10.0f}{:>9.2f}{:>9.2f}{:>9.2f}{:>9.2f}"
-          "{:>8.2f}s{:>8.2f}s{:>15}{:>9.1f}\n",
-          run.synchronous, p.spec.name, target, p.sent, p.failures, p.not_sent, seconds(p.elapsed),
-          s.rate, s.p50, s.p90, s.p99, s.max, p.server_cpu_s, p.client_cpu_s,
-          fmt::format("{:.1f}/{:.1f}", mib(run.idle_rss_kib), mib(run.idle_anon_kib)),
-          mib(p.peak_rss_kib));
+          "{:<8}{:<14}{:>8}{:>5}{:>7.2f}s{:>9.0f}{:>10}{:>9.2f}{:>8.2f}{:>8.2f}{:>8.2f}{:>8.2f}s"
+          "{:>8.2f}s{:>12}\n",
+          run.label, p.spec.name, s.count, p.failures, seconds(p.elapsed), s.rate, ratio, s.p50,
+          s.p90, s.p99, s.max, p.server_cpu_s, p.client_cpu_s,
+          fmt::format("{}->{}", p.load_before, p.load_after));
+      if (p.reads) {
+        const Summary r = summarize(p.reads->latencies_ns, p.elapsed);
+        fmt::print(
+            "{:<8}{:<14}{:>8}{:>5}{:>8}{:>9.0f}{:>10}{:>9.2f}{:>8.2f}{:>8.2f}{:>8.2f}"
+            "   (GET postmortem.md, {} readers, {:.0f} KiB each)\n",
+            "", "  reads", r.count, p.reads->failures, "", r.rate, "", r.p50, r.p90, r.p99, r.max,
+            p.spec.readers, static_cast<double>(p.reads->body_bytes) / 1024.0);
+      }
     }
   }
   fmt::print(
-      "cmd/s counts acknowledged commands (HTTP 200, event recorded). closed: latency from the\n"
-      "write of each request; paced: from its due time, so queueing is included. peak MiB is\n"
-      "the server's VmHWM after the phase; idle/anon its VmRSS right after start and the\n"
-      "private (RssAnon) part of it, the rest being mapped binary and shared libraries.\n");
+      "ok: acknowledged commands (HTTP 200, event recorded; the ceiling's fixed answer counts).\n"
+      "Latency from the write of a request to the end of its answer. srv/cli cpu: CPU seconds of\n"
+      "the server and of this client in the phase. load: 1-minute load average before->after.\n");
+}
+
+void print_memory(const std::vector<ServerRun>& runs) {
+  fmt::print(
+      "\nmemory (VmRSS, and its private RssAnon part; the rest is the mapped binary and\n"
+      "shared libraries):\n");
+  for (const auto& run : runs) {
+    fmt::print("  {:<8} idle {:.1f} MiB (anon {:.1f})", run.label, mib(run.idle.rss_kib),
+               mib(run.idle.anon_kib));
+    if (run.filled) {
+      fmt::print("; after {} stored events {:.1f} MiB (anon {:.1f})", run.events_stored,
+                 mib(run.filled->rss_kib), mib(run.filled->anon_kib));
+    }
+    fmt::print("; peak (VmHWM, before the durability check) {:.1f} MiB\n", mib(run.peak_rss_kib));
+  }
+}
+
+void print_headlines(const std::vector<ServerRun>& runs) {
+  const double ceiling = ceiling_rate(runs);
+  fmt::print("\n");
+  for (const auto& run : runs) {
+    const auto* p = run.phase("closed");
+    if (!p) continue;
+    const Summary s = summarize(*p);
+    fmt::print("{:<8} {:>8.0f} req/s{}, p50 {:.2f} ms, p99 {:.2f} ms (load {})\n", run.label,
+               s.rate,
+               run.label == "ceiling" || ceiling <= 0
+                   ? std::string()
+                   : fmt::format(" = {:.2f} of the ceiling", s.rate / ceiling),
+               s.p50, s.p99, p->load_after);
+    if (const auto* w = run.phase("closed+reads")) {
+      const Summary sw = summarize(*w);
+      fmt::print(
+          "{:<8} write p99 without reads {:.2f} ms, with reads {:.2f} ms ({:+.2f} ms); "
+          "rate {:.0f} -> {:.0f} req/s (load {})\n",
+          run.label, s.p99, sw.p99, sw.p99 - s.p99, s.rate, sw.rate, w->load_after);
+    }
+  }
 }
 
 // Everything that went wrong or is worth a second look, loudly.
 void print_notes(const ServerRun& run) {
   const auto& d = run.durability;
-  fmt::print("durability check (sync={}): {} acknowledged, {} stored{}{}\n", run.synchronous,
-             d.acknowledged, d.stored, d.missing > 0 ? fmt::format(", {} MISSING", d.missing) : "",
-             d.ok() ? "" : " -- FAILED");
-  if (!d.error.empty()) fmt::print("  {}\n", d.error);
-  if (d.error.empty() && d.stored > d.acknowledged - d.missing) {
-    // Not a loss: a request can be committed and still fail on the way back (timeout).
-    fmt::print("  {} stored event(s) never got an acknowledgement (failed or abandoned requests)\n",
-               d.stored - (d.acknowledged - d.missing));
+  if (d.checked) {
+    fmt::print("durability check ({}): {} acknowledged, {} stored{}{}\n", run.label, d.acknowledged,
+               d.stored, d.missing > 0 ? fmt::format(", {} MISSING", d.missing) : "",
+               d.ok() ? "" : " -- FAILED");
+    if (!d.error.empty()) fmt::print("  {}\n", d.error);
+    if (d.error.empty() && d.stored > d.acknowledged) {
+      // Not a loss: a request can be committed and still fail on the way back (timeout).
+      fmt::print("  {} stored event(s) never got an acknowledgement (failed requests)\n",
+                 d.stored - d.acknowledged);
+    }
   }
   for (const auto& p : run.phases) {
     if (p.failures > 0) {
-      fmt::print("FAILED (sync={}, {}): {} of {} requests failed, e.g.:\n", run.synchronous,
-                 p.spec.name, p.failures, p.sent);
+      fmt::print("FAILED ({}, {}): {} of {} requests failed, e.g.:\n", run.label, p.spec.name,
+                 p.failures, p.sent);
       for (const auto& f : p.failure_samples) fmt::print("  {}\n", f);
     }
+    if (p.reads && p.reads->failures > 0) {
+      fmt::print("FAILED ({}, {}): {} reads failed, e.g. {}\n", run.label, p.spec.name,
+                 p.reads->failures, p.reads->failure_sample);
+    }
     if (p.hit_hard_bound) {
-      fmt::print("NOTE (sync={}, {}): requests were still unanswered {} s after the time bound\n",
-                 run.synchronous, p.spec.name, std::chrono::seconds(kHardBoundGrace).count());
+      fmt::print("NOTE ({}, {}): requests were still unanswered {} s after the time bound\n",
+                 run.label, p.spec.name, std::chrono::seconds(kHardBoundGrace).count());
     }
     if (p.connections_lost > 0) {
-      fmt::print(
-          "NOTE (sync={}, {}): {} connection(s) were unusable (closed by the server, or abandoned "
-          "at an earlier hard bound) and stopped sending\n",
-          run.synchronous, p.spec.name, p.connections_lost);
-    }
-    if (p.not_sent > 0) {
-      fmt::print(
-          "NOTE (sync={}, {}): fell behind the {:.0f}/s schedule; {} requests due within the "
-          "time bound were never sent (not in the percentiles)\n",
-          run.synchronous, p.spec.name, *p.spec.rate, p.not_sent);
-    }
-    if (p.sent < p.spec.requests && p.not_sent == 0) {
-      fmt::print("NOTE (sync={}, {}): stopped by the time bound after {} of {} requests\n",
-                 run.synchronous, p.spec.name, p.sent, p.spec.requests);
+      fmt::print("NOTE ({}, {}): {} connection(s) were closed by the server and stopped sending\n",
+                 run.label, p.spec.name, p.connections_lost);
     }
   }
-  for (const auto& note : run.notes) fmt::print("NOTE (sync={}): {}\n", run.synchronous, note);
+  for (const auto& note : run.notes) fmt::print("NOTE ({}): {}\n", run.label, note);
 }
 
 void print_results(const Options& o, const std::vector<ServerRun>& runs) {
+  const double ceiling = ceiling_rate(runs);
   for (const auto& run : runs) {
     for (const auto& p : run.phases) {
       const Summary s = summarize(p);
       fmt::print(
-          "RESULT sync={} phase={} connections={} target_rate={} requests={} acknowledged={} "
-          "failures={} not_sent={} elapsed_s={:.3f} rate={:.1f} p50_ms={:.3f} p90_ms={:.3f} "
-          "p99_ms={:.3f} max_ms={:.3f} server_cpu_s={:.2f} client_cpu_s={:.2f} "
-          "idle_rss_mib={:.1f} idle_anon_mib={:.1f} peak_rss_mib={:.1f} durable={}\n",
-          run.synchronous, p.spec.name, o.connections,
-          p.spec.rate ? fmt::format("{:.0f}", *p.spec.rate) : "max", p.sent, p.acknowledged.size(),
-          p.failures, p.not_sent, seconds(p.elapsed), s.rate, s.p50, s.p90, s.p99, s.max,
-          p.server_cpu_s, p.client_cpu_s, mib(run.idle_rss_kib), mib(run.idle_anon_kib),
-          mib(p.peak_rss_kib), run.durability.ok() ? "yes" : "no");
+          "RESULT server={} phase={} connections={} acknowledged={} failures={} elapsed_s={:.3f} "
+          "rate={:.1f} of_ceiling={:.3f} p50_ms={:.3f} p90_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} "
+          "server_cpu_s={:.2f} client_cpu_s={:.2f} load={}",
+          run.label, p.spec.name, o.connections, s.count, p.failures, seconds(p.elapsed), s.rate,
+          ceiling > 0 ? s.rate / ceiling : 0.0, s.p50, s.p90, s.p99, s.max, p.server_cpu_s,
+          p.client_cpu_s, p.load_after);
+      if (p.reads) {
+        const Summary r = summarize(p.reads->latencies_ns, p.elapsed);
+        fmt::print(" reads={} read_rate={:.1f} read_p50_ms={:.3f} read_p99_ms={:.3f}", r.count,
+                   r.rate, r.p50, r.p99);
+      }
+      fmt::print("\n");
     }
+    fmt::print("RESULT server={} idle_rss_mib={:.1f} idle_anon_mib={:.1f} peak_rss_mib={:.1f}",
+               run.label, mib(run.idle.rss_kib), mib(run.idle.anon_kib), mib(run.peak_rss_kib));
+    if (run.filled) {
+      fmt::print(" events_stored={} filled_rss_mib={:.1f} filled_anon_mib={:.1f}",
+                 run.events_stored, mib(run.filled->rss_kib), mib(run.filled->anon_kib));
+    }
+    fmt::print(" durable={}\n",
+               run.durability.checked ? (run.durability.ok() ? "yes" : "no") : "-");
   }
 }
 
@@ -820,26 +1046,29 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a server that drops a connection is reported, not fatal
 
   fmt::print(
-      "scribe_load_bench: {} requests/phase, {} connections, paced at {:g}/s, {:g} s bound "
-      "per phase, server threads {}, {} CPUs (load average {} at start), loopback\n"
-      "  server: {}\n",
-      o.requests, o.connections, o.rate, o.max_seconds,
-      o.server_threads > 0 ? std::to_string(o.server_threads) : "default",
-      std::thread::hardware_concurrency(), load_average(), SCRIBE_BINARY);
+      "scribe_load_bench: {} connections, {:g} s per measured phase, server threads {}, {} CPUs "
+      "(load average {} at start), loopback\n  server: {}\n  ceiling: {}\n",
+      o.connections, o.seconds, o.server_threads > 0 ? std::to_string(o.server_threads) : "default",
+      std::thread::hardware_concurrency(), load_average(), o.scribe_binary, CEILING_BINARY);
   std::cout.flush();
 
   std::vector<ServerRun> runs;
   try {
-    for (const auto& mode : o.synchronous) runs.push_back(run_server(o, mode));
+    Bench bench(o);
+    runs.push_back(bench.ceiling());
+    runs.push_back(bench.scribe("normal", /*full_suite=*/true));
+    if (o.with_full) runs.push_back(bench.scribe("full", /*full_suite=*/false));
   } catch (const std::exception& e) {
     fmt::print(stderr, "scribe_load_bench: {}\n", e.what());
     return 1;
   }
-  if (!runs.empty()) {
+  if (runs.size() > 1) {
     fmt::print("db filesystem: {}; load average {} at end (this benchmark included)\n",
-               runs.front().db_filesystem, load_average());
+               runs[1].db_filesystem, load_average());
   }
   print_table(runs);
+  print_memory(runs);
+  print_headlines(runs);
   bool failed = false;
   for (const auto& run : runs) {
     print_notes(run);

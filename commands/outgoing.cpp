@@ -8,6 +8,12 @@ namespace scribe {
 
 using nlohmann::json;
 
+void mark_thread_parent_lost(OutgoingMessage& message) {
+  std::string& text = message.body.text;
+  text = text.empty() ? std::string(kThreadParentLostMarker)
+                      : std::string(kThreadParentLostMarker) + " " + text;
+}
+
 std::string to_json(const OutgoingMessage& m) {
   json out = {
       {"text", m.body.text},

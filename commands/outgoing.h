@@ -45,6 +45,13 @@ struct OutgoingMessage {
   }
 };
 
+// What a thread reply whose first message could not be posted (given up for good) says
+// first: it is posted to the channel on its own, and must not read as if it were a
+// message of its own. Deliverers call mark_thread_parent_lost for such a reply.
+inline constexpr std::string_view kThreadParentLostMarker =
+    "(reply to a message that could not be posted)";
+void mark_thread_parent_lost(OutgoingMessage& message);
+
 // Everything a deliverer needs, as JSON: {"text", "details", "document", "incident",
 // "visibility": "channel"|"ephemeral", "buttons", "notify", "replaces"?}.
 std::string to_json(const OutgoingMessage& message);

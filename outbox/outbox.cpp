@@ -44,10 +44,20 @@ int OutboxSender::run_once() {
 void OutboxSender::attempt(OutboxMessage m) {
   std::optional<std::string> thread_id;
   if (m.thread_parent) {
+    // due_outbox holds a reply back while its parent is pending, so the parent is sent
+    // (reply in its thread) or given up: then the reply goes to the channel on its own,
+    // marked (m.thread_parent_lost), rather than silently as a message of its own.
     store_.read([&](Transaction& tx) {
       auto parent = tx.find_outbox(*m.thread_parent);
       if (parent && parent->status == OutboxStatus::kSent) thread_id = parent->delivered_id;
+      m.thread_parent_lost = !parent || parent->status == OutboxStatus::kFailed;
     });
+    if (m.thread_parent_lost) {
+      spdlog::warn(
+          "outbox #{}: its thread's first message (#{}) was given up; posting it to {} {} "
+          "on its own, marked",
+          m.id, *m.thread_parent, m.channel.platform, m.channel.channel);
+    }
   }
   DeliveryResult result;
   auto it = deliverers_.find({m.channel.platform, m.kind});

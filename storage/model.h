@@ -211,6 +211,9 @@ struct OutboxMessage {
   std::optional<Timestamp> sent_at;
   std::string delivered_id;  // the platform's id of the posted message (Slack ts)
   std::string last_error;
+  // Not stored: set by the outbox's sender when `thread_parent` was given up, so this
+  // reply goes to the channel on its own, marked as such (see mark_thread_parent_lost).
+  bool thread_parent_lost = false;
 };
 
 // Stable lower-case names used in storage, JSON and commands ("sev1", "went-well", …).

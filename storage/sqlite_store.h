@@ -5,6 +5,8 @@
 // Migrations run on open.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +29,14 @@ struct SqliteOptions {
   // Test-only: called by the writer at each step of a batch; a StoreError it throws stands
   // for that step failing (see WriteStep). Empty in production.
   std::function<void(WriteStep)> fault_injection;
+  // The maintenance thread's round: a passive checkpoint when the log has grown (or this
+  // long passed), then a purge of expired delivery keys.
+  std::chrono::milliseconds maintenance_interval{5000};
+  // A purge deletes at most this many expired keys per write, so the writer is never held
+  // long by it (commands queued meanwhile go first); a full batch queues the next at once.
+  int purge_batch = 5000;
+  // Test-only: told how many keys each purge write deleted, on the writer thread.
+  std::function<void(std::int64_t)> on_purge;
 };
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path,

@@ -581,6 +581,12 @@ std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {
   return s.time(0);
 }
 
+std::int64_t SqliteTransaction::count_outbox(OutboxStatus status) {
+  Stmt s = prepare("SELECT count(*) FROM outbox WHERE status=?");  // outbox_pending's prefix
+  s.bind(1, to_string(status));
+  return s.step() ? s.i64(0) : 0;
+}
+
 void SqliteTransaction::update_outbox(const OutboxMessage& m) {
   require_writable();
   prepare(
@@ -604,7 +610,9 @@ bool SqliteTransaction::first_delivery(std::string_view source, std::string_view
       .bind(2, key)
       .bind(3, at)
       .run();
-  return sqlite3_changes(connection_.db()) == 1;
+  if (sqlite3_changes(connection_.db()) != 1) return false;
+  inserted_deliveries_.push_back({std::string(source), std::string(key), last_id()});
+  return true;
 }
 
 bool SqliteTransaction::first_delivery_until(std::string_view source, std::string_view key,
@@ -618,7 +626,9 @@ bool SqliteTransaction::first_delivery_until(std::string_view source, std::strin
       .bind(3, at)
       .bind(4, expires_at)
       .run();
-  return sqlite3_changes(connection_.db()) == 1;
+  if (sqlite3_changes(connection_.db()) != 1) return false;
+  inserted_deliveries_.push_back({std::string(source), std::string(key), last_id()});
+  return true;
 }
 
 std::optional<std::string> SqliteTransaction::delivery_answer(std::string_view source,
@@ -632,6 +642,15 @@ std::optional<std::string> SqliteTransaction::delivery_answer(std::string_view s
 void SqliteTransaction::set_delivery_answer(std::string_view source, std::string_view key,
                                             std::string_view answer) {
   require_writable();
+  for (const auto& d : inserted_deliveries_) {
+    if (d.source == source && d.key == key) {
+      prepare("UPDATE inbound_deliveries SET answer=? WHERE rowid=?")
+          .bind(1, answer)
+          .bind(2, d.rowid)
+          .run();
+      return;
+    }
+  }
   prepare("UPDATE inbound_deliveries SET answer=? WHERE source=? AND key=?")
       .bind(1, answer)
       .bind(2, source)
@@ -639,11 +658,16 @@ void SqliteTransaction::set_delivery_answer(std::string_view source, std::string
       .run();
 }
 
-void SqliteTransaction::purge_expired_deliveries(Timestamp now) {
+std::int64_t SqliteTransaction::purge_expired_deliveries(Timestamp now, int limit) {
   require_writable();
-  prepare("DELETE FROM inbound_deliveries WHERE expires_at IS NOT NULL AND expires_at < ?")
+  // The partial index inbound_deliveries_expiring gives the oldest first without a scan.
+  prepare(
+      "DELETE FROM inbound_deliveries WHERE rowid IN (SELECT rowid FROM inbound_deliveries "
+      "WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)")
       .bind(1, now)
+      .bind(2, limit)
       .run();
+  return sqlite3_changes(connection_.db());
 }
 
 void SqliteTransaction::probe() {

@@ -3,6 +3,10 @@
 // its own beyond the connection; used by one thread at a time, like its connection.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "storage/sqlite_connection.h"
 #include "storage/store.h"
 
@@ -50,6 +54,7 @@ class SqliteTransaction final : public Transaction {
   std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
   std::optional<Timestamp> next_outbox_attempt() override;
   void update_outbox(const OutboxMessage& message) override;
+  std::int64_t count_outbox(OutboxStatus status) override;
   bool first_delivery(std::string_view source, std::string_view key, Timestamp at) override;
   bool first_delivery_until(std::string_view source, std::string_view key, Timestamp at,
                             Timestamp expires_at) override;
@@ -58,8 +63,9 @@ class SqliteTransaction final : public Transaction {
   void set_delivery_answer(std::string_view source, std::string_view key,
                            std::string_view answer) override;
 
-  // Removes delivery keys whose window closed before `now` (the store's maintenance).
-  void purge_expired_deliveries(Timestamp now);
+  // Removes up to `limit` delivery keys whose window closed before `now`, oldest first (the
+  // store's maintenance); returns how many it removed.
+  std::int64_t purge_expired_deliveries(Timestamp now, int limit);
   // The readiness probe: writes a 16 KiB row and deletes it (store_probe), so the commit
   // needs pages of its own, as a command does.
   void probe();
@@ -80,6 +86,15 @@ class SqliteTransaction final : public Transaction {
 
   Connection& connection_;
   bool writable_;
+  // The rows first_delivery* inserted in this transaction, so that set_delivery_answer
+  // finds them by rowid (a recent page) instead of by key: delivery keys are random (Slack
+  // signatures), and a second lookup by key is a second random index page per command.
+  struct InsertedDelivery {
+    std::string source;
+    std::string key;
+    std::int64_t rowid;
+  };
+  std::vector<InsertedDelivery> inserted_deliveries_;
 };
 
 }  // namespace scribe::sqlite

@@ -115,6 +115,8 @@ class Transaction {
   // The earliest next_attempt_at among the messages due_outbox could return, if any.
   virtual std::optional<Timestamp> next_outbox_attempt() = 0;
   virtual void update_outbox(const OutboxMessage& message) = 0;
+  // How many jobs are in `status` now (the outbox gauges of /metrics).
+  virtual std::int64_t count_outbox(OutboxStatus status) = 0;
 
   // Inbound deduplication (Slack event retries, Matrix transaction ids): true the first
   // time `key` is seen for `source`, false on every repeat.

@@ -319,11 +319,12 @@ DeliveryResult MatrixDeliverer::deliver(const OutboxMessage& message,
   if (message.kind == JobKind::kJoin) {
     return to_delivery_result(api_.join(message.channel.channel), "room_id");
   }
-  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
   if (!outgoing) {
     failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
+  if (message.thread_parent_lost) mark_thread_parent_lost(*outgoing);
   return to_delivery_result(api_.send_message(message.channel.channel, transaction_id(message.id),
                                               message_content(*outgoing, thread_id)));
 }

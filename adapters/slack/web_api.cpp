@@ -236,11 +236,12 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     failed.error = "no channel";
     return failed;
   }
-  const Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
+  Parsed<OutgoingMessage> outgoing = outgoing_from_json(message.content);
   if (!outgoing) {
     failed.error = fmt::format("unreadable outbox content: {}", outgoing.error);
     return failed;
   }
+  if (message.thread_parent_lost) mark_thread_parent_lost(*outgoing);
   const std::string& channel = message.channel.channel;
   if (message.kind == JobKind::kUpdate) {
     if (!outgoing->replaces) {

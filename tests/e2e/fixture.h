@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -118,6 +120,39 @@ class ScribeE2E : public ::testing::Test {
   }
 
   std::size_t incident_count() { return api_json("/api/incidents")["incidents"].size(); }
+
+  // The value /metrics shows for `name` (a metric without labels); nullopt when the
+  // answer has no such line.
+  std::optional<long long> metric(const std::string& name) {
+    const HttpResult r = http_.request("GET", scribe_->base_url() + "/metrics");
+    if (r.status != 200) return std::nullopt;
+    const std::string prefix = "\n" + name + " ";
+    const auto at = ("\n" + r.body).find(prefix);
+    if (at == std::string::npos) return std::nullopt;
+    return std::stoll(r.body.substr(at + prefix.size() - 1));
+  }
+
+  // Waits until /metrics shows `name` satisfying `ok`, asking again every few milliseconds
+  // (the condition is the server's own gauge, not a guess at how long it takes).
+  template <typename Predicate>
+  bool wait_for_metric(const std::string& name, Predicate ok,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto value = metric(name);
+      if (value && ok(*value)) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // between two polls
+    }
+  }
+
+  // Every outbox job written so far has been delivered or given up, and recorded so
+  // (scribe_outbox_pending is 0). A command's jobs are written before it is answered, so
+  // after an answer this waits for them too.
+  bool wait_for_outbox_drained(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return wait_for_metric(
+        "scribe_outbox_pending", [](long long n) { return n == 0; }, timeout);
+  }
 
   static constexpr const char* kSecret = "e2e-signing-secret-8f742231b10e";
   static constexpr const char* kToken = "e2e-api-token";

@@ -343,6 +343,8 @@ TEST_F(SlackCommandsE2E, SigtermFinishesTheRequestInFlight) {
       "X-Slack-Signature: {}\r\nContent-Length: {}\r\n\r\n{}",
       ts, slack::compute_signature(kSecret, ts, body), body.size(), body);
 
+  const auto open_before = metric("scribe_http_connections");
+  ASSERT_TRUE(open_before);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -351,10 +353,13 @@ TEST_F(SlackCommandsE2E, SigtermFinishesTheRequestInFlight) {
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::size_t half = request.size() / 2;
   ASSERT_EQ(send(fd, request.data(), half, 0), static_cast<ssize_t>(half));
-  std::this_thread::sleep_for(100ms);  // the server has begun reading this request
+  // The server has accepted the connection (its first half is in the socket): a stop
+  // finishes such a request rather than dropping it.
+  ASSERT_TRUE(
+      wait_for_metric("scribe_http_connections", [&](long long n) { return n > *open_before; }));
 
   kill(scribe_->pid(), SIGTERM);
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(scribe_->wait_for_log("stopping: no new connections", 10s)) << scribe_->logs();
   ASSERT_EQ(send(fd, request.data() + half, request.size() - half, 0),
             static_cast<ssize_t>(request.size() - half));
 

@@ -217,7 +217,7 @@ TEST_F(SlackReactionsE2E, OtherReactionsAreIgnoredAndRepeatsAreOneEvent) {
   EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);  // retry
   EXPECT_EQ(post_event(reaction_added("Ev4", "pushpin", "C0REACT", ts)).status, 200);  // again
   ASSERT_EQ(bobs_events(1).size(), 1u);
-  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(wait_for_outbox_drained()) << "every fetch done";
   EXPECT_EQ(bobs_events(1).size(), 1u);
   EXPECT_EQ(standin_.calls_to("conversations.history").size(), 1u);
 }
@@ -228,7 +228,9 @@ TEST_F(SlackReactionsE2E, AReactionAcknowledgedBeforeARestartIsStillRecordedOnce
   standin_.add_message("C0REACT", ts, "U0BOB", "Failover to the replica finished");
   standin_.set_down(true);
   EXPECT_EQ(post_event(reaction_added("Ev5", "pushpin", "C0REACT", ts)).status, 200);
-  std::this_thread::sleep_for(300ms);
+  // Acknowledged, and the fetch has been tried (and failed) before the restart.
+  ASSERT_TRUE(scribe_->wait_for_log("attempt 1 failed", 20s)) << scribe_->logs();
+  EXPECT_EQ(metric("scribe_outbox_pending"), 1);
   ASSERT_EQ(scribe_->terminate(), 0);
 
   standin_.set_down(false);

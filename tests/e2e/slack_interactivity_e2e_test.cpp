@@ -119,7 +119,7 @@ TEST_F(SlackInteractivityE2E, ASignedMarkDoneMarksTheItemDoneAndUpdatesTheMessag
 
   // Clicked again: acknowledged, nothing more happens.
   EXPECT_EQ(click(block_actions("action.done", "1")).status, 200);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_for_outbox_drained());
   EXPECT_EQ(standin_.calls_to("chat.update").size(), 1u);
 }
 
@@ -187,7 +187,7 @@ TEST_F(SlackInteractivityE2E, ForgedMalformedAndForeignClicksChangeNothing) {
   const json items = actions();
   EXPECT_EQ(items[0]["status"], "open");
   EXPECT_TRUE(items[0]["snoozed_until"].is_null());
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_for_outbox_drained());
   EXPECT_TRUE(standin_.calls_to("chat.update").empty());
 
   const std::string metrics = api("/metrics").body;

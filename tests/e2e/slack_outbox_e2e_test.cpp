@@ -49,9 +49,7 @@ class SlackOutboxE2E : public testing::SlackE2E {
 
 TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
   resolve_a_long_incident();
-  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 3, 10s));
-  // Give the sender a moment to finish the thread, then look at everything it posted.
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
   const auto posted = standin_.posted_messages();
   ASSERT_GE(posted.size(), 3u);
   EXPECT_EQ(posted[0]["channel"], "C0OUT");
@@ -81,33 +79,28 @@ TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
 TEST_F(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessageOnce) {
   standin_.set_down(true);
   resolve_a_long_incident();
-  std::this_thread::sleep_for(1500ms);  // the sender tries and fails at least once
+  // The sender tries and fails at least once.
+  ASSERT_TRUE(scribe_->wait_for_log("attempt 1 failed", 20s)) << scribe_->logs();
   EXPECT_GT(standin_.refused(), 0u);
   EXPECT_TRUE(standin_.posted_messages().empty());
 
   ASSERT_EQ(scribe_->terminate(), 0);
   standin_.set_down(false);
   start();  // a new process: only what is in the store remains
-  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 3, 20s));
-  // Wait until the posts stop coming.
-  std::size_t seen = 0;
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(200ms);
-    const std::size_t now_seen = standin_.posted_messages().size();
-    if (now_seen == seen && seen >= 3) break;
-    seen = now_seen;
-  }
+  ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
   const auto posted = standin_.posted_messages();
+  ASSERT_GE(posted.size(), 3u);
   std::set<std::string> contents;
   for (const auto& m : posted) contents.insert(m["blocks"].dump());
   EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
   EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
   EXPECT_THAT(draft_from_thread(posted), HasSubstr("## Action items"));
 
-  // Nothing more goes out later: everything is recorded as sent.
-  const auto count = posted.size();
-  std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(standin_.posted_messages().size(), count);
+  // Nothing more goes out later: everything is recorded as sent, nothing is pending or
+  // given up.
+  EXPECT_EQ(metric("scribe_outbox_pending"), 0);
+  EXPECT_EQ(metric("scribe_outbox_failed"), 0);
+  EXPECT_EQ(standin_.posted_messages().size(), posted.size());
 }
 
 TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
@@ -139,15 +132,18 @@ TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
   }
 }
 
-TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetried) {
-  standin_.fail_next_error(1, "channel_not_found");
-  slack_->command("/incident", "start Gone channel", "C0GONE");
+// The thread's first message (the draft's summary) fails for good; its replies (the draft
+// in pieces) are neither left waiting forever nor posted silently as messages of their own:
+// each goes to the channel marked as a reply to a message that could not be posted.
+TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetriedAndItsRepliesAreMarked) {
+  standin_.fail_next_error(1, "msg_too_long");
+  slack_->command("/incident", "start Gone summary", "C0GONE");
   slack_->command("/incident", "resolved", "C0GONE");
-  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 1, 10s));
-  std::this_thread::sleep_for(2500ms);
-  // The summary failed for good; its thread replies are not left waiting forever either.
-  EXPECT_THAT(scribe_->logs(), HasSubstr("channel_not_found"));
+  ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
+  EXPECT_EQ(metric("scribe_outbox_failed"), 1);  // the summary alone
+  EXPECT_THAT(scribe_->logs(), HasSubstr("msg_too_long"));
   const auto calls = standin_.calls_to("chat.postMessage");
+  ASSERT_GE(calls.size(), 2u) << "the summary and at least one piece of the draft";
   EXPECT_EQ(calls.front().status, 200u);  // Slack answers errors with 200 and ok:false
   std::size_t summary_attempts = 0;
   for (const auto& c : calls) {
@@ -156,6 +152,18 @@ TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetried) {
     }
   }
   EXPECT_EQ(summary_attempts, 1u);
+  // Everything after the summary was posted, to the channel, each visibly marked.
+  const auto posted = standin_.posted_messages();
+  ASSERT_EQ(posted.size(), calls.size() - 1);
+  for (const auto& m : posted) {
+    EXPECT_EQ(m["channel"], "C0GONE");
+    EXPECT_FALSE(m.contains("thread_ts")) << m.dump();
+    EXPECT_TRUE(
+        m["text"].get<std::string>().starts_with("(reply to a message that could not be posted)"))
+        << m["text"];
+    EXPECT_THAT(m["blocks"].dump(), HasSubstr("(reply to a message that could not be posted)"));
+  }
+  EXPECT_THAT(scribe_->logs(), HasSubstr("was given up; posting it to slack C0GONE on its own"));
 }
 
 }  // namespace

@@ -286,6 +286,24 @@ TEST(MatrixDeliverer, ThreadIdBecomesThreadRelation) {
   EXPECT_EQ(content["m.relates_to"]["event_id"], "$root");
 }
 
+// A reply whose thread's first message was given up goes to the room on its own, marked.
+TEST(MatrixDeliverer, AReplyWhoseParentWasGivenUpIsMarked) {
+  MatrixStandIn hs;
+  MatrixDeliverer deliverer(options_for(hs));
+  OutboxMessage message = outbox(text_message("Draft, part 1"));
+  message.thread_parent = 6;
+  message.thread_parent_lost = true;
+  const DeliveryResult result = deliverer.deliver(message, std::nullopt);
+  ASSERT_EQ(result.outcome, Outcome::kSent) << result.error;
+  const json content = sent_content(hs);
+  EXPECT_FALSE(content.contains("m.relates_to"));
+  EXPECT_EQ(content["body"], "(reply to a message that could not be posted) Draft, part 1");
+  EXPECT_NE(content["formatted_body"].get<std::string>().find(
+                "(reply to a message that could not be posted)"),
+            std::string::npos)
+      << content.dump();
+}
+
 TEST(MatrixDeliverer, ReplacesBecomesEdit) {
   MatrixStandIn hs;
   MatrixDeliverer deliverer(options_for(hs));

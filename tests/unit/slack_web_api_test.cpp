@@ -278,6 +278,22 @@ TEST(SlackDeliverer, RepliesInTheThreadWhenGivenOne) {
   EXPECT_EQ(posted[1].at("thread_ts"), parent.delivered_id);
 }
 
+// A reply whose thread's first message was given up goes to the channel on its own, marked.
+TEST(SlackDeliverer, AReplyWhoseParentWasGivenUpIsMarked) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutboxMessage message = outbox(text_message("Draft, part 1"));
+  message.thread_parent = 6;
+  message.thread_parent_lost = true;
+  ASSERT_EQ(deliverer.deliver(message, std::nullopt).outcome, Outcome::kSent);
+  const std::vector<json> posted = slack.posted_messages();
+  ASSERT_EQ(posted.size(), 1u);
+  EXPECT_FALSE(posted[0].contains("thread_ts"));
+  EXPECT_EQ(posted[0].at("text"), "(reply to a message that could not be posted) Draft, part 1");
+  EXPECT_EQ(section_text(posted[0].at("blocks").at(0)),
+            "(reply to a message that could not be posted) Draft, part 1");
+}
+
 TEST(SlackDeliverer, EscapesTheFallbackText) {
   SlackStandIn slack;
   SlackDeliverer deliverer(options_for(slack));

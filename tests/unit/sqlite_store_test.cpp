@@ -3,10 +3,12 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -977,6 +979,72 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAreCommittedTogetherAndFailAlone) {
     seqs.insert(e.seq);
   }
   EXPECT_EQ(seqs.size(), stored.size()) << "per-incident numbers stay unique";
+}
+
+// ------------------------------------------------------------------ replay keys' purge
+
+// Expired replay keys go without any request asking: the store's maintenance deletes them in
+// writes of at most purge_batch keys each, until none is left, and keeps live keys and keys
+// without an expiry.
+TEST_F(SqliteStoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheRequestPath) {
+  // Shared with the store's writer thread, which reports every purge (also after the test's
+  // last check, until the store is closed).
+  struct Purges {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::int64_t> sizes;
+    std::int64_t total = 0;
+  };
+  auto purges = std::make_shared<Purges>();
+  store_.reset();
+  SqliteOptions options;
+  options.maintenance_interval = milliseconds{20};
+  options.purge_batch = 100;
+  options.on_purge = [purges](std::int64_t n) {
+    if (n == 0) return;
+    {
+      std::lock_guard lock(purges->mu);
+      purges->sizes.push_back(n);
+      purges->total += n;
+    }
+    purges->cv.notify_all();
+  };
+  store_ = open_sqlite_store(path_, options);
+
+  const Timestamp now =
+      std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
+  store_->write([&](Transaction& tx) {
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(tx.first_delivery_until("slack-request", fmt::format("expired-{}", i),
+                                          now - minutes{20}, now - minutes{9}));
+    }
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(tx.first_delivery_until("slack-request", fmt::format("live-{}", i), now,
+                                          now + minutes{11}));
+      ASSERT_TRUE(tx.first_delivery("slack-event", fmt::format("event-{}", i), now - hours{48}));
+    }
+  });
+  {
+    std::unique_lock lock(purges->mu);
+    ASSERT_TRUE(
+        purges->cv.wait_for(lock, std::chrono::seconds(30), [&] { return purges->total >= 1000; }))
+        << purges->total << " purged";
+    EXPECT_EQ(purges->total, 1000);
+    EXPECT_GE(purges->sizes.size(), 10u);
+    for (const auto n : purges->sizes) EXPECT_LE(n, 100);
+  }
+  EXPECT_EQ(query_int("SELECT count(*) FROM inbound_deliveries WHERE key LIKE 'expired-%'"), 0);
+  store_->write([&](Transaction& tx) {
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_FALSE(tx.first_delivery_until("slack-request", fmt::format("live-{}", i), now,
+                                           now + minutes{11}))
+          << "a live key is kept";
+      EXPECT_FALSE(tx.first_delivery("slack-event", fmt::format("event-{}", i), now))
+          << "a key without expiry is kept";
+    }
+    EXPECT_TRUE(tx.first_delivery_until("slack-request", "expired-7", now, now + minutes{11}))
+        << "an expired key is gone";
+  });
 }
 
 }  // namespace
