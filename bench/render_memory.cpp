@@ -283,6 +283,7 @@ struct ScenarioResult {
   std::size_t largest_body = 0;
   double seconds = 0;
   std::vector<std::string> failure_samples;
+  std::string server_end;  // how the server ended, with its last log lines, after a failure
 };
 
 // Runs `work(i)` on n threads released at once; each returns (ok, body size, why).
@@ -380,7 +381,14 @@ ScenarioResult run_scenario(const Options& o, const std::string& name, const std
     std::this_thread::sleep_until(done + std::chrono::seconds(mark));
     r.after.emplace_back(mark, server.status_kib("VmRSS"));
   }
-  server.terminate();
+  const int status = server.terminate();
+  if (r.failures > 0) {
+    // A failed request may be the server's fault (a crash): say how it ended and what it
+    // logged last, so an intermittent failure can be told apart from a client problem.
+    const std::string logs = server.logs();
+    r.server_end = fmt::format("scribe ended with status {}; its last log lines:\n{}", status,
+                               logs.substr(logs.size() > 2000 ? logs.size() - 2000 : 0));
+  }
   return r;
 }
 
@@ -394,6 +402,7 @@ void print(const std::vector<ScenarioResult>& results, const Options& o) {
                r.requests, r.failures, r.seconds,
                static_cast<double>(r.largest_body) / (1024.0 * 1024.0));
     for (const auto& why : r.failure_samples) fmt::print("  failure: {}\n", why);
+    if (!r.server_end.empty()) fmt::print("  {}\n", r.server_end);
     fmt::print("  RSS idle {:.1f} MiB, peak {:.1f} MiB (VmHWM {:.1f})\n", mib(r.idle_kib),
                mib(r.peak_kib), mib(r.hwm_kib));
     std::string after;

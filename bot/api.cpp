@@ -1,9 +1,12 @@
 #include "bot/api.h"
 
+#include <charconv>
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
+#include <boost/url/parse_query.hpp>
 #include <nlohmann/json.hpp>
 
 #include "bot/memory.h"
@@ -15,6 +18,7 @@
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
+#include "postmortem/trends.h"
 #include "util/secret.h"
 
 namespace scribe {
@@ -101,7 +105,9 @@ ordered_json full_incident_json(Transaction& tx, const Incident& incident) {
          {"created_at", format_iso8601(a.created_at)},
          {"done_at", time_or_null(a.done_at)},
          {"snoozed_until", time_or_null(a.snoozed_until)},
-         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)}});
+         {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : ordered_json(nullptr)},
+         {"tracker", a.tracker_key ? ordered_json{{"key", *a.tracker_key}, {"url", a.tracker_url}}
+                                   : ordered_json(nullptr)}});
   }
   ordered_json& action_revisions = out["action_revisions"] = ordered_json::array();
   for (const auto& r : tx.action_revisions(incident.id)) {
@@ -146,12 +152,14 @@ HttpResponse incident_page(Store& store, std::string_view query) {
 }  // namespace
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock,
-         const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template)
+         const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template,
+         std::string default_zone)
     : store_(store),
       token_(std::move(token)),
       clock_(std::move(clock)),
       reviewer_(std::make_shared<const Reviewer>(review)),
-      draft_template_(std::move(draft_template)) {}
+      draft_template_(std::move(draft_template)),
+      default_zone_(std::move(default_zone)) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -168,6 +176,9 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
+
+  if (path == "/api/trends") return trends_answer(query);
+  if (path == "/api/actions") return actions_answer(query);
 
   constexpr std::string_view kPrefix = "/api/incidents";
   std::string_view rest = path.substr(kPrefix.size());
@@ -190,6 +201,102 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
   return response;
 }
 
+HttpResponse Api::trends_answer(std::string_view query) {
+  std::string since_text = "90d";
+  std::string format = "json";
+  auto params = boost::urls::parse_query(query);
+  if (!params) return error(400, "the query string does not parse");
+  for (const auto& p : *params) {
+    if (p.key == "since") {
+      since_text = p.value.decode();
+    } else if (p.key == "format") {
+      format = p.value.decode();
+    } else {
+      return error(400, "unknown parameter '" + std::string(p.key) + "' (since, format)");
+    }
+  }
+  const auto span = parse_span(since_text);
+  if (!span) return error(400, "since must be a span like 90d, 12w, 6m or 1y");
+  if (format != "json" && format != "md" && format != "html") {
+    return error(400, "format must be json, md or html");
+  }
+  const Timestamp now = clock_();
+  const Timestamp since = now - *span;
+  TrendsRows rows;
+  store_.read([&](Transaction& tx) { rows = tx.trends_rows(since); });
+  const Trends t = compute_trends(rows, since, now);
+  if (format == "md")
+    return HttpResponse{200, "text/markdown; charset=utf-8", trends_markdown(t), {}};
+  if (format == "html") return HttpResponse{200, "text/html; charset=utf-8", trends_html(t), {}};
+  return HttpResponse{200, "application/json", trends_json(t), {}};
+}
+
+HttpResponse Api::actions_answer(std::string_view query) {
+  std::optional<std::string> owner;
+  std::optional<ActionStatus> status;
+  std::optional<bool> overdue;
+  int limit = 500;
+  auto params = boost::urls::parse_query(query);
+  if (!params) return error(400, "the query string does not parse");
+  for (const auto& p : *params) {
+    const std::string value = p.value.decode();
+    if (p.key == "owner") {
+      if (!value.empty()) owner = value;
+    } else if (p.key == "status") {
+      if (value.empty()) continue;
+      status = action_status_from_string(value);
+      if (!status) return error(400, "status must be open, done or dropped");
+    } else if (p.key == "overdue") {
+      if (value == "true" || value == "1") {
+        overdue = true;
+      } else if (value == "false" || value == "0") {
+        overdue = false;
+      } else if (!value.empty()) {
+        return error(400, "overdue must be true or false");
+      }
+    } else if (p.key == "limit") {
+      int v = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || ptr != value.data() + value.size() || v <= 0 || v > 500) {
+        return error(400, "limit must be a number from 1 to 500");
+      }
+      limit = v;
+    } else {
+      return error(
+          400, "unknown parameter '" + std::string(p.key) + "' (owner, status, overdue, limit)");
+    }
+  }
+  // Overdue: open, due before today (UTC).
+  const std::string today = format_iso8601(clock_()).substr(0, 10);
+  if (overdue && *overdue) status = ActionStatus::kOpen;
+  ordered_json list = ordered_json::array();
+  store_.read([&](Transaction& tx) {
+    std::map<IncidentId, std::optional<Incident>> incidents;
+    // Filtering by overdue after the query: read generously, then cut at `limit`.
+    for (const ActionItem& a : tx.find_actions(owner, status, overdue ? 100'000 : limit)) {
+      const bool late = a.status == ActionStatus::kOpen && a.due && *a.due < today;
+      if (overdue && *overdue != late) continue;
+      if (std::ssize(list) >= limit) break;
+      auto [it, fresh] = incidents.try_emplace(a.incident_id);
+      if (fresh) it->second = tx.find_incident(a.incident_id);
+      ordered_json j{{"incident", incident_ref(a.incident_id)},
+                     {"incident_title", it->second ? ordered_json(it->second->title) : nullptr},
+                     {"seq", a.seq},
+                     {"text", a.text},
+                     {"owner", a.owner ? person_json(*a.owner) : ordered_json(nullptr)},
+                     {"due", a.due ? ordered_json(*a.due) : ordered_json(nullptr)},
+                     {"kind", to_string(a.kind)},
+                     {"status", to_string(a.status)},
+                     {"overdue", late},
+                     {"done_at", time_or_null(a.done_at)},
+                     {"drop_reason", a.drop_reason ? ordered_json(*a.drop_reason) : nullptr},
+                     {"url", fmt::format("/api/incidents/{}", a.incident_id)}};
+      list.push_back(std::move(j));
+    }
+  });
+  return json_response(200, ordered_json{{"actions", std::move(list)}});
+}
+
 HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
   if (sub.empty()) {
     std::optional<HttpResponse> response;
@@ -201,7 +308,7 @@ HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
     return response ? std::move(*response) : error(404, "no such incident");
   }
   std::optional<IncidentRecord> record;
-  store_.read([&](Transaction& tx) { record = read_record(tx, id); });
+  store_.read([&](Transaction& tx) { record = read_record(tx, id, default_zone_); });
   if (!record) return error(404, "no such incident");
   // Rendering happens outside the read: the store's reader is not held for it.
   const Timestamp now = clock_();

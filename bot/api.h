@@ -1,7 +1,7 @@
 // The read-only JSON/Markdown API: `GET /api/incidents` (paged: bot/paging.h),
 // `/api/incidents/{id}` and
-// `/api/incidents/{id}/postmortem.{md,html,json}`, behind a bearer token compared in
-// constant time. With no token configured the API refuses every request.
+// `/api/incidents/{id}/postmortem.{md,html,json}`, `/api/trends` and `/api/actions`, behind a
+// bearer token compared in constant time. With no token configured the API refuses every request.
 #pragma once
 
 #include <cstddef>
@@ -31,9 +31,11 @@ class Api {
   // The postmortems carry their review (`review` in the JSON, a section at the end of the
   // Markdown and HTML), made with `review`.
   // With `draft_template` (`draft.template`), postmortem.md and .html are made from it.
+  // Local times are the channel's zone, else `default_zone` (the service's).
   Api(Store& store, std::string token, std::function<Timestamp()> clock,
       const ReviewSettings& review = {},
-      std::shared_ptr<const DraftTemplate> draft_template = nullptr);
+      std::shared_ptr<const DraftTemplate> draft_template = nullptr,
+      std::string default_zone = "UTC");
 
   // `path` is the target without its query string; `query` what followed '?'.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
@@ -56,6 +58,10 @@ class Api {
 
   // GET /api/incidents/{id} (`sub` empty) or /api/incidents/{id}/<sub>.
   HttpResponse incident_answer(IncidentId id, std::string_view sub);
+  // GET /api/trends?since=90d&format=json|md|html (postmortem/trends.h).
+  HttpResponse trends_answer(std::string_view query);
+  // GET /api/actions?owner=&status=&overdue=&limit=: items across incidents.
+  HttpResponse actions_answer(std::string_view query);
 
   Store& store_;
   std::string token_;
@@ -63,6 +69,7 @@ class Api {
   std::counting_semaphore<kConcurrentRenders> renders_{kConcurrentRenders};
   std::shared_ptr<const Reviewer> reviewer_;
   std::shared_ptr<const DraftTemplate> draft_template_;
+  std::string default_zone_;  // the service's zone, for channels without `/incident tz`
 };
 
 }  // namespace scribe

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "util/strings.h"
+
 namespace scribe {
 namespace {
 
@@ -97,125 +99,237 @@ struct Setting {
   void (*apply)(Config&, const std::string&, std::string_view source);
 };
 
-const Setting kSettings[] = {
-    {"listen", "SCRIBE_LISTEN",
-     [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
-    {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
-    {"timezone", "SCRIBE_TIMEZONE",
-     [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
-    {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
-     [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
-    {"log_level", "SCRIBE_LOG_LEVEL",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.log_level = parse_log_level(v, s);
-     }},
-    {"api_token", "SCRIBE_API_TOKEN",
-     [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
-    {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
-     [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
-    {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
-     [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
-    {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
-     [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
-    {"slack.api_url", "SCRIBE_SLACK_API_URL",
-     [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
-    {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
-     [](Config& c, const std::string& v, std::string_view) {
-       // Slack names reactions without colons; accept ":pushpin:" as people write it.
-       c.slack_pin_reaction = v;
-       if (c.slack_pin_reaction.size() > 2 && c.slack_pin_reaction.front() == ':' &&
-           c.slack_pin_reaction.back() == ':') {
-         c.slack_pin_reaction = c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
-       }
-     }},
-    {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
-     [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
-    {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
-     [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
-    {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
-     [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
-    {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
-     [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
-    {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
-     }},
-    {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.read_timeout = std::chrono::seconds(parse_positive(v, s));
-     }},
-    {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
-     }},
-    {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
-     }},
-    {"server.threads", "SCRIBE_THREADS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
-     }},
-    {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
-     }},
-    {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.per_incident.events = parse_count(v, s);
-     }},
-    {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.per_incident.notes = parse_count(v, s);
-     }},
-    {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.per_incident.actions = parse_count(v, s);
-     }},
-    {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
-     }},
-    {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.rate.burst = parse_count(v, s);
-     }},
-    {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.limits.rate.enabled = v != "off";
-       if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
-     }},
-    {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.reminder_time_of_day = parse_time_of_day_setting(v, s);
-     }},
-    {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.reminder_overdue_interval = parse_hours(v, s);
-     }},
-    {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.reminder_meeting_after = parse_hours(v, s);
-     }},
-    {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.reminder_meeting_interval = parse_hours(v, s);
-     }},
-    {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       const long long days = parse_positive(v, s);
-       if (days > 366) throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
-       c.reminder_followup_days = static_cast<int>(days);
-     }},
-    {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
-     [](Config& c, const std::string& v, std::string_view s) {
-       c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
-     }},
+const Setting kSettings[] =
+    {
+        {"listen", "SCRIBE_LISTEN",
+         [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
+        {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
+        {"timezone", "SCRIBE_TIMEZONE",
+         [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
+        {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
+         [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
+        {"log_level", "SCRIBE_LOG_LEVEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.log_level = parse_log_level(v, s);
+         }},
+        {"api_token", "SCRIBE_API_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
+        {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
+         [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
+        {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
+        {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
+        {"slack.api_url", "SCRIBE_SLACK_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
+        {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
+         [](Config& c, const std::string& v, std::string_view) {
+           // Slack names reactions without colons; accept ":pushpin:" as people write it.
+           c.slack_pin_reaction = v;
+           if (c.slack_pin_reaction.size() > 2 && c.slack_pin_reaction.front() == ':' &&
+               c.slack_pin_reaction.back() == ':') {
+             c.slack_pin_reaction = c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
+           }
+         }},
+        {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
+        {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
+        {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
+        {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
+         [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
+        {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
+         }},
+        {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.read_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
+         }},
+        {"server.threads", "SCRIBE_THREADS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
+         }},
+        {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
+         }},
+        {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.events = parse_count(v, s);
+         }},
+        {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.notes = parse_count(v, s);
+         }},
+        {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.per_incident.actions = parse_count(v, s);
+         }},
+        {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
+         }},
+        {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.rate.burst = parse_count(v, s);
+         }},
+        {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.limits.rate.enabled = v != "off";
+           if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
+         }},
+        {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_time_of_day = parse_time_of_day_setting(v, s);
+         }},
+        {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_overdue_interval = parse_hours(v, s);
+         }},
+        {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_meeting_after = parse_hours(v, s);
+         }},
+        {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_meeting_interval = parse_hours(v, s);
+         }},
+        {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long days = parse_positive(v, s);
+           if (days > 366)
+             throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+           c.reminder_followup_days = static_cast<int>(days);
+         }},
+        {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
+         }},
+        {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           auto d = reminder_delivery_from_string(v);
+           if (!d) {
+             throw ConfigError(fmt::format("{}: '{}' must be channel, direct or both", s, v));
+           }
+           c.reminder_delivery = *d;
+         }},
+        {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v == "0" || v == "off") {
+             c.reminder_escalate_after_days.reset();
+             return;
+           }
+           const long long days = parse_positive(v, s);
+           if (days > 366)
+             throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
+           c.reminder_escalate_after_days = static_cast<int>(days);
+         }},
+        {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY",
+         [](Config& c, const std::string& v, std::string_view s) {
+           static constexpr std::string_view kDays[] = {
+               "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+           if (v == "off") {
+             c.reminder_digest_day.reset();
+             return;
+           }
+           for (unsigned i = 0; i < 7; ++i) {
+             if (lower(v) == kDays[i]) {
+               c.reminder_digest_day = i;
+               return;
+             }
+           }
+           throw ConfigError(
+               fmt::format("{}: '{}' must be a weekday (monday … sunday) or 'off'", s, v));
+         }},
+        {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long ms = parse_positive(v, s);
+           if (ms < 10 || ms > 3'600'000) {
+             throw ConfigError(fmt::format("{}: '{}' must be within 10 ms and an hour", s, v));
+           }
+           c.reminder_tick = std::chrono::milliseconds(ms);
+         }},
+        // Issue trackers (trackers/settings.h).
+        {"jira.url", "SCRIBE_JIRA_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_url = v; }},
+        {"jira.user", "SCRIBE_JIRA_USER",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_user = v; }},
+        {"jira.token", "SCRIBE_JIRA_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_token = v; }},
+        {"jira.project", "SCRIBE_JIRA_PROJECT",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_project = v; }},
+        {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.jira_webhook_secret = v;
+         }},
+        {"jira.api", "SCRIBE_JIRA_API",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v != "auto" && v != "cloud" && v != "datacenter") {
+             throw ConfigError(fmt::format("{}: '{}' is not one of auto, cloud, datacenter", s, v));
+           }
+           c.tracker.jira_api = v;
+         }},
+        {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_issue_type = v; }},
+        {"github.api_url", "SCRIBE_GITHUB_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.github_api_url = v; }},
+        {"github.token", "SCRIBE_GITHUB_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.github_token = v; }},
+        {"github.repo", "SCRIBE_GITHUB_REPO",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (!v.empty() &&
+               (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/')) {
+             throw ConfigError(fmt::format("{}: '{}' is not owner/name", s, v));
+           }
+           c.tracker.github_repo = v;
+         }},
+        {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.github_webhook_secret = v;
+         }},
+        {"gitlab.url", "SCRIBE_GITLAB_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_url = v; }},
+        {"gitlab.token", "SCRIBE_GITLAB_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_token = v; }},
+        {"gitlab.project", "SCRIBE_GITLAB_PROJECT",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_project = v; }},
+        {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.tracker.gitlab_webhook_token = v;
+         }},
+        {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v == "true" || v == "on" || v == "1") {
+             c.tracker.auto_track = true;
+           } else if (v == "false" || v == "off" || v == "0") {
+             c.tracker.auto_track = false;
+           } else {
+             throw ConfigError(fmt::format("{}: '{}' is not true or false", s, v));
+           }
+         }},
+        {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.tracker.postmortem_url = v; }},
+        {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.tracker.refresh_interval =
+               std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
+         }},
 };
 
 std::string toml_value_text(const toml::node& node, std::string_view key) {
   if (auto s = node.value<std::string>()) return *s;
   if (auto i = node.value<std::int64_t>(); i && node.is_integer()) return std::to_string(*i);
+  if (auto b = node.value<bool>(); b && node.is_boolean()) return *b ? "true" : "false";
   throw ConfigError(fmt::format("config: '{}' must be a string or a whole number", key));
 }
 
@@ -387,6 +501,19 @@ void apply_toml(Config& config, const std::string& path) {
         apply_review(config.review, *sub, path);
         continue;
       }
+      if (const auto* sub = node.as_table(); sub && key == "tracker.users") {
+        // Chat user (platform id or @name) = tracker user.
+        for (const auto& [user, value] : *sub) {
+          const toml::node& entry = value;
+          auto v = entry.value<std::string>();
+          if (!v || !entry.is_string() || v->empty()) {
+            throw ConfigError(fmt::format("{}: tracker.users.{} must be a non-empty string", path,
+                                          std::string(user.str())));
+          }
+          config.tracker.users[std::string(user.str())] = *v;
+        }
+        continue;
+      }
       if (const auto* sub = node.as_table(); sub && key == "close_gate") {
         apply_close_gate(config.close_gate, *sub, path);
         continue;
@@ -448,6 +575,11 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                                   config.sqlite_synchronous));
   }
   if (config.db.empty()) throw ConfigError("db must name a SQLite file or a postgresql:// URL");
+  if (config.tracker.configured_count() > 1) {
+    throw ConfigError(
+        "more than one issue tracker is configured (Jira, GitHub, GitLab): action items go to "
+        "one; leave the others' token unset");
+  }
   try {
     date::locate_zone(config.timezone);
   } catch (const std::exception&) {
@@ -475,6 +607,11 @@ ReminderSettings reminder_settings(const Config& c) {
   r.meeting_interval = c.reminder_meeting_interval;
   r.followup_after = std::chrono::days(c.reminder_followup_days);
   r.quiet_hours = c.reminder_quiet_hours;
+  r.delivery = c.reminder_delivery;
+  r.escalate_after.reset();
+  if (c.reminder_escalate_after_days)
+    r.escalate_after = std::chrono::days(*c.reminder_escalate_after_days);
+  r.digest_day = c.reminder_digest_day;
   return r;
 }
 
@@ -489,7 +626,10 @@ std::string describe(const Config& c) {
       "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
-      "reminders.followup_days={} reminders.quiet_hours={} review={}",
+      "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
+      "reminders.escalate_after_days={} reminders.digest_day={} reminders.tick_ms={} tracker={} "
+      "tracker.auto_track={} jira_token={} github_token={} gitlab_token={} "
+      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -504,7 +644,15 @@ std::string describe(const Config& c) {
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
       c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
-      review_rules_on(c.review));
+      review_rules_on(c.review), to_string(c.reminder_delivery),
+      c.reminder_escalate_after_days ? std::to_string(*c.reminder_escalate_after_days) : "off",
+      c.reminder_digest_day ? std::to_string(*c.reminder_digest_day) : "off",
+      c.reminder_tick.count(),
+      c.tracker.active() == trackers::Kind::kNone ? std::string("none")
+                                                  : trackers::display_name(c.tracker.active()),
+      c.tracker.auto_track, secret(c.tracker.jira_token), secret(c.tracker.github_token),
+      secret(c.tracker.gitlab_token), secret(c.tracker.jira_webhook_secret),
+      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token));
 }
 
 }  // namespace scribe

@@ -17,6 +17,7 @@
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
 #include "postmortem/template.h"
+#include "trackers/settings.h"
 
 namespace scribe {
 
@@ -78,12 +79,25 @@ struct Config {
   // and so on (an empty list: no requirement).
   CloseGateSettings close_gate;
 
+  // "channel", "direct" (the owner, by Slack DM or Matrix direct room) or "both".
+  ReminderDelivery reminder_delivery = ReminderDelivery::kChannel;
+  // Overdue by more than this many days: escalated to the postmortem owner
+  // (else the commander); 0 (nullopt): never.
+  std::optional<int> reminder_escalate_after_days = 7;
+  // The owners' weekly digest: 0 = Sunday … 6 = Saturday; "off" (nullopt): none.
+  std::optional<unsigned> reminder_digest_day = 1;
+  // How often the scheduler looks for reminders that are due.
+  std::chrono::milliseconds reminder_tick{60'000};
+
   // `draft.template` (SCRIBE_DRAFT_TEMPLATE): a Mustache file for the Markdown and HTML
   // drafts (postmortem/template.h), compiled while the configuration loads, so a broken
   // template is a ConfigError naming its line and the service does not start. Empty:
   // Scribe's own draft.
   std::string draft_template_path;
   std::shared_ptr<const DraftTemplate> draft_template;
+  // Issue trackers for action items (trackers/settings.h): [jira], [github], [gitlab],
+  // [tracker] and the [tracker.users] map.
+  trackers::Settings tracker;
 };
 
 // Reads an environment variable; injectable so tests need not touch the process's own.

@@ -197,7 +197,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool backoff_pending = false;
   bool shed_pending = false;
   std::chrono::milliseconds backoff{0};
-  bool retried_after_shed = false;  // since the last successful accept
+  // One shed-and-retry per pause: set when an accept failed for want of descriptors and an
+  // idle connection was closed for it; cleared by a successful accept or the end of a pause.
+  bool retried_after_shed = false;
   // Failed accepts not yet counted in a "accepting again" line.
   std::uint64_t failures_unreported = 0;
   // Both at most one line per interval: a failure and a recovery can alternate for long.
@@ -557,6 +559,9 @@ void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
   backoff_timer.async_wait([self = shared_from_this()](beast::error_code wec) {
     if (wec) return;  // cancelled on stop
     self->backoff_pending = false;
+    // The connection shed before the pause may have begun a request instead of closing;
+    // after the pause another idle one may be closed, or none ever would be again.
+    self->retried_after_shed = false;
     self->maybe_accept();
   });
 }

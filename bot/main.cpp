@@ -9,8 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
+
+#include <date/date.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -28,9 +33,49 @@
 #include "postmortem/markdown.h"
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
+#include "postmortem/trends.h"
 #include "storage/store.h"
 
 namespace {
+
+// For tests only: SCRIBE_TEST_CLOCK_FILE names a file holding the current time as
+// "2026-12-01T09:00:00Z" (a whole file, replaced by rename). The service then reads its
+// clock from there, so that an end-to-end test can move a running service to tomorrow's
+// reminder time. A file that cannot be read keeps the last time read (never goes back to
+// the real clock); one that never could be is an error at start-up.
+class FileClock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {
+    if (!read())
+      throw std::runtime_error("SCRIBE_TEST_CLOCK_FILE: cannot read a time from " + path_);
+  }
+  scribe::Timestamp now() {
+    read();
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  bool read() {
+    std::ifstream in(path_);
+    std::string text;
+    if (!in || !std::getline(in, text)) return false;
+    int y = 0;
+    unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &sec) != 6) {
+      return false;
+    }
+    const date::year_month_day day{date::year{y}, date::month{mo}, date::day{d}};
+    if (!day.ok() || h > 23 || mi > 59 || sec > 60) return false;
+    std::lock_guard lock(mu_);
+    last_ = date::sys_days{day} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+            std::chrono::seconds{sec};
+    return true;
+  }
+  std::string path_;
+  std::mutex mu_;
+  scribe::Timestamp last_{};
+};
 
 void setup_logging(const std::string& level) {
   // Logs go to stderr so that `scribe draft` output stays clean on stdout.
@@ -98,7 +143,14 @@ int serve(const std::optional<std::string>& config_path) {
   if (!config.db.starts_with("postgres://") && !config.db.starts_with("postgresql://")) {
     lock.emplace(config.db);
   }
-  scribe::Service service(config);
+  std::shared_ptr<FileClock> test_clock;
+  if (const char* path = std::getenv("SCRIBE_TEST_CLOCK_FILE"); path && *path) {
+    test_clock = std::make_shared<FileClock>(path);
+    spdlog::warn("clock: read from {} (SCRIBE_TEST_CLOCK_FILE, for tests only)", path);
+  }
+  scribe::Service service(
+      config, test_clock ? scribe::Service::Clock([test_clock] { return test_clock->now(); })
+                         : scribe::Service::Clock(scribe::Service::system_now));
   spdlog::info("config: {}", scribe::describe(config));
   // Tests and scripts read the bound port from this line (port 0 picks a free one).
   spdlog::info("listening on {}:{}", config.listen_host, service.port());
@@ -118,7 +170,8 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
   }
   auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
   std::optional<scribe::IncidentRecord> record;
-  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  store->read(
+      [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
   if (!record) {
     std::cerr << "scribe draft: no incident " << scribe::incident_ref(*id) << " in " << config.db
               << "\n";
@@ -154,7 +207,8 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
   }
   auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
   std::optional<scribe::IncidentRecord> record;
-  store->read([&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id); });
+  store->read(
+      [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
   if (!record) {
     std::cerr << "scribe lint: no incident " << scribe::incident_ref(*id) << " in " << config.db
               << "\n";
@@ -176,6 +230,37 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
     }
   }
   return review.findings.empty() ? 0 : 1;
+}
+
+int report(const std::optional<std::string>& config_path, const std::string& since_text,
+           const std::string& format) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  const auto span = scribe::parse_span(since_text);
+  if (!span) {
+    std::cerr << "scribe report: --since '" << since_text
+              << "' is not a span like 90d, 12w, 6m or 1y\n";
+    return 2;
+  }
+  // The service's clock, so that a test sees the figures `/incident trends` shows.
+  scribe::Timestamp now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  if (const char* path = std::getenv("SCRIBE_TEST_CLOCK_FILE"); path && *path) {
+    now = FileClock(path).now();
+  }
+  const scribe::Timestamp since = now - *span;
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  scribe::TrendsRows rows;
+  store->read([&](scribe::Transaction& tx) { rows = tx.trends_rows(since); });
+  const scribe::Trends t = scribe::compute_trends(rows, since, now);
+  if (format == "json") {
+    std::cout << scribe::trends_json(t) << "\n";
+  } else if (format == "html") {
+    std::cout << scribe::trends_html(t);
+  } else {
+    std::cout << scribe::trends_markdown(t);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -202,6 +287,13 @@ int main(int argc, char** argv) {
   lint_cmd->add_option("incident", lint_id, "incident id (42 or INC-42)")->required();
   lint_cmd->add_option("--format", lint_format, "md or json")->check(CLI::IsMember({"md", "json"}));
 
+  std::string report_since = "90d";
+  std::string report_format = "md";
+  auto* report_cmd = app.add_subcommand("report", "print trends across incidents");
+  report_cmd->add_option("--since", report_since, "how far back: 90d, 12w, 6m, 1y");
+  report_cmd->add_option("--format", report_format, "md, html or json")
+      ->check(CLI::IsMember({"md", "html", "json"}));
+
   auto* demo_cmd = app.add_subcommand(
       "demo", "run a sample incident through the real HTTP path and print the draft");
   bool demo_keep = false;
@@ -226,6 +318,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return serve(config_path);
     if (*draft_cmd) return draft(config_path, draft_id, draft_format);
     if (*lint_cmd) return lint(config_path, lint_id, lint_format);
+    if (*report_cmd) return report(config_path, report_since, report_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running

@@ -30,6 +30,10 @@
 #include "commands/reminders.h"
 #include "outbox/outbox.h"
 #include "storage/store.h"
+#include "trackers/client.h"
+#include "trackers/deliverer.h"
+#include "trackers/refresher.h"
+#include "trackers/webhooks.h"
 #include "util/worker_pool.h"
 
 namespace scribe {
@@ -57,12 +61,13 @@ enum class Route {
   kApi,
   kHealth,
   kMetrics,
+  kWebhooks,
   kOther,
   kCount
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(Route::kCount)> kRouteNames = {
-    "slack_commands", "slack_events", "matrix", "slack_interactivity", "api",
-    "health",         "metrics",      "other"};
+    "slack_commands", "slack_events", "matrix", "slack_interactivity", "api", "health",
+    "metrics",        "webhooks",     "other"};
 
 std::string connection_metrics(const HttpServer::Stats& s) {
   return fmt::format(
@@ -111,10 +116,11 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
-        api(*store, c.api_token, clock, c.review, c.draft_template),
+        api(*store, c.api_token, clock, c.review, c.draft_template, c.timezone),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
-            planner, clock, [o = outbox.get()] { o->wake(); }, Scheduler::Options{}) {
+            planner, clock, [o = outbox.get()] { o->wake(); },
+            Scheduler::Options{c.reminder_tick}) {
     const bool can_read_slack = !c.slack_bot_token.empty();
     if (can_read_slack) {
       // Reacted-to messages are fetched through the outbox, so fetches are durable too.
@@ -142,10 +148,34 @@ struct Service::Parts {
         return true;
       };
       matrix_transactions = std::make_unique<matrix::TransactionsEndpoint>(
-          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply);
+          c.matrix_hs_token, c.matrix_user_id, handler, clock, join, reply,
+          c.matrix_homeserver_url);
+    }
+    if (c.tracker.active() != trackers::Kind::kNone) {
+      // Issue trackers: the extension delivers the core's tracker jobs, takes the
+      // tracker's webhooks, and refreshes open tracked items as a fallback.
+      outbox->add_deliverer(
+          std::string(kTrackerPlatform),
+          {JobKind::kTrackCreate, JobKind::kTrackState, JobKind::kTrackRefresh},
+          std::make_unique<trackers::TrackerDeliverer>(*store, handler, c.tracker,
+                                                       trackers::make_client(c.tracker), clock));
+      webhooks = std::make_unique<trackers::WebhookEndpoint>(c.tracker.active(), c.tracker, handler,
+                                                             clock);
+      refresher = std::make_unique<trackers::Refresher>(*store, c.tracker.refresh_interval, clock,
+                                                        [o = outbox.get()] { o->wake(); });
+      if (!webhooks->configured()) {
+        spdlog::warn("{} is configured without a webhook secret: its webhooks will be refused",
+                     trackers::display_name(c.tracker.active()));
+      }
     }
     if (!c.slack_signing_secret.empty()) {
-      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock);
+      if (can_read_slack) {
+        slack::UserZones::Options zones;
+        zones.api = slack_api(c);
+        user_zones = std::make_unique<slack::UserZones>(std::move(zones));
+      }
+      slack = std::make_unique<slack::CommandsEndpoint>(c.slack_signing_secret, handler, clock,
+                                                        user_zones.get());
       slack_events = std::make_unique<slack::EventsEndpoint>(
           c.slack_signing_secret, handler, clock, can_read_slack ? c.slack_pin_reaction : "");
       slack_interactivity =
@@ -165,12 +195,13 @@ struct Service::Parts {
                                                    const Clock& clock) {
     auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
     if (!c.slack_bot_token.empty()) {
-      outbox->add_deliverer(std::string(slack::kPlatform), {JobKind::kPost, JobKind::kUpdate},
+      outbox->add_deliverer(std::string(slack::kPlatform),
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kDirect},
                             std::make_unique<slack::SlackDeliverer>(slack_api(c)));
     }
     if (can_post_to_matrix(c)) {
       outbox->add_deliverer(std::string(matrix::kPlatform),
-                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin},
+                            {JobKind::kPost, JobKind::kUpdate, JobKind::kJoin, JobKind::kDirect},
                             std::make_unique<matrix::MatrixDeliverer>(matrix_api(c)));
     }
     return outbox;
@@ -208,6 +239,11 @@ struct Service::Parts {
   static ReminderSettings reminders_for(const Config& c, const OutboxSender& outbox) {
     ReminderSettings settings = reminder_settings(c);
     settings.platforms = posting_platforms(outbox);
+    std::set<std::string> direct;
+    for (std::string_view p : {slack::kPlatform, matrix::kPlatform}) {
+      if (outbox.delivers_to(std::string(p), JobKind::kDirect)) direct.emplace(p);
+    }
+    settings.direct_platforms = std::move(direct);
     settings.platform_traits = platforms();
     return settings;
   }
@@ -221,6 +257,11 @@ struct Service::Parts {
     options.posting_platforms = posting_platforms(*outbox);
     options.outbox_wake = [outbox] { outbox->wake(); };
     options.platforms = platforms();
+    if (c.tracker.active() != trackers::Kind::kNone) {
+      options.tracking.enabled = true;
+      options.tracking.name = trackers::display_name(c.tracker.active());
+      options.tracking.auto_track = c.tracker.auto_track;
+    }
     return options;
   }
 
@@ -233,10 +274,12 @@ struct Service::Parts {
   void start_threads() {
     outbox->start();
     scheduler.start();
+    if (refresher) refresher->start();
   }
   // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
   // finishes the delivery in hand (a fetch may still record through the handler).
   void stop_threads() {
+    if (refresher) refresher->stop();
     scheduler.stop();
     outbox->stop();
     // Writes still queued (answers that came too late for the grace period) call back into
@@ -259,9 +302,12 @@ struct Service::Parts {
   ReminderPlanner planner;
   Scheduler scheduler;
   std::unique_ptr<matrix::TransactionsEndpoint> matrix_transactions;
+  std::unique_ptr<slack::UserZones> user_zones;  // before the endpoint that uses it
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
+  std::unique_ptr<trackers::WebhookEndpoint> webhooks;  // the configured tracker's
+  std::unique_ptr<trackers::Refresher> refresher;
   std::unique_ptr<HttpServer> server;
   // The API's reads and the readiness probe: they block on SQLite, so not on the
   // listener's threads. Destroyed first (declared last but one): it runs what is posted.
@@ -402,7 +448,20 @@ void Service::route(HttpRequest request, Respond respond) {
     if (!parts->slack_interactivity) return not_configured(Route::kSlackInteractivity, "Slack");
     return parts->slack_interactivity->handle(request, counted(Route::kSlackInteractivity));
   }
-  if (path == "/api/incidents" || path.starts_with("/api/incidents/")) {
+  if (path == "/webhooks/github" || path == "/webhooks/gitlab" || path == "/webhooks/jira") {
+    if (only(Route::kWebhooks, "POST")) return;
+    const trackers::Kind kind = path == "/webhooks/github"   ? trackers::Kind::kGitHub
+                                : path == "/webhooks/gitlab" ? trackers::Kind::kGitLab
+                                                             : trackers::Kind::kJira;
+    const auto& tracker = parts->config.tracker;
+    if (!parts->webhooks || tracker.active() != kind || !parts->webhooks->configured()) {
+      return not_configured(Route::kWebhooks,
+                            fmt::format("{} webhooks", trackers::display_name(kind)));
+    }
+    return parts->webhooks->handle(request, counted(Route::kWebhooks));
+  }
+  if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
+      path == "/api/actions") {
     auto task = [parts, request = std::move(request), path, query,
                  respond = counted(Route::kApi)]() {
       respond(parts->api.handle(request, path, query));

@@ -94,20 +94,27 @@ std::string summary(const ActionItem& item) {
   return fmt::format("#{} {}", item.seq, particulars(item));
 }
 
+std::string tracker_text(const ActionItem& item) {
+  if (!item.tracker_key) return "";
+  return item.tracker_url.empty() ? *item.tracker_key
+                                  : fmt::format("{} {}", *item.tracker_key, item.tracker_url);
+}
+
 std::string line(const ActionItem& item) {
   // The status in words as well as the icon: icons alone are easy to misread in a list.
   const std::string head =
       fmt::format("#{} {} {}", item.seq, to_string(item.status), particulars(item));
+  const std::string tracked = item.tracker_key ? " · 🎫 " + tracker_text(item) : "";
   switch (item.status) {
     case ActionStatus::kDone:
-      return fmt::format("☑️ {}: {}", head, item.text);
+      return fmt::format("☑️ {}: {}{}", head, item.text, tracked);
     case ActionStatus::kDropped:
-      return fmt::format("🚫 {}: {} — won't do: {}", head, item.text,
-                         item.drop_reason.value_or("no reason given"));
+      return fmt::format("🚫 {}: {} — won't do: {}{}", head, item.text,
+                         item.drop_reason.value_or("no reason given"), tracked);
     case ActionStatus::kOpen:
       break;
   }
-  return fmt::format("⬜ {}: {}", head, item.text);
+  return fmt::format("⬜ {}: {}{}", head, item.text, tracked);
 }
 
 std::optional<int> days_overdue(const ActionItem& item, date::local_days today) {

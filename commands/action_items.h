@@ -33,6 +33,9 @@ std::string summary(const ActionItem& item);
 // "🚫 #3 dropped (…): text — won't do: <reason>".
 std::string line(const ActionItem& item);
 
+// "OPS-12 https://jira.example.com/browse/OPS-12"; "" for an item without an issue.
+std::string tracker_text(const ActionItem& item);
+
 // Whether an open item's due date (a local calendar day) is before `today`.
 bool overdue(const ActionItem& item, date::local_days today);
 

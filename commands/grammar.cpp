@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "commands/suggest.h"
+#include "postmortem/trends.h"
 #include "util/strings.h"
 
 namespace scribe::grammar {
@@ -217,7 +218,10 @@ std::string incident_usage(std::string_view p) {
       "`{0}incident review request` · `{0}incident approve`\n"
       "`{0}incident mitigated [HH:MM] [text]` · `{0}incident resolved [HH:MM] [text]` "
       "(resolved posts the draft)\n"
-      "`{0}incident draft` the postmortem draft so far\n"
+      "`{0}incident draft` the postmortem draft so far · `{0}incident trends [90d]` trends "
+      "across incidents · `{0}incident related` earlier incidents with the same cause (both "
+      "only to you; tag causes with `#cause:<tag>`, the incident with `#service:<name>`)\n"
+      "`{0}incident tz [Area/City]` the channel's time zone\n"
       "`{0}incident close` postmortem reviewed · `{0}incident close anyway <reason>` over the "
       "review's objections (commander) · `{0}incident reopen` · `{0}incident help`",
       p);
@@ -242,7 +246,7 @@ std::string action_usage(std::string_view p) {
       "`{0}action list` · `{0}action mine` your open items in every incident\n"
       "`{0}action done N` · `{0}action reopen N` · `{0}action drop N <reason>` won't do\n"
       "`{0}action edit N <text>` · `{0}action assign N @owner` · `{0}action due N <date>` · "
-      "`{0}action kind N #kind`\n"
+      "`{0}action kind N #kind` · `{0}action track N` an issue in the team's tracker\n"
       "An item whose text begins with one of these words goes in quotes: "
       "`{0}action \"edit the runbook\" @owner`",
       p);
@@ -250,11 +254,12 @@ std::string action_usage(std::string_view p) {
 
 // --- /incident ----------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 28> kIncidentWords = {
+constexpr std::array<std::string_view, 31> kIncidentWords = {
     "start",    "status",    "sev",        "severity",   "commander", "summary", "impact",
     "cause",    "why",       "went-well",  "went-wrong", "lucky",     "lesson",  "mitigated",
     "resolved", "draft",     "close",      "reopen",     "help",      "lessons", "owner",
-    "trigger",  "detection", "resolution", "link",       "review",    "approve", "links"};
+    "trigger",  "detection", "resolution", "link",       "review",    "approve", "links",
+    "trends",   "related",   "tz"};
 
 // Spellings people use for the same subcommand.
 std::string canonical_incident_word(std::string_view word) {
@@ -270,8 +275,44 @@ std::string canonical_incident_word(std::string_view word) {
   if (w == "resolve") return "resolved";
   if (w == "root-cause" || w == "rootcause") return "cause";
   if (w == "ic") return "commander";
+  if (w == "timezone" || w == "time-zone" || w == "zone") return "tz";
   if (w == "declare" || w == "new") return "start";
   return w;
+}
+
+// The tz database's zone of that name, case-insensitively when only the case
+// differs; nullptr when there is none.
+const date::time_zone* find_zone(std::string_view name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+  }
+  const std::string wanted = lower(name);
+  const date::tzdb& db = date::get_tzdb();
+  for (const date::time_zone& z : db.zones) {
+    if (lower(z.name()) == wanted) return &z;
+  }
+  return nullptr;
+}
+
+Command parse_zone(std::string_view rest, const ParseContext& ctx) {
+  const std::string usage_text =
+      fmt::format("`{0}incident tz` shows it · `{0}incident tz Europe/Berlin` sets it", ctx.prefix);
+  if (rest.empty()) return ShowChannelZone{};
+  const std::string_view name = take_word(rest);
+  if (!rest.empty()) {
+    return UsageError{"Give one time zone name from the tz database, such as Europe/Berlin.",
+                      usage_text};
+  }
+  const date::time_zone* zone = find_zone(name);
+  if (zone == nullptr) {
+    return UsageError{
+        fmt::format("`{}` is not a time zone in the tz database. Use an Area/City name such as "
+                    "Europe/Berlin, America/New_York, Asia/Kolkata, or UTC; nothing was changed.",
+                    name),
+        usage_text};
+  }
+  return SetChannelZone{std::string(zone->name())};
 }
 
 Command parse_incident(std::string_view rest, const ParseContext& ctx) {
@@ -373,6 +414,17 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
                     ctx.prefix, ctx.prefix),
         fmt::format("`{0}incident close` · `{0}incident close anyway <reason>`", ctx.prefix)};
   }
+  if (word == "related") {
+    if (rest.empty()) return ShowRelated{};
+    return UsageError{fmt::format("`{}incident related` takes no text.", ctx.prefix),
+                      fmt::format("`{}incident related`", ctx.prefix)};
+  }
+  if (word == "trends") {
+    if (rest.empty()) return ShowTrends{};
+    if (auto span = parse_span(rest)) return ShowTrends{*span};
+    return UsageError{fmt::format("`{}` is not a span: use 90d, 12w, 6m or 1y.", rest),
+                      fmt::format("`{}incident trends [90d|12w|6m|1y]`", ctx.prefix)};
+  }
   if (word == "review") {
     if (rest.empty()) return ShowReview{};
     if (lower(rest) == "request") return RequestReview{};
@@ -396,6 +448,7 @@ Command parse_incident(std::string_view rest, const ParseContext& ctx) {
     return SetPostmortemOwner{std::string(who)};
   }
   if (word == "reopen") return ReopenIncident{};
+  if (word == "tz") return parse_zone(rest, ctx);
 
   return UsageError{fmt::format("I don't know `{}incident {}`.{}", ctx.prefix, raw_word,
                                 did_you_mean(lower(raw_word), kIncidentWords,
@@ -834,7 +887,7 @@ struct NumberedSubcommand {
   std::string_view word;
   std::string_view args;
 };
-constexpr std::array<NumberedSubcommand, 7> kNumberedActionWords = {{
+constexpr std::array<NumberedSubcommand, 8> kNumberedActionWords = {{
     {"done", "N"},
     {"reopen", "N"},
     {"edit", "N <text>"},
@@ -842,6 +895,7 @@ constexpr std::array<NumberedSubcommand, 7> kNumberedActionWords = {{
     {"due", "N <YYYY-MM-DD|+3d|+2w|tomorrow>"},
     {"kind", "N #detect|#mitigate|#prevent|#process"},
     {"drop", "N <reason>"},
+    {"track", "N"},
 }};
 
 Command parse_action_subcommand(const NumberedSubcommand& sub, std::string_view rest,
@@ -889,6 +943,12 @@ Command parse_action_subcommand(const NumberedSubcommand& sub, std::string_view 
   args = trim(args);
   const std::string_view word = sub.word;
 
+  if (word == "track") {
+    if (!args.empty()) {
+      return refuse(fmt::format("`{}action track` takes only the item's number.", ctx.prefix));
+    }
+    return TrackAction{seq};
+  }
   if (word == "done" || word == "reopen") {
     if (!args.empty()) {
       return refuse(fmt::format("`{}action {}` takes only the item's number.", ctx.prefix, word));

@@ -14,6 +14,7 @@
 // - Numbers are "N" or "#N", 1 to INT_MAX. Severities are sev1-sev4 ("sev-2", "SEV2", "2").
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <span>
@@ -55,6 +56,12 @@ struct CloseIncident {
 };
 // `/incident review`: the review findings, to the caller only.
 struct ShowReview {};
+// `/incident trends [span]`: trends across incidents (postmortem/trends.h), to the caller.
+// `/incident related`: earlier incidents with the same cause (postmortem/recurrence.h).
+struct ShowRelated {};
+struct ShowTrends {
+  std::chrono::days since{90};
+};
 // `/incident review request`: the postmortem goes from draft to in review.
 struct RequestReview {};
 // `/incident approve`: an approval by someone other than the commander and postmortem owner.
@@ -64,6 +71,13 @@ struct SetPostmortemOwner {
   std::string mention;  // "@name"
 };
 struct ReopenIncident {};
+// `/incident tz`: the channel's time zone and who set it.
+struct ShowChannelZone {};
+// `/incident tz <Area/City>`: the channel's time zone, already checked against the tz
+// database (an unknown name is a UsageError).
+struct SetChannelZone {
+  std::string zone;  // the database's own spelling
+};
 struct ShowHelp {
   std::string command;  // "incident", "timeline", "action"
 };
@@ -121,6 +135,10 @@ struct DropAction {
   int seq;
   std::string reason;
 };
+// `/action track N`: an issue for the item in the configured issue tracker.
+struct TrackAction {
+  int seq;
+};
 // `/action mine`: the caller's open items across all incidents.
 struct ListMyActions {};
 // Input that is not a command: `message` says what is wrong (with a suggestion where
@@ -132,10 +150,11 @@ struct UsageError {
 
 using Command =
     std::variant<StartIncident, ShowStatus, ChangeSeverity, ChangeCommander, AddNote, MarkMilestone,
-                 ShowDraft, CloseIncident, ShowReview, RequestReview, ApprovePostmortem,
-                 SetPostmortemOwner, ReopenIncident, ShowHelp, AddEvent, ListEvents, EditEvent,
-                 DeleteEvent, AddAction, ListActions, SetActionStatus, EditAction, AssignAction,
-                 SetActionDue, SetActionKind, DropAction, ListMyActions, UsageError>;
+                 ShowDraft, CloseIncident, ShowReview, ShowTrends, ShowRelated, RequestReview,
+                 ApprovePostmortem, SetPostmortemOwner, ReopenIncident, ShowChannelZone,
+                 SetChannelZone, ShowHelp, AddEvent, ListEvents, EditEvent, DeleteEvent, AddAction,
+                 ListActions, SetActionStatus, EditAction, AssignAction, SetActionDue,
+                 SetActionKind, DropAction, TrackAction, ListMyActions, UsageError>;
 
 struct ParseContext {
   std::string_view prefix = "/";  // how users write commands here, for usage texts

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <variant>
 
 #include <fmt/format.h>
@@ -24,10 +26,35 @@
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
 #include "postmortem/split.h"
+#include "postmortem/trends.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
 namespace scribe {
+
+// Thread-safe; bounded (emptied when it reaches kMaxChannels: it is only a first guess).
+class ChannelZoneCache {
+ public:
+  const date::time_zone* get(const ChannelRef& channel, const date::time_zone* fallback) const {
+    std::lock_guard lock(mu_);
+    const auto it = zones_.find(key(channel));
+    return it == zones_.end() ? fallback : it->second;
+  }
+  void put(const ChannelRef& channel, const date::time_zone* zone) {
+    std::lock_guard lock(mu_);
+    if (zones_.size() >= kMaxChannels) zones_.clear();
+    zones_[key(channel)] = zone;
+  }
+
+ private:
+  static constexpr std::size_t kMaxChannels = 10000;
+  static std::string key(const ChannelRef& c) {
+    return fmt::format("{}\x1f{}\x1f{}", c.platform, c.workspace, c.channel);
+  }
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, const date::time_zone*> zones_;
+};
+
 namespace {
 
 using Visibility = Reply::Visibility;
@@ -142,16 +169,57 @@ std::optional<std::string> cap_reached(std::int64_t count, const IncidentCaps& c
   return std::nullopt;
 }
 
+// The zones one command uses: the channel's (times shown, and times read unless the author
+// has a zone of their own) and the one its backdated wall-clock times are read in.
+struct ZoneChoice {
+  enum class Source {
+    kChannel,        // read in the channel's zone: the platform has no user zones
+    kAuthor,         // read in the author's own zone, which differs from the channel's
+    kAuthorUnknown,  // the platform has user zones, but this author's is not known yet
+  };
+  const date::time_zone* channel = nullptr;
+  const date::time_zone* reading = nullptr;
+  Source source = Source::kChannel;
+};
+
+const date::time_zone* zone_named(const std::string& name) {
+  if (name.empty()) return nullptr;
+  try {
+    return date::locate_zone(name);
+  } catch (const std::runtime_error&) {
+    return nullptr;
+  }
+}
+
+ZoneChoice choose_zone(const Invocation& inv, const date::time_zone* channel) {
+  ZoneChoice z{channel, channel, ZoneChoice::Source::kChannel};
+  if (const date::time_zone* author = zone_named(inv.author_zone)) {
+    // Same rules, different name ("Asia/Calcutta" vs "Asia/Kolkata") reads the same.
+    if (author != channel) {
+      z.reading = author;
+      z.source = ZoneChoice::Source::kAuthor;
+    }
+  } else if (inv.author_zone_unknown || !inv.author_zone.empty()) {
+    z.source = ZoneChoice::Source::kAuthorUnknown;
+  }
+  return z;
+}
+
+bool is_utc(const date::time_zone& zone) {
+  return zone.name() == "UTC" || zone.name() == "Etc/UTC";
+}
+
 // One command's execution: its own copy of the invocation, the platform's traits and how
 // to show times. Each run() is a function of the transaction the handler opened for it
 // (none for the commands answered without the store); it never opens one itself.
 class Execution {
  public:
-  Execution(const date::time_zone& zone, Invocation inv, PlatformTraits traits, bool can_post,
+  Execution(ZoneChoice zones, Invocation inv, PlatformTraits traits, bool can_post,
             std::shared_ptr<const Reviewer> reviewer, const CloseGateSettings& gate,
             IncidentCaps caps, LimitCounters& refused,
-            std::shared_ptr<const DraftTemplate> draft_template)
-      : zone_(zone),
+            std::shared_ptr<const DraftTemplate> draft_template, TrackingSettings tracking)
+      : zone_(*zones.channel),
+        zones_(zones),
         inv_(std::move(inv)),
         traits_(std::move(traits)),
         can_post_(can_post),
@@ -159,7 +227,8 @@ class Execution {
         gate_(gate),
         caps_(caps),
         refused_(refused),
-        draft_template_(std::move(draft_template)) {}
+        draft_template_(std::move(draft_template)),
+        tracking_(std::move(tracking)) {}
 
   // Whether this command wrote messages to the outbox.
   bool enqueued() const { return enqueued_; }
@@ -312,14 +381,14 @@ class Execution {
           append(tx, incident, m.kind, at, m.text.empty() ? word : word + ": " + m.text);
 
           std::vector<std::string> details;
-          if (m.when && !m.when->note.empty()) details.push_back(m.when->note);
+          read_note(m.when, details);
           const std::string since = format_duration(seconds_between(incident.declared_at, at));
           if (!resolving) {
             return to_channel(fmt::format("✅ {} mitigated at {} ({} after declaration).",
                                           incident_ref(incident.id), show_time(at), since),
                               std::move(details));
           }
-          auto record = read_record(tx, incident.id);
+          auto record = read_record(tx, incident.id, zone_.name());
           const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
           const Draft assembled = assemble_draft(std::move(*record), inv_.received_at);
           draft = render_reviewed_markdown(assembled, review, prefix(), 0, tmpl());
@@ -358,7 +427,7 @@ class Execution {
   Reply run(const grammar::ShowDraft&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
     if (!incident) return no_incident();
-    auto record = read_record(tx, incident->id);
+    auto record = read_record(tx, incident->id, zone_.name());
     Reply r =
         ephemeral(fmt::format("Postmortem draft of {} as of now:", incident_ref(incident->id)));
     const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
@@ -381,7 +450,7 @@ class Execution {
                 "postmortem is reviewed.",
                 incident_ref(incident.id), status_word(incident.status), prefix()));
           }
-          auto record = read_record(tx, incident.id);
+          auto record = read_record(tx, incident.id, zone_.name());
           const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
           const std::vector<std::string> objections =
               close_objections(*record, review, gate_, prefix());
@@ -427,11 +496,61 @@ class Execution {
         /*allow_resolved=*/true);
   }
 
+  // Earlier incidents with this incident's cause, to the caller only.
+  Reply run(const grammar::ShowRelated&, Transaction& tx) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    const auto record = read_record(tx, incident->id);
+    const bool has_cause =
+        std::any_of(record->notes.begin(), record->notes.end(),
+                    [](const Note& n) { return n.section == NoteSection::kCause; });
+    if (!has_cause) {
+      return ephemeral(fmt::format(
+          "{} has no cause yet: `{}incident cause <text> #cause:<tag>` records one, and "
+          "then earlier incidents with the same tag or a similar cause show here.",
+          incident_ref(incident->id), prefix()));
+    }
+    if (record->related.empty()) {
+      return ephemeral(fmt::format("No earlier incident shares {}'s cause tag or a similar cause.",
+                                   incident_ref(incident->id)));
+    }
+    std::vector<std::string> lines;
+    for (const RelatedIncident& r : record->related) {
+      std::vector<std::string> why = r.shared_tags;
+      if (r.similarity) why.push_back(fmt::format("similar cause ({:.0f}%)", *r.similarity * 100));
+      for (const std::string& service : r.services) why.push_back(service);
+      std::string because;
+      for (const std::string& w : why) because += (because.empty() ? "" : ", ") + w;
+      lines.push_back(fmt::format("{} \"{}\" ({}, {}): {}", incident_ref(r.incident.id),
+                                  r.incident.title, to_string(r.incident.severity),
+                                  status_word(r.incident.status), because));
+      for (const ActionItem& a : r.open_actions) {
+        lines.push_back(fmt::format("    still open: {}", action_items::line(a)));
+      }
+    }
+    return ephemeral(fmt::format("Earlier incidents related to {} ({}):",
+                                 incident_ref(incident->id), record->related.size()),
+                     std::move(lines));
+  }
+
+  // Trends across every incident since `since` ago, to the caller only: the same figures
+  // and Markdown as `scribe report --format md` (postmortem/trends.h).
+  Reply run(const grammar::ShowTrends& t, Transaction& tx) {
+    const Timestamp since = inv_.received_at - t.since;
+    const Trends trends = compute_trends(tx.trends_rows(since), since, inv_.received_at);
+    Reply r =
+        ephemeral(fmt::format("Trends over the last {} days ({} incident{}):", t.since.count(),
+                              trends.incidents, trends.incidents == 1 ? "" : "s"));
+    r.document = trends_markdown(trends);
+    return r;
+  }
+
   // The findings, to the caller only.
   Reply run(const grammar::ShowReview&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
     if (!incident) return no_incident();
-    auto record = read_record(tx, incident->id);
+    auto record = read_record(tx, incident->id, zone_.name());
     const PostmortemReview review = review_postmortem(*record, *reviewer_, inv_.received_at);
     std::vector<std::string> lines;
     lines.push_back(fmt::format("Postmortem {} · owner {} · {} approval{}",
@@ -581,7 +700,7 @@ class Execution {
           TimelineEvent e = append(tx, incident, a.kind, at, a.text);
           hint(tx, incident, e, fmt::format("timeline #{}", e.seq), fmt::format("event:{}", e.id));
           std::vector<std::string> details;
-          if (a.when && !a.when->note.empty()) details.push_back(a.when->note);
+          read_note(a.when, details);
           if (incident.status == IncidentStatus::kResolved) {
             details.push_back(fmt::format("{} is resolved; the event is added to its timeline.",
                                           incident_ref(incident.id)));
@@ -613,7 +732,8 @@ class Execution {
     }
     constexpr std::size_t kMaxLines = 100;
     std::string head = fmt::format(
-        "Timeline of {} ({} events, all times UTC):", incident_ref(incident->id), lines.size());
+        "Timeline of {} ({} events, all times UTC{}):", incident_ref(incident->id), lines.size(),
+        is_utc(zone_) ? std::string() : fmt::format(", local {} in brackets", zone_.name()));
     if (lines.size() > kMaxLines) {
       lines.erase(lines.begin(), lines.end() - kMaxLines);
       head += fmt::format(" the last {} shown; the draft has them all.", kMaxLines);
@@ -638,10 +758,13 @@ class Execution {
           if (!ed.text.empty()) event.text = ed.text;
           event.revision += 1;
           tx.revise_event(event, previous);
+          std::vector<std::string> details = {
+              fmt::format("Was: {} at {} (kept in the audit trail).", previous.text,
+                          show_time(previous.occurred_at))};
+          read_note(ed.when, details);
           return to_channel(fmt::format("✏️ #{} edited: {} at {}", event.seq, event.text,
                                         show_time(event.occurred_at)),
-                            {fmt::format("Was: {} at {} (kept in the audit trail).", previous.text,
-                                         show_time(previous.occurred_at))});
+                            std::move(details));
         },
         /*allow_resolved=*/true);
   }
@@ -682,6 +805,12 @@ class Execution {
           hint(tx, incident, item, fmt::format("action #{}", item.seq),
                fmt::format("action:{}", item.id));
           std::vector<std::string> details;
+          if (tracking_.enabled && tracking_.auto_track) {
+            request_tracking(tx, item, inv_.received_at);
+            enqueued_ = true;
+            details.push_back(
+                fmt::format("🎫 An issue for it is being created in {}.", tracking_.name));
+          }
           if (!item.owner) {
             details.push_back(no_owner_warning(item));
           }
@@ -706,6 +835,7 @@ class Execution {
 
   Reply run(const grammar::ListActions&, Transaction& tx) {
     auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
     if (!incident) return no_incident();
     std::vector<std::string> lines;
     int open = 0;
@@ -744,8 +874,16 @@ class Execution {
         item.done_at.reset();
         item.done_by.reset();
       }
+      std::vector<std::string> details;
+      if (tracking_.enabled && request_state_sync(tx, item, inv_.received_at)) {
+        enqueued_ = true;
+        details.push_back(fmt::format("Its {} issue{} will be {} too.", tracking_.name,
+                                      item.tracker_key ? " " + *item.tracker_key : "",
+                                      done ? "closed" : "reopened"));
+      }
       return to_channel(fmt::format("{} Action #{} {}: {}", done ? "☑️" : "↩️", s.seq,
-                                    done ? "done" : "reopened", item.text));
+                                    done ? "done" : "reopened", item.text),
+                        std::move(details));
     });
   }
 
@@ -800,11 +938,51 @@ class Execution {
       }
       item.status = ActionStatus::kDropped;
       item.drop_reason = d.reason;
+      std::vector<std::string> details = {
+          "Reason: " + d.reason,
+          fmt::format("No more reminders. `{}action reopen {}` takes it up again.", prefix(),
+                      d.seq)};
+      if (tracking_.enabled && request_state_sync(tx, item, inv_.received_at)) {
+        enqueued_ = true;
+        details.push_back(fmt::format("Its {} issue will be closed too.", tracking_.name));
+      }
       return to_channel(fmt::format("🚫 Action #{} dropped (won't do): {}", d.seq, item.text),
-                        {"Reason: " + d.reason,
-                         fmt::format("No more reminders. `{}action reopen {}` takes it up again.",
-                                     prefix(), d.seq)});
+                        std::move(details));
     });
+  }
+
+  Reply run(const grammar::TrackAction& t, Transaction& tx) {
+    if (!tracking_.enabled) {
+      return ephemeral(
+          "No issue tracker is configured on this Scribe; ask the operator to set one up "
+          "(README, \"Issue trackers\").");
+    }
+    return change_incident(
+        tx,
+        [&](Incident& incident) -> Reply {
+          auto item = tx.find_action(incident.id, t.seq);
+          if (!item) {
+            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                         incident_ref(incident.id), t.seq, prefix()));
+          }
+          switch (request_tracking(tx, *item, inv_.received_at)) {
+            case TrackRequest::kAlreadyTracked:
+              return ephemeral(fmt::format("Action #{} is already tracked in {}: {} {}", t.seq,
+                                           tracking_.name, *item->tracker_key, item->tracker_url));
+            case TrackRequest::kPending:
+              return ephemeral(fmt::format(
+                  "Action #{}'s {} issue is on its way; `{}action list` shows it once created.",
+                  t.seq, tracking_.name, prefix()));
+            case TrackRequest::kQueued:
+              break;
+          }
+          enqueued_ = true;
+          return to_channel(
+              fmt::format("🎫 Action #{} will be tracked in {}: {}", t.seq, tracking_.name,
+                          item->text),
+              {fmt::format("`{}action list` shows the issue once it is created.", prefix())});
+        },
+        /*allow_resolved=*/true);
   }
 
   Reply run(const grammar::ListMyActions&, Transaction& tx) {
@@ -863,6 +1041,16 @@ class Execution {
     return std::nullopt;
   }
 
+  // Runs `change` on the channel's current incident or, when it has none, on its latest
+  // closed one: action items are followed up after the incident is closed.
+  template <typename Change>
+  Reply change_incident_or_closed(Transaction& tx, Change&& change) {
+    auto incident = tx.current_incident(inv_.channel);
+    if (!incident) incident = tx.latest_incident(inv_.channel);
+    if (!incident) return no_incident();
+    return change(*incident);
+  }
+
   // Runs `change` on the channel's current incident.
   template <typename Change>
   Reply change_incident(Transaction& tx, Change&& change, bool allow_resolved = false) {
@@ -882,37 +1070,34 @@ class Execution {
   template <typename Change>
   Reply change_action(Transaction& tx, int seq, Change&& change,
                       const std::optional<std::string>& due_note = std::nullopt) {
-    return change_incident(
-        tx,
-        [&](Incident& incident) -> Reply {
-          auto item = tx.find_action(incident.id, seq);
-          if (!item) {
-            return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
-                                         incident_ref(incident.id), seq, prefix()));
-          }
-          const ActionItem before = *item;
-          std::optional<Reply> answer = change(*item);
-          const std::vector<ActionRevision> changes =
-              action_items::changes_between(before, *item, inv_.user, inv_.received_at);
-          if (changes.empty()) {
-            if (answer) return *answer;
-            return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
-                             {action_items::line(before)});
-          }
-          if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
-          tx.revise_action(*item, changes);
-          if (answer) return *answer;
-          std::vector<std::string> parts;
-          for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
-          std::vector<std::string> details = {action_items::line(*item)};
-          if (due_note) details.push_back("⚠️ The " + *due_note + ".");
-          if (!item->owner) details.push_back(no_owner_warning(*item));
-          return to_channel(
-              fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
-                          fmt::join(parts, "; "), mention(inv_.user)),
-              std::move(details));
-        },
-        /*allow_resolved=*/true);
+    return change_incident_or_closed(tx, [&](Incident& incident) -> Reply {
+      auto item = tx.find_action(incident.id, seq);
+      if (!item) {
+        return ephemeral(fmt::format("{} has no action item #{}; see `{}action list`.",
+                                     incident_ref(incident.id), seq, prefix()));
+      }
+      const ActionItem before = *item;
+      std::optional<Reply> answer = change(*item);
+      const std::vector<ActionRevision> changes =
+          action_items::changes_between(before, *item, inv_.user, inv_.received_at);
+      if (changes.empty()) {
+        if (answer) return *answer;
+        return ephemeral(fmt::format("Nothing to change: action #{} is already so.", seq),
+                         {action_items::line(before)});
+      }
+      if (answer && answer->visibility == Visibility::kEphemeral) return *answer;
+      tx.revise_action(*item, changes);
+      if (answer) return *answer;
+      std::vector<std::string> parts;
+      for (const ActionRevision& c : changes) parts.push_back(action_items::describe(c));
+      std::vector<std::string> details = {action_items::line(*item)};
+      if (due_note) details.push_back("⚠️ The " + *due_note + ".");
+      if (!item->owner) details.push_back(no_owner_warning(*item));
+      return to_channel(
+          fmt::format("✏️ Action #{} of {}: {} (by {})", seq, incident_ref(incident.id),
+                      fmt::join(parts, "; "), mention(inv_.user)),
+          std::move(details));
+    });
   }
 
   // A milestone earlier than the declaration (beyond kMilestoneTolerance: people round
@@ -1040,17 +1225,89 @@ class Execution {
                     prefix()));
   }
 
-  // UTC always; the configured zone as well when it is not UTC.
+  // What the user should know about how a backdated time was read: the zone, when it is
+  // not simply the channel's UTC, and the parser's own remarks.
+  void read_note(const std::optional<TimeOk>& when, std::vector<std::string>& details) const {
+    if (!when) return;
+    if (!when->local_token.empty()) {
+      const date::time_zone& reading = *zones_.reading;
+      const std::string as = fmt::format("read as {} {} ({})", when->local_token, reading.name(),
+                                         format_utc(when->at));
+      switch (zones_.source) {
+        case ZoneChoice::Source::kAuthor:
+          details.push_back(
+              fmt::format("{}: your own time zone; this channel's is {}.", as, zone_.name()));
+          break;
+        case ZoneChoice::Source::kAuthorUnknown:
+          details.push_back(fmt::format(
+              "{}: this channel's time zone, since yours is not known to Scribe yet (it will "
+              "be in a moment). Write `{}Z` to give UTC.",
+              as, when->local_token));
+          break;
+        case ZoneChoice::Source::kChannel:
+          if (!is_utc(reading)) details.push_back(as + ": this channel's time zone.");
+          break;
+      }
+    }
+    if (!when->note.empty()) details.push_back(when->note);
+  }
+
+ public:
+  Reply run(const grammar::ShowChannelZone&, Transaction& tx) {
+    const std::vector<ChannelZone> history = tx.channel_zones(inv_.channel);
+    std::vector<std::string> lines;
+    constexpr std::size_t kShown = 5;
+    const std::size_t skip = history.size() > kShown ? history.size() - kShown : 0;
+    for (std::size_t i = skip; i < history.size(); ++i) {
+      lines.push_back(fmt::format("{} set by {} at {}", history[i].zone, mention(history[i].set_by),
+                                  format_utc(history[i].set_at)));
+    }
+    const std::string now_local = format_local(inv_.received_at, zone_);
+    if (history.empty()) {
+      return ephemeral(
+          fmt::format("This channel uses the service's time zone, {} (now {}). Set "
+                      "its own with `{}incident tz Area/City`.",
+                      zone_.name(), now_local, prefix()));
+    }
+    return ephemeral(
+        fmt::format("This channel's time zone is {} (now {}).", zone_.name(), now_local),
+        std::move(lines));
+  }
+
+  Reply run(const grammar::SetChannelZone& z, Transaction& tx) {
+    if (z.zone == zone_.name()) {
+      return ephemeral(fmt::format("This channel's time zone is already {}.", z.zone));
+    }
+    const std::string before(zone_.name());
+    tx.set_channel_zone(ChannelZone{inv_.channel, z.zone, inv_.user, inv_.received_at});
+    return to_channel(
+        fmt::format("🕰️ This channel's time zone is now {} (was {}), set by {}.", z.zone,
+                    before, mention(inv_.user)),
+        {fmt::format("Backdated times like `{}timeline 14:05 …` are read in it, and drafts show "
+                     "its local times beside UTC. Now: {}.",
+                     prefix(), format_local(inv_.received_at, *date::locate_zone(z.zone)))});
+  }
+
+ private:
+  // UTC always; the channel's zone as well when it is not UTC.
   std::string show_time(Timestamp t) const {
     const std::string utc = format_utc(t);
-    if (zone_.name() == "UTC" || zone_.name() == "Etc/UTC") return utc;
+    if (is_utc(zone_)) return utc;
     return fmt::format("{} ({})", utc, format_local(t, zone_));
   }
 
   std::string event_line(const TimelineEvent& e, Timestamp start) const {
-    return fmt::format("#{} {} {} {} {}: {}{}", e.seq, format_utc_datetime(e.occurred_at),
-                       format_offset(seconds_between(start, e.occurred_at)), to_string(e.kind),
-                       mention(e.author), e.text, e.revision > 0 ? " (edited)" : "");
+    const std::string local =
+        is_utc(zone_) ? std::string()
+                      : fmt::format(" ({})", format_local_datetime(e.occurred_at, &zone_));
+    std::string links;
+    for (const EventLink& l : e.links) {
+      links += fmt::format(" · {}{}", l.title.empty() ? "" : l.title + ": ", l.url);
+    }
+    return fmt::format("#{} {}{} {} {} {}: {}{}{}", e.seq, format_utc_datetime(e.occurred_at),
+                       local, format_offset(seconds_between(start, e.occurred_at)),
+                       to_string(e.kind), mention(e.author), e.text, links,
+                       e.revision > 0 ? " (edited)" : "");
   }
 
   std::string resolution_summary(const Draft& d) const {
@@ -1176,7 +1433,8 @@ class Execution {
   // The organisation's draft template, or null for Scribe's own draft.
   const DraftTemplate* tmpl() const { return draft_template_.get(); }
 
-  const date::time_zone& zone_;
+  const date::time_zone& zone_;  // the channel's: times are shown in it
+  const ZoneChoice zones_;       // and where backdated wall-clock times were read
   const Invocation inv_;
   const PlatformTraits traits_;
   bool can_post_;
@@ -1185,6 +1443,7 @@ class Execution {
   const IncidentCaps caps_;
   LimitCounters& refused_;
   const std::shared_ptr<const DraftTemplate> draft_template_;
+  const TrackingSettings tracking_;
   bool enqueued_ = false;
 };
 
@@ -1201,6 +1460,12 @@ template <>
 constexpr Access kAccess<grammar::ShowDraft> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ShowReview> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowTrends> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowRelated> = Access::kRead;
+template <>
+constexpr Access kAccess<grammar::ShowChannelZone> = Access::kRead;
 template <>
 constexpr Access kAccess<grammar::ListEvents> = Access::kRead;
 template <>
@@ -1228,6 +1493,7 @@ MarkOutcome record_marked(Transaction& tx, const MarkedMessage& m, const Inciden
   e.recorded_at = m.received_at;
   e.author = m.author;
   e.text = m.text.empty() ? "(a pinned message without text)" : m.text;
+  e.links = m.links;
   tx.append_event(std::move(e));
   return MarkOutcome::kRecorded;
 }
@@ -1249,7 +1515,7 @@ MarkOutcome defer_marked(Transaction& tx, const MarkedMessage& m, const std::str
 
 // `id`: the item the button names; `prefix`: how users type commands in the press's channel.
 PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
-                         std::string_view prefix) {
+                         std::string_view prefix, bool tracking) {
   const bool done = p.action == kActionDone;
   std::optional<ActionItem> item = tx.find_action_by_id(id);
   if (!item) return PressOutcome::kNoSuchItem;
@@ -1284,6 +1550,7 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
     outcome = PressOutcome::kSnoozed;
   }
   tx.revise_action(*item, action_items::changes_between(before, *item, p.user, p.received_at));
+  if (done && tracking) request_state_sync(tx, *item, p.received_at);
 
   update.body.visibility = Visibility::kChannel;
   update.body.incident = incident->id;
@@ -1298,6 +1565,31 @@ PressOutcome apply_press(Transaction& tx, const ButtonPress& p, std::int64_t id,
   message.next_attempt_at = p.received_at;
   tx.enqueue(std::move(message));
   return outcome;
+}
+
+grammar::Command parse_with(const Invocation& inv, const PlatformTraits& traits,
+                            const ZoneChoice& zones) {
+  grammar::ParseContext context;
+  context.prefix = traits.prefix;
+  context.now = inv.received_at;
+  context.zone = zones.reading;
+  context.mentions = inv.mentions;
+  return grammar::parse(inv.command, inv.text, context);
+}
+
+// The channel's zone as stored (its latest `/incident tz`), else `fallback` (the service's).
+const date::time_zone* channel_zone(Transaction& tx, const ChannelRef& channel,
+                                    const date::time_zone* fallback) {
+  const std::vector<ChannelZone> settings = tx.channel_zones(channel);
+  if (settings.empty()) return fallback;
+  const date::time_zone* z = zone_named(settings.back().zone);
+  if (z == nullptr) {
+    // Only if the tz database lost a name it had when the setting was checked.
+    spdlog::warn("channel {}/{} has time zone '{}', unknown to this tz database; using {}",
+                 channel.platform, channel.channel, settings.back().zone, fallback->name());
+    return fallback;
+  }
+  return z;
 }
 
 OutboxMessage job_at(const ChannelRef& channel, JobKind kind, std::string content, Timestamp at,
@@ -1320,7 +1612,8 @@ CommandHandler::CommandHandler(Store& store, const date::time_zone* zone, Handle
       options_(std::move(options)),
       rate_limiter_(std::make_unique<RateLimiter>(options_.limits.rate, options_.rate_clock)),
       refused_(std::make_unique<LimitCounters>()),
-      reviewer_(std::make_shared<const Reviewer>(options_.review)) {}
+      reviewer_(std::make_shared<const Reviewer>(options_.review)),
+      zones_(std::make_shared<ChannelZoneCache>()) {}
 
 template <typename Result>
 Result CommandHandler::transact(Access access, const std::function<Result(Transaction&)>& work,
@@ -1348,27 +1641,48 @@ PreparedCommand CommandHandler::prepare(const Invocation& invocation) const {
     refused.answer = std::move(refusal);
     return refused;
   }
-  grammar::ParseContext context;
-  context.prefix = traits.prefix;
-  context.now = invocation.received_at;
-  context.zone = zone_;
-  context.mentions = invocation.mentions;
-  grammar::Command command = grammar::parse(invocation.command, invocation.text, context);
-  auto execution = std::make_shared<Execution>(
-      *zone_, invocation, traits, options_.posting_platforms.count(invocation.channel.platform) > 0,
-      reviewer_, options_.close_gate, options_.limits.per_incident, *refused_,
-      options_.draft_template);
+  // The channel's zone is in the store, which prepare does not read: the command is parsed
+  // here with the zone last seen for the channel only to learn what it needs of the store,
+  // and parsed again inside its transaction with the zone stored there (parsing is cheap).
+  const ZoneChoice guess = choose_zone(invocation, zones_->get(invocation.channel, zone_));
+  const bool can_post = options_.posting_platforms.count(invocation.channel.platform) > 0;
+  // Everything the work needs, by value or by pointer to what outlives it.
+  const auto make = [inv = invocation, traits, can_post, reviewer = reviewer_,
+                     gate = &options_.close_gate, caps = options_.limits.per_incident,
+                     refused = refused_.get(), tmpl = options_.draft_template,
+                     tracking = options_.tracking](const ZoneChoice& zones) {
+    return std::make_shared<Execution>(zones, inv, traits, can_post, reviewer, *gate, caps,
+                                       *refused, tmpl, tracking);
+  };
+  grammar::Command command = parse_with(invocation, traits, guess);
   return std::visit(
       [&](auto& c) {
         using C = std::decay_t<decltype(c)>;
         PreparedCommand prepared;
         prepared.access = kAccess<C>;
         if constexpr (kAccess<C> == Access::kNone) {
-          prepared.answer = execution->run(c);
+          prepared.answer = make(guess)->run(c);
         } else {
-          prepared.work = [execution, c = std::move(c)](Transaction& tx) {
+          prepared.work = [make, inv = invocation, traits, zones = zones_,
+                           fallback = zone_](Transaction& tx) {
+            const date::time_zone* channel = channel_zone(tx, inv.channel, fallback);
+            zones->put(inv.channel, channel);
+            const ZoneChoice actual = choose_zone(inv, channel);
+            auto execution = make(actual);
+            grammar::Command again_parsed = parse_with(inv, traits, actual);
             CommandResult result;
-            result.reply = execution->run(c, tx);
+            result.reply = std::visit(
+                [&](auto& again) -> Reply {
+                  using A = std::decay_t<decltype(again)>;
+                  // Only a time can read differently in another zone, and only commands that
+                  // write take one: the access can only fall (to an answer), never rise.
+                  if constexpr (kAccess<A> == Access::kNone) {
+                    return execution->run(again);
+                  } else {
+                    return execution->run(again, tx);
+                  }
+                },
+                again_parsed);
             result.enqueued = execution->enqueued();
             return result;
           };
@@ -1498,7 +1812,8 @@ PressOutcome CommandHandler::press_in(Transaction& tx, const ButtonPress& p) con
   if (p.action != kActionDone && p.action != kActionSnooze) return PressOutcome::kUnknownAction;
   const std::optional<std::int64_t> id = parse_item_id(p.value);
   if (!id) return PressOutcome::kNoSuchItem;
-  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix);
+  return apply_press(tx, p, *id, options_.platforms.of(p.channel.platform).prefix,
+                     options_.tracking.enabled);
 }
 
 void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
@@ -1511,6 +1826,26 @@ void CommandHandler::post_in(Transaction& tx, const ChannelRef& channel,
 void CommandHandler::join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
                              const std::string& dedupe_key) const {
   tx.enqueue(job_at(channel, JobKind::kJoin, "{}", at, dedupe_key));
+}
+
+TrackerOutcome CommandHandler::tracker_state_in(Transaction& tx,
+                                                const TrackerReport& report) const {
+  ActionItem item;
+  const TrackerOutcome outcome = apply_tracker_state(tx, report, &item);
+  if (outcome != TrackerOutcome::kDone && outcome != TrackerOutcome::kReopened) return outcome;
+  const std::optional<Incident> incident = tx.find_incident(item.incident_id);
+  if (!incident || options_.posting_platforms.count(incident->channel.platform) == 0) {
+    return outcome;
+  }
+  OutgoingMessage message;
+  message.body.visibility = Visibility::kChannel;
+  message.body.incident = incident->id;
+  const bool done = outcome == TrackerOutcome::kDone;
+  message.body.text = fmt::format("{} Action #{} {} in {} ({}, by {}): {}",
+                                  done ? "☑️" : "↩️", item.seq, done ? "done" : "reopened",
+                                  options_.tracking.name, report.key, report.by.name, item.text);
+  post_in(tx, incident->channel, message, report.at);
+  return outcome;
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {
@@ -1552,7 +1887,8 @@ PressOutcome CommandHandler::press(const ButtonPress& p) {
   if (!id) return PressOutcome::kNoSuchItem;
   const std::string& prefix = options_.platforms.of(p.channel.platform).prefix;
   return transact<PressOutcome>(
-      Access::kWrite, [&](Transaction& tx) { return apply_press(tx, p, *id, prefix); },
+      Access::kWrite,
+      [&](Transaction& tx) { return apply_press(tx, p, *id, prefix, options_.tracking.enabled); },
       [](const PressOutcome& o) {
         return o == PressOutcome::kDone || o == PressOutcome::kSnoozed;
       });

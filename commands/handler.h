@@ -34,6 +34,7 @@
 #include "commands/limits.h"
 #include "commands/outgoing.h"
 #include "commands/platform.h"
+#include "commands/tracking.h"
 #include "postmortem/review.h"
 #include "postmortem/review_report.h"
 #include "storage/store.h"
@@ -43,6 +44,8 @@ class time_zone;
 }
 
 namespace scribe {
+
+class ChannelZoneCache;
 
 struct HandlerOptions {
   // Platforms whose channels the outbox can post to. Where it can, the draft is posted to
@@ -63,6 +66,8 @@ struct HandlerOptions {
   CloseGateSettings close_gate;
   // An organisation's Markdown template for drafts (`draft.template`); empty: Scribe's own.
   std::shared_ptr<const DraftTemplate> draft_template;
+  // The issue tracker an extension speaks to, if any (commands/tracking.h).
+  TrackingSettings tracking;
 };
 
 // A chat message someone marked for the timeline (Slack: pinned it, or reacted with 📌).
@@ -74,6 +79,9 @@ struct MarkedMessage {
   std::string message_id;  // the platform's id of the message (Slack ts)
   std::string text;
   Timestamp received_at;
+  // The message's permalink and its files and images, kept with the event (the adapter
+  // extracts them; only http(s) URLs).
+  std::vector<EventLink> links;
 };
 
 enum class MarkOutcome {
@@ -192,6 +200,10 @@ class CommandHandler {
                Timestamp at, const std::string& dedupe_key = {}) const;  // always enqueues
   void join_in(Transaction& tx, const ChannelRef& channel, Timestamp at,
                const std::string& dedupe_key = {}) const;  // always enqueues
+  // A tracker's report on an issue (trackers/: a webhook, the refresh): the item it tracks
+  // is marked done or reopened with the tracker as the source, and when that changed it,
+  // its incident's channel is told where the outbox can post there (enqueued then).
+  TrackerOutcome tracker_state_in(Transaction& tx, const TrackerReport& report) const;
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned
@@ -246,6 +258,9 @@ class CommandHandler {
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<LimitCounters> refused_;    // outlives the work closures that count into it
   std::shared_ptr<const Reviewer> reviewer_;  // compiled from options_.review
+  // Each channel's zone as last read from the store, so prepare parses with it; the work
+  // reads the store's own and parses again (see prepare).
+  std::shared_ptr<ChannelZoneCache> zones_;
 };
 
 }  // namespace scribe

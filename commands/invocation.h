@@ -24,6 +24,13 @@ struct Invocation {
   std::vector<Person> mentions;
   // When the platform saw the message (or, for slash commands, when Scribe received it).
   Timestamp received_at{};
+  // The author's own time zone (an IANA name) where the platform keeps one per user and
+  // the adapter knows it; backdated wall-clock times ("14:05") the author types are read
+  // in it rather than in the channel's zone. Empty: read in the channel's zone.
+  std::string author_zone;
+  // Set when the platform keeps user zones but the adapter could not tell this author's
+  // in time (not cached yet): the channel's zone is used, and the reply says so.
+  bool author_zone_unknown = false;
 };
 
 // "@name": how replies mention a person.

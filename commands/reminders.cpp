@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -76,15 +77,51 @@ class Run {
   int enqueued() const { return enqueued_; }
 
   void action_reminders() {
+    // Closed incidents included: an item is followed up until it is done or dropped.
     for (const ActionItem& item : tx_.open_actions_with_due_date()) {
       const std::optional<Incident> incident = incident_of(item.incident_id);
-      if (!incident || incident->status == IncidentStatus::kClosed) continue;
+      if (!incident) continue;
       const auto day = parse_day(*item.due);
       if (!day) {
         spdlog::debug("reminders: action {} has an unreadable due date '{}'", item.id, *item.due);
         continue;
       }
       action_reminder(*incident, item, *day);
+      if (s_.escalate_after) escalation(*incident, item, *day);
+    }
+  }
+
+  // One digest per owner (with a platform id) of their open items across incidents.
+  void digests() {
+    if (!s_.digest_day) return;
+    const date::local_days today = local_day(now_);
+    const date::weekday wanted{*s_.digest_day};
+    const date::local_days day = today - (date::weekday{today} - wanted);
+    Timestamp slot = at(day, s_.time_of_day);
+    if (quiet_adjusted(slot) > now_) slot = at(day - date::days{7}, s_.time_of_day);
+    // A digest that could not go out within a day of its time waits for next week's.
+    if (quiet_adjusted(slot) > now_ || now_ - slot >= hours{24}) return;
+    const std::string slot_day = date::format("%F", local_day(slot));
+    struct Owed {
+      Person owner;
+      std::vector<std::pair<Incident, ActionItem>> items;
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, Owed> by_owner;
+    for (const ActionItem& item : tx_.open_actions()) {
+      if (!item.owner || item.owner->id.empty()) continue;
+      const std::optional<Incident> incident = incident_of(item.incident_id);
+      if (!incident) continue;
+      Owed& owed =
+          by_owner[{incident->channel.platform, incident->channel.workspace, item.owner->id}];
+      owed.owner = *item.owner;
+      owed.items.emplace_back(*incident, item);
+    }
+    for (auto& [who, owed] : by_owner) {
+      const auto& [platform, workspace, owner_id] = who;
+      const std::string key =
+          fmt::format("reminder:digest:{}:{}:{}:{}", platform, workspace, owner_id, slot_day);
+      if (already(key)) continue;
+      enqueue_digest(owed.owner, owed.items, key);
     }
   }
 
@@ -214,7 +251,6 @@ class Run {
           fmt::format("is overdue: it was due {} ({} ago)", *item.due, plural(-days_left, "day"));
       icon = "⚠️";
     }
-    if (already(key)) return;
     const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
     OutgoingMessage m;
     const std::string who = item.owner ? mention(*item.owner) + ", action" : "Action";
@@ -229,7 +265,105 @@ class Run {
     if (item.owner) m.notify = {*item.owner};
     const std::string id = std::to_string(item.id);
     m.buttons = {{"Mark done", "action.done", id}, {"Snooze 1 day", "action.snooze", id}};
-    enqueue(incident, std::move(m), key);
+    to_owner(incident, item.owner, std::move(m), key);
+  }
+
+  // Overdue by more than `escalate_after`: once per due date, to the postmortem
+  // owner (who answers for the follow-up), else the commander.
+  void escalation(const Incident& incident, const ActionItem& item, date::local_days due) {
+    const Timestamp slot = at(due + date::days{1} + *s_.escalate_after, s_.time_of_day);
+    if (quiet_adjusted(slot) > now_ || slot < item.created_at) return;
+    if (item.snoozed_until && quiet_adjusted(*item.snoozed_until) > now_) return;
+    const std::string key = fmt::format("reminder:action:{}:escalate:{}", item.id, *item.due);
+    if (already(key)) return;
+    const auto late = (local_day(now_) - due).count();
+    const Person& accountable = postmortem_owner_of(incident);
+    const std::string_view p = s_.platform_traits.of(incident.channel.platform).prefix;
+    OutgoingMessage m;
+    m.body.text = fmt::format("🚨 {}, action #{} of {} is {} overdue (due {}), owned by {}: {}",
+                              mention(accountable), item.seq, incident_ref(incident.id),
+                              plural(late, "day"), *item.due,
+                              item.owner ? mention(*item.owner) : std::string("no one"), item.text);
+    m.body.details = {
+        fmt::format("{} \"{}\"", incident_ref(incident.id), incident.title),
+        fmt::format(
+            "Please agree a new date (`{0}action due {1} <date>`), a new owner (`{0}action "
+            "assign {1} @owner`), or drop it with a reason (`{0}action drop {1} <reason>`).",
+            p, item.seq)};
+    m.notify = {accountable};
+    if (item.owner && !(*item.owner == accountable)) m.notify.push_back(*item.owner);
+    const std::string id = std::to_string(item.id);
+    m.buttons = {{"Mark done", "action.done", id}};
+    to_owner(incident, accountable, std::move(m), key);
+  }
+
+  void enqueue_digest(const Person& owner, std::vector<std::pair<Incident, ActionItem>>& items,
+                      const std::string& key) {
+    const date::local_days today = local_day(now_);
+    auto due_day = [&](const ActionItem& item) -> std::optional<date::local_days> {
+      return item.due ? parse_day(*item.due) : std::nullopt;
+    };
+    // Overdue first, then by due date (undated last), then by incident and number.
+    std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+      const auto da = due_day(a.second), db = due_day(b.second);
+      const bool oa = da && *da < today, ob = db && *db < today;
+      if (oa != ob) return oa;
+      if (da.has_value() != db.has_value()) return da.has_value();
+      if (da && db && *da != *db) return *da < *db;
+      return std::pair(a.second.incident_id, a.second.seq) <
+             std::pair(b.second.incident_id, b.second.seq);
+    });
+    int overdue = 0;
+    OutgoingMessage m;
+    for (const auto& [incident, item] : items) {
+      const auto day = due_day(item);
+      const bool late = day && *day < today;
+      if (late) ++overdue;
+      m.body.details.push_back(fmt::format("{} {} #{} · {}: {}", late ? "⚠️" : "⬜",
+                                           incident_ref(incident.id), item.seq,
+                                           !item.due ? std::string("no due date")
+                                           : late    ? fmt::format("overdue since {}", *item.due)
+                                                     : "due " + *item.due,
+                                           item.text));
+    }
+    const Incident& newest =
+        std::max_element(items.begin(), items.end(), [](const auto& a, const auto& b) {
+          return a.first.id < b.first.id;
+        })->first;
+    const std::string_view p = s_.platform_traits.of(newest.channel.platform).prefix;
+    m.body.text = fmt::format("📋 Weekly digest for {}: {} open{}.", mention(owner),
+                              plural(std::ssize(items), "action item"),
+                              overdue > 0 ? fmt::format(", {} overdue", overdue) : "");
+    m.body.details.push_back(
+        fmt::format("`{0}action mine` lists them; `{0}action done N` in the incident's channel "
+                    "closes one.",
+                    p));
+    m.notify = {owner};
+    if (s_.delivery != ReminderDelivery::kChannel && can_direct(newest, owner)) {
+      enqueue_direct(newest, owner, std::move(m), key);
+    } else {
+      enqueue(newest, std::move(m), key);
+    }
+  }
+
+  bool can_direct(const Incident& incident, const Person& person) const {
+    if (person.id.empty()) return false;
+    return !s_.direct_platforms || s_.direct_platforms->count(incident.channel.platform) > 0;
+  }
+
+  // A message about `incident` for `person`, where the delivery setting says: the channel
+  // (under `key`), the person directly (under key + ":direct"), or both. A person who
+  // cannot be reached directly is told in the channel.
+  void to_owner(const Incident& incident, const std::optional<Person>& person,
+                OutgoingMessage message, const std::string& key) {
+    const bool direct =
+        s_.delivery != ReminderDelivery::kChannel && person && can_direct(incident, *person);
+    const bool channel = !direct || s_.delivery == ReminderDelivery::kBoth;
+    if (direct) {
+      const std::string direct_key = key + ":direct";
+      if (!already(direct_key)) enqueue_direct(incident, *person, message, direct_key);
+    }
+    if (channel && !already(key)) enqueue(incident, std::move(message), key);
   }
 
   OutgoingMessage followup_message(const Incident& incident) {
@@ -297,11 +431,24 @@ class Run {
   bool already(const std::string& key) { return tx_.find_outbox_by_key(key).has_value(); }
 
   void enqueue(const Incident& incident, OutgoingMessage message, const std::string& key) {
+    enqueue_job(incident, incident.channel, JobKind::kPost, std::move(message), key);
+  }
+
+  void enqueue_direct(const Incident& incident, const Person& person, OutgoingMessage message,
+                      const std::string& key) {
+    ChannelRef to = incident.channel;
+    to.channel = person.id;
+    enqueue_job(incident, to, JobKind::kDirect, std::move(message), key);
+  }
+
+  void enqueue_job(const Incident& incident, const ChannelRef& to, JobKind kind,
+                   OutgoingMessage message, const std::string& key) {
     if (s_.platforms && !s_.platforms->count(incident.channel.platform)) return;
     message.body.visibility = Reply::Visibility::kChannel;
     message.body.incident = incident.id;
     OutboxMessage out;
-    out.channel = incident.channel;
+    out.channel = to;
+    out.kind = kind;
     out.content = to_json(message);
     out.dedupe_key = key;
     out.created_at = now_;
@@ -320,6 +467,25 @@ class Run {
 };
 
 }  // namespace
+
+std::optional<ReminderDelivery> reminder_delivery_from_string(std::string_view text) {
+  if (text == "channel") return ReminderDelivery::kChannel;
+  if (text == "direct") return ReminderDelivery::kDirect;
+  if (text == "both") return ReminderDelivery::kBoth;
+  return std::nullopt;
+}
+
+std::string_view to_string(ReminderDelivery delivery) {
+  switch (delivery) {
+    case ReminderDelivery::kChannel:
+      return "channel";
+    case ReminderDelivery::kDirect:
+      return "direct";
+    case ReminderDelivery::kBoth:
+      return "both";
+  }
+  return "channel";
+}
 
 bool QuietHours::contains(minutes time_of_day) const {
   if (start == end) return false;
@@ -341,6 +507,12 @@ ReminderPlanner::ReminderPlanner(Store& store, ReminderSettings settings)
       settings_.followup_window < std::chrono::days{0}) {
     throw std::invalid_argument("reminder delays must not be negative");
   }
+  if (settings_.digest_day && *settings_.digest_day > 6) {
+    throw std::invalid_argument("the digest day must be 0 (Sunday) to 6 (Saturday)");
+  }
+  if (settings_.escalate_after && *settings_.escalate_after < std::chrono::days{0}) {
+    throw std::invalid_argument("the escalation delay must not be negative");
+  }
 }
 
 int ReminderPlanner::enqueue_due(Timestamp now) {
@@ -350,6 +522,7 @@ int ReminderPlanner::enqueue_due(Timestamp now) {
     run.action_reminders();
     run.meeting_reminders();
     run.followups();
+    run.digests();
     enqueued = run.enqueued();
   });
   return enqueued;

@@ -1,11 +1,20 @@
 // ReminderPlanner: decides which reminders are due and writes them to the outbox.
 //
 // Scribe keeps after an incident once it is over:
-//   - an open action item with a due date (of an incident that is not closed) is
-//     reminded to its owner, in the incident's channel, "due tomorrow" the day before,
-//     "due today" on the day, and "overdue" the day after and then every
-//     `overdue_interval`, until it is done; each with "Mark done" and "Snooze 1 day"
-//     buttons. A snoozed item gets nothing before `snoozed_until`;
+//   - an open action item with a due date is reminded to its owner, "due tomorrow" the
+//     day before, "due today" on the day, and "overdue" the day after and then every
+//     `overdue_interval`, until it is done or dropped, whether or not its incident is
+//     closed: closing ends the postmortem, not the follow-up. Each reminder has "Mark
+//     done" and "Snooze 1 day" buttons and goes where `delivery` says: the incident's
+//     channel, the owner directly (a job of JobKind::kDirect), or both; an owner who
+//     cannot be reached directly (no platform id, or a platform without direct delivery)
+//     is reminded in the channel. A snoozed item gets nothing before `snoozed_until`;
+//   - an item overdue by more than `escalate_after` is escalated once (per due date) to
+//     the incident's postmortem owner (postmortem_owner_of: the one named, else the commander), in
+//     the channel (and directly, when delivery is direct);
+//   - every week on `digest_day`, at `time_of_day`, each owner with open items gets one
+//     digest of them across incidents, overdue first: directly when their platform can
+//     deliver directly, else in the channel of their newest incident with an open item;
 //   - a resolved incident that is not closed gets "hold the postmortem meeting"
 //     `meeting_after` after resolution, then every `meeting_interval` until closed;
 //   - `followup_after` after resolution (resolved or closed), one follow-up review message
@@ -46,6 +55,11 @@ struct QuietHours {
   bool operator==(const QuietHours&) const = default;
 };
 
+// Where reminders to an action item's owner go.
+enum class ReminderDelivery { kChannel, kDirect, kBoth };
+std::optional<ReminderDelivery> reminder_delivery_from_string(std::string_view text);
+std::string_view to_string(ReminderDelivery delivery);
+
 struct ReminderSettings {
   // Reads due dates and times of day; nullptr means UTC.
   const date::time_zone* zone = nullptr;
@@ -64,6 +78,16 @@ struct ReminderSettings {
   // down, or had no reminders when the incident was resolved) is dropped, so that a first
   // start does not flood every old incident channel.
   std::chrono::days followup_window{30};
+  // Channel, owner directly, or both.
+  ReminderDelivery delivery = ReminderDelivery::kChannel;
+  // The platforms that can deliver JobKind::kDirect jobs. nullopt: every platform.
+  std::optional<std::set<std::string>> direct_platforms;
+  // An item overdue by more than this many days is escalated to the postmortem owner. nullopt:
+  // never (the configuration's default is 7 days, bot/config.h).
+  std::optional<std::chrono::days> escalate_after;
+  // The weekday (0 = Sunday … 6 = Saturday) of the owners' digest. nullopt: no digest (the
+  // configuration's default is Monday).
+  std::optional<unsigned> digest_day;
   // nullopt: no quiet hours.
   std::optional<QuietHours> quiet_hours = QuietHours{};
   // The platforms Scribe can post to; incidents elsewhere get no reminders (they could

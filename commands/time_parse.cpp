@@ -442,7 +442,7 @@ TimeParse finish(std::string_view token, Timestamp at, std::string note, Timesta
                 " days ago; check the date (the timeline takes events from the last " +
                 std::to_string(kMaxBackdate.count()) + " days).");
   }
-  return TimeOk{at, std::move(note)};
+  return TimeOk{at, std::move(note), {}};
 }
 
 TimeParse resolve_iso(std::string_view token, const Iso& iso, Timestamp now,
@@ -496,19 +496,25 @@ TimeParse parse_event_time(std::string_view token, Timestamp now, const date::ti
                   " days back; the timeline takes events from the last " +
                   std::to_string(kMaxBackdate.count()) + " days.");
     }
-    return TimeOk{now - r->amount, ""};
+    return TimeOk{now - r->amount, "", {}};
   }
 
   if (!is_digit(token[0])) return std::monostate{};
 
   const IsoParse iso = parse_iso(token);
   if (const auto* err = std::get_if<TimeError>(&iso)) return *err;
-  if (const auto* i = std::get_if<Iso>(&iso)) return resolve_iso(token, *i, now, zone);
+  if (const auto* i = std::get_if<Iso>(&iso)) {
+    TimeParse t = resolve_iso(token, *i, now, zone);
+    if (auto* ok = std::get_if<TimeOk>(&t); ok != nullptr && !i->offset) ok->local_token = token;
+    return t;
+  }
 
   const ClockParse clock = parse_clock(token);
   if (const auto* err = std::get_if<TimeError>(&clock)) return *err;
   if (const auto* c = std::get_if<Clock>(&clock)) {
-    return resolve_clock(token, *c, now, c->utc ? nullptr : &zone);
+    TimeParse t = resolve_clock(token, *c, now, c->utc ? nullptr : &zone);
+    if (auto* ok = std::get_if<TimeOk>(&t); ok != nullptr && !c->utc) ok->local_token = token;
+    return t;
   }
   return std::monostate{};
 }

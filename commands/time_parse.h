@@ -41,6 +41,10 @@ struct TimeOk {
   Timestamp at;
   // "" or a remark worth showing the user, e.g. that "23:50" was read as yesterday.
   std::string note;
+  // The time as written ("14:05", "2pm") when it was read in the zone given (a wall-clock
+  // time or an ISO 8601 time without offset); empty for relative, UTC and offset forms,
+  // which mean the same in every zone.
+  std::string local_token;
 };
 
 struct TimeError {

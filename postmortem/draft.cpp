@@ -1,5 +1,9 @@
 #include "postmortem/draft.h"
 
+#include <date/tz.h>
+
+#include <stdexcept>
+
 #include <algorithm>
 #include <initializer_list>
 #include <string_view>
@@ -185,9 +189,20 @@ void add_key_durations(Draft& draft, const std::optional<Timestamp>& resolved_at
 
 }  // namespace
 
+const date::time_zone* local_zone(const std::string& name) {
+  if (name.empty() || name == "UTC" || name == "Etc/UTC") return nullptr;
+  try {
+    const date::time_zone* z = date::locate_zone(name);
+    return z->name() == "Etc/UTC" || z->name() == "UTC" ? nullptr : z;
+  } catch (const std::runtime_error&) {
+    return nullptr;  // a name this tz database lacks: UTC only, which is never wrong
+  }
+}
+
 Draft assemble_draft(IncidentRecord record, Timestamp now) {
   Draft draft;
   draft.generated_at = now;
+  draft.zone = local_zone(record.zone);
   draft.ref = incident_ref(record.incident.id);
   // Built before anything is moved out of `record`: it keeps views into its strings.
   draft.participants = participants_of(record);
@@ -236,6 +251,8 @@ Draft assemble_draft(IncidentRecord record, Timestamp now) {
   }
 
   draft.action_history = std::move(record.action_history);
+  draft.related = std::move(record.related);
+  draft.related_total = std::max(record.related_total, draft.related.size());
   add_key_durations(draft, resolved_at);
   return draft;
 }

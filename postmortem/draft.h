@@ -13,7 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "postmortem/recurrence.h"
 #include "storage/model.h"
+
+namespace date {
+class time_zone;
+}
 
 namespace scribe {
 
@@ -25,7 +30,16 @@ struct IncidentRecord {
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
   std::vector<Approval> approvals;             // of the postmortem, oldest first
+  // Earlier incidents with the same cause (postmortem/recurrence.h), most recent first.
+  std::vector<RelatedIncident> related;
+  std::size_t related_total = 0;  // `related` holds the most recent kRelatedShown of these
+  // The channel's time zone (an IANA name); drafts show its local times beside UTC.
+  // Empty or UTC: UTC only.
+  std::string zone;
 };
+
+// A draft lists at most this many related incidents (the most recent) and counts the rest.
+inline constexpr std::size_t kRelatedShown = 20;
 
 // A point in time the key durations are measured between, and how it was found.
 struct Moment {
@@ -75,6 +89,9 @@ struct DraftSections {
 
 struct Draft {
   Incident incident;
+  // The channel's zone when it is not UTC: renderers show its local times beside UTC.
+  // Null: UTC only. Points into the tz database, which lives as long as the process.
+  const date::time_zone* zone = nullptr;
   std::string ref;  // "INC-42"
   Timestamp generated_at{};
   // The incident start: the earliest timeline event (the declaration when there is none).
@@ -102,6 +119,8 @@ struct Draft {
   std::vector<TimelineRow> timeline;           // by occurred_at, then seq
   std::vector<ActionItem> actions;             // by seq
   std::vector<ActionRevision> action_history;  // changes to the items, oldest first
+  std::vector<RelatedIncident> related;        // earlier incidents with the same cause
+  std::size_t related_total = 0;               // how many there are in all
 };
 
 // Builds the draft. `now` is the generation time and bounds the duration of an incident

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include <date/date.h>
+#include <date/tz.h>
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
@@ -137,10 +138,38 @@ std::string customer_impact_text(const Draft& d, std::string_view command_prefix
                        format_key_duration(k), command_prefix);
   }
   std::string text = fmt::format("{} (impact began {} → {} {}", format_key_duration(k),
-                                 format_utc(*k.from.at), k.to.name, format_utc(*k.to.at));
+                                 format_utc_and_local(*k.from.at, d.zone), k.to.name,
+                                 format_utc_and_local(*k.to.at, d.zone));
   if (!k.to.fallback.empty()) text += fmt::format("; {}", k.to.fallback);
   text += ')';
   return text;
+}
+
+namespace {
+bool has_local(Timestamp t, const date::time_zone* zone) {
+  if (zone == nullptr) return false;
+  const int year = utc_fields(t).year;
+  return year >= 1 && year <= 9999;
+}
+}  // namespace
+
+std::string format_local_datetime(Timestamp t, const date::time_zone* zone) {
+  if (!has_local(t, zone)) return {};
+  return date::format("%F %T %Z", date::make_zoned(zone, date::floor<std::chrono::seconds>(t)));
+}
+
+std::string format_iso8601_local(Timestamp t, const date::time_zone* zone) {
+  if (!has_local(t, zone)) return format_iso8601(t);
+  const auto ms = date::floor<std::chrono::milliseconds>(t);
+  std::string s = date::format("%FT%T%z", date::make_zoned(zone, ms));
+  // %z is "+0200"; ISO 8601 extended form wants "+02:00".
+  s.insert(s.size() - 2, ":");
+  return s;
+}
+
+std::string format_utc_and_local(Timestamp t, const date::time_zone* zone) {
+  if (!has_local(t, zone)) return format_utc(t);
+  return fmt::format("{} ({})", format_utc(t), format_local_datetime(t, zone));
 }
 
 std::chrono::seconds seconds_between(Timestamp from, Timestamp to) {

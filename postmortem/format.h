@@ -11,6 +11,10 @@
 #include "postmortem/draft.h"
 #include "storage/model.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace scribe {
 
 // A timestamp broken into UTC calendar and clock fields.
@@ -31,6 +35,14 @@ std::string format_utc_date(Timestamp t);      // "2026-11-20"
 std::string format_utc_datetime(Timestamp t);  // "2026-11-20 14:05:30"
 std::string format_utc(Timestamp t);           // "2026-11-20 14:05:30 UTC"
 std::string format_iso8601(Timestamp t);       // "2026-11-20T14:05:30.123Z" (always ms)
+// Local time in `zone`, whole seconds: "2026-10-25 02:30:00 CEST". Empty when `zone` is
+// null or the year is outside 1..9999 (the tz rules say nothing there).
+std::string format_local_datetime(Timestamp t, const date::time_zone* zone);
+// "2026-10-25T02:30:00.000+02:00"; for a null zone (or outside 1..9999) format_iso8601.
+std::string format_iso8601_local(Timestamp t, const date::time_zone* zone);
+// format_utc, and the local time after it when `zone` is not null:
+// "2026-10-25 00:30:00 UTC (2026-10-25 02:30:00 CEST)".
+std::string format_utc_and_local(Timestamp t, const date::time_zone* zone);
 
 // "42s", "3m 05s", "1h 02m 03s", "2d 03h 04m" (days from 24 h on, seconds dropped).
 // A negative value is shown with a leading "-"; beyond 100 years: "more than 100 years".

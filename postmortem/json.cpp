@@ -5,6 +5,8 @@
 
 #include "postmortem/format.h"
 
+#include <date/tz.h>
+
 namespace scribe {
 namespace {
 
@@ -82,6 +84,7 @@ Json draft_to_json(const Draft& d) {
                         .add("mitigated_at", time_or_null(inc.mitigated_at))
                         .add("resolved_at", time_or_null(inc.resolved_at))
                         .add("closed_at", time_or_null(inc.closed_at))
+                        .add("time_zone", d.zone == nullptr ? "UTC" : d.zone->name())
                         .take());
 
   Json participants = array(d.participants.size());
@@ -147,13 +150,21 @@ Json draft_to_json(const Draft& d) {
   Json timeline = array(d.timeline.size());
   for (const TimelineRow& row : d.timeline) {
     const TimelineEvent& e = row.event;
-    timeline.push_back(Object(6)
-                           .add("seq", e.seq)
-                           .add("occurred_at", format_iso8601(e.occurred_at))
-                           .add("offset_seconds", row.offset.count())
+    Object item(7);
+    item.add("seq", e.seq).add("occurred_at", format_iso8601(e.occurred_at));
+    // The channel's local time with its UTC offset, where the channel has a zone of its own.
+    if (d.zone != nullptr)
+      item.add("occurred_at_local", format_iso8601_local(e.occurred_at, d.zone));
+    Json links = array(e.links.size());
+    for (const EventLink& l : e.links) {
+      links.push_back(
+          Object(3).add("kind", to_string(l.kind)).add("title", l.title).add("url", l.url).take());
+    }
+    timeline.push_back(item.add("offset_seconds", row.offset.count())
                            .add("author", person(e.author))
                            .add("kind", to_string(e.kind))
                            .add("text", e.text)
+                           .add("links", std::move(links))
                            .take());
   }
   j.add("timeline", std::move(timeline));
@@ -171,20 +182,51 @@ Json draft_to_json(const Draft& d) {
                             .add("changed_at", format_iso8601(r.changed_at))
                             .take());
     }
-    actions.push_back(
-        Object(9)
-            .add("seq", a.seq)
-            .add("text", a.text)
-            .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
-            .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
-            .add("kind", a.kind == ActionKind::kNone ? Json(nullptr) : Json(to_string(a.kind)))
-            .add("status", to_string(a.status))
-            .add("done_at", time_or_null(a.done_at))
-            .add("drop_reason", a.drop_reason ? Json(*a.drop_reason) : Json(nullptr))
-            .add("history", std::move(history))
-            .take());
+    Object item(10);
+    item.add("seq", a.seq)
+        .add("text", a.text)
+        .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
+        .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
+        .add("kind", a.kind == ActionKind::kNone ? Json(nullptr) : Json(to_string(a.kind)))
+        .add("status", to_string(a.status))
+        .add("done_at", time_or_null(a.done_at))
+        .add("drop_reason", a.drop_reason ? Json(*a.drop_reason) : Json(nullptr))
+        .add("history", std::move(history));
+    // Only for a tracked item, so the drafts of untracked ones read as before.
+    if (a.tracker_key) {
+      item.add("tracker", Object(2).add("key", *a.tracker_key).add("url", a.tracker_url).take());
+    }
+    actions.push_back(item.take());
   }
   j.add("actions", std::move(actions));
+
+  // Only when there are some, so a draft without a recurring cause keeps its old shape.
+  if (!d.related.empty()) {
+    Json related = array(d.related.size());
+    for (const RelatedIncident& r : d.related) {
+      Json open = array(r.open_actions.size());
+      for (const ActionItem& a : r.open_actions) {
+        open.push_back(Object(4)
+                           .add("seq", a.seq)
+                           .add("text", a.text)
+                           .add("owner", a.owner ? person(*a.owner) : Json(nullptr))
+                           .add("due", a.due && !a.due->empty() ? Json(*a.due) : Json(nullptr))
+                           .take());
+      }
+      related.push_back(Object(8)
+                            .add("id", r.incident.id)
+                            .add("ref", incident_ref(r.incident.id))
+                            .add("title", r.incident.title)
+                            .add("declared_at", format_iso8601(r.incident.declared_at))
+                            .add("shared_cause_tags", r.shared_tags)
+                            .add("similarity", r.similarity ? Json(*r.similarity) : Json(nullptr))
+                            .add("services", r.services)
+                            .add("open_actions", std::move(open))
+                            .take());
+    }
+    j.add("related_incidents", std::move(related));
+    j.add("related_incidents_total", d.related_total);
+  }
 
   j.add("generated_at", format_iso8601(d.generated_at));
   return j.take();

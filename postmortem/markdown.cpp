@@ -4,8 +4,10 @@
 #include <optional>
 #include <vector>
 
+#include <date/tz.h>
 #include <fmt/compile.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "postmortem/format.h"
 #include "util/markdown_escape.h"
@@ -148,9 +150,17 @@ class MarkdownWriter {
     note_list("Where we got lucky", d_.sections.lucky, "incident lucky <text>");
     note_list("Lessons learned", d_.sections.lessons, "incident lesson <text>");
     actions();
+    related();
     note_list_if_any("Supporting links", d_.sections.links);
-    fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
-                   format_utc(d_.generated_at));
+    if (d_.zone == nullptr) {
+      fmt::format_to(fmt::appender(out_), "\n---\n\nDrafted by Scribe at {}. Times are UTC.\n",
+                     format_utc(d_.generated_at));
+    } else {
+      fmt::format_to(fmt::appender(out_),
+                     "\n---\n\nDrafted by Scribe at {}. Times are UTC, with the channel's local "
+                     "time ({}) in brackets.\n",
+                     format_utc_and_local(d_.generated_at, d_.zone), d_.zone->name());
+    }
   }
 
   // A draft of at most max_bytes_: every section, each list cut short with a count of
@@ -232,7 +242,10 @@ class MarkdownWriter {
     // Day numbers in 64 bits (date::days would wrap for absurd times) and a time on each.
     std::optional<std::int64_t> lo, hi;
     Timestamp lo_at{}, hi_at{};
+    std::optional<Timestamp> earliest, latest;  // for the local dates
     auto see = [&](Timestamp t) {
+      if (!earliest || t < *earliest) earliest = t;
+      if (!latest || t > *latest) latest = t;
       const std::int64_t day = utc_day_number(t);
       if (!lo || day < *lo) lo = day, lo_at = t;
       if (!hi || day > *hi) hi = day, hi_at = t;
@@ -248,6 +261,11 @@ class MarkdownWriter {
     first_date_ = lo ? lo_at : d_.incident.declared_at;
     last_date_ = hi ? hi_at : first_date_;
     with_dates_ = utc_day_number(first_date_) != utc_day_number(last_date_);
+    if (d_.zone != nullptr) {
+      const std::string a = format_local_datetime(earliest.value_or(first_date_), d_.zone);
+      const std::string b = format_local_datetime(latest.value_or(last_date_), d_.zone);
+      local_dates_ = with_dates_ || a.substr(0, 10) != b.substr(0, 10);
+    }
   }
 
   void clock(Timestamp t) {
@@ -260,6 +278,15 @@ class MarkdownWriter {
     }
     fmt::format_to(fmt::appender(out_), FMT_COMPILE("{:02}:{:02}:{:02}"), f.hour, f.minute,
                    f.second);
+    if (d_.zone != nullptr) {
+      // The channel's local time beside it, with its abbreviation (CEST, then CET after the
+      // clocks go back), so each row says which offset it had.
+      const std::string local = format_local_datetime(t, d_.zone);
+      if (!local.empty()) {
+        fmt::format_to(fmt::appender(out_), " ({})",
+                       local_dates_ ? std::string_view(local) : std::string_view(local).substr(11));
+      }
+    }
   }
 
   void heading(std::string_view level, std::string_view text) {
@@ -305,9 +332,9 @@ class MarkdownWriter {
                                   format_duration(d_.duration)));
     fact("Severity", to_string(inc.severity));
     fact("Status", status_title(inc.status));
-    fact("Declared", format_utc(inc.declared_at));
-    fact("Mitigated", inc.mitigated_at ? format_utc(*inc.mitigated_at) : "—");
-    fact("Resolved", d_.ongoing ? "—" : format_utc(d_.ended_at));
+    fact("Declared", format_utc_and_local(inc.declared_at, d_.zone));
+    fact("Mitigated", inc.mitigated_at ? format_utc_and_local(*inc.mitigated_at, d_.zone) : "—");
+    fact("Resolved", d_.ongoing ? "—" : format_utc_and_local(d_.ended_at, d_.zone));
     put(out_, "- **Commander:** ");
     put_inline(out_, display_name(inc.commander));
     put(out_, "\n- **Participants:** ");
@@ -401,15 +428,20 @@ class MarkdownWriter {
       fmt::format_to(fmt::appender(out_), "*Missing — add with `{}timeline <text>`.*\n", prefix_);
       return;
     }
+    const std::string local = d_.zone == nullptr
+                                  ? std::string()
+                                  : fmt::format(", local time in {} in brackets", d_.zone->name());
     if (with_dates_) {
-      fmt::format_to(fmt::appender(out_), "All times UTC, from {} to {}.\n\n",
-                     format_utc_date(first_date_), format_utc_date(last_date_));
+      fmt::format_to(fmt::appender(out_), "All times UTC, from {} to {}{}.\n\n",
+                     format_utc_date(first_date_), format_utc_date(last_date_), local);
     } else {
-      fmt::format_to(fmt::appender(out_), "All times UTC on {}.\n\n", format_utc_date(first_date_));
+      fmt::format_to(fmt::appender(out_), "All times UTC on {}{}.\n\n",
+                     format_utc_date(first_date_), local);
     }
-    put(out_,
-        "| # | Time (UTC) | Since start | Author | Kind | Event |\n"
-        "|---:|---|---|---|---|---|\n");
+    put(out_, d_.zone == nullptr
+                  ? "| # | Time (UTC) | Since start | Author | Kind | Event |\n"
+                  : "| # | Time (UTC, local) | Since start | Author | Kind | Event |\n");
+    put(out_, "|---:|---|---|---|---|---|\n");
     const std::size_t start = out_.size();
     const std::size_t rows = d_.timeline.size();
     std::size_t first = 0;
@@ -444,7 +476,32 @@ class MarkdownWriter {
     fmt::format_to(fmt::appender(out_), FMT_COMPILE(" | {} | "),
                    e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
     put_cell(out_, e.text);
+    put_links(e.links);
     put(out_, " |\n");
+  }
+
+  // The message an event came from and its files, as links after the text: "· [message](…)
+  // · [📎 log.txt](…) · [🖼 graph.png](…)". Names are escaped like any typed text.
+  void put_links(const std::vector<EventLink>& links) {
+    for (const EventLink& l : links) {
+      const std::string dest = markdown_link_destination(l.url);
+      if (dest.empty()) continue;
+      put(out_, " · [");
+      switch (l.kind) {
+        case EventLink::Kind::kMessage:
+          put(out_, "message");
+          break;
+        case EventLink::Kind::kFile:
+          put(out_, "📎 ");
+          put_cell(out_, l.title.empty() ? std::string_view("file") : std::string_view(l.title));
+          break;
+        case EventLink::Kind::kImage:
+          put(out_, "🖼 ");
+          put_cell(out_, l.title.empty() ? std::string_view("image") : std::string_view(l.title));
+          break;
+      }
+      fmt::format_to(fmt::appender(out_), "]({})", dest);
+    }
   }
 
   void causes() {
@@ -523,6 +580,14 @@ class MarkdownWriter {
       } else {
         put(out_, to_string(a.status));
       }
+      if (a.tracker_key) {
+        put(out_, " · ");
+        put_cell(out_, *a.tracker_key);
+        if (!a.tracker_url.empty()) {
+          put(out_, " ");
+          put_cell(out_, a.tracker_url);
+        }
+      }
       put(out_, " |\n");
     }
     if (mode_ == Mode::kShort && shown < d_.actions.size()) {
@@ -530,6 +595,49 @@ class MarkdownWriter {
                      d_.actions.size() - shown);
     }
     action_history();
+  }
+
+  // Earlier incidents with the same cause (recurrence.h), and their items still open.
+  void related() {
+    if (d_.related.empty()) return;
+    heading("##", "Related incidents");
+    const std::size_t start = out_.size();
+    std::size_t shown = 0;
+    for (const RelatedIncident& r : d_.related) {
+      if (!room(start, list_budget())) break;
+      ++shown;
+      fmt::format_to(fmt::appender(out_), "- {} ", incident_ref(r.incident.id));
+      put_cell(out_, r.incident.title);
+      fmt::format_to(fmt::appender(out_), " ({}, {}) — ", to_string(r.incident.severity),
+                     format_utc(r.incident.declared_at));
+      std::vector<std::string> why = r.shared_tags;
+      if (r.similarity) why.push_back(fmt::format("similar cause ({:.0f}%)", *r.similarity * 100));
+      put_cell(out_, fmt::format("{}", fmt::join(why, ", ")));
+      if (!r.services.empty()) {
+        put(out_, "; ");
+        put_cell(out_, fmt::format("{}", fmt::join(r.services, ", ")));
+      }
+      put(out_, "\n");
+      for (const ActionItem& a : r.open_actions) {
+        fmt::format_to(fmt::appender(out_), "  - still open: #{} ", a.seq);
+        put_cell(out_, a.text);
+        if (a.owner) {
+          put(out_, " (");
+          put_cell(out_, display_name(*a.owner));
+          put(out_, ")");
+        }
+        if (a.due && !a.due->empty()) {
+          put(out_, ", due ");
+          put_cell(out_, *a.due);
+        }
+        put(out_, "\n");
+      }
+    }
+    left_out(shown, d_.related.size());
+    if (d_.related_total > d_.related.size()) {
+      fmt::format_to(fmt::appender(out_), "- *…and {} earlier related incidents not listed*\n",
+                     d_.related_total - d_.related.size());
+    }
   }
 
   // The audit trail of the items: who changed what, when.
@@ -561,7 +669,8 @@ class MarkdownWriter {
   std::size_t timeline_budget_ = 0;
   Buffer out_;
   bool with_dates_ = false;
-  Timestamp first_date_{};  // a time on the first date shown
+  bool local_dates_ = false;  // local times show their date (the local dates differ)
+  Timestamp first_date_{};    // a time on the first date shown
   Timestamp last_date_{};
 };
 

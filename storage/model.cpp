@@ -82,11 +82,15 @@ constexpr NameTable<OutboxStatus, 3> kOutboxStatuses{{
     {OutboxStatus::kFailed, "failed"},
 }};
 
-constexpr NameTable<JobKind, 4> kJobKinds{{
+constexpr NameTable<JobKind, 8> kJobKinds{{
     {JobKind::kPost, "post"},
     {JobKind::kUpdate, "update"},
     {JobKind::kFetch, "fetch"},
     {JobKind::kJoin, "join"},
+    {JobKind::kDirect, "direct"},
+    {JobKind::kTrackCreate, "track_create"},
+    {JobKind::kTrackState, "track_state"},
+    {JobKind::kTrackRefresh, "track_refresh"},
 }};
 
 template <typename E, std::size_t N>
@@ -138,6 +142,19 @@ std::string_view to_string(ActionKind k) { return name_of(kActionKinds, k); }
 std::string_view to_string(ActionStatus s) { return name_of(kActionStatuses, s); }
 std::string_view to_string(OutboxStatus s) { return name_of(kOutboxStatuses, s); }
 std::string_view to_string(JobKind k) { return name_of(kJobKinds, k); }
+
+namespace {
+constexpr NameTable<EventLink::Kind, 3> kLinkKinds{{
+    {EventLink::Kind::kMessage, "message"},
+    {EventLink::Kind::kFile, "file"},
+    {EventLink::Kind::kImage, "image"},
+}};
+}  // namespace
+
+std::string_view to_string(EventLink::Kind k) { return name_of(kLinkKinds, k); }
+std::optional<EventLink::Kind> event_link_kind_from_string(std::string_view s) {
+  return value_of(kLinkKinds, s);
+}
 
 std::optional<Severity> severity_from_string(std::string_view s) {
   std::string v = lower(s);

@@ -61,6 +61,16 @@ struct Incident {
 };
 
 // Someone other than the commander and the postmortem owner approved the postmortem.
+// A channel's time zone as set with `/incident tz`: the latest setting is the channel's
+// zone; earlier ones stay as its audit trail.
+struct ChannelZone {
+  ChannelRef channel;
+  std::string zone;  // an IANA name, validated by whoever set it
+  Person set_by;
+  Timestamp set_at{};
+  bool operator==(const ChannelZone&) const = default;
+};
+
 struct Approval {
   IncidentId incident_id = 0;
   Person by;
@@ -92,6 +102,16 @@ enum class EventKind {
 
 bool is_milestone(EventKind kind);
 
+// A link kept with a timeline event: the chat message it came from (a pinned or 📌
+// message), or a file or image that message carried. Adapters keep only http(s) URLs.
+struct EventLink {
+  enum class Kind { kMessage, kFile, kImage };
+  Kind kind = Kind::kMessage;
+  std::string title;  // the file's name; empty for kMessage
+  std::string url;
+  bool operator==(const EventLink&) const = default;
+};
+
 struct TimelineEvent {
   std::int64_t id = 0;  // global row id
   IncidentId incident_id = 0;
@@ -102,7 +122,8 @@ struct TimelineEvent {
   Person author;
   std::string text;
   bool deleted = false;
-  int revision = 0;  // 0 = as first recorded; each edit/delete adds one
+  int revision = 0;              // 0 = as first recorded; each edit/delete adds one
+  std::vector<EventLink> links;  // the message's permalink, its files; kept through edits
 };
 
 // The audit trail: every edit or deletion stores what the event looked like before.
@@ -167,6 +188,11 @@ struct ActionItem {
   std::optional<Timestamp> snoozed_until;
   // Why it won't be done; set while the status is kDropped.
   std::optional<std::string> drop_reason;
+  // The issue that tracks this item in the team's issue tracker, once one was created:
+  // the tracker's key for it ("OPS-12", "#34") and its web address. Set by the tracker
+  // extension (trackers/); the core only stores and shows them.
+  std::optional<std::string> tracker_key;
+  std::string tracker_url;
 };
 
 // The action items' audit trail: each change to an item after it was added, one field at
@@ -192,6 +218,13 @@ enum class JobKind {
   kUpdate,  // replace the earlier message OutgoingMessage::replaces names with `content`
   kFetch,   // read a marked message back and record it; `content` is the adapter's own
   kJoin,    // join channel.channel (the bot was invited); `content` is unused
+  // post `content` (an OutgoingMessage) to a person directly (Slack DM, Matrix direct
+  // room): channel.channel is the person's platform id, channel.workspace theirs too
+  kDirect,
+  // Issue-tracker jobs (channel.platform is kTrackerPlatform; commands/tracking.h):
+  kTrackCreate,   // create the issue for an action item; `content` names the item
+  kTrackState,    // close or reopen that issue; `content` names the item and the state
+  kTrackRefresh,  // read the issue's state back and apply it (the periodic fallback)
 };
 
 struct OutboxMessage {
@@ -221,6 +254,8 @@ std::string_view to_string(Severity s);
 std::string_view to_string(IncidentStatus s);
 std::string_view to_string(PostmortemStatus s);  // "draft", "in_review", "final"
 std::string_view to_string(EventKind k);
+std::string_view to_string(EventLink::Kind k);  // "message", "file", "image"
+std::optional<EventLink::Kind> event_link_kind_from_string(std::string_view s);
 std::string_view to_string(NoteSection s);
 std::string_view to_string(ActionKind k);
 std::string_view to_string(ActionStatus s);

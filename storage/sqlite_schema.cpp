@@ -182,7 +182,34 @@ ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
 CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
   WHERE expires_at IS NOT NULL;
 )sql",
-    // 9: the readiness probe's scratch row: written and deleted in one transaction, so a
+    // 9: channel time zones (`/incident tz`), every setting kept as the audit trail; the
+    // latest one of a channel is in force.
+    R"sql(
+CREATE TABLE channel_zones (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  set_by_id TEXT NOT NULL,
+  set_by_name TEXT NOT NULL,
+  set_at INTEGER NOT NULL
+);
+CREATE INDEX channel_zones_by_channel ON channel_zones(platform, workspace, channel, id);
+)sql",
+    // 10: links kept with an event (a pinned message's permalink, its files and images), as
+    // a JSON array [{"kind", "title", "url"}]; NULL when there are none.
+    R"sql(
+ALTER TABLE events ADD COLUMN links TEXT;
+)sql",
+    // 11: issue trackers: the issue that tracks an action item (its key and web address), so a
+    // tracker's webhook can find the item by key.
+    R"sql(
+ALTER TABLE actions ADD COLUMN tracker_key TEXT;
+ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
+)sql",
+    // 12: the readiness probe's scratch row: written and deleted in one transaction, so a
     // probe needs the room a small command needs, and leaves nothing behind.
     R"sql(
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);

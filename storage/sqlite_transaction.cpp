@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 namespace scribe::sqlite {
 namespace {
 
@@ -19,13 +21,14 @@ constexpr std::string_view kIncidentColumns =
     "postmortem_status, closed_anyway";
 constexpr std::string_view kEventColumns =
     "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
-    "revision";
+    "revision, links";
 constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
 constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
-    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason";
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
+    "tracker_key, tracker_url";
 
 Incident read_incident(const Stmt& s) {
   Incident i;
@@ -45,6 +48,32 @@ Incident read_incident(const Stmt& s) {
   return i;
 }
 
+// Links as stored: a JSON array, NULL for none. A row that does not parse (written by
+// hand, say) loses its links rather than the event.
+std::optional<std::string> links_json(const std::vector<EventLink>& links) {
+  if (links.empty()) return std::nullopt;
+  nlohmann::json out = nlohmann::json::array();
+  for (const EventLink& l : links) {
+    out.push_back({{"kind", to_string(l.kind)}, {"title", l.title}, {"url", l.url}});
+  }
+  return out.dump();
+}
+
+std::vector<EventLink> links_from(const std::string& text) {
+  std::vector<EventLink> out;
+  if (text.empty()) return out;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& l : j) {
+    if (!l.is_object()) continue;
+    const auto kind = event_link_kind_from_string(l.value("kind", ""));
+    const std::string url = l.value("url", "");
+    if (!kind || url.empty()) continue;
+    out.push_back(EventLink{*kind, l.value("title", ""), url});
+  }
+  return out;
+}
+
 TimelineEvent read_event(const Stmt& s) {
   TimelineEvent e;
   e.id = s.i64(0);
@@ -57,6 +86,7 @@ TimelineEvent read_event(const Stmt& s) {
   e.text = s.text(8);
   e.deleted = s.i64(9) != 0;
   e.revision = static_cast<int>(s.i64(10));
+  e.links = links_from(s.text(11));
   return e;
 }
 
@@ -94,6 +124,8 @@ ActionItem read_action(const Stmt& s) {
   if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
   a.snoozed_until = s.opt_time(15);
   a.drop_reason = s.opt_text(16);
+  a.tracker_key = s.opt_text(17);
+  a.tracker_url = s.text(18);
   return a;
 }
 
@@ -164,6 +196,16 @@ std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c)
   return read_incident(s);
 }
 
+std::optional<Incident> SqliteTransaction::latest_incident(const ChannelRef& c) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? "
+                          "ORDER BY id DESC LIMIT 1",
+                          kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
 std::vector<Incident> SqliteTransaction::list_incidents(int limit) {
   Stmt s =
       prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
@@ -212,7 +254,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
   prepare(
       "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
-      "author_name, text, deleted, revision) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      "author_name, text, deleted, revision, links) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, e.incident_id)
       .bind(2, e.seq)
       .bind(3, to_string(e.kind))
@@ -223,6 +265,7 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       .bind(8, e.text)
       .bind(9, e.deleted ? 1 : 0)
       .bind(10, e.revision)
+      .bind(11, links_json(e.links))
       .run();
   e.id = last_id();
   return e;
@@ -290,6 +333,33 @@ std::vector<EventRevision> SqliteTransaction::revisions(IncidentId incident) {
     r.changed_by = Person{s.text(7), s.text(8)};
     r.changed_at = s.time(9);
     out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void SqliteTransaction::set_channel_zone(const ChannelZone& z) {
+  require_writable();
+  prepare(
+      "INSERT INTO channel_zones (platform, workspace, channel, zone, set_by_id, set_by_name, "
+      "set_at) VALUES (?,?,?,?,?,?,?)")
+      .bind(1, z.channel.platform)
+      .bind(2, z.channel.workspace)
+      .bind(3, z.channel.channel)
+      .bind(4, z.zone)
+      .bind(5, z.set_by.id)
+      .bind(6, z.set_by.name)
+      .bind(7, z.set_at)
+      .run();
+}
+
+std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& channel) {
+  Stmt s = prepare(
+      "SELECT zone, set_by_id, set_by_name, set_at FROM channel_zones "
+      "WHERE platform=? AND workspace=? AND channel=? ORDER BY id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel);
+  std::vector<ChannelZone> out;
+  while (s.step()) {
+    out.push_back(ChannelZone{channel, s.text(0), Person{s.text(1), s.text(2)}, s.time(3)});
   }
   return out;
 }
@@ -379,12 +449,18 @@ void SqliteTransaction::update_action(const ActionItem& a) {
   require_writable();
   Stmt s = prepare(
       "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
-      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=? WHERE id=?");
+      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=?, tracker_key=?, tracker_url=? "
+      "WHERE id=?");
   s.bind(1, a.text);
   s.bind_person(2, a.owner);
   s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
   s.bind_person(8, a.done_by);
-  s.bind(10, a.snoozed_until).bind(11, a.drop_reason).bind(12, a.id).run();
+  s.bind(10, a.snoozed_until)
+      .bind(11, a.drop_reason)
+      .bind(12, a.tracker_key)
+      .bind(13, a.tracker_url)
+      .bind(14, a.id)
+      .run();
 }
 
 void SqliteTransaction::revise_action(const ActionItem& a,
@@ -439,6 +515,24 @@ std::vector<ActionItem> SqliteTransaction::open_actions_owned_by(const Person& o
   return out;
 }
 
+std::optional<ActionItem> SqliteTransaction::find_action_by_tracker_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE tracker_key=?", kActionColumns));
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> SqliteTransaction::open_tracked_actions(std::int64_t after, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND tracker_key IS NOT NULL AND id>? "
+                  "ORDER BY id LIMIT ?",
+                  kActionColumns));
+  s.bind(1, after).bind(2, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
 std::optional<ActionItem> SqliteTransaction::find_action(IncidentId incident, int seq) {
   Stmt s =
       prepare(fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
@@ -483,13 +577,124 @@ std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus st
 }
 
 std::vector<ActionItem> SqliteTransaction::open_actions_with_due_date() {
-  Stmt s = prepare(fmt::format(
-      "SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL AND incident_id IN "
-      "(SELECT id FROM incidents WHERE status != 'closed') ORDER BY id",
-      kActionColumns));
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL ORDER BY id",
+                  kActionColumns));
   std::vector<ActionItem> out;
   while (s.step()) out.push_back(read_action(s));
   return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::open_actions() {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' ORDER BY id", kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::vector<ActionItem> SqliteTransaction::find_actions(const std::optional<std::string>& owner,
+                                                        std::optional<ActionStatus> status,
+                                                        int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE (?1 IS NULL OR owner_id=?1 OR owner_name=?1) AND "
+                  "(?2 IS NULL OR status=?2) ORDER BY due IS NULL, due, id LIMIT ?3",
+                  kActionColumns));
+  s.bind(1, owner);
+  s.bind(2, status ? std::optional<std::string>(to_string(*status)) : std::nullopt);
+  s.bind(3, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+TrendsRows SqliteTransaction::trends_rows(Timestamp since) {
+  TrendsRows rows;
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM incidents WHERE declared_at>=? ORDER BY id", kIncidentColumns));
+    s.bind(1, since);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE incident_id IN (SELECT id FROM incidents WHERE "
+                    "declared_at>=?) ORDER BY id",
+                    kActionColumns));
+    s.bind(1, since);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) "
+        "ORDER BY id");
+    s.bind(1, to_string(NoteSection::kCause)).bind(2, since);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(3);
+      n.author = Person{s.text(4), s.text(5)};
+      n.created_at = s.time(6);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  const auto earliest = [&](std::vector<EventKind> kinds,
+                            std::vector<std::pair<IncidentId, Timestamp>>& out) {
+    std::string in;
+    for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ",?" : "?";
+    Stmt s = prepare(fmt::format(
+        "SELECT incident_id, MIN(occurred_at) FROM events WHERE deleted=0 AND kind IN ({}) AND "
+        "incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) GROUP BY incident_id "
+        "ORDER BY incident_id",
+        in));
+    int i = 1;
+    for (EventKind k : kinds) s.bind(i++, to_string(k));
+    s.bind(i, since);
+    while (s.step()) out.emplace_back(s.i64(0), s.time(1));
+  };
+  earliest({EventKind::kImpact}, rows.impact_started);
+  earliest({EventKind::kDetected, EventKind::kAlert}, rows.detected);
+  return rows;
+}
+
+TrendsRows SqliteTransaction::cause_rows(IncidentId before) {
+  TrendsRows rows;
+  const std::string with_cause =
+      "(SELECT DISTINCT incident_id FROM notes WHERE section=? AND incident_id<?)";
+  const std::string cause = std::string(to_string(NoteSection::kCause));
+  {
+    Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id IN {} ORDER BY id",
+                                 kIncidentColumns, with_cause));
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE status=? AND incident_id IN {} ORDER BY id",
+                    kActionColumns, with_cause));
+    s.bind(1, to_string(ActionStatus::kOpen)).bind(2, cause).bind(3, before);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id<? ORDER BY id");
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(2);
+      n.author = Person{s.text(3), s.text(4)};
+      n.created_at = s.time(5);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  return rows;
 }
 
 std::optional<ActionItem> SqliteTransaction::find_action_by_id(std::int64_t id) {

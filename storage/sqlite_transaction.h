@@ -21,6 +21,7 @@ class SqliteTransaction final : public Transaction {
   void update_incident(const Incident& i) override;
   std::optional<Incident> find_incident(IncidentId id) override;
   std::optional<Incident> current_incident(const ChannelRef& channel) override;
+  std::optional<Incident> latest_incident(const ChannelRef& channel) override;
   std::vector<Incident> list_incidents(int limit) override;
   std::vector<Incident> list_incidents_before(IncidentId before, int limit) override;
   std::int64_t count_in_incident(IncidentId incident, IncidentPart part) override;
@@ -29,6 +30,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<TimelineEvent> events(IncidentId incident, bool include_deleted) override;
   void revise_event(const TimelineEvent& updated, const EventRevision& previous) override;
   std::vector<EventRevision> revisions(IncidentId incident) override;
+  void set_channel_zone(const ChannelZone& setting) override;
+  std::vector<ChannelZone> channel_zones(const ChannelRef& channel) override;
   void add_approval(const Approval& approval) override;
   std::vector<Approval> approvals(IncidentId incident) override;
   Note add_note(Note note) override;
@@ -46,7 +49,14 @@ class SqliteTransaction final : public Transaction {
   std::optional<std::string> latest_draft(IncidentId incident) override;
   std::vector<Incident> incidents_with_status(IncidentStatus status) override;
   std::vector<ActionItem> open_actions_with_due_date() override;
+  std::vector<ActionItem> open_actions() override;
   std::optional<ActionItem> find_action_by_id(std::int64_t id) override;
+  TrendsRows trends_rows(Timestamp since) override;
+  TrendsRows cause_rows(IncidentId before) override;
+  std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
+                                       std::optional<ActionStatus> status, int limit) override;
+  std::optional<ActionItem> find_action_by_tracker_key(std::string_view key) override;
+  std::vector<ActionItem> open_tracked_actions(std::int64_t after, int limit) override;
   std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) override;
   std::int64_t enqueue(OutboxMessage message) override;
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;

@@ -39,6 +39,18 @@ class StoreError : public std::runtime_error {
 // What an incident holds, as the per-incident caps count it (commands/limits.h).
 enum class IncidentPart { kEvents, kNotes, kActions };
 
+// What trends across incidents are computed from (postmortem/trends.h): the incidents
+// declared since a time, their action items and cause notes, and per incident the
+// earliest #impact and earliest #detected/#alert event that is not deleted.
+struct TrendsRows {
+  std::vector<Incident> incidents;  // by id
+  std::vector<ActionItem> actions;  // of those incidents, by id
+  std::vector<Note> causes;         // NoteSection::kCause notes of those incidents, by id
+  // incident id -> occurred_at of its earliest #impact / #detected or #alert event
+  std::vector<std::pair<IncidentId, Timestamp>> impact_started;
+  std::vector<std::pair<IncidentId, Timestamp>> detected;
+};
+
 // The operations available inside one transaction. Valid only during the callback, and
 // only on the thread that runs it.
 class Transaction {
@@ -51,6 +63,9 @@ class Transaction {
   virtual std::optional<Incident> find_incident(IncidentId id) = 0;
   // The channel's most recently declared incident that is not closed.
   virtual std::optional<Incident> current_incident(const ChannelRef& channel) = 0;
+  // The channel's most recently declared incident, closed or not (follow-up of its
+  // action items after it was closed).
+  virtual std::optional<Incident> latest_incident(const ChannelRef& channel) = 0;
   // Newest first, at most `limit`.
   virtual std::vector<Incident> list_incidents(int limit) = 0;
   // A page of that list: newest first, only incidents with id < `before`, at most `limit`.
@@ -68,6 +83,11 @@ class Transaction {
   // Replaces an event's current state and records `previous` in the audit trail.
   virtual void revise_event(const TimelineEvent& updated, const EventRevision& previous) = 0;
   virtual std::vector<EventRevision> revisions(IncidentId incident) = 0;
+
+  // Channel time zones (`/incident tz`). Every setting is kept; the latest is in force.
+  virtual void set_channel_zone(const ChannelZone& setting) = 0;
+  // The settings of `channel`, oldest first (empty: the service's zone).
+  virtual std::vector<ChannelZone> channel_zones(const ChannelRef& channel) = 0;
 
   // Approvals of the incident's postmortem, oldest first.
   virtual void add_approval(const Approval& approval) = 0;
@@ -95,9 +115,28 @@ class Transaction {
 
   // Incidents in one state, oldest first (the scheduler's reminders).
   virtual std::vector<Incident> incidents_with_status(IncidentStatus status) = 0;
-  // Open action items of incidents that are not closed, with a due date (reminders).
+  // Open action items with a due date, of any incident, closed ones included: follow-up
+  // outlives the incident (reminders). By id.
   virtual std::vector<ActionItem> open_actions_with_due_date() = 0;
+  // Every open action item, of any incident, by id (the weekly digest).
+  virtual std::vector<ActionItem> open_actions() = 0;
   virtual std::optional<ActionItem> find_action_by_id(std::int64_t id) = 0;
+  // The rows trends are computed from, for incidents declared at or after `since`, in
+  // five queries (whatever the number of incidents).
+  virtual TrendsRows trends_rows(Timestamp since) = 0;
+  // For recurrence (postmortem/recurrence.h): the incidents before `before` (by id) that have
+  // a cause note, those notes, and their open action items; no events.
+  virtual TrendsRows cause_rows(IncidentId before) = 0;
+  // Action items across incidents (GET /api/actions): those whose owner's id or name is
+  // `owner` (when given) with `status` (when given), dated ones first by due date, then by
+  // id; at most `limit`.
+  virtual std::vector<ActionItem> find_actions(const std::optional<std::string>& owner,
+                                               std::optional<ActionStatus> status, int limit) = 0;
+  // The item whose tracker issue has this key (ActionItem::tracker_key), if any.
+  virtual std::optional<ActionItem> find_action_by_tracker_key(std::string_view key) = 0;
+  // Open items with a tracker issue and an id above `after`, by id, at most `limit` (the
+  // periodic refresh walks them a page at a time).
+  virtual std::vector<ActionItem> open_tracked_actions(std::int64_t after, int limit) = 0;
   // Resolved or closed incidents with from <= resolved_at <= to, oldest resolution first
   // (the follow-up review).
   virtual std::vector<Incident> incidents_resolved_between(Timestamp from, Timestamp to) = 0;

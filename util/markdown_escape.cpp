@@ -151,6 +151,33 @@ void append_markdown_line(fmt::memory_buffer& out, std::string_view line, bool c
   append_markdown_escaped(out, line.substr(text), false);
 }
 
+std::string markdown_link_destination(std::string_view url) {
+  const bool web = url.starts_with("https://") || url.starts_with("http://");
+  if (!web || url.size() > 2048) return {};
+  std::string out;
+  out.reserve(url.size());
+  for (const char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) return {};
+    switch (c) {
+      case '(':
+      case ')':
+      case '<':
+      case '>':
+      case '|':
+      case '\\':
+      case '`':
+      case '"':
+      case '\'':
+        out += fmt::format("%{:02X}", u);
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::string escape_chat_markdown(std::string_view text) {
   fmt::memory_buffer out;
   with_display_text(text, [&](std::string_view s) {

@@ -31,4 +31,11 @@ void append_markdown_line(fmt::memory_buffer& out, std::string_view line, bool c
 // spans kept.
 std::string escape_chat_markdown(std::string_view text);
 
+// A URL as the destination of a Markdown link written by Scribe: only http:// and https://
+// URLs without spaces or control characters are kept (empty otherwise: the caller shows no
+// link), and the characters that could end the destination or a table cell early
+// ( ) < > | \ ` and quotes are percent-encoded (inside a link destination nothing else is
+// markup).
+std::string markdown_link_destination(std::string_view url);
+
 }  // namespace scribe

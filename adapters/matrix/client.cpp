@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "postmortem/html.h"
 #include "util/json_fields.h"
@@ -224,6 +225,28 @@ ClientResult ClientApi::join(std::string_view room_id_or_alias) {
                  json::object());
 }
 
+ClientResult ClientApi::whoami() { return request("GET", "/_matrix/client/v3/account/whoami"); }
+
+ClientResult ClientApi::get_account_data(std::string_view user_id, std::string_view type) {
+  return request("GET", fmt::format("/_matrix/client/v3/user/{}/account_data/{}",
+                                    percent_encode(user_id), percent_encode(type)));
+}
+
+ClientResult ClientApi::put_account_data(std::string_view user_id, std::string_view type,
+                                         const json& content) {
+  return request("PUT",
+                 fmt::format("/_matrix/client/v3/user/{}/account_data/{}", percent_encode(user_id),
+                             percent_encode(type)),
+                 content);
+}
+
+ClientResult ClientApi::create_direct_room(std::string_view user_id) {
+  return request("POST", "/_matrix/client/v3/createRoom",
+                 json{{"is_direct", true},
+                      {"preset", "trusted_private_chat"},
+                      {"invite", json::array({std::string(user_id)})}});
+}
+
 ClientResult ClientApi::get_event(std::string_view room_id, std::string_view event_id) {
   return request("GET", fmt::format("/_matrix/client/v3/rooms/{}/event/{}", percent_encode(room_id),
                                     percent_encode(event_id)));
@@ -325,8 +348,77 @@ DeliveryResult MatrixDeliverer::deliver(const OutboxMessage& message,
     return failed;
   }
   if (message.thread_parent_lost) mark_thread_parent_lost(*outgoing);
+  if (message.kind == JobKind::kDirect) {
+    if (!is_matrix_user_id(message.channel.channel)) {
+      failed.error = fmt::format("not a Matrix user id: \"{}\"", message.channel.channel);
+      return failed;
+    }
+    auto room = direct_room(message.channel.channel);
+    if (auto* refused = std::get_if<DeliveryResult>(&room)) return *refused;
+    const std::string& room_id = std::get<std::string>(room);
+    DeliveryResult sent = to_delivery_result(
+        api_.send_message(room_id, transaction_id(message.id), message_content(*outgoing)));
+    // Refused for good (the room is gone or the bot left it): ask m.direct again next time.
+    if (sent.outcome == DeliveryResult::Outcome::kPermanent) {
+      direct_rooms_.erase(message.channel.channel);
+    }
+    return sent;
+  }
   return to_delivery_result(api_.send_message(message.channel.channel, transaction_id(message.id),
                                               message_content(*outgoing, thread_id)));
+}
+
+std::variant<std::string, DeliveryResult> MatrixDeliverer::direct_room(const std::string& user_id) {
+  if (const auto known = direct_rooms_.find(user_id); known != direct_rooms_.end()) {
+    return known->second;
+  }
+  if (bot_user_id_.empty()) bot_user_id_ = api_.options().user_id;
+  if (bot_user_id_.empty()) {
+    const ClientResult me = api_.whoami();
+    if (!me.ok) return to_delivery_result(me);
+    bot_user_id_ = string_at(me.json, "user_id");
+    if (bot_user_id_.empty()) {
+      DeliveryResult odd;
+      odd.error = "whoami named no user";
+      return odd;
+    }
+  }
+  // m.direct maps each user id to the rooms that are direct chats with them.
+  json direct = json::object();
+  const ClientResult current = api_.get_account_data(bot_user_id_, "m.direct");
+  if (current.ok) {
+    direct = current.json;
+  } else if (current.errcode != "M_NOT_FOUND") {
+    return to_delivery_result(current);
+  }
+  if (const auto rooms = direct.find(user_id); rooms != direct.end() && rooms->is_array()) {
+    for (const json& r : *rooms) {
+      if (r.is_string() && !r.get<std::string>().empty()) {
+        direct_rooms_[user_id] = r.get<std::string>();
+        return r.get<std::string>();
+      }
+    }
+  }
+  const ClientResult created = api_.create_direct_room(user_id);
+  if (!created.ok) return to_delivery_result(created, "room_id");
+  const std::string room_id = string_at(created.json, "room_id");
+  if (room_id.empty()) {
+    DeliveryResult odd;
+    odd.error = "createRoom named no room";
+    return odd;
+  }
+  json& rooms = direct[user_id];
+  if (!rooms.is_array()) rooms = json::array();
+  rooms.push_back(room_id);
+  // Recorded so that this and every other client of the bot account reuse the room. If this
+  // fails, the room is still used now; a later process may create another.
+  const ClientResult recorded = api_.put_account_data(bot_user_id_, "m.direct", direct);
+  if (!recorded.ok) {
+    spdlog::warn("matrix: could not record direct room {} with {} in m.direct: {}", room_id,
+                 user_id, recorded.error);
+  }
+  direct_rooms_[user_id] = room_id;
+  return room_id;
 }
 
 }  // namespace scribe::matrix

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,6 +63,16 @@ class ClientApi {
   ClientResult get_event(std::string_view room_id, std::string_view event_id);
   // GET /_matrix/client/v3/profile/{userId}/displayname: json["displayname"].
   ClientResult displayname(std::string_view user_id);
+  // GET /_matrix/client/v3/account/whoami: json["user_id"] (the bot user in effect).
+  ClientResult whoami();
+  // GET/PUT /_matrix/client/v3/user/{userId}/account_data/{type}: the bot's own account data.
+  // A type never set is 404 M_NOT_FOUND.
+  ClientResult get_account_data(std::string_view user_id, std::string_view type);
+  ClientResult put_account_data(std::string_view user_id, std::string_view type,
+                                const nlohmann::json& content);
+  // POST /_matrix/client/v3/createRoom: a private direct room ("is_direct": true, preset
+  // trusted_private_chat) with `user_id` invited; json["room_id"] on success.
+  ClientResult create_direct_room(std::string_view user_id);
 
   // A raw call: `path` starts with "/_matrix/", path segments already escaped; the
   // `user_id` query parameter is appended here. `body` is sent as JSON unless null.
@@ -105,8 +117,14 @@ std::string button_hint(const Button& button);
 
 // Delivers outbox jobs for Matrix rooms: posts and updates (JobKind::kPost, kUpdate; the
 // content is an OutgoingMessage, sent with the txnId transaction_id(message.id), as an
-// m.notice when its visibility is ephemeral) and joins (kJoin: the bot joins
-// channel.channel, e.g. after an invite). Used by one thread (the outbox sender).
+// m.notice when its visibility is ephemeral), joins (kJoin: the bot joins
+// channel.channel, e.g. after an invite) and direct messages (kDirect: channel.channel is a
+// user id; the message goes to the bot's direct room with that user, found in the bot's
+// `m.direct` account data as Matrix clients record it, else created with the user invited
+// and recorded there, so later messages reuse it). Used by one thread (the outbox sender).
+// A direct room known to this deliverer is remembered; a crash between creating a room and
+// recording it can leave one unused room behind (the next attempt creates another): the
+// homeserver offers no idempotent createRoom.
 //   200 with event_id (join: any 200)          -> kSent, delivered_id = event_id (join: room id)
 //   429, M_LIMIT_EXCEEDED                      -> kRetry, retry_after from retry_after_ms
 //   5xx, transport errors and timeouts         -> kRetry
@@ -123,7 +141,12 @@ class MatrixDeliverer : public Deliverer {
   ClientApi& api() { return api_; }
 
  private:
+  // The direct room with `user_id` (found or created); a failed DeliveryResult otherwise.
+  std::variant<std::string, DeliveryResult> direct_room(const std::string& user_id);
+
   ClientApi api_;
+  std::string bot_user_id_;                          // learnt from whoami when not configured
+  std::map<std::string, std::string> direct_rooms_;  // user id -> room id
 };
 
 // How deliver() maps a send or join result; `id_field` names the id of a success.

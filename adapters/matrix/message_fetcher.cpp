@@ -7,7 +7,7 @@
 namespace scribe::matrix {
 
 MessageFetcher::MessageFetcher(ClientApi::Options options, CommandHandler& handler)
-    : api_(std::move(options)), handler_(handler) {}
+    : homeserver_url_(options.homeserver_url), api_(std::move(options)), handler_(handler) {}
 
 DeliveryResult MessageFetcher::deliver(const OutboxMessage& job,
                                        const std::optional<std::string>&) {
@@ -34,7 +34,9 @@ DeliveryResult MessageFetcher::deliver(const OutboxMessage& job,
   m.written_at =
       Timestamp{std::chrono::milliseconds(event.json.value("origin_server_ts", std::int64_t{0}))};
   std::vector<Person> mentions;
-  m.text = message_text(event.json.value("content", nlohmann::json::object()), mentions);
+  const nlohmann::json content = event.json.value("content", nlohmann::json::object());
+  m.text = message_text(content, mentions);
+  m.links = message_links(spec->room_id, spec->event_id, content, homeserver_url_);
 
   const MarkOutcome outcome = handler_.record_marked_message(m);
   if (outcome == MarkOutcome::kNoIncident) {

@@ -18,6 +18,8 @@ class MessageFetcher : public Deliverer {
                          const std::optional<std::string>& thread_id) override;
 
  private:
+  std::string homeserver_url_;  // for the media links of pinned files; first: read before
+                                // the options move into api_
   ClientApi api_;
   CommandHandler& handler_;
 };

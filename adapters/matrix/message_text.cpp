@@ -215,6 +215,37 @@ std::string translate_user_ids(std::string_view text, std::vector<Person>& menti
 
 }  // namespace
 
+std::vector<EventLink> message_links(const std::string& room_id, const std::string& event_id,
+                                     const nlohmann::json& content,
+                                     std::string_view homeserver_url) {
+  std::vector<EventLink> out;
+  if (!room_id.empty() && !event_id.empty()) {
+    out.push_back(EventLink{
+        EventLink::Kind::kMessage, "",
+        "https://matrix.to/#/" + percent_encode(room_id) + "/" + percent_encode(event_id)});
+  }
+  if (!content.is_object() || homeserver_url.empty()) return out;
+  const std::string type = content.value("msgtype", "");
+  if (type != "m.file" && type != "m.image" && type != "m.video" && type != "m.audio") return out;
+  const auto url = content.find("url");
+  if (url == content.end() || !url->is_string()) return out;
+  const std::string mxc = url->get<std::string>();
+  if (!mxc.starts_with("mxc://")) return out;
+  const std::string_view rest = std::string_view(mxc).substr(6);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return out;
+  std::string base(homeserver_url);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (!base.starts_with("https://") && !base.starts_with("http://")) return out;
+  std::string title = content.value("filename", "");
+  if (title.empty()) title = content.value("body", "");
+  out.push_back(
+      EventLink{type == "m.image" ? EventLink::Kind::kImage : EventLink::Kind::kFile, title,
+                base + "/_matrix/media/v3/download/" + percent_encode(rest.substr(0, slash)) + "/" +
+                    percent_encode(rest.substr(slash + 1))});
+  return out;
+}
+
 std::string message_text(const nlohmann::json& content, std::vector<Person>& mentions) {
   std::string text(without_reply_fallback(string_at(content, "body")));
   if (string_at(content, "format") == "org.matrix.custom.html") {

@@ -20,4 +20,11 @@ namespace scribe::matrix {
 // Whitespace at both ends is trimmed.
 std::string message_text(const nlohmann::json& content, std::vector<Person>& mentions);
 
+// What a marked message keeps as links: its matrix.to permalink and, for an m.file,
+// m.image, m.video or m.audio message, the file through the homeserver's media download
+// (`homeserver_url`; no file link when it is empty or the url is not an mxc:// URI).
+std::vector<EventLink> message_links(const std::string& room_id, const std::string& event_id,
+                                     const nlohmann::json& content,
+                                     std::string_view homeserver_url);
+
 }  // namespace scribe::matrix

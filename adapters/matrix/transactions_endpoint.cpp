@@ -98,13 +98,15 @@ std::optional<FetchJob> parse_fetch_job(std::string_view content) {
 
 TransactionsEndpoint::TransactionsEndpoint(std::string hs_token, std::string bot_user_id,
                                            CommandHandler& handler, Clock clock,
-                                           InviteHandler on_invite, ReplySink reply_sink)
+                                           InviteHandler on_invite, ReplySink reply_sink,
+                                           std::string homeserver_url)
     : hs_token_(std::move(hs_token)),
       bot_user_id_(std::move(bot_user_id)),
       handler_(handler),
       clock_(std::move(clock)),
       on_invite_(std::move(on_invite)),
-      reply_sink_(std::move(reply_sink)) {}
+      reply_sink_(std::move(reply_sink)),
+      homeserver_url_(std::move(homeserver_url)) {}
 
 bool TransactionsEndpoint::handles_path(std::string_view path) {
   return path.starts_with("/_matrix/app/") || path.starts_with("/transactions/") ||
@@ -288,6 +290,7 @@ bool TransactionsEndpoint::on_reaction(Transaction& tx, const json& event, const
     marked.author = person_of(string_at(other, "sender"));
     marked.written_at = *written_at;
     marked.text = message_text(*message, mentions);
+    marked.links = message_links(room_id, target, *message, homeserver_url_);
     handler_.record_marked_in(tx, marked);
     return false;
   }

@@ -93,7 +93,8 @@ class TransactionsEndpoint {
 
   // `bot_user_id`: the full id of the AS's sender, e.g. "@scribe:example.org".
   TransactionsEndpoint(std::string hs_token, std::string bot_user_id, CommandHandler& handler,
-                       Clock clock, InviteHandler on_invite, ReplySink reply_sink);
+                       Clock clock, InviteHandler on_invite, ReplySink reply_sink,
+                       std::string homeserver_url = {});
 
   // True for the paths this endpoint answers (to route them here).
   static bool handles_path(std::string_view path);
@@ -119,6 +120,7 @@ class TransactionsEndpoint {
   Clock clock_;
   InviteHandler on_invite_;
   ReplySink reply_sink_;
+  std::string homeserver_url_;  // for the media links of pinned files; may be empty
 };
 
 }  // namespace scribe::matrix

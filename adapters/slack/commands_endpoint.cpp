@@ -29,8 +29,12 @@ Reply already_recorded() {
 
 }  // namespace
 
-CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock)
-    : signing_secret_(std::move(signing_secret)), handler_(handler), clock_(std::move(clock)) {}
+CommandsEndpoint::CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock,
+                                   UserZones* user_zones)
+    : signing_secret_(std::move(signing_secret)),
+      handler_(handler),
+      clock_(std::move(clock)),
+      user_zones_(user_zones) {}
 
 void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   const Timestamp received_at = clock_();
@@ -48,6 +52,13 @@ void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   SlashCommandResult parsed = to_invocation(*form.form, received_at);
   if (!parsed) return respond(plain(400, "malformed slash command: " + parsed.error));
   Invocation invocation = std::move(parsed.command->invocation);
+  if (user_zones_ != nullptr) {
+    if (const auto known = user_zones_->lookup(invocation.user.id)) {
+      invocation.author_zone = known->zone;  // empty: Slack keeps none for them
+    } else {
+      invocation.author_zone_unknown = true;  // being fetched; the channel's zone for now
+    }
+  }
   const std::string trigger(form_value(*form.form, "trigger_id"));
   auto failed = [typed = "/" + invocation.command + " " + invocation.text,
                  channel = invocation.channel.channel,

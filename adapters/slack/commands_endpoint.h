@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "adapters/slack/user_zones.h"
 #include "commands/handler.h"
 #include "net/http_message.h"
 
@@ -16,7 +17,10 @@ class CommandsEndpoint {
  public:
   using Clock = std::function<Timestamp()>;
 
-  CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock);
+  // With `user_zones` (needs a bot token: users.info), each user's own zone goes into the
+  // invocation (Invocation::author_zone), read from its cache without waiting.
+  CommandsEndpoint(std::string signing_secret, CommandHandler& handler, Clock clock,
+                   UserZones* user_zones = nullptr);
 
   // Answers through `respond` once the command's change is durable (or failed); does not
   // block.
@@ -26,6 +30,7 @@ class CommandsEndpoint {
   std::string signing_secret_;
   CommandHandler& handler_;
   Clock clock_;
+  UserZones* user_zones_;
 };
 
 }  // namespace scribe::slack

@@ -43,7 +43,29 @@ HttpResponse outcome_response(MarkOutcome outcome) {
   return plain(200, "ok");
 }
 
+bool web_url(const std::string& url) {
+  return url.starts_with("https://") || url.starts_with("http://");
+}
+
 }  // namespace
+
+std::vector<EventLink> message_links(const json& message, const std::string& permalink) {
+  std::vector<EventLink> out;
+  if (web_url(permalink)) out.push_back(EventLink{EventLink::Kind::kMessage, "", permalink});
+  const auto files = message.find("files");
+  if (files == message.end() || !files->is_array()) return out;
+  for (const json& f : *files) {
+    if (!f.is_object()) continue;
+    std::string url = string_at(f, "permalink");
+    if (!web_url(url)) url = string_at(f, "url_private");
+    if (!web_url(url)) continue;
+    std::string title = string_at(f, "name");
+    if (title.empty()) title = string_at(f, "title");
+    const bool image = string_at(f, "mimetype").starts_with("image/");
+    out.push_back(EventLink{image ? EventLink::Kind::kImage : EventLink::Kind::kFile, title, url});
+  }
+  return out;
+}
 
 std::optional<Timestamp> parse_message_ts(std::string_view ts) {
   // Seconds of years 1970-9999: a sign or more would be no Slack ts, and the milliseconds
@@ -129,6 +151,10 @@ void EventsEndpoint::on_pin(const json& body, const json& event, Timestamp recei
   std::vector<Person> mentions;
   marked.text = translate_text(string_at(*message, "text"), mentions);
   marked.received_at = received_at;
+  // Slack puts the permalink in the pinned message (or beside it, in the item).
+  std::string permalink = string_at(*message, "permalink");
+  if (permalink.empty()) permalink = string_at(*item, "permalink");
+  marked.links = message_links(*message, permalink);
   mark(std::move(marked), /*defer=*/false, respond);
 }
 

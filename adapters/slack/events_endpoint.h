@@ -48,4 +48,9 @@ class EventsEndpoint {
 // "1700000000.000100" (a Slack message ts) as an instant; nullopt when malformed.
 std::optional<Timestamp> parse_message_ts(std::string_view ts);
 
+// What a marked Slack message keeps as links: `permalink` (from the event's payload or
+// chat.getPermalink; may be empty) and each of its "files" (the file's Slack page, else its
+// private URL; an image when its mimetype says so). Only http(s) URLs.
+std::vector<EventLink> message_links(const nlohmann::json& message, const std::string& permalink);
+
 }  // namespace scribe::slack

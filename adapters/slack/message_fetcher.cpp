@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/slash_command.h"
 
 namespace scribe::slack {
@@ -70,6 +71,14 @@ DeliveryResult MessageFetcher::deliver(const OutboxMessage& job,
     if (auto info = user_info(api_.users_info(m.author.id))) m.author.name = info->name;
   }
   if (m.author.name.empty()) m.author.name = m.author.id;
+  // The reaction carried no permalink: ask for it. Without one the event still keeps the
+  // message's files.
+  const WebApiResult link = api_.permalink(m.channel.channel, m.message_id);
+  if (!link.ok) {
+    spdlog::warn("chat.getPermalink for {} in {} failed ({}); recorded without it", m.message_id,
+                 m.channel.channel, link.error);
+  }
+  m.links = message_links(read.json, link.ok ? link.json.value("permalink", "") : "");
 
   switch (handler_.record_marked_message(m)) {
     case MarkOutcome::kRecorded:

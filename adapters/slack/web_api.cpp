@@ -20,6 +20,10 @@ using nlohmann::json;
 // Errors on which trying again cannot help: the channel, the token or the message itself
 // is the problem.
 constexpr std::string_view kPermanentErrors[] = {
+    // conversations.open of a direct message
+    "user_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
     "channel_not_found",
     "not_in_channel",
     "invalid_auth",
@@ -169,6 +173,15 @@ WebApiResult WebApi::read_message(std::string_view channel, std::string_view ts)
   return result;
 }
 
+WebApiResult WebApi::open_direct(std::string_view user) {
+  return call("conversations.open", {{"users", std::string(user)}});
+}
+
+WebApiResult WebApi::permalink(std::string_view channel, std::string_view ts) {
+  return get("chat.getPermalink",
+             {{"channel", std::string(channel)}, {"message_ts", std::string(ts)}});
+}
+
 WebApiResult WebApi::users_info(std::string_view user) {
   return get("users.info", {{"user", std::string(user)}});
 }
@@ -242,7 +255,20 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     return failed;
   }
   if (message.thread_parent_lost) mark_thread_parent_lost(*outgoing);
-  const std::string& channel = message.channel.channel;
+  std::string channel = message.channel.channel;
+  if (message.kind == JobKind::kDirect) {
+    const WebApiResult opened = api_.open_direct(channel);
+    if (!opened.ok) return to_delivery_result(opened);
+    const auto c = opened.json.find("channel");
+    if (c == opened.json.end() || !c->is_object() || string_at(*c, "id").empty()) {
+      DeliveryResult odd;  // Slack said ok without naming the conversation: try again later
+      odd.error = "conversations.open named no channel";
+      return odd;
+    }
+    channel = string_at(*c, "id");
+    return to_delivery_result(
+        api_.post_message(channel, message_payload(channel, *outgoing, std::nullopt)));
+  }
   if (message.kind == JobKind::kUpdate) {
     if (!outgoing->replaces) {
       failed.error = "an update that names no message to replace";

@@ -68,6 +68,10 @@ class WebApi {
   // message object itself ({"user", "text", "ts", ...}); error "message_not_found" when
   // Slack has no such message.
   WebApiResult read_message(std::string_view channel, std::string_view ts);
+  // conversations.open of a direct message with `user`: json["channel"]["id"] names it.
+  WebApiResult open_direct(std::string_view user);
+  // chat.getPermalink: json["permalink"] is the message's URL.
+  WebApiResult permalink(std::string_view channel, std::string_view ts);
   // users.info: json["user"] holds the profile; see UserInfo.
   WebApiResult users_info(std::string_view user);
 
@@ -92,8 +96,11 @@ std::optional<UserInfo> user_info(const WebApiResult& result);
 
 // Delivers post jobs (JobKind::kPost) for Slack channels through chat.postMessage, and
 // update jobs (kUpdate) through chat.update of the message OutgoingMessage::replaces names
-// (then `thread_id` is not needed: the message stays where it is). Like its WebApi, used by
-// one thread (the outbox sender).
+// (then `thread_id` is not needed: the message stays where it is), and direct jobs (kDirect,
+// channel.channel a user id) through conversations.open then chat.postMessage to the
+// direct conversation it names; conversations.open returns the same conversation each
+// time, so a retry after a failed post posts once. Like its WebApi, used by one thread
+// (the outbox sender).
 //   ok                                    -> kSent, delivered_id = the message's ts
 //   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
 //   5xx, transport errors and timeouts    -> kRetry

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include <date/date.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -120,6 +122,29 @@ class ScribeE2E : public ::testing::Test {
   }
 
   std::size_t incident_count() { return api_json("/api/incidents")["incidents"].size(); }
+
+  // The service's wall clock held still with libfaketime (start_with_fake_clock), at `utc`
+  // ("2017-02-28 17:52:00") until moved again; `now_` is the same time for the test's own
+  // signatures. Timeouts and waits keep real (monotonic) time.
+  void clock_at(const std::string& utc) {
+    std::ofstream(clock_file(), std::ios::binary) << utc << "\n";
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    ASSERT_EQ(std::sscanf(utc.c_str(), "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &sec), 6) << utc;
+    now_ = date::sys_days{date::year{y} / mo / d} + std::chrono::hours{h} +
+           std::chrono::minutes{mi} + std::chrono::seconds{sec};
+  }
+
+  std::filesystem::path clock_file() const { return dir_ / "clock"; }
+
+  void start_with_fake_clock(std::map<std::string, std::string> extra = {}) {
+    extra["LD_PRELOAD"] = SCRIBE_LIBFAKETIME;
+    extra["FAKETIME_TIMESTAMP_FILE"] = clock_file().string();
+    extra["FAKETIME_NO_CACHE"] = "1";
+    extra["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+    start(std::move(extra));
+  }
+
+  std::chrono::system_clock::time_point now_;
 
   // The value /metrics shows for `name` (a metric without labels); nullopt when the
   // answer has no such line.

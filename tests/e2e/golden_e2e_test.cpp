@@ -63,26 +63,6 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 class GoldenE2E : public testing::ScribeE2E {
  protected:
-  // The service's clock stands at `utc` ("2017-02-28 17:52:00") until moved again.
-  void clock_at(const std::string& utc) {
-    write_file(clock_file(), utc + "\n");
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    ASSERT_EQ(std::sscanf(utc.c_str(), "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &sec), 6) << utc;
-    const auto t = date::sys_days{date::year{y} / mo / d} + std::chrono::hours{h} +
-                   std::chrono::minutes{mi} + std::chrono::seconds{sec};
-    now_ = t;
-  }
-
-  std::filesystem::path clock_file() const { return dir_ / "clock"; }
-
-  void start_with_fake_clock() {
-    start({{"LD_PRELOAD", SCRIBE_LIBFAKETIME},
-           {"FAKETIME_TIMESTAMP_FILE", clock_file().string()},
-           {"FAKETIME_NO_CACHE", "1"},
-           // Timeouts and waits keep real time; only the wall clock is held.
-           {"FAKETIME_DONT_FAKE_MONOTONIC", "1"}});
-  }
-
   // A slash command signed at the service's (fake) time, as Slack would send it then.
   json say(const SlackUser& user, const std::string& command, const std::string& text) {
     const HttpResult r =
@@ -109,8 +89,6 @@ class GoldenE2E : public testing::ScribeE2E {
     ADD_FAILURE() << name << " differs from the golden file; compare: diff -u " << path << " "
                   << got;
   }
-
-  std::chrono::system_clock::time_point now_;
 };
 
 TEST_F(GoldenE2E, AwsS3Us_East_1_2017_02_28) {

@@ -97,5 +97,60 @@ TEST_F(SlackActionsE2E, MentionDueAndKindAreStoredAndBadNumbersRecordNothing) {
   EXPECT_THAT(r.dump(), HasSubstr("You own no open action items"));
 }
 
+// GET /api/actions lists items across incidents, filtered by owner and status; GET
+// /api/trends counts them with the incidents; bad parameters are refused with 400; both
+// need the bearer token.
+TEST_F(SlackActionsE2E, ActionsAndTrendsAcrossIncidentsThroughTheApi) {
+  slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0ONE", kAlice);
+  slack_->command("/action", "Add a canary for config pushes <@U0DAVE|dave> due +1w #detect",
+                  "C0ONE", kAlice);
+  slack_->command("/action", "Write the rollback runbook <@U0BOB|bob> due +2w #mitigate", "C0ONE",
+                  kAlice);
+  slack_->command("/incident", "start sev3 Search slow for EU users", "C0TWO", kAlice);
+  slack_->command("/action", "Alert on p99 search latency <@U0DAVE|dave> due +3d #detect", "C0TWO",
+                  kAlice);
+  slack_->command("/action", "done 1", "C0TWO", kAlice);
+
+  const json all = api_json("/api/actions");
+  ASSERT_EQ(all["actions"].size(), 3u) << all.dump(2);
+
+  const json daves = api_json("/api/actions?owner=U0DAVE");
+  ASSERT_EQ(daves["actions"].size(), 2u) << daves.dump(2);
+  for (const json& a : daves["actions"]) EXPECT_EQ(a["owner"]["id"], "U0DAVE") << a.dump();
+
+  const json open_daves = api_json("/api/actions?owner=U0DAVE&status=open");
+  ASSERT_EQ(open_daves["actions"].size(), 1u) << open_daves.dump(2);
+  EXPECT_EQ(open_daves["actions"][0]["text"], "Add a canary for config pushes");
+  EXPECT_EQ(open_daves["actions"][0]["overdue"], false);
+
+  const json done = api_json("/api/actions?status=done");
+  ASSERT_EQ(done["actions"].size(), 1u) << done.dump(2);
+  EXPECT_EQ(done["actions"][0]["text"], "Alert on p99 search latency");
+  EXPECT_EQ(api_json("/api/actions?overdue=true")["actions"].size(), 0u);
+
+  for (const std::string bad :
+       {"/api/actions?status=finished", "/api/actions?overdue=maybe", "/api/actions?limit=0",
+        "/api/actions?colour=red", "/api/trends?format=pdf", "/api/trends?since=forever"}) {
+    EXPECT_EQ(api(bad).status, 400) << bad << ": " << api(bad).body;
+  }
+  EXPECT_EQ(api("/api/actions", "wrong-token").status, 401);
+  EXPECT_EQ(api("/api/trends", "wrong-token").status, 401);
+
+  const json trends = api_json("/api/trends?since=30d");
+  EXPECT_EQ(trends["incidents"], 2) << trends.dump(2);
+  const json& totals = trends["actions"]["total"];
+  EXPECT_EQ(totals["open"], 2) << trends.dump(2);
+  EXPECT_EQ(totals["done"], 1) << trends.dump(2);
+  EXPECT_EQ(totals["dropped"], 0) << trends.dump(2);
+  int sev2 = 0;
+  int sev3 = 0;
+  for (const json& m : trends["by_month"]) {
+    sev2 += m["sev2"].get<int>();
+    sev3 += m["sev3"].get<int>();
+  }
+  EXPECT_EQ(sev2, 1);
+  EXPECT_EQ(sev3, 1);
+}
+
 }  // namespace
 }  // namespace scribe

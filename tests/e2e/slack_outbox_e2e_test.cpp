@@ -103,7 +103,16 @@ TEST_F(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessage
   EXPECT_EQ(standin_.posted_messages().size(), posted.size());
 }
 
+// The first command of a user also looks up their time zone (users.info, in the
+// background); scripted failures are meant for chat.postMessage, so they wait for it.
+void let_zone_lookup_pass(testing::SlackStandIn& standin, testing::SlackClient& slack,
+                          const std::string& channel) {
+  slack.command("/incident", "help", channel);
+  ASSERT_TRUE(standin.wait_for_calls("users.info", 1));
+}
+
 TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
+  let_zone_lookup_pass(standin_, *slack_, "C0RL");
   standin_.fail_next(1, 429, "", {{"Retry-After", "2"}});
   slack_->command("/incident", "start Short one", "C0RL");
   slack_->command("/incident", "resolved", "C0RL");
@@ -136,6 +145,7 @@ TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
 // in pieces) are neither left waiting forever nor posted silently as messages of their own:
 // each goes to the channel marked as a reply to a message that could not be posted.
 TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetriedAndItsRepliesAreMarked) {
+  let_zone_lookup_pass(standin_, *slack_, "C0GONE");
   standin_.fail_next_error(1, "msg_too_long");
   slack_->command("/incident", "start Gone summary", "C0GONE");
   slack_->command("/incident", "resolved", "C0GONE");

@@ -111,6 +111,9 @@ struct MatrixStandIn::Impl {
   std::map<std::string, std::string> displaynames;
   std::set<std::string> forbidden_rooms;
   std::vector<std::string> joined;
+  std::map<std::pair<std::string, std::string>, json> account_data;  // (user, type) -> content
+  std::vector<MatrixCreatedRoom> created_rooms;
+  std::uint64_t next_room = 1;
   std::deque<Scripted> scripted;
   std::chrono::milliseconds delay{0};
   bool down = false;
@@ -255,6 +258,37 @@ struct MatrixStandIn::Impl {
       const auto it = events.find({rest[1], rest[3]});
       if (it == events.end()) return matrix_error(404, "M_NOT_FOUND", "Event not found.");
       return ok(it->second);
+    }
+    if (m == "GET" && rest.size() == 2 && rest[0] == "account" && rest[1] == "whoami") {
+      const std::string as = call.param("user_id");
+      return ok({{"user_id", as.empty() ? "@scribe:" + server_name : as}});
+    }
+    if (rest.size() == 4 && rest[0] == "user" && rest[2] == "account_data") {
+      const std::pair<std::string, std::string> key{rest[1], rest[3]};
+      if (m == "GET") {
+        const auto it = account_data.find(key);
+        if (it == account_data.end()) return matrix_error(404, "M_NOT_FOUND", "Not found");
+        return ok(it->second);
+      }
+      if (m == "PUT") {
+        if (!call.json.is_object()) return matrix_error(400, "M_NOT_JSON", "Content not JSON.");
+        account_data[key] = call.json;
+        return ok(json::object());
+      }
+    }
+    if (m == "POST" && rest.size() == 1 && rest[0] == "createRoom") {
+      if (!call.json.is_object()) return matrix_error(400, "M_NOT_JSON", "Content not JSON.");
+      MatrixCreatedRoom room;
+      room.room_id = fmt::format("!room{}:{}", next_room++, server_name);
+      room.creator = call.param("user_id");
+      room.is_direct = call.json.value("is_direct", false);
+      if (const auto invite = call.json.find("invite"); invite != call.json.end()) {
+        for (const json& u : *invite) {
+          if (u.is_string()) room.invited.push_back(u.get<std::string>());
+        }
+      }
+      created_rooms.push_back(room);
+      return ok({{"room_id", room.room_id}});
     }
     if (m == "GET" && rest.size() == 3 && rest[0] == "profile" && rest[2] == "displayname") {
       const auto it = displaynames.find(rest[1]);
@@ -438,6 +472,18 @@ bool MatrixStandIn::wait_for_messages(std::size_t n, const std::string& room,
                impl_->sent.begin(), impl_->sent.end(),
                [&](const auto& m) { return room.empty() || m.room_id == room; })) >= n;
   });
+}
+
+std::vector<MatrixCreatedRoom> MatrixStandIn::created_rooms() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->created_rooms;
+}
+
+nlohmann::json MatrixStandIn::account_data(const std::string& user_id,
+                                           const std::string& type) const {
+  std::lock_guard lock(impl_->mu);
+  const auto it = impl_->account_data.find({user_id, type});
+  return it == impl_->account_data.end() ? nlohmann::json() : it->second;
 }
 
 std::vector<std::string> MatrixStandIn::joins() const {

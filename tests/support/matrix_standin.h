@@ -1,7 +1,8 @@
 // MatrixStandIn: a local stand-in for a Matrix homeserver, for tests. An HTTP/1.1 server
 // (keep-alive) on 127.0.0.1 and an ephemeral port, run on a thread of its own, that records
 // every client-server call and answers the ones Scribe's application service makes as a
-// homeserver would: send (idempotent per txnId), join, get event, profile displayname. Tests
+// homeserver would: send (idempotent per txnId), join, get event, profile displayname,
+// whoami, account data (get/put) and createRoom. Tests
 // can script failures (429 M_LIMIT_EXCEEDED, 500, 403), a slow server and an outage. Like a
 // homeserver it also pushes transactions to Scribe (push_transaction). Thread-safe.
 #pragma once
@@ -45,6 +46,14 @@ struct MatrixSentMessage {
   std::string event_id;  // "$1", "$2", ...
   std::string sender;    // the `user_id` the AS asserted
   nlohmann::json content;
+};
+
+// A room made by createRoom.
+struct MatrixCreatedRoom {
+  std::string room_id;  // "!room1:<server_name>", ...
+  std::string creator;  // the `user_id` the AS asserted
+  bool is_direct = false;
+  std::vector<std::string> invited;
 };
 
 // What push_transaction() got back from Scribe.
@@ -102,6 +111,11 @@ class MatrixStandIn {
                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   // Rooms joined, in order (a room joined twice is listed twice).
   std::vector<std::string> joins() const;
+  // Rooms created (createRoom), in order.
+  std::vector<MatrixCreatedRoom> created_rooms() const;
+  // A user's account data of `type` as last PUT (GET/PUT .../user/{u}/account_data/{type});
+  // null when never set.
+  nlohmann::json account_data(const std::string& user_id, const std::string& type) const;
   std::size_t connections() const;
 
   struct Impl;  // opaque; Boost.Beast stays in the .cpp

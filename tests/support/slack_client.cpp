@@ -47,7 +47,7 @@ std::vector<std::string> SlackClient::signed_headers(
 HttpResult SlackClient::post_signed(const std::string& body,
                                     std::optional<std::chrono::system_clock::time_point> timestamp,
                                     const std::string& content_type) {
-  return post(body, signed_headers(body, timestamp, content_type));
+  return post(body, signed_headers(body, timestamp ? timestamp : sign_at_, content_type));
 }
 
 HttpResult SlackClient::post(const std::string& body, const std::vector<std::string>& headers) {

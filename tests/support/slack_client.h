@@ -37,6 +37,9 @@ class SlackClient {
                          std::optional<std::chrono::system_clock::time_point> timestamp = {},
                          const std::string& content_type = "application/x-www-form-urlencoded");
   HttpResult post(const std::string& body, const std::vector<std::string>& headers);
+  // From now on, sign with `t` where no timestamp is given (a Scribe on a test clock checks
+  // timestamps against that clock); nullopt: the real time again.
+  void sign_at(std::optional<std::chrono::system_clock::time_point> t) { sign_at_ = t; }
 
   // Sends `command text`; expects a 200 JSON reply and returns it (throws otherwise).
   nlohmann::json command(const std::string& command, const std::string& text,
@@ -45,6 +48,7 @@ class SlackClient {
  private:
   std::string url_;
   std::string secret_;
+  std::optional<std::chrono::system_clock::time_point> sign_at_;
   HttpClient http_;
 };
 

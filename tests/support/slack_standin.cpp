@@ -89,10 +89,12 @@ struct StoredMessage {
   std::string user;
   std::string text;
   std::string thread_ts;  // empty for a top-level message
+  json files = nullptr;   // Slack's "files" array, when the message has any
 
   json to_json() const {
     json m = {{"type", "message"}, {"user", user}, {"text", text}, {"ts", ts}};
     if (!thread_ts.empty()) m["thread_ts"] = thread_ts;
+    if (!files.is_null()) m["files"] = files;
     return m;
   }
 };
@@ -316,7 +318,17 @@ struct SlackStandIn::Impl {
     if (method == "conversations.history") return history(call);
     if (method == "conversations.replies") return replies(call);
     if (method == "users.info") return user_info(call);
+    if (method == "conversations.open") return open_conversation(call);
+    if (method == "chat.getPermalink") return permalink(call);
     return {404, json{{"ok", false}, {"error", "unknown_method"}}.dump(), {}};
+  }
+
+  // conversations.open {"users": "U…"}: the same direct conversation "D<user>" each time.
+  Answer open_conversation(const SlackCall& call) {
+    const std::string who = call.param("users");
+    if (who.empty()) return slack_error("users_list_not_supplied");
+    if (who.find(',') != std::string::npos) return slack_error("not_implemented");
+    return slack_ok({{"channel", {{"id", "D" + who}}}});
   }
 
   std::string make_ts() {
@@ -440,6 +452,17 @@ struct SlackStandIn::Impl {
     return slack_ok(select(std::move(found), call, /*newest_first=*/false));
   }
 
+  // As Slack forms them: the workspace's domain, the channel, "p" and the ts without its dot.
+  Answer permalink(const SlackCall& call) {
+    const std::string channel = call.param("channel");
+    const std::string ts = call.param("message_ts");
+    const bool known = std::any_of(messages.begin(), messages.end(), [&](const StoredMessage& m) {
+      return m.channel == channel && m.ts == ts;
+    });
+    if (!known) return slack_error("message_not_found");
+    return slack_ok({{"channel", channel}, {"permalink", standin_permalink(channel, ts)}});
+  }
+
   Answer user_info(const SlackCall& call) {
     const auto it = users.find(call.param("user"));
     if (it == users.end()) return slack_error("user_not_found");
@@ -495,6 +518,19 @@ void SlackStandIn::add_message(const std::string& channel, const std::string& ts
                                const std::string& thread_ts) {
   std::lock_guard lock(impl_->mu);
   impl_->messages.push_back({channel, ts, user, text, thread_ts});
+}
+
+void SlackStandIn::add_files(const std::string& channel, const std::string& ts, json files) {
+  std::lock_guard lock(impl_->mu);
+  for (auto& m : impl_->messages) {
+    if (m.channel == channel && m.ts == ts) m.files = files;
+  }
+}
+
+std::string standin_permalink(const std::string& channel, const std::string& ts) {
+  std::string p = ts;
+  p.erase(std::remove(p.begin(), p.end(), '.'), p.end());
+  return "https://standin.slack.test/archives/" + channel + "/p" + p;
 }
 
 void SlackStandIn::add_user(SlackStandInUser user) {

@@ -1,7 +1,8 @@
 // SlackStandIn: a local stand-in for the Slack Web API, for tests. An HTTP/1.1 server
 // (keep-alive) on 127.0.0.1 and an ephemeral port, run on a thread of its own, that records
 // every call and answers the methods Scribe uses as Slack would: chat.postMessage,
-// chat.update, conversations.history, conversations.replies, users.info. Tests can script failures
+// chat.update, conversations.history, conversations.replies, users.info, conversations.open
+// (a direct conversation "D<user id>"), chat.getPermalink. Tests can script failures
 // (429 + Retry-After, 500, Slack errors), a slow API and an outage. Thread-safe.
 //
 // A call is decided when it arrives: a postMessage answered ok has posted its message even
@@ -49,6 +50,9 @@ struct SlackStandInUser {
   int tz_offset = 0;         // seconds east of UTC
 };
 
+// The permalink the stand-in's chat.getPermalink gives a message.
+std::string standin_permalink(const std::string& channel, const std::string& ts);
+
 class SlackStandIn {
  public:
   // `token`: the bot token calls must carry ("Authorization: Bearer <token>"); others are
@@ -66,6 +70,9 @@ class SlackStandIn {
   // when the message is a reply. Posted messages are added the same way (user "UBOTSCRIBE").
   void add_message(const std::string& channel, const std::string& ts, const std::string& user,
                    const std::string& text, const std::string& thread_ts = "");
+  // Gives the message (added before) Slack's "files" array, e.g.
+  // [{"id":"F1","name":"graph.png","mimetype":"image/png","permalink":"https://…"}].
+  void add_files(const std::string& channel, const std::string& ts, nlohmann::json files);
   void add_user(SlackStandInUser user);
 
   // The next `n` calls, whatever their method, get this answer. An empty body for 429 is

@@ -209,7 +209,10 @@ TEST_F(ConfigTest, UnreadableTomlIsAConfigError) {
 }
 
 TEST_F(ConfigTest, WrongTomlTypeIsRejectedByName) {
-  EXPECT_THAT(error_of(write_toml("[server]\nthreads = true\n")), HasSubstr("'server.threads'"));
+  // true/false are read for the settings that take them (tracker.auto_track); elsewhere the
+  // setting itself refuses the word, still by name.
+  EXPECT_THAT(error_of(write_toml("[server]\nthreads = true\n")),
+              HasSubstr("server.threads: 'true' must be a positive whole number"));
   EXPECT_THAT(error_of(write_toml("api_token = [\"a\", \"b\"]\n")), HasSubstr("'api_token'"));
   EXPECT_THAT(error_of(write_toml("[server]\nread_timeout_seconds = 1.5\n")),
               HasSubstr("'server.read_timeout_seconds'"));
@@ -613,6 +616,44 @@ TEST_F(ConfigTest, ProcessEnvironmentReadsTheRealEnvironment) {
   EXPECT_EQ(lookup("SCRIBE_CONFIG_TEST_PROBE"), "probe-value");
   unsetenv("SCRIBE_CONFIG_TEST_PROBE");
   EXPECT_EQ(lookup("SCRIBE_CONFIG_TEST_PROBE"), std::nullopt);
+}
+
+TEST_F(ConfigTest, IssueTrackers) {
+  EXPECT_EQ(load().tracker.active(), trackers::Kind::kNone);
+  env_["SCRIBE_GITHUB_TOKEN"] = "ghp_x";
+  env_["SCRIBE_GITHUB_REPO"] = "acme/web";
+  env_["SCRIBE_GITHUB_WEBHOOK_SECRET"] = "s3cret-value";
+  env_["SCRIBE_TRACKER_AUTO_TRACK"] = "true";
+  Config c = load(write_toml(R"(
+[tracker]
+postmortem_url = "https://scribe.example/incidents/{id}"
+refresh_minutes = 10
+[tracker.users]
+U0BOB = "bob-gh"
+"@dave" = "dave-gh"
+)"));
+  EXPECT_EQ(c.tracker.active(), trackers::Kind::kGitHub);
+  EXPECT_TRUE(c.tracker.auto_track);
+  EXPECT_EQ(c.tracker.refresh_interval, std::chrono::minutes(10));
+  EXPECT_EQ(c.tracker.users.at("U0BOB"), "bob-gh");
+  EXPECT_EQ(c.tracker.users.at("@dave"), "dave-gh");
+  // Secrets are not logged.
+  EXPECT_THAT(describe(c), HasSubstr("tracker=GitHub"));
+  EXPECT_THAT(describe(c), Not(HasSubstr("s3cret-value")));
+  EXPECT_THAT(describe(c), Not(HasSubstr("ghp_x")));
+  // Two trackers at once, a bad repo, a bad Jira API, an empty user are refused.
+  env_["SCRIBE_GITLAB_TOKEN"] = "glpat";
+  env_["SCRIBE_GITLAB_PROJECT"] = "grp/proj";
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("more than one issue tracker"));
+  env_.erase("SCRIBE_GITLAB_TOKEN");
+  env_["SCRIBE_GITHUB_REPO"] = "acme";
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("owner/name"));
+  env_["SCRIBE_GITHUB_REPO"] = "acme/web";
+  env_["SCRIBE_JIRA_API"] = "server";
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("auto, cloud, datacenter"));
+  env_.erase("SCRIBE_JIRA_API");
+  EXPECT_THAT(error_of(write_toml("[tracker.users]\nU0BOB = \"\"\n", "bad.toml")),
+              HasSubstr("tracker.users.U0BOB"));
 }
 
 }  // namespace

@@ -688,6 +688,15 @@ TEST_F(GrammarActionTest, ListDoneReopen) {
   EXPECT_EQ(s.status, ActionStatus::kOpen);
 }
 
+TEST_F(GrammarActionTest, Track) {
+  EXPECT_EQ(as<TrackAction>(action("track 3")).seq, 3);
+  EXPECT_EQ(as<TrackAction>(action("track #3")).seq, 3);
+  EXPECT_EQ(as<UsageError>(action("track")).usage, "`/action track N`");
+  EXPECT_THAT(as<UsageError>(action("track 3 now")).message, HasSubstr("only the item's number"));
+  // An item that merely begins with the word, in quotes, stays an item.
+  EXPECT_EQ(as<AddAction>(action("\"track the deploys\" @bob")).text, "track the deploys");
+}
+
 TEST_F(GrammarActionTest, DoneWithoutNumberShowsUsage) {
   auto e = as<UsageError>(action("done"));
   EXPECT_THAT(e.message, HasSubstr("Which action item?"));
@@ -1225,6 +1234,44 @@ TEST_F(GrammarUsageTest, MatrixPrefixEverywhere) {
 
 TEST_F(GrammarUsageTest, UsageOfUnknownCommandFallsBackToIncident) {
   EXPECT_EQ(usage("nonsense", "/"), usage("incident", "/"));
+}
+
+}  // namespace
+}  // namespace scribe::grammar
+
+// ---------------------------------------------------------------------------- /incident tz
+
+namespace scribe::grammar {
+namespace {
+
+TEST_F(GrammarTest, ZoneIsShownOrSetWithANameFromTheTzDatabase) {
+  as<ShowChannelZone>(incident("tz"));
+  EXPECT_EQ(as<SetChannelZone>(incident("tz Europe/Berlin")).zone, "Europe/Berlin");
+  EXPECT_EQ(as<SetChannelZone>(incident("timezone America/New_York")).zone, "America/New_York");
+  EXPECT_EQ(as<SetChannelZone>(incident("tz UTC")).zone, "UTC");
+  // Only the case differs: found, and stored as the database spells it.
+  EXPECT_EQ(as<SetChannelZone>(incident("tz asia/kolkata")).zone, "Asia/Kolkata");
+}
+
+TEST_F(GrammarTest, AnUnknownZoneIsAUsageErrorThatSaysNothingChanged) {
+  for (std::string_view bad :
+       {"tz Mars/Olympus", "tz Berlin", "tz +02:00", "tz Europe/Berlin x", "tz ../../etc/passwd"}) {
+    const auto e = as<UsageError>(incident(bad));
+    EXPECT_THAT(e.message, testing::AnyOf(HasSubstr("nothing was changed"),
+                                          HasSubstr("Give one time zone name")))
+        << bad;
+    EXPECT_THAT(e.usage, HasSubstr("/incident tz Europe/Berlin")) << bad;
+  }
+}
+
+TEST_F(GrammarTest, AWallClockTimeSaysItWasReadInTheZoneAndOtherFormsDoNot) {
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "14:05 db failover")).when->local_token, "14:05");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2pm, paged")).when->local_token, "2pm");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2026-11-20T14:05 x")).when->local_token,
+            "2026-11-20T14:05");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "14:05Z x")).when->local_token, "");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "-15m x")).when->local_token, "");
+  EXPECT_EQ(as<AddEvent>(berlin("timeline", "2026-11-20T14:05+01:00 x")).when->local_token, "");
 }
 
 }  // namespace

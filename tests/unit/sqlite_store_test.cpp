@@ -173,6 +173,10 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
       "DROP TABLE store_probe;"
+      "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
+      "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
+      "INDEX channel_zones_by_channel;"
+      "DROP TABLE channel_zones;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals; ALTER TABLE incidents DROP COLUMN postmortem_status;"
@@ -399,6 +403,52 @@ TEST_F(SqliteStoreTest, ReadRefusesWrites) {
 }
 
 // ---------------------------------------------------------------------------- numbering, order
+
+TEST_F(SqliteStoreTest, AnEventKeepsItsLinksThroughAnEdit) {
+  const IncidentId id = insert(make_incident("Links"));
+  TimelineEvent e = make_event(id, "pinned", kT0);
+  e.links = {EventLink{EventLink::Kind::kMessage, "", "https://x.test/archives/C1/p1"},
+             EventLink{EventLink::Kind::kImage, "graph \"p99\".png", "https://x.test/f/1"},
+             EventLink{EventLink::Kind::kFile, "db.log", "https://x.test/f/2"}};
+  const TimelineEvent stored = append(e);
+  append(make_event(id, "plain", kT0));
+  ASSERT_EQ(events(id).size(), 2u);
+  EXPECT_EQ(events(id)[0].links, e.links);
+  EXPECT_TRUE(events(id)[1].links.empty());
+
+  TimelineEvent edited = stored;
+  edited.text = "pinned, edited";
+  edited.revision = 1;
+  EventRevision previous;
+  previous.event_id = stored.id;
+  previous.seq = stored.seq;
+  previous.change = "edit";
+  previous.occurred_at = stored.occurred_at;
+  previous.text = stored.text;
+  previous.changed_at = kT0;
+  store_->write([&](Transaction& tx) { tx.revise_event(edited, previous); });
+  EXPECT_EQ(events(id)[0].text, "pinned, edited");
+  EXPECT_EQ(events(id)[0].links, e.links);
+}
+
+TEST_F(SqliteStoreTest, ChannelZonesKeepEverySettingInOrder) {
+  const ChannelRef c{"slack", "T0TEAM", "C0TZ"};
+  store_->read([&](Transaction& tx) { EXPECT_TRUE(tx.channel_zones(c).empty()); });
+  store_->write([&](Transaction& tx) {
+    tx.set_channel_zone(ChannelZone{c, "Europe/Berlin", kAlice, kT0});
+    tx.set_channel_zone(ChannelZone{c, "America/New_York", kAlice, kT0 + std::chrono::hours(1)});
+    tx.set_channel_zone(ChannelZone{{"slack", "T0TEAM", "C0OTHER"}, "Asia/Tokyo", kAlice, kT0});
+  });
+  reopen();
+  store_->read([&](Transaction& tx) {
+    const auto zones = tx.channel_zones(c);
+    ASSERT_EQ(zones.size(), 2u);
+    EXPECT_EQ(zones[0].zone, "Europe/Berlin");
+    EXPECT_EQ(zones[1].zone, "America/New_York");
+    EXPECT_EQ(zones[1].set_by, kAlice);
+    EXPECT_EQ(zones[1].set_at, kT0 + std::chrono::hours(1));
+  });
+}
 
 TEST_F(SqliteStoreTest, EventSeqIsPerIncident) {
   const IncidentId a = insert(make_incident("A"));
@@ -693,6 +743,10 @@ TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
       "DROP TABLE store_probe;"
+      "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
+      "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
+      "INDEX channel_zones_by_channel;"
+      "DROP TABLE channel_zones;"
       "DROP INDEX inbound_deliveries_expiring; ALTER TABLE inbound_deliveries DROP COLUMN answer;"
       "ALTER TABLE inbound_deliveries DROP COLUMN expires_at;"
       "DROP TABLE postmortem_approvals;"

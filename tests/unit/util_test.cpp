@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/markdown_escape.h"
 #include "util/percent.h"
 #include "util/secret.h"
 #include "util/strings.h"
@@ -77,6 +78,18 @@ TEST(Percent, EncodesAllButUnreservedAndDecodesBack) {
   EXPECT_EQ(percent_decode("a+b%zz", true), "a b%zz");
   const std::string all = "\x01\xFF/?#é";
   EXPECT_EQ(percent_decode(percent_encode(all)), all);
+}
+
+TEST(MarkdownLink, KeepsOnlyWebUrlsAndEncodesWhatCouldEndTheLinkOrCell) {
+  EXPECT_EQ(markdown_link_destination("https://example.org/a/b?c=d#e"),
+            "https://example.org/a/b?c=d#e");
+  EXPECT_EQ(markdown_link_destination("http://x.test/f (1).png"), "");  // a space
+  EXPECT_EQ(markdown_link_destination("https://x.test/a)b|c<d>[e]_f`g"),
+            "https://x.test/a%29b%7Cc%3Cd%3E[e]_f%60g");
+  for (std::string_view bad : {"javascript:alert(1)", "data:text/html,x", "ftp://x.test/f",
+                               "mxc://server/id", "/relative", "", "https://x.test/\nnext"}) {
+    EXPECT_EQ(markdown_link_destination(bad), "") << bad;
+  }
 }
 
 TEST(Secret, ComparesWholeValues) {
