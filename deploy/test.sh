@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, builds and runs the whole test suite (unit, end-to-end, benchmark smoke run),
-# then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer and every fuzz
+# then the unit suite under AddressSanitizer + UndefinedBehaviorSanitizer and every fuzz
 # target for a bounded time (deploy/test-sanitized.sh). SCRIBE_CI_SANITIZE=0 skips that
 # second part for quick local runs; CI always runs it.
 set -euo pipefail

@@ -16,7 +16,7 @@ shift $(( $# < 2 ? $# : 2 ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(form slash_command grammar action_grammar time_parse slack_commands slack_events slack_interactivity
-           matrix_message matrix_transactions draft_render review template)
+           matrix_message matrix_transactions draft_render review template tracker_webhooks)
 fi
 [ -d "$build/fuzz" ] || { echo "no fuzz targets in $build (configure with -DSCRIBE_FUZZ=ON)" >&2; exit 2; }
 build="$(cd "$build" && pwd)"
