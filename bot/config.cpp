@@ -10,10 +10,29 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "adapters/matrix/platform.h"
+#include "adapters/slack/platform.h"
 #include "util/strings.h"
 
 namespace scribe {
 namespace {
+
+ChannelRef channel_setting(const std::string& v, std::string_view source) {
+  auto channel = channel_from_spec(v);
+  if (!channel) {
+    throw ConfigError(
+        fmt::format("{}: '{}' is not a channel (\"slack:<team id>/<channel id>\" or "
+                    "\"matrix:<room id>\")",
+                    source, v));
+  }
+  return *channel;
+}
+
+bool bool_setting(const std::string& v, std::string_view source) {
+  if (v == "true" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "off" || v == "0") return false;
+  throw ConfigError(fmt::format("{}: '{}' is not true or false", source, v));
+}
 
 void parse_listen(Config& c, const std::string& value, std::string_view source) {
   // "host:port", "[::1]:port" or ":port".
@@ -120,6 +139,20 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
         {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
          [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
+        {"slack.app_token", "SCRIBE_SLACK_APP_TOKEN",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (!v.empty() && !v.starts_with("xapp-")) {
+             throw ConfigError(fmt::format(
+                 "{}: a Slack app-level token starts with xapp- (Basic Information, App-Level "
+                 "Tokens, scope connections:write)",
+                 s));
+           }
+           c.slack_app_token = v;
+         }},
+        {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.slack_socket_idle_timeout = std::chrono::seconds(parse_positive(v, s));
+         }},
         {"slack.api_url", "SCRIBE_SLACK_API_URL",
          [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
         {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
@@ -309,13 +342,32 @@ const Setting kSettings[] =
          }},
         {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
          [](Config& c, const std::string& v, std::string_view s) {
-           if (v == "true" || v == "on" || v == "1") {
-             c.tracker.auto_track = true;
-           } else if (v == "false" || v == "off" || v == "0") {
-             c.tracker.auto_track = false;
-           } else {
-             throw ConfigError(fmt::format("{}: '{}' is not true or false", s, v));
-           }
+           c.tracker.auto_track = bool_setting(v, s);
+         }},
+        {"pagerduty.webhook_secret", "SCRIBE_PAGERDUTY_WEBHOOK_SECRET",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.alerts.pagerduty_webhook_secret = v;
+         }},
+        {"pagerduty.channel", "SCRIBE_PAGERDUTY_CHANNEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.pagerduty_channel = channel_setting(v, s);
+         }},
+        {"pagerduty.declare", "SCRIBE_PAGERDUTY_DECLARE",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.pagerduty_declare = bool_setting(v, s);
+         }},
+        {"alertmanager.token", "SCRIBE_ALERTMANAGER_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.alerts.alertmanager_token = v;
+         }},
+        {"alertmanager.channel", "SCRIBE_ALERTMANAGER_CHANNEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.alerts.alertmanager_channel = channel_setting(v, s);
+         }},
+        {"alertmanager.channel_label", "SCRIBE_ALERTMANAGER_CHANNEL_LABEL",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v.empty()) throw ConfigError(fmt::format("{}: a label name is needed", s));
+           c.alerts.alertmanager_channel_label = v;
          }},
         {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.postmortem_url = v; }},
@@ -514,6 +566,29 @@ void apply_toml(Config& config, const std::string& path) {
         }
         continue;
       }
+      if (const auto* sub = node.as_table();
+          sub && (key == "pagerduty.services" || key == "pagerduty.severities" ||
+                  key == "alertmanager.receivers")) {
+        for (const auto& [name, value] : *sub) {
+          const toml::node& entry = value;
+          const std::string where = fmt::format("{}: {}.{}", path, key, std::string(name.str()));
+          auto v = entry.value<std::string>();
+          if (!v || !entry.is_string() || v->empty()) {
+            throw ConfigError(fmt::format("{} must be a non-empty string", where));
+          }
+          if (key == "pagerduty.severities") {
+            auto severity = severity_from_string(*v);
+            if (!severity) throw ConfigError(fmt::format("{}: '{}' is not sev1-sev4", where, *v));
+            config.alerts.pagerduty_severities[std::string(name.str())] = *severity;
+          } else if (key == "pagerduty.services") {
+            config.alerts.pagerduty_services[std::string(name.str())] = channel_setting(*v, where);
+          } else {
+            config.alerts.alertmanager_receivers[std::string(name.str())] =
+                channel_setting(*v, where);
+          }
+        }
+        continue;
+      }
       if (const auto* sub = node.as_table(); sub && key == "close_gate") {
         apply_close_gate(config.close_gate, *sub, path);
         continue;
@@ -556,6 +631,12 @@ std::string review_rules_on(const ReviewSettings& r) {
 }
 
 }  // namespace
+
+std::optional<ChannelRef> channel_from_spec(std::string_view spec) {
+  if (spec.starts_with("slack:")) return slack::channel_from_config(spec.substr(6));
+  if (spec.starts_with("matrix:")) return matrix::channel_from_config(spec.substr(7));
+  return std::nullopt;
+}
 
 EnvLookup process_environment() {
   return [](const char* name) -> std::optional<std::string> {
@@ -623,13 +704,16 @@ std::string describe(const Config& c) {
       "limits.events_per_incident={} limits.notes_per_incident={} "
       "limits.actions_per_incident={} limits.command_text_chars={} "
       "limits.channel_command_burst={} limits.channel_commands_per_minute={} api_token={} "
-      "slack_signing_secret={} slack_bot_token={} slack_api_url={} matrix_homeserver_url={} "
+      "slack_signing_secret={} slack_bot_token={} slack_app_token={} slack_api_url={} "
+      "matrix_homeserver_url={} "
       "matrix_user_id={} matrix_hs_token={} matrix_as_token={} reminders.time_of_day={} "
       "reminders.overdue_interval={}h reminders.meeting_after={}h reminders.meeting_interval={}h "
       "reminders.followup_days={} reminders.quiet_hours={} review={} reminders.delivery={} "
       "reminders.escalate_after_days={} reminders.digest_day={} reminders.tick_ms={} tracker={} "
       "tracker.auto_track={} jira_token={} github_token={} gitlab_token={} "
-      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={}",
+      "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={} "
+      "pagerduty_webhook_secret={} pagerduty.services={} pagerduty.declare={} "
+      "alertmanager_token={} alertmanager.receivers={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -638,7 +722,8 @@ std::string describe(const Config& c) {
       c.limits.max_text_chars, c.limits.rate.burst,
       c.limits.rate.enabled ? std::to_string(c.limits.rate.per_minute) : std::string("off"),
       secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
-      without_credentials(c.slack_api_url), without_credentials(c.matrix_homeserver_url),
+      secret(c.slack_app_token), without_credentials(c.slack_api_url),
+      without_credentials(c.matrix_homeserver_url),
       c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
       format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
       c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
@@ -652,7 +737,10 @@ std::string describe(const Config& c) {
                                                   : trackers::display_name(c.tracker.active()),
       c.tracker.auto_track, secret(c.tracker.jira_token), secret(c.tracker.github_token),
       secret(c.tracker.gitlab_token), secret(c.tracker.jira_webhook_secret),
-      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token));
+      secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token),
+      secret(c.alerts.pagerduty_webhook_secret), c.alerts.pagerduty_services.size(),
+      c.alerts.pagerduty_declare, secret(c.alerts.alertmanager_token),
+      c.alerts.alertmanager_receivers.size());
 }
 
 }  // namespace scribe

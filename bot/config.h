@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "alerts/settings.h"
 #include "commands/limits.h"
 #include "commands/reminders.h"
 #include "postmortem/review.h"
@@ -40,6 +41,12 @@ struct Config {
 
   std::string slack_signing_secret;  // empty: /slack/* is refused
   std::string slack_bot_token;
+  // An app-level token (xapp-…, scope connections:write): Slack Socket Mode, no public URL
+  // needed. Works beside the signing secret (HTTP) or alone.
+  std::string slack_app_token;
+  // A Socket Mode connection idle for half of this is pinged; one that sends nothing back
+  // within all of it is replaced (half-open).
+  std::chrono::seconds slack_socket_idle_timeout{60};
   std::string slack_api_url = "https://slack.com/api";
   // The reaction that makes a message a timeline event (with a bot token to read it).
   std::string slack_pin_reaction = "pushpin";
@@ -98,7 +105,14 @@ struct Config {
   // Issue trackers for action items (trackers/settings.h): [jira], [github], [gitlab],
   // [tracker] and the [tracker.users] map.
   trackers::Settings tracker;
+  // Alert webhooks (alerts/settings.h): [pagerduty] with its [pagerduty.services] and
+  // [pagerduty.severities] maps, [alertmanager] with [alertmanager.receivers]. Channels
+  // are written "slack:<team id>/<channel id>" or "matrix:<room id>" (channel_from_spec).
+  alerts::Settings alerts;
 };
+
+// "slack:T0123/C0456" or "matrix:!room:example.org" as a channel; nullopt when neither.
+std::optional<ChannelRef> channel_from_spec(std::string_view spec);
 
 // Reads an environment variable; injectable so tests need not touch the process's own.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;

@@ -20,7 +20,9 @@
 #include "adapters/slack/interactivity_endpoint.h"
 #include "adapters/slack/message_fetcher.h"
 #include "adapters/slack/platform.h"
+#include "adapters/slack/socket_mode.h"
 #include "adapters/slack/web_api.h"
+#include "alerts/endpoint.h"
 #include "bot/api.h"
 #include "bot/http_server.h"
 #include "bot/memory.h"
@@ -168,7 +170,21 @@ struct Service::Parts {
                      trackers::display_name(c.tracker.active()));
       }
     }
-    if (!c.slack_signing_secret.empty()) {
+    if (c.alerts.pagerduty_enabled() || c.alerts.alertmanager_enabled()) {
+      // Alert webhooks: alerts on the timeline at their own time (alerts/).
+      alerts::Settings settings = c.alerts;
+      settings.resolve_channel = &channel_from_spec;
+      if (settings.pagerduty_enabled()) {
+        pagerduty = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kPagerDuty, settings,
+                                                            handler, clock);
+      }
+      if (settings.alertmanager_enabled()) {
+        alertmanager = std::make_unique<alerts::AlertEndpoint>(alerts::Sender::kAlertmanager,
+                                                               settings, handler, clock);
+      }
+    }
+    // The endpoints serve both Slack modes: HTTP (signed requests) and Socket Mode.
+    if (!c.slack_signing_secret.empty() || !c.slack_app_token.empty()) {
       if (can_read_slack) {
         slack::UserZones::Options zones;
         zones.api = slack_api(c);
@@ -181,7 +197,19 @@ struct Service::Parts {
       slack_interactivity =
           std::make_unique<slack::InteractivityEndpoint>(c.slack_signing_secret, handler, clock);
     }
+    if (!c.slack_app_token.empty()) {
+      slack::SocketMode::Options socket;
+      socket.api_url = c.slack_api_url;
+      socket.app_token = c.slack_app_token;
+      socket.idle_timeout = c.slack_socket_idle_timeout;
+      slack_socket = std::make_unique<slack::SocketMode>(
+          socket, slack::SocketMode::Endpoints{*slack, *slack_events, *slack_interactivity});
+    }
   }
+
+  // Socket Mode is Slack's only way in: without a connection Scribe hears nothing from
+  // Slack, so it is not ready. With HTTP configured too, Slack can still POST.
+  bool socket_only() const { return slack_socket && config.slack_signing_secret.empty(); }
 
   static slack::WebApi::Options slack_api(const Config& c) {
     slack::WebApi::Options api;
@@ -275,10 +303,14 @@ struct Service::Parts {
     outbox->start();
     scheduler.start();
     if (refresher) refresher->start();
+    if (slack_socket) slack_socket->start();
   }
   // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
   // finishes the delivery in hand (a fetch may still record through the handler).
   void stop_threads() {
+    // Socket Mode feeds the handler as the listener does: it stops taking envelopes first
+    // (acknowledging those in hand).
+    if (slack_socket) slack_socket->stop();
     if (refresher) refresher->stop();
     scheduler.stop();
     outbox->stop();
@@ -306,8 +338,11 @@ struct Service::Parts {
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
+  std::unique_ptr<slack::SocketMode> slack_socket;      // after the endpoints it calls
   std::unique_ptr<trackers::WebhookEndpoint> webhooks;  // the configured tracker's
   std::unique_ptr<trackers::Refresher> refresher;
+  std::unique_ptr<alerts::AlertEndpoint> pagerduty;     // /webhooks/pagerduty
+  std::unique_ptr<alerts::AlertEndpoint> alertmanager;  // /webhooks/alertmanager
   std::unique_ptr<HttpServer> server;
   // The API's reads and the readiness probe: they block on SQLite, so not on the
   // listener's threads. Destroyed first (declared last but one): it runs what is posted.
@@ -332,6 +367,24 @@ struct Service::Parts {
       }
     }
     if (server) out += connection_metrics(server->stats());
+    if (slack_socket) {
+      const auto st = slack_socket->stats();
+      out += fmt::format(
+          "# HELP scribe_slack_socket_connections Slack Socket Mode connections open (said "
+          "hello).\n"
+          "# TYPE scribe_slack_socket_connections gauge\n"
+          "scribe_slack_socket_connections {}\n"
+          "# HELP scribe_slack_socket_opened_total Slack Socket Mode connections opened.\n"
+          "# TYPE scribe_slack_socket_opened_total counter\n"
+          "scribe_slack_socket_opened_total {}\n"
+          "# HELP scribe_slack_socket_envelopes_total Slack Socket Mode envelopes received.\n"
+          "# TYPE scribe_slack_socket_envelopes_total counter\n"
+          "scribe_slack_socket_envelopes_total {}\n"
+          "# HELP scribe_slack_socket_acks_total Slack Socket Mode envelopes acknowledged.\n"
+          "# TYPE scribe_slack_socket_acks_total counter\n"
+          "scribe_slack_socket_acks_total {}\n",
+          st.connected, st.opened_total, st.envelopes_total, st.acks_total);
+    }
     out += refusal_metrics(handler.refusals());
     out += outbox_metrics();
     return out;
@@ -383,7 +436,12 @@ Service::Service(const Config& config, Clock clock)
   parts_->server = std::make_unique<HttpServer>(
       options,
       [this](HttpRequest r, HttpResponder respond) { route(std::move(r), std::move(respond)); });
-  if (!parts_->slack) spdlog::warn("no Slack signing secret set: /slack/* will refuse requests");
+  if (config.slack_signing_secret.empty()) {
+    spdlog::warn(config.slack_app_token.empty()
+                     ? "no Slack signing secret set: /slack/* will refuse requests"
+                     : "no Slack signing secret set: Slack over Socket Mode only; /slack/* will "
+                       "refuse requests");
+  }
   if (config.api_token.empty()) spdlog::warn("no API token set: /api/* will refuse requests");
 }
 
@@ -431,7 +489,9 @@ void Service::route(HttpRequest request, Respond respond) {
 
   if (path == "/slack/commands") {
     if (only(Route::kSlackCommands, "POST")) return;
-    if (!parts->slack) return not_configured(Route::kSlackCommands, "Slack");
+    if (!parts->slack || parts->config.slack_signing_secret.empty()) {
+      return not_configured(Route::kSlackCommands, "Slack over HTTP");
+    }
     return parts->slack->handle(request, counted(Route::kSlackCommands));
   }
   if (matrix::TransactionsEndpoint::handles_path(path)) {
@@ -440,12 +500,16 @@ void Service::route(HttpRequest request, Respond respond) {
   }
   if (path == "/slack/events") {
     if (only(Route::kSlackEvents, "POST")) return;
-    if (!parts->slack_events) return not_configured(Route::kSlackEvents, "Slack");
+    if (!parts->slack_events || parts->config.slack_signing_secret.empty()) {
+      return not_configured(Route::kSlackEvents, "Slack over HTTP");
+    }
     return parts->slack_events->handle(request, counted(Route::kSlackEvents));
   }
   if (path == "/slack/interactivity") {
     if (only(Route::kSlackInteractivity, "POST")) return;
-    if (!parts->slack_interactivity) return not_configured(Route::kSlackInteractivity, "Slack");
+    if (!parts->slack_interactivity || parts->config.slack_signing_secret.empty()) {
+      return not_configured(Route::kSlackInteractivity, "Slack over HTTP");
+    }
     return parts->slack_interactivity->handle(request, counted(Route::kSlackInteractivity));
   }
   if (path == "/webhooks/github" || path == "/webhooks/gitlab" || path == "/webhooks/jira") {
@@ -459,6 +523,15 @@ void Service::route(HttpRequest request, Respond respond) {
                             fmt::format("{} webhooks", trackers::display_name(kind)));
     }
     return parts->webhooks->handle(request, counted(Route::kWebhooks));
+  }
+  if (path == "/webhooks/pagerduty" || path == "/webhooks/alertmanager") {
+    if (only(Route::kWebhooks, "POST")) return;
+    const bool pd = path == "/webhooks/pagerduty";
+    const auto& endpoint = pd ? parts->pagerduty : parts->alertmanager;
+    if (!endpoint) {
+      return not_configured(Route::kWebhooks, pd ? "PagerDuty webhooks" : "Alertmanager webhooks");
+    }
+    return endpoint->handle(request, counted(Route::kWebhooks));
   }
   if (path == "/api/incidents" || path.starts_with("/api/incidents/") || path == "/api/trends" ||
       path == "/api/actions") {
@@ -485,8 +558,11 @@ void Service::route(HttpRequest request, Respond respond) {
       } catch (const StoreError& e) {
         health = StoreHealth{false, e.what()};
       }
-      respond(health.ready ? text(200, "ready\n")
-                           : text(503, "not ready: " + health.reason + "\n"));
+      if (!health.ready) return respond(text(503, "not ready: " + health.reason + "\n"));
+      if (parts->socket_only() && parts->slack_socket->stats().connected == 0) {
+        return respond(text(503, "no Slack Socket Mode connection\n"));
+      }
+      respond(text(200, "ready\n"));
     };
     if (!parts->read_pool->post(std::move(task))) {
       counted(Route::kHealth)(text(503, "shutting down\n"));

@@ -246,6 +246,7 @@ class Execution {
     const bool ongoing = existing && (existing->status == IncidentStatus::kOpen ||
                                       existing->status == IncidentStatus::kMitigated);
     Incident incident;
+    std::vector<TimelineEvent> took_in;
     if (!ongoing) {
       incident.channel = inv_.channel;
       incident.title = s.title;
@@ -257,6 +258,7 @@ class Execution {
       append(tx, incident, EventKind::kDeclared, inv_.received_at,
              fmt::format("Incident declared: {} ({}), commander {}", s.title, to_string(severity),
                          mention(inv_.user)));
+      took_in = take_in_held_alerts(tx, incident);
     }
     if (ongoing) {
       return ephemeral(
@@ -274,6 +276,13 @@ class Execution {
         fmt::format("Record what happens with `{0}timeline <what happened>` (backdate with "
                     "`{0}timeline 14:05 …`), actions with `{0}action`.",
                     prefix())};
+    if (!took_in.empty()) {
+      details.push_back(fmt::format(
+          "Took in {} alert{} that arrived for this channel in the hour before, at {} own time "
+          "(the first at {}).",
+          took_in.size(), took_in.size() == 1 ? "" : "s", took_in.size() == 1 ? "its" : "their",
+          show_time(took_in.front().occurred_at)));
+    }
     return to_channel(fmt::format("🚨 {} declared: {}", incident_ref(incident.id), s.title),
                       std::move(details));
   }
@@ -1165,6 +1174,21 @@ class Execution {
     return date::floor<date::days>(zone_.to_local(t));
   }
 
+  // The alerts held for the channel of `incident`, just declared, from the hour before
+  // (commands/alerts.h), put on its timeline at their own times, as many as fit.
+  std::vector<TimelineEvent> take_in_held_alerts(Transaction& tx, const Incident& incident) {
+    std::vector<TimelineEvent> held =
+        tx.take_held_alerts(incident.channel, inv_.received_at - kHeldAlertsWindow);
+    // The declaration is one event already.
+    const auto room = static_cast<std::size_t>(std::max<std::int64_t>(caps_.events - 1, 0));
+    if (held.size() > room) held.resize(room);
+    for (TimelineEvent& e : held) {
+      e.incident_id = incident.id;
+      e = tx.append_event(std::move(e));
+    }
+    return held;
+  }
+
   TimelineEvent append(Transaction& tx, const Incident& incident, EventKind kind, Timestamp at,
                        std::string text) {
     TimelineEvent e;
@@ -1846,6 +1870,72 @@ TrackerOutcome CommandHandler::tracker_state_in(Transaction& tx,
                                   options_.tracking.name, report.key, report.by.name, item.text);
   post_in(tx, incident->channel, message, report.at);
   return outcome;
+}
+
+AlertOutcome CommandHandler::alert_in(Transaction& tx, const AlertReport& a) const {
+  if (!tx.first_delivery("alert:" + a.source, a.key, a.received_at)) {
+    return AlertOutcome::kDuplicate;
+  }
+  const auto ongoing = [](const std::optional<Incident>& i) {
+    return i && (i->status == IncidentStatus::kOpen || i->status == IncidentStatus::kMitigated);
+  };
+  std::optional<Incident> incident = tx.current_incident(a.channel);
+  bool declared = false;
+  if (a.begins && a.declare && !ongoing(incident)) {
+    // Declared as if the sender had typed it, so it is the same incident, announcement and
+    // audit trail; the alerts held for the channel come in with it.
+    Invocation start;
+    start.channel = a.channel;
+    start.user = a.author;
+    start.command = "incident";
+    start.text = fmt::format("start {} {}", to_string(a.declare->severity), a.declare->title);
+    start.received_at = a.received_at;
+    const CommandResult result = run_in(tx, start);
+    incident = tx.current_incident(a.channel);
+    declared = ongoing(incident);
+    if (declared && options_.posting_platforms.count(a.channel.platform) > 0) {
+      OutgoingMessage message;
+      message.body = result.reply;
+      message.body.visibility = Visibility::kChannel;
+      post_in(tx, a.channel, message, a.received_at, "declared:" + a.source + ":" + a.key);
+    }
+  }
+  const bool fits =
+      a.begins ? ongoing(incident) : incident && incident->status != IncidentStatus::kClosed;
+  TimelineEvent e;
+  e.kind = a.kind;
+  e.occurred_at = a.occurred_at;
+  e.recorded_at = a.received_at;
+  e.author = a.author;
+  e.text = a.text;
+  e.links = a.links;
+  if (!fits) {
+    tx.hold_alert(a.channel, e);
+    return AlertOutcome::kHeld;
+  }
+  if (tx.count_in_incident(incident->id, IncidentPart::kEvents) >=
+      options_.limits.per_incident.events) {
+    return AlertOutcome::kIncidentFull;
+  }
+  e.incident_id = incident->id;
+  tx.append_event(std::move(e));
+  return declared ? AlertOutcome::kDeclared : AlertOutcome::kRecorded;
+}
+
+std::string_view to_string(AlertOutcome outcome) {
+  switch (outcome) {
+    case AlertOutcome::kRecorded:
+      return "recorded";
+    case AlertOutcome::kDeclared:
+      return "declared an incident and recorded";
+    case AlertOutcome::kHeld:
+      return "held for the next incident";
+    case AlertOutcome::kDuplicate:
+      return "duplicate";
+    case AlertOutcome::kIncidentFull:
+      return "not recorded: the incident is full";
+  }
+  return "unknown";
 }
 
 MarkOutcome CommandHandler::record_marked_message(const MarkedMessage& m) {

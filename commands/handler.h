@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "commands/alerts.h"
 #include "commands/invocation.h"
 #include "commands/limits.h"
 #include "commands/outgoing.h"
@@ -204,6 +205,13 @@ class CommandHandler {
   // is marked done or reopened with the tracker as the source, and when that changed it,
   // its incident's channel is told where the outbox can post there (enqueued then).
   TrackerOutcome tracker_state_in(Transaction& tx, const TrackerReport& report) const;
+
+  // An alert (alerts/: a monitoring webhook) for its channel (commands/alerts.h): on the
+  // incident's timeline at the alert's own time, or held for the next incident declared
+  // there; an AlertDeclaration declares that incident first, through `/incident start` as
+  // the sender, its announcement enqueued where the outbox can post (kDeclared). A repeat
+  // of `key` changes nothing.
+  AlertOutcome alert_in(Transaction& tx, const AlertReport& alert) const;
 
   // Adds a marked message to the channel's incident as a timeline event with the
   // message's own time and author. The same message marked again (pinned twice, pinned

@@ -488,8 +488,12 @@ class MarkdownWriter {
       if (dest.empty()) continue;
       put(out_, " · [");
       switch (l.kind) {
-        case EventLink::Kind::kMessage:
-          put(out_, "message");
+        case EventLink::Kind::kMessage:  // a chat message, or an alert's page (titled)
+          if (l.title.empty()) {
+            put(out_, "message");
+          } else {
+            put_cell(out_, l.title);
+          }
           break;
         case EventLink::Kind::kFile:
           put(out_, "📎 ");

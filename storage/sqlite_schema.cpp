@@ -209,7 +209,25 @@ ALTER TABLE actions ADD COLUMN tracker_key TEXT;
 ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
 )sql",
-    // 12: the readiness probe's scratch row: written and deleted in one transaction, so a
+    // 12: alerts that arrived for a channel with no incident open, until one is declared.
+    R"sql(
+CREATE TABLE held_alerts (
+  id INTEGER PRIMARY KEY,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  text TEXT NOT NULL,
+  links TEXT
+);
+CREATE INDEX held_alerts_by_channel ON held_alerts(platform, workspace, channel, occurred_at);
+CREATE INDEX held_alerts_by_age ON held_alerts(received_at);
+)sql",
+    // 13: the readiness probe's scratch row: written and deleted in one transaction, so a
     // probe needs the room a small command needs, and leaves nothing behind.
     R"sql(
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);

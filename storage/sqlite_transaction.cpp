@@ -364,6 +364,54 @@ std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& chan
   return out;
 }
 
+void SqliteTransaction::hold_alert(const ChannelRef& channel, const TimelineEvent& a) {
+  require_writable();
+  prepare("DELETE FROM held_alerts WHERE received_at < ?")
+      .bind(1, a.recorded_at - std::chrono::hours(24))
+      .run();
+  prepare(
+      "INSERT INTO held_alerts (platform, workspace, channel, kind, occurred_at, received_at, "
+      "author_id, author_name, text, links) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, channel.platform)
+      .bind(2, channel.workspace)
+      .bind(3, channel.channel)
+      .bind(4, to_string(a.kind))
+      .bind(5, a.occurred_at)
+      .bind(6, a.recorded_at)
+      .bind(7, a.author.id)
+      .bind(8, a.author.name)
+      .bind(9, a.text)
+      .bind(10, links_json(a.links))
+      .run();
+}
+
+std::vector<TimelineEvent> SqliteTransaction::take_held_alerts(const ChannelRef& channel,
+                                                               Timestamp since) {
+  require_writable();
+  Stmt s = prepare(
+      "SELECT kind, occurred_at, received_at, author_id, author_name, text, links "
+      "FROM held_alerts WHERE platform=? AND workspace=? AND channel=? AND occurred_at >= ? "
+      "ORDER BY occurred_at, id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel).bind(4, since);
+  std::vector<TimelineEvent> out;
+  while (s.step()) {
+    TimelineEvent e;
+    e.kind = parse_enum<EventKind>(s.text(0), event_kind_from_string);
+    e.occurred_at = s.time(1);
+    e.recorded_at = s.time(2);
+    e.author = Person{s.text(3), s.text(4)};
+    e.text = s.text(5);
+    e.links = links_from(s.text(6));
+    out.push_back(std::move(e));
+  }
+  prepare("DELETE FROM held_alerts WHERE platform=? AND workspace=? AND channel=?")
+      .bind(1, channel.platform)
+      .bind(2, channel.workspace)
+      .bind(3, channel.channel)
+      .run();
+  return out;
+}
+
 void SqliteTransaction::add_approval(const Approval& a) {
   require_writable();
   prepare(

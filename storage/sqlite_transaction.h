@@ -32,6 +32,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<EventRevision> revisions(IncidentId incident) override;
   void set_channel_zone(const ChannelZone& setting) override;
   std::vector<ChannelZone> channel_zones(const ChannelRef& channel) override;
+  void hold_alert(const ChannelRef& channel, const TimelineEvent& alert) override;
+  std::vector<TimelineEvent> take_held_alerts(const ChannelRef& channel, Timestamp since) override;
   void add_approval(const Approval& approval) override;
   std::vector<Approval> approvals(IncidentId incident) override;
   Note add_note(Note note) override;

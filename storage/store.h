@@ -89,6 +89,16 @@ class Transaction {
   // The settings of `channel`, oldest first (empty: the service's zone).
   virtual std::vector<ChannelZone> channel_zones(const ChannelRef& channel) = 0;
 
+  // Alerts that arrived for a channel with no incident open (alerts/): kept so that the
+  // next incident declared there can take in the recent ones with their own times.
+  // `alert.incident_id`, `seq` and `id` are ignored. Holding one also forgets alerts held
+  // longer than a day anywhere, so the table stays small.
+  virtual void hold_alert(const ChannelRef& channel, const TimelineEvent& alert) = 0;
+  // The alerts held for `channel` that occurred at or after `since`, oldest first; every
+  // alert held for the channel is forgotten (older ones are stale, the rest are taken).
+  virtual std::vector<TimelineEvent> take_held_alerts(const ChannelRef& channel,
+                                                      Timestamp since) = 0;
+
   // Approvals of the incident's postmortem, oldest first.
   virtual void add_approval(const Approval& approval) = 0;
   virtual std::vector<Approval> approvals(IncidentId incident) = 0;

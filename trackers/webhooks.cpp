@@ -1,12 +1,8 @@
 #include "trackers/webhooks.h"
 
-#include <array>
-#include <limits>
 #include <memory>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -19,24 +15,6 @@ namespace scribe::trackers {
 namespace {
 
 using nlohmann::json;
-
-std::string hex(const unsigned char* data, unsigned int size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0x0f]);
-  }
-  return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &size, EVP_sha256(), nullptr) != 1) return {};
-  return hex(md.data(), size);
-}
 
 WebhookEvent ignored(std::string reason) {
   WebhookEvent e;
@@ -103,20 +81,6 @@ std::string_view source_name(Kind kind) {
 }
 
 }  // namespace
-
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  static constexpr unsigned char kEmptyKey[1] = {0};
-  const void* k = key.empty() ? static_cast<const void*>(kEmptyKey) : key.data();
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
-           &size) == nullptr) {
-    return {};
-  }
-  return hex(mac.data(), size);
-}
 
 bool verify_hub_signature(std::string_view secret, std::string_view body, std::string_view header) {
   if (secret.empty() || !header.starts_with("sha256=")) return false;

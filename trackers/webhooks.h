@@ -32,8 +32,6 @@
 
 namespace scribe::trackers {
 
-// Lower-case hex of HMAC-SHA256(key, data) (OpenSSL).
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 // Whether `header` is "sha256=<hex>" of the body under `secret`; constant-time compare.
 bool verify_hub_signature(std::string_view secret, std::string_view body, std::string_view header);
 

@@ -1,7 +1,8 @@
-// Comparing secrets (bearer tokens, the Matrix hs_token, Slack request signatures)
-// without leaking through timing how much of a guess was right.
+// Secrets and digests for verifying senders (bearer tokens, the Matrix hs_token, Slack,
+// tracker and alert webhook signatures), one copy each, on OpenSSL.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace scribe {
@@ -10,5 +11,12 @@ namespace scribe {
 // OpenSSL's CRYPTO_memcmp, so the time depends neither on where the first difference is
 // nor on whether, or by how much, the lengths differ.
 bool secret_equals(std::string_view a, std::string_view b);
+
+// Lower-case hex of HMAC-SHA256(key, data); empty only if libcrypto fails (then nothing
+// can verify against it). An empty key is a valid (if useless) key.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// Lower-case hex of SHA-256(data).
+std::string sha256_hex(std::string_view data);
 
 }  // namespace scribe

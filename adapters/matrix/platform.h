@@ -2,6 +2,7 @@
 // Matrix ids become the core's channels and people.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,8 @@ std::string server_name_of(std::string_view id);
 ChannelRef channel_of(std::string_view room_id);
 // Person{user_id, localpart_of(user_id)}.
 Person person_of(std::string_view user_id);
+// A room as configured or named by an alert's label: its id ("!abc:example.org"); nullopt
+// when not one (an alias "#room:server" would need a lookup, so it is refused).
+std::optional<ChannelRef> channel_from_config(std::string_view spec);
 
 }  // namespace scribe::matrix

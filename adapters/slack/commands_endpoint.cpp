@@ -41,6 +41,16 @@ void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "command")) {
     return respond(std::move(*refused));
   }
+  run(request, std::string(request.header(kSignatureHeader)), received_at, std::move(respond));
+}
+
+void CommandsEndpoint::handle_authenticated(const HttpRequest& request, std::string replay_key,
+                                            Respond respond) {
+  run(request, std::move(replay_key), clock_(), std::move(respond));
+}
+
+void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
+                           Timestamp received_at, Respond respond) {
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
     return respond(plain(415, "expected application/x-www-form-urlencoded"));
@@ -93,7 +103,7 @@ void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   // the answer commit together, so a replay (a captured request sent again within its
   // five minutes, or Slack sending it twice) is answered as the first one was and changes
   // nothing, also after a restart.
-  const std::string signature(request.header(kSignatureHeader));
+  const std::string& signature = replay_key;
   const Timestamp expires_at = received_at + kReplayWindow;
   auto answer = std::make_shared<std::string>();
   handler_.transact_async(

@@ -25,8 +25,15 @@ class CommandsEndpoint {
   // Answers through `respond` once the command's change is durable (or failed); does not
   // block.
   void handle(const HttpRequest& request, Respond respond);
+  // The same for a request that came over a channel already authenticated (Socket Mode):
+  // no signature is checked, and `replay_key` (unique per delivery, the same on a
+  // redelivery) takes the signature's place as the key under which replays are recorded.
+  void handle_authenticated(const HttpRequest& request, std::string replay_key, Respond respond);
 
  private:
+  void run(const HttpRequest& request, std::string replay_key, Timestamp received_at,
+           Respond respond);
+
   std::string signing_secret_;
   CommandHandler& handler_;
   Clock clock_;

@@ -102,6 +102,14 @@ void EventsEndpoint::handle(const HttpRequest& request, Respond respond) {
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "event")) {
     return respond(std::move(*refused));
   }
+  run(request, received_at, std::move(respond));
+}
+
+void EventsEndpoint::handle_authenticated(const HttpRequest& request, Respond respond) {
+  run(request, clock_(), std::move(respond));
+}
+
+void EventsEndpoint::run(const HttpRequest& request, Timestamp received_at, Respond respond) {
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return respond(plain(400, "malformed JSON body"));
 

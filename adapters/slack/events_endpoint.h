@@ -30,8 +30,13 @@ class EventsEndpoint {
 
   // Answers through `respond` once the event is durable (or failed); does not block.
   void handle(const HttpRequest& request, Respond respond);
+  // The same for a body that came over a channel already authenticated (Socket Mode): no
+  // signature is checked. Redeliveries need no key: a message is recorded once anyway.
+  void handle_authenticated(const HttpRequest& request, Respond respond);
 
  private:
+  void run(const HttpRequest& request, Timestamp received_at, Respond respond);
+
   void on_pin(const nlohmann::json& body, const nlohmann::json& event, Timestamp received_at,
               Respond& respond);
   void on_reaction(const nlohmann::json& body, const nlohmann::json& event, Timestamp received_at,

@@ -97,6 +97,16 @@ void InteractivityEndpoint::handle(const HttpRequest& request, Respond respond) 
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "interaction")) {
     return respond(std::move(*refused));
   }
+  run(request, std::string(request.header(kSignatureHeader)), received_at, std::move(respond));
+}
+
+void InteractivityEndpoint::handle_authenticated(const HttpRequest& request, std::string replay_key,
+                                                 Respond respond) {
+  run(request, std::move(replay_key), clock_(), std::move(respond));
+}
+
+void InteractivityEndpoint::run(const HttpRequest& request, std::string replay_key,
+                                Timestamp received_at, Respond respond) {
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
     return respond(plain(415, "expected application/x-www-form-urlencoded"));
@@ -114,7 +124,7 @@ void InteractivityEndpoint::handle(const HttpRequest& request, Respond respond) 
 
   // All presses of one request in one transaction: stored together or not at all.
   auto presses = std::make_shared<std::vector<ButtonPress>>(parsed.presses);
-  const std::string signature(request.header(kSignatureHeader));
+  const std::string signature = std::move(replay_key);
   handler_.transact_async(
       [this, presses, signature, received_at](Transaction& tx) {
         if (!tx.first_delivery_until(kSignedRequests, signature, received_at,

@@ -44,8 +44,14 @@ class InteractivityEndpoint {
 
   // Answers through `respond` once the presses are durable (or failed); does not block.
   void handle(const HttpRequest& request, Respond respond);
+  // The same for a request that came over a channel already authenticated (Socket Mode):
+  // no signature is checked; `replay_key` takes the signature's place as the replay key.
+  void handle_authenticated(const HttpRequest& request, std::string replay_key, Respond respond);
 
  private:
+  void run(const HttpRequest& request, std::string replay_key, Timestamp received_at,
+           Respond respond);
+
   std::string signing_secret_;
   CommandHandler& handler_;
   Clock clock_;

@@ -1,12 +1,8 @@
 #include "adapters/slack/signature.h"
 
-#include <array>
 #include <charconv>
 #include <cstdint>
 #include <limits>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "util/secret.h"
 
@@ -36,28 +32,10 @@ std::string compute_signature(std::string_view secret, std::string_view timestam
   basestring.reserve(3 + timestamp.size() + 1 + body.size());
   basestring.append("v0:").append(timestamp).append(":").append(body);
 
-  // OpenSSL wants a non-null key pointer even for an empty key.
-  static constexpr unsigned char kEmptyKey[1] = {0};
-  const void* key = secret.empty() ? static_cast<const void*>(kEmptyKey) : secret.data();
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  if (secret.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      HMAC(EVP_sha256(), key, static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(basestring.data()), basestring.size(), mac.data(),
-           &mac_size) == nullptr ||
-      mac_size != kSha256Size) {
-    // Cannot happen with a working libcrypto; an empty result can never verify.
-    return {};
-  }
-
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kVersionPrefix);
-  out.reserve(kSignatureSize);
-  for (unsigned int i = 0; i < mac_size; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 0x0f]);
-  }
-  return out;
+  const std::string mac = hmac_sha256_hex(secret, basestring);
+  // Cannot be empty with a working libcrypto; an empty result can never verify.
+  if (mac.size() != 2 * kSha256Size) return {};
+  return std::string(kVersionPrefix) + mac;
 }
 
 VerifyResult verify_request(std::string_view secret, std::string_view timestamp_header,

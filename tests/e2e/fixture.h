@@ -91,9 +91,15 @@ class ScribeE2E : public ::testing::Test {
     for (auto& [k, v] : env_) env[k] = v;
     // A start replaces the running process: only one may serve a database.
     scribe_.reset();
-    scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env);
+    ScribeProcessOptions options;
+    options.args = args_;
+    scribe_ = std::make_unique<ScribeProcess>(SCRIBE_BINARY, env, options);
     slack_ = std::make_unique<SlackClient>(scribe_->base_url(), kSecret);
+    started();
   }
+
+  // After each start: for a fixture that must wait for something of the new process.
+  virtual void started() {}
 
   void restart() {
     ASSERT_EQ(scribe_->terminate(), 0) << scribe_->logs();
@@ -145,6 +151,8 @@ class ScribeE2E : public ::testing::Test {
   }
 
   std::chrono::system_clock::time_point now_;
+  // Options of every start before `serve` (e.g. {"--config", path}).
+  std::vector<std::string> args_;
 
   // The value /metrics shows for `name` (a metric without labels); nullopt when the
   // answer has no such line.

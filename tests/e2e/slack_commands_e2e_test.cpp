@@ -22,6 +22,7 @@
 
 #include "adapters/slack/signature.h"
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "net/http_client.h"
 
 namespace scribe {
@@ -37,8 +38,14 @@ using testing::kBob;
 using testing::SlackClient;
 
 using SlackCommandsE2E = testing::ScribeE2E;
+// The scenarios that do not depend on HTTP itself run in both Slack modes, HTTP and Socket
+// Mode, through the same code: `slack_->command()` goes over the mode of the parameter.
+using SlackCommandsBothModesE2E = testing::SlackModesE2E;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackCommandsBothModesE2E,
+                         ::testing::Values(testing::SlackMode::kHttp, testing::SlackMode::kSocket),
+                         testing::mode_name);
 
-TEST_F(SlackCommandsE2E, WholeIncidentSurvivesRestartsAndDraftsEveryEventInOrder) {
+TEST_P(SlackCommandsBothModesE2E, WholeIncidentSurvivesRestartsAndDraftsEveryEventInOrder) {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   const auto impact = now - 40min;
   const auto alert = now - 36min;  // time to detect: 4m 00s
@@ -193,7 +200,7 @@ TEST_F(SlackCommandsE2E, MalformedAndOversizeBodiesGetFourHundreds) {
   EXPECT_EQ(incident_count(), count_before);
 }
 
-TEST_F(SlackCommandsE2E, UnknownCommandsAndTyposGetHelpfulAnswers) {
+TEST_P(SlackCommandsBothModesE2E, UnknownCommandsAndTyposGetHelpfulAnswers) {
   slack_->command("/incident", "start Typos");
   json r = slack_->command("/incident", "stauts");
   EXPECT_EQ(r["response_type"], "ephemeral");
@@ -213,7 +220,7 @@ TEST_F(SlackCommandsE2E, UnknownCommandsAndTyposGetHelpfulAnswers) {
   EXPECT_EQ(api_json("/api/incidents/1")["timeline"].size(), 1u);
 }
 
-TEST_F(SlackCommandsE2E, CommandsWithoutAnIncidentSaySoClearly) {
+TEST_P(SlackCommandsBothModesE2E, CommandsWithoutAnIncidentSaySoClearly) {
   for (const auto& [command, text] :
        std::vector<std::pair<std::string, std::string>>{{"/timeline", "db is down"},
                                                         {"/incident", "status"},
@@ -227,7 +234,7 @@ TEST_F(SlackCommandsE2E, CommandsWithoutAnIncidentSaySoClearly) {
   EXPECT_EQ(incident_count(), 0u);
 }
 
-TEST_F(SlackCommandsE2E, SecondStartInAChannelIsRefusedWithTheExistingId) {
+TEST_P(SlackCommandsBothModesE2E, SecondStartInAChannelIsRefusedWithTheExistingId) {
   slack_->command("/incident", "start First one", "C0ONE");
   json r = slack_->command("/incident", "start sev1 Second one", "C0ONE");
   EXPECT_EQ(r["response_type"], "ephemeral");
@@ -311,7 +318,7 @@ std::string without_generated_line(const std::string& md) {
   return at == std::string::npos ? md : md.substr(0, at);
 }
 
-TEST_F(SlackCommandsE2E, DraftCommandPrintsTheSameDraftFromTheDatabase) {
+TEST_P(SlackCommandsBothModesE2E, DraftCommandPrintsTheSameDraftFromTheDatabase) {
   slack_->command("/incident", "start sev3 Queue backlog");
   slack_->command("/timeline", "-5m #impact Jobs delayed by 10 minutes");
   slack_->command("/incident", "resolved");

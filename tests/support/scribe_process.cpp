@@ -56,6 +56,12 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
+  std::vector<std::string> arg_strings = {binary};
+  arg_strings.insert(arg_strings.end(), options.args.begin(), options.args.end());
+  arg_strings.push_back("serve");
+  std::vector<char*> argv;
+  for (auto& a : arg_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -79,8 +85,7 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
     const int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, STDIN_FILENO);
     dup2(devnull, STDOUT_FILENO);
-    char* argv[] = {binary.data(), const_cast<char*>("serve"), nullptr};
-    execve(binary.c_str(), argv, envp.data());
+    execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(pipe_fds[1]);

@@ -32,6 +32,8 @@ struct ScribeProcessOptions {
     rlim_t hard = RLIM_INFINITY;
   };
   std::vector<Limit> rlimits = {};
+  // Options before `serve` (e.g. "--config", a TOML file).
+  std::vector<std::string> args = {};
 };
 
 class ScribeProcess {

@@ -56,6 +56,7 @@ HttpResult SlackClient::post(const std::string& body, const std::vector<std::str
 
 nlohmann::json SlackClient::command(const std::string& command, const std::string& text,
                                     const std::string& channel, const SlackUser& user) {
+  if (transport_) return transport_(form_body(command, text, channel, user));
   const HttpResult r = post_signed(form_body(command, text, channel, user));
   if (r.status != 200) {
     throw std::runtime_error(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ class SlackClient {
   // timestamps against that clock); nullopt: the real time again.
   void sign_at(std::optional<std::chrono::system_clock::time_point> t) { sign_at_ = t; }
 
+  // Where command() sends its form body instead of POSTing it signed (Socket Mode: as an
+  // envelope, the reply being the acknowledgement's payload); it returns the reply or
+  // throws. Unset: HTTP.
+  using Transport = std::function<nlohmann::json(const std::string& form_body)>;
+  void send_through(Transport transport) { transport_ = std::move(transport); }
+
   // Sends `command text`; expects a 200 JSON reply and returns it (throws otherwise).
   nlohmann::json command(const std::string& command, const std::string& text,
                          const std::string& channel = "C0INCIDENT", const SlackUser& user = {});
@@ -50,6 +57,7 @@ class SlackClient {
   std::string secret_;
   std::optional<std::chrono::system_clock::time_point> sign_at_;
   HttpClient http_;
+  Transport transport_;
 };
 
 }  // namespace scribe::testing

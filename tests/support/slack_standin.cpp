@@ -173,6 +173,8 @@ struct SlackStandIn::Impl {
   DownMode down_mode = DownMode::kRefuse;
   std::size_t refused = 0;
   std::size_t connections = 0;
+  std::string app_token;  // Socket Mode; empty: apps.connections.open is unknown
+  std::function<std::string()> next_socket_url;
   std::uint64_t next_ts = 1;
 
   // ---- the server; only its thread touches these (and the destructor after the join) ----
@@ -306,6 +308,14 @@ struct SlackStandIn::Impl {
   Answer route(const SlackCall& call) {
     if (!call.path.starts_with(kApiPrefix))
       return {404, "not found", {{"Content-Type", "text/plain"}}};
+    if (call.method() == "apps.connections.open" && !app_token.empty()) {
+      // Only the app-level token opens connections; a bot token is the wrong type.
+      const std::string authorization = call.header("authorization");
+      if (authorization.empty()) return slack_error("not_authed");
+      if (authorization != "Bearer " + app_token) return slack_error("invalid_auth");
+      if (call.http_method != "POST") return slack_error("invalid_request");
+      return slack_ok(json{{"url", next_socket_url()}});
+    }
     if (!token.empty()) {
       const std::string authorization = call.header("authorization");
       if (authorization.empty()) return slack_error("not_authed");
@@ -512,6 +522,12 @@ std::string SlackStandIn::base_url() const {
 }
 
 const std::string& SlackStandIn::token() const { return impl_->token; }
+
+void SlackStandIn::serve_socket_mode(std::string app_token, std::function<std::string()> next_url) {
+  std::lock_guard lock(impl_->mu);
+  impl_->app_token = std::move(app_token);
+  impl_->next_socket_url = std::move(next_url);
+}
 
 void SlackStandIn::add_message(const std::string& channel, const std::string& ts,
                                const std::string& user, const std::string& text,

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -74,6 +75,9 @@ class SlackStandIn {
   // [{"id":"F1","name":"graph.png","mimetype":"image/png","permalink":"https://…"}].
   void add_files(const std::string& channel, const std::string& ts, nlohmann::json files);
   void add_user(SlackStandInUser user);
+  // Socket Mode: apps.connections.open, called with `app_token` (other tokens: invalid_auth),
+  // answers {"ok":true,"url": next_url()} (see SocketModeStandIn).
+  void serve_socket_mode(std::string app_token, std::function<std::string()> next_url);
 
   // The next `n` calls, whatever their method, get this answer. An empty body for 429 is
   // {"ok":false,"error":"ratelimited"}. E.g. fail_next(1, 429, "", {{"Retry-After", "2"}}).

@@ -293,6 +293,28 @@ TEST_F(ConfigTest, LogLevelIsValidated) {
   EXPECT_THAT(error_of(write_toml("log_level = \"verbose\"\n")), HasSubstr("log_level"));
 }
 
+TEST_F(ConfigTest, SlackSocketModeSettings) {
+  EXPECT_EQ(load().slack_app_token, "");
+  EXPECT_EQ(load().slack_socket_idle_timeout, std::chrono::seconds(60));
+  const Config c = load(
+      write_toml("[slack]\napp_token = \"xapp-1-A0-TOML\"\nsocket_idle_timeout_seconds = 20\n"));
+  EXPECT_EQ(c.slack_app_token, "xapp-1-A0-TOML");
+  EXPECT_EQ(c.slack_socket_idle_timeout, std::chrono::seconds(20));
+  env_ = {{"SCRIBE_SLACK_APP_TOKEN", "xapp-1-A0-ENV"}};
+  EXPECT_EQ(load().slack_app_token, "xapp-1-A0-ENV");
+  // A bot token or signing secret in its place is a clear error, not a silent failure.
+  env_ = {{"SCRIBE_SLACK_APP_TOKEN", "xoxb-123-bot"}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_SLACK_APP_TOKEN"));
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("xapp-"));
+  EXPECT_THAT(error_of(std::nullopt), Not(HasSubstr("xoxb-123-bot")));
+  env_ = {{"SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS", "0"}};
+  EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS"));
+  env_ = {{"SCRIBE_SLACK_APP_TOKEN", "xapp-1-A0-SECRET-7777"}};
+  const std::string line = describe(load());
+  EXPECT_THAT(line, HasSubstr("slack_app_token=set"));
+  EXPECT_THAT(line, Not(HasSubstr("7777")));
+}
+
 TEST_F(ConfigTest, ErrorsInTheEnvironmentWinToo) {
   // A valid file does not excuse a broken environment variable.
   env_ = {{"SCRIBE_LISTEN", "nope"}};

@@ -173,6 +173,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
       "DROP TABLE store_probe;"
+      "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
       "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
       "INDEX channel_zones_by_channel;"
@@ -743,6 +744,7 @@ TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
       "DROP TABLE store_probe;"
+      "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
       "ALTER TABLE actions DROP COLUMN tracker_key; ALTER TABLE events DROP COLUMN links; DROP "
       "INDEX channel_zones_by_channel;"

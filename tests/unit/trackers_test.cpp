@@ -20,6 +20,7 @@
 #include "trackers/refresher.h"
 #include "trackers/webhooks.h"
 #include "unit/test_support.h"
+#include "util/secret.h"
 
 namespace scribe::trackers {
 namespace {
