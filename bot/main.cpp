@@ -4,6 +4,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -85,6 +87,31 @@ void setup_logging(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 }
 
+// A SIGBUS means a mapped file shrank underneath: with the database read, not mapped
+// (mmap_size=0), that is SQLite's WAL index (<db>-shm) truncated by someone else. The
+// process cannot go on (the memory it reads is gone), but it must not die silently: say
+// why on stderr (the log) with what async-signal-safe calls allow, then die of the signal.
+void on_sigbus(int) {
+  static constexpr char kMessage[] =
+      "scribe: SIGBUS: a memory-mapped file was truncated underneath the process, most likely "
+      "the database's -shm file (SQLite's WAL index); stopping. Nothing unacknowledged was "
+      "lost; restart Scribe, and keep other programs away from the database's files.\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  std::signal(SIGBUS, SIG_DFL);
+  std::raise(SIGBUS);
+}
+
+void install_fault_signals() {
+  struct sigaction bus {};
+  bus.sa_handler = on_sigbus;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
+  // Past a file-size limit (RLIMIT_FSIZE) a write fails with EFBIG, which the store reports
+  // as a full disk and recovers from when the limit is raised; the signal's default
+  // action would kill the process instead.
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
 // Every connection costs a descriptor, and the soft limit is often 1024 while the hard
 // one is far higher: take all that is allowed. The listener caps connections below it.
 void raise_fd_limit() {
@@ -111,6 +138,7 @@ int serve(const std::optional<std::string>& config_path) {
   scribe::configure_allocator();
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
+  install_fault_signals();
   raise_fd_limit();
   // One process per database file (not for a server database, which has its own locking).
   std::optional<scribe::ProcessLock> lock;

@@ -608,13 +608,14 @@ void Service::route(HttpRequest request, Respond respond) {
   if (path == "/readyz") {
     if (only(Route::kHealth, "GET")) return;
     auto task = [parts, respond = counted(Route::kHealth)]() {
-      bool ready = false;
+      // Not logged here: the store logs each episode once, however often this is asked.
+      StoreHealth health;
       try {
-        ready = parts->store->healthy();
+        health = parts->store->health();
       } catch (const StoreError& e) {
-        spdlog::warn("readiness check failed: {}", e.what());
+        health = StoreHealth{false, e.what()};
       }
-      if (!ready) return respond(text(503, "store unavailable\n"));
+      if (!health.ready) return respond(text(503, "not ready: " + health.reason + "\n"));
       // A bot account whose token the homeserver refuses hears nothing: not ready.
       if (parts->matrix_sync && !parts->matrix_sync->token_accepted()) {
         return respond(text(503, "matrix access token refused by the homeserver\n"));

@@ -1767,13 +1767,23 @@ std::optional<Reply> CommandHandler::over_limits(const Invocation& invocation) c
                                          invocation.channel.workspace, invocation.channel.channel);
   if (const auto refusal = rate_limiter_->acquire(bucket)) {
     refused_->count(Limit::kChannelRate);
+    const bool public_replies = !options_.platforms.of(invocation.channel.platform).private_replies;
     if (refusal->first) {
       spdlog::warn(
           limits::rate_log(fmt::format("{}/{}/{}", invocation.channel.platform,
                                        invocation.channel.workspace, invocation.channel.channel),
                            options_.limits.rate));
+    } else if (public_replies) {
+      // The room was told once; a notice per refused command would flood it too.
+      Reply quiet;
+      quiet.silent = true;
+      return quiet;
     }
-    return ephemeral(limits::too_fast(refusal->retry_after, options_.limits.rate));
+    Reply reply = ephemeral(limits::too_fast(refusal->retry_after, options_.limits.rate));
+    if (public_replies) {
+      reply.details.push_back("Until then, commands here are not recorded and get no answer.");
+    }
+    return reply;
   }
   const std::size_t chars = count_code_points(invocation.text);
   if (chars > options_.limits.max_text_chars) {

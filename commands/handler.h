@@ -190,6 +190,11 @@ class CommandHandler {
   // The entry points' work inside a transaction the caller opened (transact_async). Each
   // says whether it enqueued to the outbox where that is not evident.
   CommandResult run_in(Transaction& tx, const Invocation& invocation) const;
+
+  // Why the store is known not to record now (Store::trouble), empty when it is not: for
+  // the adapters' "nothing was recorded" answers, and to log a failed request only when the
+  // store has not already logged its episode.
+  std::string store_trouble() const { return store_.trouble(); }
   MarkOutcome record_marked_in(Transaction& tx, const MarkedMessage& message) const;
   MarkOutcome defer_marked_in(Transaction& tx, const MarkedMessage& message,
                               const std::string& content) const;  // enqueued when kRecorded

@@ -56,6 +56,10 @@ struct Reply {
   std::optional<std::string> document;
   // An id the adapter may mention when it truncates `document` (e.g. "INC-7").
   std::optional<IncidentId> incident;
+  // Nothing to send: the command was refused without an answer (a channel over its
+  // command rate, after the first refusal of the run, on a platform where every reply
+  // is public). Adapters send nothing for it.
+  bool silent = false;
 };
 
 }  // namespace scribe

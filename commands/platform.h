@@ -17,6 +17,10 @@ struct PlatformTraits {
   // The largest piece of a document (the draft) that one posted message carries in full;
   // longer documents are posted as several messages in a thread.
   std::size_t max_message_bytes = 0;
+  // Whether a reply can be shown to its caller alone (Slack's ephemeral messages). Where
+  // it cannot (Matrix), every reply is a message the whole room sees, so refusals of a
+  // flood are answered once per run, not once per command.
+  bool private_replies = false;
 };
 
 // The traits of every platform Scribe speaks, by name. Filled before use, then read-only
@@ -39,7 +43,7 @@ class Platforms {
 
  private:
   std::map<std::string, PlatformTraits, std::less<>> traits_;
-  PlatformTraits fallback_{"", kFallbackMessageBytes};
+  PlatformTraits fallback_{"", kFallbackMessageBytes, false};
 };
 
 }  // namespace scribe

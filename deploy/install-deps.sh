@@ -15,6 +15,9 @@ packages=(
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfaketime python3-jsonschema
+  # The sanitizer and fuzz build (deploy/test-sanitized.sh): clang, its sanitizer and
+  # libFuzzer runtimes, and llvm-symbolizer for readable stack traces.
+  clang libclang-rt-14-dev llvm
 )
 # The PostgreSQL backend (libpq-dev, and a server for its tests) joins this list with it.
 

@@ -118,6 +118,10 @@ class Connection {
       // Checkpoints run on their own thread (SqliteStore::checkpoint_loop), so that no
       // command waits while the log is copied into the database.
       exec("PRAGMA wal_autocheckpoint=0");
+      // The database file is read with read(), never mapped: a file truncated or damaged
+      // underneath gives an error, not a SIGBUS. (The WAL index, -shm, is mapped; see
+      // bot/main.cpp for the SIGBUS that a truncated -shm would raise.)
+      exec("PRAGMA mmap_size=0");
     } catch (...) {
       close();  // the destructor does not run for a constructor that throws
       throw;

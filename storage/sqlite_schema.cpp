@@ -249,6 +249,11 @@ CREATE TABLE publications (
   PRIMARY KEY (incident_id, destination)
 );
 )sql",
+    // 15: the readiness probe's scratch row: written and deleted in one transaction, so a
+    // probe needs the room a small command needs, and leaves nothing behind.
+    R"sql(
+CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
+)sql",
 };
 
 }  // namespace

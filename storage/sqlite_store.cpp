@@ -8,6 +8,7 @@
 #include <exception>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "storage/sqlite_connection.h"
+#include "storage/sqlite_health.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_transaction.h"
 #include "util/worker_pool.h"
@@ -53,6 +55,11 @@ class SqliteStore final : public Store {
     // Allocated as used, so an idle or quiet server does not hold it.
     writer_conn_->exec(fmt::format("PRAGMA cache_size=-{}", kWriterCacheKib));
     migrate(*writer_conn_);
+    // After the migrations, so the file holds SQLite's header. Not for SQLite's special
+    // names (":memory:", "file:" URIs): no file there to watch.
+    if (path != ":memory:" && !path.empty() && !path.starts_with("file:")) {
+      watch_ = std::make_unique<sqlite::FileWatch>(path);
+    }
     for (int i = 0; i < readers + 1; ++i) {
       free_readers_.push_back(std::make_unique<Connection>(path, options));
     }
@@ -115,12 +122,13 @@ class SqliteStore final : public Store {
   void read(const std::function<void(Transaction&)>& fn) override {
     Lease lease(*this);
     Connection& c = lease.connection();
-    c.prepare("BEGIN").run();
     try {
+      c.prepare("BEGIN").run();
       SqliteTransaction tx(c, /*writable=*/false);
       fn(tx);
       c.prepare("COMMIT").run();
     } catch (...) {
+      note_failure(c);  // a damaged page shows first on a read
       c.exec_quietly("ROLLBACK");
       throw;
     }
@@ -141,11 +149,43 @@ class SqliteStore final : public Store {
     }
   }
 
-  bool healthy() override {
-    Lease lease(*this);
-    Stmt s = lease.connection().prepare("SELECT 1");
-    return s.step() && s.i64(0) == 1;
+  bool healthy() override { return health().ready; }
+
+  // The file first (gone, replaced, read-only, damaged header, no room left), then a real
+  // write through the writer, which also ends an episode that is over (space freed, the
+  // file back where it was). A damaged database stays unready until a restart.
+  StoreHealth health() override {
+    if (watch_) {
+      if (auto problem = watch_->problem_or_full(kMinFreeBytes)) {
+        condition_.fail(*problem);
+        return StoreHealth{false, *problem};
+      }
+    }
+    auto probed = std::make_shared<std::promise<void>>();
+    std::future<void> done = probed->get_future();
+    write_async([](Transaction& tx) { static_cast<SqliteTransaction&>(tx).probe(); },
+                [probed](std::exception_ptr error) {
+                  if (error) {
+                    probed->set_exception(error);
+                  } else {
+                    probed->set_value();
+                  }
+                });
+    if (done.wait_for(kProbeTimeout) != std::future_status::ready) {
+      return StoreHealth{false, "the store did not complete a write within 5 s"};
+    }
+    try {
+      done.get();
+    } catch (const StoreError& e) {
+      const std::string reason = condition_.reason();
+      return StoreHealth{false, reason.empty() ? std::string(e.what()) : reason};
+    }
+    const std::string reason = condition_.reason();  // a lasting one outlives the probe
+    if (!reason.empty()) return StoreHealth{false, reason};
+    return StoreHealth{};
   }
+
+  std::string trouble() override { return condition_.reason(); }
 
  private:
   struct Pending {
@@ -162,6 +202,19 @@ class SqliteStore final : public Store {
   static constexpr int kCheckpointPages = 10000;
   // The writer connection's page cache (SQLite's default is 2 MiB).
   static constexpr int kWriterCacheKib = 8 * 1024;
+  // Less free space than this on the database's file system is a full disk to /readyz:
+  // a checkpoint may need a few MiB at once.
+  static constexpr unsigned long long kMinFreeBytes = 4ull << 20;
+  static constexpr std::chrono::seconds kProbeTimeout{5};
+
+  // When SQLite's last answer on `c` means the store cannot record (disk full, read-only,
+  // damaged, I/O error), the condition says so. Call before anything else runs on `c`.
+  void note_failure(Connection& c) {
+    const int code = sqlite3_extended_errcode(c.db());
+    if (auto reason = sqlite::storage_failure(code, sqlite3_system_errno(c.db()))) {
+      condition_.fail(*reason, sqlite::lasting(code));
+    }
+  }
 
   // A read connection borrowed from the pool for one read.
   class Lease {
@@ -220,7 +273,20 @@ class SqliteStore final : public Store {
   // write is reported durable that is not.
   void commit_batch(std::vector<Pending>& batch) {
     Connection& c = *writer_conn_;
+    // Writes to a file no longer at its path (deleted, moved away, replaced) would be
+    // acknowledged and lost at the next start; to a read-only or damaged one they should
+    // not be attempted. Refused before anything is begun.
+    // Nor is a damaged database written to: that could spread the damage.
+    std::optional<std::string> problem = condition_.lasting_reason();
+    if (problem->empty()) problem = watch_ ? watch_->problem() : std::nullopt;
+    if (problem) {
+      condition_.fail(*problem);
+      const auto error = std::make_exception_ptr(StoreError(*problem));
+      for (Pending& p : batch) p.error = error;
+      return;
+    }
     auto fail_all = [&](std::exception_ptr error) {
+      note_failure(c);
       c.exec_quietly("ROLLBACK");
       for (Pending& p : batch) {
         if (!p.error) p.error = error;
@@ -251,6 +317,7 @@ class SqliteStore final : public Store {
         c.prepare("RELEASE w").run();
       } catch (...) {
         p.error = std::current_exception();
+        note_failure(c);
         if (sqlite3_get_autocommit(c.db())) return fail_all(p.error);
         try {
           c.prepare("ROLLBACK TO w").run();
@@ -264,7 +331,10 @@ class SqliteStore final : public Store {
       step(WriteStep::kCommit);
       c.prepare("COMMIT").run();
     } catch (...) {
-      fail_all(std::current_exception());
+      return fail_all(std::current_exception());
+    }
+    for (const Pending& p : batch) {
+      if (!p.error) return condition_.recovered();  // a write reached the disk
     }
   }
 
@@ -322,6 +392,8 @@ class SqliteStore final : public Store {
   }
 
   const std::function<void(WriteStep)> fault_;
+  std::unique_ptr<sqlite::FileWatch> watch_;  // null for ":memory:"
+  sqlite::Condition condition_;
   const std::chrono::milliseconds maintenance_interval_;
   const int purge_batch_;
   const std::function<void(std::int64_t)> on_purge_;

@@ -986,4 +986,10 @@ std::int64_t SqliteTransaction::purge_expired_deliveries(Timestamp now, int limi
   return sqlite3_changes(connection_.db());
 }
 
+void SqliteTransaction::probe() {
+  require_writable();
+  prepare("INSERT OR REPLACE INTO store_probe (id, pad) VALUES (1, zeroblob(65536))").run();
+  prepare("DELETE FROM store_probe WHERE id = 1").run();
+}
+
 }  // namespace scribe::sqlite

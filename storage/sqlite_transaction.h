@@ -86,6 +86,11 @@ class SqliteTransaction final : public Transaction {
   // Removes up to `limit` delivery keys whose window closed before `now`, oldest first (the
   // store's maintenance); returns how many it removed.
   std::int64_t purge_expired_deliveries(Timestamp now, int limit);
+  // The readiness probe: writes a 64 KiB row and deletes it (store_probe), so the commit
+  // needs at least the log pages a command does (a /timeline line touches a dozen pages
+  // across its table and indexes; a smaller probe fitted in the room a refused command
+  // left and called a full disk ready).
+  void probe();
 
  private:
   Stmt prepare(std::string_view sql) { return connection_.prepare(sql); }

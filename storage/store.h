@@ -202,6 +202,12 @@ class Transaction {
   virtual std::optional<std::string> latest_draft(IncidentId incident) = 0;
 };
 
+// Whether a store can record; see Store::health.
+struct StoreHealth {
+  bool ready = true;
+  std::string reason;  // when not ready
+};
+
 // Threads: a Store is safe to use from any number of threads at once (listener threads,
 // the outbox's sender, the scheduler). Writes go through one queue drained by one writer
 // thread, which owns the write connection: it commits a batch of queued writes per
@@ -235,9 +241,23 @@ class Store {
   virtual void write_async(std::function<void(Transaction&)> fn, Done done);
   virtual void read_async(std::function<void(Transaction&)> fn, Done done);
 
-  // Cheap liveness probe for /readyz.
+  // Cheap liveness probe.
   virtual bool healthy() = 0;
+
+  // Whether the store can take a write now, and if not why, in words for people
+  // ("the disk is full"): for /readyz. A backend may check its files and make a real
+  // write to find out, so this blocks briefly: not for the listener's threads. The
+  // default asks healthy().
+  virtual StoreHealth health();
+
+  // Why writes are known to fail now (the episode the store has logged), without checking
+  // again; empty when they are not known to. For the "nothing was recorded" replies.
+  virtual std::string trouble() { return {}; }
 };
+
+inline StoreHealth Store::health() {
+  return healthy() ? StoreHealth{} : StoreHealth{false, "the store does not answer"};
+}
 
 struct StoreOptions {
   // SQLite only: "full" (survives power loss) or "normal" (survives kill -9).

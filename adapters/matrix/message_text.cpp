@@ -48,7 +48,12 @@ std::string decode_entities(std::string_view s) {
       auto [p, ec] =
           std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
       if (ec == std::errc() && p == digits.data() + digits.size() && !digits.empty()) {
-        append_utf8(replacement, cp);
+        // As HTML decodes them: NUL, surrogates and code points past U+10FFFF are U+FFFD,
+        // so the text stays valid UTF-8 (JSON refuses anything else when it is sent on).
+        const bool valid = cp != 0 && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+        append_utf8(replacement, valid ? cp : 0xFFFD);
+      } else if (ec == std::errc::result_out_of_range) {
+        append_utf8(replacement, 0xFFFD);
       }
     }
     if (replacement.empty()) {
@@ -106,6 +111,8 @@ std::string pill_user(std::string_view href) {
   std::string id = percent_decode(href.substr(kPrefix.size()));
   id = id.substr(0, id.find_first_of("?/"));
   if (id.size() < 4 || id[0] != '@' || id.find(':') == std::string::npos) return {};
+  // User ids are printable ASCII; a link decoding to anything else (%00, %FF) names no one.
+  if (std::any_of(id.begin(), id.end(), [](char c) { return c <= ' ' || c > '~'; })) return {};
   return id;
 }
 

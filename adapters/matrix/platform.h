@@ -17,7 +17,8 @@ inline constexpr std::string_view kPlatform = "matrix";
 // Commands are room messages starting with "!". An event may be at most 65,536 bytes, and
 // a draft piece travels twice in it (the Markdown body and its HTML, which tables and
 // escapes make a few times longer), so 8,000 bytes per piece stays well inside.
-inline PlatformTraits traits() { return PlatformTraits{"!", 8000}; }
+// Every reply is a room message: none is private to its caller.
+inline PlatformTraits traits() { return PlatformTraits{"!", 8000, false}; }
 
 // Matrix identifiers as the core sees them.
 // "@alice:example.org" -> "alice" (the part between the sigil and the first ':').

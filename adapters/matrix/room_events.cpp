@@ -35,10 +35,23 @@ std::optional<std::pair<std::string, std::string>> split_command(std::string_vie
   return std::nullopt;
 }
 
+// The event's origin_server_ts, which any federated server sets. One outside the years
+// 0000-9999 is nonsense, and the date arithmetic of reading a command's "14:05" or "-15m"
+// against it overflows: it is not used (callers take the receive time instead).
 std::optional<Timestamp> origin_ts(const json& event) {
+  constexpr std::int64_t kFirst = -62167219200000;  // 0000-01-01T00:00:00Z, in ms
+  constexpr std::int64_t kLast = 253402300799999;   // 9999-12-31T23:59:59.999Z
   auto it = event.find("origin_server_ts");
   if (it == event.end() || !it->is_number_integer()) return std::nullopt;
-  return Timestamp{std::chrono::milliseconds(it->get<std::int64_t>())};
+  // JSON reads positive numbers as unsigned: compare before narrowing.
+  const bool too_large = it->is_number_unsigned() && it->get<std::uint64_t>() > kLast;
+  const auto ms = too_large ? kLast + 1 : it->get<std::int64_t>();
+  if (ms < kFirst || ms > kLast) {
+    spdlog::warn("Matrix event {}: origin_server_ts {} ignored", string_at(event, "event_id"),
+                 it->dump());
+    return std::nullopt;
+  }
+  return Timestamp{std::chrono::milliseconds(ms)};
 }
 
 // Whether an invite's stripped room state says the room is end-to-end encrypted.
@@ -146,6 +159,7 @@ bool RoomEvents::on_message(Transaction& tx, const json& event, Timestamp now) c
   auto command = split_command(text);
   if (!command) return false;
   const std::string room_id = string_at(event, "room_id");
+  if (room_id.empty()) return false;  // malformed: a command must come from a room
   inv.channel = channel_of(room_id);
   inv.user = person_of(string_at(event, "sender"));
   inv.command = command->first;
@@ -153,7 +167,7 @@ bool RoomEvents::on_message(Transaction& tx, const json& event, Timestamp now) c
   inv.received_at = origin_ts(event).value_or(now);
   const CommandResult result = handler_.run_in(tx, inv);
   bool enqueued = result.enqueued;
-  if (hooks_.reply_sink &&
+  if (hooks_.reply_sink && !result.reply.silent &&
       hooks_.reply_sink(tx, inv.channel, result.reply, string_at(event, "event_id"))) {
     enqueued = true;
   }

@@ -127,11 +127,18 @@ void TransactionsEndpoint::on_transaction(const std::string& txn_id, const std::
         }
         return events_.apply(tx, (*parsed)["events"], now);
       },
-      [txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
+      [this, txn_id, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
-          // Nothing of it was committed; the homeserver retries the whole transaction.
-          spdlog::error("Matrix transaction {} not processed: {}", txn_id, error->what());
-          return respond(matrix_error(503, "M_UNKNOWN", "not processed; please retry"));
+          // Nothing of it was committed; a 5xx makes the homeserver retry the whole
+          // transaction. An episode of the store is logged once, by the store.
+          const std::string trouble = handler_.store_trouble();
+          if (trouble.empty()) {
+            spdlog::error("Matrix transaction {} not processed: {}", txn_id, error->what());
+          }
+          return respond(matrix_error(503, "M_UNKNOWN",
+                                      "not processed (" +
+                                          (trouble.empty() ? std::string(error->what()) : trouble) +
+                                          "); please retry"));
         }
         respond(empty_ok());
       });

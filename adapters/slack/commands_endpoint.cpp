@@ -4,6 +4,7 @@
 #include <memory>
 #include <string_view>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -70,13 +71,19 @@ void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
   }
   const std::string trigger(form_value(*form.form, "trigger_id"));
   auto failed = [typed = "/" + invocation.command + " " + invocation.text,
-                 channel = invocation.channel.channel](const StoreError* error) {
-    // Nothing was committed. Slack would show a bare "failed" for a 5xx and the typed
-    // text would be gone, so answer 200 with the text to retry, and say so plainly.
-    spdlog::error("command {} in {} failed: {}", typed, channel,
-                  error != nullptr ? error->what() : "unknown");
+                 channel = invocation.channel.channel,
+                 &handler = handler_](const StoreError* error) {
+    // Nothing was committed. Slack would show a bare "failed" (or a timeout) for a 5xx and
+    // the typed text would be gone, so answer 200, only to the caller, with why and the
+    // text to retry. The store logs an episode once; a failure outside one is logged here.
+    const std::string trouble = handler.store_trouble();
+    if (trouble.empty()) {
+      spdlog::error("command {} in {} failed: {}", typed, channel,
+                    error != nullptr ? error->what() : "unknown");
+    }
     Reply reply;
-    reply.text = "⚠️ Scribe could not save this, so nothing was recorded. Please try again.";
+    reply.text = fmt::format("⚠️ Nothing was recorded: {}. Please try again.",
+                             trouble.empty() ? "Scribe could not save it" : trouble);
     reply.details = {typed};
     return HttpResponse{200, "application/json", render_reply(reply), {}};
   };

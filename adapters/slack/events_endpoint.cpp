@@ -68,11 +68,15 @@ std::vector<EventLink> message_links(const json& message, const std::string& per
 }
 
 std::optional<Timestamp> parse_message_ts(std::string_view ts) {
+  // Seconds of years 1970-9999: a sign or more would be no Slack ts, and the milliseconds
+  // of a larger count overflow.
+  constexpr std::int64_t kLastSecond = 253402300799;  // 9999-12-31T23:59:59Z
   const auto dot = ts.find('.');
   const std::string_view whole = ts.substr(0, dot);
   std::int64_t seconds = 0;
   auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
   if (ec != std::errc() || p != whole.data() + whole.size() || whole.empty()) return std::nullopt;
+  if (whole.front() == '-' || seconds > kLastSecond) return std::nullopt;
   std::int64_t micros = 0;
   if (dot != std::string_view::npos) {
     std::string frac(ts.substr(dot + 1));
@@ -193,11 +197,15 @@ void EventsEndpoint::mark(MarkedMessage marked, bool defer, Respond& respond) {
                          : handler_.record_marked_in(tx, marked);
         return defer && *outcome == MarkOutcome::kRecorded;
       },
-      [outcome, respond = std::move(respond)](std::optional<StoreError> error) {
+      [this, outcome, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
-          // Not stored: a 5xx makes Slack deliver the event again.
-          spdlog::error("Slack event not recorded: {}", error->what());
-          return respond(plain(503, "not recorded; please retry"));
+          // Not stored: a 5xx makes Slack deliver the event again. An episode of the store
+          // is logged once, by the store.
+          const std::string trouble = handler_.store_trouble();
+          if (trouble.empty()) spdlog::error("Slack event not recorded: {}", error->what());
+          return respond(plain(503, "not recorded (" +
+                                        (trouble.empty() ? std::string(error->what()) : trouble) +
+                                        "); please retry"));
         }
         respond(outcome_response(*outcome));
       });

@@ -12,7 +12,11 @@ namespace scribe::slack {
 FormResult parse_form(std::string_view body) {
   FormResult result;
   try {
-    auto params = boost::urls::parse_query(body);
+    // Boost.URL 1.81's parse_query measures its input again with strlen, so it reads past
+    // the end of a view that is not NUL-terminated right there (and takes in what follows).
+    // Its own NUL-terminated copy keeps it inside the body.
+    const std::string terminated(body);
+    auto params = boost::urls::parse_query(terminated);
     if (!params) {
       result.error = "invalid percent-escape, or a character that must be percent-encoded";
       return result;

@@ -141,11 +141,13 @@ void InteractivityEndpoint::run(const HttpRequest& request, std::string replay_k
         }
         return enqueued;
       },
-      [presses, respond = std::move(respond)](std::optional<StoreError> error) {
+      [this, presses, respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) {
           // Nothing of these presses was committed. A 5xx makes Slack tell the user the
           // click did not work, so they can click again.
-          spdlog::error("{} button press(es) not recorded: {}", presses->size(), error->what());
+          if (handler_.store_trouble().empty()) {
+            spdlog::error("{} button press(es) not recorded: {}", presses->size(), error->what());
+          }
           return respond(plain(503, "not recorded; please try again"));
         }
         respond(acknowledged());

@@ -15,7 +15,7 @@ inline constexpr std::string_view kPlatform = "slack";
 
 // Slash commands start with "/". A draft piece is one ``` block of a posted message, and
 // Slack renders at most 3,000 characters per block: 2,800 leaves room for the fences.
-inline PlatformTraits traits() { return PlatformTraits{"/", 2800}; }
+inline PlatformTraits traits() { return PlatformTraits{"/", 2800, true}; }
 
 // A channel as configured or named by an alert's label: "<team id>/<channel id>"
 // ("T0123/C0456"), the ids Slack's own URLs and API use; nullopt when not that shape.

@@ -182,11 +182,12 @@ TEST_F(LimitsE2E, BadPagingValuesAre400WithAClearError) {
 class MatrixLimitsE2E : public ScribeE2E {
  protected:
   void SetUp() override {
-    env_ = {{"SCRIBE_MAX_COMMAND_CHARS", "50"},
-            {"SCRIBE_MATRIX_HOMESERVER_URL", homeserver_.base_url()},
-            {"SCRIBE_MATRIX_AS_TOKEN", homeserver_.as_token()},
-            {"SCRIBE_MATRIX_HS_TOKEN", kHsToken},
-            {"SCRIBE_MATRIX_USER_ID", "@scribe:standin.test"}};
+    // Added to what a subclass set.
+    env_["SCRIBE_MAX_COMMAND_CHARS"] = "50";
+    env_["SCRIBE_MATRIX_HOMESERVER_URL"] = homeserver_.base_url();
+    env_["SCRIBE_MATRIX_AS_TOKEN"] = homeserver_.as_token();
+    env_["SCRIBE_MATRIX_HS_TOKEN"] = kHsToken;
+    env_["SCRIBE_MATRIX_USER_ID"] = "@scribe:standin.test";
     ScribeE2E::SetUp();
   }
 
@@ -217,6 +218,55 @@ TEST_F(MatrixLimitsE2E, ATooLongMessageBodyIsRefusedInTheRoom) {
   EXPECT_THAT(room, HasSubstr("51 characters long; the limit is 50"));
   EXPECT_THAT(room, HasSubstr("60000 characters long; the limit is 50"));
   EXPECT_EQ(api_json("/api/incidents/INC-1")["timeline"].size(), 1u);  // the declaration only
+}
+
+// A Matrix room over its command rate: every reply there is a room message, so the room
+// is told once per run of refusals when to try again, and the commands after that get no
+// answer (and are not recorded).
+class MatrixRateE2E : public MatrixLimitsE2E {
+ protected:
+  void SetUp() override {
+    // A burst of 3, then one command every 100 ms: a flood sent at once is refused, and a
+    // command a moment later is let in again.
+    env_ = {{"SCRIBE_CHANNEL_COMMAND_BURST", "3"}, {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "600"}};
+    MatrixLimitsE2E::SetUp();
+  }
+};
+
+TEST_F(MatrixRateE2E, AFloodedRoomIsToldOnceAndNotAnsweredAgain) {
+  json events = json::array(
+      {message("!incident start Storm"), message("!timeline one"), message("!timeline two")});
+  for (int i = 0; i < 9; ++i) events.push_back(message("!timeline flood " + std::to_string(i)));
+  ASSERT_EQ(homeserver_.push_transaction(scribe_->base_url(), kHsToken, "txn-1", events).status,
+            200);
+  // The room's messages go out in order: once a later answer in it is out, every answer
+  // to the flood is. Until a token is back, the status commands are refused silently too.
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    const json status = json::array({message("!incident status")});
+    ASSERT_EQ(
+        homeserver_
+            .push_transaction(scribe_->base_url(), kHsToken, "txn-s" + std::to_string(i), status)
+            .status,
+        200);
+    answered = homeserver_.wait_for_messages(5, kRoom, std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(answered);
+
+  int notices = 0;
+  std::string room;
+  for (const auto& m : homeserver_.sent_messages(kRoom)) {
+    const std::string text = m.content.dump();
+    room += text + "\n";
+    if (text.find("try again in") != std::string::npos) ++notices;
+  }
+  EXPECT_EQ(notices, 1) << room;
+  // The start, "one", "two", the notice and the status.
+  EXPECT_EQ(homeserver_.sent_messages(kRoom).size(), 5u) << room;
+  EXPECT_THAT(room, HasSubstr("get no answer"));
+  EXPECT_THAT(room, ::testing::Not(HasSubstr("flood")));
+  EXPECT_EQ(api_json("/api/incidents/INC-1")["timeline"].size(), 3u);  // start, one, two
+  ASSERT_TRUE(scribe_->wait_for_log("is over its command rate", std::chrono::seconds(10)));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,6 +18,26 @@
 extern char** environ;
 
 namespace scribe::testing {
+namespace {
+
+std::mutex reports_mu;
+std::vector<std::string> reports;
+
+// The start of each sanitizer report in `log`, up to a few KB of it.
+void collect_reports(const std::string& log) {
+  static constexpr std::string_view kMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                                  "SUMMARY: UndefinedBehaviorSanitizer",
+                                                  ": runtime error: "};
+  std::size_t first = std::string::npos;
+  for (std::string_view marker : kMarkers) first = std::min(first, log.find(marker));
+  if (first == std::string::npos) return;
+  const std::size_t line = log.rfind('\n', first);
+  const std::size_t begin = line == std::string::npos ? 0 : line + 1;
+  std::lock_guard lock(reports_mu);
+  reports.push_back(log.substr(begin, 8000));
+}
+
+}  // namespace
 
 ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::string> env,
                              ScribeProcessOptions options) {
@@ -116,9 +137,19 @@ ScribeProcess::ScribeProcess(std::string binary, std::map<std::string, std::stri
 }
 
 ScribeProcess::~ScribeProcess() {
-  if (pid_ > 0) kill_hard();
+  if (pid_ > 0) terminate(std::chrono::seconds(10));
   if (drain_.joinable()) drain_.join();
   if (stderr_fd_ >= 0) close(stderr_fd_);
+}
+
+std::vector<std::string> ScribeProcess::sanitizer_reports() {
+  std::lock_guard lock(reports_mu);
+  return reports;
+}
+
+void ScribeProcess::finish_logs() {
+  if (drain_.joinable()) drain_.join();
+  collect_reports(logs());
 }
 
 std::string ScribeProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -148,8 +179,11 @@ int ScribeProcess::terminate(std::chrono::seconds timeout) {
 int ScribeProcess::wait_until_exited(std::chrono::seconds timeout) {
   if (pid_ <= 0) return kNotRunning;
   const int status = wait_for_exit(timeout);
-  if (status == kKilledAfterTimeout) kill_hard();
-  if (drain_.joinable()) drain_.join();
+  if (status == kKilledAfterTimeout) {
+    kill_hard();
+  } else {
+    finish_logs();
+  }
   return status;
 }
 
@@ -159,7 +193,7 @@ void ScribeProcess::kill_hard() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  if (drain_.joinable()) drain_.join();
+  finish_logs();
 }
 
 std::string ScribeProcess::logs() const {

@@ -47,7 +47,9 @@ class ScribeProcess {
   // 127.0.0.1:0. Blocks until the service logs that it listens, or throws.
   ScribeProcess(std::string binary, std::map<std::string, std::string> env,
                 ScribeProcessOptions options = {});
-  ~ScribeProcess();  // SIGKILL if still running
+  // If still running: SIGTERM, and SIGKILL when it has not exited after 10 s. A clean exit
+  // lets a sanitized build report leaks (see sanitizer_reports()).
+  ~ScribeProcess();
 
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
@@ -64,6 +66,12 @@ class ScribeProcess {
   // Whether stderr shows `text` within `timeout`: woken by each chunk the process writes.
   bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const;
 
+  // The AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer reports that any
+  // ScribeProcess of this program has found in the log of its process once it exited, in
+  // order. A sanitized `scribe` may exit with the status a test expects and still have
+  // reported; the end-to-end tests fail on these (tests/e2e/sanitizer_reports.cpp).
+  static std::vector<std::string> sanitizer_reports();
+
   // A "VmRSS:   1234 kB" field of /proc/<pid>/status, in KiB; -1 when not running/unreadable.
   long status_kib(std::string_view field) const;
   // User + system CPU seconds the process has used so far; -1 when not running/unreadable.
@@ -71,6 +79,9 @@ class ScribeProcess {
 
  private:
   int wait_for_exit(std::chrono::milliseconds timeout);
+  // After the process exited: waits for the rest of its log, then keeps any sanitizer
+  // report in it.
+  void finish_logs();
 
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;

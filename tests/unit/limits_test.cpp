@@ -333,6 +333,36 @@ TEST_F(LimitsHandlerTest, AChannelOverItsRateIsToldWhenToTryAgain) {
   EXPECT_EQ(handler_->refusals().of(Limit::kChannelRate), 3u);
 }
 
+// In a Matrix room every reply is a message the whole room sees: the first refusal of a
+// run says when to try again, the rest of the run gets no answer at all (Slack's callers
+// are each told, privately, above); once a command is let in, the next run is told again.
+TEST_F(LimitsHandlerTest, ARoomWhereRepliesArePublicIsToldOncePerRun) {
+  CommandLimits limits;
+  limits.rate = rate(3, 12);  // one per 5 s
+  make_handler(limits);
+  const ChannelRef room{"matrix", "example.org", "!flood:example.org"};
+  run("incident", "start Flood", room);
+  run("timeline", "one", room);
+  run("timeline", "two", room);
+  const std::string before = dump(*store_);
+  const Reply first = run("timeline", "three", room);
+  EXPECT_FALSE(first.silent);
+  EXPECT_THAT(all_text(first), HasSubstr("try again in 5 s"));
+  EXPECT_THAT(all_text(first), HasSubstr("get no answer"));
+  for (int i = 0; i < 5; ++i) {
+    const Reply r = run("timeline", "more", room);
+    EXPECT_TRUE(r.silent) << i;
+    EXPECT_TRUE(r.text.empty() && r.details.empty() && !r.document) << all_text(r);
+  }
+  EXPECT_EQ(dump(*store_), before);
+  clock_.now += 5s;
+  EXPECT_EQ(run("timeline", "three", room).visibility, Reply::Visibility::kChannel);
+  const Reply again = run("timeline", "four", room);
+  EXPECT_FALSE(again.silent);
+  EXPECT_THAT(all_text(again), HasSubstr("try again in"));
+  EXPECT_EQ(handler_->refusals().of(Limit::kChannelRate), 7u);
+}
+
 TEST_F(LimitsHandlerTest, TheDefaultsLetABusyIncidentThrough) {
   make_handler(CommandLimits{});
   run("incident", "start Busy");

@@ -7,8 +7,10 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -545,6 +547,85 @@ TEST(MatrixMessageText, TranslatesPillsAndIds) {
   EXPECT_EQ(message_text(content, mentions), "mail bob@example.org:25, ping @eve. 14:05 @ noon");
   ASSERT_EQ(mentions.size(), 1u);
   EXPECT_EQ(mentions[0], (Person{"@eve:example.org", "eve"}));
+}
+
+// Found by fuzz/matrix_message_fuzzer.cpp: a pill's link decoded "&#xD800;" (or "%FF",
+// "%00") into a user id that was not UTF-8, which then went into the text, the store and
+// the reply's m.mentions, where JSON refuses it. Such links name no one; character
+// references that are no characters read as U+FFFD, as in HTML.
+TEST(MatrixMessageText, LinksToIdsThatAreNotTextNameNoOne) {
+  for (const char* href :
+       {"https://matrix.to/#/@bo&#xD800;b:example.org", "https://matrix.to/#/@bo&#0;b:example.org",
+        "https://matrix.to/#/@bo&#x110000;b:example.org",
+        "https://matrix.to/#/@bo&#99999999;b:example.org",
+        "https://matrix.to/#/@bo%FFb:example.org", "https://matrix.to/#/@bo%00b:example.org"}) {
+    SCOPED_TRACE(href);
+    std::vector<Person> mentions;
+    const json content = {{"msgtype", "m.text"},
+                          {"body", "!action fix alerts bob due +3d"},
+                          {"format", "org.matrix.custom.html"},
+                          {"formatted_body", std::string("!action fix alerts <a href=\"") + href +
+                                                 "\">bob</a> due +3d"}};
+    EXPECT_EQ(message_text(content, mentions), "!action fix alerts bob due +3d");
+    EXPECT_TRUE(mentions.empty());
+  }
+  std::vector<Person> mentions;
+  const json escaped = {
+      {"body", "ping bob"},
+      {"format", "org.matrix.custom.html"},
+      {"formatted_body", "ping <a href=\"https://matrix.to/#/&#x40;bob:example.org\">bob</a>"}};
+  EXPECT_EQ(message_text(escaped, mentions), "ping @bob");
+  ASSERT_EQ(mentions.size(), 1u);
+  EXPECT_EQ(mentions[0].id, "@bob:example.org");
+}
+
+// Found by fuzz/matrix_transactions_fuzzer.cpp: a command event without a room_id ran in a
+// channel with no id, declaring an incident nobody can reach and queueing a reply to nowhere.
+TEST_F(MatrixTransactionsTest, ACommandWithoutARoomChangesNothing) {
+  json event =
+      text_message("$noroom", "@alice:example.org", "!incident start sev2 DB down", kStart);
+  event.erase("room_id");
+  ASSERT_EQ(put("t-noroom", json::array({event})).status, 200);
+  std::vector<Incident> incidents;
+  store_->read([&](Transaction& tx) { incidents = tx.list_incidents(10); });
+  EXPECT_TRUE(incidents.empty());
+  EXPECT_TRUE(replies_.empty());
+  EXPECT_TRUE(outbox().empty());
+}
+
+// Found by fuzzing the Matrix transactions endpoint with extreme origin_server_ts values:
+// INT64_MAX as a command's time overflowed the reading of "14:05" and "-15m" (UBSan) and
+// was stored as the time the command came in. A time no calendar shows is not used; the
+// command counts as received when it arrived.
+TEST_F(MatrixTransactionsTest, AnOriginServerTsOutsideTheCalendarIsNotUsed) {
+  ASSERT_NO_FATAL_FAILURE(start_incident());
+  const json stamps = json::array({std::numeric_limits<std::int64_t>::max(),
+                                   std::numeric_limits<std::int64_t>::min(),
+                                   std::numeric_limits<std::uint64_t>::max(), 253402300800000});
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    SCOPED_TRACE(stamps[i].dump());
+    json clock = text_message("$c" + std::to_string(i), "@bob:example.org",
+                              "!timeline 14:05 failover " + std::to_string(i), kNow);
+    json relative = text_message("$r" + std::to_string(i), "@bob:example.org",
+                                 "!timeline -15m paged " + std::to_string(i), kNow);
+    clock["origin_server_ts"] = stamps[i];
+    relative["origin_server_ts"] = stamps[i];
+    ASSERT_EQ(put("t-ts" + std::to_string(i), json::array({clock, relative})).status, 200);
+    const auto events = timeline();
+    ASSERT_GE(events.size(), 2u);
+    const auto at = [&](const std::string& text) {
+      const auto it = std::find_if(events.begin(), events.end(),
+                                   [&](const TimelineEvent& e) { return e.text == text; });
+      return it == events.end() ? std::optional<TimelineEvent>{} : *it;
+    };
+    const auto c = at("failover " + std::to_string(i));
+    const auto r = at("paged " + std::to_string(i));
+    ASSERT_TRUE(c && r);
+    EXPECT_EQ(c->occurred_at, utc(2026, 11, 20, 14, 5));
+    EXPECT_EQ(c->recorded_at, kNow);
+    EXPECT_EQ(r->occurred_at, kNow - std::chrono::minutes{15});
+    EXPECT_EQ(r->recorded_at, kNow);
+  }
 }
 
 TEST(MatrixIds, LocalpartsAndServerNames) {

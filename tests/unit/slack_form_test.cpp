@@ -1,6 +1,8 @@
 #include "adapters/slack/form.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -98,6 +100,18 @@ TEST(SlackForm, ParsesRealSlashCommandBody) {
   EXPECT_EQ(form_value(form, "command"), "/timeline");
   EXPECT_EQ(form_value(form, "text"), "#detected p99 > 1.2s <@U1|ann>");
   EXPECT_EQ(form_value(form, "response_url"), "https://hooks.slack.com/commands/1234/5678");
+}
+
+// Found by fuzz/form_fuzzer.cpp (ASan: heap-buffer-overflow in strlen under parse_query):
+// the parser read past the end of the view it was given, up to the next NUL.
+TEST(SlackForm, ReadsOnlyTheViewItIsGiven) {
+  const std::string buffer = "text=abc&user_id=U1";
+  EXPECT_EQ(form_value(parse_ok(std::string_view(buffer).substr(0, 7)), "text"), "ab");
+  EXPECT_TRUE(parse_ok(std::string_view(buffer).substr(0, 0)).empty());
+  const std::vector<char> unterminated = {'t', 'e', 'x', 't', '=', 'a'};
+  EXPECT_EQ(
+      form_value(parse_ok(std::string_view(unterminated.data(), unterminated.size())), "text"),
+      "a");
 }
 
 }  // namespace

@@ -172,6 +172,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"
@@ -743,6 +744,7 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
       "DROP INDEX actions_by_tracker_key; ALTER TABLE actions DROP COLUMN tracker_url;"

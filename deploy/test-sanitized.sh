@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The second half of CI (deploy/test.sh runs it after the ordinary build and tests), kept
+# small enough that the whole of CI stays near 25 minutes on 2 cores with a cold compiler
+# cache: one clang build in build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+# and libFuzzer's coverage on the libraries, of only the unit-test binary and the fuzz
+# targets (the libraries are static and shared by all of them, so each fuzz target adds
+# one object and a link). The unit suite runs under the sanitizers, then every fuzz target
+# for SCRIBE_FUZZ_SECONDS (default 25) on a scratch copy of its seed corpus, two at a time.
+# Not built here: the end-to-end suite and the `scribe` binary it starts, and the
+# benchmarks (README, "Sanitizers and fuzzing" says why). Any sanitizer report, leak,
+# broken invariant or crash fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install-deps.sh
+
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+jobs="$(nproc)"
+# -O1 with line tables only: a quicker build than -O2 -g, with stack traces that still
+# name files and lines.
+cmake -S . -B build-asan -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DSCRIBE_WERROR="$werror" \
+  -DSCRIBE_SANITIZE=address,undefined -DSCRIBE_FUZZ=ON -DSCRIBE_BUILD_BENCH=OFF >/dev/null
+targets=(form slash_command grammar action_grammar time_parse slack_commands slack_events slack_interactivity
+         matrix_message matrix_transactions draft_render review template tracker_webhooks)
+cmake --build build-asan --parallel "$jobs" --target scribe_unit_tests "${targets[@]/#/fuzz_}"
+
+# Leak checking works in this environment (LeakSanitizer needs ptrace-like access, which
+# some containers deny; then set ASAN_OPTIONS=detect_leaks=0 and say so).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+ctest --test-dir build-asan -L unit --output-on-failure --parallel "$jobs" --timeout 600
+
+echo "== fuzz targets, ${SCRIBE_FUZZ_SECONDS:-25} s each, $jobs at a time"
+SCRIBE_FUZZ_JOBS="${SCRIBE_FUZZ_JOBS:-$jobs}" bash fuzz/run.sh build-asan "${SCRIBE_FUZZ_SECONDS:-25}" "${targets[@]}"
