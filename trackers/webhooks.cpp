@@ -1,6 +1,9 @@
 #include "trackers/webhooks.h"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +43,23 @@ std::string text_at(const json& j, std::string_view a, std::string_view b = {}) 
   const json* x = member(j, a);
   if (x && !b.empty()) x = member(*x, b);
   return x && x->is_string() ? x->get<std::string>() : std::string();
+}
+
+// An issue number as the trackers count them: a positive integer that fits. JSON also
+// reads 0, negatives and numbers past 2^63 as integers; they name no issue, and a key made
+// from them ("acme/web#-1") would match nothing Scribe stored.
+std::optional<long long> issue_number_at(const json* n) {
+  if (!n || !n->is_number_integer()) return std::nullopt;
+  if (n->is_number_unsigned()) {
+    const auto u = n->get<std::uint64_t>();
+    if (u == 0 || u > static_cast<std::uint64_t>(std::numeric_limits<long long>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<long long>(u);
+  }
+  const auto v = n->get<long long>();
+  if (v <= 0) return std::nullopt;
+  return v;
 }
 
 HttpResponse answer(int status, std::string body) {
@@ -99,9 +119,9 @@ WebhookEvent parse_github(std::string_view event_header, std::string_view body,
   }
   const std::string action = text_at(j, "action");
   const json* issue = member(j, "issue");
-  const json* number = issue ? member(*issue, "number") : nullptr;
-  if (!number || !number->is_number_integer())
-    return malformed("issues event without issue.number");
+  const std::optional<long long> number =
+      issue_number_at(issue ? member(*issue, "number") : nullptr);
+  if (!number) return malformed("issues event without a positive issue.number");
   const std::string full_name = text_at(j, "repository", "full_name");
   if (!iequals(full_name, repo)) {
     return ignored(fmt::format("repository '{}' is not the configured one", full_name));
@@ -111,7 +131,7 @@ WebhookEvent parse_github(std::string_view event_header, std::string_view body,
   }
   WebhookEvent e;
   e.what = WebhookEvent::What::kState;
-  e.key = scoped_key(std::string(repo), number->get<long long>());
+  e.key = scoped_key(std::string(repo), *number);
   e.closed = action == "closed";
   e.actor = text_at(j, "sender", "login");
   return e;
@@ -125,9 +145,8 @@ WebhookEvent parse_gitlab(std::string_view event_header, std::string_view body,
     return ignored(fmt::format("event '{}' is not about issues", event_header));
   }
   const json* attrs = member(j, "object_attributes");
-  const json* iid = attrs ? member(*attrs, "iid") : nullptr;
-  if (!iid || !iid->is_number_integer())
-    return malformed("issue event without object_attributes.iid");
+  const std::optional<long long> iid = issue_number_at(attrs ? member(*attrs, "iid") : nullptr);
+  if (!iid) return malformed("issue event without a positive object_attributes.iid");
   const json* p = member(j, "project");
   const json* id = p ? member(*p, "id") : nullptr;
   const bool same_project =
@@ -140,7 +159,7 @@ WebhookEvent parse_gitlab(std::string_view event_header, std::string_view body,
   }
   WebhookEvent e;
   e.what = WebhookEvent::What::kState;
-  e.key = scoped_key(std::string(project), iid->get<long long>());
+  e.key = scoped_key(std::string(project), *iid);
   e.closed = action == "close";
   e.actor = text_at(j, "user", "username");
   return e;

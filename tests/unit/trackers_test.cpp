@@ -124,6 +124,29 @@ TEST(TrackerWebhookParse, GitLabIssueHook) {
             WebhookEvent::What::kMalformed);
 }
 
+// Zero, negative and too-large issue numbers name no issue: malformed, never a key such
+// as "acme/web#-1" (or a wrapped-around number).
+TEST(TrackerWebhookParse, IssueNumbersMustBePositiveAndFit) {
+  for (const char* number :
+       {"0", "-1", "-9223372036854775808", "9223372036854775808", "18446744073709551615", "3.5"}) {
+    const std::string github = fmt::format(
+        R"({{"action":"closed","issue":{{"number":{}}},"repository":{{"full_name":"acme/web"}}}})",
+        number);
+    EXPECT_EQ(parse_github("issues", github, "acme/web").what, WebhookEvent::What::kMalformed)
+        << number;
+    const std::string gitlab = fmt::format(
+        R"({{"object_kind":"issue","project":{{"id":15}},"object_attributes":{{"iid":{},"action":"close"}}}})",
+        number);
+    EXPECT_EQ(parse_gitlab("Issue Hook", gitlab, "15").what, WebhookEvent::What::kMalformed)
+        << number;
+  }
+  const std::string largest = fmt::format(
+      R"({{"action":"closed","issue":{{"number":9223372036854775807}},"repository":{{"full_name":"acme/web"}}}})");
+  const WebhookEvent e = parse_github("issues", largest, "acme/web");
+  ASSERT_EQ(e.what, WebhookEvent::What::kState) << e.reason;
+  EXPECT_EQ(e.key, "acme/web#9223372036854775807");
+}
+
 TEST(TrackerWebhookParse, JiraStatusChangesOnly) {
   json updated = {
       {"webhookEvent", "jira:issue_updated"},
