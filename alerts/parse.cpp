@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.h"
 #include "util/secret.h"
 #include "util/strings.h"
 #include "util/utf8.h"
@@ -20,20 +21,8 @@ using nlohmann::json;
 // line, and the link keeps the rest.
 constexpr std::size_t kMaxText = 1000;
 
-const json* member(const json& j, std::string_view name) {
-  if (!j.is_object()) return nullptr;
-  const auto it = j.find(name);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string text_at(const json& j, std::string_view a, std::string_view b = {}) {
-  const json* x = member(j, a);
-  if (x && !b.empty()) x = member(*x, b);
-  return x && x->is_string() ? x->get<std::string>() : std::string();
-}
-
 std::string number_at(const json& j, std::string_view name) {
-  const json* x = member(j, name);
+  const json* x = field_at(j, name);
   if (x && x->is_number_integer()) return std::to_string(x->get<std::int64_t>());
   return x && x->is_string() ? x->get<std::string>() : std::string();
 }
@@ -141,32 +130,32 @@ bool verify_pagerduty_signature(std::string_view secret, std::string_view body,
 
 Parsed parse_pagerduty(std::string_view body) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  const json* event = member(j, "event");
+  const json* event = field_at(j, "event");
   if (!event || !event->is_object()) return malformed("no \"event\" object");
-  const std::string type = text_at(*event, "event_type");
-  const std::string id = text_at(*event, "id");
+  const std::string type = string_at(*event, "event_type");
+  const std::string id = string_at(*event, "id");
   if (type.empty() || id.empty()) return malformed("event without event_type or id");
-  const auto at = parse_rfc3339(text_at(*event, "occurred_at"));
+  const auto at = parse_rfc3339(string_at(*event, "occurred_at"));
   if (!at) return malformed("event.occurred_at is not an RFC 3339 time");
-  const json* data = member(*event, "data");
+  const json* data = field_at(*event, "data");
   if (!data || !data->is_object()) return malformed("event without a data object");
-  const std::string agent = text_at(*event, "agent", "summary");
+  const std::string agent = string_at(*event, "agent", "summary");
   const std::string by = agent.empty() ? "" : " by " + agent;
 
   ParsedAlert a;
   a.key = id;
   a.occurred_at = *at;
   if (type == "incident.annotated") {
-    const json* incident = member(*data, "incident");
-    a.incident_id = incident ? text_at(*incident, "id") : "";
+    const json* incident = field_at(*data, "incident");
+    a.incident_id = incident ? string_at(*incident, "id") : "";
     if (a.incident_id.empty()) return malformed("a note without data.incident.id");
     a.begins = false;
     a.kind = EventKind::kNote;
-    const std::string about = incident ? text_at(*incident, "summary") : "";
+    const std::string about = incident ? string_at(*incident, "summary") : "";
     a.text = bounded(fmt::format("PagerDuty note{}{}: {}", by,
                                  about.empty() ? "" : " on \u201c" + about + "\u201d",
-                                 text_at(*data, "content")));
-    a.link = web_link(incident ? text_at(*incident, "html_url") : "");
+                                 string_at(*data, "content")));
+    a.link = web_link(incident ? string_at(*incident, "html_url") : "");
     Parsed p;
     p.what = Parsed::What::kAlerts;
     p.alerts.push_back(std::move(a));
@@ -191,14 +180,14 @@ Parsed parse_pagerduty(std::string_view body) {
   } else {
     return ignored(fmt::format("event type '{}' is not one Scribe records", type));
   }
-  a.incident_id = text_at(*data, "id");
+  a.incident_id = string_at(*data, "id");
   if (a.incident_id.empty()) return malformed("an incident event without data.id");
-  a.title = text_at(*data, "title");
-  a.service_id = text_at(*data, "service", "id");
-  a.service_name = text_at(*data, "service", "summary");
-  a.urgency = text_at(*data, "urgency");
-  a.priority = text_at(*data, "priority", "summary");
-  a.link = web_link(text_at(*data, "html_url"));
+  a.title = string_at(*data, "title");
+  a.service_id = string_at(*data, "service", "id");
+  a.service_name = string_at(*data, "service", "summary");
+  a.urgency = string_at(*data, "urgency");
+  a.priority = string_at(*data, "priority", "summary");
+  a.link = web_link(string_at(*data, "html_url"));
   const std::string number = number_at(*data, "number");
   std::string detail = a.service_name.empty() ? "" : "service " + a.service_name;
   for (const std::string& part : {a.urgency.empty() ? "" : "urgency " + a.urgency, a.priority}) {
@@ -217,26 +206,26 @@ Parsed parse_pagerduty(std::string_view body) {
 Parsed parse_alertmanager(std::string_view body, std::string_view channel_label) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return malformed("the body is not a JSON object");
-  const json* alerts = member(j, "alerts");
+  const json* alerts = field_at(j, "alerts");
   if (!alerts || !alerts->is_array()) return malformed("no \"alerts\" array");
-  const std::string receiver = text_at(j, "receiver");
-  const std::string group_status = text_at(j, "status");
-  const json* common = member(j, "commonLabels");
+  const std::string receiver = string_at(j, "receiver");
+  const std::string group_status = string_at(j, "status");
+  const json* common = field_at(j, "commonLabels");
   Parsed p;
   p.what = Parsed::What::kAlerts;
   // Grafana's alerting sends Alertmanager's shape with a few fields of its own.
-  if (member(j, "orgId")) p.sender = "Grafana";
+  if (field_at(j, "orgId")) p.sender = "Grafana";
   for (const json& alert : *alerts) {
     if (!alert.is_object()) return malformed("an alert that is not an object");
-    const json* labels = member(alert, "labels");
+    const json* labels = field_at(alert, "labels");
     if (!labels || !labels->is_object()) return malformed("an alert without labels");
-    std::string status = text_at(alert, "status");
+    std::string status = string_at(alert, "status");
     if (status.empty()) status = group_status;
     if (status != "firing" && status != "resolved") {
       return malformed(fmt::format("an alert whose status is '{}'", status));
     }
-    const std::string starts = text_at(alert, "startsAt");
-    const std::string ends = text_at(alert, "endsAt");
+    const std::string starts = string_at(alert, "startsAt");
+    const std::string ends = string_at(alert, "endsAt");
     const bool firing = status == "firing";
     const auto at = parse_rfc3339(firing ? starts : ends);
     if (!at) {
@@ -245,7 +234,7 @@ Parsed parse_alertmanager(std::string_view body, std::string_view channel_label)
     }
     // Alertmanager's fingerprint names the label set; without one (older senders), the
     // labels themselves, in their (sorted) JSON order.
-    std::string fingerprint = text_at(alert, "fingerprint");
+    std::string fingerprint = string_at(alert, "fingerprint");
     if (fingerprint.empty()) fingerprint = sha256_hex(labels->dump());
 
     ParsedAlert a;
@@ -254,13 +243,13 @@ Parsed parse_alertmanager(std::string_view body, std::string_view channel_label)
     a.kind = firing ? EventKind::kAlert : EventKind::kNote;
     a.occurred_at = *at;
     a.receiver = receiver;
-    a.channel_label = text_at(*labels, channel_label);
-    if (a.channel_label.empty() && common) a.channel_label = text_at(*common, channel_label);
-    a.link = web_link(text_at(alert, "generatorURL"));
-    const std::string name = text_at(*labels, "alertname");
-    std::string summary = text_at(alert, "annotations", "summary");
-    if (summary.empty()) summary = text_at(alert, "annotations", "description");
-    const std::string severity = text_at(*labels, "severity");
+    a.channel_label = string_at(*labels, channel_label);
+    if (a.channel_label.empty() && common) a.channel_label = string_at(*common, channel_label);
+    a.link = web_link(string_at(alert, "generatorURL"));
+    const std::string name = string_at(*labels, "alertname");
+    std::string summary = string_at(alert, "annotations", "summary");
+    if (summary.empty()) summary = string_at(alert, "annotations", "description");
+    const std::string severity = string_at(*labels, "severity");
     a.title = name;
     a.text = bounded(fmt::format("Alert {}: {}{}{}", status, name.empty() ? "(unnamed)" : name,
                                  summary.empty() ? "" : " \u2014 " + summary,

@@ -118,6 +118,9 @@ struct Setting {
   void (*apply)(Config&, const std::string&, std::string_view source);
 };
 
+// clang-format 14 reflows this long braced list of lambdas differently on every pass,
+// so the table keeps the layout below by hand.
+// clang-format off
 const Setting kSettings[] =
     {
         {"listen", "SCRIBE_LISTEN",
@@ -410,6 +413,7 @@ const Setting kSettings[] =
                std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
          }},
 };
+// clang-format on
 
 std::string toml_value_text(const toml::node& node, std::string_view key) {
   if (auto s = node.value<std::string>()) return *s;
@@ -788,11 +792,11 @@ std::string describe(const Config& c) {
       c.limits.rate.enabled ? std::to_string(c.limits.rate.per_minute) : std::string("off"),
       secret(c.api_token), secret(c.slack_signing_secret), secret(c.slack_bot_token),
       secret(c.slack_app_token), without_credentials(c.slack_api_url),
-      without_credentials(c.matrix_homeserver_url),
-      c.matrix_user_id, secret(c.matrix_hs_token), secret(c.matrix_as_token),
-      secret(c.matrix_access_token), format_time_of_day(c.reminder_time_of_day),
-      c.reminder_overdue_interval.count(), c.reminder_meeting_after.count(),
-      c.reminder_meeting_interval.count(), c.reminder_followup_days,
+      without_credentials(c.matrix_homeserver_url), c.matrix_user_id, secret(c.matrix_hs_token),
+      secret(c.matrix_as_token), secret(c.matrix_access_token),
+      format_time_of_day(c.reminder_time_of_day), c.reminder_overdue_interval.count(),
+      c.reminder_meeting_after.count(), c.reminder_meeting_interval.count(),
+      c.reminder_followup_days,
       c.reminder_quiet_hours ? to_string(*c.reminder_quiet_hours) : std::string("off"),
       review_rules_on(c.review), to_string(c.reminder_delivery),
       c.reminder_escalate_after_days ? std::to_string(*c.reminder_escalate_after_days) : "off",

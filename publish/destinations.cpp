@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.h"
 #include "util/percent.h"
 
 namespace scribe::publish {
@@ -14,11 +15,6 @@ using nlohmann::json;
 
 CallResult unexpected(std::string_view what) {
   return {CallResult::Outcome::kRetry, fmt::format("unexpected answer: {}", what), std::nullopt};
-}
-
-std::string text_of(const json& j, std::string_view key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // --- Confluence Cloud, REST v2 ------------------------------------------------------------
@@ -50,7 +46,7 @@ class Confluence final : public Destination {
       if (!r.ok()) return r;
       const auto results = found.find("results");
       if (results != found.end() && results->is_array() && !results->empty()) {
-        id = text_of((*results)[0], "id");
+        id = string_at((*results)[0], "id");
       }
     }
     json body = {{"status", "current"},
@@ -78,7 +74,7 @@ class Confluence final : public Destination {
                      &body, answer);
     }
     if (!r.ok()) return r;
-    out.remote_id = text_of(answer, "id");
+    out.remote_id = string_at(answer, "id");
     if (out.remote_id.empty()) return unexpected("a page without id");
     const auto version = answer.find("version");
     if (version == answer.end() || !version->contains("number")) {
@@ -87,7 +83,7 @@ class Confluence final : public Destination {
     out.version = (*version)["number"].get<std::int64_t>();
     std::string webui;
     if (const auto links = answer.find("_links"); links != answer.end())
-      webui = text_of(*links, "webui");
+      webui = string_at(*links, "webui");
     out.url = webui.empty()
                   ? fmt::format("{}/wiki/pages/viewpage.action?pageId={}", site_, out.remote_id)
                   : site_ + "/wiki" + webui;
@@ -155,7 +151,7 @@ class GitHubContents final : public Destination {
         "GET", branch_.empty() ? url : url + "?ref=" + percent_encode(branch_), nullptr, current);
     std::string sha;
     if (r.ok()) {
-      sha = text_of(current, "sha");
+      sha = string_at(current, "sha");
     } else if (rest_.last_status() != 404) {
       return r;
     }
@@ -169,7 +165,7 @@ class GitHubContents final : public Destination {
     const auto content = answer.find("content");
     if (content == answer.end() || !content->is_object()) return unexpected("no content");
     out.remote_id = path;
-    out.url = text_of(*content, "html_url");
+    out.url = string_at(*content, "html_url");
     out.version = (previous ? previous->version : 0) + 1;
     return r;
   }

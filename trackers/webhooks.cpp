@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trackers/client.h"
+#include "util/json_fields.h"
 #include "util/percent.h"
 #include "util/secret.h"
 #include "util/strings.h"
@@ -31,18 +32,6 @@ WebhookEvent malformed(std::string reason) {
   e.what = WebhookEvent::What::kMalformed;
   e.reason = std::move(reason);
   return e;
-}
-
-const json* member(const json& j, std::string_view name) {
-  if (!j.is_object()) return nullptr;
-  const auto it = j.find(name);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string text_at(const json& j, std::string_view a, std::string_view b = {}) {
-  const json* x = member(j, a);
-  if (x && !b.empty()) x = member(*x, b);
-  return x && x->is_string() ? x->get<std::string>() : std::string();
 }
 
 // An issue number as the trackers count them: a positive integer that fits. JSON also
@@ -117,12 +106,12 @@ WebhookEvent parse_github(std::string_view event_header, std::string_view body,
   if (event_header != "issues") {
     return ignored(fmt::format("event '{}' is not about issues", event_header));
   }
-  const std::string action = text_at(j, "action");
-  const json* issue = member(j, "issue");
+  const std::string action = string_at(j, "action");
+  const json* issue = field_at(j, "issue");
   const std::optional<long long> number =
-      issue_number_at(issue ? member(*issue, "number") : nullptr);
+      issue_number_at(issue ? field_at(*issue, "number") : nullptr);
   if (!number) return malformed("issues event without a positive issue.number");
-  const std::string full_name = text_at(j, "repository", "full_name");
+  const std::string full_name = string_at(j, "repository", "full_name");
   if (!iequals(full_name, repo)) {
     return ignored(fmt::format("repository '{}' is not the configured one", full_name));
   }
@@ -133,7 +122,7 @@ WebhookEvent parse_github(std::string_view event_header, std::string_view body,
   e.what = WebhookEvent::What::kState;
   e.key = scoped_key(std::string(repo), *number);
   e.closed = action == "closed";
-  e.actor = text_at(j, "sender", "login");
+  e.actor = string_at(j, "sender", "login");
   return e;
 }
 
@@ -141,19 +130,19 @@ WebhookEvent parse_gitlab(std::string_view event_header, std::string_view body,
                           std::string_view project) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return malformed("the body is not a JSON object");
-  if (text_at(j, "object_kind") != "issue") {
+  if (string_at(j, "object_kind") != "issue") {
     return ignored(fmt::format("event '{}' is not about issues", event_header));
   }
-  const json* attrs = member(j, "object_attributes");
-  const std::optional<long long> iid = issue_number_at(attrs ? member(*attrs, "iid") : nullptr);
+  const json* attrs = field_at(j, "object_attributes");
+  const std::optional<long long> iid = issue_number_at(attrs ? field_at(*attrs, "iid") : nullptr);
   if (!iid) return malformed("issue event without a positive object_attributes.iid");
-  const json* p = member(j, "project");
-  const json* id = p ? member(*p, "id") : nullptr;
+  const json* p = field_at(j, "project");
+  const json* id = p ? field_at(*p, "id") : nullptr;
   const bool same_project =
       (id && id->is_number_integer() && std::to_string(id->get<long long>()) == project) ||
-      iequals(text_at(j, "project", "path_with_namespace"), project);
+      iequals(string_at(j, "project", "path_with_namespace"), project);
   if (!same_project) return ignored("not the configured project");
-  const std::string action = text_at(*attrs, "action");
+  const std::string action = string_at(*attrs, "action");
   if (action != "close" && action != "reopen") {
     return ignored(fmt::format("action '{}' does not change the state", action));
   }
@@ -161,37 +150,37 @@ WebhookEvent parse_gitlab(std::string_view event_header, std::string_view body,
   e.what = WebhookEvent::What::kState;
   e.key = scoped_key(std::string(project), *iid);
   e.closed = action == "close";
-  e.actor = text_at(j, "user", "username");
+  e.actor = string_at(j, "user", "username");
   return e;
 }
 
 WebhookEvent parse_jira(std::string_view body) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return malformed("the body is not a JSON object");
-  const std::string event = text_at(j, "webhookEvent");
+  const std::string event = string_at(j, "webhookEvent");
   if (event != "jira:issue_updated") {
     return ignored(fmt::format("event '{}' does not change an issue's status", event));
   }
-  const std::string key = text_at(j, "issue", "key");
+  const std::string key = string_at(j, "issue", "key");
   if (key.empty()) return malformed("issue event without issue.key");
   bool status_changed = false;
-  if (const json* log = member(j, "changelog"); log) {
-    if (const json* items = member(*log, "items"); items && items->is_array()) {
+  if (const json* log = field_at(j, "changelog"); log) {
+    if (const json* items = field_at(*log, "items"); items && items->is_array()) {
       for (const json& item : *items) {
-        if (text_at(item, "field") == "status") status_changed = true;
+        if (string_at(item, "field") == "status") status_changed = true;
       }
     }
   }
   if (!status_changed) return ignored("the status did not change");
-  const json* fields = member(j["issue"], "fields");
-  const json* status = fields ? member(*fields, "status") : nullptr;
-  const json* category = status ? member(*status, "statusCategory") : nullptr;
+  const json* fields = field_at(j["issue"], "fields");
+  const json* status = fields ? field_at(*fields, "status") : nullptr;
+  const json* category = status ? field_at(*status, "statusCategory") : nullptr;
   if (!category) return malformed("issue without fields.status.statusCategory");
   WebhookEvent e;
   e.what = WebhookEvent::What::kState;
   e.key = key;
-  e.closed = text_at(*category, "key") == "done";
-  e.actor = text_at(j, "user", "displayName");
+  e.closed = string_at(*category, "key") == "done";
+  e.actor = string_at(j, "user", "displayName");
   return e;
 }
 

@@ -68,19 +68,17 @@ class PinsE2E : public testing::SlackE2E {
     return post_signed_to("/slack/events", body.dump(), "application/json");
   }
 
-  // The timeline rows of INC-`id`'s JSON draft with links, waiting for `n` of them.
+  // The timeline rows of INC-`id`'s JSON draft with links, once every outbox job (a
+  // reacted-to message's fetch, written before the event was acknowledged) has run; `n`
+  // is how many the caller expects, checked by the caller.
   std::vector<json> linked_rows(int id, std::size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    EXPECT_TRUE(wait_for_outbox_drained()) << "waiting for " << n << " linked rows";
     std::vector<json> out;
-    while (true) {
-      out.clear();
-      const json draft = api_json("/api/incidents/" + std::to_string(id) + "/postmortem.json");
-      for (const json& row : draft["timeline"]) {
-        if (!row["links"].empty()) out.push_back(row);
-      }
-      if (out.size() >= n || std::chrono::steady_clock::now() > deadline) return out;
-      std::this_thread::sleep_for(50ms);
+    const json draft = api_json("/api/incidents/" + std::to_string(id) + "/postmortem.json");
+    for (const json& row : draft["timeline"]) {
+      if (!row["links"].empty()) out.push_back(row);
     }
+    return out;
   }
 
   testing::MatrixStandIn homeserver_;
