@@ -12,6 +12,7 @@
 
 #include "adapters/matrix/platform.h"
 #include "adapters/slack/platform.h"
+#include "publish/google.h"
 #include "util/strings.h"
 
 namespace scribe {
@@ -361,6 +362,39 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view) {
            c.publish.confluence_parent = v;
          }},
+        {"confluence.api", "SCRIBE_CONFLUENCE_API",
+         [](Config& c, const std::string& v, std::string_view s) {
+           if (v != "auto" && v != "cloud" && v != "datacenter") {
+             throw ConfigError(fmt::format("{}: '{}' must be auto, cloud or datacenter", s, v));
+           }
+           c.publish.confluence_api = v;
+         }},
+        {"git.provider", "SCRIBE_GIT_PROVIDER",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const std::string p = lower(trim(v));
+           if (p != "auto" && p != "github" && p != "gitlab") {
+             throw ConfigError(fmt::format("{}: '{}' must be auto, github or gitlab", s, v));
+           }
+           c.publish.git_provider = p;
+         }},
+        {"notion.api_url", "SCRIBE_NOTION_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.notion_api_url = v; }},
+        {"notion.token", "SCRIBE_NOTION_TOKEN",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.notion_token = v; }},
+        {"notion.parent", "SCRIBE_NOTION_PARENT",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.notion_parent = v; }},
+        {"google.credentials", "SCRIBE_GOOGLE_CREDENTIALS",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.publish.google_credentials = v;
+         }},
+        {"google.folder", "SCRIBE_GOOGLE_FOLDER",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.google_folder = v; }},
+        {"google.api_url", "SCRIBE_GOOGLE_API_URL",
+         [](Config& c, const std::string& v, std::string_view) { c.publish.google_api_url = v; }},
+        {"google.token_url", "SCRIBE_GOOGLE_TOKEN_URL",
+         [](Config& c, const std::string& v, std::string_view) {
+           c.publish.google_token_url = v;
+         }},
         {"git.branch", "SCRIBE_GIT_BRANCH",
          [](Config& c, const std::string& v, std::string_view) { c.publish.git_branch = v; }},
         {"git.directory", "SCRIBE_GIT_DIRECTORY",
@@ -373,9 +407,10 @@ const Setting kSettings[] =
              const std::string name = lower(trim(rest.substr(0, comma)));
              rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
              if (name.empty() || name == "off") continue;
-             if (name != publish::kConfluence && name != publish::kGit) {
-               throw ConfigError(
-                   fmt::format("{}: '{}' is not a destination (confluence, git)", s, name));
+             if (name != publish::kConfluence && name != publish::kGit &&
+                 name != publish::kNotion && name != publish::kGoogleDocs) {
+               throw ConfigError(fmt::format(
+                   "{}: '{}' is not a destination (confluence, notion, gdocs, git)", s, name));
              }
              c.publish.automatic.push_back(name);
            }
@@ -725,10 +760,40 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
                     "Europe/Berlin)",
                     config.timezone));
   }
-  // The git destination writes to the GitHub repository the [github] settings name.
+  // The git destination writes to the GitHub repository or GitLab project the [github] or
+  // [gitlab] settings name.
   config.publish.github_api_url = config.tracker.github_api_url;
   config.publish.github_token = config.tracker.github_token;
   config.publish.github_repo = config.tracker.github_repo;
+  config.publish.gitlab_url = config.tracker.gitlab_url;
+  config.publish.gitlab_token = config.tracker.gitlab_token;
+  config.publish.gitlab_project = config.tracker.gitlab_project;
+  if (config.publish.git_provider == "github" && !config.publish.github()) {
+    throw ConfigError("git.provider is github but github.token and github.repo are not both set");
+  }
+  if (config.publish.git_provider == "gitlab" && !config.publish.gitlab()) {
+    throw ConfigError(
+        "git.provider is gitlab but gitlab.token and gitlab.project are not both set");
+  }
+  if (!config.publish.notion_token.empty() && config.publish.notion_parent.empty()) {
+    throw ConfigError(
+        "notion.token is set but notion.parent is not: the id of the Notion page the "
+        "postmortems go under (shared with the integration)");
+  }
+  if (!config.publish.google_credentials.empty()) {
+    if (config.publish.google_folder.empty()) {
+      throw ConfigError(
+          "google.credentials is set but google.folder is not: the id of the Drive folder the "
+          "postmortems go in (shared with the service account)");
+    }
+    std::string error;
+    auto account = publish::read_service_account(config.publish.google_credentials, error);
+    if (!account) throw ConfigError(fmt::format("google.credentials: {}", error));
+    config.publish.google_account = std::move(*account);
+    if (config.publish.google_token_url.empty()) {
+      config.publish.google_token_url = config.publish.google_account.token_uri;
+    }
+  }
   const std::vector<std::string> configured = config.publish.destinations();
   for (const std::string& name : config.publish.automatic) {
     if (std::find(configured.begin(), configured.end(), name) == configured.end()) {
@@ -782,7 +847,9 @@ std::string describe(const Config& c) {
       "tracker.auto_track={} jira_token={} github_token={} gitlab_token={} "
       "jira_webhook_secret={} github_webhook_secret={} gitlab_webhook_token={} "
       "pagerduty_webhook_secret={} pagerduty.services={} pagerduty.declare={} "
-      "alertmanager_token={} alertmanager.receivers={}",
+      "alertmanager_token={} alertmanager.receivers={} publish={} confluence.api={} "
+      "confluence_token={} git.provider={} notion_token={} google.credentials={} "
+      "publish.automatic={}",
       c.listen_host, c.listen_port, without_credentials(c.db), c.sqlite_synchronous, c.timezone,
       c.log_level, c.max_body_bytes, c.read_timeout.count(), c.idle_timeout.count(),
       c.shutdown_grace.count(), c.threads,
@@ -809,7 +876,11 @@ std::string describe(const Config& c) {
       secret(c.tracker.github_webhook_secret), secret(c.tracker.gitlab_webhook_token),
       secret(c.alerts.pagerduty_webhook_secret), c.alerts.pagerduty_services.size(),
       c.alerts.pagerduty_declare, secret(c.alerts.alertmanager_token),
-      c.alerts.alertmanager_receivers.size());
+      c.alerts.alertmanager_receivers.size(), fmt::join(c.publish.destinations(), ","),
+      c.publish.confluence_api, secret(c.publish.confluence_token), c.publish.git_provider,
+      secret(c.publish.notion_token),
+      c.publish.google_credentials.empty() ? std::string("unset") : c.publish.google_credentials,
+      fmt::join(c.publish.automatic, ","));
 }
 
 }  // namespace scribe

@@ -512,8 +512,8 @@ class Execution {
     const std::vector<std::string>& configured = publishing_.destinations;
     if (configured.empty()) {
       return ephemeral(
-          "No publishing destination is configured on this Scribe (Confluence, a git "
-          "repository): see the README's Publishing section.");
+          "No publishing destination is configured on this Scribe (Confluence, Notion, Google "
+          "Docs, a git repository): see the README's Publishing section.");
     }
     std::vector<std::string> chosen = configured;
     if (!p.destination.empty()) {

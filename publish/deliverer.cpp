@@ -68,6 +68,7 @@ DeliveryResult PublishDeliverer::deliver(const OutboxMessage& message,
   const PostmortemReview review = review_postmortem(*record, *reviewer_, now);
   const Draft draft = assemble_draft(std::move(*record), now);
   Page page;
+  page.key = draft.ref;
   page.title = fmt::format("{}: {} \u2014 postmortem", draft.ref, draft.incident.title);
   page.markdown = render_reviewed_markdown(draft, review, "/", 0, draft_template_.get());
   page.html = markdown_to_html(page.markdown);

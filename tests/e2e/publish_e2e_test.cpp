@@ -26,6 +26,7 @@ class PublishE2E : public testing::ScribeE2E {
             {"SCRIBE_CONFLUENCE_TOKEN", standin_.token()},
             {"SCRIBE_CONFLUENCE_SPACE", "OPS"},
             {"SCRIBE_CONFLUENCE_PARENT", "4242"},
+            {"SCRIBE_CONFLUENCE_API", "cloud"},
             {"SCRIBE_GITHUB_API_URL", base},
             {"SCRIBE_GITHUB_TOKEN", standin_.token()},
             {"SCRIBE_GITHUB_REPO", "acme/postmortems"},
