@@ -175,10 +175,10 @@ struct TrackerStandIn::Impl {
 
   explicit Impl(TrackerStandIn& o) : owner(o) {
     NotionBlock parent;
-    parent.id = without_dashes(kNotionParent);
+    parent.id = kNotionParent;
     parent.type = "page";
     parent.content = {{"title", "Postmortems"}};
-    notion[parent.id] = parent;
+    notion[without_dashes(parent.id)] = parent;
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
