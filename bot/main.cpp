@@ -27,6 +27,7 @@
 
 #include "adapters/matrix/registration.h"
 #include "adapters/matrix/sync.h"
+#include "archive/archive.h"
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/memory.h"
@@ -478,6 +479,117 @@ int restore(const std::optional<std::string>& config_path, const std::string& fi
   return 0;
 }
 
+// Writes `text` to `path` whole or not at all: beside it first, then renamed.
+void write_file_atomically(const std::string& path, const std::string& text, bool overwrite) {
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(path, ec)) {
+    throw std::runtime_error(path + " already exists (pass --overwrite to replace it)");
+  }
+  const std::string tmp = fmt::format("{}.partial-{}", path, ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, ec.message()));
+  }
+}
+
+// `scribe export [--incident N] [file]`: incidents as JSON (archive/archive.h), on stdout
+// or into a file. Reads only, so it works while `scribe serve` runs.
+int export_incidents(const std::optional<std::string>& config_path,
+                     const std::optional<std::string>& incident, const std::string& file,
+                     bool overwrite) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  std::optional<scribe::IncidentId> only;
+  if (incident) {
+    only = scribe::parse_incident_ref(*incident);
+    if (!only) {
+      std::cerr << "scribe export: '" << *incident << "' is not an incident id (42 or INC-42)\n";
+      return 2;
+    }
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  std::optional<nlohmann::ordered_json> doc;
+  store->read([&](scribe::Transaction& tx) { doc = scribe::archive::export_incidents(tx, only); });
+  if (!doc) {
+    std::cerr << "scribe export: no incident " << scribe::incident_ref(*only) << " in " << config.db
+              << "\n";
+    return 1;
+  }
+  const std::string text = doc->dump(2) + "\n";
+  if (file.empty() || file == "-") {
+    std::cout << text;
+  } else {
+    write_file_atomically(file, text, overwrite);
+    std::cerr << "exported " << (*doc)["incidents"].size() << " incident"
+              << ((*doc)["incidents"].size() == 1 ? "" : "s") << " to " << file << "\n";
+  }
+  return 0;
+}
+
+// `scribe import <file>`: adds the incidents of an export, all in one transaction, or
+// nothing (archive::import_incidents says what it refuses). On SQLite it takes the process
+// lock: a long import would hold the write lock the server's commands need.
+int import_incidents(const std::optional<std::string>& config_path, const std::string& file) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  nlohmann::json doc;
+  {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "scribe import: cannot read " << file << ": " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      std::cerr << "scribe import: " << file << " is not JSON: " << e.what()
+                << " (nothing was imported)\n";
+      return 2;
+    }
+  }
+  std::optional<scribe::ProcessLock> lock;
+  if (!is_server_database(config.db)) {
+    try {
+      lock.emplace(config.db);
+    } catch (const scribe::AlreadyRunning& e) {
+      std::cerr << "scribe import: " << e.what() << "; stop it before importing into a SQLite "
+                << "database (nothing was imported)\n";
+      return 3;
+    }
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  scribe::archive::ImportResult result;
+  try {
+    store->write(
+        [&](scribe::Transaction& tx) { result = scribe::archive::import_incidents(tx, doc); });
+  } catch (const scribe::archive::ImportError& e) {
+    std::cerr << "scribe import: " << file << ": " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << "imported " << result.ids.size() << " incident"
+            << (result.ids.size() == 1 ? "" : "s") << " into " << config.db;
+  if (result.channel_zones > 0) {
+    std::cout << " and " << result.channel_zones << " channel time zone setting"
+              << (result.channel_zones == 1 ? "" : "s");
+  }
+  std::cout << "\n";
+  for (const auto& [from, to] : result.ids) {
+    std::cout << "  " << scribe::incident_ref(from) << " is now " << scribe::incident_ref(to)
+              << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -560,6 +672,20 @@ int main(int argc, char** argv) {
   std::string restore_file;
   restore_cmd->add_option("file", restore_file, "a file made by `scribe backup`")->required();
 
+  auto* export_cmd = app.add_subcommand(
+      "export", "print incidents as JSON (all, or one) for `scribe import`; works while serving");
+  std::optional<std::string> export_incident;
+  std::string export_file;
+  bool export_overwrite = false;
+  export_cmd->add_option("--incident", export_incident, "only this incident (42 or INC-42)");
+  export_cmd->add_option("file", export_file, "where to write it (default: stdout)");
+  export_cmd->add_flag("--overwrite", export_overwrite, "replace an existing file");
+
+  auto* import_cmd =
+      app.add_subcommand("import", "add the incidents of a `scribe export` file, all or none");
+  std::string import_file;
+  import_cmd->add_option("file", import_file, "a file made by `scribe export`")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(config_path);
@@ -570,6 +696,10 @@ int main(int argc, char** argv) {
     if (*migrate_cmd) return migrate(config_path, migrate_status);
     if (*backup_cmd) return backup(config_path, backup_file, backup_overwrite);
     if (*restore_cmd) return restore(config_path, restore_file);
+    if (*export_cmd) {
+      return export_incidents(config_path, export_incident, export_file, export_overwrite);
+    }
+    if (*import_cmd) return import_incidents(config_path, import_file);
     if (*login_cmd) return matrix_login(config_path, login_homeserver, login_user, login_device);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running

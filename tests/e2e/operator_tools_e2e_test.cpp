@@ -195,6 +195,56 @@ TEST_F(OperatorToolsE2E, RestoreRefusesWhatIsNotAScribeDatabaseOfAKnownVersion) 
   EXPECT_THAT(api_json("/api/incidents/1/postmortem.json").dump(), HasSubstr("the only line"));
 }
 
+TEST_F(OperatorToolsE2E, ExportImportExportThroughTheBinaryIsIdenticalAndARepeatIsRefused) {
+  slack_->command("/incident", "start sev2 Export me", "C0EXP");
+  slack_->command("/timeline", "#impact checkout p99 at 1.2 s for 300 users", "C0EXP");
+  slack_->command("/timeline", "a line to edit", "C0EXP");
+  slack_->command("/timeline", "edit 3 an edited line", "C0EXP");
+  slack_->command("/incident", "cause a bad config push", "C0EXP");
+  slack_->command("/action", "Add a canary stage <@U0BOB|bob> due +3d #prevent", "C0EXP");
+  slack_->command("/action", "done 1", "C0EXP");
+  slack_->command("/incident", "resolved", "C0EXP");
+  slack_->command("/incident", "start sev3 Second one", "C0EXP2");
+
+  // Exported while the server runs (read-only); imported into a fresh database.
+  const std::filesystem::path file = dir_ / "export.json";
+  const CliResult out = run_cli(db(), "export '" + file.string() + "'");
+  ASSERT_EQ(out.status, 0) << out.out;
+  const std::string fresh = (dir_ / "fresh.db").string();
+  const CliResult in = run_cli(fresh, "import '" + file.string() + "'");
+  ASSERT_EQ(in.status, 0) << in.out;
+  EXPECT_THAT(in.out, HasSubstr("imported 2 incidents"));
+  EXPECT_THAT(in.out, HasSubstr("INC-1 is now INC-1"));
+  const CliResult again = run_cli(fresh, "export");
+  ASSERT_EQ(again.status, 0) << again.out;
+  std::ifstream first(file);
+  const std::string exported((std::istreambuf_iterator<char>(first)), {});
+  EXPECT_EQ(again.out, exported);
+  const json doc = json::parse(exported);
+  EXPECT_EQ(doc["incidents"][0]["event_revisions"].size(), 1u);
+  EXPECT_EQ(doc["incidents"][0]["actions"][0]["status"], "done");
+  EXPECT_FALSE(doc["incidents"][0]["latest_draft"].is_null());
+
+  // The same file again: refused, nothing changed.
+  const CliResult repeat = run_cli(fresh, "import '" + file.string() + "'");
+  EXPECT_EQ(repeat.status, 2) << repeat.out;
+  EXPECT_THAT(repeat.out, HasSubstr("already in the target"));
+  EXPECT_EQ(run_cli(fresh, "export").out, exported);
+
+  // One incident; a file that is not JSON; import into the served database is refused.
+  const CliResult one = run_cli(db(), "export --incident INC-2");
+  ASSERT_EQ(one.status, 0) << one.out;
+  EXPECT_EQ(json::parse(one.out)["incidents"].size(), 1u);
+  std::ofstream(dir_ / "bad.json") << "{\"format\": \"scribe-export\", ";
+  const CliResult bad = run_cli(fresh, "import '" + (dir_ / "bad.json").string() + "'");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(bad.out, HasSubstr("is not JSON"));
+  const CliResult busy = run_cli(db(), "import '" + file.string() + "'");
+  EXPECT_EQ(busy.status, 3) << busy.out;
+  EXPECT_THAT(busy.out, HasSubstr("nothing was imported"));
+  EXPECT_EQ(incident_count(), 2u);
+}
+
 TEST_F(OperatorToolsE2E, MigrateAppliesAndListsMigrations) {
   const int latest = sqlite::latest_schema_version();
   const std::string last_name(sqlite::migration_name(latest));
