@@ -686,6 +686,13 @@ int main(int argc, char** argv) {
   std::string import_file;
   import_cmd->add_option("file", import_file, "a file made by `scribe export`")->required();
 
+  auto* config_cmd = app.add_subcommand(
+      "config", "print the configuration in effect (secrets as set/unset), or its reference");
+  bool config_reference = false;
+  config_cmd->add_flag("--reference", config_reference,
+                       "print every setting (TOML key, environment variable, default, "
+                       "description) as Markdown");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(config_path);
@@ -700,6 +707,15 @@ int main(int argc, char** argv) {
       return export_incidents(config_path, export_incident, export_file, export_overwrite);
     }
     if (*import_cmd) return import_incidents(config_path, import_file);
+    if (*config_cmd) {
+      if (config_reference) {
+        std::cout << scribe::configuration_reference();
+      } else {
+        const auto config = scribe::load_config(config_path, scribe::process_environment());
+        std::cout << scribe::describe(config) << "\n";
+      }
+      return 0;
+    }
     if (*login_cmd) return matrix_login(config_path, login_homeserver, login_user, login_device);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running
