@@ -72,6 +72,8 @@ class OperatorToolsE2E : public ScribeE2E {
 };
 
 TEST_F(OperatorToolsE2E, BackupWhileServingIsAConsistentSnapshotAndRestoreBringsItBack) {
+  // This test floods one channel on purpose: no per-channel rate limit.
+  start({{"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"}});
   slack_->command("/incident", "start sev2 Backup under load", "C0BACKUP");
   for (int i = 1; i <= 20; ++i)
     slack_->command("/timeline", fmt::format("before {}", i), "C0BACKUP");
@@ -81,20 +83,27 @@ TEST_F(OperatorToolsE2E, BackupWhileServingIsAConsistentSnapshotAndRestoreBrings
   // torn state.
   std::atomic<bool> stop{false};
   std::atomic<int> acknowledged{0};
+  std::string writer_error;  // set by the writer thread before it ends, read after join
   std::thread writer([&] {
     SlackClient client(scribe_->base_url(), kSecret);
-    for (int i = 1; !stop; ++i) {
-      client.command("/timeline", fmt::format("during {}", i), "C0BACKUP");
-      ++acknowledged;
+    try {
+      for (int i = 1; !stop; ++i) {
+        client.command("/timeline", fmt::format("during {}", i), "C0BACKUP");
+        ++acknowledged;
+      }
+    } catch (const std::exception& e) {
+      writer_error = e.what();
+      stop = true;
     }
   });
   // Wait until commands are flowing, so the backup overlaps them.
-  while (acknowledged < 5) std::this_thread::yield();
+  while (acknowledged < 5 && !stop) std::this_thread::yield();
   const std::filesystem::path backup = dir_ / "backup.db";
   const CliResult made = run_cli(db(), "backup '" + backup.string() + "'");
   const int acknowledged_after_backup = acknowledged;
   stop = true;
   writer.join();
+  ASSERT_EQ(writer_error, "") << "a command failed while the backup ran";
   ASSERT_EQ(made.status, 0) << made.out;
   EXPECT_THAT(made.out, HasSubstr("1 incident"));
   EXPECT_GT(acknowledged_after_backup, 5) << "the server kept answering during the backup";
