@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "alerts/settings.h"
 #include "commands/limits.h"
@@ -134,6 +135,21 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
 
 // The planner's settings from the configuration, in the configured time zone.
 ReminderSettings reminder_settings(const Config& config);
+
+// The configuration reference in Markdown, made from the table of settings that loading
+// uses (bot/config.cpp, kSettings): per setting its TOML key, environment variable, default
+// and description, then the TOML-only tables. `scribe config --reference` prints it; the
+// README holds a copy that a test keeps equal to it.
+std::string configuration_reference();
+
+// The settings as the reference lists them, in the table's order.
+struct SettingDoc {
+  std::string toml_key;
+  std::string env_name;
+  std::string default_text;  // empty: unset
+  std::string description;
+};
+std::vector<SettingDoc> setting_docs();
 
 // One line for the start-up log: every setting, secrets shown only as set/unset.
 std::string describe(const Config& config);

@@ -15,6 +15,8 @@ packages=(
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfaketime python3-jsonschema
+  # deploy/check-deploy.sh: the Helm chart rendered and checked, compose.yaml parsed.
+  python3-yaml
   # The sanitizer and fuzz build (deploy/test-sanitized.sh): clang, its sanitizer and
   # libFuzzer runtimes, and llvm-symbolizer for readable stack traces.
   clang libclang-rt-14-dev llvm

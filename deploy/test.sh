@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/build.sh
 ctest --test-dir build --output-on-failure --parallel "$(nproc)" --timeout 300
+# The deployment files (Dockerfile, compose, systemd unit, Helm chart), as far as this
+# machine can check them, in seconds; in CI always, elsewhere with CI=true.
+if [ "${CI:-}" = "true" ]; then
+  bash deploy/check-deploy.sh build/scribe
+fi
 
 if [ "${SCRIBE_CI_SANITIZE:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
   echo "sanitizer build and fuzzing skipped (SCRIBE_CI_SANITIZE=0)"
