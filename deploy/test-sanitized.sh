@@ -5,7 +5,7 @@
 # and libFuzzer's coverage on the libraries, of only the unit-test binary and the fuzz
 # targets (the libraries are static and shared by all of them, so each fuzz target adds
 # one object and a link). The unit suite runs under the sanitizers, then every fuzz target
-# for SCRIBE_FUZZ_SECONDS (default 25) on a scratch copy of its seed corpus, two at a time.
+# for SCRIBE_FUZZ_SECONDS (default 20) on a scratch copy of its seed corpus, two at a time.
 # Not built here: the end-to-end suite and the `scribe` binary it starts, and the
 # benchmarks (README, "Sanitizers and fuzzing" says why). Any sanitizer report, leak,
 # broken invariant or crash fails the script.
@@ -35,5 +35,5 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 ctest --test-dir build-asan -L unit --output-on-failure --parallel "$jobs" --timeout 600
 
-echo "== fuzz targets, ${SCRIBE_FUZZ_SECONDS:-25} s each, $jobs at a time"
-SCRIBE_FUZZ_JOBS="${SCRIBE_FUZZ_JOBS:-$jobs}" bash fuzz/run.sh build-asan "${SCRIBE_FUZZ_SECONDS:-25}" "${targets[@]}"
+echo "== fuzz targets, ${SCRIBE_FUZZ_SECONDS:-20} s each, $jobs at a time"
+SCRIBE_FUZZ_JOBS="${SCRIBE_FUZZ_JOBS:-$jobs}" bash fuzz/run.sh build-asan "${SCRIBE_FUZZ_SECONDS:-20}" "${targets[@]}"
