@@ -138,6 +138,12 @@ const Setting kSettings[] =
          [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
         {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
          [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
+        {"storage.db_pool_size", "SCRIBE_DB_POOL_SIZE",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long n = parse_positive(v, s);
+           if (n > 100) throw ConfigError(fmt::format("{}: '{}' is more than 100 connections", s, v));
+           c.db_pool_size = static_cast<int>(n);
+         }},
         {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
         {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",

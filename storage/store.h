@@ -262,6 +262,8 @@ inline StoreHealth Store::health() {
 struct StoreOptions {
   // SQLite only: "full" (survives power loss) or "normal" (survives kill -9).
   std::string sqlite_synchronous = "normal";
+  // PostgreSQL only: read connections per process (plus one for the writer).
+  int db_pool_size = 4;
 };
 
 // Opens the backend named by `location`: a file path (SQLite) or a postgresql:// URL.
