@@ -245,6 +245,12 @@ CREATE TABLE publications (
     R"sql(
 CREATE TABLE store_probe (id BIGINT PRIMARY KEY, pad BYTEA NOT NULL);
 )sql",
+    // 16: outbox claims of replicas sharing a database (Transaction::claim_outbox): who
+    // took a job and until when; claim_outbox takes them FOR UPDATE SKIP LOCKED.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_expires_at BIGINT;
+)sql",
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "storage/postgres_transaction.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -874,20 +875,47 @@ constexpr std::string_view kHeadOfChannel =
     "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
     "AND e.id < o.id)";
 
+// A job claimed by a replica is not due elsewhere until its claim's lease is over.
+constexpr std::string_view kUnclaimed = "(claim_expires_at IS NULL OR claim_expires_at <= ?)";
+
 std::vector<OutboxMessage> PgTransaction::due_outbox(Timestamp now, int limit) {
-  Stmt s = prepare(
-      fmt::format("SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} "
-                  "ORDER BY id LIMIT ?",
-                  kOutboxColumns, kHeadOfChannel));
-  s.bind(1, now).bind(2, limit);
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} AND {} "
+      "ORDER BY id LIMIT ?",
+      kOutboxColumns, kUnclaimed, kHeadOfChannel));
+  s.bind(1, now).bind(2, now).bind(3, limit);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(read_outbox(s));
   return out;
 }
 
+// FOR UPDATE SKIP LOCKED: a replica claiming at the same moment skips the rows this one is
+// taking instead of waiting for them, and neither can take a row the other took. A channel's
+// next job stays behind its head while the head is pending, claimed or not, so order holds.
+std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
+                                                       std::string_view owner,
+                                                       std::chrono::milliseconds lease) {
+  require_writable();
+  Stmt s = prepare(fmt::format(
+      "UPDATE outbox SET claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
+      "WHERE status='pending' AND next_attempt_at <= ? AND {} AND {} ORDER BY id LIMIT ? "
+      "FOR UPDATE SKIP LOCKED) RETURNING {}",
+      kUnclaimed, kHeadOfChannel, kOutboxColumns));
+  s.bind(1, owner).bind(2, now + lease).bind(3, now).bind(4, now).bind(5, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+  return out;
+}
+
+// The earliest time a job could be due here: a claimed job's lease must end first (else a
+// replica would poll without pause while another one holds the channel's head).
 std::optional<Timestamp> PgTransaction::next_outbox_attempt() {
   Stmt s = prepare(fmt::format(
-      "SELECT MIN(next_attempt_at) FROM outbox o WHERE status='pending' AND {}", kHeadOfChannel));
+      "SELECT MIN(GREATEST(next_attempt_at, COALESCE(claim_expires_at, 0))) FROM outbox o "
+      "WHERE status='pending' AND {}",
+      kHeadOfChannel));
   if (!s.step() || s.is_null(0)) return std::nullopt;
   return s.time(0);
 }
@@ -902,7 +930,7 @@ void PgTransaction::update_outbox(const OutboxMessage& m) {
   require_writable();
   prepare(
       "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
-      "last_error=? WHERE id=?")
+      "last_error=?, claimed_by=NULL, claim_expires_at=NULL WHERE id=?")
       .bind(1, to_string(m.status))
       .bind(2, m.attempts)
       .bind(3, m.next_attempt_at)

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -189,6 +190,8 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
@@ -371,6 +374,96 @@ TEST_F(PostgresStoreTest, ConnectionsTheServerClosedAreReplaced) {
   insert(make_incident("after"));
   EXPECT_EQ(list().size(), 2u);
   EXPECT_TRUE(store_->health().ready);
+}
+
+OutboxMessage due_job(std::string channel, Timestamp at) {
+  OutboxMessage m;
+  m.channel = ChannelRef{"slack", "T1", std::move(channel)};
+  m.content = "{}";
+  m.created_at = at;
+  m.next_attempt_at = at;
+  return m;
+}
+
+// A claimed job is nobody else's until it is updated or its lease is over; then another
+// replica takes it over (the first one died with it).
+TEST_F(PostgresStoreTest, AClaimHoldsUntilItsLeaseIsOver) {
+  store_->write([&](Transaction& tx) {
+    for (int i = 0; i < 3; ++i) tx.enqueue(due_job(fmt::format("C{}", i), kT0));
+  });
+  auto other = open_store(path_);  // another replica
+  const auto claim = [](Store& store, Timestamp now, const char* owner) {
+    std::vector<OutboxMessage> got;
+    store.write([&](Transaction& tx) { got = tx.claim_outbox(now, 10, owner, minutes{1}); });
+    return got;
+  };
+  const auto first = claim(*store_, kT0, "a");
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_TRUE(claim(*other, kT0 + std::chrono::seconds{59}, "b").empty());
+  std::optional<Timestamp> next;
+  other->read([&](Transaction& tx) { next = tx.next_outbox_attempt(); });
+  EXPECT_EQ(next, kT0 + minutes{1}) << "the next look is when the lease ends, not at once";
+  // One is done by its owner: the claim ends with it, and the job is not due anywhere.
+  OutboxMessage sent = first[0];
+  sent.status = OutboxStatus::kSent;
+  store_->write([&](Transaction& tx) { tx.update_outbox(sent); });
+  const auto taken = claim(*other, kT0 + minutes{1}, "b");
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].id, first[1].id);
+  EXPECT_EQ(taken[1].id, first[2].id);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE claimed_by = 'b'"), 2);
+}
+
+// Replicas claiming at the same moment never take the same job, and a channel's jobs go in
+// order: the next one of a channel is claimed only after the one before it is done.
+TEST_F(PostgresStoreTest, ReplicasClaimEachJobOnceAndInChannelOrder) {
+  constexpr int kChannels = 40;
+  constexpr int kPerChannel = 5;
+  store_->write([&](Transaction& tx) {
+    for (int j = 0; j < kPerChannel; ++j) {
+      for (int c = 0; c < kChannels; ++c) tx.enqueue(due_job(fmt::format("C{}", c), kT0));
+    }
+  });
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int r = 0; r < 3; ++r) replicas.push_back(open_store(path_));
+  std::mutex mu;
+  std::vector<std::int64_t> claimed;  // in order of being claimed
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      Store& store = *replicas[static_cast<std::size_t>(r)];
+      for (int idle = 0; idle < 3;) {
+        std::vector<OutboxMessage> got;
+        store.write([&](Transaction& tx) {
+          got = tx.claim_outbox(kT0, 4, fmt::format("replica-{}", r), minutes{1});
+        });
+        idle = got.empty() ? idle + 1 : 0;
+        for (OutboxMessage& m : got) {
+          {
+            // Noted before it is done: the channel's next job cannot be claimed before.
+            std::lock_guard lock(mu);
+            claimed.push_back(m.id);
+          }
+          m.status = OutboxStatus::kSent;
+          store.write([&](Transaction& tx) { tx.update_outbox(m); });
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> distinct(claimed.begin(), claimed.end());
+  EXPECT_EQ(claimed.size(), distinct.size()) << "a job was claimed twice";
+  EXPECT_EQ(static_cast<int>(distinct.size()), kChannels * kPerChannel);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"), 0);
+  // Ids were given channel by channel in rounds: within a channel, done in id order.
+  std::map<std::int64_t, int> done_at;
+  for (std::size_t i = 0; i < claimed.size(); ++i) done_at[claimed[i]] = static_cast<int>(i);
+  for (int c = 0; c < kChannels; ++c) {
+    for (int j = 1; j < kPerChannel; ++j) {
+      const std::int64_t before = 1 + (j - 1) * kChannels + c, after = 1 + j * kChannels + c;
+      EXPECT_LT(done_at[before], done_at[after]) << "channel " << c;
+    }
+  }
 }
 
 // The SQLite and PostgreSQL migration lists are one schema: the same number of versions.
@@ -827,6 +920,8 @@ TEST_P(StoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
