@@ -151,6 +151,13 @@ const Setting kSettings[] =
         {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS", "normal",
          "`normal`: an acknowledged command survives `kill -9` and any crash of Scribe; `full` also survives power loss, at an fsync per commit group",
          [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
+        {"storage.db_pool_size", "SCRIBE_DB_POOL_SIZE", "4",
+         "PostgreSQL only: read connections per replica (1-100); writes have one connection of their own",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long n = parse_positive(v, s);
+           if (n > 100) throw ConfigError(fmt::format("{}: '{}' is more than 100 connections", s, v));
+           c.db_pool_size = static_cast<int>(n);
+         }},
         {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET", "",
          "the Slack app's signing secret; unset: `/slack/*` is refused",
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},

@@ -36,6 +36,8 @@ struct Config {
   // "normal": an acknowledged command survives kill -9 and any crash of Scribe (the
   // contract's bar); "full" also survives power loss, at an fsync per commit group.
   std::string sqlite_synchronous = "normal";
+  // PostgreSQL: read connections per replica (each replica also holds one for its writer).
+  int db_pool_size = 4;
   std::string timezone = "UTC";  // reads backdated wall-clock times
   std::string log_level = "info";
 

@@ -185,7 +185,8 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
     std::cerr << "scribe draft: '" << id_text << "' is not an incident id (42 or INC-42)\n";
     return 2;
   }
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   std::optional<scribe::IncidentRecord> record;
   store->read(
       [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
@@ -223,7 +224,8 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
     std::cerr << "scribe lint: '" << id_text << "' is not an incident id (42 or INC-42)\n";
     return 2;
   }
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   std::optional<scribe::IncidentRecord> record;
   store->read(
       [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
@@ -267,7 +269,8 @@ int report(const std::optional<std::string>& config_path, const std::string& sin
     now = FileClock(path).now();
   }
   const scribe::Timestamp since = now - *span;
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   scribe::TrendsRows rows;
   store->read([&](scribe::Transaction& tx) { rows = tx.trends_rows(since); });
   const scribe::Trends t = scribe::compute_trends(rows, since, now);

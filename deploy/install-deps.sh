@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev
+  # The PostgreSQL backend: libpq, and a server for its tests (deploy/postgres-test.sh).
+  libpq-dev postgresql
   libhowardhinnant-date-dev tzdata
   libkainjow-mustache-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev
@@ -21,7 +23,6 @@ packages=(
   # libFuzzer runtimes, and llvm-symbolizer for readable stack traces.
   clang libclang-rt-14-dev llvm
 )
-# The PostgreSQL backend (libpq-dev, and a server for its tests) joins this list with it.
 
 missing=()
 for p in "${packages[@]}"; do

@@ -263,6 +263,12 @@ CREATE TABLE publications (
     {"readiness probe scratch table", R"sql(
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
 )sql"},
+    // 16: outbox claims of replicas sharing a database (Transaction::claim_outbox): who
+    // took a job and until when. A single SQLite process never sets them.
+    {"outbox claims", R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
+)sql"},
 };
 
 }  // namespace
