@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 
 namespace scribe {
@@ -121,7 +122,12 @@ class FollowUpE2E : public testing::SlackE2E {
   std::string clock_file_;
 };
 
-TEST_F(FollowUpE2E, ClosedIncidentItemIsRemindedUntilDoneDroppedNeverAndOwnerGetsDirectMessage) {
+// Both Slack modes, HTTP and Socket Mode, through the same test code.
+using SlackFollowUpE2E = testing::SlackModes<FollowUpE2E>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackFollowUpE2E, testing::kBothSlackModes, testing::mode_name);
+
+TEST_P(SlackFollowUpE2E,
+       ClosedIncidentItemIsRemindedUntilDoneDroppedNeverAndOwnerGetsDirectMessage) {
   slack_->sign_at(at("2026-12-01T08:00:00Z"));
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
   slack_->command("/action", "Fix retry storm <@U0DAVE|dave> due 2026-12-02 #prevent", "C0INC",

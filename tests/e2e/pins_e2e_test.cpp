@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 #include "support/slack_standin.h"
 
@@ -64,10 +65,6 @@ class PinsE2E : public testing::SlackE2E {
     SlackE2E::SetUp();
   }
 
-  HttpResult post_event(const json& body) {
-    return post_signed_to("/slack/events", body.dump(), "application/json");
-  }
-
   // The timeline rows of INC-`id`'s JSON draft with links, once every outbox job (a
   // reacted-to message's fetch, written before the event was acknowledged) has run; `n`
   // is how many the caller expects, checked by the caller.
@@ -84,7 +81,12 @@ class PinsE2E : public testing::SlackE2E {
   testing::MatrixStandIn homeserver_;
 };
 
-TEST_F(PinsE2E, APinnedSlackMessageKeepsItsPermalinkAndFiles) {
+// The Slack scenarios run in both Slack modes (events over HTTP, or as Socket Mode
+// envelopes) through the same test code.
+using SlackPinsE2E = testing::SlackModes<PinsE2E>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackPinsE2E, testing::kBothSlackModes, testing::mode_name);
+
+TEST_P(SlackPinsE2E, APinnedSlackMessageKeepsItsPermalinkAndFiles) {
   slack_->command("/incident", "start Latency spike", "C0PIN");
   const std::string ts = ts_minutes_ago(5);
   const std::string permalink = "https://standin.slack.test/archives/C0PIN/p1700000000000500";
@@ -105,7 +107,7 @@ TEST_F(PinsE2E, APinnedSlackMessageKeepsItsPermalinkAndFiles) {
                            {"ts", ts},
                            {"permalink", permalink},
                            {"files", kFiles}}}}}}}};
-  ASSERT_EQ(post_event(body).status, 200);
+  ASSERT_TRUE(deliver_event(body).acknowledged);
 
   const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);
@@ -139,7 +141,7 @@ TEST_F(PinsE2E, APinnedSlackMessageKeepsItsPermalinkAndFiles) {
   EXPECT_TRUE(contains(draft.dump(), "[message](" + permalink + ")")) << draft;
 }
 
-TEST_F(PinsE2E, APushpinReactionFetchesThePermalinkAndKeepsTheFiles) {
+TEST_P(SlackPinsE2E, APushpinReactionFetchesThePermalinkAndKeepsTheFiles) {
   slack_->command("/incident", "start Disk full", "C0REACT");
   const std::string ts = ts_minutes_ago(4);
   standin_.add_message("C0REACT", ts, "U0BOB", "df shows / at 100%");
@@ -153,7 +155,7 @@ TEST_F(PinsE2E, APushpinReactionFetchesThePermalinkAndKeepsTheFiles) {
                        {"reaction", "pushpin"},
                        {"item_user", "U0BOB"},
                        {"item", {{"type", "message"}, {"channel", "C0REACT"}, {"ts", ts}}}}}};
-  ASSERT_EQ(post_event(body).status, 200);
+  ASSERT_TRUE(deliver_event(body).acknowledged);
 
   const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 
 namespace scribe {
@@ -30,8 +31,11 @@ using testing::kBob;
 using testing::run_cli;
 
 using ReviewE2E = testing::ScribeE2E;
+// The Slack scenarios run in both Slack modes, HTTP and Socket Mode, through the same code.
+using SlackReviewE2E = testing::SlackModesE2E;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackReviewE2E, testing::kBothSlackModes, testing::mode_name);
 
-TEST_F(ReviewE2E, CloseGateReviewAndCloseAnywayThroughSlack) {
+TEST_P(SlackReviewE2E, CloseGateReviewAndCloseAnywayThroughSlack) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
   slack_->command("/timeline", "<@U0BOB|bob> forgot to run the migration", "C0INC", kAlice);
   slack_->command("/incident", "impact latency increased a lot", "C0INC", kAlice);
@@ -95,7 +99,7 @@ TEST_F(ReviewE2E, CloseGateReviewAndCloseAnywayThroughSlack) {
               HasSubstr("Closed over open review findings"));
 }
 
-TEST_F(ReviewE2E, AnApprovedCompletePostmortemClosesAndLintIsClean) {
+TEST_P(SlackReviewE2E, AnApprovedCompletePostmortemClosesAndLintIsClean) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
   slack_->command("/timeline", "-20m #impact checkout 5xx rose to 18% of requests", "C0INC",
                   kAlice);
@@ -166,11 +170,12 @@ TEST_F(ReviewE2E, LintExitsOneWithFindingsAndTwoForNoIncident) {
   EXPECT_THAT(draft.out, HasSubstr("## Review before the meeting"));
 }
 
-using ReviewHintE2E = testing::SlackE2E;
+using ReviewHintE2E = testing::SlackModes<testing::SlackE2E>;
+INSTANTIATE_TEST_SUITE_P(Modes, ReviewHintE2E, testing::kBothSlackModes, testing::mode_name);
 
 // A flagged entry: the record is answered in the channel as always, and its author alone
 // gets the hint, through chat.postEphemeral; a neutral entry gets none.
-TEST_F(ReviewHintE2E, TheAuthorAloneGetsAQuietHint) {
+TEST_P(ReviewHintE2E, TheAuthorAloneGetsAQuietHint) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
   json r = slack_->command("/timeline", "alice rolled back the deploy", "C0INC", kAlice);
   EXPECT_EQ(r["response_type"], "in_channel");

@@ -1,7 +1,7 @@
-// End-to-end: action items through correctly signed Slack slash commands to the real
-// `scribe serve`: a Slack mention with a due date and a kind stores all three, a bad number
-// or an unclear part is answered only to the caller with usage and stores nothing, and an
-// item's changes are on its audit trail.
+// End-to-end: action items through Slack slash commands (signed over HTTP, or in Socket
+// Mode) to the real `scribe serve`: a Slack mention with a due date and a kind stores all
+// three, a bad number or an unclear part is answered only to the caller with usage and
+// stores nothing, and an item's changes are on its audit trail.
 #include <chrono>
 #include <string>
 
@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 
 namespace scribe {
 namespace {
@@ -21,7 +22,9 @@ using json = nlohmann::json;
 using testing::kAlice;
 using testing::SlackUser;
 
-using SlackActionsE2E = testing::ScribeE2E;
+// Both Slack modes, HTTP and Socket Mode, through the same test code.
+using SlackActionsE2E = testing::SlackModesE2E;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackActionsE2E, testing::kBothSlackModes, testing::mode_name);
 
 const SlackUser kDave{"U0DAVE", "dave"};
 
@@ -31,7 +34,7 @@ std::string utc_day_in(int days) {
   return date::format("%F", today + date::days{days});
 }
 
-TEST_F(SlackActionsE2E, MentionDueAndKindAreStoredAndBadNumbersRecordNothing) {
+TEST_P(SlackActionsE2E, MentionDueAndKindAreStoredAndBadNumbersRecordNothing) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0INC", kAlice);
 
   const std::string due_before = utc_day_in(14);
@@ -100,7 +103,7 @@ TEST_F(SlackActionsE2E, MentionDueAndKindAreStoredAndBadNumbersRecordNothing) {
 // GET /api/actions lists items across incidents, filtered by owner and status; GET
 // /api/trends counts them with the incidents; bad parameters are refused with 400; both
 // need the bearer token.
-TEST_F(SlackActionsE2E, ActionsAndTrendsAcrossIncidentsThroughTheApi) {
+TEST_P(SlackActionsE2E, ActionsAndTrendsAcrossIncidentsThroughTheApi) {
   slack_->command("/incident", "start sev2 Checkout API returning 502s", "C0ONE", kAlice);
   slack_->command("/action", "Add a canary for config pushes <@U0DAVE|dave> due +1w #detect",
                   "C0ONE", kAlice);

@@ -132,7 +132,8 @@ TEST_P(SlackCommandsBothModesE2E, WholeIncidentSurvivesRestartsAndDraftsEveryEve
   EXPECT_EQ(incident["incident"]["commander"]["id"], "U0BOB");
 }
 
-TEST_F(SlackCommandsE2E, KillNineLosesNothingThatWasAcknowledged) {
+// In Socket Mode an acknowledgement is the promise: what was acknowledged survives kill -9.
+TEST_P(SlackCommandsBothModesE2E, KillNineLosesNothingThatWasAcknowledged) {
   slack_->command("/incident", "start Database failover");
   int acknowledged = 0;
   for (int i = 0; i < 40; ++i) {

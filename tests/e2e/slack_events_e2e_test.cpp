@@ -1,5 +1,7 @@
 // End-to-end: Slack's Events API against the real `scribe serve`: URL verification, and a
-// pinned message becoming a timeline event with its own time and author, once.
+// pinned message becoming a timeline event with its own time and author, once. The pin and
+// reaction scenarios run in both Slack modes (events over HTTP, or as Socket Mode
+// envelopes) through the same test code; URL verification and signatures are HTTP's own.
 #include <chrono>
 #include <string>
 
@@ -9,6 +11,7 @@
 #include <thread>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/slack_standin.h"
 
 namespace scribe {
@@ -62,6 +65,9 @@ class SlackEventsE2E : public testing::ScribeE2E {
   }
 };
 
+using SlackEventsModesE2E = testing::SlackModes<SlackEventsE2E>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackEventsModesE2E, testing::kBothSlackModes, testing::mode_name);
+
 TEST_F(SlackEventsE2E, UrlVerificationAnswersTheChallenge) {
   const json body = {
       {"token", "legacy"}, {"challenge", "3eZbrw1aBm2rZgRNFdxV"}, {"type", "url_verification"}};
@@ -71,7 +77,7 @@ TEST_F(SlackEventsE2E, UrlVerificationAnswersTheChallenge) {
   EXPECT_EQ(post_event(body, {}, "not-the-secret").status, 401);
 }
 
-TEST_F(SlackEventsE2E, APinnedMessageBecomesAnEventWithItsOwnTimeAndAuthorOnce) {
+TEST_P(SlackEventsModesE2E, APinnedMessageBecomesAnEventWithItsOwnTimeAndAuthorOnce) {
   slack_->command("/incident", "start DB saturation", "C0PIN");
   // The message was written 12 minutes ago; it is pinned now.
   const auto written =
@@ -80,19 +86,19 @@ TEST_F(SlackEventsE2E, APinnedMessageBecomesAnEventWithItsOwnTimeAndAuthorOnce) 
   const json event =
       pin_added("Ev0001", "C0PIN", ts, "DB CPU at 100% &amp; climbing, <@U0ALICE|alice> paged");
 
-  const HttpResult first = post_event(event);
-  ASSERT_EQ(first.status, 200) << first.body;
-  EXPECT_EQ(first.body, "recorded\n");
+  const testing::SlackDelivery first = deliver_event(event);
+  ASSERT_TRUE(first.acknowledged) << first.status << " " << first.body;
+  if (socket_mode()) {
+    EXPECT_FALSE(first.ack.contains("payload")) << first.ack.dump();
+  } else {
+    EXPECT_EQ(first.body, "recorded\n");
+  }
   // Slack retries the same event (it thought we were too slow): stored once.
-  EXPECT_EQ(
-      post_event(event, {"X-Slack-Retry-Num: 1", "X-Slack-Retry-Reason: http_timeout"}).status,
-      200);
-  EXPECT_EQ(
-      post_event(event, {"X-Slack-Retry-Num: 2", "X-Slack-Retry-Reason: http_timeout"}).status,
-      200);
+  EXPECT_TRUE(deliver_event(event, 1).acknowledged);
+  EXPECT_TRUE(deliver_event(event, 2).acknowledged);
   // Unpinned and pinned again later: a new event id, the same message, still one event.
-  EXPECT_EQ(post_event(pin_added("Ev0002", "C0PIN", ts, "DB CPU at 100% &amp; climbing")).status,
-            200);
+  EXPECT_TRUE(deliver_event(pin_added("Ev0002", "C0PIN", ts, "DB CPU at 100% &amp; climbing"))
+                  .acknowledged);
 
   const auto pinned = pinned_events();
   ASSERT_EQ(pinned.size(), 1u);
@@ -123,9 +129,9 @@ TEST_F(SlackEventsE2E, BadSignaturesAndMalformedEventsChangeNothing) {
   EXPECT_TRUE(pinned_events().empty());
 }
 
-TEST_F(SlackEventsE2E, APinInAChannelWithoutAnIncidentIsAcknowledgedAndIgnored) {
-  const HttpResult r = post_event(pin_added("Ev0004", "C0QUIET", "1700000000.000100", "hello"));
-  EXPECT_EQ(r.status, 200);
+TEST_P(SlackEventsModesE2E, APinInAChannelWithoutAnIncidentIsAcknowledgedAndIgnored) {
+  EXPECT_TRUE(
+      deliver_event(pin_added("Ev0004", "C0QUIET", "1700000000.000100", "hello")).acknowledged);
   EXPECT_EQ(api_json("/api/incidents")["incidents"].size(), 0u);
 }
 
@@ -140,15 +146,11 @@ using namespace std::chrono_literals;
 using testing::json;
 
 // Reactions need the Web API to read the message: the stand-in plays Slack.
-class SlackReactionsE2E : public testing::SlackE2E {
+class SlackReactionsFixture : public testing::SlackE2E {
  protected:
   void SetUp() override {
     standin_.add_user({"U0BOB", "bob", "Bob Builder", "bobby", "Europe/Berlin", 3600});
     SlackE2E::SetUp();
-  }
-
-  HttpResult post_event(const json& body) {
-    return post_signed_to("/slack/events", body.dump(), "application/json");
   }
 
   static json reaction_added(const std::string& event_id, const std::string& reaction,
@@ -187,16 +189,19 @@ class SlackReactionsE2E : public testing::SlackE2E {
   }
 };
 
-TEST_F(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecordedAfter) {
+using SlackReactionsE2E = testing::SlackModes<SlackReactionsFixture>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackReactionsE2E, testing::kBothSlackModes, testing::mode_name);
+
+TEST_P(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecordedAfter) {
   slack_->command("/incident", "start Cache stampede", "C0REACT");
   const std::string ts = ts_minutes_ago(7);
   standin_.add_message("C0REACT", ts, "U0BOB", "Hit ratio fell from 95% to 20% at 14:02");
   standin_.set_delay(1500ms);  // a slow Slack: the event must not wait for it
 
   const auto started = std::chrono::steady_clock::now();
-  const HttpResult r = post_event(reaction_added("Ev1", "pushpin", "C0REACT", ts));
+  const testing::SlackDelivery r = deliver_event(reaction_added("Ev1", "pushpin", "C0REACT", ts));
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
-  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.acknowledged) << r.status;
 
   const auto events = bobs_events(1);
   ASSERT_EQ(events.size(), 1u);
@@ -208,26 +213,26 @@ TEST_F(SlackReactionsE2E, APushpinReactionIsAcknowledgedAtOnceAndTheMessageRecor
   EXPECT_FALSE(standin_.calls_to("conversations.history").empty());
 }
 
-TEST_F(SlackReactionsE2E, OtherReactionsAreIgnoredAndRepeatsAreOneEvent) {
+TEST_P(SlackReactionsE2E, OtherReactionsAreIgnoredAndRepeatsAreOneEvent) {
   slack_->command("/incident", "start Repeats", "C0REACT");
   const std::string ts = ts_minutes_ago(3);
   standin_.add_message("C0REACT", ts, "U0BOB", "Rolled back the canary");
-  EXPECT_EQ(post_event(reaction_added("Ev2", "eyes", "C0REACT", ts)).status, 200);
-  EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);
-  EXPECT_EQ(post_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).status, 200);  // retry
-  EXPECT_EQ(post_event(reaction_added("Ev4", "pushpin", "C0REACT", ts)).status, 200);  // again
+  EXPECT_TRUE(deliver_event(reaction_added("Ev2", "eyes", "C0REACT", ts)).acknowledged);
+  EXPECT_TRUE(deliver_event(reaction_added("Ev3", "pushpin", "C0REACT", ts)).acknowledged);
+  EXPECT_TRUE(deliver_event(reaction_added("Ev3", "pushpin", "C0REACT", ts), 1).acknowledged);
+  EXPECT_TRUE(deliver_event(reaction_added("Ev4", "pushpin", "C0REACT", ts)).acknowledged);
   ASSERT_EQ(bobs_events(1).size(), 1u);
   ASSERT_TRUE(wait_for_outbox_drained()) << "every fetch done";
   EXPECT_EQ(bobs_events(1).size(), 1u);
   EXPECT_EQ(standin_.calls_to("conversations.history").size(), 1u);
 }
 
-TEST_F(SlackReactionsE2E, AReactionAcknowledgedBeforeARestartIsStillRecordedOnce) {
+TEST_P(SlackReactionsE2E, AReactionAcknowledgedBeforeARestartIsStillRecordedOnce) {
   slack_->command("/incident", "start Restart", "C0REACT");
   const std::string ts = ts_minutes_ago(2);
   standin_.add_message("C0REACT", ts, "U0BOB", "Failover to the replica finished");
   standin_.set_down(true);
-  EXPECT_EQ(post_event(reaction_added("Ev5", "pushpin", "C0REACT", ts)).status, 200);
+  EXPECT_TRUE(deliver_event(reaction_added("Ev5", "pushpin", "C0REACT", ts)).acknowledged);
   // Acknowledged, and the fetch has been tried (and failed) before the restart.
   ASSERT_TRUE(scribe_->wait_for_log("attempt 1 failed", 20s)) << scribe_->logs();
   EXPECT_EQ(metric("scribe_outbox_pending"), 1);

@@ -1,7 +1,9 @@
 // End-to-end: the buttons under an action-item reminder, clicked in Slack, against the real
 // `scribe serve` and a stand-in Slack Web API: a signed block_actions payload marks the
 // item done (or snoozes it) and the reminder message is updated in place (chat.update);
-// a forged one changes nothing.
+// a forged one changes nothing. Clicks run in both Slack modes (a signed POST, or a Socket
+// Mode `interactive` envelope) through the same test code; forgeries are HTTP's own, and
+// their Socket Mode counterpart is a malformed or foreign envelope.
 #include <date/date.h>
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/slack_standin.h"
 #include "util/percent.h"
 
@@ -27,7 +30,7 @@ using testing::SlackClient;
 constexpr const char* kChannel = "C0BTN";
 constexpr const char* kReminderTs = "1700000000.000100";
 
-class SlackInteractivityE2E : public testing::SlackE2E {
+class SlackInteractivityFixture : public testing::SlackE2E {
  protected:
   void SetUp() override {
     SlackE2E::SetUp();
@@ -36,16 +39,18 @@ class SlackInteractivityE2E : public testing::SlackE2E {
                          "⏰ @bob, action #1 of INC-1 is due today: Add alert");
   }
 
-  // The payload Slack sends when bob clicks a button of the reminder.
+  // The payload Slack sends when bob clicks a button of the reminder. Each click has its
+  // own trigger_id, as on Slack (Socket Mode takes a repeated one for a redelivery).
   static json block_actions(const std::string& action_id, const std::string& item_id,
                             const std::string& channel = kChannel) {
+    static int clicks = 0;
     return {
         {"type", "block_actions"},
         {"team", {{"id", "T0TEAM"}, {"domain", "acme"}}},
         {"user", {{"id", "U0BOB"}, {"username", "bob"}, {"name", "bob"}, {"team_id", "T0TEAM"}}},
         {"api_app_id", "A0SCRIBE"},
         {"container", {{"type", "message"}, {"message_ts", kReminderTs}, {"channel_id", channel}}},
-        {"trigger_id", "123.456.abc"},
+        {"trigger_id", "123.456." + std::to_string(++clicks)},
         {"channel", {{"id", channel}, {"name", "inc-db"}}},
         {"message", {{"type", "message"}, {"ts", kReminderTs}, {"text", "⏰ reminder"}}},
         {"response_url", "https://hooks.slack.invalid/actions/T0TEAM/1/abc"},
@@ -83,21 +88,29 @@ class SlackInteractivityE2E : public testing::SlackE2E {
   }
 };
 
-TEST_F(SlackInteractivityE2E, ASignedMarkDoneMarksTheItemDoneAndUpdatesTheMessage) {
+using SlackInteractivityE2E = testing::SlackModes<SlackInteractivityFixture>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackInteractivityE2E, testing::kBothSlackModes,
+                         testing::mode_name);
+// Forgeries are refused by the HTTP endpoint's signature check: HTTP only.
+using SlackInteractivityHttpE2E = SlackInteractivityFixture;
+
+TEST_P(SlackInteractivityE2E, AMarkDoneMarksTheItemDoneAndUpdatesTheMessage) {
   incident_with_two_items();
 
-  // Forged: refused, and nothing changes.
-  const HttpResult forged = click(block_actions("action.done", "1"), "not-the-secret");
-  EXPECT_EQ(forged.status, 401) << forged.body;
-  EXPECT_EQ(actions()[0]["status"], "open");
+  if (!socket_mode()) {
+    // Forged: refused, and nothing changes (Socket Mode has no signature to forge).
+    const HttpResult forged = click(block_actions("action.done", "1"), "not-the-secret");
+    EXPECT_EQ(forged.status, 401) << forged.body;
+    EXPECT_EQ(actions()[0]["status"], "open");
+  }
 
   const auto before = std::chrono::steady_clock::now();
-  const HttpResult r = click(block_actions("action.done", "1"));
-  EXPECT_EQ(r.status, 200) << r.body;
+  const testing::SlackDelivery r = deliver_interaction(block_actions("action.done", "1"));
+  EXPECT_TRUE(r.acknowledged) << r.status << " " << r.body;
   EXPECT_EQ(r.body, "");
   EXPECT_LT(std::chrono::steady_clock::now() - before, 3s) << "Slack wants 200 within 3 s";
 
-  // Committed before the 200.
+  // Committed before the 200 (the acknowledgement).
   const json items = actions();
   EXPECT_EQ(items[0]["status"], "done");
   EXPECT_FALSE(items[0]["done_at"].is_null());
@@ -118,17 +131,17 @@ TEST_F(SlackInteractivityE2E, ASignedMarkDoneMarksTheItemDoneAndUpdatesTheMessag
   EXPECT_TRUE(standin_.calls_to("chat.postMessage").empty()) << "no new message";
 
   // Clicked again: acknowledged, nothing more happens.
-  EXPECT_EQ(click(block_actions("action.done", "1")).status, 200);
+  EXPECT_TRUE(deliver_interaction(block_actions("action.done", "1")).acknowledged);
   ASSERT_TRUE(wait_for_outbox_drained());
   EXPECT_EQ(standin_.calls_to("chat.update").size(), 1u);
 }
 
-TEST_F(SlackInteractivityE2E, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
+TEST_P(SlackInteractivityE2E, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
   incident_with_two_items();
   const auto before = std::chrono::system_clock::now();
-  const HttpResult r = click(block_actions("action.snooze", "2"));
+  const testing::SlackDelivery r = deliver_interaction(block_actions("action.snooze", "2"));
   const auto after = std::chrono::system_clock::now();
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(r.acknowledged) << r.status << " " << r.body;
   EXPECT_EQ(r.body, "");
 
   const json items = actions();
@@ -151,12 +164,12 @@ TEST_F(SlackInteractivityE2E, SnoozeHoldsTheItemBackForADayAndKeepsMarkDone) {
   EXPECT_EQ(buttons["elements"][0]["value"], "2");
 
   // "Mark done" on the updated message.
-  ASSERT_EQ(click(block_actions("action.done", "2")).status, 200);
+  ASSERT_TRUE(deliver_interaction(block_actions("action.done", "2")).acknowledged);
   EXPECT_EQ(actions()[1]["status"], "done");
   ASSERT_TRUE(standin_.wait_for_calls("chat.update", 2, 10s));
 }
 
-TEST_F(SlackInteractivityE2E, ForgedMalformedAndForeignClicksChangeNothing) {
+TEST_F(SlackInteractivityHttpE2E, ForgedMalformedAndForeignClicksChangeNothing) {
   incident_with_two_items();
   slack_->command("/incident", "start Other trouble", "C0OTHER");
 
@@ -197,6 +210,44 @@ TEST_F(SlackInteractivityE2E, ForgedMalformedAndForeignClicksChangeNothing) {
   EXPECT_THAT(
       metrics,
       HasSubstr("scribe_http_requests_total{route=\"slack_interactivity\",code=\"4xx\"} 5"));
+}
+
+// Socket Mode's counterpart of the forgeries above: envelopes that are malformed, or click
+// another channel's item, an unknown button or another payload type, are acknowledged (so
+// Slack does not redeliver them) and change nothing.
+using SlackInteractivitySocketE2E = testing::SlackModes<SlackInteractivityFixture>;
+INSTANTIATE_TEST_SUITE_P(SocketMode, SlackInteractivitySocketE2E,
+                         ::testing::Values(testing::SlackMode::kSocket), testing::mode_name);
+
+TEST_P(SlackInteractivitySocketE2E, MalformedAndForeignEnvelopesChangeNothing) {
+  incident_with_two_items();
+  slack_->command("/incident", "start Other trouble", "C0OTHER");
+  const std::string before = api("/api/incidents/1").body;
+
+  json no_actions = block_actions("action.done", "1");
+  no_actions.erase("actions");
+  json no_channel = block_actions("action.done", "1");
+  no_channel.erase("channel");
+  no_channel.erase("container");
+  json bad_value = block_actions("action.done", "1");
+  bad_value["actions"][0]["value"] = "one";
+  json not_a_string = block_actions("action.done", "1");
+  not_a_string["actions"][0]["action_id"] = 7;
+  for (const json& payload :
+       {json("payload=not json"), json::array({1, 2}), json{{"no", "type"}}, no_actions, no_channel,
+        bad_value, not_a_string, block_actions("action.done", "1", "C0OTHER"),
+        block_actions("other.app", "1"),
+        json{{"type", "view_submission"}, {"view", {{"id", "V1"}}}}}) {
+    const testing::SlackDelivery r = deliver_interaction(payload);
+    EXPECT_TRUE(r.acknowledged) << payload.dump();
+    EXPECT_EQ(r.body, "") << payload.dump();
+  }
+  EXPECT_EQ(api("/api/incidents/1").body, before);
+  ASSERT_TRUE(wait_for_outbox_drained());
+  EXPECT_TRUE(standin_.calls_to("chat.update").empty());
+  // Still serving: a good click afterwards works.
+  EXPECT_TRUE(deliver_interaction(block_actions("action.done", "1")).acknowledged);
+  EXPECT_EQ(actions()[0]["status"], "done");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // End-to-end: Scribe posting to Slack on its own initiative, through its durable outbox,
-// against a stand-in Slack Web API started by the test on loopback.
+// against a stand-in Slack Web API started by the test on loopback. Every scenario runs in
+// both Slack modes (commands over HTTP, or in Socket Mode with the same stand-in serving
+// apps.connections.open) through the same test code.
 #include <chrono>
 #include <set>
 #include <string>
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 #include "support/slack_standin.h"
 
 namespace scribe {
@@ -18,7 +21,7 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 using testing::json;
 
-class SlackOutboxE2E : public testing::SlackE2E {
+class SlackOutboxFixture : public testing::SlackE2E {
  protected:
   // A resolved incident whose draft is long enough to need several messages.
   void resolve_a_long_incident(const std::string& channel = "C0OUT") {
@@ -47,7 +50,10 @@ class SlackOutboxE2E : public testing::SlackE2E {
   }
 };
 
-TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
+using SlackOutboxE2E = testing::SlackModes<SlackOutboxFixture>;
+INSTANTIATE_TEST_SUITE_P(Modes, SlackOutboxE2E, testing::kBothSlackModes, testing::mode_name);
+
+TEST_P(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
   resolve_a_long_incident();
   ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
   const auto posted = standin_.posted_messages();
@@ -76,7 +82,7 @@ TEST_F(SlackOutboxE2E, ResolutionPostsTheWholeDraftInAThreadUnderASummary) {
   EXPECT_THAT(draft, HasSubstr("## Action items"));
 }
 
-TEST_F(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessageOnce) {
+TEST_P(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessageOnce) {
   standin_.set_down(true);
   resolve_a_long_incident();
   // The sender tries and fails at least once.
@@ -111,7 +117,7 @@ void let_zone_lookup_pass(testing::SlackStandIn& standin, testing::SlackClient& 
   ASSERT_TRUE(standin.wait_for_calls("users.info", 1));
 }
 
-TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
+TEST_P(SlackOutboxE2E, RetryAfterIsRespected) {
   let_zone_lookup_pass(standin_, *slack_, "C0RL");
   standin_.fail_next(1, 429, "", {{"Retry-After", "2"}});
   slack_->command("/incident", "start Short one", "C0RL");
@@ -126,7 +132,7 @@ TEST_F(SlackOutboxE2E, RetryAfterIsRespected) {
   EXPECT_EQ(calls[0].json["blocks"], calls[1].json["blocks"]);
 }
 
-TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
+TEST_P(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
   standin_.set_delay(3s);
   slack_->command("/incident", "start Slow API", "C0SLOW");
   slack_->command("/incident", "resolved", "C0SLOW");  // the outbox now waits on Slack
@@ -144,7 +150,7 @@ TEST_F(SlackOutboxE2E, ASlowSlackDoesNotSlowAcknowledgements) {
 // The thread's first message (the draft's summary) fails for good; its replies (the draft
 // in pieces) are neither left waiting forever nor posted silently as messages of their own:
 // each goes to the channel marked as a reply to a message that could not be posted.
-TEST_F(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetriedAndItsRepliesAreMarked) {
+TEST_P(SlackOutboxE2E, APermanentErrorIsGivenUpNotRetriedAndItsRepliesAreMarked) {
   let_zone_lookup_pass(standin_, *slack_, "C0GONE");
   standin_.fail_next_error(1, "msg_too_long");
   slack_->command("/incident", "start Gone summary", "C0GONE");

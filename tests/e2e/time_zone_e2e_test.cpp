@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
 
 namespace scribe {
 namespace {
@@ -37,16 +38,19 @@ std::string all_text(const json& reply) {
   return out;
 }
 
-class TimeZoneE2E : public testing::SlackE2E {
+class TimeZoneFixture : public testing::SlackE2E {
  protected:
+  // A slash command at the service's (fake) time, over the test's Slack mode (over HTTP
+  // signed at that time); its JSON reply (a failure unless 200 with JSON).
   json say(const SlackUser& user, const std::string& command, const std::string& text,
            const std::string& channel = "C0TZ") {
-    const HttpResult r =
-        slack_->post_signed(SlackClient::form_body(command, text, channel, user), now_);
-    EXPECT_EQ(r.status, 200) << command << " " << text << ": " << r.body;
-    json reply = json::parse(r.body, nullptr, false);
-    EXPECT_FALSE(reply.is_discarded()) << r.body;
-    return reply;
+    slack_->sign_at(now_);
+    try {
+      return slack_->command(command, text, channel, user);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << command << " " << text << ": " << e.what();
+      return json();
+    }
   }
 
   void expect_schema_valid(const std::string& draft_json) {
@@ -59,7 +63,11 @@ class TimeZoneE2E : public testing::SlackE2E {
   }
 };
 
-TEST_F(TimeZoneE2E, ABadZoneIsRefusedAndChangesNothingAGoodOneIsKeptAcrossARestart) {
+// Both Slack modes, HTTP and Socket Mode, through the same test code.
+using TimeZoneE2E = testing::SlackModes<TimeZoneFixture>;
+INSTANTIATE_TEST_SUITE_P(Modes, TimeZoneE2E, testing::kBothSlackModes, testing::mode_name);
+
+TEST_P(TimeZoneE2E, ABadZoneIsRefusedAndChangesNothingAGoodOneIsKeptAcrossARestart) {
   clock_at("2026-11-20 12:00:00");
   start_with_fake_clock();
   json r = say(kAlice, "/incident", "tz Mars/Olympus_Mons");
@@ -87,7 +95,7 @@ TEST_F(TimeZoneE2E, ABadZoneIsRefusedAndChangesNothingAGoodOneIsKeptAcrossAResta
 
 // Berlin's clocks go back from 03:00 CEST to 02:00 CET at 01:00 UTC on 2026-10-25; the
 // incident begins before UTC midnight (on the 24th) and ends after the change.
-TEST_F(TimeZoneE2E, BerlinAcrossMidnightAndTheEndOfSummerTime) {
+TEST_P(TimeZoneE2E, BerlinAcrossMidnightAndTheEndOfSummerTime) {
   clock_at("2026-10-24 23:50:00");  // 01:50 CEST on the 25th
   start_with_fake_clock();
   say(kAlice, "/incident", "tz Europe/Berlin");
@@ -162,7 +170,7 @@ TEST_F(TimeZoneE2E, BerlinAcrossMidnightAndTheEndOfSummerTime) {
 // New York's clocks go back from 02:00 EDT to 01:00 EST at 06:00 UTC on 2026-11-01; the
 // incident begins before local midnight (on 31 October, local) and is mitigated in the
 // repeated hour.
-TEST_F(TimeZoneE2E, NewYorkAcrossLocalMidnightAndTheRepeatedHour) {
+TEST_P(TimeZoneE2E, NewYorkAcrossLocalMidnightAndTheRepeatedHour) {
   clock_at("2026-11-01 03:30:00");  // 23:30 EDT on 31 October
   start_with_fake_clock();
   say(kAlice, "/incident", "tz America/New_York");
@@ -204,7 +212,7 @@ TEST_F(TimeZoneE2E, NewYorkAcrossLocalMidnightAndTheRepeatedHour) {
 // A user whose Slack profile says Europe/Berlin, in a channel on the service's UTC: their
 // first backdate falls back to the channel's zone (the look-up is not waited for) and says
 // so; once users.info has answered, their "14:05" is 14:05 in Berlin, 13:05 UTC.
-TEST_F(TimeZoneE2E, ASlackUsersOwnZoneReadsTheirBackdatedTimes) {
+TEST_P(TimeZoneE2E, ASlackUsersOwnZoneReadsTheirBackdatedTimes) {
   standin_.add_user(SlackStandInUser{"U0BOB", "bob", "Bob", "", "Europe/Berlin", 3600});
   standin_.add_user(SlackStandInUser{"U0ALICE", "alice", "Alice", "", "UTC", 0});
   clock_at("2026-11-20 15:00:00");

@@ -70,7 +70,8 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // A certificate for `common_name` with `key`, signed by `issuer_key` (issuer: `issuer`, or
-// itself when null), valid from an hour ago for a day.
+// itself when null), valid from 30 years ago until a day from now: a test may hold the
+// client's clock years in the past (libfaketime), and a real Slack certificate is valid then.
 Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
                bool ca) {
   Cert cert(X509_new());
@@ -78,7 +79,7 @@ Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* i
   X509_set_version(cert.get(), 2);
   static std::atomic<long> serial{1};
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial.fetch_add(1));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -30L * 365 * 24 * 3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
