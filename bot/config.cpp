@@ -115,6 +115,11 @@ std::string parse_log_level(const std::string& value, std::string_view source) {
 struct Setting {
   std::string_view toml_key;  // "slack.signing_secret"
   std::string_view env_name;  // "SCRIBE_SLACK_SIGNING_SECRET"
+  // For the configuration reference (`scribe config --reference`, README): the default as
+  // an operator would write it (empty: unset), and what the setting does. Every setting has
+  // a description; a test holds each default to what Config really starts with.
+  std::string_view default_text;
+  std::string_view description;
   void (*apply)(Config&, const std::string&, std::string_view source);
 };
 
@@ -123,26 +128,44 @@ struct Setting {
 // clang-format off
 const Setting kSettings[] =
     {
-        {"listen", "SCRIBE_LISTEN",
+        {"listen", "SCRIBE_LISTEN", "127.0.0.1:8080",
+         "host:port the HTTP listener binds (`:0` picks a free port and logs it)",
          [](Config& c, const std::string& v, std::string_view s) { parse_listen(c, v, s); }},
-        {"db", "SCRIBE_DB", [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
-        {"timezone", "SCRIBE_TIMEZONE",
+        {"db", "SCRIBE_DB", "scribe.db",
+         "a SQLite file, or a `postgresql://` URL for the PostgreSQL backend",
+         [](Config& c, const std::string& v, std::string_view) { c.db = v; }},
+        {"timezone", "SCRIBE_TIMEZONE", "UTC",
+         "IANA zone in which times like `14:05` and `+3d` are read, for channels without `/incident tz`; reminders' times of day are local to it",
          [](Config& c, const std::string& v, std::string_view) { c.timezone = v; }},
-        {"draft.template", "SCRIBE_DRAFT_TEMPLATE",
+        {"draft.template", "SCRIBE_DRAFT_TEMPLATE", "",
+         "a Mustache file for the Markdown and HTML drafts; empty: Scribe's own draft (a broken template is logged and the built-in one used)",
          [](Config& c, const std::string& v, std::string_view) { c.draft_template_path = v; }},
-        {"log_level", "SCRIBE_LOG_LEVEL",
+        {"log_level", "SCRIBE_LOG_LEVEL", "info",
+         "trace, debug, info, warn, error, critical or off",
          [](Config& c, const std::string& v, std::string_view s) {
            c.log_level = parse_log_level(v, s);
          }},
-        {"api_token", "SCRIBE_API_TOKEN",
+        {"api_token", "SCRIBE_API_TOKEN", "",
+         "bearer token for `/api/*`; unset: the API is refused",
          [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
-        {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS",
+        {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS", "normal",
+         "`normal`: an acknowledged command survives `kill -9` and any crash of Scribe; `full` also survives power loss, at an fsync per commit group",
          [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},
-        {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET",
+        {"storage.db_pool_size", "SCRIBE_DB_POOL_SIZE", "4",
+         "PostgreSQL only: read connections per replica (1-100); writes have one connection of their own",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long n = parse_positive(v, s);
+           if (n > 100) throw ConfigError(fmt::format("{}: '{}' is more than 100 connections", s, v));
+           c.db_pool_size = static_cast<int>(n);
+         }},
+        {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET", "",
+         "the Slack app's signing secret; unset: `/slack/*` is refused",
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},
-        {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN",
+        {"slack.bot_token", "SCRIBE_SLACK_BOT_TOKEN", "",
+         "bot token `xoxb-…`; with it Scribe posts drafts and reminders and reads reacted-to messages",
          [](Config& c, const std::string& v, std::string_view) { c.slack_bot_token = v; }},
-        {"slack.app_token", "SCRIBE_SLACK_APP_TOKEN",
+        {"slack.app_token", "SCRIBE_SLACK_APP_TOKEN", "",
+         "app-level token `xapp-…` (scope `connections:write`): Slack over Socket Mode, no public URL needed",
          [](Config& c, const std::string& v, std::string_view s) {
            if (!v.empty() && !v.starts_with("xapp-")) {
              throw ConfigError(fmt::format(
@@ -152,13 +175,16 @@ const Setting kSettings[] =
            }
            c.slack_app_token = v;
          }},
-        {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS",
+        {"slack.socket_idle_timeout_seconds", "SCRIBE_SLACK_SOCKET_IDLE_TIMEOUT_SECONDS", "60",
+         "a Socket Mode connection idle for half of this is pinged, and replaced when nothing comes back within all of it",
          [](Config& c, const std::string& v, std::string_view s) {
            c.slack_socket_idle_timeout = std::chrono::seconds(parse_positive(v, s));
          }},
-        {"slack.api_url", "SCRIBE_SLACK_API_URL",
+        {"slack.api_url", "SCRIBE_SLACK_API_URL", "https://slack.com/api",
+         "where Slack's Web API is (tests point it at a stand-in)",
          [](Config& c, const std::string& v, std::string_view) { c.slack_api_url = v; }},
-        {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION",
+        {"slack.pin_reaction", "SCRIBE_SLACK_PIN_REACTION", "pushpin",
+         "the reaction that puts a message on the timeline (`:pushpin:` is read as `pushpin`)",
          [](Config& c, const std::string& v, std::string_view) {
            // Slack names reactions without colons; accept ":pushpin:" as people write it.
            c.slack_pin_reaction = v;
@@ -167,93 +193,117 @@ const Setting kSettings[] =
              c.slack_pin_reaction = c.slack_pin_reaction.substr(1, c.slack_pin_reaction.size() - 2);
            }
          }},
-        {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL",
+        {"matrix.homeserver_url", "SCRIBE_MATRIX_HOMESERVER_URL", "",
+         "the homeserver's client-server API",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_homeserver_url = v; }},
-        {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN",
+        {"matrix.as_token", "SCRIBE_MATRIX_AS_TOKEN", "",
+         "application service: the `as_token` of the registration",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_as_token = v; }},
-        {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN",
+        {"matrix.hs_token", "SCRIBE_MATRIX_HS_TOKEN", "",
+         "application service: the `hs_token` of the registration; unset: Matrix pushes are refused",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_hs_token = v; }},
-        {"matrix.user_id", "SCRIBE_MATRIX_USER_ID",
+        {"matrix.user_id", "SCRIBE_MATRIX_USER_ID", "",
+         "the bot user, e.g. `@scribe:example.org`",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_user_id = v; }},
-        {"matrix.access_token", "SCRIBE_MATRIX_ACCESS_TOKEN",
+        {"matrix.access_token", "SCRIBE_MATRIX_ACCESS_TOKEN", "",
+         "a bot account's access token: Matrix through `/sync` instead of an application service (not together with the AS tokens)",
          [](Config& c, const std::string& v, std::string_view) { c.matrix_access_token = v; }},
-        {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES",
+        {"server.max_body_bytes", "SCRIBE_MAX_BODY_BYTES", "65536",
+         "larger requests are answered 413",
          [](Config& c, const std::string& v, std::string_view s) {
            c.max_body_bytes = static_cast<std::size_t>(parse_positive(v, s));
          }},
-        {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS",
+        {"server.read_timeout_seconds", "SCRIBE_READ_TIMEOUT_SECONDS", "10",
+         "a begun request must arrive whole within this",
          [](Config& c, const std::string& v, std::string_view s) {
            c.read_timeout = std::chrono::seconds(parse_positive(v, s));
          }},
-        {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS",
+        {"server.idle_timeout_seconds", "SCRIBE_IDLE_TIMEOUT_SECONDS", "75",
+         "idle keep-alive connections are closed after this",
          [](Config& c, const std::string& v, std::string_view s) {
            c.idle_timeout = std::chrono::seconds(parse_positive(v, s));
          }},
-        {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS",
+        {"server.shutdown_grace_seconds", "SCRIBE_SHUTDOWN_GRACE_SECONDS", "10",
+         "on SIGTERM, requests in flight get this long",
          [](Config& c, const std::string& v, std::string_view s) {
            c.shutdown_grace = std::chrono::seconds(parse_positive(v, s));
          }},
-        {"server.threads", "SCRIBE_THREADS",
+        {"server.threads", "SCRIBE_THREADS", "",
+         "listener threads (parse, verify, route), at most 64; unset: one per core",
          [](Config& c, const std::string& v, std::string_view s) {
            c.threads = static_cast<int>(std::min(64LL, parse_positive(v, s)));
          }},
-        {"server.max_connections", "SCRIBE_MAX_CONNECTIONS",
+        {"server.max_connections", "SCRIBE_MAX_CONNECTIONS", "",
+         "open connections at most; unset: from `RLIMIT_NOFILE` less headroom (1/8, at least 64), at most 8192",
          [](Config& c, const std::string& v, std::string_view s) {
            c.max_connections = static_cast<std::size_t>(parse_positive(v, s));
          }},
-        {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT",
+        {"limits.events_per_incident", "SCRIBE_MAX_EVENTS_PER_INCIDENT", "5000",
+         "timeline events one incident holds (deleted ones count)",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.per_incident.events = parse_count(v, s);
          }},
-        {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT",
+        {"limits.notes_per_incident", "SCRIBE_MAX_NOTES_PER_INCIDENT", "1000",
+         "postmortem notes one incident holds",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.per_incident.notes = parse_count(v, s);
          }},
-        {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT",
+        {"limits.actions_per_incident", "SCRIBE_MAX_ACTIONS_PER_INCIDENT", "500",
+         "action items one incident holds",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.per_incident.actions = parse_count(v, s);
          }},
-        {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS",
+        {"limits.command_text_chars", "SCRIBE_MAX_COMMAND_CHARS", "4000",
+         "characters (code points) of one command's text",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.max_text_chars = static_cast<std::size_t>(parse_count(v, s));
          }},
-        {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST",
+        {"limits.channel_command_burst", "SCRIBE_CHANNEL_COMMAND_BURST", "100",
+         "commands a channel may send at once",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.rate.burst = parse_count(v, s);
          }},
-        {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE",
+        {"limits.channel_commands_per_minute", "SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "120",
+         "sustained commands a minute per channel; `off`: no rate limit",
          [](Config& c, const std::string& v, std::string_view s) {
            c.limits.rate.enabled = v != "off";
            if (c.limits.rate.enabled) c.limits.rate.per_minute = parse_count(v, s);
          }},
-        {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY",
+        {"reminders.time_of_day", "SCRIBE_REMINDER_TIME_OF_DAY", "09:00",
+         "local time (`timezone`) of action item reminders",
          [](Config& c, const std::string& v, std::string_view s) {
            c.reminder_time_of_day = parse_time_of_day_setting(v, s);
          }},
-        {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS",
+        {"reminders.overdue_interval_hours", "SCRIBE_REMINDER_OVERDUE_INTERVAL_HOURS", "24",
+         "how often an overdue item is nudged",
          [](Config& c, const std::string& v, std::string_view s) {
            c.reminder_overdue_interval = parse_hours(v, s);
          }},
-        {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS",
+        {"reminders.meeting_after_hours", "SCRIBE_REMINDER_MEETING_AFTER_HOURS", "24",
+         "first \"hold the postmortem meeting\" reminder after resolution",
          [](Config& c, const std::string& v, std::string_view s) {
            c.reminder_meeting_after = parse_hours(v, s);
          }},
-        {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS",
+        {"reminders.meeting_interval_hours", "SCRIBE_REMINDER_MEETING_INTERVAL_HOURS", "24",
+         "the meeting reminder repeats this often until `/incident close`",
          [](Config& c, const std::string& v, std::string_view s) {
            c.reminder_meeting_interval = parse_hours(v, s);
          }},
-        {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS",
+        {"reminders.followup_days", "SCRIBE_REMINDER_FOLLOWUP_DAYS", "14",
+         "days after resolution of the follow-up review listing every action item",
          [](Config& c, const std::string& v, std::string_view s) {
            const long long days = parse_positive(v, s);
            if (days > 366)
              throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
            c.reminder_followup_days = static_cast<int>(days);
          }},
-        {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS",
+        {"reminders.quiet_hours", "SCRIBE_REMINDER_QUIET_HOURS", "20:00-08:00",
+         "no reminders then (moved to the end); `off`: none",
          [](Config& c, const std::string& v, std::string_view s) {
            c.reminder_quiet_hours = parse_quiet_hours_setting(v, s);
          }},
-        {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY",
+        {"reminders.delivery", "SCRIBE_REMINDER_DELIVERY", "channel",
+         "where reminders go: `channel`, `direct` (Slack DM, Matrix direct room) or `both`",
          [](Config& c, const std::string& v, std::string_view s) {
            auto d = reminder_delivery_from_string(v);
            if (!d) {
@@ -261,7 +311,8 @@ const Setting kSettings[] =
            }
            c.reminder_delivery = *d;
          }},
-        {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS",
+        {"reminders.escalate_after_days", "SCRIBE_REMINDER_ESCALATE_AFTER_DAYS", "7",
+         "an item overdue this many days is escalated to the postmortem owner (else the commander); `off` or 0: never",
          [](Config& c, const std::string& v, std::string_view s) {
            if (v == "0" || v == "off") {
              c.reminder_escalate_after_days.reset();
@@ -272,7 +323,8 @@ const Setting kSettings[] =
              throw ConfigError(fmt::format("{}: '{}' days is more than a year", s, v));
            c.reminder_escalate_after_days = static_cast<int>(days);
          }},
-        {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY",
+        {"reminders.digest_day", "SCRIBE_REMINDER_DIGEST_DAY", "monday",
+         "weekday of the owners' weekly digest; `off`: none",
          [](Config& c, const std::string& v, std::string_view s) {
            static constexpr std::string_view kDays[] = {
                "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
@@ -289,7 +341,8 @@ const Setting kSettings[] =
            throw ConfigError(
                fmt::format("{}: '{}' must be a weekday (monday … sunday) or 'off'", s, v));
          }},
-        {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS",
+        {"reminders.tick_ms", "SCRIBE_REMINDER_TICK_MS", "60000",
+         "how often the scheduler looks for due reminders (10 ms to an hour; tests lower it)",
          [](Config& c, const std::string& v, std::string_view s) {
            const long long ms = parse_positive(v, s);
            if (ms < 10 || ms > 3'600'000) {
@@ -298,32 +351,42 @@ const Setting kSettings[] =
            c.reminder_tick = std::chrono::milliseconds(ms);
          }},
         // Issue trackers (trackers/settings.h).
-        {"jira.url", "SCRIBE_JIRA_URL",
+        {"jira.url", "SCRIBE_JIRA_URL", "",
+         "Jira site for action items' issues, e.g. `https://acme.atlassian.net`",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_url = v; }},
-        {"jira.user", "SCRIBE_JIRA_USER",
+        {"jira.user", "SCRIBE_JIRA_USER", "",
+         "the Jira account (Cloud: its e-mail)",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_user = v; }},
-        {"jira.token", "SCRIBE_JIRA_TOKEN",
+        {"jira.token", "SCRIBE_JIRA_TOKEN", "",
+         "Jira API token (Cloud) or personal access token (Data Center); set: Jira is the tracker",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_token = v; }},
-        {"jira.project", "SCRIBE_JIRA_PROJECT",
+        {"jira.project", "SCRIBE_JIRA_PROJECT", "",
+         "project key the issues go in",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_project = v; }},
-        {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET",
+        {"jira.webhook_secret", "SCRIBE_JIRA_WEBHOOK_SECRET", "",
+         "secret of Jira's webhook to `/webhooks/jira` (Cloud: HMAC; Data Center: `?secret=` in the URL)",
          [](Config& c, const std::string& v, std::string_view) {
            c.tracker.jira_webhook_secret = v;
          }},
-        {"jira.api", "SCRIBE_JIRA_API",
+        {"jira.api", "SCRIBE_JIRA_API", "auto",
+         "`auto`, `cloud` (REST v3, ADF) or `datacenter` (REST v2)",
          [](Config& c, const std::string& v, std::string_view s) {
            if (v != "auto" && v != "cloud" && v != "datacenter") {
              throw ConfigError(fmt::format("{}: '{}' is not one of auto, cloud, datacenter", s, v));
            }
            c.tracker.jira_api = v;
          }},
-        {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE",
+        {"jira.issue_type", "SCRIBE_JIRA_ISSUE_TYPE", "Task",
+         "issue type of created issues",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.jira_issue_type = v; }},
-        {"github.api_url", "SCRIBE_GITHUB_API_URL",
+        {"github.api_url", "SCRIBE_GITHUB_API_URL", "https://api.github.com",
+         "GitHub's API base (GitHub Enterprise: `https://host/api/v3`)",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.github_api_url = v; }},
-        {"github.token", "SCRIBE_GITHUB_TOKEN",
+        {"github.token", "SCRIBE_GITHUB_TOKEN", "",
+         "GitHub token; set: GitHub is the tracker, and the `git` publishing destination can write",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.github_token = v; }},
-        {"github.repo", "SCRIBE_GITHUB_REPO",
+        {"github.repo", "SCRIBE_GITHUB_REPO", "",
+         "`owner/name` of the repository for issues and postmortem files",
          [](Config& c, const std::string& v, std::string_view s) {
            if (!v.empty() &&
                (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/')) {
@@ -331,41 +394,55 @@ const Setting kSettings[] =
            }
            c.tracker.github_repo = v;
          }},
-        {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET",
+        {"github.webhook_secret", "SCRIBE_GITHUB_WEBHOOK_SECRET", "",
+         "secret of GitHub's webhook to `/webhooks/github` (`X-Hub-Signature-256`)",
          [](Config& c, const std::string& v, std::string_view) {
            c.tracker.github_webhook_secret = v;
          }},
-        {"gitlab.url", "SCRIBE_GITLAB_URL",
+        {"gitlab.url", "SCRIBE_GITLAB_URL", "https://gitlab.com",
+         "the GitLab instance",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_url = v; }},
-        {"gitlab.token", "SCRIBE_GITLAB_TOKEN",
+        {"gitlab.token", "SCRIBE_GITLAB_TOKEN", "",
+         "GitLab token; set: GitLab is the tracker",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_token = v; }},
-        {"gitlab.project", "SCRIBE_GITLAB_PROJECT",
+        {"gitlab.project", "SCRIBE_GITLAB_PROJECT", "",
+         "project path or id the issues go in",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.gitlab_project = v; }},
-        {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN",
+        {"gitlab.webhook_token", "SCRIBE_GITLAB_WEBHOOK_TOKEN", "",
+         "token of GitLab's webhook to `/webhooks/gitlab` (`X-Gitlab-Token`)",
          [](Config& c, const std::string& v, std::string_view) {
            c.tracker.gitlab_webhook_token = v;
          }},
-        {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK",
+        {"tracker.auto_track", "SCRIBE_TRACKER_AUTO_TRACK", "false",
+         "an issue for every new action item, without `/action track`",
          [](Config& c, const std::string& v, std::string_view s) {
            c.tracker.auto_track = bool_setting(v, s);
          }},
-        {"confluence.url", "SCRIBE_CONFLUENCE_URL",
+        {"confluence.url", "SCRIBE_CONFLUENCE_URL", "",
+         "Confluence Cloud site to publish postmortems to",
          [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_url = v; }},
-        {"confluence.user", "SCRIBE_CONFLUENCE_USER",
+        {"confluence.user", "SCRIBE_CONFLUENCE_USER", "",
+         "the Confluence account's e-mail",
          [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_user = v; }},
-        {"confluence.token", "SCRIBE_CONFLUENCE_TOKEN",
+        {"confluence.token", "SCRIBE_CONFLUENCE_TOKEN", "",
+         "Confluence API token",
          [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_token = v; }},
-        {"confluence.space", "SCRIBE_CONFLUENCE_SPACE",
+        {"confluence.space", "SCRIBE_CONFLUENCE_SPACE", "",
+         "space key of the postmortem pages",
          [](Config& c, const std::string& v, std::string_view) { c.publish.confluence_space = v; }},
-        {"confluence.parent", "SCRIBE_CONFLUENCE_PARENT",
+        {"confluence.parent", "SCRIBE_CONFLUENCE_PARENT", "",
+         "id of the page the postmortems go under; empty: the space's root",
          [](Config& c, const std::string& v, std::string_view) {
            c.publish.confluence_parent = v;
          }},
-        {"git.branch", "SCRIBE_GIT_BRANCH",
+        {"git.branch", "SCRIBE_GIT_BRANCH", "",
+         "branch postmortem files are committed to; empty: the repository's default",
          [](Config& c, const std::string& v, std::string_view) { c.publish.git_branch = v; }},
-        {"git.directory", "SCRIBE_GIT_DIRECTORY",
+        {"git.directory", "SCRIBE_GIT_DIRECTORY", "postmortems",
+         "folder of the postmortem files in `github.repo`",
          [](Config& c, const std::string& v, std::string_view) { c.publish.git_directory = v; }},
-        {"publish.automatic", "SCRIBE_PUBLISH_AUTOMATIC",
+        {"publish.automatic", "SCRIBE_PUBLISH_AUTOMATIC", "",
+         "destinations published at resolution and on every later change: `confluence`, `git`, comma-separated",
          [](Config& c, const std::string& v, std::string_view s) {
            c.publish.automatic.clear();
            for (std::string_view rest = v; !rest.empty();) {
@@ -380,40 +457,65 @@ const Setting kSettings[] =
              c.publish.automatic.push_back(name);
            }
          }},
-        {"pagerduty.webhook_secret", "SCRIBE_PAGERDUTY_WEBHOOK_SECRET",
+        {"pagerduty.webhook_secret", "SCRIBE_PAGERDUTY_WEBHOOK_SECRET", "",
+         "PagerDuty v3 webhook secret; set: `/webhooks/pagerduty` is open",
          [](Config& c, const std::string& v, std::string_view) {
            c.alerts.pagerduty_webhook_secret = v;
          }},
-        {"pagerduty.channel", "SCRIBE_PAGERDUTY_CHANNEL",
+        {"pagerduty.channel", "SCRIBE_PAGERDUTY_CHANNEL", "",
+         "channel (`slack:T…/C…` or `matrix:!room`) for services not in `[pagerduty.services]`; unset: their alerts are ignored",
          [](Config& c, const std::string& v, std::string_view s) {
            c.alerts.pagerduty_channel = channel_setting(v, s);
          }},
-        {"pagerduty.declare", "SCRIBE_PAGERDUTY_DECLARE",
+        {"pagerduty.declare", "SCRIBE_PAGERDUTY_DECLARE", "false",
+         "a triggered high-urgency PagerDuty incident declares one in its channel when none is under way",
          [](Config& c, const std::string& v, std::string_view s) {
            c.alerts.pagerduty_declare = bool_setting(v, s);
          }},
-        {"alertmanager.token", "SCRIBE_ALERTMANAGER_TOKEN",
+        {"alertmanager.token", "SCRIBE_ALERTMANAGER_TOKEN", "",
+         "bearer token (or basic password) of Alertmanager/Grafana webhooks to `/webhooks/alertmanager`",
          [](Config& c, const std::string& v, std::string_view) {
            c.alerts.alertmanager_token = v;
          }},
-        {"alertmanager.channel", "SCRIBE_ALERTMANAGER_CHANNEL",
+        {"alertmanager.channel", "SCRIBE_ALERTMANAGER_CHANNEL", "",
+         "channel for alerts no label or receiver routes",
          [](Config& c, const std::string& v, std::string_view s) {
            c.alerts.alertmanager_channel = channel_setting(v, s);
          }},
-        {"alertmanager.channel_label", "SCRIBE_ALERTMANAGER_CHANNEL_LABEL",
+        {"alertmanager.channel_label", "SCRIBE_ALERTMANAGER_CHANNEL_LABEL", "scribe_channel",
+         "the alert label that names a channel",
          [](Config& c, const std::string& v, std::string_view s) {
            if (v.empty()) throw ConfigError(fmt::format("{}: a label name is needed", s));
            c.alerts.alertmanager_channel_label = v;
          }},
-        {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL",
+        {"tracker.postmortem_url", "SCRIBE_TRACKER_POSTMORTEM_URL", "",
+         "link to the postmortem in each issue; `{id}` becomes the incident's number",
          [](Config& c, const std::string& v, std::string_view) { c.tracker.postmortem_url = v; }},
-        {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES",
+        {"tracker.refresh_minutes", "SCRIBE_TRACKER_REFRESH_MINUTES", "30",
+         "how often open tracked items are checked against their issues; `off` or 0: never",
          [](Config& c, const std::string& v, std::string_view s) {
            c.tracker.refresh_interval =
                std::chrono::minutes(v == "off" || v == "0" ? 0 : parse_positive(v, s));
          }},
 };
 // clang-format on
+
+// The tables only TOML can hold (maps and lists), read by apply_toml and apply_review /
+// apply_close_gate; listed after the settings in the reference.
+struct TomlTable {
+  std::string_view name;
+  std::string_view description;
+};
+
+constexpr TomlTable kTomlTables[] = {
+    {"review", "the postmortem review's rules, word lists and thresholds (see Postmortem review)"},
+    {"close_gate", "what `/incident close` requires per severity: `sev1 = [\"summary\", ...]`"},
+    {"tracker.users", "chat user (platform id or @name) = tracker user, for issue assignees"},
+    {"pagerduty.services",
+     "PagerDuty service id or name = channel (`slack:T…/C…`, `matrix:!room`)"},
+    {"pagerduty.severities", "PagerDuty priority name (`P1`) = severity of a declared incident"},
+    {"alertmanager.receivers", "Alertmanager receiver = channel"},
+};
 
 std::string toml_value_text(const toml::node& node, std::string_view key) {
   if (auto s = node.value<std::string>()) return *s;
@@ -762,6 +864,43 @@ ReminderSettings reminder_settings(const Config& c) {
     r.escalate_after = std::chrono::days(*c.reminder_escalate_after_days);
   r.digest_day = c.reminder_digest_day;
   return r;
+}
+
+std::string configuration_reference() {
+  // A Markdown table cell: a `|` would end it.
+  auto cell = [](std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+      if (ch == '|') out += '\\';
+      out += ch;
+    }
+    return out;
+  };
+  std::string out =
+      "Defaults, then the TOML file (`scribe --config scribe.toml serve`), then environment "
+      "variables: the environment wins. A TOML key `a.b` is `b` in the table `[a]`.\n\n"
+      "| TOML key | environment variable | default | description |\n"
+      "|---|---|---|---|\n";
+  for (const Setting& s : kSettings) {
+    out += fmt::format(
+        "| `{}` | `{}` | {} | {} |\n", s.toml_key, s.env_name,
+        s.default_text.empty() ? std::string("unset") : fmt::format("`{}`", cell(s.default_text)),
+        cell(s.description));
+  }
+  out += "\nTOML only (maps and lists do not fit environment variables):\n\n";
+  for (const TomlTable& t : kTomlTables) {
+    out += fmt::format("- `[{}]`: {}\n", t.name, t.description);
+  }
+  return out;
+}
+
+std::vector<SettingDoc> setting_docs() {
+  std::vector<SettingDoc> out;
+  for (const Setting& s : kSettings) {
+    out.push_back(SettingDoc{std::string(s.toml_key), std::string(s.env_name),
+                             std::string(s.default_text), std::string(s.description)});
+  }
+  return out;
 }
 
 std::string describe(const Config& c) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "alerts/settings.h"
 #include "commands/limits.h"
@@ -35,6 +36,8 @@ struct Config {
   // "normal": an acknowledged command survives kill -9 and any crash of Scribe (the
   // contract's bar); "full" also survives power loss, at an fsync per commit group.
   std::string sqlite_synchronous = "normal";
+  // PostgreSQL: read connections per replica (each replica also holds one for its writer).
+  int db_pool_size = 4;
   std::string timezone = "UTC";  // reads backdated wall-clock times
   std::string log_level = "info";
 
@@ -134,6 +137,21 @@ Config load_config(const std::optional<std::string>& toml_path, const EnvLookup&
 
 // The planner's settings from the configuration, in the configured time zone.
 ReminderSettings reminder_settings(const Config& config);
+
+// The configuration reference in Markdown, made from the table of settings that loading
+// uses (bot/config.cpp, kSettings): per setting its TOML key, environment variable, default
+// and description, then the TOML-only tables. `scribe config --reference` prints it; the
+// README holds a copy that a test keeps equal to it.
+std::string configuration_reference();
+
+// The settings as the reference lists them, in the table's order.
+struct SettingDoc {
+  std::string toml_key;
+  std::string env_name;
+  std::string default_text;  // empty: unset
+  std::string description;
+};
+std::vector<SettingDoc> setting_docs();
 
 // One line for the start-up log: every setting, secrets shown only as set/unset.
 std::string describe(const Config& config);

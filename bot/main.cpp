@@ -1,5 +1,6 @@
 // scribe: `serve` runs the service, `draft` prints a postmortem draft from the database,
-// `lint` its review findings, `demo` runs a whole sample incident through the real HTTP path.
+// `lint` its review findings, `demo` runs a whole sample incident through the real HTTP path;
+// `migrate`, `backup`, `restore`, `export`, `import` and `config` are the operator's tools.
 #include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -17,6 +19,7 @@
 #include <optional>
 
 #include <date/date.h>
+#include <fmt/format.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +27,7 @@
 
 #include "adapters/matrix/registration.h"
 #include "adapters/matrix/sync.h"
+#include "archive/archive.h"
 #include "bot/config.h"
 #include "bot/demo.h"
 #include "bot/memory.h"
@@ -36,6 +40,7 @@
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
 #include "postmortem/trends.h"
+#include "storage/sqlite_maintenance.h"
 #include "storage/store.h"
 
 namespace {
@@ -180,7 +185,8 @@ int draft(const std::optional<std::string>& config_path, const std::string& id_t
     std::cerr << "scribe draft: '" << id_text << "' is not an incident id (42 or INC-42)\n";
     return 2;
   }
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   std::optional<scribe::IncidentRecord> record;
   store->read(
       [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
@@ -218,7 +224,8 @@ int lint(const std::optional<std::string>& config_path, const std::string& id_te
     std::cerr << "scribe lint: '" << id_text << "' is not an incident id (42 or INC-42)\n";
     return 2;
   }
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   std::optional<scribe::IncidentRecord> record;
   store->read(
       [&](scribe::Transaction& tx) { record = scribe::read_record(tx, *id, config.timezone); });
@@ -262,7 +269,8 @@ int report(const std::optional<std::string>& config_path, const std::string& sin
     now = FileClock(path).now();
   }
   const scribe::Timestamp since = now - *span;
-  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  auto store = scribe::open_store(
+      config.db, scribe::StoreOptions{config.sqlite_synchronous, config.db_pool_size});
   scribe::TrendsRows rows;
   store->read([&](scribe::Transaction& tx) { rows = tx.trends_rows(since); });
   const scribe::Trends t = scribe::compute_trends(rows, since, now);
@@ -340,6 +348,251 @@ int matrix_login(const std::optional<std::string>& config_path, std::string home
   return 0;
 }
 
+bool is_server_database(const std::string& db) {
+  return db.starts_with("postgres://") || db.starts_with("postgresql://");
+}
+
+std::string utc_seconds(scribe::Timestamp t) {
+  return date::format("%Y-%m-%d %H:%M:%SZ", std::chrono::time_point_cast<std::chrono::seconds>(t));
+}
+
+// `scribe migrate [--status]`: shows each migration as applied (when) or pending, or applies
+// the pending ones. Applying takes the process lock when there is something to apply, so a
+// running server (perhaps an older build) never has its schema changed underneath it.
+int migrate(const std::optional<std::string>& config_path, bool status_only) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  if (is_server_database(config.db)) {
+    if (status_only) {
+      std::cerr << "scribe migrate --status: lists SQLite databases only; a PostgreSQL database "
+                   "records its migrations in its schema_migrations table\n";
+      return 2;
+    }
+    // The backend applies its pending migrations when it is opened (storage/store.h).
+    scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+    std::cout << "migrations applied\n";
+    return 0;
+  }
+  if (status_only) {
+    const auto states = scribe::sqlite_migration_status(config.db);
+    std::size_t pending = 0;
+    int version = 0;
+    for (const auto& m : states) {
+      if (m.applied_at) {
+        version = m.version;
+      } else {
+        ++pending;
+      }
+    }
+    std::cout << config.db << ": schema version " << version << " of " << states.size() << ", "
+              << (pending == 0 ? std::string("nothing pending")
+                               : std::to_string(pending) + " pending")
+              << "\n";
+    for (const auto& m : states) {
+      std::cout << fmt::format(
+          "{:>4}  {:<30}  {}\n", m.version,
+          m.applied_at ? "applied " + utc_seconds(*m.applied_at) : std::string("pending"), m.name);
+    }
+    return 0;
+  }
+  std::optional<scribe::ProcessLock> lock;
+  {
+    std::error_code ec;
+    bool pending = !std::filesystem::exists(config.db, ec);
+    if (!pending) {
+      for (const auto& m : scribe::sqlite_migration_status(config.db)) {
+        if (!m.applied_at) pending = true;
+      }
+    }
+    if (pending) lock.emplace(config.db);
+  }
+  const std::vector<int> applied = scribe::sqlite_migrate(config.db);
+  if (applied.empty()) {
+    std::cout << config.db << ": schema version "
+              << scribe::sqlite_migration_status(config.db).size() << ", nothing to apply\n";
+  } else {
+    std::cout << config.db << ": applied " << applied.size() << " migration"
+              << (applied.size() == 1 ? "" : "s") << " (" << applied.front() << " to "
+              << applied.back() << "); schema version " << applied.back() << "\n";
+  }
+  return 0;
+}
+
+constexpr const char* kSqliteOnly =
+    "works on SQLite databases only; for PostgreSQL use pg_dump and pg_restore (README, "
+    "Backup and restore), or `scribe export` / `scribe import`";
+
+std::string describe_summary(const scribe::DatabaseSummary& s) {
+  return fmt::format("schema version {}, {} incident{}, {} bytes", s.schema_version, s.incidents,
+                     s.incidents == 1 ? "" : "s", s.bytes);
+}
+
+// `scribe backup <file>`: an online copy of the SQLite database, also while `serve` runs.
+int backup(const std::optional<std::string>& config_path, const std::string& file, bool overwrite) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  if (is_server_database(config.db)) {
+    std::cerr << "scribe backup: " << kSqliteOnly << "\n";
+    return 2;
+  }
+  const auto summary = scribe::sqlite_backup(config.db, file, overwrite);
+  std::cout << "backed up " << config.db << " to " << file << " (" << describe_summary(summary)
+            << ")\n";
+  return 0;
+}
+
+// `scribe restore <file>`: replaces the database with a backup. Refused while a server holds
+// the database's process lock; the lock is held for the restore, so none starts meanwhile.
+int restore(const std::optional<std::string>& config_path, const std::string& file) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  if (is_server_database(config.db)) {
+    std::cerr << "scribe restore: " << kSqliteOnly << "\n";
+    return 2;
+  }
+  std::optional<scribe::ProcessLock> lock;
+  try {
+    lock.emplace(config.db);
+  } catch (const scribe::AlreadyRunning& e) {
+    std::cerr << "scribe restore: " << e.what() << "; stop it before restoring (nothing was "
+              << "changed)\n";
+    return 3;
+  }
+  // Checked before anything is touched; a bad file changes nothing.
+  try {
+    scribe::sqlite_check_database(file);
+  } catch (const scribe::StoreError& e) {
+    std::cerr << "scribe restore: " << e.what() << " (nothing was changed)\n";
+    return 2;
+  }
+  const scribe::RestoreResult r = scribe::sqlite_restore(file, config.db);
+  if (!r.moved_aside.empty()) {
+    std::cout << "the database in place could not be read; it was moved to " << r.moved_aside
+              << "\n";
+  }
+  std::cout << "restored " << file << " into " << config.db << " (" << describe_summary(r.restored)
+            << ")";
+  const int latest = static_cast<int>(scribe::sqlite_migration_status(config.db).size());
+  if (r.restored.schema_version < latest) {
+    std::cout << "; " << latest - r.restored.schema_version
+              << " newer migrations are pending: `scribe migrate` or the next `scribe serve` "
+                 "applies them";
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+// Writes `text` to `path` whole or not at all: beside it first, then renamed.
+void write_file_atomically(const std::string& path, const std::string& text, bool overwrite) {
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(path, ec)) {
+    throw std::runtime_error(path + " already exists (pass --overwrite to replace it)");
+  }
+  const std::string tmp = fmt::format("{}.partial-{}", path, ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, ec.message()));
+  }
+}
+
+// `scribe export [--incident N] [file]`: incidents as JSON (archive/archive.h), on stdout
+// or into a file. Reads only, so it works while `scribe serve` runs.
+int export_incidents(const std::optional<std::string>& config_path,
+                     const std::optional<std::string>& incident, const std::string& file,
+                     bool overwrite) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  std::optional<scribe::IncidentId> only;
+  if (incident) {
+    only = scribe::parse_incident_ref(*incident);
+    if (!only) {
+      std::cerr << "scribe export: '" << *incident << "' is not an incident id (42 or INC-42)\n";
+      return 2;
+    }
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  std::optional<nlohmann::ordered_json> doc;
+  store->read([&](scribe::Transaction& tx) { doc = scribe::archive::export_incidents(tx, only); });
+  if (!doc) {
+    std::cerr << "scribe export: no incident " << scribe::incident_ref(*only) << " in " << config.db
+              << "\n";
+    return 1;
+  }
+  const std::string text = doc->dump(2) + "\n";
+  if (file.empty() || file == "-") {
+    std::cout << text;
+  } else {
+    write_file_atomically(file, text, overwrite);
+    std::cerr << "exported " << (*doc)["incidents"].size() << " incident"
+              << ((*doc)["incidents"].size() == 1 ? "" : "s") << " to " << file << "\n";
+  }
+  return 0;
+}
+
+// `scribe import <file>`: adds the incidents of an export, all in one transaction, or
+// nothing (archive::import_incidents says what it refuses). On SQLite it takes the process
+// lock: a long import would hold the write lock the server's commands need.
+int import_incidents(const std::optional<std::string>& config_path, const std::string& file) {
+  const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
+  setup_logging(config.log_level);
+  nlohmann::json doc;
+  {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "scribe import: cannot read " << file << ": " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      std::cerr << "scribe import: " << file << " is not JSON: " << e.what()
+                << " (nothing was imported)\n";
+      return 2;
+    }
+  }
+  std::optional<scribe::ProcessLock> lock;
+  if (!is_server_database(config.db)) {
+    try {
+      lock.emplace(config.db);
+    } catch (const scribe::AlreadyRunning& e) {
+      std::cerr << "scribe import: " << e.what() << "; stop it before importing into a SQLite "
+                << "database (nothing was imported)\n";
+      return 3;
+    }
+  }
+  auto store = scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
+  scribe::archive::ImportResult result;
+  try {
+    store->write(
+        [&](scribe::Transaction& tx) { result = scribe::archive::import_incidents(tx, doc); });
+  } catch (const scribe::archive::ImportError& e) {
+    std::cerr << "scribe import: " << file << ": " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << "imported " << result.ids.size() << " incident"
+            << (result.ids.size() == 1 ? "" : "s") << " into " << config.db;
+  if (result.channel_zones > 0) {
+    std::cout << " and " << result.channel_zones << " channel time zone setting"
+              << (result.channel_zones == 1 ? "" : "s");
+  }
+  std::cout << "\n";
+  for (const auto& [from, to] : result.ids) {
+    std::cout << "  " << scribe::incident_ref(from) << " is now " << scribe::incident_ref(to)
+              << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -404,6 +657,45 @@ int main(int argc, char** argv) {
       ->required();
   login_cmd->add_option("--device-name", login_device, "the session's name in the account");
 
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "apply the database's pending schema migrations (or list them with --status)");
+  bool migrate_status = false;
+  migrate_cmd->add_flag("--status", migrate_status,
+                        "list each migration as applied or pending; change nothing");
+
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "copy the SQLite database to a file, also while `scribe serve` runs");
+  std::string backup_file;
+  bool backup_overwrite = false;
+  backup_cmd->add_option("file", backup_file, "where the backup goes")->required();
+  backup_cmd->add_flag("--overwrite", backup_overwrite, "replace an existing file");
+
+  auto* restore_cmd = app.add_subcommand(
+      "restore", "replace the SQLite database with a backup (refused while a server runs)");
+  std::string restore_file;
+  restore_cmd->add_option("file", restore_file, "a file made by `scribe backup`")->required();
+
+  auto* export_cmd = app.add_subcommand(
+      "export", "print incidents as JSON (all, or one) for `scribe import`; works while serving");
+  std::optional<std::string> export_incident;
+  std::string export_file;
+  bool export_overwrite = false;
+  export_cmd->add_option("--incident", export_incident, "only this incident (42 or INC-42)");
+  export_cmd->add_option("file", export_file, "where to write it (default: stdout)");
+  export_cmd->add_flag("--overwrite", export_overwrite, "replace an existing file");
+
+  auto* import_cmd =
+      app.add_subcommand("import", "add the incidents of a `scribe export` file, all or none");
+  std::string import_file;
+  import_cmd->add_option("file", import_file, "a file made by `scribe export`")->required();
+
+  auto* config_cmd = app.add_subcommand(
+      "config", "print the configuration in effect (secrets as set/unset), or its reference");
+  bool config_reference = false;
+  config_cmd->add_flag("--reference", config_reference,
+                       "print every setting (TOML key, environment variable, default, "
+                       "description) as Markdown");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd) return serve(config_path);
@@ -411,6 +703,22 @@ int main(int argc, char** argv) {
     if (*lint_cmd) return lint(config_path, lint_id, lint_format);
     if (*report_cmd) return report(config_path, report_since, report_format);
     if (*demo_cmd) return scribe::run_demo(std::cout, demo_keep);
+    if (*migrate_cmd) return migrate(config_path, migrate_status);
+    if (*backup_cmd) return backup(config_path, backup_file, backup_overwrite);
+    if (*restore_cmd) return restore(config_path, restore_file);
+    if (*export_cmd) {
+      return export_incidents(config_path, export_incident, export_file, export_overwrite);
+    }
+    if (*import_cmd) return import_incidents(config_path, import_file);
+    if (*config_cmd) {
+      if (config_reference) {
+        std::cout << scribe::configuration_reference();
+      } else {
+        const auto config = scribe::load_config(config_path, scribe::process_environment());
+        std::cout << scribe::describe(config) << "\n";
+      }
+      return 0;
+    }
     if (*login_cmd) return matrix_login(config_path, login_homeserver, login_user, login_device);
     if (*registration_cmd) {
       // Tokens come from the environment when set (so the YAML matches the running

@@ -118,7 +118,7 @@ struct Service::Parts {
       : config(c),
         clock(std::move(clk)),
         zone(find_zone(c.timezone)),
-        store(open_store(c.db, StoreOptions{c.sqlite_synchronous})),
+        store(open_store(c.db, StoreOptions{c.sqlite_synchronous, c.db_pool_size})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
         api(*store, c.api_token, clock, c.review, c.draft_template, c.timezone),

@@ -9,17 +9,20 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev
+  # The PostgreSQL backend: libpq, and a server for its tests (deploy/postgres-test.sh).
+  libpq-dev postgresql
   libhowardhinnant-date-dev tzdata
   libkainjow-mustache-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfaketime python3-jsonschema
+  # deploy/check-deploy.sh: the Helm chart rendered and checked, compose.yaml parsed.
+  python3-yaml
   # The sanitizer and fuzz build (deploy/test-sanitized.sh): clang, its sanitizer and
   # libFuzzer runtimes, and llvm-symbolizer for readable stack traces.
   clang libclang-rt-14-dev llvm
 )
-# The PostgreSQL backend (libpq-dev, and a server for its tests) joins this list with it.
 
 missing=()
 for p in "${packages[@]}"; do

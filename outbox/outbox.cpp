@@ -3,13 +3,26 @@
 #include <algorithm>
 #include <random>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace scribe {
 
+namespace {
+
+std::string claim_owner() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  return fmt::format("{}:{}:{:08x}", host, static_cast<long>(getpid()), rd());
+}
+
+}  // namespace
+
 OutboxSender::OutboxSender(Store& store, Clock clock, Options options)
-    : store_(store), clock_(std::move(clock)), options_(options) {}
+    : store_(store), clock_(std::move(clock)), options_(options), owner_(claim_owner()) {}
 
 OutboxSender::~OutboxSender() { stop(); }
 
@@ -36,7 +49,10 @@ std::chrono::milliseconds OutboxSender::backoff(int attempts) {
 
 int OutboxSender::run_once() {
   std::vector<OutboxMessage> due;
-  store_.read([&](Transaction& tx) { due = tx.due_outbox(clock_(), options_.batch); });
+  // A write: with replicas on one database, taking a job claims it (see claim_outbox).
+  store_.write([&](Transaction& tx) {
+    due = tx.claim_outbox(clock_(), options_.batch, owner_, options_.claim_lease);
+  });
   for (auto& message : due) attempt(std::move(message));
   return static_cast<int>(due.size());
 }

@@ -33,6 +33,10 @@ class OutboxSender {
     // Passing failures are retried this long after the message was written, then it fails.
     std::chrono::hours give_up_after{24};
     int batch = 16;
+    // How long a claimed job is this sender's alone (Transaction::claim_outbox): replicas on
+    // one database take over the claims of one that died once this is over. Far longer than
+    // a delivery takes, so a live sender's job is never taken from it.
+    std::chrono::milliseconds claim_lease{60'000};
   };
   using Clock = std::function<Timestamp()>;
 
@@ -62,6 +66,7 @@ class OutboxSender {
   Store& store_;
   Clock clock_;
   Options options_;
+  const std::string owner_;  // this process's name on its claims: host, pid, a random part
   std::vector<std::unique_ptr<Deliverer>> owned_;
   std::map<std::pair<std::string, JobKind>, Deliverer*> deliverers_;
   std::mutex mu_;

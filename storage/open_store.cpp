@@ -1,5 +1,6 @@
 #include <string_view>
 
+#include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
 
@@ -8,8 +9,10 @@ namespace scribe {
 std::unique_ptr<Store> open_store(const std::string& location, const StoreOptions& options) {
   const std::string_view loc = location;
   if (loc.starts_with("postgresql://") || loc.starts_with("postgres://")) {
-    // The PostgreSQL backend implements the same Store interface; it is not built yet.
-    throw StoreError("PostgreSQL storage is not available in this build; use a SQLite path");
+    // The URL goes to libpq unchanged: TLS options (sslmode, sslrootcert, …) pass through.
+    PostgresOptions postgres;
+    postgres.pool_size = options.db_pool_size;
+    return open_postgres_store(location, postgres);
   }
   SqliteOptions sqlite;
   sqlite.synchronous = options.sqlite_synchronous;

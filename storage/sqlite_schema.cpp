@@ -7,9 +7,18 @@ namespace scribe::sqlite {
 namespace {
 
 // Versioned schema. A migration is never edited once released: add a new one.
-constexpr std::string_view kMigrations[] = {
+// One migration: a short name for `scribe migrate --status`, and its SQL. Not an aggregate,
+// so that an entry written as a bare SQL string does not compile (brace elision would
+// otherwise pair it with the next entry's name).
+struct Migration {
+  constexpr Migration(std::string_view n, std::string_view s) : name(n), sql(s) {}
+  std::string_view name;
+  std::string_view sql;
+};
+
+constexpr Migration kMigrations[] = {
     // 1: incidents, timeline with audit trail, notes, action items, drafts.
-    R"sql(
+    {"incidents, timeline and its audit trail, notes, action items, drafts", R"sql(
 CREATE TABLE incidents (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   platform TEXT NOT NULL,
@@ -88,9 +97,9 @@ CREATE TABLE drafts (
   markdown TEXT NOT NULL
 );
 CREATE INDEX drafts_by_incident ON drafts(incident_id, id);
-)sql",
+)sql"},
     // 2: the outbox of messages to send, and inbound deliveries already seen.
-    R"sql(
+    {"outbox and inbound deliveries", R"sql(
 CREATE TABLE outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   platform TEXT NOT NULL,
@@ -117,16 +126,16 @@ CREATE TABLE inbound_deliveries (
   PRIMARY KEY (source, key)
 );
 CREATE INDEX actions_open_due ON actions(status, due);
-)sql",
+)sql"},
     // 3: reminders: snoozed action items, and incidents by resolution time (follow-ups).
-    R"sql(
+    {"reminders: snoozed action items, incidents by resolution time", R"sql(
 ALTER TABLE actions ADD COLUMN snoozed_until INTEGER;
 CREATE INDEX incidents_by_resolved_at ON incidents(resolved_at) WHERE resolved_at IS NOT NULL;
-)sql",
+)sql"},
     // 4: typed outbox jobs. Before, a fetch was queued for a made-up platform
     // ("slack-fetch", "matrix-fetch"), a join was a post whose content was {"join": room},
     // and an update a post whose content named the message it `replaces`.
-    R"sql(
+    {"typed outbox jobs", R"sql(
 ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'post';
 UPDATE outbox SET kind = 'fetch', platform = substr(platform, 1, length(platform) - 6)
   WHERE platform LIKE '%-fetch';
@@ -135,10 +144,10 @@ UPDATE outbox SET kind = 'join'
 UPDATE outbox SET kind = 'update'
   WHERE kind = 'post' AND json_valid(content) AND json_type(content, '$.replaces') = 'text'
     AND json_extract(content, '$.replaces') != '';
-)sql",
+)sql"},
     // 5: action items' life: a dropped item's reason, the audit trail of changes, and
     // owners' open items across incidents (`/action mine`).
-    R"sql(
+    {"action items' life: drop reasons, audit trail, owners' items", R"sql(
 ALTER TABLE actions ADD COLUMN drop_reason TEXT;
 CREATE TABLE action_revisions (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -152,16 +161,16 @@ CREATE TABLE action_revisions (
 );
 CREATE INDEX action_revisions_by_action ON action_revisions(action_id, id);
 CREATE INDEX actions_by_owner ON actions(owner_id, owner_name) WHERE status = 'open';
-)sql",
+)sql"},
     // 6: the postmortem owner, when someone other than the commander was named (NULL: the
     // commander, as before).
-    R"sql(
+    {"postmortem owner", R"sql(
 ALTER TABLE incidents ADD COLUMN postmortem_owner_id TEXT;
 ALTER TABLE incidents ADD COLUMN postmortem_owner_name TEXT;
-)sql",
+)sql"},
     // 7: the postmortem's own life: draft, in review, final; approvals; a close over the
     // close gate's objections and its reason.
-    R"sql(
+    {"postmortem status, approvals, close over the gate", R"sql(
 ALTER TABLE incidents ADD COLUMN postmortem_status TEXT NOT NULL DEFAULT 'draft';
 ALTER TABLE incidents ADD COLUMN closed_anyway TEXT;
 CREATE TABLE postmortem_approvals (
@@ -172,19 +181,19 @@ CREATE TABLE postmortem_approvals (
   approved_at INTEGER NOT NULL
 );
 CREATE INDEX postmortem_approvals_by_incident ON postmortem_approvals(incident_id, id);
-)sql",
+)sql"},
     // 8: replays. A signed
     // request's key lives until its replay window closes (expires_at, then purged), with
     // the answer it got, so a replay is answered the same and changes nothing.
-    R"sql(
+    {"replay keys with expiry and answers", R"sql(
 ALTER TABLE inbound_deliveries ADD COLUMN expires_at INTEGER;
 ALTER TABLE inbound_deliveries ADD COLUMN answer TEXT;
 CREATE INDEX inbound_deliveries_expiring ON inbound_deliveries(expires_at)
   WHERE expires_at IS NOT NULL;
-)sql",
+)sql"},
     // 9: channel time zones (`/incident tz`), every setting kept as the audit trail; the
     // latest one of a channel is in force.
-    R"sql(
+    {"channel time zones", R"sql(
 CREATE TABLE channel_zones (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   platform TEXT NOT NULL,
@@ -196,21 +205,21 @@ CREATE TABLE channel_zones (
   set_at INTEGER NOT NULL
 );
 CREATE INDEX channel_zones_by_channel ON channel_zones(platform, workspace, channel, id);
-)sql",
+)sql"},
     // 10: links kept with an event (a pinned message's permalink, its files and images), as
     // a JSON array [{"kind", "title", "url"}]; NULL when there are none.
-    R"sql(
+    {"links kept with timeline events", R"sql(
 ALTER TABLE events ADD COLUMN links TEXT;
-)sql",
+)sql"},
     // 11: issue trackers: the issue that tracks an action item (its key and web address), so a
     // tracker's webhook can find the item by key.
-    R"sql(
+    {"issue tracker keys of action items", R"sql(
 ALTER TABLE actions ADD COLUMN tracker_key TEXT;
 ALTER TABLE actions ADD COLUMN tracker_url TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX actions_by_tracker_key ON actions(tracker_key) WHERE tracker_key IS NOT NULL;
-)sql",
+)sql"},
     // 12: alerts that arrived for a channel with no incident open, until one is declared.
-    R"sql(
+    {"alerts held for channels without an incident", R"sql(
 CREATE TABLE held_alerts (
   id INTEGER PRIMARY KEY,
   platform TEXT NOT NULL,
@@ -226,18 +235,18 @@ CREATE TABLE held_alerts (
 );
 CREATE INDEX held_alerts_by_channel ON held_alerts(platform, workspace, channel, occurred_at);
 CREATE INDEX held_alerts_by_age ON held_alerts(received_at);
-)sql",
+)sql"},
     // 13: positions of inbound streams Scribe pulls (a Matrix bot account's sync token),
     // written in the same transaction as the effects of what was read up to them.
-    R"sql(
+    {"positions of pulled inbound streams", R"sql(
 CREATE TABLE stream_positions (
   stream TEXT PRIMARY KEY,
   position TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 );
-)sql",
+)sql"},
     // 14: where each incident's postmortem was published, one page per destination.
-    R"sql(
+    {"publications of postmortems", R"sql(
 CREATE TABLE publications (
   incident_id INTEGER NOT NULL REFERENCES incidents(id),
   destination TEXT NOT NULL,
@@ -248,17 +257,28 @@ CREATE TABLE publications (
   published_at INTEGER NOT NULL,
   PRIMARY KEY (incident_id, destination)
 );
-)sql",
+)sql"},
     // 15: the readiness probe's scratch row: written and deleted in one transaction, so a
     // probe needs the room a small command needs, and leaves nothing behind.
-    R"sql(
+    {"readiness probe scratch table", R"sql(
 CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
-)sql",
+)sql"},
+    // 16: outbox claims of replicas sharing a database (Transaction::claim_outbox): who
+    // took a job and until when. A single SQLite process never sets them.
+    {"outbox claims", R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
+)sql"},
 };
 
 }  // namespace
 
 int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+std::string_view migration_name(int version) {
+  if (version < 1 || version > latest_schema_version()) return {};
+  return kMigrations[version - 1].name;
+}
 
 void migrate(Connection& c) {
   c.exec(
@@ -277,7 +297,7 @@ void migrate(Connection& c) {
                                    current, known));
     }
     for (std::int64_t v = current + 1; v <= known; ++v) {
-      c.exec(std::string(kMigrations[v - 1]));
+      c.exec(std::string(kMigrations[v - 1].sql));
       Stmt s = c.prepare(
           "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "
           "CAST(strftime('%s','now') AS INTEGER))");

@@ -2,6 +2,8 @@
 // has in schema_migrations; opening it applies the missing ones, in one transaction.
 #pragma once
 
+#include <string_view>
+
 #include "storage/sqlite_connection.h"
 
 namespace scribe::sqlite {
@@ -12,5 +14,9 @@ void migrate(Connection& c);
 
 // The version a database has once migrate() has run: the number of migrations.
 int latest_schema_version();
+
+// The short name of migration `version` (1-based), for `scribe migrate --status`; empty for
+// a version this build does not know.
+std::string_view migration_name(int version);
 
 }  // namespace scribe::sqlite

@@ -4,6 +4,7 @@
 // start-up; callers only ever see `Store` and `Transaction`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -168,6 +169,16 @@ class Transaction {
   // is eligible, so a channel's messages (and a thread's replies) stay in order. Fetch jobs
   // are a lane of their own: the oldest pending fetch of each channel is eligible too.
   virtual std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) = 0;
+  // The sender's way to take due jobs (in a write): up to `limit` of what due_outbox(now)
+  // returns, each claimed by `owner` until now + `lease`, so that no other process takes it
+  // meanwhile; update_outbox ends the claim, and a claim whose owner died ends with its
+  // lease. The default is due_outbox: a single process (SQLite's) has nobody to claim from.
+  virtual std::vector<OutboxMessage> claim_outbox(Timestamp now, int limit, std::string_view owner,
+                                                  std::chrono::milliseconds lease) {
+    (void)owner;
+    (void)lease;
+    return due_outbox(now, limit);
+  }
   // The earliest next_attempt_at among the messages due_outbox could return, if any.
   virtual std::optional<Timestamp> next_outbox_attempt() = 0;
   virtual void update_outbox(const OutboxMessage& message) = 0;
@@ -262,6 +273,8 @@ inline StoreHealth Store::health() {
 struct StoreOptions {
   // SQLite only: "full" (survives power loss) or "normal" (survives kill -9).
   std::string sqlite_synchronous = "normal";
+  // PostgreSQL only: read connections per process (plus one for the writer).
+  int db_pool_size = 4;
 };
 
 // Opens the backend named by `location`: a file path (SQLite) or a postgresql:// URL.

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <date/tz.h>
 #include <gmock/gmock.h>
@@ -144,7 +145,10 @@ json am_alert(std::string status, std::string starts, std::string ends) {
           {"fingerprint", "abc123"}};
 }
 
-json am_notification(json alerts) {
+// A vector, not a json: a one-element braced list `{alert}` given to a json parameter is
+// the alert itself for clang but a one-element array for gcc (CWG 2137); the undefined
+// behaviour sanitizer caught the difference.
+json am_notification(std::vector<json> alerts) {
   return {{"version", "4"},
           {"status", "firing"},
           {"receiver", "payments"},
@@ -173,10 +177,12 @@ TEST(ParseAlertmanager, FiringAndResolvedAlertsWithStableKeys) {
 
   // A resend is the same alert; a new firing of the same labels is not.
   const Parsed again = parse_alertmanager(am_notification({firing}).dump(), "scribe_channel");
+  ASSERT_EQ(again.alerts.size(), 1u) << again.reason;
   EXPECT_EQ(again.alerts[0].key, p.alerts[0].key);
   const json refired = am_alert("firing", "2026-11-28T15:00:00Z", "0001-01-01T00:00:00Z");
-  EXPECT_NE(parse_alertmanager(am_notification({refired}).dump(), "scribe_channel").alerts[0].key,
-            p.alerts[0].key);
+  const Parsed other = parse_alertmanager(am_notification({refired}).dump(), "scribe_channel");
+  ASSERT_EQ(other.alerts.size(), 1u) << other.reason;
+  EXPECT_NE(other.alerts[0].key, p.alerts[0].key);
 }
 
 TEST(ParseAlertmanager, AnAlertsOwnLabelRoutesItAndGrafanaIsNamed) {
@@ -187,6 +193,7 @@ TEST(ParseAlertmanager, AnAlertsOwnLabelRoutesItAndGrafanaIsNamed) {
   n["orgId"] = 1;
   const Parsed p = parse_alertmanager(n.dump(), "team_room");
   ASSERT_EQ(p.what, Parsed::What::kAlerts) << p.reason;
+  ASSERT_EQ(p.alerts.size(), 1u);
   EXPECT_EQ(p.alerts[0].channel_label, "matrix:!ops:example.org");
   EXPECT_EQ(p.sender, "Grafana");
   EXPECT_FALSE(p.alerts[0].key.empty());  // the labels' digest stands in for a fingerprint
@@ -196,7 +203,8 @@ TEST(ParseAlertmanager, LongTextsAreCutAndBrokenNotificationsRefused) {
   json alert = am_alert("firing", "2026-11-28T14:00:00Z", "0001-01-01T00:00:00Z");
   alert["annotations"]["summary"] = std::string(5000, 'x');
   const Parsed p = parse_alertmanager(am_notification({alert}).dump(), "scribe_channel");
-  ASSERT_EQ(p.what, Parsed::What::kAlerts);
+  ASSERT_EQ(p.what, Parsed::What::kAlerts) << p.reason;
+  ASSERT_EQ(p.alerts.size(), 1u);
   EXPECT_LE(p.alerts[0].text.size(), 1000u);
   EXPECT_THAT(p.alerts[0].text, HasSubstr("…"));
 
@@ -210,7 +218,7 @@ TEST(ParseAlertmanager, LongTextsAreCutAndBrokenNotificationsRefused) {
         am_notification({no_labels}).dump(), am_notification({5}).dump()}) {
     EXPECT_EQ(parse_alertmanager(bad, "scribe_channel").what, Parsed::What::kMalformed) << bad;
   }
-  EXPECT_EQ(parse_alertmanager(am_notification(json::array()).dump(), "scribe_channel").what,
+  EXPECT_EQ(parse_alertmanager(am_notification({}).dump(), "scribe_channel").what,
             Parsed::What::kIgnored);
 }
 

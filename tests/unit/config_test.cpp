@@ -274,6 +274,18 @@ TEST_F(ConfigTest, SqliteSynchronousIsValidated) {
               HasSubstr("'extra'"));
 }
 
+TEST_F(ConfigTest, DbPoolSizeIsValidated) {
+  EXPECT_EQ(load().db_pool_size, 4);
+  env_ = {{"SCRIBE_DB_POOL_SIZE", "12"}};
+  EXPECT_EQ(load().db_pool_size, 12);
+  for (const char* bad : {"0", "-1", "many", "101"}) {
+    env_ = {{"SCRIBE_DB_POOL_SIZE", bad}};
+    EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_DB_POOL_SIZE")) << bad;
+  }
+  env_.clear();
+  EXPECT_EQ(load(write_toml("[storage]\ndb_pool_size = 2\n")).db_pool_size, 2);
+}
+
 TEST_F(ConfigTest, DbMustNotBeEmpty) {
   env_ = {{"SCRIBE_DB", ""}};
   EXPECT_THAT(error_of(std::nullopt), HasSubstr("db"));

@@ -1,5 +1,8 @@
-// The SQLite backend through the Store interface, on real files: migrations, atomic
-// transactions, read-only snapshots, numbering, ordering and round-trips.
+// The storage backends through the Store interface, each test on a fresh database of each
+// backend (StoreTest, parametrised: SQLite files and PostgreSQL databases, see
+// store_backends.h): migrations, atomic transactions, read-only snapshots, numbering,
+// ordering, round-trips, group commit and the purge of replay keys. SqliteStoreTest and
+// PostgresStoreTest hold what only one backend has.
 #include <sqlite3.h>
 
 #include <atomic>
@@ -7,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -19,9 +23,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/postgres_schema.h"
+#include "storage/postgres_store.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
+#include "store_backends.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -70,21 +77,33 @@ ActionItem make_action(IncidentId incident, std::string text) {
   return a;
 }
 
-class SqliteStoreTest : public testing::Test {
+using test::Backend;
+
+// A fresh database of backend() and a store open on it.
+class StoreFixture : public testing::Test {
  protected:
+  virtual Backend backend() const = 0;
+
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_store_", dir_));
-    path_ = (dir_ / "scribe.db").string();
+    db_ = std::make_unique<test::TestDatabase>(backend());
+    SCRIBE_REQUIRE_DATABASE(*db_);
+    path_ = db_->location();
     store_ = open_store(path_);
   }
   void TearDown() override {
     store_.reset();
-    test::remove_temp_dir(dir_);
+    db_.reset();
   }
 
   void reopen() {
     store_.reset();
     store_ = open_store(path_);
+  }
+
+  // The schema version this build migrates the backend to.
+  int latest_version() const {
+    return backend() == Backend::kSqlite ? sqlite::latest_schema_version()
+                                         : pg::latest_schema_version();
   }
 
   IncidentId insert(const Incident& i) {
@@ -109,52 +128,51 @@ class SqliteStoreTest : public testing::Test {
   }
 
   // Reads one integer with a separate connection, as another process would.
-  std::int64_t query_int(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::int64_t v = -1;
-    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return v;
-  }
-  void exec_raw(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
+  std::int64_t query_int(const std::string& sql) { return db_->query_int(sql); }
+  void exec_raw(const std::string& sql) { db_->exec(sql); }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  std::unique_ptr<test::TestDatabase> db_;
+  std::string path_;  // the file or the URL
   std::unique_ptr<Store> store_;
+};
+
+class StoreTest : public StoreFixture, public testing::WithParamInterface<Backend> {
+ protected:
+  Backend backend() const override { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         test::backend_name);
+
+class SqliteStoreTest : public StoreFixture {
+ protected:
+  Backend backend() const override { return Backend::kSqlite; }
+  const std::filesystem::path& dir() const { return db_->dir(); }
+};
+
+class PostgresStoreTest : public StoreFixture {
+ protected:
+  Backend backend() const override { return Backend::kPostgres; }
 };
 
 // ---------------------------------------------------------------------------- opening
 
-TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
-            sqlite::latest_schema_version());
+TEST_P(StoreTest, MigrationsAreAppliedOnce) {
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), latest_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), latest_version());
   const IncidentId id = insert(make_incident("DB down"));
 
   reopen();
   reopen();
-  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), sqlite::latest_schema_version());
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
-            sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM schema_migrations"), latest_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), latest_version());
   const auto all = list();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, id);
   EXPECT_EQ(all[0].title, "DB down");
 }
 
-TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
+TEST_P(StoreTest, NewerSchemaIsRefused) {
   store_.reset();
   exec_raw("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
   try {
@@ -172,6 +190,8 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
@@ -197,8 +217,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
       "(5, 'slack', 'T1', 'C1', '{\"text\":\"new\"}', 'pending', 0, 0),"
       "(6, 'slack', 'T1', 'C1', '{\"text\":\"new\",\"replaces\":\"\"}', 'pending', 0, 0)");
   store_ = open_store(path_);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
-            sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), latest_version());
   const std::vector<std::pair<ChannelRef, JobKind>> expected = {
       {{"slack", "T1", "C1"}, JobKind::kFetch},    {{"matrix", "hs", "!r:hs"}, JobKind::kFetch},
       {{"matrix", "hs", "!r:hs"}, JobKind::kJoin}, {{"slack", "T1", "C1"}, JobKind::kUpdate},
@@ -216,7 +235,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
 
 // A channel's posts go out in order, but a fetch (reading a marked message back) neither
 // waits behind them nor holds them up.
-TEST_F(SqliteStoreTest, FetchJobsAreALaneOfTheirOwnInAChannel) {
+TEST_P(StoreTest, FetchJobsAreALaneOfTheirOwnInAChannel) {
   const ChannelRef channel{"slack", "T1", "C1"};
   auto job = [&](JobKind kind, std::string key) {
     OutboxMessage m;
@@ -265,7 +284,7 @@ TEST_F(SqliteStoreTest, SynchronousOptionIsValidated) {
     options.synchronous = ok;
     EXPECT_NO_THROW(open_sqlite_store(path_, options)) << ok;
   }
-  const std::string fresh = (dir_ / "fresh.db").string();
+  const std::string fresh = (dir() / "fresh.db").string();
   for (const char* bad : {"off", "FULL", "", "full; DROP TABLE incidents"}) {
     try {
       open_store(fresh, StoreOptions{bad});
@@ -283,23 +302,180 @@ TEST_F(SqliteStoreTest, SynchronousOptionIsValidated) {
 }
 
 TEST_F(SqliteStoreTest, UnopenablePathIsAStoreError) {
-  EXPECT_THROW(open_store((dir_ / "no" / "such" / "dir" / "x.db").string()), StoreError);
+  EXPECT_THROW(open_store((dir() / "no" / "such" / "dir" / "x.db").string()), StoreError);
 }
 
-TEST_F(SqliteStoreTest, PostgresIsNotAvailableYet) {
-  try {
-    open_store("postgresql://scribe@localhost/scribe");
-    FAIL() << "opened a postgresql:// URL";
-  } catch (const StoreError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("PostgreSQL"));
+// An unreachable server is a StoreError that names it, without its password.
+TEST(PostgresOpenTest, UnreachableServerIsAClearErrorWithoutThePassword) {
+  for (const char* url : {"postgresql://scribe:s3cret@127.0.0.1:1/scribe",
+                          "postgres://scribe:s3cret@127.0.0.1:1/scribe?sslmode=disable"}) {
+    try {
+      open_store(url);
+      ADD_FAILURE() << "opened " << url;
+    } catch (const StoreError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("cannot connect to PostgreSQL at "));
+      EXPECT_THAT(e.what(), HasSubstr("://scribe@127.0.0.1:1/scribe"));
+      EXPECT_THAT(e.what(), testing::Not(HasSubstr("s3cret")));
+    }
   }
 }
 
-TEST_F(SqliteStoreTest, Healthy) { EXPECT_TRUE(store_->healthy()); }
+TEST(PostgresOpenTest, PoolSizeIsValidated) {
+  for (int bad : {0, -1, 101}) {
+    StoreOptions options;
+    options.db_pool_size = bad;
+    EXPECT_THROW(open_store("postgresql://scribe@127.0.0.1:1/scribe", options), StoreError) << bad;
+  }
+}
+
+// The URL goes to libpq unchanged: its TLS options apply (the test server has no TLS, so
+// requiring it fails, with libpq's reason).
+TEST_F(PostgresStoreTest, TlsOptionsOfTheUrlReachLibpq) {
+  try {
+    open_store(path_ + (path_.find('?') == std::string::npos ? "?" : "&") + "sslmode=require");
+    FAIL() << "connected with sslmode=require to a server without TLS";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("SSL"));
+  }
+}
+
+// Replicas that start together on a new database: one applies the migrations, the others
+// wait for its advisory lock and find nothing left to do.
+TEST_F(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
+  test::TestDatabase fresh(Backend::kPostgres);
+  ASSERT_EQ(fresh.problem(), "");
+  std::vector<std::thread> replicas;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&] {
+      try {
+        auto store = open_store(fresh.location());
+        store->write([](Transaction& tx) { tx.insert_incident(make_incident("replica")); });
+        ++opened;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : replicas) t.join();
+  EXPECT_EQ(opened.load(), 4);
+  EXPECT_EQ(fresh.query_int("SELECT COUNT(*) FROM schema_migrations"), latest_version());
+  EXPECT_EQ(fresh.query_int("SELECT COUNT(*) FROM incidents"), 4);
+}
+
+// A connection the server closed (a restart, a failover, an administrator) is replaced at
+// its next use; the write that finds it closed still succeeds.
+TEST_F(PostgresStoreTest, ConnectionsTheServerClosedAreReplaced) {
+  insert(make_incident("before"));
+  EXPECT_EQ(list().size(), 1u);
+  pg::Connection admin(db_->admin_url());
+  admin.exec(fmt::format(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'", db_->name()));
+  insert(make_incident("after"));
+  EXPECT_EQ(list().size(), 2u);
+  EXPECT_TRUE(store_->health().ready);
+}
+
+OutboxMessage due_job(std::string channel, Timestamp at) {
+  OutboxMessage m;
+  m.channel = ChannelRef{"slack", "T1", std::move(channel)};
+  m.content = "{}";
+  m.created_at = at;
+  m.next_attempt_at = at;
+  return m;
+}
+
+// A claimed job is nobody else's until it is updated or its lease is over; then another
+// replica takes it over (the first one died with it).
+TEST_F(PostgresStoreTest, AClaimHoldsUntilItsLeaseIsOver) {
+  store_->write([&](Transaction& tx) {
+    for (int i = 0; i < 3; ++i) tx.enqueue(due_job(fmt::format("C{}", i), kT0));
+  });
+  auto other = open_store(path_);  // another replica
+  const auto claim = [](Store& store, Timestamp now, const char* owner) {
+    std::vector<OutboxMessage> got;
+    store.write([&](Transaction& tx) { got = tx.claim_outbox(now, 10, owner, minutes{1}); });
+    return got;
+  };
+  const auto first = claim(*store_, kT0, "a");
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_TRUE(claim(*other, kT0 + std::chrono::seconds{59}, "b").empty());
+  std::optional<Timestamp> next;
+  other->read([&](Transaction& tx) { next = tx.next_outbox_attempt(); });
+  EXPECT_EQ(next, kT0 + minutes{1}) << "the next look is when the lease ends, not at once";
+  // One is done by its owner: the claim ends with it, and the job is not due anywhere.
+  OutboxMessage sent = first[0];
+  sent.status = OutboxStatus::kSent;
+  store_->write([&](Transaction& tx) { tx.update_outbox(sent); });
+  const auto taken = claim(*other, kT0 + minutes{1}, "b");
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].id, first[1].id);
+  EXPECT_EQ(taken[1].id, first[2].id);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE claimed_by = 'b'"), 2);
+}
+
+// Replicas claiming at the same moment never take the same job, and a channel's jobs go in
+// order: the next one of a channel is claimed only after the one before it is done.
+TEST_F(PostgresStoreTest, ReplicasClaimEachJobOnceAndInChannelOrder) {
+  constexpr int kChannels = 40;
+  constexpr int kPerChannel = 5;
+  store_->write([&](Transaction& tx) {
+    for (int j = 0; j < kPerChannel; ++j) {
+      for (int c = 0; c < kChannels; ++c) tx.enqueue(due_job(fmt::format("C{}", c), kT0));
+    }
+  });
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int r = 0; r < 3; ++r) replicas.push_back(open_store(path_));
+  std::mutex mu;
+  std::vector<std::int64_t> claimed;  // in order of being claimed
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      Store& store = *replicas[static_cast<std::size_t>(r)];
+      for (int idle = 0; idle < 3;) {
+        std::vector<OutboxMessage> got;
+        store.write([&](Transaction& tx) {
+          got = tx.claim_outbox(kT0, 4, fmt::format("replica-{}", r), minutes{1});
+        });
+        idle = got.empty() ? idle + 1 : 0;
+        for (OutboxMessage& m : got) {
+          {
+            // Noted before it is done: the channel's next job cannot be claimed before.
+            std::lock_guard lock(mu);
+            claimed.push_back(m.id);
+          }
+          m.status = OutboxStatus::kSent;
+          store.write([&](Transaction& tx) { tx.update_outbox(m); });
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> distinct(claimed.begin(), claimed.end());
+  EXPECT_EQ(claimed.size(), distinct.size()) << "a job was claimed twice";
+  EXPECT_EQ(static_cast<int>(distinct.size()), kChannels * kPerChannel);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"), 0);
+  // Ids were given channel by channel in rounds: within a channel, done in id order.
+  std::map<std::int64_t, int> done_at;
+  for (std::size_t i = 0; i < claimed.size(); ++i) done_at[claimed[i]] = static_cast<int>(i);
+  for (int c = 0; c < kChannels; ++c) {
+    for (int j = 1; j < kPerChannel; ++j) {
+      const std::int64_t before = 1 + (j - 1) * kChannels + c, after = 1 + j * kChannels + c;
+      EXPECT_LT(done_at[before], done_at[after]) << "channel " << c;
+    }
+  }
+}
+
+// The SQLite and PostgreSQL migration lists are one schema: the same number of versions.
+TEST(SchemaTest, BothBackendsHaveTheSameMigrations) {
+  EXPECT_EQ(sqlite::latest_schema_version(), pg::latest_schema_version());
+}
+
+TEST_P(StoreTest, Healthy) { EXPECT_TRUE(store_->healthy()); }
 
 // ---------------------------------------------------------------------------- transactions
 
-TEST_F(SqliteStoreTest, ThrowingTransactionRollsBackEverything) {
+TEST_P(StoreTest, ThrowingTransactionRollsBackEverything) {
   const IncidentId kept = insert(make_incident("Kept"));
   struct Boom : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -340,12 +516,12 @@ TEST_F(SqliteStoreTest, ThrowingTransactionRollsBackEverything) {
   EXPECT_EQ(e.seq, 1);
 }
 
-TEST_F(SqliteStoreTest, WriteIsVisibleToOtherConnectionsWhenItReturns) {
+TEST_P(StoreTest, WriteIsVisibleToOtherConnectionsWhenItReturns) {
   insert(make_incident("DB down"));
   EXPECT_EQ(query_int("SELECT COUNT(*) FROM incidents"), 1);
 }
 
-TEST_F(SqliteStoreTest, ReadRefusesWrites) {
+TEST_P(StoreTest, ReadRefusesWrites) {
   const IncidentId id = insert(make_incident("DB down"));
   const TimelineEvent e = append(make_event(id, "an event", kT0));
   ActionItem item;
@@ -406,7 +582,7 @@ TEST_F(SqliteStoreTest, ReadRefusesWrites) {
 
 // ---------------------------------------------------------------------------- numbering, order
 
-TEST_F(SqliteStoreTest, AnEventKeepsItsLinksThroughAnEdit) {
+TEST_P(StoreTest, AnEventKeepsItsLinksThroughAnEdit) {
   const IncidentId id = insert(make_incident("Links"));
   TimelineEvent e = make_event(id, "pinned", kT0);
   e.links = {EventLink{EventLink::Kind::kMessage, "", "https://x.test/archives/C1/p1"},
@@ -433,7 +609,7 @@ TEST_F(SqliteStoreTest, AnEventKeepsItsLinksThroughAnEdit) {
   EXPECT_EQ(events(id)[0].links, e.links);
 }
 
-TEST_F(SqliteStoreTest, ChannelZonesKeepEverySettingInOrder) {
+TEST_P(StoreTest, ChannelZonesKeepEverySettingInOrder) {
   const ChannelRef c{"slack", "T0TEAM", "C0TZ"};
   store_->read([&](Transaction& tx) { EXPECT_TRUE(tx.channel_zones(c).empty()); });
   store_->write([&](Transaction& tx) {
@@ -452,7 +628,7 @@ TEST_F(SqliteStoreTest, ChannelZonesKeepEverySettingInOrder) {
   });
 }
 
-TEST_F(SqliteStoreTest, EventSeqIsPerIncident) {
+TEST_P(StoreTest, EventSeqIsPerIncident) {
   const IncidentId a = insert(make_incident("A"));
   const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
   EXPECT_NE(a, b);
@@ -475,7 +651,7 @@ TEST_F(SqliteStoreTest, EventSeqIsPerIncident) {
   });
 }
 
-TEST_F(SqliteStoreTest, DeletedEventsKeepTheirNumbers) {
+TEST_P(StoreTest, DeletedEventsKeepTheirNumbers) {
   const IncidentId id = insert(make_incident("A"));
   append(make_event(id, "one", kT0));
   TimelineEvent two = append(make_event(id, "two", kT0));
@@ -488,7 +664,7 @@ TEST_F(SqliteStoreTest, DeletedEventsKeepTheirNumbers) {
   EXPECT_EQ(append(make_event(id, "three", kT0)).seq, 3);
 }
 
-TEST_F(SqliteStoreTest, ActionSeqIsPerIncident) {
+TEST_P(StoreTest, ActionSeqIsPerIncident) {
   const IncidentId a = insert(make_incident("A"));
   const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
   store_->write([&](Transaction& tx) {
@@ -506,7 +682,7 @@ TEST_F(SqliteStoreTest, ActionSeqIsPerIncident) {
   });
 }
 
-TEST_F(SqliteStoreTest, EventsInOrderOfOccurrenceThenSeq) {
+TEST_P(StoreTest, EventsInOrderOfOccurrenceThenSeq) {
   const IncidentId id = insert(make_incident("A"));
   append(make_event(id, "s1 at +10m", kT0 + minutes{10}));
   append(make_event(id, "s2 at +0", kT0));
@@ -519,7 +695,7 @@ TEST_F(SqliteStoreTest, EventsInOrderOfOccurrenceThenSeq) {
                                              "s1 at +10m", "s3 at +10m"}));
 }
 
-TEST_F(SqliteStoreTest, EventsHideDeletedUnlessAsked) {
+TEST_P(StoreTest, EventsHideDeletedUnlessAsked) {
   const IncidentId id = insert(make_incident("A"));
   append(make_event(id, "kept", kT0));
   TimelineEvent gone = append(make_event(id, "gone", kT0 + minutes{1}));
@@ -554,7 +730,7 @@ TEST_F(SqliteStoreTest, EventsHideDeletedUnlessAsked) {
   EXPECT_EQ(revs[0].changed_at, kT0 + hours{3});
 }
 
-TEST_F(SqliteStoreTest, RevisionsAreInOrderAndPerIncident) {
+TEST_P(StoreTest, RevisionsAreInOrderAndPerIncident) {
   const IncidentId a = insert(make_incident("A"));
   const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
   TimelineEvent ea = append(make_event(a, "v0", kT0));
@@ -599,7 +775,7 @@ TEST_F(SqliteStoreTest, RevisionsAreInOrderAndPerIncident) {
 
 // ---------------------------------------------------------------------------- incidents
 
-TEST_F(SqliteStoreTest, CurrentIncidentIgnoresClosedOnes) {
+TEST_P(StoreTest, CurrentIncidentIgnoresClosedOnes) {
   std::optional<Incident> current;
   store_->read([&](Transaction& tx) { current = tx.current_incident(kChannel); });
   EXPECT_FALSE(current.has_value());
@@ -645,7 +821,7 @@ TEST_F(SqliteStoreTest, CurrentIncidentIgnoresClosedOnes) {
   EXPECT_FALSE(current.has_value());
 }
 
-TEST_F(SqliteStoreTest, CurrentIncidentMatchesTheWholeChannelRef) {
+TEST_P(StoreTest, CurrentIncidentMatchesTheWholeChannelRef) {
   insert(make_incident("Slack", kChannel));
   const ChannelRef other_workspace{"slack", "T0OTHER", "C0INC"};
   const ChannelRef other_platform{"matrix", "T0TEAM", "C0INC"};
@@ -658,7 +834,7 @@ TEST_F(SqliteStoreTest, CurrentIncidentMatchesTheWholeChannelRef) {
   });
 }
 
-TEST_F(SqliteStoreTest, ListIncidentsNewestFirstWithLimit) {
+TEST_P(StoreTest, ListIncidentsNewestFirstWithLimit) {
   for (int i = 1; i <= 5; ++i) {
     insert(make_incident("incident " + std::to_string(i), {"slack", "T", "C" + std::to_string(i)}));
   }
@@ -675,13 +851,13 @@ TEST_F(SqliteStoreTest, ListIncidentsNewestFirstWithLimit) {
   EXPECT_TRUE(list(0).empty());
 }
 
-TEST_F(SqliteStoreTest, FindMissingIncident) {
+TEST_P(StoreTest, FindMissingIncident) {
   store_->read([&](Transaction& tx) { EXPECT_EQ(tx.find_incident(42), std::nullopt); });
 }
 
 // ---------------------------------------------------------------------------- round-trips
 
-TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
+TEST_P(StoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
   Incident i = make_incident("Checkout “502s” — ünïcödé 🚨");
   i.severity = Severity::kSev1;
   const IncidentId id = insert(i);
@@ -744,6 +920,8 @@ TEST_F(SqliteStoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
       "DROP TABLE held_alerts;"
@@ -763,8 +941,7 @@ TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
       "commander_id, commander_name, declared_at) VALUES "
       "(7, 'slack', 'T0TEAM', 'C0INC', 'old', 2, 'open', 'U0ALICE', 'alice', 0)");
   store_ = open_store(path_);
-  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"),
-            sqlite::latest_schema_version());
+  EXPECT_EQ(query_int("SELECT MAX(version) FROM schema_migrations"), latest_version());
   Incident old;
   store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
   EXPECT_EQ(old.title, "old");
@@ -780,7 +957,7 @@ TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
 }
 
 // The postmortem's status, a close over the gate's objections and approvals round-trip.
-TEST_F(SqliteStoreTest, PostmortemStatusCloseReasonAndApprovals) {
+TEST_P(StoreTest, PostmortemStatusCloseReasonAndApprovals) {
   const IncidentId id = insert(make_incident("A"));
   const IncidentId other = insert(make_incident("B"));
   Incident i;
@@ -813,7 +990,7 @@ TEST_F(SqliteStoreTest, PostmortemStatusCloseReasonAndApprovals) {
                StoreError);
 }
 
-TEST_F(SqliteStoreTest, EventRoundTrip) {
+TEST_P(StoreTest, EventRoundTrip) {
   const IncidentId id = insert(make_incident("A"));
   TimelineEvent e = make_event(id, "p99 grew from 300 ms to 1.2 s | 'quoted' \"x\"\nline 2",
                                kT0 - milliseconds{1}, EventKind::kImpact);
@@ -833,7 +1010,7 @@ TEST_F(SqliteStoreTest, EventRoundTrip) {
   EXPECT_EQ(back[0].revision, 0);
 }
 
-TEST_F(SqliteStoreTest, EveryEventKindRoundTrips) {
+TEST_P(StoreTest, EveryEventKindRoundTrips) {
   const IncidentId id = insert(make_incident("A"));
   const EventKind kinds[] = {
       EventKind::kNote,      EventKind::kDetected,        EventKind::kAlert,
@@ -850,7 +1027,7 @@ TEST_F(SqliteStoreTest, EveryEventKindRoundTrips) {
   for (std::size_t i = 0; i < back.size(); ++i) EXPECT_EQ(back[i].kind, kinds[i]) << back[i].text;
 }
 
-TEST_F(SqliteStoreTest, NotesInOrderGiven) {
+TEST_P(StoreTest, NotesInOrderGiven) {
   const IncidentId id = insert(make_incident("A"));
   const NoteSection sections[] = {
       NoteSection::kWhy,       NoteSection::kSummary,    NoteSection::kWentWell,
@@ -882,7 +1059,7 @@ TEST_F(SqliteStoreTest, NotesInOrderGiven) {
   }
 }
 
-TEST_F(SqliteStoreTest, ActionOptionalFieldsRoundTrip) {
+TEST_P(StoreTest, ActionOptionalFieldsRoundTrip) {
   const IncidentId id = insert(make_incident("A"));
   ActionItem bare = make_action(id, "no owner, no date");
   ActionItem full = make_action(id, "everything set");
@@ -957,7 +1134,7 @@ TEST_F(SqliteStoreTest, ActionOptionalFieldsRoundTrip) {
   });
 }
 
-TEST_F(SqliteStoreTest, LatestDraftIsTheNewest) {
+TEST_P(StoreTest, LatestDraftIsTheNewest) {
   const IncidentId a = insert(make_incident("A"));
   const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
   store_->read([&](Transaction& tx) { EXPECT_EQ(tx.latest_draft(a), std::nullopt); });
@@ -972,7 +1149,7 @@ TEST_F(SqliteStoreTest, LatestDraftIsTheNewest) {
   });
 }
 
-TEST_F(SqliteStoreTest, EverythingSurvivesReopening) {
+TEST_P(StoreTest, EverythingSurvivesReopening) {
   const IncidentId id = insert(make_incident("A"));
   append(make_event(id, "event", kT0));
   store_->write([&](Transaction& tx) {
@@ -1000,7 +1177,7 @@ namespace {
 
 // Writers that arrive together are committed together; one that throws is rolled back
 // alone and the others are still durable when their write() returns.
-TEST_F(SqliteStoreTest, ConcurrentWritersAreCommittedTogetherAndFailAlone) {
+TEST_P(StoreTest, ConcurrentWritersAreCommittedTogetherAndFailAlone) {
   const IncidentId id = insert(make_incident("Group commit"));
   constexpr int kThreads = 16;
   constexpr int kWritesEach = 50;
@@ -1044,7 +1221,7 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAreCommittedTogetherAndFailAlone) {
 // Expired replay keys go without any request asking: the store's maintenance deletes them in
 // writes of at most purge_batch keys each, until none is left, and keeps live keys and keys
 // without an expiry.
-TEST_F(SqliteStoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheRequestPath) {
+TEST_P(StoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheRequestPath) {
   // Shared with the store's writer thread, which reports every purge (also after the test's
   // last check, until the store is closed).
   struct Purges {
@@ -1055,10 +1232,7 @@ TEST_F(SqliteStoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheReques
   };
   auto purges = std::make_shared<Purges>();
   store_.reset();
-  SqliteOptions options;
-  options.maintenance_interval = milliseconds{20};
-  options.purge_batch = 100;
-  options.on_purge = [purges](std::int64_t n) {
+  const auto on_purge = [purges](std::int64_t n) {
     if (n == 0) return;
     {
       std::lock_guard lock(purges->mu);
@@ -1067,7 +1241,19 @@ TEST_F(SqliteStoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheReques
     }
     purges->cv.notify_all();
   };
-  store_ = open_sqlite_store(path_, options);
+  if (backend() == Backend::kSqlite) {
+    SqliteOptions options;
+    options.maintenance_interval = milliseconds{20};
+    options.purge_batch = 100;
+    options.on_purge = on_purge;
+    store_ = open_sqlite_store(path_, options);
+  } else {
+    PostgresOptions options;
+    options.maintenance_interval = milliseconds{20};
+    options.purge_batch = 100;
+    options.on_purge = on_purge;
+    store_ = open_postgres_store(path_, options);
+  }
 
   const Timestamp now =
       std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());

@@ -1,7 +1,9 @@
 // The SQLite store's readiness (Store::health) and its refusals when the file underneath
 // is gone, replaced, read-only or damaged; SQLite's failures read as reasons; the
-// database never mapped into memory. A full disk is shown end to end
-// (tests/e2e/store_faults_e2e_test.cpp), with a file-size limit on the real process.
+// database never mapped into memory. The PostgreSQL store's readiness when its server
+// turns read-only or cannot be reached (PostgresHealthTest, on a database of its own). A full disk
+// is shown end to end (tests/e2e/store_faults_e2e_test.cpp), with a file-size limit on the real
+// process.
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +17,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/postgres_connection.h"
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_health.h"
 #include "storage/store.h"
+#include "store_backends.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -155,6 +159,98 @@ TEST_F(StoreHealthTest, ADamagedPageKeepsTheStoreUnreadyUntilARestart) {
   EXPECT_THROW(store_->read([](Transaction& tx) { (void)tx.list_incidents(1000); }), StoreError);
   expect_unready("damaged");
   expect_unready("damaged");
+}
+
+// The same promises on PostgreSQL: ready with a probe that leaves nothing; a server that
+// turns read-only, or stops taking connections, makes the store unready with that reason
+// (health, the refused write, trouble) until it is back, with no restart.
+class PostgresHealthTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<test::TestDatabase>(test::Backend::kPostgres);
+    SCRIBE_REQUIRE_DATABASE(*db_);
+    store_ = open_store(db_->location());
+  }
+  void TearDown() override {
+    if (db_ && db_->problem().empty()) {
+      // Whatever a test changed, so that the database can be dropped.
+      admin(fmt::format("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", db_->name()));
+      admin(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only", db_->name()));
+    }
+    store_.reset();
+    db_.reset();
+  }
+
+  // Runs `sql` on the server outside the test's database, as its administrator would.
+  void admin(const std::string& sql) {
+    pg::Connection c(db_->admin_url());
+    c.exec(sql);
+  }
+  // Closes the store's sessions: settings of the database apply to the next ones.
+  void disconnect_store() {
+    admin(fmt::format(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> "
+        "pg_backend_pid()",
+        db_->name()));
+  }
+
+  std::string write(const std::string& title) {
+    try {
+      store_->write([&](Transaction& tx) { tx.insert_incident(incident_titled(title)); });
+      return {};
+    } catch (const StoreError& e) {
+      return e.what();
+    }
+  }
+  void expect_unready(const std::string& reason) {
+    const StoreHealth h = store_->health();
+    EXPECT_FALSE(h.ready);
+    EXPECT_THAT(h.reason, HasSubstr(reason));
+    EXPECT_THAT(write("refused"), HasSubstr(reason));
+    EXPECT_THAT(store_->trouble(), HasSubstr(reason));
+    EXPECT_FALSE(store_->healthy());
+  }
+  void expect_ready() {
+    const StoreHealth h = store_->health();
+    EXPECT_TRUE(h.ready) << h.reason;
+    EXPECT_EQ(write("accepted"), "");
+    EXPECT_EQ(store_->trouble(), "");
+  }
+
+  std::unique_ptr<test::TestDatabase> db_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(PostgresHealthTest, AHealthyStoreIsReadyAndItsProbeLeavesNothing) {
+  expect_ready();
+  expect_ready();
+  EXPECT_EQ(db_->query_int("SELECT COUNT(*) FROM store_probe"), 0);
+  EXPECT_EQ(db_->query_int("SELECT COUNT(*) FROM incidents"), 2);
+}
+
+TEST_F(PostgresHealthTest, AReadOnlyServerRefusesWritesUntilItIsWritable) {
+  EXPECT_EQ(write("before"), "");
+  admin(fmt::format("ALTER DATABASE {} SET default_transaction_read_only = on", db_->name()));
+  disconnect_store();
+  expect_unready("is read-only");
+  // Reads go on meanwhile.
+  std::size_t seen = 0;
+  store_->read([&](Transaction& tx) { seen = tx.list_incidents(10).size(); });
+  EXPECT_EQ(seen, 1u);
+  admin(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only", db_->name()));
+  disconnect_store();
+  expect_ready();
+  EXPECT_EQ(db_->query_int("SELECT COUNT(*) FROM incidents WHERE title = 'refused'"), 0);
+}
+
+TEST_F(PostgresHealthTest, AnUnreachableServerRefusesWritesUntilItIsBack) {
+  EXPECT_EQ(write("before"), "");
+  admin(fmt::format("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", db_->name()));
+  disconnect_store();
+  expect_unready("cannot be reached");
+  admin(fmt::format("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", db_->name()));
+  expect_ready();
+  EXPECT_EQ(db_->query_int("SELECT COUNT(*) FROM incidents WHERE title = 'refused'"), 0);
 }
 
 TEST(SqliteFailureTest, SqliteAnswersReadAsReasons) {

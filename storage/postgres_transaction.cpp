@@ -1,0 +1,1023 @@
+#include "storage/postgres_transaction.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace scribe::pg {
+namespace {
+
+template <typename E, typename Parse>
+E parse_enum(const std::string& s, Parse parse) {
+  auto v = parse(s);
+  if (!v) throw StoreError(fmt::format("unknown stored value '{}'", s));
+  return *v;
+}
+
+constexpr std::string_view kIncidentColumns =
+    "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
+    "declared_at, mitigated_at, resolved_at, closed_at, postmortem_owner_id, "
+    "postmortem_owner_name, "
+    "postmortem_status, closed_anyway";
+constexpr std::string_view kEventColumns =
+    "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
+    "revision, links";
+constexpr std::string_view kOutboxColumns =
+    "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
+    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
+constexpr std::string_view kActionColumns =
+    "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
+    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
+    "tracker_key, tracker_url";
+
+Incident read_incident(const Stmt& s) {
+  Incident i;
+  i.id = s.i64(0);
+  i.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  i.title = s.text(4);
+  i.severity = static_cast<Severity>(s.i64(5));
+  i.status = parse_enum<IncidentStatus>(s.text(6), incident_status_from_string);
+  i.commander = Person{s.text(7), s.text(8)};
+  i.declared_at = s.time(9);
+  i.mitigated_at = s.opt_time(10);
+  i.resolved_at = s.opt_time(11);
+  i.closed_at = s.opt_time(12);
+  if (!s.is_null(13)) i.postmortem_owner = Person{s.text(13), s.text(14)};
+  i.postmortem_status = parse_enum<PostmortemStatus>(s.text(15), postmortem_status_from_string);
+  i.closed_anyway = s.opt_text(16);
+  return i;
+}
+
+// Links as stored: a JSON array, NULL for none. A row that does not parse (written by
+// hand, say) loses its links rather than the event.
+std::optional<std::string> links_json(const std::vector<EventLink>& links) {
+  if (links.empty()) return std::nullopt;
+  nlohmann::json out = nlohmann::json::array();
+  for (const EventLink& l : links) {
+    out.push_back({{"kind", to_string(l.kind)}, {"title", l.title}, {"url", l.url}});
+  }
+  return out.dump();
+}
+
+std::vector<EventLink> links_from(const std::string& text) {
+  std::vector<EventLink> out;
+  if (text.empty()) return out;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& l : j) {
+    if (!l.is_object()) continue;
+    const auto kind = event_link_kind_from_string(l.value("kind", ""));
+    const std::string url = l.value("url", "");
+    if (!kind || url.empty()) continue;
+    out.push_back(EventLink{*kind, l.value("title", ""), url});
+  }
+  return out;
+}
+
+TimelineEvent read_event(const Stmt& s) {
+  TimelineEvent e;
+  e.id = s.i64(0);
+  e.incident_id = s.i64(1);
+  e.seq = static_cast<int>(s.i64(2));
+  e.kind = parse_enum<EventKind>(s.text(3), event_kind_from_string);
+  e.occurred_at = s.time(4);
+  e.recorded_at = s.time(5);
+  e.author = Person{s.text(6), s.text(7)};
+  e.text = s.text(8);
+  e.deleted = s.i64(9) != 0;
+  e.revision = static_cast<int>(s.i64(10));
+  e.links = links_from(s.text(11));
+  return e;
+}
+
+OutboxMessage read_outbox(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
+  m.content = s.text(4);
+  if (!s.is_null(5)) m.thread_parent = s.i64(5);
+  m.dedupe_key = s.text(6);
+  m.status = parse_enum<OutboxStatus>(s.text(7), outbox_status_from_string);
+  m.attempts = static_cast<int>(s.i64(8));
+  m.created_at = s.time(9);
+  m.next_attempt_at = s.time(10);
+  m.sent_at = s.opt_time(11);
+  m.delivered_id = s.text(12);
+  m.last_error = s.text(13);
+  m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
+  return m;
+}
+
+ActionItem read_action(const Stmt& s) {
+  ActionItem a;
+  a.id = s.i64(0);
+  a.incident_id = s.i64(1);
+  a.seq = static_cast<int>(s.i64(2));
+  a.text = s.text(3);
+  if (!s.is_null(4)) a.owner = Person{s.text(4), s.text(5)};
+  a.due = s.opt_text(6);
+  a.kind = parse_enum<ActionKind>(s.text(7), action_kind_from_string);
+  a.status = parse_enum<ActionStatus>(s.text(8), action_status_from_string);
+  a.created_by = Person{s.text(9), s.text(10)};
+  a.created_at = s.time(11);
+  a.done_at = s.opt_time(12);
+  if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
+  a.snoozed_until = s.opt_time(15);
+  a.drop_reason = s.opt_text(16);
+  a.tracker_key = s.opt_text(17);
+  a.tracker_url = s.text(18);
+  return a;
+}
+
+}  // namespace
+
+int PgTransaction::next_seq(std::string_view sql, IncidentId incident) {
+  prepare("SELECT 1 FROM incidents WHERE id=? FOR UPDATE").bind(1, incident).run();
+  Stmt s = prepare(sql);
+  s.bind(1, incident);
+  s.step();
+  return static_cast<int>(s.i64(0));
+}
+
+IncidentId PgTransaction::insert_incident(const Incident& i) {
+  require_writable();
+  Stmt s = prepare(
+      "INSERT INTO incidents (platform, workspace, channel, title, severity, status, "
+      "commander_id, commander_name, declared_at, mitigated_at, resolved_at, closed_at, "
+      "postmortem_owner_id, postmortem_owner_name, postmortem_status, closed_anyway) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
+  s.bind(1, i.channel.platform)
+      .bind(2, i.channel.workspace)
+      .bind(3, i.channel.channel)
+      .bind(4, i.title)
+      .bind(5, static_cast<int>(i.severity))
+      .bind(6, to_string(i.status))
+      .bind(7, i.commander.id)
+      .bind(8, i.commander.name)
+      .bind(9, i.declared_at)
+      .bind(10, i.mitigated_at)
+      .bind(11, i.resolved_at)
+      .bind(12, i.closed_at)
+      .bind_person(13, i.postmortem_owner)
+      .bind(15, to_string(i.postmortem_status))
+      .bind(16, i.closed_anyway);
+  s.step();
+  return s.i64(0);
+}
+
+void PgTransaction::update_incident(const Incident& i) {
+  require_writable();
+  prepare(
+      "UPDATE incidents SET title=?, severity=?, status=?, commander_id=?, commander_name=?, "
+      "declared_at=?, mitigated_at=?, resolved_at=?, closed_at=?, postmortem_owner_id=?, "
+      "postmortem_owner_name=?, postmortem_status=?, closed_anyway=? WHERE id=?")
+      .bind(1, i.title)
+      .bind(2, static_cast<int>(i.severity))
+      .bind(3, to_string(i.status))
+      .bind(4, i.commander.id)
+      .bind(5, i.commander.name)
+      .bind(6, i.declared_at)
+      .bind(7, i.mitigated_at)
+      .bind(8, i.resolved_at)
+      .bind(9, i.closed_at)
+      .bind_person(10, i.postmortem_owner)
+      .bind(12, to_string(i.postmortem_status))
+      .bind(13, i.closed_anyway)
+      .bind(14, i.id)
+      .run();
+}
+
+std::optional<Incident> PgTransaction::find_incident(IncidentId id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id=?", kIncidentColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::optional<Incident> PgTransaction::current_incident(const ChannelRef& c) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+                  "status != 'closed' ORDER BY id DESC LIMIT 1",
+                  kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::optional<Incident> PgTransaction::latest_incident(const ChannelRef& c) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? "
+                          "ORDER BY id DESC LIMIT 1",
+                          kIncidentColumns));
+  s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
+  if (!s.step()) return std::nullopt;
+  return read_incident(s);
+}
+
+std::vector<Incident> PgTransaction::list_incidents(int limit) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents ORDER BY id DESC LIMIT ?", kIncidentColumns));
+  s.bind(1, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::vector<Incident> PgTransaction::list_incidents_before(IncidentId before, int limit) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id < ? ORDER BY id DESC LIMIT ?",
+                               kIncidentColumns));
+  s.bind(1, before);
+  s.bind(2, limit);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+// Events and actions are numbered 1, 2, … per incident and never removed (a deletion is a
+// flag), so the largest seq is their count, found in the (incident_id, seq) index without
+// reading the rows: the check costs the same at 10 events as at 100,000. Notes have no
+// seq; their cap is small and counted in their index.
+std::int64_t PgTransaction::count_in_incident(IncidentId incident, IncidentPart part) {
+  std::string_view sql;
+  switch (part) {
+    case IncidentPart::kEvents:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?";
+      break;
+    case IncidentPart::kNotes:
+      sql = "SELECT COUNT(*) FROM notes WHERE incident_id=?";
+      break;
+    case IncidentPart::kActions:
+      sql = "SELECT COALESCE(MAX(seq), 0) FROM actions WHERE incident_id=?";
+      break;
+  }
+  Stmt s = prepare(sql);
+  s.bind(1, incident);
+  s.step();
+  return s.i64(0);
+}
+
+TimelineEvent PgTransaction::append_event(TimelineEvent e) {
+  require_writable();
+  e.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
+  Stmt s = prepare(
+      "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
+      "author_name, text, deleted, revision, links) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
+  s.bind(1, e.incident_id)
+      .bind(2, e.seq)
+      .bind(3, to_string(e.kind))
+      .bind(4, e.occurred_at)
+      .bind(5, e.recorded_at)
+      .bind(6, e.author.id)
+      .bind(7, e.author.name)
+      .bind(8, e.text)
+      .bind(9, e.deleted ? 1 : 0)
+      .bind(10, e.revision)
+      .bind(11, links_json(e.links));
+  s.step();
+  e.id = s.i64(0);
+  return e;
+}
+
+std::optional<TimelineEvent> PgTransaction::find_event(IncidentId incident, int seq) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM events WHERE incident_id=? AND seq=?", kEventColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_event(s);
+}
+
+std::vector<TimelineEvent> PgTransaction::events(IncidentId incident, bool include_deleted) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM events WHERE incident_id=? AND (deleted=0 OR "
+                          "?::BIGINT=1) ORDER BY occurred_at, seq",
+                          kEventColumns));
+  s.bind(1, incident).bind(2, include_deleted ? 1 : 0);
+  std::vector<TimelineEvent> out;
+  while (s.step()) out.push_back(read_event(s));
+  return out;
+}
+
+void PgTransaction::revise_event(const TimelineEvent& u, const EventRevision& p) {
+  require_writable();
+  prepare(
+      "INSERT INTO event_revisions (event_id, revision, change, kind, occurred_at, text, "
+      "changed_by_id, changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?,?,?)")
+      .bind(1, u.id)
+      .bind(2, p.revision)
+      .bind(3, p.change)
+      .bind(4, to_string(p.kind))
+      .bind(5, p.occurred_at)
+      .bind(6, p.text)
+      .bind(7, p.changed_by.id)
+      .bind(8, p.changed_by.name)
+      .bind(9, p.changed_at)
+      .run();
+  prepare("UPDATE events SET kind=?, occurred_at=?, text=?, deleted=?, revision=? WHERE id=?")
+      .bind(1, to_string(u.kind))
+      .bind(2, u.occurred_at)
+      .bind(3, u.text)
+      .bind(4, u.deleted ? 1 : 0)
+      .bind(5, u.revision)
+      .bind(6, u.id)
+      .run();
+}
+
+std::vector<EventRevision> PgTransaction::revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.event_id, e.seq, r.revision, r.change, r.kind, r.occurred_at, r.text, "
+      "r.changed_by_id, r.changed_by_name, r.changed_at FROM event_revisions r "
+      "JOIN events e ON e.id = r.event_id WHERE e.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<EventRevision> out;
+  while (s.step()) {
+    EventRevision r;
+    r.event_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.revision = static_cast<int>(s.i64(2));
+    r.change = s.text(3);
+    r.kind = parse_enum<EventKind>(s.text(4), event_kind_from_string);
+    r.occurred_at = s.time(5);
+    r.text = s.text(6);
+    r.changed_by = Person{s.text(7), s.text(8)};
+    r.changed_at = s.time(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void PgTransaction::set_channel_zone(const ChannelZone& z) {
+  require_writable();
+  prepare(
+      "INSERT INTO channel_zones (platform, workspace, channel, zone, set_by_id, set_by_name, "
+      "set_at) VALUES (?,?,?,?,?,?,?)")
+      .bind(1, z.channel.platform)
+      .bind(2, z.channel.workspace)
+      .bind(3, z.channel.channel)
+      .bind(4, z.zone)
+      .bind(5, z.set_by.id)
+      .bind(6, z.set_by.name)
+      .bind(7, z.set_at)
+      .run();
+}
+
+std::vector<ChannelZone> PgTransaction::channel_zones(const ChannelRef& channel) {
+  Stmt s = prepare(
+      "SELECT zone, set_by_id, set_by_name, set_at FROM channel_zones "
+      "WHERE platform=? AND workspace=? AND channel=? ORDER BY id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel);
+  std::vector<ChannelZone> out;
+  while (s.step()) {
+    out.push_back(ChannelZone{channel, s.text(0), Person{s.text(1), s.text(2)}, s.time(3)});
+  }
+  return out;
+}
+
+void PgTransaction::hold_alert(const ChannelRef& channel, const TimelineEvent& a) {
+  require_writable();
+  prepare("DELETE FROM held_alerts WHERE received_at < ?")
+      .bind(1, a.recorded_at - std::chrono::hours(24))
+      .run();
+  prepare(
+      "INSERT INTO held_alerts (platform, workspace, channel, kind, occurred_at, received_at, "
+      "author_id, author_name, text, links) VALUES (?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, channel.platform)
+      .bind(2, channel.workspace)
+      .bind(3, channel.channel)
+      .bind(4, to_string(a.kind))
+      .bind(5, a.occurred_at)
+      .bind(6, a.recorded_at)
+      .bind(7, a.author.id)
+      .bind(8, a.author.name)
+      .bind(9, a.text)
+      .bind(10, links_json(a.links))
+      .run();
+}
+
+std::vector<TimelineEvent> PgTransaction::take_held_alerts(const ChannelRef& channel,
+                                                           Timestamp since) {
+  require_writable();
+  Stmt s = prepare(
+      "SELECT kind, occurred_at, received_at, author_id, author_name, text, links "
+      "FROM held_alerts WHERE platform=? AND workspace=? AND channel=? AND occurred_at >= ? "
+      "ORDER BY occurred_at, id");
+  s.bind(1, channel.platform).bind(2, channel.workspace).bind(3, channel.channel).bind(4, since);
+  std::vector<TimelineEvent> out;
+  while (s.step()) {
+    TimelineEvent e;
+    e.kind = parse_enum<EventKind>(s.text(0), event_kind_from_string);
+    e.occurred_at = s.time(1);
+    e.recorded_at = s.time(2);
+    e.author = Person{s.text(3), s.text(4)};
+    e.text = s.text(5);
+    e.links = links_from(s.text(6));
+    out.push_back(std::move(e));
+  }
+  prepare("DELETE FROM held_alerts WHERE platform=? AND workspace=? AND channel=?")
+      .bind(1, channel.platform)
+      .bind(2, channel.workspace)
+      .bind(3, channel.channel)
+      .run();
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kPublicationColumns =
+    "incident_id, destination, remote_id, url, version, content_sha, published_at";
+
+Publication read_publication(const Stmt& s) {
+  return Publication{s.i64(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.text(5), s.time(6)};
+}
+
+}  // namespace
+
+std::optional<Publication> PgTransaction::find_publication(IncidentId incident,
+                                                           std::string_view destination) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM publications WHERE incident_id=? AND destination=?",
+                               kPublicationColumns));
+  s.bind(1, incident).bind(2, destination);
+  if (!s.step()) return std::nullopt;
+  return read_publication(s);
+}
+
+void PgTransaction::save_publication(const Publication& p) {
+  require_writable();
+  prepare(fmt::format(
+              "INSERT INTO publications ({}) VALUES (?,?,?,?,?,?,?) "
+              "ON CONFLICT (incident_id, destination) DO UPDATE SET remote_id=excluded.remote_id, "
+              "url=excluded.url, version=excluded.version, content_sha=excluded.content_sha, "
+              "published_at=excluded.published_at",
+              kPublicationColumns))
+      .bind(1, p.incident_id)
+      .bind(2, p.destination)
+      .bind(3, p.remote_id)
+      .bind(4, p.url)
+      .bind(5, p.version)
+      .bind(6, p.content_sha)
+      .bind(7, p.published_at)
+      .run();
+}
+
+std::vector<Publication> PgTransaction::publications(IncidentId incident) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM publications WHERE incident_id=? ORDER BY destination COLLATE \"C\"",
+      kPublicationColumns));
+  s.bind(1, incident);
+  std::vector<Publication> out;
+  while (s.step()) out.push_back(read_publication(s));
+  return out;
+}
+
+void PgTransaction::add_approval(const Approval& a) {
+  require_writable();
+  prepare(
+      "INSERT INTO postmortem_approvals (incident_id, by_id, by_name, approved_at) "
+      "VALUES (?,?,?,?)")
+      .bind(1, a.incident_id)
+      .bind(2, a.by.id)
+      .bind(3, a.by.name)
+      .bind(4, a.at)
+      .run();
+}
+
+std::vector<Approval> PgTransaction::approvals(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT incident_id, by_id, by_name, approved_at FROM postmortem_approvals "
+      "WHERE incident_id=? ORDER BY id");
+  s.bind(1, incident);
+  std::vector<Approval> out;
+  while (s.step()) out.push_back(Approval{s.i64(0), Person{s.text(1), s.text(2)}, s.time(3)});
+  return out;
+}
+
+Note PgTransaction::add_note(Note n) {
+  require_writable();
+  Stmt s = prepare(
+      "INSERT INTO notes (incident_id, section, text, author_id, author_name, created_at) "
+      "VALUES (?,?,?,?,?,?) RETURNING id");
+  s.bind(1, n.incident_id)
+      .bind(2, to_string(n.section))
+      .bind(3, n.text)
+      .bind(4, n.author.id)
+      .bind(5, n.author.name)
+      .bind(6, n.created_at);
+  s.step();
+  n.id = s.i64(0);
+  return n;
+}
+
+std::vector<Note> PgTransaction::notes(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+      "WHERE incident_id=? ORDER BY id");
+  s.bind(1, incident);
+  std::vector<Note> out;
+  while (s.step()) {
+    Note n;
+    n.id = s.i64(0);
+    n.incident_id = s.i64(1);
+    n.section = parse_enum<NoteSection>(s.text(2), note_section_from_string);
+    n.text = s.text(3);
+    n.author = Person{s.text(4), s.text(5)};
+    n.created_at = s.time(6);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+ActionItem PgTransaction::add_action(ActionItem a) {
+  require_writable();
+  a.seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM actions WHERE incident_id=?", a.incident_id);
+  Stmt s = prepare(
+      "INSERT INTO actions (incident_id, seq, text, owner_id, owner_name, due, kind, status, "
+      "created_by_id, created_by_name, created_at, done_at, done_by_id, done_by_name, "
+      "snoozed_until, drop_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
+  s.bind(1, a.incident_id).bind(2, a.seq).bind(3, a.text);
+  s.bind_person(4, a.owner);
+  s.bind(6, a.due)
+      .bind(7, to_string(a.kind))
+      .bind(8, to_string(a.status))
+      .bind(9, a.created_by.id)
+      .bind(10, a.created_by.name)
+      .bind(11, a.created_at)
+      .bind(12, a.done_at);
+  s.bind_person(13, a.done_by);
+  s.bind(15, a.snoozed_until).bind(16, a.drop_reason);
+  s.step();
+  a.id = s.i64(0);
+  return a;
+}
+
+void PgTransaction::update_action(const ActionItem& a) {
+  require_writable();
+  Stmt s = prepare(
+      "UPDATE actions SET text=?, owner_id=?, owner_name=?, due=?, kind=?, status=?, done_at=?, "
+      "done_by_id=?, done_by_name=?, snoozed_until=?, drop_reason=?, tracker_key=?, tracker_url=? "
+      "WHERE id=?");
+  s.bind(1, a.text);
+  s.bind_person(2, a.owner);
+  s.bind(4, a.due).bind(5, to_string(a.kind)).bind(6, to_string(a.status)).bind(7, a.done_at);
+  s.bind_person(8, a.done_by);
+  s.bind(10, a.snoozed_until)
+      .bind(11, a.drop_reason)
+      .bind(12, a.tracker_key)
+      .bind(13, a.tracker_url)
+      .bind(14, a.id)
+      .run();
+}
+
+void PgTransaction::revise_action(const ActionItem& a, const std::vector<ActionRevision>& changes) {
+  update_action(a);
+  for (const ActionRevision& r : changes) {
+    prepare(
+        "INSERT INTO action_revisions (action_id, field, before, after, changed_by_id, "
+        "changed_by_name, changed_at) VALUES (?,?,?,?,?,?,?)")
+        .bind(1, a.id)
+        .bind(2, r.field)
+        .bind(3, r.before)
+        .bind(4, r.after)
+        .bind(5, r.changed_by.id)
+        .bind(6, r.changed_by.name)
+        .bind(7, r.changed_at)
+        .run();
+  }
+}
+
+std::vector<ActionRevision> PgTransaction::action_revisions(IncidentId incident) {
+  Stmt s = prepare(
+      "SELECT r.action_id, a.seq, r.field, r.before, r.after, r.changed_by_id, "
+      "r.changed_by_name, r.changed_at FROM action_revisions r "
+      "JOIN actions a ON a.id = r.action_id WHERE a.incident_id=? ORDER BY r.id");
+  s.bind(1, incident);
+  std::vector<ActionRevision> out;
+  while (s.step()) {
+    ActionRevision r;
+    r.action_id = s.i64(0);
+    r.seq = static_cast<int>(s.i64(1));
+    r.field = s.text(2);
+    r.before = s.text(3);
+    r.after = s.text(4);
+    r.changed_by = Person{s.text(5), s.text(6)};
+    r.changed_at = s.time(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ActionItem> PgTransaction::open_actions_owned_by(const Person& owner,
+                                                             std::string_view platform) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM actions WHERE status='open' AND "
+      "((owner_id != '' AND owner_id = ?) OR (owner_id = '' AND owner_name = ?)) AND "
+      "incident_id IN (SELECT id FROM incidents WHERE platform = ?) ORDER BY incident_id, seq",
+      kActionColumns));
+  s.bind(1, owner.id).bind(2, owner.name).bind(3, platform);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> PgTransaction::find_action_by_tracker_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE tracker_key=?", kActionColumns));
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> PgTransaction::open_tracked_actions(std::int64_t after, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND tracker_key IS NOT NULL AND id>? "
+                  "ORDER BY id LIMIT ?",
+                  kActionColumns));
+  s.bind(1, after).bind(2, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::optional<ActionItem> PgTransaction::find_action(IncidentId incident, int seq) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM actions WHERE incident_id=? AND seq=?", kActionColumns));
+  s.bind(1, incident).bind(2, seq);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<ActionItem> PgTransaction::actions(IncidentId incident) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE incident_id=? ORDER BY seq", kActionColumns));
+  s.bind(1, incident);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+void PgTransaction::save_draft(IncidentId incident, Timestamp created_at,
+                               const std::string& markdown) {
+  require_writable();
+  prepare("INSERT INTO drafts (incident_id, created_at, markdown) VALUES (?,?,?)")
+      .bind(1, incident)
+      .bind(2, created_at)
+      .bind(3, markdown)
+      .run();
+}
+
+std::optional<std::string> PgTransaction::latest_draft(IncidentId incident) {
+  Stmt s = prepare("SELECT markdown FROM drafts WHERE incident_id=? ORDER BY id DESC LIMIT 1");
+  s.bind(1, incident);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+std::vector<Incident> PgTransaction::incidents_with_status(IncidentStatus status) {
+  Stmt s =
+      prepare(fmt::format("SELECT {} FROM incidents WHERE status=? ORDER BY id", kIncidentColumns));
+  s.bind(1, to_string(status));
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::vector<ActionItem> PgTransaction::open_actions_with_due_date() {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' AND due IS NOT NULL ORDER BY id",
+                  kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::vector<ActionItem> PgTransaction::open_actions() {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE status='open' ORDER BY id", kActionColumns));
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+std::vector<ActionItem> PgTransaction::find_actions(const std::optional<std::string>& owner,
+                                                    std::optional<ActionStatus> status, int limit) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM actions WHERE (?1::TEXT IS NULL OR owner_id=?1 OR owner_name=?1) "
+                  "AND (?2::TEXT IS NULL OR status=?2) ORDER BY due IS NULL, due COLLATE \"C\", id "
+                  "LIMIT ?3",
+                  kActionColumns));
+  s.bind(1, owner);
+  s.bind(2, status ? std::optional<std::string>(to_string(*status)) : std::nullopt);
+  s.bind(3, limit);
+  std::vector<ActionItem> out;
+  while (s.step()) out.push_back(read_action(s));
+  return out;
+}
+
+TrendsRows PgTransaction::trends_rows(Timestamp since) {
+  TrendsRows rows;
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM incidents WHERE declared_at>=? ORDER BY id", kIncidentColumns));
+    s.bind(1, since);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE incident_id IN (SELECT id FROM incidents WHERE "
+                    "declared_at>=?) ORDER BY id",
+                    kActionColumns));
+    s.bind(1, since);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, section, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) "
+        "ORDER BY id");
+    s.bind(1, to_string(NoteSection::kCause)).bind(2, since);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(3);
+      n.author = Person{s.text(4), s.text(5)};
+      n.created_at = s.time(6);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  const auto earliest = [&](std::vector<EventKind> kinds,
+                            std::vector<std::pair<IncidentId, Timestamp>>& out) {
+    std::string in;
+    for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ",?" : "?";
+    Stmt s = prepare(fmt::format(
+        "SELECT incident_id, MIN(occurred_at) FROM events WHERE deleted=0 AND kind IN ({}) AND "
+        "incident_id IN (SELECT id FROM incidents WHERE declared_at>=?) GROUP BY incident_id "
+        "ORDER BY incident_id",
+        in));
+    int i = 1;
+    for (EventKind k : kinds) s.bind(i++, to_string(k));
+    s.bind(i, since);
+    while (s.step()) out.emplace_back(s.i64(0), s.time(1));
+  };
+  earliest({EventKind::kImpact}, rows.impact_started);
+  earliest({EventKind::kDetected, EventKind::kAlert}, rows.detected);
+  return rows;
+}
+
+TrendsRows PgTransaction::cause_rows(IncidentId before) {
+  TrendsRows rows;
+  const std::string with_cause =
+      "(SELECT DISTINCT incident_id FROM notes WHERE section=? AND incident_id<?)";
+  const std::string cause = std::string(to_string(NoteSection::kCause));
+  {
+    Stmt s = prepare(fmt::format("SELECT {} FROM incidents WHERE id IN {} ORDER BY id",
+                                 kIncidentColumns, with_cause));
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) rows.incidents.push_back(read_incident(s));
+  }
+  {
+    Stmt s = prepare(
+        fmt::format("SELECT {} FROM actions WHERE status=? AND incident_id IN {} ORDER BY id",
+                    kActionColumns, with_cause));
+    s.bind(1, to_string(ActionStatus::kOpen)).bind(2, cause).bind(3, before);
+    while (s.step()) rows.actions.push_back(read_action(s));
+  }
+  {
+    Stmt s = prepare(
+        "SELECT id, incident_id, text, author_id, author_name, created_at FROM notes "
+        "WHERE section=? AND incident_id<? ORDER BY id");
+    s.bind(1, cause).bind(2, before);
+    while (s.step()) {
+      Note n;
+      n.id = s.i64(0);
+      n.incident_id = s.i64(1);
+      n.section = NoteSection::kCause;
+      n.text = s.text(2);
+      n.author = Person{s.text(3), s.text(4)};
+      n.created_at = s.time(5);
+      rows.causes.push_back(std::move(n));
+    }
+  }
+  return rows;
+}
+
+std::optional<ActionItem> PgTransaction::find_action_by_id(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM actions WHERE id=?", kActionColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_action(s);
+}
+
+std::vector<Incident> PgTransaction::incidents_resolved_between(Timestamp from, Timestamp to) {
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE resolved_at BETWEEN ? AND ? AND status IN "
+                  "('resolved', 'closed') ORDER BY resolved_at, id",
+                  kIncidentColumns));
+  s.bind(1, from).bind(2, to);
+  std::vector<Incident> out;
+  while (s.step()) out.push_back(read_incident(s));
+  return out;
+}
+
+std::int64_t PgTransaction::enqueue(OutboxMessage m) {
+  require_writable();
+  // ON CONFLICT rather than a look first: another replica may enqueue the same key at the
+  // same moment; then this insert waits for its commit and does nothing.
+  Stmt s = prepare(
+      "INSERT INTO outbox (platform, workspace, channel, content, thread_parent, dedupe_key, "
+      "status, attempts, created_at, next_attempt_at, sent_at, delivered_id, last_error, kind) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id");
+  s.bind(1, m.channel.platform).bind(2, m.channel.workspace).bind(3, m.channel.channel);
+  s.bind(4, m.content).bind(5, m.thread_parent);
+  if (m.dedupe_key.empty()) {
+    s.bind_null(6);
+  } else {
+    s.bind(6, m.dedupe_key);
+  }
+  s.bind(7, to_string(m.status))
+      .bind(8, m.attempts)
+      .bind(9, m.created_at)
+      .bind(10, m.next_attempt_at)
+      .bind(11, m.sent_at)
+      .bind(12, m.delivered_id)
+      .bind(13, m.last_error)
+      .bind(14, to_string(m.kind));
+  if (s.step()) return s.i64(0);
+  Stmt existing = prepare("SELECT id FROM outbox WHERE dedupe_key=?");
+  existing.bind(1, m.dedupe_key);
+  if (!existing.step()) throw StoreError("outbox: a message with this key vanished");
+  return existing.i64(0);
+}
+
+std::optional<OutboxMessage> PgTransaction::find_outbox(std::int64_t id) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE id=?", kOutboxColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+std::optional<OutboxMessage> PgTransaction::find_outbox_by_key(std::string_view key) {
+  Stmt s = prepare(fmt::format("SELECT {} FROM outbox WHERE dedupe_key=?", kOutboxColumns));
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_outbox(s);
+}
+
+// A channel's messages go out in the order they were written: only the oldest pending
+// message of each channel is eligible (a thread's parent is always older than its replies).
+// Fetches form a lane of their own in each channel: reading a marked message back neither
+// waits behind the channel's posts nor holds them up.
+constexpr std::string_view kHeadOfChannel =
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
+    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
+    "AND e.id < o.id)";
+
+// A job claimed by a replica is not due elsewhere until its claim's lease is over.
+constexpr std::string_view kUnclaimed = "(claim_expires_at IS NULL OR claim_expires_at <= ?)";
+
+std::vector<OutboxMessage> PgTransaction::due_outbox(Timestamp now, int limit) {
+  Stmt s = prepare(fmt::format(
+      "SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} AND {} "
+      "ORDER BY id LIMIT ?",
+      kOutboxColumns, kUnclaimed, kHeadOfChannel));
+  s.bind(1, now).bind(2, now).bind(3, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+// FOR UPDATE SKIP LOCKED: a replica claiming at the same moment skips the rows this one is
+// taking instead of waiting for them, and neither can take a row the other took. A channel's
+// next job stays behind its head while the head is pending, claimed or not, so order holds.
+std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
+                                                       std::string_view owner,
+                                                       std::chrono::milliseconds lease) {
+  require_writable();
+  Stmt s = prepare(fmt::format(
+      "UPDATE outbox SET claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
+      "WHERE status='pending' AND next_attempt_at <= ? AND {} AND {} ORDER BY id LIMIT ? "
+      "FOR UPDATE SKIP LOCKED) RETURNING {}",
+      kUnclaimed, kHeadOfChannel, kOutboxColumns));
+  s.bind(1, owner).bind(2, now + lease).bind(3, now).bind(4, now).bind(5, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+  return out;
+}
+
+// The earliest time a job could be due here: a claimed job's lease must end first (else a
+// replica would poll without pause while another one holds the channel's head).
+std::optional<Timestamp> PgTransaction::next_outbox_attempt() {
+  Stmt s = prepare(fmt::format(
+      "SELECT MIN(GREATEST(next_attempt_at, COALESCE(claim_expires_at, 0))) FROM outbox o "
+      "WHERE status='pending' AND {}",
+      kHeadOfChannel));
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.time(0);
+}
+
+std::int64_t PgTransaction::count_outbox(OutboxStatus status) {
+  Stmt s = prepare("SELECT count(*) FROM outbox WHERE status=?");  // outbox_pending's prefix
+  s.bind(1, to_string(status));
+  return s.step() ? s.i64(0) : 0;
+}
+
+void PgTransaction::update_outbox(const OutboxMessage& m) {
+  require_writable();
+  prepare(
+      "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
+      "last_error=?, claimed_by=NULL, claim_expires_at=NULL WHERE id=?")
+      .bind(1, to_string(m.status))
+      .bind(2, m.attempts)
+      .bind(3, m.next_attempt_at)
+      .bind(4, m.sent_at)
+      .bind(5, m.delivered_id)
+      .bind(6, m.last_error)
+      .bind(7, m.id)
+      .run();
+}
+
+bool PgTransaction::first_delivery(std::string_view source, std::string_view key, Timestamp at) {
+  require_writable();
+  // The primary key decides across replicas too: a second insert of the key waits for the
+  // first one's transaction and then does nothing.
+  Stmt s = prepare(
+      "INSERT INTO inbound_deliveries (source, key, received_at) VALUES (?,?,?) "
+      "ON CONFLICT DO NOTHING");
+  s.bind(1, source).bind(2, key).bind(3, at);
+  return s.affected() == 1;
+}
+
+bool PgTransaction::first_delivery_until(std::string_view source, std::string_view key,
+                                         Timestamp at, Timestamp expires_at) {
+  require_writable();
+  Stmt s = prepare(
+      "INSERT INTO inbound_deliveries (source, key, received_at, expires_at) VALUES (?,?,?,?) "
+      "ON CONFLICT DO NOTHING");
+  s.bind(1, source).bind(2, key).bind(3, at).bind(4, expires_at);
+  return s.affected() == 1;
+}
+
+std::optional<std::string> PgTransaction::delivery_answer(std::string_view source,
+                                                          std::string_view key) {
+  Stmt s = prepare("SELECT answer FROM inbound_deliveries WHERE source=? AND key=?");
+  s.bind(1, source).bind(2, key);
+  if (!s.step()) return std::nullopt;
+  return s.opt_text(0);
+}
+
+void PgTransaction::set_delivery_answer(std::string_view source, std::string_view key,
+                                        std::string_view answer) {
+  require_writable();
+  prepare("UPDATE inbound_deliveries SET answer=? WHERE source=? AND key=?")
+      .bind(1, answer)
+      .bind(2, source)
+      .bind(3, key)
+      .run();
+}
+
+std::optional<std::string> PgTransaction::stream_position(std::string_view stream) {
+  Stmt s = prepare("SELECT position FROM stream_positions WHERE stream=?");
+  s.bind(1, stream);
+  if (!s.step()) return std::nullopt;
+  return s.opt_text(0);
+}
+
+void PgTransaction::set_stream_position(std::string_view stream, std::string_view position,
+                                        Timestamp at) {
+  require_writable();
+  prepare(
+      "INSERT INTO stream_positions (stream, position, updated_at) VALUES (?,?,?) "
+      "ON CONFLICT(stream) DO UPDATE SET position=excluded.position, "
+      "updated_at=excluded.updated_at")
+      .bind(1, stream)
+      .bind(2, position)
+      .bind(3, at)
+      .run();
+}
+
+std::int64_t PgTransaction::purge_expired_deliveries(Timestamp now, int limit) {
+  require_writable();
+  // The partial index inbound_deliveries_expiring gives the oldest first without a scan.
+  Stmt s = prepare(
+      "DELETE FROM inbound_deliveries WHERE (source, key) IN (SELECT source, key FROM "
+      "inbound_deliveries WHERE expires_at IS NOT NULL AND expires_at < ? ORDER BY expires_at "
+      "LIMIT ?)");
+  s.bind(1, now).bind(2, limit);
+  return s.affected();
+}
+
+void PgTransaction::probe() {
+  require_writable();
+  prepare(
+      "INSERT INTO store_probe (id, pad) VALUES (1, decode(repeat('00', 65536), 'hex')) "
+      "ON CONFLICT (id) DO UPDATE SET pad=excluded.pad")
+      .run();
+  prepare("DELETE FROM store_probe WHERE id = 1").run();
+}
+
+}  // namespace scribe::pg
