@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/matrix_fixture.h"
 #include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 
@@ -203,32 +204,23 @@ TEST_P(SlackFollowUpE2E,
 // The same follow-up for a Matrix room, delivered to the owner only ("direct"): the bot
 // opens a direct room with the owner (createRoom, is_direct, the owner invited), records
 // it in its m.direct account data, and reuses it for later reminders, also after a restart.
-class MatrixFollowUpE2E : public FollowUpE2E {
+// Both Matrix modes, application service and bot account, through the same test code.
+class MatrixFollowUpE2E : public testing::MatrixOn<FollowUpE2E>,
+                          public ::testing::WithParamInterface<testing::MatrixMode> {
  protected:
-  static constexpr const char* kHsToken = "hs-token-followup-3c9a";
   static constexpr const char* kRoom = "!ops:standin.test";
-  static constexpr const char* kBot = "@scribe:standin.test";
+  static constexpr const char* kBot = testing::kMatrixBot;
   static constexpr const char* kDaveMx = "@dave:standin.test";
 
   void SetUp() override {
-    env_["SCRIBE_MATRIX_HOMESERVER_URL"] = homeserver_.base_url();
-    env_["SCRIBE_MATRIX_AS_TOKEN"] = homeserver_.as_token();
-    env_["SCRIBE_MATRIX_HS_TOKEN"] = kHsToken;
-    env_["SCRIBE_MATRIX_USER_ID"] = kBot;
     env_["SCRIBE_REMINDER_DELIVERY"] = "direct";
-    FollowUpE2E::SetUp();
+    configure(GetParam(), {kRoom});
   }
 
+  // `user` types `body` in kRoom at the fixture's first clock time; returns once stored.
   void say(const std::string& user, const std::string& body) {
-    const json event = {{"type", "m.room.message"},
-                        {"room_id", kRoom},
-                        {"sender", "@" + user + ":standin.test"},
-                        {"event_id", "$f" + std::to_string(++events_)},
-                        {"origin_server_ts", 1764576000000LL},
-                        {"content", {{"msgtype", "m.text"}, {"body", body}}}};
-    const auto r = homeserver_.push_transaction(
-        scribe_->base_url(), kHsToken, "txn-f" + std::to_string(events_), json::array({event}));
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_NO_FATAL_FAILURE(deliver("txn-f" + std::to_string(event_counter_ + 1),
+                                    json::array({message(user, body, 1764576000000LL)})));
   }
 
   // Waits until a message in `room` contains every one of `what`.
@@ -247,12 +239,11 @@ class MatrixFollowUpE2E : public FollowUpE2E {
                   << scribe_->logs();
     return false;
   }
-
-  testing::MatrixStandIn homeserver_;
-  int events_ = 0;
 };
+INSTANTIATE_TEST_SUITE_P(BothModes, MatrixFollowUpE2E, testing::kBothMatrixModes,
+                         testing::matrix_mode_name);
 
-TEST_F(MatrixFollowUpE2E, ADirectReminderGoesToADirectRoomWithTheOwnerMadeOnceAndReused) {
+TEST_P(MatrixFollowUpE2E, ADirectReminderGoesToADirectRoomWithTheOwnerMadeOnceAndReused) {
   say("alice", "!incident start sev2 Queue backlog");
   say("alice", std::string("!action Drain the queue ") + kDaveMx + " due 2026-12-02 #mitigate");
   say("alice", std::string("!action Add a backlog alert ") + kDaveMx + " due 2026-12-03 #detect");

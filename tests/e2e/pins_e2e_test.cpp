@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/matrix_fixture.h"
 #include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 #include "support/slack_standin.h"
@@ -22,7 +23,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kHsToken = "hs-token-pins-2c9a";
 constexpr const char* kRoom = "!pins:standin.test";
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -57,10 +57,6 @@ const json kFiles =
 class PinsE2E : public testing::SlackE2E {
  protected:
   void SetUp() override {
-    env_["SCRIBE_MATRIX_HOMESERVER_URL"] = homeserver_.base_url();
-    env_["SCRIBE_MATRIX_AS_TOKEN"] = homeserver_.as_token();
-    env_["SCRIBE_MATRIX_HS_TOKEN"] = kHsToken;
-    env_["SCRIBE_MATRIX_USER_ID"] = "@scribe:standin.test";
     standin_.add_user({"U0BOB", "bob", "Bob Builder", "bob", "UTC", 0});
     SlackE2E::SetUp();
   }
@@ -77,8 +73,6 @@ class PinsE2E : public testing::SlackE2E {
     }
     return out;
   }
-
-  testing::MatrixStandIn homeserver_;
 };
 
 // The Slack scenarios run in both Slack modes (events over HTTP, or as Socket Mode
@@ -169,21 +163,26 @@ TEST_P(SlackPinsE2E, APushpinReactionFetchesThePermalinkAndKeepsTheFiles) {
   EXPECT_EQ(standin_.calls_to("chat.getPermalink").size(), 1u);
 }
 
-TEST_F(PinsE2E, APushpinOnAMatrixImageKeepsItsLinkAndTheImage) {
+// Both Matrix modes, application service and bot account, through the same test code.
+class MatrixPinsE2E : public testing::MatrixOn<PinsE2E>,
+                      public ::testing::WithParamInterface<testing::MatrixMode> {
+ protected:
+  void SetUp() override { configure(GetParam(), {kRoom}); }
+};
+INSTANTIATE_TEST_SUITE_P(BothModes, MatrixPinsE2E, testing::kBothMatrixModes,
+                         testing::matrix_mode_name);
+
+TEST_P(MatrixPinsE2E, APushpinOnAMatrixImageKeepsItsLinkAndTheImage) {
   auto message = [&](const std::string& event_id, const json& content, std::int64_t ts) {
     return json{{"type", "m.room.message"},        {"room_id", kRoom},
                 {"sender", "@alice:standin.test"}, {"event_id", event_id},
                 {"origin_server_ts", ts},          {"content", content}};
   };
   const std::int64_t start = ms_minutes_ago(10);
-  ASSERT_EQ(homeserver_
-                .push_transaction(
-                    scribe_->base_url(), kHsToken, "t1",
-                    json::array({message(
-                        "$start", {{"msgtype", "m.text"}, {"body", "!incident start Queue stuck"}},
-                        start)}))
-                .status,
-            200);
+  ASSERT_NO_FATAL_FAILURE(deliver(
+      "t1",
+      json::array({message(
+          "$start", {{"msgtype", "m.text"}, {"body", "!incident start Queue stuck"}}, start)})));
   const json image = message("$shot",
                              {{"msgtype", "m.image"},
                               {"body", "queue depth.png"},
@@ -198,10 +197,7 @@ TEST_F(PinsE2E, APushpinOnAMatrixImageKeepsItsLinkAndTheImage) {
       {"origin_server_ts", ms_minutes_ago(7)},
       {"content",
        {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", "$shot"}, {"key", "📌"}}}}}};
-  ASSERT_EQ(
-      homeserver_.push_transaction(scribe_->base_url(), kHsToken, "t2", json::array({image, pin}))
-          .status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(deliver("t2", json::array({image, pin})));
 
   const std::vector<json> rows = linked_rows(1, 1);
   ASSERT_EQ(rows.size(), 1u);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.h"
+#include "e2e/matrix_fixture.h"
 #include "e2e/socket_fixture.h"
 #include "support/matrix_standin.h"
 
@@ -196,33 +197,13 @@ TEST_P(ReviewHintE2E, TheAuthorAloneGetsAQuietHint) {
   }
 }
 
-constexpr const char* kHsToken = "hs-token-review-e2e";
 constexpr const char* kRoom = "!review:standin.test";
 
-class MatrixReviewE2E : public testing::SlackE2E {
+// Both Matrix modes, application service and bot account, through the same test code.
+class MatrixReviewE2E : public testing::MatrixOn<testing::SlackE2E>,
+                        public ::testing::WithParamInterface<testing::MatrixMode> {
  protected:
-  void SetUp() override {
-    env_["SCRIBE_MATRIX_HOMESERVER_URL"] = homeserver_.base_url();
-    env_["SCRIBE_MATRIX_AS_TOKEN"] = homeserver_.as_token();
-    env_["SCRIBE_MATRIX_HS_TOKEN"] = kHsToken;
-    env_["SCRIBE_MATRIX_USER_ID"] = "@scribe:standin.test";
-    SlackE2E::SetUp();
-  }
-
-  void say(const std::string& user, const std::string& body) {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    const json event = {{"type", "m.room.message"},
-                        {"room_id", kRoom},
-                        {"sender", "@" + user + ":standin.test"},
-                        {"event_id", "$r" + std::to_string(++counter_)},
-                        {"origin_server_ts", now},
-                        {"content", {{"msgtype", "m.text"}, {"body", body}}}};
-    const auto r = homeserver_.push_transaction(
-        scribe_->base_url(), kHsToken, "txn-" + std::to_string(counter_), json::array({event}));
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
+  void SetUp() override { configure(GetParam(), {kRoom}); }
 
   // Whether a message sent to the room contains `needle`, waiting for new messages (not
   // sleeping) up to a deadline.
@@ -237,12 +218,11 @@ class MatrixReviewE2E : public testing::SlackE2E {
       homeserver_.wait_for_messages(messages.size() + 1, kRoom, 500ms);
     }
   }
-
-  testing::MatrixStandIn homeserver_;
-  int counter_ = 0;
 };
+INSTANTIATE_TEST_SUITE_P(BothModes, MatrixReviewE2E, testing::kBothMatrixModes,
+                         testing::matrix_mode_name);
 
-TEST_F(MatrixReviewE2E, CloseGateInARoom) {
+TEST_P(MatrixReviewE2E, CloseGateInARoom) {
   say("alice", "!incident start sev3 Search timing out");
   say("alice", "!incident resolved");
   const std::string before = api("/api/incidents/1").body;
@@ -266,7 +246,7 @@ TEST_F(MatrixReviewE2E, CloseGateInARoom) {
 
 // In a room the hint is a notice (the application-service API has no private message),
 // addressed to the author; the entry is recorded either way.
-TEST_F(MatrixReviewE2E, AFlaggedEntryGetsANotice) {
+TEST_P(MatrixReviewE2E, AFlaggedEntryGetsANotice) {
   say("alice", "!incident start sev3 Search timing out");
   say("alice", "!incident impact latency increased a lot");
   EXPECT_EQ(api_json("/api/incidents/1/postmortem.json")["sections"]["impact"].size(), 1u);

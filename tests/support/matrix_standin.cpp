@@ -79,6 +79,7 @@ Answer matrix_error(unsigned status, std::string_view errcode, std::string_view 
 struct Scripted {
   int remaining = 0;
   Answer answer;
+  std::string path_part;  // only calls whose path contains it; empty: any call
 };
 
 }  // namespace
@@ -253,9 +254,12 @@ struct MatrixStandIn::Impl {
       changed.notify_all();
     }
     Answer answer;
-    if (!scripted.empty()) {
-      answer = scripted.front().answer;
-      if (--scripted.front().remaining <= 0) scripted.pop_front();
+    const auto script = std::find_if(scripted.begin(), scripted.end(), [&](const Scripted& s) {
+      return call.path.find(s.path_part) != std::string::npos;
+    });
+    if (script != scripted.end()) {
+      answer = script->answer;
+      if (--script->remaining <= 0) scripted.erase(script);
     } else {
       answer = route(call);
       if (answer.status == 0) {  // a /sync that would wait
@@ -335,7 +339,9 @@ struct MatrixStandIn::Impl {
       if (!call.json.is_object()) return matrix_error(400, "M_NOT_JSON", "Content not JSON.");
       MatrixCreatedRoom room;
       room.room_id = fmt::format("!room{}:{}", next_room++, server_name);
-      room.creator = call.param("user_id");
+      // An AS asserts its user; a bot account's token is the bot's own (as for sends).
+      const std::string asserted = call.param("user_id");
+      room.creator = asserted.empty() ? "@scribe:" + server_name : asserted;
       room.is_direct = call.json.value("is_direct", false);
       if (const auto invite = call.json.find("invite"); invite != call.json.end()) {
         for (const json& u : *invite) {
@@ -573,6 +579,11 @@ void MatrixStandIn::forbid_join(const std::string& room_id) {
 }
 
 void MatrixStandIn::fail_next(int n, unsigned status, std::string body, MatrixHeaderList headers) {
+  fail_next_to("", n, status, std::move(body), std::move(headers));
+}
+
+void MatrixStandIn::fail_next_to(std::string_view path_part, int n, unsigned status,
+                                 std::string body, MatrixHeaderList headers) {
   if (n <= 0) return;
   if (body.empty() && status == 429) {
     body = json{
@@ -582,7 +593,8 @@ void MatrixStandIn::fail_next(int n, unsigned status, std::string body, MatrixHe
          1500}}.dump();
   }
   std::lock_guard lock(impl_->mu);
-  impl_->scripted.push_back({n, {status, std::move(body), std::move(headers)}});
+  impl_->scripted.push_back(
+      {n, {status, std::move(body), std::move(headers)}, std::string(path_part)});
 }
 
 void MatrixStandIn::set_delay(std::chrono::milliseconds delay) {

@@ -47,14 +47,14 @@ struct MatrixSentMessage {
   std::string room_id;
   std::string txn_id;
   std::string event_id;  // "$1", "$2", ...
-  std::string sender;    // the `user_id` the AS asserted
+  std::string sender;    // the `user_id` the AS asserted; a bot account: the bot
   nlohmann::json content;
 };
 
 // A room made by createRoom.
 struct MatrixCreatedRoom {
   std::string room_id;  // "!room1:<server_name>", ...
-  std::string creator;  // the `user_id` the AS asserted
+  std::string creator;  // the `user_id` the AS asserted; a bot account: the bot
   bool is_direct = false;
   std::vector<std::string> invited;
 };
@@ -91,6 +91,10 @@ class MatrixStandIn {
   // The next `n` client-server calls get this answer. An empty body for 429 is
   // {"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":1500}.
   void fail_next(int n, unsigned status, std::string body = {}, MatrixHeaderList headers = {});
+  // The same for the next `n` calls whose decoded path contains `path_part` ("/send/");
+  // other calls are answered as usual (a bot account's /sync goes on meanwhile).
+  void fail_next_to(std::string_view path_part, int n, unsigned status, std::string body = {},
+                    MatrixHeaderList headers = {});
   // Every answer waits this long first; other connections are not held up.
   void set_delay(std::chrono::milliseconds delay);
   // Down: connections are closed at once, requests unanswered and not recorded.
