@@ -36,8 +36,11 @@ if [ -x "$scribe" ] && command -v readelf >/dev/null && command -v dpkg-query >/
   # One dpkg-query for all the libraries: it reads its whole file list per call.
   paths=()
   missing=()
+  # The cache is read once and awk reads all of it: an awk that exits at the first match
+  # leaves ldconfig writing into a closed pipe, and SIGPIPE under pipefail ends the script.
+  library_cache=$(ldconfig -p)
   for soname in $(readelf -d "$scribe" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-    path=$(ldconfig -p | awk -v s="$soname" '$1 == s {print $NF; exit}')
+    path=$(awk -v s="$soname" '$1 == s && p == "" {p = $NF} END {print p}' <<<"$library_cache")
     if [ -n "$path" ]; then paths+=("$(readlink -f "$path")"); else missing+=("$soname(not found here)"); fi
   done
   while IFS=': ' read -r pkg path; do
