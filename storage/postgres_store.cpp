@@ -16,10 +16,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "storage/connection_pool.h"
 #include "storage/postgres_connection.h"
 #include "storage/postgres_schema.h"
 #include "storage/postgres_transaction.h"
 #include "storage/sqlite_health.h"  // Condition: the episode bookkeeping both backends share
+#include "storage/write_queue.h"
 #include "util/worker_pool.h"
 
 namespace scribe {
@@ -67,9 +69,8 @@ class PostgresStore final : public Store {
     const int readers = std::max(1, options.pool_size);
     writer_conn_ = std::make_unique<Connection>(url);
     migrate(*writer_conn_);
-    for (int i = 0; i < readers; ++i) free_readers_.push_back(std::make_unique<Connection>(url));
-    writer_ = std::thread([this] { writer_loop(); });
-    writer_id_ = writer_.get_id();  // read by other threads only after construction
+    for (int i = 0; i < readers; ++i) readers_.add(std::make_unique<Connection>(url));
+    writes_.start([this](WriteQueue::Batch& batch) { commit_batch(batch); });
     reader_pool_ = std::make_unique<WorkerPool>(static_cast<std::size_t>(readers), "pg-reader");
     maintenance_ = std::thread([this] { maintenance_loop(); });
   }
@@ -82,44 +83,17 @@ class PostgresStore final : public Store {
     maintenance_cv_.notify_all();
     maintenance_.join();
     reader_pool_.reset();  // runs the reads already posted
-    {
-      std::lock_guard lock(queue_mu_);
-      closing_ = true;
-    }
-    queue_cv_.notify_all();
-    writer_.join();  // commits what is queued first
+    writes_.close();       // commits what is queued first
   }
 
-  void write(const std::function<void(Transaction&)>& fn) override {
-    if (std::this_thread::get_id() == writer_id_) {
-      throw std::logic_error("Store::write called on the writer thread");
-    }
-    std::promise<void> committed;
-    write_async([&fn](Transaction& tx) { fn(tx); },
-                [&committed](std::exception_ptr error) {
-                  if (error) {
-                    committed.set_exception(error);
-                  } else {
-                    committed.set_value();
-                  }
-                });
-    committed.get_future().get();
-  }
+  void write(const std::function<void(Transaction&)>& fn) override { writes_.write_and_wait(fn); }
 
   void write_async(std::function<void(Transaction&)> fn, Done done) override {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!closing_) {
-        queue_.push_back(Pending{std::move(fn), std::move(done), nullptr});
-        if (queue_.size() == 1) queue_cv_.notify_one();
-        return;
-      }
-    }
-    done(std::make_exception_ptr(StoreError("the store is closing")));
+    writes_.push(std::move(fn), std::move(done));
   }
 
   void read(const std::function<void(Transaction&)>& fn) override {
-    Lease lease(*this);
+    ConnectionPool<Connection>::Lease lease(readers_);
     Connection& c = lease.connection();
     try {
       begin(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -183,12 +157,7 @@ class PostgresStore final : public Store {
   std::string trouble() override { return condition_.reason(); }
 
  private:
-  struct Pending {
-    std::function<void(Transaction&)> fn;
-    Done done;
-    std::exception_ptr error;
-  };
-  static constexpr std::size_t kMaxBatch = 256;
+  using Pending = WriteQueue::Pending;
   static constexpr std::chrono::seconds kProbeTimeout{5};
 
   // When `error` means the server cannot record, the condition says so and the write fails
@@ -219,58 +188,13 @@ class PostgresStore final : public Store {
     }
   }
 
-  // A read connection borrowed from the pool for one read.
-  class Lease {
-   public:
-    explicit Lease(PostgresStore& store) : store_(store) {
-      std::unique_lock lock(store_.readers_mu_);
-      store_.readers_cv_.wait(lock, [&] { return !store_.free_readers_.empty(); });
-      connection_ = std::move(store_.free_readers_.back());
-      store_.free_readers_.pop_back();
-    }
-    ~Lease() {
-      {
-        std::lock_guard lock(store_.readers_mu_);
-        store_.free_readers_.push_back(std::move(connection_));
-      }
-      store_.readers_cv_.notify_one();
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& connection() { return *connection_; }
-
-   private:
-    PostgresStore& store_;
-    std::unique_ptr<Connection> connection_;
-  };
-
-  void writer_loop() {
-    std::vector<Pending> batch;
-    batch.reserve(kMaxBatch);
-    std::unique_lock lock(queue_mu_);
-    for (;;) {
-      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and everything queued is done
-      const std::size_t n = std::min(queue_.size(), kMaxBatch);
-      for (std::size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      lock.unlock();
-      commit_batch(batch);
-      for (Pending& p : batch) p.done(p.error);
-      batch.clear();
-      lock.lock();
-    }
-  }
-
   // Runs the batch in one transaction and sets each write's error. A write that throws is
   // rolled back to its savepoint alone. When the transaction as a whole is lost (the
   // connection dropped, a rollback to a savepoint failed, the commit failed) every write of
   // the batch fails with that error: no write is reported durable that is not. (A commit
   // whose answer is lost with the connection may have committed; it is reported failed,
   // and a retry meets the delivery keys it wrote.)
-  void commit_batch(std::vector<Pending>& batch) {
+  void commit_batch(WriteQueue::Batch& batch) {
     Connection& c = *writer_conn_;
     auto fail_all = [&](std::exception_ptr error) {
       error = classify(error);
@@ -360,16 +284,9 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<Connection> writer_conn_;  // the writer thread's alone, after construction
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Pending> queue_;
-  bool closing_ = false;
-  std::thread writer_;
-  std::thread::id writer_id_;
+  WriteQueue writes_;
 
-  std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<Connection>> free_readers_;
+  ConnectionPool<Connection> readers_;
   std::unique_ptr<WorkerPool> reader_pool_;
 
   std::mutex maintenance_mu_;

@@ -6,132 +6,21 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "storage/row_readers.h"
+
 namespace scribe::pg {
-namespace {
 
-template <typename E, typename Parse>
-E parse_enum(const std::string& s, Parse parse) {
-  auto v = parse(s);
-  if (!v) throw StoreError(fmt::format("unknown stored value '{}'", s));
-  return *v;
-}
-
-constexpr std::string_view kIncidentColumns =
-    "id, platform, workspace, channel, title, severity, status, commander_id, commander_name, "
-    "declared_at, mitigated_at, resolved_at, closed_at, postmortem_owner_id, "
-    "postmortem_owner_name, "
-    "postmortem_status, closed_anyway";
-constexpr std::string_view kEventColumns =
-    "id, incident_id, seq, kind, occurred_at, recorded_at, author_id, author_name, text, deleted, "
-    "revision, links";
-constexpr std::string_view kOutboxColumns =
-    "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
-    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
-constexpr std::string_view kActionColumns =
-    "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
-    "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
-    "tracker_key, tracker_url";
-
-Incident read_incident(const Stmt& s) {
-  Incident i;
-  i.id = s.i64(0);
-  i.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
-  i.title = s.text(4);
-  i.severity = static_cast<Severity>(s.i64(5));
-  i.status = parse_enum<IncidentStatus>(s.text(6), incident_status_from_string);
-  i.commander = Person{s.text(7), s.text(8)};
-  i.declared_at = s.time(9);
-  i.mitigated_at = s.opt_time(10);
-  i.resolved_at = s.opt_time(11);
-  i.closed_at = s.opt_time(12);
-  if (!s.is_null(13)) i.postmortem_owner = Person{s.text(13), s.text(14)};
-  i.postmortem_status = parse_enum<PostmortemStatus>(s.text(15), postmortem_status_from_string);
-  i.closed_anyway = s.opt_text(16);
-  return i;
-}
-
-// Links as stored: a JSON array, NULL for none. A row that does not parse (written by
-// hand, say) loses its links rather than the event.
-std::optional<std::string> links_json(const std::vector<EventLink>& links) {
-  if (links.empty()) return std::nullopt;
-  nlohmann::json out = nlohmann::json::array();
-  for (const EventLink& l : links) {
-    out.push_back({{"kind", to_string(l.kind)}, {"title", l.title}, {"url", l.url}});
-  }
-  return out.dump();
-}
-
-std::vector<EventLink> links_from(const std::string& text) {
-  std::vector<EventLink> out;
-  if (text.empty()) return out;
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_array()) return out;
-  for (const nlohmann::json& l : j) {
-    if (!l.is_object()) continue;
-    const auto kind = event_link_kind_from_string(l.value("kind", ""));
-    const std::string url = l.value("url", "");
-    if (!kind || url.empty()) continue;
-    out.push_back(EventLink{*kind, l.value("title", ""), url});
-  }
-  return out;
-}
-
-TimelineEvent read_event(const Stmt& s) {
-  TimelineEvent e;
-  e.id = s.i64(0);
-  e.incident_id = s.i64(1);
-  e.seq = static_cast<int>(s.i64(2));
-  e.kind = parse_enum<EventKind>(s.text(3), event_kind_from_string);
-  e.occurred_at = s.time(4);
-  e.recorded_at = s.time(5);
-  e.author = Person{s.text(6), s.text(7)};
-  e.text = s.text(8);
-  e.deleted = s.i64(9) != 0;
-  e.revision = static_cast<int>(s.i64(10));
-  e.links = links_from(s.text(11));
-  return e;
-}
-
-OutboxMessage read_outbox(const Stmt& s) {
-  OutboxMessage m;
-  m.id = s.i64(0);
-  m.channel = ChannelRef{s.text(1), s.text(2), s.text(3)};
-  m.content = s.text(4);
-  if (!s.is_null(5)) m.thread_parent = s.i64(5);
-  m.dedupe_key = s.text(6);
-  m.status = parse_enum<OutboxStatus>(s.text(7), outbox_status_from_string);
-  m.attempts = static_cast<int>(s.i64(8));
-  m.created_at = s.time(9);
-  m.next_attempt_at = s.time(10);
-  m.sent_at = s.opt_time(11);
-  m.delivered_id = s.text(12);
-  m.last_error = s.text(13);
-  m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
-  return m;
-}
-
-ActionItem read_action(const Stmt& s) {
-  ActionItem a;
-  a.id = s.i64(0);
-  a.incident_id = s.i64(1);
-  a.seq = static_cast<int>(s.i64(2));
-  a.text = s.text(3);
-  if (!s.is_null(4)) a.owner = Person{s.text(4), s.text(5)};
-  a.due = s.opt_text(6);
-  a.kind = parse_enum<ActionKind>(s.text(7), action_kind_from_string);
-  a.status = parse_enum<ActionStatus>(s.text(8), action_status_from_string);
-  a.created_by = Person{s.text(9), s.text(10)};
-  a.created_at = s.time(11);
-  a.done_at = s.opt_time(12);
-  if (!s.is_null(13)) a.done_by = Person{s.text(13), s.text(14)};
-  a.snoozed_until = s.opt_time(15);
-  a.drop_reason = s.opt_text(16);
-  a.tracker_key = s.opt_text(17);
-  a.tracker_url = s.text(18);
-  return a;
-}
-
-}  // namespace
+using rows::kActionColumns;
+using rows::kEventColumns;
+using rows::kIncidentColumns;
+using rows::kOutboxColumns;
+using rows::links_from;
+using rows::links_json;
+using rows::parse_enum;
+using rows::read_action;
+using rows::read_event;
+using rows::read_incident;
+using rows::read_outbox;
 
 int PgTransaction::next_seq(std::string_view sql, IncidentId incident) {
   prepare("SELECT 1 FROM incidents WHERE id=? FOR UPDATE").bind(1, incident).run();

@@ -16,10 +16,12 @@
 
 #include <fmt/format.h>
 
+#include "storage/connection_pool.h"
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_health.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_transaction.h"
+#include "storage/write_queue.h"
 #include "util/worker_pool.h"
 
 namespace scribe {
@@ -30,7 +32,7 @@ using sqlite::SqliteTransaction;
 using sqlite::Stmt;
 
 // Writes: callers queue (write_async never blocks); the writer thread takes everything
-// queued so far (up to kMaxBatch), runs each write in its own savepoint of one
+// queued so far (up to WriteQueue::kMaxBatch), runs each write in its own savepoint of one
 // transaction, commits once, and then completes each write with its own outcome. While
 // it commits, the next batch gathers. Reads: a pool of connections, lent to the reader
 // threads (read_async) and to blocking readers (read) alike; in WAL mode a reader sees the
@@ -61,24 +63,18 @@ class SqliteStore final : public Store {
       watch_ = std::make_unique<sqlite::FileWatch>(path);
     }
     for (int i = 0; i < readers + 1; ++i) {
-      free_readers_.push_back(std::make_unique<Connection>(path, options));
+      readers_.add(std::make_unique<Connection>(path, options));
     }
     checkpointer_conn_ = std::make_unique<Connection>(path, options);
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::on_wal_commit, this);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
-    writer_ = std::thread([this] { writer_loop(); });
-    writer_id_ = writer_.get_id();  // read by other threads only after construction
+    writes_.start([this](WriteQueue::Batch& batch) { commit_batch(batch); });
     reader_pool_ = std::make_unique<WorkerPool>(static_cast<std::size_t>(readers), "reader");
   }
 
   ~SqliteStore() override {
     reader_pool_.reset();  // runs the reads already posted
-    {
-      std::lock_guard lock(queue_mu_);
-      closing_ = true;
-    }
-    queue_cv_.notify_all();
-    writer_.join();  // commits what is queued first
+    writes_.close();       // commits what is queued first
     {
       std::lock_guard lock(checkpoint_mu_);
       stopping_ = true;
@@ -90,37 +86,14 @@ class SqliteStore final : public Store {
                               nullptr);
   }
 
-  void write(const std::function<void(Transaction&)>& fn) override {
-    if (std::this_thread::get_id() == writer_id_) {
-      // It would wait for itself: a completion called a blocking write.
-      throw std::logic_error("Store::write called on the writer thread");
-    }
-    std::promise<void> committed;
-    write_async([&fn](Transaction& tx) { fn(tx); },
-                [&committed](std::exception_ptr error) {
-                  if (error) {
-                    committed.set_exception(error);
-                  } else {
-                    committed.set_value();
-                  }
-                });
-    committed.get_future().get();
-  }
+  void write(const std::function<void(Transaction&)>& fn) override { writes_.write_and_wait(fn); }
 
   void write_async(std::function<void(Transaction&)> fn, Done done) override {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!closing_) {
-        queue_.push_back(Pending{std::move(fn), std::move(done), nullptr});
-        if (queue_.size() == 1) queue_cv_.notify_one();
-        return;
-      }
-    }
-    done(std::make_exception_ptr(StoreError("the store is closing")));
+    writes_.push(std::move(fn), std::move(done));
   }
 
   void read(const std::function<void(Transaction&)>& fn) override {
-    Lease lease(*this);
+    ConnectionPool<Connection>::Lease lease(readers_);
     Connection& c = lease.connection();
     try {
       c.prepare("BEGIN").run();
@@ -188,13 +161,7 @@ class SqliteStore final : public Store {
   std::string trouble() override { return condition_.reason(); }
 
  private:
-  struct Pending {
-    std::function<void(Transaction&)> fn;
-    Done done;
-    std::exception_ptr error;
-  };
-  // Bounds a batch, so the first write of a long queue is not kept waiting for the last.
-  static constexpr std::size_t kMaxBatch = 256;
+  using Pending = WriteQueue::Pending;
   // Log pages (4 KiB each) after which a checkpoint is started. A checkpoint copies each
   // page changed since the last one once, however often it changed, and syncs the file:
   // at 1,000 pages checkpoints ran many times a second under load and took 15% of the
@@ -216,51 +183,6 @@ class SqliteStore final : public Store {
     }
   }
 
-  // A read connection borrowed from the pool for one read.
-  class Lease {
-   public:
-    explicit Lease(SqliteStore& store) : store_(store) {
-      std::unique_lock lock(store_.readers_mu_);
-      store_.readers_cv_.wait(lock, [&] { return !store_.free_readers_.empty(); });
-      connection_ = std::move(store_.free_readers_.back());
-      store_.free_readers_.pop_back();
-    }
-    ~Lease() {
-      {
-        std::lock_guard lock(store_.readers_mu_);
-        store_.free_readers_.push_back(std::move(connection_));
-      }
-      store_.readers_cv_.notify_one();
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& connection() { return *connection_; }
-
-   private:
-    SqliteStore& store_;
-    std::unique_ptr<Connection> connection_;
-  };
-
-  void writer_loop() {
-    std::vector<Pending> batch;
-    batch.reserve(kMaxBatch);
-    std::unique_lock lock(queue_mu_);
-    for (;;) {
-      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and everything queued is done
-      const std::size_t n = std::min(queue_.size(), kMaxBatch);
-      for (std::size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      lock.unlock();
-      commit_batch(batch);
-      for (Pending& p : batch) p.done(p.error);
-      batch.clear();  // what the writes captured is released outside the lock
-      lock.lock();
-    }
-  }
-
   // Test-only fault injection: throws StoreError when the test says `step` fails.
   void step(WriteStep s) {
     if (fault_) fault_(s);
@@ -271,7 +193,7 @@ class SqliteStore final : public Store {
   // back on its own after some errors, e.g. a full disk) or a rollback to a savepoint
   // fails, every write of the batch has lost its changes and fails with that error: no
   // write is reported durable that is not.
-  void commit_batch(std::vector<Pending>& batch) {
+  void commit_batch(WriteQueue::Batch& batch) {
     Connection& c = *writer_conn_;
     // Writes to a file no longer at its path (deleted, moved away, replaced) would be
     // acknowledged and lost at the next start; to a read-only or damaged one they should
@@ -403,16 +325,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_conn_;
   std::unique_ptr<Connection> checkpointer_conn_;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;  // the writer waits here for work, nobody else
-  std::deque<Pending> queue_;
-  bool closing_ = false;
-  std::thread writer_;
-  std::thread::id writer_id_;
+  WriteQueue writes_;
 
-  std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<Connection>> free_readers_;
+  ConnectionPool<Connection> readers_;
   std::unique_ptr<WorkerPool> reader_pool_;
 
   std::mutex checkpoint_mu_;
