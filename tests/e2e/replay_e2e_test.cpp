@@ -70,5 +70,24 @@ TEST_F(ReplayE2E, TheSameTriggerIdUnderAFreshSignatureIsAReplayToo) {
   EXPECT_EQ(timeline_events(1), 1u);
 }
 
+TEST_F(ReplayE2E, ACommandWithoutTriggerIdIsKeptOnceByItsSignature) {
+  slack_->command("/incident", "start sev2 No trigger", "C0NOTRIG");
+  std::string body =
+      testing::SlackClient::form_body("/timeline", "captured once", "C0NOTRIG", testing::kAlice);
+  const auto at = body.find("&trigger_id=");
+  ASSERT_NE(at, std::string::npos);
+  body.erase(at, body.find('&', at + 1) - at);  // npos when last: to the end
+  ASSERT_EQ(body.find("trigger_id"), std::string::npos);
+  const auto headers = slack_->signed_headers(body);
+  const std::string url = scribe_->base_url() + "/slack/commands";
+  const HttpResult first = http_.request("POST", url, headers, body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_THAT(first.body, HasSubstr("captured once"));
+  const HttpResult again = http_.request("POST", url, headers, body);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(timeline_events(1), 1u);
+}
+
 }  // namespace
 }  // namespace scribe
