@@ -5,20 +5,28 @@
 // serves HTTP; kill -9 of the leader makes the standby sync within a bounded time, from the
 // position stored in the shared database, and every message typed in the room is recorded
 // exactly once. Each replica gets its own access token (the stand-in takes any), so the
-// stand-in's record of /sync calls tells which replica made each.
+// stand-in's record of /sync calls tells which replica made each. The same with Slack in
+// Socket Mode: only the leader holds connections (the stand-in counts them), and after a
+// kill -9 the standby connects and takes commands.
 //
 // store_backends.h comes first: it names gtest's ::testing from inside namespace scribe,
 // before e2e/fixture.h declares scribe::testing.
 #include "unit/store_backends.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 #include "e2e/fixture.h"
+#include "e2e/socket_fixture.h"
+#include "storage/postgres_schema.h"
 #include "support/matrix_standin.h"
 
 namespace scribe::testing {
@@ -150,6 +158,107 @@ TEST_F(LeaderE2E, OnlyTheLeaderSyncsAndAKilledLeadersStandbyResumesFromTheStored
   // Every message, once.
   const json incident = incident_via(*b);
   for (const auto& text : texts) EXPECT_EQ(recorded(incident, text), 1) << text;
+  EXPECT_EQ(db_.query_int("SELECT count(*) FROM incidents"), 1);
+}
+
+class LeaderSocketE2E : public ::testing::Test, public SocketModeSupport {
+ protected:
+  void SetUp() override { SCRIBE_REQUIRE_DATABASE(db_); }
+
+  std::unique_ptr<ScribeProcess> start() {
+    std::map<std::string, std::string> env = {
+        {"SCRIBE_DB", db_.location()},
+        {"SCRIBE_API_TOKEN", kApiToken},
+        {"SCRIBE_LOG_LEVEL", "info"},
+    };
+    enable_socket_mode(env, /*http_too=*/false);
+    ScribeProcessOptions options;
+    options.inherit_scribe_env = false;
+    return std::make_unique<ScribeProcess>(SCRIBE_BINARY, env, options);
+  }
+
+  std::string get(const ScribeProcess& p, const std::string& path) {
+    return http_
+        .request("GET", p.base_url() + path, {std::string("Authorization: Bearer ") + kApiToken})
+        .body;
+  }
+
+  // A slash command over the newest open connection; its acknowledgement's payload.
+  json command(const std::string& slash, const std::string& text) {
+    return socket_command(
+        SlackClient::form_body(slash, text, "C0LEADER", SlackUser{"U0ALICE", "alice"}));
+  }
+
+  test::TestDatabase db_{test::Backend::kPostgres};
+  HttpClient http_;
+};
+
+TEST_F(LeaderSocketE2E, OnlyTheLeaderHoldsSocketModeConnectionsAndAStandbyTakesOver) {
+  auto a = start();
+  ASSERT_TRUE(sockets_.wait_for_open(2)) << a->logs();
+  auto b = start();
+  EXPECT_EQ(get(*a, "/readyz"), "ready (leader)\n");
+  // Socket Mode only, yet the standby is ready: it serves the API and /metrics.
+  EXPECT_EQ(get(*b, "/readyz"), "ready (standby)\n");
+  EXPECT_THAT(get(*b, "/metrics"), ::testing::HasSubstr("\nscribe_leader 0\n"));
+  EXPECT_THAT(get(*b, "/metrics"), ::testing::HasSubstr("\nscribe_slack_socket_connections 0\n"));
+
+  ASSERT_NO_THROW(command("/incident", "start sev2 Socket leader"));
+  ASSERT_NO_THROW(command("/timeline", "before the takeover"));
+  EXPECT_EQ(sockets_.connections_total(), 2u) << "the standby opened Socket Mode connections";
+
+  const std::vector<int> old = sockets_.open_connections();
+  a->kill_hard();
+  const auto killed = std::chrono::steady_clock::now();
+  for (const int id : old) ASSERT_TRUE(sockets_.wait_for_closed(id));
+  ASSERT_TRUE(sockets_.wait_for_open(2)) << b->logs();
+  const int first_new = sockets_.open_connections().front();
+  ASSERT_GT(first_new, *std::max_element(old.begin(), old.end()));
+  const auto takeover = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *sockets_.opened_at(first_new) - killed);
+  EXPECT_LT(takeover, 10s);
+  std::printf(
+      "takeover after kill -9 of the leader: %lld ms to the standby's first Socket Mode "
+      "connection\n",
+      static_cast<long long>(takeover.count()));
+  EXPECT_EQ(sockets_.connections_total(), 4u);
+
+  ASSERT_NO_THROW(command("/timeline", "after the takeover"));
+  EXPECT_EQ(get(*b, "/readyz"), "ready (leader)\n");
+  const json incident = json::parse(get(*b, "/api/incidents/1"));
+  std::map<std::string, int> texts;
+  for (const auto& e : incident["timeline"]) ++texts[e["text"].get<std::string>()];
+  EXPECT_EQ(texts["before the takeover"], 1);
+  EXPECT_EQ(texts["after the takeover"], 1);
+  EXPECT_EQ(db_.query_int("SELECT count(*) FROM incidents"), 1);
+}
+
+// The leader's database connection is cut (pg_terminate_backend of the session holding the
+// leader lock, as a failover or a network cut looks to it): it steps down, closing its
+// connections before the standby opens its own, and stays up as a standby.
+TEST_F(LeaderSocketE2E, ALeaderCutOffFromTheDatabaseStepsDownBeforeTheStandbyTakesOver) {
+  auto a = start();
+  ASSERT_TRUE(sockets_.wait_for_open(2)) << a->logs();
+  auto b = start();
+  const std::vector<int> old = sockets_.open_connections();
+  const auto key = static_cast<std::uint64_t>(pg::kLeaderLock);
+  ASSERT_EQ(db_.query_int(fmt::format(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = "
+                "'advisory' AND classid = {} AND objid = {} AND granted",
+                key >> 32, key & 0xffffffffU)),
+            1);
+  for (const int id : old) ASSERT_TRUE(sockets_.wait_for_closed(id)) << a->logs();
+  ASSERT_TRUE(sockets_.wait_for_open(2)) << b->logs();
+  std::chrono::steady_clock::time_point last_closed{};
+  for (const int id : old) last_closed = std::max(last_closed, *sockets_.closed_at(id));
+  for (const int id : sockets_.open_connections()) {
+    EXPECT_GT(id, *std::max_element(old.begin(), old.end()));
+    EXPECT_GE(*sockets_.opened_at(id), last_closed) << "the two leaders overlapped";
+  }
+  EXPECT_EQ(get(*a, "/readyz"), "ready (standby)\n");
+  EXPECT_THAT(get(*a, "/metrics"), ::testing::HasSubstr("\nscribe_leader 0\n"));
+  EXPECT_TRUE(a->wait_for_log("stepping down", 1s));
+  ASSERT_NO_THROW(command("/incident", "start sev3 After the cut"));
   EXPECT_EQ(db_.query_int("SELECT count(*) FROM incidents"), 1);
 }
 
