@@ -17,8 +17,8 @@ class SoleLeadership final : public Leadership {
   void start(OnChange on_change) override {
     if (on_change_) return;
     on_change_ = std::move(on_change);
-    on_change_(true);
     leading_ = true;
+    on_change_(true);
   }
 
   void stop() override {

@@ -20,8 +20,8 @@
 // Threads: start() and stop() from one controlling thread. on_change is called on the
 // leadership's own thread (SQLite: inside start() and stop()), in order, alternating true
 // and false, never concurrently; stop() returns after the last call (false when it was
-// leading). leading() from any thread: true from when on_change(true) returned until
-// on_change(false) is called.
+// leading). leading() from any thread: true from just before on_change(true) is called
+// until just before on_change(false) is.
 #pragma once
 
 #include <chrono>

@@ -86,8 +86,8 @@ class PostgresLeadership final : public Leadership {
       Watch w = watch(options_.takeover_delay);
       if (w == Watch::kAlive) {
         spdlog::info("leadership: this replica leads (PostgreSQL advisory lock at {})", where_);
-        on_change_(true);
         leading_ = true;
+        on_change_(true);
         do {
           w = watch(options_.check_interval);
         } while (w == Watch::kAlive);

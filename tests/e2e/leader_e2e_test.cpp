@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -183,6 +184,17 @@ class LeaderSocketE2E : public ::testing::Test, public SocketModeSupport {
         .body;
   }
 
+  // Waits (at most 20 s) until GET `path` of `p` answers `body`, polling as
+  // ScribeE2E::wait_for_metric does.
+  bool wait_for_body(const ScribeProcess& p, const std::string& path, const std::string& body) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (get(p, path) != body) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(5ms);  // between two polls
+    }
+    return true;
+  }
+
   // A slash command over the newest open connection; its acknowledgement's payload.
   json command(const std::string& slash, const std::string& text) {
     return socket_command(
@@ -196,8 +208,9 @@ class LeaderSocketE2E : public ::testing::Test, public SocketModeSupport {
 TEST_F(LeaderSocketE2E, OnlyTheLeaderHoldsSocketModeConnectionsAndAStandbyTakesOver) {
   auto a = start();
   ASSERT_TRUE(sockets_.wait_for_open(2)) << a->logs();
+  // Ready once a connection said hello.
+  ASSERT_TRUE(wait_for_body(*a, "/readyz", "ready (leader)\n")) << a->logs();
   auto b = start();
-  EXPECT_EQ(get(*a, "/readyz"), "ready (leader)\n");
   // Socket Mode only, yet the standby is ready: it serves the API and /metrics.
   EXPECT_EQ(get(*b, "/readyz"), "ready (standby)\n");
   EXPECT_THAT(get(*b, "/metrics"), ::testing::HasSubstr("\nscribe_leader 0\n"));
@@ -223,8 +236,8 @@ TEST_F(LeaderSocketE2E, OnlyTheLeaderHoldsSocketModeConnectionsAndAStandbyTakesO
       static_cast<long long>(takeover.count()));
   EXPECT_EQ(sockets_.connections_total(), 4u);
 
+  ASSERT_TRUE(wait_for_body(*b, "/readyz", "ready (leader)\n")) << b->logs();
   ASSERT_NO_THROW(command("/timeline", "after the takeover"));
-  EXPECT_EQ(get(*b, "/readyz"), "ready (leader)\n");
   const json incident = json::parse(get(*b, "/api/incidents/1"));
   std::map<std::string, int> texts;
   for (const auto& e : incident["timeline"]) ++texts[e["text"].get<std::string>()];
