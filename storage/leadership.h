@@ -15,7 +15,9 @@
 // at once; so does pg_terminate_backend. A standby takes it at its next attempt and leads
 // `takeover_delay` later: by then a leader whose connection was cut (rather than its
 // process killed) has seen it and stepped down. A takeover takes takeover_delay plus at
-// most retry_interval (1 to 2 s with the defaults).
+// most retry_interval (1 to 2 s with the defaults). A leader cut off silently (a network
+// partition) steps down within check_interval plus the check's deadline; its session, and
+// the lock, end when the server's TCP keepalives (set on the session: about 8 s) give up.
 //
 // Threads: start() and stop() from one controlling thread. on_change is called on the
 // leadership's own thread (SQLite: inside start() and stop()), in order, alternating true

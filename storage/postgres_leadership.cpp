@@ -123,10 +123,18 @@ class PostgresLeadership final : public Leadership {
   bool connect() {
     try {
       conn_ = std::make_unique<pg::Connection>(url_);
+      // A leader cut off without a word (a network partition) keeps its session, and the
+      // lock, until the server gives up on the connection: within about 8 s with these
+      // (the server's defaults are the kernel's, hours), so a standby can take over. Plain
+      // user settings; ignored on a Unix socket.
+      conn_->exec(
+          "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 1; "
+          "SET tcp_keepalives_count = 3");
       if (failing_) spdlog::info("leadership: connected to {} again", where_);
       failing_ = false;
       return true;
     } catch (const StoreError& e) {
+      conn_.reset();
       if (!failing_) spdlog::warn("leadership: {}; trying again every second", e.what());
       failing_ = true;
       return false;
