@@ -255,9 +255,11 @@ TEST_F(LeaderSocketE2E, ALeaderCutOffFromTheDatabaseStepsDownBeforeTheStandbyTak
   auto b = start();
   const std::vector<int> old = sockets_.open_connections();
   const auto key = static_cast<std::uint64_t>(pg::kLeaderLock);
+  // The lock's holder in this test's database (advisory locks are per database).
   ASSERT_EQ(db_.query_int(fmt::format(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = "
-                "'advisory' AND classid = {} AND objid = {} AND granted",
+                "'advisory' AND classid = {} AND objid = {} AND granted AND database = (SELECT "
+                "oid FROM pg_database WHERE datname = current_database())",
                 key >> 32, key & 0xffffffffU)),
             1);
   for (const int id : old) ASSERT_TRUE(sockets_.wait_for_closed(id)) << a->logs();

@@ -61,22 +61,24 @@ class Recorder {
   std::vector<bool> changes_;
 };
 
-// Terminates the session holding the leader lock (as pg_locks shows a bigint advisory key:
-// high half in classid, low half in objid); returns how many it terminated.
-std::int64_t terminate_leader(const test::TestDatabase& db) {
+// The rows of pg_locks for the leader lock held in the test's own database (advisory locks
+// are per database; other tests' databases have leaders of their own). A bigint key shows
+// as its high half in classid and its low half in objid.
+std::string leader_lock_rows() {
   const auto key = static_cast<std::uint64_t>(pg::kLeaderLock);
-  return db.query_int(
-      fmt::format("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE "
-                  "locktype = 'advisory' AND classid = {} AND objid = {} AND granted",
-                  key >> 32, key & 0xffffffffU));
+  return fmt::format(
+      "FROM pg_locks WHERE locktype = 'advisory' AND classid = {} AND objid = {} AND granted "
+      "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      key >> 32, key & 0xffffffffU);
+}
+
+// Terminates the session holding the leader lock; returns how many it terminated.
+std::int64_t terminate_leader(const test::TestDatabase& db) {
+  return db.query_int("SELECT count(pg_terminate_backend(pid)) " + leader_lock_rows());
 }
 
 std::int64_t holders(const test::TestDatabase& db) {
-  const auto key = static_cast<std::uint64_t>(pg::kLeaderLock);
-  return db.query_int(
-      fmt::format("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = {} "
-                  "AND objid = {} AND granted",
-                  key >> 32, key & 0xffffffffU));
+  return db.query_int("SELECT count(*) " + leader_lock_rows());
 }
 
 // A TCP relay on 127.0.0.1 to the test server that can go silent: freeze() stops relaying
