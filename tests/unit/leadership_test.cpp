@@ -100,10 +100,11 @@ class FreezableRelay {
       ADD_FAILURE() << "relay: cannot listen";
     }
     port_ = ntohs(addr.sin_port);
-    threads_.emplace_back([this] { accept_loop(); });
+    accept_ = std::thread([this] { accept_loop(); });
   }
   ~FreezableRelay() {
     stopping_ = true;
+    accept_.join();  // no relay thread is added after this
     for (auto& t : threads_) t.join();
     std::lock_guard lock(mu_);
     for (const auto& [client, server] : pairs_) {
@@ -169,7 +170,8 @@ class FreezableRelay {
   std::atomic<bool> frozen_{false};
   std::mutex mu_;  // guards pairs_ and threads_ (added by the accept thread)
   std::vector<std::pair<int, int>> pairs_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // one per relayed connection
+  std::thread accept_;
 };
 
 // `url` (postgresql://user@127.0.0.1:PORT/db…) with another port; its port in `*port`.
