@@ -7,14 +7,17 @@
 //   tries pg_try_advisory_lock every `retry_interval`; the leader watches its connection
 //   (a message or EOF from the server at once, a round trip every `check_interval` with
 //   that as deadline). When the connection is lost or the check fails it steps down at
-//   once: on_change(false) stops the clients before the connection is closed, so before the
-//   lock can be free for another. It campaigns again after two retry intervals, so that a
-//   standby, not the replica whose connection just failed, takes over.
+//   once: on_change(false) stops the clients before the connection is closed (a session
+//   that merely stopped answering still holds the lock until then). It campaigns again
+//   after two retry intervals, so that a standby, not the replica whose connection just
+//   failed, takes over.
 //
 // Takeover: a leader whose process dies loses its session, and PostgreSQL frees the lock
 // at once; so does pg_terminate_backend. A standby takes it at its next attempt and leads
 // `takeover_delay` later: by then a leader whose connection was cut (rather than its
-// process killed) has seen it and stepped down. A takeover takes takeover_delay plus at
+// process killed) has seen it and is stopping its clients (a client finishing the work in
+// hand may overlap the new leader's briefly; what they receive twice is deduplicated by
+// the store's delivery keys). A takeover takes takeover_delay plus at
 // most retry_interval (1 to 2 s with the defaults). A leader cut off silently (a network
 // partition) steps down within check_interval plus the check's deadline; its session, and
 // the lock, end when the server's TCP keepalives (set on the session: about 8 s) give up.

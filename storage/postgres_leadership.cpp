@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -87,17 +88,16 @@ class PostgresLeadership final : public Leadership {
       if (w == Watch::kAlive) {
         spdlog::info("leadership: this replica leads (PostgreSQL advisory lock at {})", where_);
         leading_ = true;
-        on_change_(true);
-        do {
-          w = watch(options_.check_interval);
-        } while (w == Watch::kAlive);
+        const bool started = tell(true);
+        if (!started) w = Watch::kLost;  // steps down, and lets another try
+        while (w == Watch::kAlive) w = watch(options_.check_interval);
         // Step down before the connection (and so the lock) is given up.
         leading_ = false;
-        if (w == Watch::kLost) {
+        if (w == Watch::kLost && started) {
           spdlog::warn("leadership: stepping down: the connection to {} holding the lock failed",
                        where_);
         }
-        on_change_(false);
+        tell(false);
         if (w == Watch::kLost) {
           // A standby (trying every retry_interval) gets the lock before this replica,
           // whose connection just failed, campaigns again.
@@ -116,6 +116,18 @@ class PostgresLeadership final : public Leadership {
       lost("the connection holding the leader lock failed");
     }
     conn_.reset();
+  }
+
+  // Calls on_change; false (logged) when it threw: this thread must not die of it.
+  bool tell(bool leading) {
+    try {
+      on_change_(leading);
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::error("leadership: {} the clients failed: {}", leading ? "starting" : "stopping",
+                    e.what());
+      return false;
+    }
   }
 
   milliseconds deadline() const { return std::max(options_.check_interval, milliseconds(500)); }

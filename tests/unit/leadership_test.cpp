@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -279,6 +280,24 @@ TEST_F(PostgresLeadershipTest, ALeaderWhoseConnectionGoesSilentStepsDown) {
   b->stop();
   a->stop();
   EXPECT_EQ(ra.changes().front(), true);
+}
+
+// Clients that fail to start (on_change(true) throws) do not end the leadership's thread:
+// it steps down (on_change(false)), and leads again at a later attempt.
+TEST_F(PostgresLeadershipTest, ClientsThatFailToStartMakeItStepDownAndTryAgain) {
+  Recorder r;
+  std::atomic<int> starts{0};
+  auto l = open_leadership(db_.location());
+  l->start([&, told = r.callback()](bool leading) {
+    told(leading);
+    if (leading && starts++ == 0) throw std::runtime_error("no thread for the sync loop");
+  });
+  ASSERT_TRUE(r.wait_for(false, 10s)) << "it did not step down";
+  EXPECT_FALSE(l->leading());
+  ASSERT_TRUE(r.wait_for(true, 10s)) << "it did not lead again";
+  EXPECT_TRUE(l->leading());
+  l->stop();
+  EXPECT_EQ(r.changes(), (std::vector<bool>{true, false, true, false}));
 }
 
 TEST(UnreachableLeadershipTest, AnUnreachableServerNeverLeadsAndStopsPromptly) {
