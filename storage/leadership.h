@@ -6,7 +6,7 @@
 //   connection of its own (not the store's pool, whose sessions come and go). A standby
 //   tries pg_try_advisory_lock every `retry_interval`; the leader watches its connection
 //   (a message or EOF from the server at once, a round trip every `check_interval` with
-//   that as deadline). When the connection is lost or the check fails it steps down at
+//   twice that as deadline). When the connection is lost or the check fails it steps down at
 //   once: on_change(false) stops the clients before the connection is closed (a session
 //   that merely stopped answering still holds the lock until then). It campaigns again
 //   after two retry intervals, so that a standby, not the replica whose connection just

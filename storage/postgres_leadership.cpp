@@ -130,7 +130,10 @@ class PostgresLeadership final : public Leadership {
     }
   }
 
-  milliseconds deadline() const { return std::max(options_.check_interval, milliseconds(500)); }
+  // How long a round trip may take: twice the check interval, so a busy server does not make
+  // the leader step down for nothing, and a silent one is still noticed (within three
+  // intervals) before its session's keepalives free the lock for another.
+  milliseconds deadline() const { return std::max(2 * options_.check_interval, milliseconds(500)); }
 
   bool connect() {
     try {
