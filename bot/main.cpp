@@ -13,10 +13,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <date/date.h>
 #include <fmt/format.h>
@@ -40,6 +43,7 @@
 #include "postmortem/record.h"
 #include "postmortem/review_report.h"
 #include "postmortem/trends.h"
+#include "storage/postgres_maintenance.h"
 #include "storage/sqlite_maintenance.h"
 #include "storage/store.h"
 
@@ -356,25 +360,33 @@ std::string utc_seconds(scribe::Timestamp t) {
   return date::format("%Y-%m-%d %H:%M:%SZ", std::chrono::time_point_cast<std::chrono::seconds>(t));
 }
 
+// What `scribe migrate` applied to the database at `where`; `version` is asked only when
+// nothing was.
+void report_applied(const std::string& where, const std::vector<int>& applied,
+                    const std::function<int()>& version) {
+  if (applied.empty()) {
+    std::cout << where << ": schema version " << version() << ", nothing to apply\n";
+  } else {
+    std::cout << where << ": applied " << applied.size() << " migration"
+              << (applied.size() == 1 ? "" : "s") << " (" << applied.front() << " to "
+              << applied.back() << "); schema version " << applied.back() << "\n";
+  }
+}
+
 // `scribe migrate [--status]`: shows each migration as applied (when) or pending, or applies
-// the pending ones. Applying takes the process lock when there is something to apply, so a
-// running server (perhaps an older build) never has its schema changed underneath it.
+// the pending ones. On SQLite applying takes the process lock when there is something to
+// apply, so a running server (perhaps an older build) never has its schema changed
+// underneath it; on PostgreSQL the same numbered migrations, under the migration advisory
+// lock.
 int migrate(const std::optional<std::string>& config_path, bool status_only) {
   const scribe::Config config = scribe::load_config(config_path, scribe::process_environment());
   setup_logging(config.log_level);
-  if (is_server_database(config.db)) {
-    if (status_only) {
-      std::cerr << "scribe migrate --status: lists SQLite databases only; a PostgreSQL database "
-                   "records its migrations in its schema_migrations table\n";
-      return 2;
-    }
-    // The backend applies its pending migrations when it is opened (storage/store.h).
-    scribe::open_store(config.db, scribe::StoreOptions{config.sqlite_synchronous});
-    std::cout << "migrations applied\n";
-    return 0;
-  }
+  const bool server = is_server_database(config.db);
+  // Never the URL's password on the terminal.
+  const std::string where = server ? scribe::postgres_location(config.db) : config.db;
   if (status_only) {
-    const auto states = scribe::sqlite_migration_status(config.db);
+    const auto states = server ? scribe::postgres_migration_status(config.db)
+                               : scribe::sqlite_migration_status(config.db);
     std::size_t pending = 0;
     int version = 0;
     for (const auto& m : states) {
@@ -384,7 +396,7 @@ int migrate(const std::optional<std::string>& config_path, bool status_only) {
         ++pending;
       }
     }
-    std::cout << config.db << ": schema version " << version << " of " << states.size() << ", "
+    std::cout << where << ": schema version " << version << " of " << states.size() << ", "
               << (pending == 0 ? std::string("nothing pending")
                                : std::to_string(pending) + " pending")
               << "\n";
@@ -393,6 +405,14 @@ int migrate(const std::optional<std::string>& config_path, bool status_only) {
           "{:>4}  {:<30}  {}\n", m.version,
           m.applied_at ? "applied " + utc_seconds(*m.applied_at) : std::string("pending"), m.name);
     }
+    return 0;
+  }
+  if (server) {
+    // Replicas may be serving: the migration advisory lock keeps appliers apart; a replica
+    // of an older build refuses to start on the newer schema, as its own start would.
+    report_applied(where, scribe::postgres_migrate(config.db), [&] {
+      return static_cast<int>(scribe::postgres_migration_status(config.db).size());
+    });
     return 0;
   }
   std::optional<scribe::ProcessLock> lock;
@@ -406,15 +426,9 @@ int migrate(const std::optional<std::string>& config_path, bool status_only) {
     }
     if (pending) lock.emplace(config.db);
   }
-  const std::vector<int> applied = scribe::sqlite_migrate(config.db);
-  if (applied.empty()) {
-    std::cout << config.db << ": schema version "
-              << scribe::sqlite_migration_status(config.db).size() << ", nothing to apply\n";
-  } else {
-    std::cout << config.db << ": applied " << applied.size() << " migration"
-              << (applied.size() == 1 ? "" : "s") << " (" << applied.front() << " to "
-              << applied.back() << "); schema version " << applied.back() << "\n";
-  }
+  report_applied(where, scribe::sqlite_migrate(config.db), [&] {
+    return static_cast<int>(scribe::sqlite_migration_status(config.db).size());
+  });
   return 0;
 }
 

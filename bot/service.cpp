@@ -5,6 +5,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -34,6 +36,7 @@
 #include "commands/reminders.h"
 #include "outbox/outbox.h"
 #include "publish/deliverer.h"
+#include "storage/leadership.h"
 #include "storage/store.h"
 #include "trackers/client.h"
 #include "trackers/deliverer.h"
@@ -233,14 +236,13 @@ struct Service::Parts {
       socket.api_url = c.slack_api_url;
       socket.app_token = c.slack_app_token;
       socket.idle_timeout = c.slack_socket_idle_timeout;
-      slack_socket = std::make_unique<slack::SocketMode>(
-          socket, slack::SocketMode::Endpoints{*slack, *slack_events, *slack_interactivity});
+      socket_options = socket;
     }
   }
 
   // Socket Mode is Slack's only way in: without a connection Scribe hears nothing from
   // Slack, so it is not ready. With HTTP configured too, Slack can still POST.
-  bool socket_only() const { return slack_socket && config.slack_signing_secret.empty(); }
+  bool socket_only() const { return socket_options && config.slack_signing_secret.empty(); }
 
   static slack::WebApi::Options slack_api(const Config& c) {
     slack::WebApi::Options api;
@@ -343,16 +345,66 @@ struct Service::Parts {
     outbox->start();
     scheduler.start();
     if (refresher) refresher->start();
+    // The clients that must run on one replica only start when this one leads.
+    leadership->start([this](bool leading) {
+      if (leading) {
+        start_clients();
+      } else {
+        stop_clients();
+      }
+    });
+  }
+  // On the leadership's thread. A SocketMode runs once, so each term of leadership gets a
+  // new one; the sync loop starts again from the position stored in the shared database.
+  void start_clients() {
     if (matrix_sync) matrix_sync->start();
-    if (slack_socket) slack_socket->start();
+    if (socket_options) {
+      auto socket = std::make_unique<slack::SocketMode>(
+          *socket_options,
+          slack::SocketMode::Endpoints{*slack, *slack_events, *slack_interactivity});
+      socket->start();
+      std::lock_guard lock(socket_mu);
+      slack_socket = std::move(socket);
+    }
+  }
+  // Envelopes in hand are acknowledged (or, unacknowledged, redelivered by Slack to the
+  // next leader); a sync response in hand is committed with its position or not at all.
+  void stop_clients() {
+    std::unique_ptr<slack::SocketMode> socket;
+    {
+      std::lock_guard lock(socket_mu);
+      socket = std::move(slack_socket);
+    }
+    if (socket) {
+      socket->stop();
+      const auto st = socket->stats();
+      std::lock_guard lock(socket_mu);
+      socket_past.opened_total += st.opened_total;
+      socket_past.envelopes_total += st.envelopes_total;
+      socket_past.acks_total += st.acks_total;
+    }
+    if (matrix_sync) matrix_sync->stop();  // it writes through the handler and the store
+  }
+  // Counts over every term of leadership (a counter must not fall when a SocketMode is
+  // replaced).
+  slack::SocketMode::Stats socket_stats() const {
+    std::lock_guard lock(socket_mu);
+    slack::SocketMode::Stats st = socket_past;
+    if (slack_socket) {
+      const auto now = slack_socket->stats();
+      st.connected = now.connected;
+      st.opened_total += now.opened_total;
+      st.envelopes_total += now.envelopes_total;
+      st.acks_total += now.acks_total;
+    }
+    return st;
   }
   // Idempotent. The scheduler enqueues into the outbox, so it stops first; the outbox
   // finishes the delivery in hand (a fetch may still record through the handler).
   void stop_threads() {
     // Socket Mode feeds the handler as the listener does: it stops taking envelopes first
-    // (acknowledging those in hand).
-    if (slack_socket) slack_socket->stop();
-    if (matrix_sync) matrix_sync->stop();  // it writes through the handler and the store
+    // (acknowledging those in hand); stepping down stops it and the sync loop.
+    leadership->stop();
     if (refresher) refresher->stop();
     scheduler.stop();
     outbox->stop();
@@ -383,7 +435,13 @@ struct Service::Parts {
   std::unique_ptr<slack::CommandsEndpoint> slack;
   std::unique_ptr<slack::EventsEndpoint> slack_events;
   std::unique_ptr<slack::InteractivityEndpoint> slack_interactivity;
-  std::unique_ptr<slack::SocketMode> slack_socket;      // after the endpoints it calls
+  // Slack Socket Mode (SCRIBE_SLACK_APP_TOKEN): run while this replica leads.
+  std::optional<slack::SocketMode::Options> socket_options;
+  mutable std::mutex socket_mu;                     // guards the two below
+  std::unique_ptr<slack::SocketMode> slack_socket;  // after the endpoints it calls
+  slack::SocketMode::Stats socket_past;             // of the SocketModes stopped
+  // Who runs the sync clients among replicas sharing a PostgreSQL (SQLite: always this).
+  std::unique_ptr<Leadership> leadership = open_leadership(config.db);
   std::unique_ptr<trackers::WebhookEndpoint> webhooks;  // the configured tracker's
   std::unique_ptr<trackers::Refresher> refresher;
   std::unique_ptr<alerts::AlertEndpoint> pagerduty;     // /webhooks/pagerduty
@@ -415,8 +473,14 @@ struct Service::Parts {
       }
     }
     if (server) out += connection_metrics(server->stats());
-    if (slack_socket) {
-      const auto st = slack_socket->stats();
+    out += fmt::format(
+        "# HELP scribe_leader 1 while this replica runs the Socket Mode and Matrix sync "
+        "clients (the leader among replicas; always 1 on SQLite).\n"
+        "# TYPE scribe_leader gauge\n"
+        "scribe_leader {}\n",
+        leadership->leading() ? 1 : 0);
+    if (socket_options) {
+      const auto st = socket_stats();
       out += fmt::format(
           "# HELP scribe_slack_socket_connections Slack Socket Mode connections open (said "
           "hello).\n"
@@ -623,10 +687,12 @@ void Service::route(HttpRequest request, Respond respond) {
       if (parts->matrix_sync && !parts->matrix_sync->token_accepted()) {
         return respond(text(503, "matrix access token refused by the homeserver\n"));
       }
-      if (parts->socket_only() && parts->slack_socket->stats().connected == 0) {
+      // A standby runs no clients: it is ready for HTTP all the same.
+      if (!parts->leadership->leading()) return respond(text(200, "ready (standby)\n"));
+      if (parts->socket_only() && parts->socket_stats().connected == 0) {
         return respond(text(503, "no Slack Socket Mode connection\n"));
       }
-      respond(text(200, "ready\n"));
+      respond(text(200, "ready (leader)\n"));
     };
     if (!parts->read_pool->post(std::move(task))) {
       counted(Route::kHealth)(text(503, "shutting down\n"));

@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -65,7 +66,8 @@ class PostgresStore final : public Store {
       : where_(pg::redact_url(url)),
         maintenance_interval_(options.maintenance_interval),
         purge_batch_(std::max(1, options.purge_batch)),
-        on_purge_(options.on_purge) {
+        on_purge_(options.on_purge),
+        on_conflict_retry_(options.on_conflict_retry) {
     const int readers = std::max(1, options.pool_size);
     writer_conn_ = std::make_unique<Connection>(url);
     migrate(*writer_conn_);
@@ -159,6 +161,10 @@ class PostgresStore final : public Store {
  private:
   using Pending = WriteQueue::Pending;
   static constexpr std::chrono::seconds kProbeTimeout{5};
+  // A batch that lost a conflict is run again up to this many times in all, after waits of
+  // up to kConflictBackoff times the attempt's number.
+  static constexpr int kConflictAttempts = 5;
+  static constexpr std::chrono::milliseconds kConflictBackoff{20};
 
   // When `error` means the server cannot record, the condition says so and the write fails
   // with that reason in words; a command's own failure is returned as it is.
@@ -188,20 +194,52 @@ class PostgresStore final : public Store {
     }
   }
 
-  // Runs the batch in one transaction and sets each write's error. A write that throws is
-  // rolled back to its savepoint alone. When the transaction as a whole is lost (the
-  // connection dropped, a rollback to a savepoint failed, the commit failed) every write of
-  // the batch fails with that error: no write is reported durable that is not. (A commit
-  // whose answer is lost with the connection may have committed; it is reported failed,
-  // and a retry meets the delivery keys it wrote.)
+  // Whether `error` is PostgreSQL failing a transaction for what another one did at the same
+  // moment: a deadlock (40P01) or a serialization failure (40001). Such a transaction is
+  // sound and succeeds when run again.
+  static bool conflict(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const PgError& e) {
+      return e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+    } catch (...) {
+    }
+    return false;
+  }
+
+  // Commits the batch, run again as a whole when it lost a conflict with another replica's
+  // transaction (two batches locking the same incidents in opposite orders): PostgreSQL
+  // fails one of them, and it is rolled back and retried after a short jittered wait (the
+  // other has committed or gone by then) up to kConflictAttempts times. Only the last
+  // attempt fails a write for a conflict, so no command is refused for it. Each write's
+  // function may thus run more than once; only the run that commits counts.
   void commit_batch(WriteQueue::Batch& batch) {
+    for (int attempt = 1;; ++attempt) {
+      if (commit_once(batch, /*retry_conflicts=*/attempt < kConflictAttempts)) return;
+      thread_local std::mt19937 random{std::random_device{}()};
+      const auto most = kConflictBackoff * attempt;
+      std::uniform_int_distribution<long long> spread(most.count() / 2, most.count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(spread(random)));
+    }
+  }
+
+  // Runs the batch in one transaction and sets each write's error; false (everything rolled
+  // back, no error set) when `retry_conflicts` and the transaction lost a conflict. A write
+  // that throws is rolled back to its savepoint alone. When the transaction as a whole is
+  // lost (the connection dropped, a rollback to a savepoint failed, the commit failed) every
+  // write of the batch fails with that error: no write is reported durable that is not. (A
+  // commit whose answer is lost with the connection may have committed; it is reported
+  // failed, and a retry meets the delivery keys it wrote.)
+  bool commit_once(WriteQueue::Batch& batch, bool retry_conflicts) {
     Connection& c = *writer_conn_;
     auto fail_all = [&](std::exception_ptr error) {
-      error = classify(error);
       c.exec_quietly("ROLLBACK");
+      if (retry_conflicts && conflict(error)) return retry(batch);
+      error = classify(error);
       for (Pending& p : batch) {
         if (!p.error) p.error = error;
       }
+      return true;
     };
     try {
       begin(c, "BEGIN");
@@ -219,7 +257,14 @@ class PostgresStore final : public Store {
         p.fn(tx);
         c.exec("RELEASE SAVEPOINT w");
       } catch (...) {
-        p.error = classify(std::current_exception());
+        const std::exception_ptr error = std::current_exception();
+        // The other transaction waits on the locks this batch's earlier writes hold: the
+        // write cannot succeed within this transaction.
+        if (retry_conflicts && conflict(error)) {
+          c.exec_quietly("ROLLBACK");
+          return retry(batch);
+        }
+        p.error = classify(error);
         if (c.broken()) return fail_all(p.error);
         try {
           c.exec("ROLLBACK TO SAVEPOINT w");
@@ -240,8 +285,21 @@ class PostgresStore final : public Store {
       return fail_all(std::current_exception());
     }
     for (const Pending& p : batch) {
-      if (!p.error) return condition_.recovered();  // a write reached the server
+      if (!p.error) {
+        condition_.recovered();  // a write reached the server
+        break;
+      }
     }
+    return true;
+  }
+
+  // Forgets the outcomes of a rolled-back attempt; false, for commit_once to return.
+  bool retry(WriteQueue::Batch& batch) {
+    spdlog::debug("postgresql: a batch of {} write(s) lost a conflict; running it again",
+                  batch.size());
+    if (on_conflict_retry_) on_conflict_retry_();
+    for (Pending& p : batch) p.error = nullptr;
+    return false;
   }
 
   void maintenance_loop() {
@@ -281,6 +339,7 @@ class PostgresStore final : public Store {
   const int purge_batch_;
   const std::function<void(std::int64_t)> on_purge_;
   std::atomic<bool> purge_queued_{false};
+  const std::function<void()> on_conflict_retry_;
 
   std::unique_ptr<Connection> writer_conn_;  // the writer thread's alone, after construction
 

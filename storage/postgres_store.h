@@ -5,7 +5,11 @@
 // outcome, a failing write is rolled back alone and a failing commit fails the whole batch;
 // reads run on a pool of connections, each read on a REPEATABLE READ READ ONLY snapshot.
 // Statements are prepared once per connection. Migrations run on open under an advisory
-// lock. A connection the server dropped is reconnected at its next use.
+// lock. A connection the server dropped is reconnected at its next use. A batch that
+// PostgreSQL fails for a conflict with another replica's transaction (deadlock 40P01,
+// serialization failure 40001) is run again as a whole, a bounded number of times, before
+// its writers are told: a write's function may run more than once, and only the run that
+// commits counts.
 //
 // Across replicas: every replica has its own writer; what must happen once (a delivery key,
 // an outbox dedupe key, a per-incident number) is decided by the database (unique keys with
@@ -32,6 +36,9 @@ struct PostgresOptions {
   int purge_batch = 5000;
   // Test-only: told how many keys each purge write deleted, on the writer thread.
   std::function<void(std::int64_t)> on_purge;
+  // Test-only: told each time a batch that lost a conflict (a deadlock, a serialization
+  // failure) is rolled back to run again, on the writer thread.
+  std::function<void()> on_conflict_retry;
 };
 
 // Connects to `url` (handed to libpq unchanged: sslmode, sslrootcert and every other
