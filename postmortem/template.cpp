@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <kainjow/mustache.hpp>
 
+#include "postmortem/markdown_view.h"
 #include "util/markdown_escape.h"
 #include "util/text.h"
 
@@ -38,13 +39,7 @@ std::string with_line(const std::string& text, const std::string& message) {
   return fmt::format("line {}, column {}: {}", line, column, message.substr(0, at));
 }
 
-// kainjow's set() and push_back() copy the value they are given, subtree and all, so
-// building bottom-up copies each node once per level above it (most of a 10,000-event
-// render's time went to those copies and their frees). Each slot is made with a cheap
-// placeholder and the finished child is moved into it. The slots are the data's own,
-// non-const objects that the library hands out only as const; the list is sized before
-// any slot is filled, so no reallocation copies a filled one.
-mus::data& slot(const mus::data* placed) { return const_cast<mus::data&>(*placed); }
+using view::slot;
 
 mus::data to_data(const Json& j) {
   switch (j.type()) {
@@ -155,10 +150,12 @@ DraftTemplate::DraftTemplate(std::string text) : text_(std::move(text)) {
   (void)render_text(text_, to_data(sample));
 }
 
-std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix) const {
+std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix,
+                                  const Draft* source, const PostmortemReview* review) const {
   try {
     mus::data data = to_data(draft);
     data.set("command_prefix", mus::data{std::string(command_prefix)});
+    if (source != nullptr) view::add(data, "md", markdown_view(*source, review, command_prefix));
     return render_text(text_, data);
   } catch (const TemplateError&) {
     throw;
@@ -167,6 +164,48 @@ std::string DraftTemplate::render(const Json& draft, std::string_view command_pr
     // throws becomes the one error callers handle (they fall back to the built-in draft).
     throw TemplateError(fmt::format("rendering failed: {}", e.what()));
   }
+}
+
+namespace {
+
+// The default template, parsed once. Rendering it from several threads at once is safe:
+// kainjow's render writes into the parsed form only for partials and lambdas (an error
+// message, a parsed partial), and this template has neither.
+class DefaultTemplate {
+ public:
+  DefaultTemplate() : tmpl_(std::string(default_draft_template_text())) {
+    if (!tmpl_.is_valid()) {
+      // The build's tests render it; a broken one never ships.
+      throw std::logic_error(fmt::format(
+          "default draft template: {}",
+          with_line(std::string(default_draft_template_text()), tmpl_.error_message())));
+    }
+    // Its values are Markdown already (triple braces); a `{{name}}` added later is escaped
+    // as in a user's template, never as HTML.
+    tmpl_.set_custom_escape([](const std::string& s) { return escape_template_value(s); });
+  }
+
+  std::string render(const mus::data& view) const {
+    std::string out;
+    out.reserve(64 * 1024);
+    tmpl_.render(view, [&out](const std::string& s) { out += s; });
+    if (!tmpl_.is_valid())
+      throw std::logic_error("default draft template: " + tmpl_.error_message());
+    return out;
+  }
+
+ private:
+  mutable mus::mustache tmpl_;  // see the class comment: render does not write into it
+};
+
+}  // namespace
+
+std::string render_default_markdown(const Draft& draft, const PostmortemReview* review,
+                                    std::string_view command_prefix) {
+  static const DefaultTemplate tmpl;
+  mus::data data;
+  view::add(data, "md", markdown_view(draft, review, command_prefix));
+  return tmpl.render(data);
 }
 
 std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {

@@ -1,0 +1,60 @@
+// The data the Markdown draft's template is rendered over: `md`, built straight from the
+// Draft (no JSON on the way), every value already formatted and Markdown-escaped exactly
+// as the draft shows it (times in UTC and the channel's zone, durations, "before
+// declaration" milestones, event links, action items with their tracker keys, related
+// incidents, the review). The default template (postmortem/templates/default.md.mustache)
+// uses only these names, with triple braces, since they are Markdown already; custom
+// templates (`draft.template`) get them too, beside the JSON draft's names (template.h).
+// README, "Draft templates", lists them.
+//
+// Every list item has `first` (true for the first item), so a template can put line breaks
+// between items: the template library keeps a line that holds only a section tag unless
+// the section was entered, so the default template never ends a line with one.
+//
+// Pure functions of their arguments, callable from any thread.
+#pragma once
+
+#include <string_view>
+
+#include <kainjow/mustache.hpp>
+
+#include "postmortem/draft.h"
+
+namespace scribe {
+
+struct PostmortemReview;
+
+// `command_prefix` as in render_markdown; `review` may be null (no review section).
+kainjow::mustache::data markdown_view(const Draft& draft, const PostmortemReview* review,
+                                      std::string_view command_prefix);
+
+// The review's part of the view (`md.review`); defined with the review (review_report.cpp).
+kainjow::mustache::data review_markdown_view(const PostmortemReview& review);
+
+namespace view {
+// Building blocks for the view: kainjow's set() and push_back() copy the value they are
+// given, subtree and all; these place a cheap stand-in and move the value into it.
+void add(kainjow::mustache::data& object, const std::string& key, kainjow::mustache::data&& v);
+void add(kainjow::mustache::data& object, const std::string& key, std::string_view text);
+void add(kainjow::mustache::data& object, const std::string& key, const std::string& text);
+void add(kainjow::mustache::data& object, const std::string& key, const char* text);
+void add(kainjow::mustache::data& object, const std::string& key, bool flag);
+// A list of `n` items made by `make(i)`.
+template <typename Make>
+kainjow::mustache::data list(std::size_t n, Make&& make);
+kainjow::mustache::data& slot(const kainjow::mustache::data* placed);
+}  // namespace view
+
+template <typename Make>
+kainjow::mustache::data view::list(std::size_t n, Make&& make) {
+  kainjow::mustache::data out{kainjow::mustache::data::type::list};
+  for (std::size_t i = 0; i < n; ++i) out.push_back(kainjow::mustache::data{false});
+  for (std::size_t i = 0; i < n; ++i) {
+    kainjow::mustache::data item = make(i);
+    add(item, "first", i == 0);
+    slot(&out.list_value()[i]) = std::move(item);
+  }
+  return out;
+}
+
+}  // namespace scribe
