@@ -28,15 +28,20 @@ void view::add(mus::data& object, const std::string& key, mus::data&& v) {
 }
 
 void view::add(mus::data& object, const std::string& key, std::string_view text) {
-  add(object, key, mus::data{std::string(text)});
+  // The text is written once, into the string the data owns (the library's constructors
+  // would copy it from a temporary).
+  object.set(key, mus::data{false});
+  mus::data& placed = slot(object.get(key));
+  placed = mus::data{mus::data::type::string};
+  const_cast<std::string&>(placed.string_value()).assign(text.data(), text.size());
 }
 
 void view::add(mus::data& object, const std::string& key, const std::string& text) {
-  add(object, key, mus::data{text});
+  add(object, key, std::string_view(text));
 }
 
 void view::add(mus::data& object, const std::string& key, const char* text) {
-  add(object, key, mus::data{std::string(text)});
+  add(object, key, std::string_view(text));
 }
 
 void view::add(mus::data& object, const std::string& key, bool flag) {
@@ -47,19 +52,20 @@ namespace {
 
 using view::add;
 
-// The text a writer puts into `out`, as a view string.
+// The text a writer puts into `out`; valid until `out` is written again, so each is
+// added to the view before the next is made.
 template <typename Write>
-mus::data md(Buffer& out, Write&& write) {
+std::string_view md(Buffer& out, Write&& write) {
   out.clear();
   write(out);
-  return mus::data{std::string(out.data(), out.size())};
+  return std::string_view(out.data(), out.size());
 }
 
-mus::data cell(Buffer& out, std::string_view raw) {
+std::string_view cell(Buffer& out, std::string_view raw) {
   return md(out, [&](Buffer& b) { put_cell(b, raw); });
 }
 
-mus::data inline_text(Buffer& out, std::string_view raw) {
+std::string_view inline_text(Buffer& out, std::string_view raw) {
   return md(out, [&](Buffer& b) { put_inline(b, raw); });
 }
 
@@ -73,7 +79,7 @@ mus::data notes(Buffer& out, const std::vector<Note>& list, std::size_t indent) 
   });
 }
 
-mus::data moment(Buffer& out, const DraftClock& clock, const Moment& m) {
+std::string_view moment(Buffer& out, const DraftClock& clock, const Moment& m) {
   return md(out, [&](Buffer& b) {
     put(b, m.name);
     if (!m.at) return put(b, ": —");
@@ -87,8 +93,10 @@ mus::data action_view(Buffer& out, const ActionItem& a) {
   mus::data item;
   add(item, "seq", std::to_string(a.seq));
   add(item, "text", cell(out, a.text));
-  add(item, "owner", a.owner ? cell(out, display_name(*a.owner)) : mus::data{"**unassigned**"});
-  add(item, "due", a.due && !a.due->empty() ? cell(out, *a.due) : mus::data{"**no due date**"});
+  add(item, "owner",
+      a.owner ? cell(out, display_name(*a.owner)) : std::string_view("**unassigned**"));
+  add(item, "due",
+      a.due && !a.due->empty() ? cell(out, *a.due) : std::string_view("**no due date**"));
   add(item, "kind", a.kind == ActionKind::kNone ? std::string_view{"—"} : to_string(a.kind));
   add(item, "status", md(out, [&](Buffer& b) {
         if (a.status == ActionStatus::kDropped) {

@@ -48,11 +48,14 @@ kainjow::mustache::data& slot(const kainjow::mustache::data* placed);
 template <typename Make>
 kainjow::mustache::data view::list(std::size_t n, Make&& make) {
   kainjow::mustache::data out{kainjow::mustache::data::type::list};
-  for (std::size_t i = 0; i < n; ++i) out.push_back(kainjow::mustache::data{false});
+  // Sized once: the library's push_back copies, and a growing list would copy every item
+  // (its move is not noexcept). The list is the data's own, handed out only as const.
+  auto& items = const_cast<kainjow::mustache::list&>(out.list_value());
+  items.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     kainjow::mustache::data item = make(i);
     add(item, "first", i == 0);
-    slot(&out.list_value()[i]) = std::move(item);
+    items.push_back(std::move(item));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "postmortem/template.h"
 
 #include <charconv>
+#include <cstddef>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -155,7 +156,10 @@ std::string DraftTemplate::render(const Json& draft, std::string_view command_pr
   try {
     mus::data data = to_data(draft);
     data.set("command_prefix", mus::data{std::string(command_prefix)});
-    if (source != nullptr) view::add(data, "md", markdown_view(*source, review, command_prefix));
+    // Only for a template that can name them: building them is most of a render's cost.
+    if (source != nullptr && text_.find("md") != std::string::npos) {
+      view::add(data, "md", markdown_view(*source, review, command_prefix));
+    }
     return render_text(text_, data);
   } catch (const TemplateError&) {
     throw;
@@ -167,6 +171,17 @@ std::string DraftTemplate::render(const Json& draft, std::string_view command_pr
 }
 
 namespace {
+
+// About the size of the draft's Markdown, so the output grows without copies.
+std::size_t expected_markdown_size(const Draft& d) {
+  std::size_t n = 8192;
+  for (const auto& row : d.timeline) {
+    n += row.event.text.size() + row.event.author.name.size() + 64;
+  }
+  for (const auto& a : d.actions) n += a.text.size() + 96;
+  for (const auto& r : d.action_history) n += r.before.size() + r.after.size() + 96;
+  return n;
+}
 
 // The default template, parsed once. Rendering it from several threads at once is safe:
 // kainjow's render writes into the parsed form only for partials and lambdas (an error
@@ -185,9 +200,9 @@ class DefaultTemplate {
     tmpl_.set_custom_escape([](const std::string& s) { return escape_template_value(s); });
   }
 
-  std::string render(const mus::data& view) const {
+  std::string render(const mus::data& view, std::size_t expected_size) const {
     std::string out;
-    out.reserve(64 * 1024);
+    out.reserve(expected_size);
     tmpl_.render(view, [&out](const std::string& s) { out += s; });
     if (!tmpl_.is_valid())
       throw std::logic_error("default draft template: " + tmpl_.error_message());
@@ -205,7 +220,7 @@ std::string render_default_markdown(const Draft& draft, const PostmortemReview* 
   static const DefaultTemplate tmpl;
   mus::data data;
   view::add(data, "md", markdown_view(draft, review, command_prefix));
-  return tmpl.render(data);
+  return tmpl.render(data, expected_markdown_size(draft));
 }
 
 std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {
