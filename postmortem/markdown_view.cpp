@@ -1,5 +1,6 @@
 #include "postmortem/markdown_view.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -157,8 +158,34 @@ mus::data related_view(Buffer& out, const RelatedIncident& r) {
 
 }  // namespace
 
+TimelineRows::TimelineRows(const Draft& d) : d_(d), clock_(d) {}
+
+std::optional<std::string_view> TimelineRows::field(std::size_t i, std::string_view name) {
+  const TimelineRow& row = d_.timeline[i];
+  const TimelineEvent& e = row.event;
+  out_.clear();
+  if (name == "seq") {
+    fmt::format_to(fmt::appender(out_), "{}", e.seq);
+  } else if (name == "time") {
+    clock_.put(out_, e.occurred_at);
+  } else if (name == "since") {
+    put(out_, format_offset(row.offset));
+  } else if (name == "author") {
+    put_cell(out_, display_name(e.author));
+  } else if (name == "kind") {
+    // Plain notes leave the kind empty so typed events and milestones stand out.
+    if (e.kind != EventKind::kNote) put(out_, to_string(e.kind));
+  } else if (name == "text") {
+    put_cell(out_, e.text);
+    put_links(out_, e.links);
+  } else {
+    return std::nullopt;
+  }
+  return std::string_view(out_.data(), out_.size());
+}
+
 mus::data markdown_view(const Draft& d, const PostmortemReview* review,
-                        std::string_view command_prefix) {
+                        std::string_view command_prefix, bool lazy_timeline) {
   const Incident& inc = d.incident;
   const DraftClock clock(d);
   Buffer out;
@@ -242,22 +269,23 @@ mus::data markdown_view(const Draft& d, const PostmortemReview* review,
         d.zone == nullptr ? std::string_view("Time (UTC)") : "Time (UTC, local)");
     add(v, "timeline_intro", std::move(intro));
   }
-  add(v, "timeline", view::list(d.timeline.size(), [&](std::size_t i) {
-        const TimelineRow& row = d.timeline[i];
-        const TimelineEvent& e = row.event;
-        mus::data item;
-        add(item, "seq", std::to_string(e.seq));
-        add(item, "time", md(out, [&](Buffer& b) { clock.put(b, e.occurred_at); }));
-        add(item, "since", format_offset(row.offset));
-        add(item, "author", cell(out, display_name(e.author)));
-        // Plain notes leave the kind empty so typed events and milestones stand out.
-        add(item, "kind", e.kind == EventKind::kNote ? std::string_view{} : to_string(e.kind));
-        add(item, "text", md(out, [&](Buffer& b) {
-              put_cell(b, e.text);
-              put_links(b, e.links);
-            }));
-        return item;
-      }));
+  if (lazy_timeline) {
+    // Stand-ins only: TimelineRows makes each row's fields while the template reads them.
+    mus::data rows{mus::data::type::list};
+    auto& items = const_cast<mus::list&>(rows.list_value());
+    items.reserve(d.timeline.size());
+    for (std::size_t i = 0; i < d.timeline.size(); ++i) items.emplace_back(true);
+    add(v, "timeline", std::move(rows));
+  } else {
+    TimelineRows rows(d);
+    add(v, "timeline", view::list(d.timeline.size(), [&](std::size_t i) {
+          mus::data item;
+          for (const std::string_view name : TimelineRows::kFields) {
+            add(item, std::string(name), *rows.field(i, name));
+          }
+          return item;
+        }));
+  }
 
   add(v, "cause", notes(out, s.cause, 2));
   add(v, "whys", view::list(s.why.size(), [&](std::size_t i) {

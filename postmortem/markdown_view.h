@@ -14,19 +14,43 @@
 // Pure functions of their arguments, callable from any thread.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
+#include <fmt/format.h>
 #include <kainjow/mustache.hpp>
 
 #include "postmortem/draft.h"
+#include "postmortem/markdown_parts.h"
 
 namespace scribe {
 
 struct PostmortemReview;
 
+// The timeline rows' names, made one at a time: `md.timeline`'s items hold `first` and these.
+// Not thread-safe (one per render).
+class TimelineRows {
+ public:
+  static constexpr std::string_view kFields[] = {"seq", "time", "since", "author", "kind", "text"};
+
+  explicit TimelineRows(const Draft& d);  // `d` outlives this
+
+  // Row `row`'s `name` (one of kFields), valid until the next call; nullopt for other names.
+  std::optional<std::string_view> field(std::size_t row, std::string_view name);
+
+ private:
+  const Draft& d_;
+  markdown::DraftClock clock_;
+  fmt::memory_buffer out_;
+};
+
 // `command_prefix` as in render_markdown; `review` may be null (no review section).
+// `lazy_timeline`: `timeline` holds one stand-in (`true`) per row instead of the rows'
+// names, for a renderer that asks TimelineRows for them (the default template: a 10,000-row
+// timeline is most of a draft, and its 60,000 values would be made only to be copied into
+// the output and freed).
 kainjow::mustache::data markdown_view(const Draft& draft, const PostmortemReview* review,
-                                      std::string_view command_prefix);
+                                      std::string_view command_prefix, bool lazy_timeline = false);
 
 // The review's part of the view (`md.review`); defined with the review (review_report.cpp).
 kainjow::mustache::data review_markdown_view(const PostmortemReview& review);

@@ -1,10 +1,12 @@
 #include "postmortem/template.h"
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <kainjow/mustache.hpp>
@@ -183,6 +185,84 @@ std::size_t expected_markdown_size(const Draft& d) {
   return n;
 }
 
+// What the default template's names resolve to: the view, as the library's own context
+// does (innermost section first, dotted names walked from each), except that the timeline's
+// stand-in rows answer from TimelineRows. A value made for a row lives in one of a few
+// scratch slots until they come round again: the library copies a variable's text at once,
+// and the default template opens no section on a row's text.
+class DraftContext : public mus::basic_context<std::string> {
+ public:
+  DraftContext(const mus::data* root, const mus::data* rows, TimelineRows& lazy) : lazy_(lazy) {
+    if (rows != nullptr && rows->is_non_empty_list()) {
+      rows_begin_ = rows->list_value().data();
+      rows_end_ = rows_begin_ + rows->list_value().size();
+    }
+    items_.push_back(root);
+  }
+
+  void push(const mus::data* data) override { items_.push_back(data); }
+  void pop() override { items_.pop_back(); }
+
+  const mus::data* get(const std::string& name) const override {
+    if (name == ".") return items_.back();
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (const mus::data* found = lookup(*it, name)) return found;
+    }
+    return nullptr;
+  }
+
+  const mus::data* get_partial(const std::string& name) const override {
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (const mus::data* found = (*it)->get(name)) return found;
+    }
+    return nullptr;
+  }
+
+ private:
+  const mus::data* lookup(const mus::data* item, const std::string& name) const {
+    if (item >= rows_begin_ && item < rows_end_) {
+      const auto row = static_cast<std::size_t>(item - rows_begin_);
+      if (name == "first") return row == 0 ? &true_ : &false_;
+      const std::optional<std::string_view> text = lazy_.field(row, name);
+      if (!text) return nullptr;
+      mus::data& slot = scratch_[next_++ % scratch_.size()];
+      const_cast<std::string&>(slot.string_value()).assign(text->data(), text->size());
+      return &slot;
+    }
+    if (name.find('.') == std::string::npos) return item->get(name);
+    const mus::data* at = item;
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t dot = name.find('.', start);
+      at = lookup(at, name.substr(start, dot - start));
+      if (at == nullptr || dot == std::string::npos) return at;
+      start = dot + 1;
+    }
+  }
+
+  TimelineRows& lazy_;
+  const mus::data* rows_begin_ = nullptr;
+  const mus::data* rows_end_ = nullptr;
+  std::vector<const mus::data*> items_;  // innermost last
+  const mus::data true_{true};
+  const mus::data false_{false};
+  mutable std::array<mus::data, 8> scratch_{
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string}};
+  mutable std::size_t next_ = 0;
+};
+
+// Appends what the library renders; it writes to a stream with <<.
+struct Appender {
+  std::string& out;
+  Appender& operator<<(const std::string& s) {
+    out += s;
+    return *this;
+  }
+};
+
 // The default template, parsed once. Rendering it from several threads at once is safe:
 // kainjow's render writes into the parsed form only for partials and lambdas (an error
 // message, a parsed partial), and this template has neither.
@@ -200,12 +280,19 @@ class DefaultTemplate {
     tmpl_.set_custom_escape([](const std::string& s) { return escape_template_value(s); });
   }
 
-  std::string render(const mus::data& view, std::size_t expected_size) const {
+  std::string render(const Draft& draft, const PostmortemReview* review,
+                     std::string_view command_prefix) const {
+    mus::data data;
+    view::add(data, "md", markdown_view(draft, review, command_prefix, /*lazy_timeline=*/true));
+    TimelineRows rows(draft);
+    DraftContext ctx(&data, data.get("md")->get("timeline"), rows);
     std::string out;
-    out.reserve(expected_size);
-    tmpl_.render(view, [&out](const std::string& s) { out += s; });
-    if (!tmpl_.is_valid())
+    out.reserve(expected_markdown_size(draft));
+    Appender sink{out};
+    tmpl_.render(ctx, sink);
+    if (!tmpl_.is_valid()) {
       throw std::logic_error("default draft template: " + tmpl_.error_message());
+    }
     return out;
   }
 
@@ -218,9 +305,7 @@ class DefaultTemplate {
 std::string render_default_markdown(const Draft& draft, const PostmortemReview* review,
                                     std::string_view command_prefix) {
   static const DefaultTemplate tmpl;
-  mus::data data;
-  view::add(data, "md", markdown_view(draft, review, command_prefix));
-  return tmpl.render(data, expected_markdown_size(draft));
+  return tmpl.render(draft, review, command_prefix);
 }
 
 std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {
