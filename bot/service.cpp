@@ -391,7 +391,10 @@ struct Service::Parts {
   std::unique_ptr<HttpServer> server;
   // The API's reads and the readiness probe: they block on SQLite, so not on the
   // listener's threads. Destroyed first (declared last but one): it runs what is posted.
-  std::unique_ptr<WorkerPool> read_pool = std::make_unique<WorkerPool>(2, "api");
+  // At a lower CPU priority (nice 10): a large draft rendered for the API takes the cores
+  // only when acknowledging commands leaves them idle, which is what keeps the command
+  // latency unmoved by readers (bench/load_commands.cpp, "with readers").
+  std::unique_ptr<WorkerPool> read_pool = std::make_unique<WorkerPool>(2, "api", 10);
   MemoryReleaser memory{MemoryReleaser::Options{}};
   std::array<std::array<std::atomic<std::uint64_t>, 6>, static_cast<std::size_t>(Route::kCount)>
       requests{};

@@ -1,5 +1,11 @@
 #include "util/worker_pool.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -7,9 +13,9 @@
 
 namespace scribe {
 
-WorkerPool::WorkerPool(std::size_t threads, std::string name) : name_(std::move(name)) {
+WorkerPool::WorkerPool(std::size_t threads, std::string name, int nice) : name_(std::move(name)) {
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, nice] { loop(nice); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -31,7 +37,13 @@ bool WorkerPool::post(std::function<void()> task) {
   return true;
 }
 
-void WorkerPool::loop() {
+void WorkerPool::loop(int nice) {
+  pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+  // On Linux a thread's nice value is its own (setpriority on its thread id). Lowering it
+  // needs no privilege; if refused anyway, the pool still works at normal priority.
+  if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {
+    spdlog::warn("{} threads run at normal priority: {}", name_, std::strerror(errno));
+  }
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });

@@ -6,6 +6,10 @@
 // an exception out of a task is logged and dropped (tasks report their own failures).
 // The destructor runs every task already posted, then joins; post() after destruction
 // has begun runs nothing and returns false.
+//
+// Threads carry the pool's name (as the OS shows it, cut to 15 bytes). A pool made with a
+// positive `nice` runs at that lower CPU priority: for background work (the API's drafts)
+// that must not take the cores from the threads acknowledging commands.
 #pragma once
 
 #include <condition_variable>
@@ -21,7 +25,7 @@ namespace scribe {
 
 class WorkerPool {
  public:
-  WorkerPool(std::size_t threads, std::string name);
+  WorkerPool(std::size_t threads, std::string name, int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -30,7 +34,7 @@ class WorkerPool {
   bool post(std::function<void()> task);
 
  private:
-  void loop();
+  void loop(int nice);
 
   const std::string name_;
   std::mutex mu_;

@@ -29,6 +29,11 @@ inline std::string mode_name(const ::testing::TestParamInfo<SlackMode>& info) {
   return info.param == SlackMode::kHttp ? "Http" : "SocketMode";
 }
 
+// A failing test names its mode rather than "4-byte object <01-00 00-00>".
+inline void PrintTo(SlackMode mode, std::ostream* os) {
+  *os << (mode == SlackMode::kHttp ? "Http" : "SocketMode");
+}
+
 // The fields of a slash command's form body as Socket Mode carries them: a JSON object.
 inline nlohmann::json form_fields(const std::string& form_body) {
   const slack::FormResult form = slack::parse_form(form_body);
