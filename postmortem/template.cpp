@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstddef>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -220,7 +221,9 @@ class DraftContext : public mus::basic_context<std::string> {
 
  private:
   const mus::data* lookup(const mus::data* item, const std::string& name) const {
-    if (item >= rows_begin_ && item < rows_end_) {
+    // std::less: a total order over pointers into different objects as well.
+    const std::less<const mus::data*> before;
+    if (!before(item, rows_begin_) && before(item, rows_end_)) {
       const auto row = static_cast<std::size_t>(item - rows_begin_);
       if (name == "first") return row == 0 ? &true_ : &false_;
       const std::optional<std::string_view> text = lazy_.field(row, name);

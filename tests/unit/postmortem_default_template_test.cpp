@@ -202,6 +202,12 @@ std::vector<Case> cases() {
   IncidentRecord reopened = full_record("x", "Asia/Kolkata");
   reopened.incident.status = IncidentStatus::kOpen;
   out.push_back({"reopened", std::move(reopened), "2026-10-26 12:00:00"});
+  // Blank texts everywhere: a line the template writes may be empty but must still be there.
+  IncidentRecord blank = full_record(" ", "Europe/Berlin");
+  for (Note& n : blank.notes) n.text = n.text == " " ? "" : "\n  \r\n";
+  for (TimelineEvent& e : blank.events) e.text = "";
+  blank.incident.title = "\n";
+  out.push_back({"blank", std::move(blank), "2026-10-26 12:00:00"});
   // Years far away: dates in the tables, expanded years.
   IncidentRecord far = ongoing_record("");
   far.events[2].occurred_at = ts("2026-11-22 00:00:00");
