@@ -3,6 +3,7 @@
 // review section): byte for byte, over incidents chosen to reach every branch of the layout.
 #include <chrono>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -234,6 +235,64 @@ TEST(DefaultTemplateTest, RendersEveryCaseByteForByteAsTheBuiltInWriter) {
         EXPECT_EQ(render_default_markdown(d, &review, prefix), reference(d, review, prefix));
       }
     }
+  }
+}
+
+// Random incidents from a seeded generator: texts drawn from blanks, line breaks, Markdown
+// markup and Unicode, lists of any length, any zone, times on either side of midnight.
+TEST(DefaultTemplateTest, RandomIncidentsRenderAsTheBuiltInWriterDoes) {
+  std::mt19937 rng(20261128);
+  const std::vector<std::string> pieces = {
+      "",    " ",   "\n",  "\r\n",   "\n\n",  "  ",         "\t",  "a",        "why", "Why ",
+      "# h", "- x", "1. ", "|",      "`",     "*",          "_",   "[l](u)",   "<b>", "&",
+      "\\",  "ü",   "😀",   "\u202E", "{{x}}", "http://e/x", "> q", "    code", "---"};
+  auto text = [&] {
+    std::string t;
+    for (int n = static_cast<int>(rng() % 5); n > 0; --n) t += pieces[rng() % pieces.size()];
+    return t;
+  };
+  const Timestamp t0 = ts("2026-10-24 22:00:00");
+  auto at = [&] { return t0 + std::chrono::minutes(rng() % 400); };
+  const std::vector<std::string> zones = {"", "Europe/Berlin", "Asia/Kolkata"};
+  for (int round = 0; round < 300; ++round) {
+    IncidentRecord r;
+    r.zone = zones[rng() % zones.size()];
+    r.incident.id = round + 1;
+    r.incident.title = text();
+    r.incident.severity = static_cast<Severity>(1 + rng() % 4);
+    r.incident.status = static_cast<IncidentStatus>(rng() % 4);
+    r.incident.commander = Person{rng() % 2 ? "U1" : "", text()};
+    r.incident.declared_at = at();
+    if (rng() % 2) r.incident.mitigated_at = at();
+    if (rng() % 2) r.incident.resolved_at = at();
+    for (int i = static_cast<int>(rng() % 8); i > 0; --i) {
+      TimelineEvent e;
+      e.incident_id = r.incident.id;
+      e.seq = static_cast<int>(r.events.size()) + 1;
+      e.kind = static_cast<EventKind>(rng() % 6);
+      e.occurred_at = e.recorded_at = at();
+      e.author = Person{"U2", text()};
+      e.text = text();
+      if (rng() % 3 == 0) e.links = {{EventLink::Kind::kFile, text(), "https://f.example/x"}};
+      r.events.push_back(std::move(e));
+    }
+    for (int i = static_cast<int>(rng() % 14); i > 0; --i) {
+      r.notes.push_back(note(static_cast<NoteSection>(rng() % 12), text()));
+    }
+    for (int i = static_cast<int>(rng() % 4); i > 0; --i) {
+      ActionItem a =
+          action(i, text(), rng() % 2 ? std::optional<Person>(Person{"U3", text()}) : std::nullopt,
+                 rng() % 2 ? std::optional<std::string>(text()) : std::nullopt,
+                 static_cast<ActionKind>(rng() % 5), static_cast<ActionStatus>(rng() % 3));
+      if (rng() % 2) a.drop_reason = text();
+      if (rng() % 3 == 0) a.tracker_key = text();
+      r.actions.push_back(std::move(a));
+    }
+    const PostmortemReview review = review_of(r, rng() % 2 ? text() : std::string());
+    const Draft d = assemble_draft(r, at() + std::chrono::hours(10));
+    const std::string prefix = rng() % 2 ? "/" : "!";
+    ASSERT_EQ(render_reviewed_markdown(d, review, prefix), reference(d, review, prefix))
+        << "round " << round;
   }
 }
 
