@@ -79,6 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string markdown = render_markdown(draft, prefix);
   if (valid) FUZZ_CHECK(fuzz::valid_utf8(markdown), markdown);
+  // The default template says exactly what the built-in writer it replaced says.
+  FUZZ_CHECK(markdown == render_markdown_reference(draft, prefix), markdown);
   // The shortened chat draft, with a limit from tiny to the chat size.
   const std::size_t max_bytes = in.ConsumeIntegralInRange<std::size_t>(1, kChatDraftBytes);
   const std::string shortened = render_markdown(draft, prefix, max_bytes);

@@ -10,102 +10,18 @@
 #include <fmt/ranges.h>
 
 #include "postmortem/format.h"
-#include "util/markdown_escape.h"
-#include "util/text.h"
+#include "postmortem/markdown_parts.h"
+#include "postmortem/template.h"
 
 namespace scribe {
 namespace {
 
-using Buffer = fmt::memory_buffer;
-
-void put(Buffer& out, std::string_view s) { out.append(s.data(), s.data() + s.size()); }
-
-std::string_view display_name(const Person& p) {
-  if (!p.name.empty()) return p.name;
-  if (!p.id.empty()) return p.id;
-  return "—";
-}
-
-std::string_view status_title(IncidentStatus s) {
-  switch (s) {
-    case IncidentStatus::kOpen:
-      return "Open";
-    case IncidentStatus::kMitigated:
-      return "Mitigated";
-    case IncidentStatus::kResolved:
-      return "Resolved";
-    case IncidentStatus::kClosed:
-      return "Closed";
-  }
-  return to_string(s);
-}
-
-// For single-line places (title, facts list): line breaks become spaces.
-void put_inline(Buffer& out, std::string_view raw, bool hashes = false) {
-  with_display_text(raw, [&](std::string_view s) {
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] != '\n' && s[i] != '\r') continue;
-      append_markdown_escaped(out, s.substr(start, i - start), hashes);
-      const bool crlf_tail = s[i] == '\n' && i > 0 && s[i - 1] == '\r';
-      if (!crlf_tail) out.push_back(' ');
-      start = i + 1;
-    }
-    append_markdown_escaped(out, s.substr(start), hashes);
-  });
-}
-
-// For a table cell: a '|' would end the cell and a line break the row. GFM has no line
-// break inside a cell short of raw HTML ("<br>"), which Slack shows as junk and the
-// safe-mode HTML renderer drops, so each run of line breaks becomes a visible " ⏎ ".
-void put_cell(Buffer& out, std::string_view raw) {
-  with_display_text(raw, [&](std::string_view s) {
-    // Line breaks at either end carry nothing worth showing.
-    const std::size_t first = s.find_first_not_of("\r\n");
-    if (first == std::string_view::npos) return;
-    s = s.substr(first, s.find_last_not_of("\r\n") - first + 1);
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const char c = s[i];
-      if (c != '\n' && c != '\r') continue;
-      append_markdown_escaped(out, s.substr(start, i - start), false);
-      put(out, " ⏎ ");
-      while (i + 1 < s.size() && (s[i + 1] == '\n' || s[i + 1] == '\r')) ++i;
-      start = i + 1;
-    }
-    append_markdown_escaped(out, s.substr(start), false);
-  });
-}
-
-// Multi-line text as a paragraph or list item body: continuation lines are indented by
-// `indent` so they stay inside the item.
-void put_block(Buffer& out, std::string_view raw, std::size_t indent) {
-  with_display_text(raw, [&](std::string_view s) {
-    bool first = true;
-    for (;;) {
-      const std::size_t nl = s.find_first_of("\r\n");
-      const std::string_view line = s.substr(0, nl);
-      if (!first) {
-        out.push_back('\n');
-        if (line.find_first_not_of(" \t") != std::string_view::npos) {
-          for (std::size_t i = 0; i < indent; ++i) out.push_back(' ');
-        }
-      }
-      append_markdown_line(out, line, /*code_spans=*/false);
-      if (nl == std::string_view::npos) break;
-      const bool crlf = s[nl] == '\r' && nl + 1 < s.size() && s[nl + 1] == '\n';
-      s.remove_prefix(nl + (crlf ? 2 : 1));
-      first = false;
-    }
-  });
-}
+using namespace markdown;
 
 class MarkdownWriter {
  public:
   MarkdownWriter(const Draft& draft, std::string_view prefix, std::size_t max_bytes)
-      : d_(draft), prefix_(prefix), max_bytes_(max_bytes) {
-    find_dates();
-  }
+      : d_(draft), prefix_(prefix), max_bytes_(max_bytes), clock_(draft) {}
 
   std::string render() {
     if (max_bytes_ == 0) {
@@ -237,57 +153,7 @@ class MarkdownWriter {
     return n;
   }
 
-  // Whether the times in the tables fall on more than one UTC date; if so they show it.
-  void find_dates() {
-    // Day numbers in 64 bits (date::days would wrap for absurd times) and a time on each.
-    std::optional<std::int64_t> lo, hi;
-    Timestamp lo_at{}, hi_at{};
-    std::optional<Timestamp> earliest, latest;  // for the local dates
-    auto see = [&](Timestamp t) {
-      if (!earliest || t < *earliest) earliest = t;
-      if (!latest || t > *latest) latest = t;
-      const std::int64_t day = utc_day_number(t);
-      if (!lo || day < *lo) lo = day, lo_at = t;
-      if (!hi || day > *hi) hi = day, hi_at = t;
-    };
-    if (!d_.timeline.empty()) {  // sorted: the ends are enough
-      see(d_.timeline.front().event.occurred_at);
-      see(d_.timeline.back().event.occurred_at);
-    }
-    for (const auto& k : d_.durations) {
-      if (k.from.at) see(*k.from.at);
-      if (k.to.at) see(*k.to.at);
-    }
-    first_date_ = lo ? lo_at : d_.incident.declared_at;
-    last_date_ = hi ? hi_at : first_date_;
-    with_dates_ = utc_day_number(first_date_) != utc_day_number(last_date_);
-    if (d_.zone != nullptr) {
-      const std::string a = format_local_datetime(earliest.value_or(first_date_), d_.zone);
-      const std::string b = format_local_datetime(latest.value_or(last_date_), d_.zone);
-      local_dates_ = with_dates_ || a.substr(0, 10) != b.substr(0, 10);
-    }
-  }
-
-  void clock(Timestamp t) {
-    const UtcFields f = utc_fields(t);
-    if (with_dates_ && (f.year < 0 || f.year > 9999)) {
-      fmt::format_to(fmt::appender(out_), "{} ", format_utc_date(t));
-    } else if (with_dates_) {
-      fmt::format_to(fmt::appender(out_), FMT_COMPILE("{:04}-{:02}-{:02} "), f.year, f.month,
-                     f.day);
-    }
-    fmt::format_to(fmt::appender(out_), FMT_COMPILE("{:02}:{:02}:{:02}"), f.hour, f.minute,
-                   f.second);
-    if (d_.zone != nullptr) {
-      // The channel's local time beside it, with its abbreviation (CEST, then CET after the
-      // clocks go back), so each row says which offset it had.
-      const std::string local = format_local_datetime(t, d_.zone);
-      if (!local.empty()) {
-        fmt::format_to(fmt::appender(out_), " ({})",
-                       local_dates_ ? std::string_view(local) : std::string_view(local).substr(11));
-      }
-    }
-  }
+  void clock(Timestamp t) { clock_.put(out_, t); }
 
   void heading(std::string_view level, std::string_view text) {
     fmt::format_to(fmt::appender(out_), "\n{} {}\n\n", level, text);
@@ -431,12 +297,13 @@ class MarkdownWriter {
     const std::string local = d_.zone == nullptr
                                   ? std::string()
                                   : fmt::format(", local time in {} in brackets", d_.zone->name());
-    if (with_dates_) {
+    if (clock_.with_dates()) {
       fmt::format_to(fmt::appender(out_), "All times UTC, from {} to {}{}.\n\n",
-                     format_utc_date(first_date_), format_utc_date(last_date_), local);
+                     format_utc_date(clock_.first_date()), format_utc_date(clock_.last_date()),
+                     local);
     } else {
       fmt::format_to(fmt::appender(out_), "All times UTC on {}{}.\n\n",
-                     format_utc_date(first_date_), local);
+                     format_utc_date(clock_.first_date()), local);
     }
     put(out_, d_.zone == nullptr
                   ? "| # | Time (UTC) | Since start | Author | Kind | Event |\n"
@@ -480,33 +347,7 @@ class MarkdownWriter {
     put(out_, " |\n");
   }
 
-  // The message an event came from and its files, as links after the text: "· [message](…)
-  // · [📎 log.txt](…) · [🖼 graph.png](…)". Names are escaped like any typed text.
-  void put_links(const std::vector<EventLink>& links) {
-    for (const EventLink& l : links) {
-      const std::string dest = markdown_link_destination(l.url);
-      if (dest.empty()) continue;
-      put(out_, " · [");
-      switch (l.kind) {
-        case EventLink::Kind::kMessage:  // a chat message, or an alert's page (titled)
-          if (l.title.empty()) {
-            put(out_, "message");
-          } else {
-            put_cell(out_, l.title);
-          }
-          break;
-        case EventLink::Kind::kFile:
-          put(out_, "📎 ");
-          put_cell(out_, l.title.empty() ? std::string_view("file") : std::string_view(l.title));
-          break;
-        case EventLink::Kind::kImage:
-          put(out_, "🖼 ");
-          put_cell(out_, l.title.empty() ? std::string_view("image") : std::string_view(l.title));
-          break;
-      }
-      fmt::format_to(fmt::appender(out_), "]({})", dest);
-    }
-  }
+  void put_links(const std::vector<EventLink>& links) { markdown::put_links(out_, links); }
 
   void causes() {
     heading("##", "Root cause and contributing factors");
@@ -671,18 +512,20 @@ class MarkdownWriter {
   Mode mode_ = Mode::kWhole;
   bool overflow_ = false;
   std::size_t timeline_budget_ = 0;
+  DraftClock clock_;
   Buffer out_;
-  bool with_dates_ = false;
-  bool local_dates_ = false;  // local times show their date (the local dates differ)
-  Timestamp first_date_{};    // a time on the first date shown
-  Timestamp last_date_{};
 };
 
 }  // namespace
 
 std::string render_markdown(const Draft& draft, std::string_view command_prefix,
                             std::size_t max_bytes) {
+  if (max_bytes == 0) return render_default_markdown(draft, nullptr, command_prefix);
   return MarkdownWriter(draft, command_prefix, max_bytes).render();
+}
+
+std::string render_markdown_reference(const Draft& draft, std::string_view command_prefix) {
+  return MarkdownWriter(draft, command_prefix, 0).render();
 }
 
 }  // namespace scribe

@@ -1,11 +1,13 @@
-// Renders a postmortem draft as GitHub-flavoured Markdown: title and facts, summary,
-// impact, key durations, timeline, root cause and whys, what went well / wrong / lucky,
-// lessons, action items. Empty sections say so and name the command that fills them.
-// User text is text: every character that Markdown would read as markup is
-// backslash-escaped (util/markdown_escape.h), so the draft (and the HTML made from it,
-// html.h) shows exactly what was typed, and links appear only where Scribe writes them.
-// Before escaping, text goes through display_text (util/text.h): invalid UTF-8 and bidi or
-// control characters do not reach the reader.
+// Renders a postmortem draft as GitHub-flavoured Markdown. The whole draft is the default
+// template (postmortem/templates/default.md.mustache, template.h); a draft shortened for a
+// chat message is written here, section by section within a byte budget, which a template
+// cannot do, and reads exactly as the template's wherever the whole draft fits. The layout: title
+// and facts, summary, impact, key durations, timeline, root cause and whys, what went well / wrong
+// / lucky, lessons, action items. Empty sections say so and name the command that fills them. User
+// text is text: every character that Markdown would read as markup is backslash-escaped
+// (util/markdown_escape.h), so the draft (and the HTML made from it, html.h) shows exactly what was
+// typed, and links appear only where Scribe writes them. Before escaping, text goes through
+// display_text (util/text.h): invalid UTF-8 and bidi or control characters do not reach the reader.
 #pragma once
 
 #include <cstddef>
@@ -27,5 +29,9 @@ inline constexpr std::size_t kChatDraftBytes = 10000;
 // says where the whole draft is (`scribe draft`, the API). Memory stays about `max_bytes`.
 std::string render_markdown(const Draft& draft, std::string_view command_prefix = "/",
                             std::size_t max_bytes = 0);
+
+// The whole draft as the built-in writer makes it, without the template: the reference the
+// default template is tested against byte for byte (postmortem_default_template_test).
+std::string render_markdown_reference(const Draft& draft, std::string_view command_prefix = "/");
 
 }  // namespace scribe

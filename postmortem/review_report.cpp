@@ -8,6 +8,7 @@
 #include "postmortem/format.h"
 #include "postmortem/json.h"
 #include "postmortem/markdown.h"
+#include "postmortem/markdown_view.h"
 #include "util/markdown_escape.h"
 #include "util/text.h"
 
@@ -187,6 +188,47 @@ std::string render_review_markdown(const PostmortemReview& review, std::string_v
   return out;
 }
 
+kainjow::mustache::data review_markdown_view(const PostmortemReview& review) {
+  namespace mus = kainjow::mustache;
+  using view::add;
+  mus::data v;
+  add(v, "status", postmortem_status_words(review.status));
+  add(v, "owner", escape_inline(display(review.owner)));
+  add(v, "approvals", view::list(review.approvals.size(), [&](std::size_t i) {
+        mus::data item;
+        add(item, "by", escape_inline(display(review.approvals[i].by)));
+        add(item, "at", format_utc(review.approvals[i].at));
+        return item;
+      }));
+  if (review.closed_anyway) {
+    add(v, "closed_anyway", escape_inline(*review.closed_anyway));
+  } else {
+    add(v, "closed_anyway", false);
+  }
+  const std::size_t n = review.findings.size();
+  add(v, "findings_count",
+      fmt::format("{} finding{} for the author{}", n, n == 1 ? "" : "s", n == 1 ? "" : "s"));
+  add(v, "findings", view::list(n, [&](std::size_t i) {
+        const Finding& f = review.findings[i];
+        mus::data item;
+        add(item, "rule", to_string(f.rule));
+        add(item, "target", escape_inline(describe_target(f.target)));
+        if (f.excerpt.empty()) {
+          add(item, "excerpt", false);
+        } else {
+          add(item, "excerpt", escape_inline(f.excerpt));
+        }
+        add(item, "message", escape_inline(f.message));
+        if (f.suggestion.empty()) {
+          add(item, "suggestion", false);
+        } else {
+          add(item, "suggestion", escape_inline(f.suggestion));
+        }
+        return item;
+      }));
+  return v;
+}
+
 nlohmann::ordered_json review_to_json(const PostmortemReview& review) {
   Json j = Json::object();
   j["status"] = std::string(to_string(review.status));
@@ -230,7 +272,7 @@ std::string render_reviewed_markdown(const Draft& draft, const PostmortemReview&
     Json j = draft_to_json(draft);
     j["review"] = review_to_json(review);
     try {
-      std::string out = tmpl->render(j, command_prefix);
+      std::string out = tmpl->render(j, command_prefix, &draft, &review);
       if (max_bytes == 0 || out.size() <= max_bytes) return out;
     } catch (const TemplateError& e) {
       // Checked at start-up, so unexpected: the reader is told, and gets Scribe's own draft.
@@ -238,6 +280,8 @@ std::string render_reviewed_markdown(const Draft& draft, const PostmortemReview&
                            escape_template_value(e.what()));
     }
   }
+  if (max_bytes == 0) return failed + render_default_markdown(draft, &review, command_prefix);
+  // A chat message: the draft within its budget (markdown.h), then the review section.
   const std::string section =
       render_review_markdown(review, command_prefix, max_bytes > 0 ? max_bytes / 4 : 0);
   const std::size_t rest = max_bytes > section.size() ? max_bytes - section.size() : 1;

@@ -1,13 +1,18 @@
 #include "postmortem/template.h"
 
+#include <array>
 #include <charconv>
+#include <cstddef>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <kainjow/mustache.hpp>
 
+#include "postmortem/markdown_view.h"
 #include "util/markdown_escape.h"
 #include "util/text.h"
 
@@ -38,13 +43,7 @@ std::string with_line(const std::string& text, const std::string& message) {
   return fmt::format("line {}, column {}: {}", line, column, message.substr(0, at));
 }
 
-// kainjow's set() and push_back() copy the value they are given, subtree and all, so
-// building bottom-up copies each node once per level above it (most of a 10,000-event
-// render's time went to those copies and their frees). Each slot is made with a cheap
-// placeholder and the finished child is moved into it. The slots are the data's own,
-// non-const objects that the library hands out only as const; the list is sized before
-// any slot is filled, so no reallocation copies a filled one.
-mus::data& slot(const mus::data* placed) { return const_cast<mus::data&>(*placed); }
+using view::slot;
 
 mus::data to_data(const Json& j) {
   switch (j.type()) {
@@ -155,10 +154,15 @@ DraftTemplate::DraftTemplate(std::string text) : text_(std::move(text)) {
   (void)render_text(text_, to_data(sample));
 }
 
-std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix) const {
+std::string DraftTemplate::render(const Json& draft, std::string_view command_prefix,
+                                  const Draft* source, const PostmortemReview* review) const {
   try {
     mus::data data = to_data(draft);
     data.set("command_prefix", mus::data{std::string(command_prefix)});
+    // Only for a template that can name them: building them is most of a render's cost.
+    if (source != nullptr && text_.find("md") != std::string::npos) {
+      view::add(data, "md", markdown_view(*source, review, command_prefix));
+    }
     return render_text(text_, data);
   } catch (const TemplateError&) {
     throw;
@@ -167,6 +171,144 @@ std::string DraftTemplate::render(const Json& draft, std::string_view command_pr
     // throws becomes the one error callers handle (they fall back to the built-in draft).
     throw TemplateError(fmt::format("rendering failed: {}", e.what()));
   }
+}
+
+namespace {
+
+// About the size of the draft's Markdown, so the output grows without copies.
+std::size_t expected_markdown_size(const Draft& d) {
+  std::size_t n = 8192;
+  for (const auto& row : d.timeline) {
+    n += row.event.text.size() + row.event.author.name.size() + 64;
+  }
+  for (const auto& a : d.actions) n += a.text.size() + 96;
+  for (const auto& r : d.action_history) n += r.before.size() + r.after.size() + 96;
+  return n;
+}
+
+// What the default template's names resolve to: the view, as the library's own context
+// does (innermost section first, dotted names walked from each), except that the timeline's
+// stand-in rows answer from TimelineRows. A value made for a row lives in one of a few
+// scratch slots until they come round again: the library copies a variable's text at once,
+// and the default template opens no section on a row's text.
+class DraftContext : public mus::basic_context<std::string> {
+ public:
+  DraftContext(const mus::data* root, const mus::data* rows, TimelineRows& lazy) : lazy_(lazy) {
+    if (rows != nullptr && rows->is_non_empty_list()) {
+      rows_begin_ = rows->list_value().data();
+      rows_end_ = rows_begin_ + rows->list_value().size();
+    }
+    items_.push_back(root);
+  }
+
+  void push(const mus::data* data) override { items_.push_back(data); }
+  void pop() override { items_.pop_back(); }
+
+  const mus::data* get(const std::string& name) const override {
+    if (name == ".") return items_.back();
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (const mus::data* found = lookup(*it, name)) return found;
+    }
+    return nullptr;
+  }
+
+  const mus::data* get_partial(const std::string& name) const override {
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (const mus::data* found = (*it)->get(name)) return found;
+    }
+    return nullptr;
+  }
+
+ private:
+  const mus::data* lookup(const mus::data* item, const std::string& name) const {
+    // std::less: a total order over pointers into different objects as well.
+    const std::less<const mus::data*> before;
+    if (!before(item, rows_begin_) && before(item, rows_end_)) {
+      const auto row = static_cast<std::size_t>(item - rows_begin_);
+      if (name == "first") return row == 0 ? &true_ : &false_;
+      const std::optional<std::string_view> text = lazy_.field(row, name);
+      if (!text) return nullptr;
+      mus::data& slot = scratch_[next_++ % scratch_.size()];
+      const_cast<std::string&>(slot.string_value()).assign(text->data(), text->size());
+      return &slot;
+    }
+    if (name.find('.') == std::string::npos) return item->get(name);
+    const mus::data* at = item;
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t dot = name.find('.', start);
+      at = lookup(at, name.substr(start, dot - start));
+      if (at == nullptr || dot == std::string::npos) return at;
+      start = dot + 1;
+    }
+  }
+
+  TimelineRows& lazy_;
+  const mus::data* rows_begin_ = nullptr;
+  const mus::data* rows_end_ = nullptr;
+  std::vector<const mus::data*> items_;  // innermost last
+  const mus::data true_{true};
+  const mus::data false_{false};
+  mutable std::array<mus::data, 8> scratch_{
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string},
+      mus::data{mus::data::type::string}, mus::data{mus::data::type::string}};
+  mutable std::size_t next_ = 0;
+};
+
+// Appends what the library renders; it writes to a stream with <<.
+struct Appender {
+  std::string& out;
+  Appender& operator<<(const std::string& s) {
+    out += s;
+    return *this;
+  }
+};
+
+// The default template, parsed once. Rendering it from several threads at once is safe:
+// kainjow's render writes into the parsed form only for partials and lambdas (an error
+// message, a parsed partial), and this template has neither.
+class DefaultTemplate {
+ public:
+  DefaultTemplate() : tmpl_(std::string(default_draft_template_text())) {
+    if (!tmpl_.is_valid()) {
+      // The build's tests render it; a broken one never ships.
+      throw std::logic_error(fmt::format(
+          "default draft template: {}",
+          with_line(std::string(default_draft_template_text()), tmpl_.error_message())));
+    }
+    // Its values are Markdown already (triple braces); a `{{name}}` added later is escaped
+    // as in a user's template, never as HTML.
+    tmpl_.set_custom_escape([](const std::string& s) { return escape_template_value(s); });
+  }
+
+  std::string render(const Draft& draft, const PostmortemReview* review,
+                     std::string_view command_prefix) const {
+    mus::data data;
+    view::add(data, "md", markdown_view(draft, review, command_prefix, /*lazy_timeline=*/true));
+    TimelineRows rows(draft);
+    DraftContext ctx(&data, data.get("md")->get("timeline"), rows);
+    std::string out;
+    out.reserve(expected_markdown_size(draft));
+    Appender sink{out};
+    tmpl_.render(ctx, sink);
+    if (!tmpl_.is_valid()) {
+      throw std::logic_error("default draft template: " + tmpl_.error_message());
+    }
+    return out;
+  }
+
+ private:
+  mutable mus::mustache tmpl_;  // see the class comment: render does not write into it
+};
+
+}  // namespace
+
+std::string render_default_markdown(const Draft& draft, const PostmortemReview* review,
+                                    std::string_view command_prefix) {
+  static const DefaultTemplate tmpl;
+  return tmpl.render(draft, review, command_prefix);
 }
 
 std::shared_ptr<const DraftTemplate> load_draft_template(const std::string& path) {
