@@ -24,22 +24,14 @@
 
 #include "net/http_client.h"
 #include "storage/postgres_connection.h"
+#include "support/database_url.h"
 #include "support/scribe_process.h"
 
 namespace {
 
 using scribe::testing::ScribeProcess;
+using scribe::test::with_database;
 using namespace std::chrono_literals;
-
-// `url` with its database name replaced by `database`.
-std::string with_database(const std::string& url, const std::string& database) {
-  const auto scheme = url.find("://");
-  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  const auto query = url.find('?');
-  const std::string head = url.substr(0, slash == std::string::npos ? query : slash);
-  const std::string tail = query == std::string::npos ? "" : url.substr(query);
-  return head + "/" + database + tail;
-}
 
 // The replica's scribe_leader gauge; nullopt when /metrics does not answer.
 std::optional<bool> leads(scribe::HttpClient& http, const ScribeProcess& p) {

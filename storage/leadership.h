@@ -1,5 +1,5 @@
 // Leadership: which replica runs what must run once among replicas sharing a database (the
-// Slack Socket Mode and Matrix sync clients: two of them would receive everything twice).
+// platforms' long-lived inbound clients, which bot/ starts: two would receive everything twice).
 // Chosen at start-up by the store's location, like the store:
 // - SQLite (one process owns the file, bot/process_lock.h): always the leader.
 // - PostgreSQL: the replica holding the session-level advisory lock pg::kLeaderLock, on a

@@ -1,6 +1,5 @@
 #include "storage/postgres_maintenance.h"
 
-#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -8,7 +7,6 @@
 
 #include "storage/postgres_connection.h"
 #include "storage/postgres_schema.h"
-#include "storage/sqlite_schema.h"  // migration_name: migration N is the same on both
 
 namespace scribe {
 namespace {
@@ -24,24 +22,7 @@ std::vector<std::pair<int, std::int64_t>> applied_versions(pg::Connection& c) {
 }
 
 std::vector<MigrationState> status_on(pg::Connection& c, const std::string& url) {
-  const auto applied = applied_versions(c);
-  const int latest = pg::latest_schema_version();
-  if (!applied.empty() && applied.back().first > latest) {
-    throw StoreError(fmt::format(
-        "{} has schema version {}, newer than this build knows ({}): this is an older Scribe",
-        pg::redact_url(url), applied.back().first, latest));
-  }
-  std::vector<MigrationState> out;
-  for (int v = 1; v <= latest; ++v) {
-    MigrationState m;
-    m.version = v;
-    m.name = std::string(sqlite::migration_name(v));
-    for (const auto& [version, at] : applied) {
-      if (version == v) m.applied_at = Timestamp{std::chrono::seconds{at}};
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  return migration_states(applied_versions(c), pg::latest_schema_version(), pg::redact_url(url));
 }
 
 }  // namespace

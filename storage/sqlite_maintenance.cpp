@@ -175,22 +175,13 @@ std::string parent_of(const std::string& path) {
 
 }  // namespace
 
-std::vector<MigrationState> sqlite_migration_status(const std::string& path) {
-  require_file(path, "database");
-  // Read-write without create: a read-only open of a WAL database needs its -shm file,
-  // which a stopped server leaves behind only sometimes. Nothing here writes.
-  Handle h(path, SQLITE_OPEN_READWRITE);
-  std::vector<std::pair<int, std::int64_t>> applied;
-  try {
-    applied = applied_versions(h);
-  } catch (const StoreError& e) {
-    throw StoreError(fmt::format("{} is not a readable SQLite database: {}", path, e.what()));
-  }
-  const int latest = sqlite::latest_schema_version();
+std::vector<MigrationState> migration_states(
+    const std::vector<std::pair<int, std::int64_t>>& applied, int latest,
+    const std::string& where) {
   if (!applied.empty() && applied.back().first > latest) {
     throw StoreError(fmt::format(
-        "{} has schema version {}, newer than this build knows ({}): this is an older Scribe", path,
-        applied.back().first, latest));
+        "{} has schema version {}, newer than this build knows ({}): this is an older Scribe",
+        where, applied.back().first, latest));
   }
   std::vector<MigrationState> out;
   for (int v = 1; v <= latest; ++v) {
@@ -203,6 +194,20 @@ std::vector<MigrationState> sqlite_migration_status(const std::string& path) {
     out.push_back(std::move(m));
   }
   return out;
+}
+
+std::vector<MigrationState> sqlite_migration_status(const std::string& path) {
+  require_file(path, "database");
+  // Read-write without create: a read-only open of a WAL database needs its -shm file,
+  // which a stopped server leaves behind only sometimes. Nothing here writes.
+  Handle h(path, SQLITE_OPEN_READWRITE);
+  std::vector<std::pair<int, std::int64_t>> applied;
+  try {
+    applied = applied_versions(h);
+  } catch (const StoreError& e) {
+    throw StoreError(fmt::format("{} is not a readable SQLite database: {}", path, e.what()));
+  }
+  return migration_states(applied, sqlite::latest_schema_version(), path);
 }
 
 std::vector<int> sqlite_migrate(const std::string& path) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/model.h"
@@ -19,6 +20,12 @@ struct MigrationState {
   std::string name;                     // what it adds
   std::optional<Timestamp> applied_at;  // nullopt: pending (second precision)
 };
+
+// Every migration up to `latest`, in order, with when each was applied according to
+// `applied` ((version, seconds) pairs in order, as either backend's schema_migrations keeps
+// them). A database newer than this build, named `where` in the message, is a StoreError.
+std::vector<MigrationState> migration_states(
+    const std::vector<std::pair<int, std::int64_t>>& applied, int latest, const std::string& where);
 
 // Every migration this build knows, in order, with when each was applied to the database at
 // `path`. Changes nothing and creates nothing: a missing file is a StoreError, a file

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "storage/postgres_connection.h"
+#include "support/database_url.h"
 #include "test_support.h"
 
 namespace scribe::test {
@@ -34,16 +35,6 @@ inline std::string backend_name(const testing::TestParamInfo<Backend>& info) {
 inline std::string postgres_test_url() {
   const char* url = std::getenv("SCRIBE_TEST_POSTGRES_URL");
   return url ? url : "";
-}
-
-// `url` with its database name replaced by `database`.
-inline std::string with_database(const std::string& url, const std::string& database) {
-  const auto scheme = url.find("://");
-  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  const auto query = url.find('?');
-  const std::string head = url.substr(0, slash == std::string::npos ? query : slash);
-  const std::string tail = query == std::string::npos ? "" : url.substr(query);
-  return head + "/" + database + tail;
 }
 
 // One fresh database of one backend, removed with this object.
