@@ -393,8 +393,14 @@ class MarkdownWriter {
       fmt::format_to(fmt::appender(out_),
                      "*Missing — add with `{}action <text> @owner due YYYY-MM-DD #prevent`.*\n",
                      prefix_);
-      return;
+    } else {
+      table_of_actions();
     }
+    // The audit trail stands on its own: an item's history is shown even if the item is not.
+    action_history();
+  }
+
+  void table_of_actions() {
     put(out_,
         "| # | Action | Owner | Due | Kind | Status |\n"
         "|---:|---|---|---|---|---|\n");
@@ -439,7 +445,6 @@ class MarkdownWriter {
       fmt::format_to(fmt::appender(out_), "| … | *{} more action items not shown here* | | | | |\n",
                      d_.actions.size() - shown);
     }
-    action_history();
   }
 
   // Earlier incidents with the same cause (recurrence.h), and their items still open.

@@ -213,6 +213,10 @@ std::vector<Case> cases() {
   IncidentRecord far = ongoing_record("");
   far.events[2].occurred_at = ts("2026-11-22 00:00:00");
   out.push_back({"two dates", std::move(far), "2026-11-23 00:00:00"});
+  // Changes to items but no item in the draft (found by fuzzing): the trail is still shown.
+  IncidentRecord history_only = full_record("x", "");
+  history_only.actions.clear();
+  out.push_back({"history without items", std::move(history_only), "2026-10-26 12:00:00"});
   return out;
 }
 
@@ -288,11 +292,35 @@ TEST(DefaultTemplateTest, RandomIncidentsRenderAsTheBuiltInWriterDoes) {
       if (rng() % 3 == 0) a.tracker_key = text();
       r.actions.push_back(std::move(a));
     }
+    for (int i = static_cast<int>(rng() % 3); i > 0; --i) {
+      ActionRevision rev;
+      rev.seq = static_cast<int>(rng() % 5);
+      rev.field = rng() % 2 ? "owner" : "kind";
+      rev.before = text();
+      rev.after = text();
+      rev.changed_by = Person{rng() % 2 ? "U4" : "", text()};
+      rev.changed_at = at();
+      r.action_history.push_back(std::move(rev));
+    }
     const PostmortemReview review = review_of(r, rng() % 2 ? text() : std::string());
     const Draft d = assemble_draft(r, at() + std::chrono::hours(10));
     const std::string prefix = rng() % 2 ? "/" : "!";
     ASSERT_EQ(render_reviewed_markdown(d, review, prefix), reference(d, review, prefix))
         << "round " << round;
+  }
+}
+
+TEST(DefaultTemplateTest, ChangesToItemsAreShownEvenWithNoItemInTheDraft) {
+  IncidentRecord r = full_record("x", "");
+  r.actions.clear();
+  const Draft d = assemble_draft(r, ts("2026-10-26 12:00:00"));
+  for (const std::string& md : {render_markdown(d), render_markdown_reference(d, "/")}) {
+    const std::size_t missing = md.find("*Missing — add with `/action <text>");
+    const std::size_t trail =
+        md.find("Changes to action items:\n\n- 2026-10-25 02:00:00 #1 owner:");
+    ASSERT_NE(missing, std::string::npos) << md;
+    ASSERT_NE(trail, std::string::npos) << md;
+    EXPECT_LT(missing, trail);
   }
 }
 
