@@ -159,6 +159,17 @@ const Setting kSettings[] =
            if (n > 100) throw ConfigError(fmt::format("{}: '{}' is more than 100 connections", s, v));
            c.db_pool_size = static_cast<int>(n);
          }},
+        {"storage.claim_lease_seconds", "SCRIBE_CLAIM_LEASE_SECONDS", "60",
+         "PostgreSQL replicas: how long an outbox job (a post, a reminder) taken by one replica is its own (5-3600); a replica killed while holding jobs has them sent by another after this",
+         [](Config& c, const std::string& v, std::string_view s) {
+           const long long n = parse_positive(v, s);
+           if (n < 5 || n > 3600) {
+             throw ConfigError(fmt::format(
+                 "{}: '{}' is outside 5-3600 seconds (a lease shorter than a slow delivery "
+                 "would let two replicas send the same job)", s, v));
+           }
+           c.claim_lease = std::chrono::seconds(n);
+         }},
         {"slack.signing_secret", "SCRIBE_SLACK_SIGNING_SECRET", "",
          "the Slack app's signing secret; unset: `/slack/*` is refused",
          [](Config& c, const std::string& v, std::string_view) { c.slack_signing_secret = v; }},

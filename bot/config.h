@@ -38,6 +38,9 @@ struct Config {
   std::string sqlite_synchronous = "normal";
   // PostgreSQL: read connections per replica (each replica also holds one for its writer).
   int db_pool_size = 4;
+  // How long an outbox job a replica took stays its own; a replica that dies holding jobs
+  // has them sent by another once this is over. Longer than any one delivery may take.
+  std::chrono::seconds claim_lease{60};
   std::string timezone = "UTC";  // reads backdated wall-clock times
   std::string log_level = "info";
 

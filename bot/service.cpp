@@ -254,7 +254,9 @@ struct Service::Parts {
   // With a bot token, Scribe posts to Slack on its own (the draft on resolution).
   static std::unique_ptr<OutboxSender> make_outbox(const Config& c, Store& store,
                                                    const Clock& clock) {
-    auto outbox = std::make_unique<OutboxSender>(store, clock, OutboxSender::Options{});
+    OutboxSender::Options options;
+    options.claim_lease = c.claim_lease;
+    auto outbox = std::make_unique<OutboxSender>(store, clock, options);
     if (!c.slack_bot_token.empty()) {
       outbox->add_deliverer(std::string(slack::kPlatform),
                             {JobKind::kPost, JobKind::kUpdate, JobKind::kDirect},

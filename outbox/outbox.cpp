@@ -48,13 +48,29 @@ std::chrono::milliseconds OutboxSender::backoff(int attempts) {
 }
 
 int OutboxSender::run_once() {
+  bool more = false;
+  return pass(more);
+}
+
+int OutboxSender::pass(bool& more) {
   std::vector<OutboxMessage> due;
+  const Timestamp claimed_at = clock_();
   // A write: with replicas on one database, taking a job claims it (see claim_outbox).
   store_.write([&](Transaction& tx) {
-    due = tx.claim_outbox(clock_(), options_.batch, owner_, options_.claim_lease);
+    due = tx.claim_outbox(claimed_at, options_.batch, owner_, options_.claim_lease);
   });
-  for (auto& message : due) attempt(std::move(message));
-  return static_cast<int>(due.size());
+  // A job is started only in the first half of the lease, so that it ends before the lease
+  // does (a delivery is bounded far below half of a sane lease) and no other replica can
+  // take it meanwhile. The rest stay claimed by this sender, which takes them again at
+  // once with a fresh lease.
+  int attempted = 0;
+  for (auto& message : due) {
+    if (clock_() - claimed_at >= options_.claim_lease / 2) break;
+    attempt(std::move(message));
+    ++attempted;
+  }
+  more = static_cast<int>(due.size()) == options_.batch || attempted < static_cast<int>(due.size());
+  return attempted;
 }
 
 void OutboxSender::attempt(OutboxMessage m) {
@@ -158,15 +174,15 @@ void OutboxSender::loop() {
       if (stopping_) return;
       woken_ = false;
     }
-    int attempted = 0;
+    bool more = false;
     std::optional<Timestamp> next;
     try {
-      attempted = run_once();
+      pass(more);
       store_.read([&](Transaction& tx) { next = tx.next_outbox_attempt(); });
     } catch (const std::exception& e) {
       spdlog::error("outbox: {}", e.what());
     }
-    if (attempted == options_.batch) continue;  // more may be due right away
+    if (more) continue;  // more may be due right away
     // Sleep until the next attempt is due (at most a second, so a clock that jumps or a
     // message written by another process is noticed), or until woken.
     auto wait = std::chrono::milliseconds(1000);

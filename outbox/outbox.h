@@ -34,8 +34,9 @@ class OutboxSender {
     std::chrono::hours give_up_after{24};
     int batch = 16;
     // How long a claimed job is this sender's alone (Transaction::claim_outbox): replicas on
-    // one database take over the claims of one that died once this is over. Far longer than
-    // a delivery takes, so a live sender's job is never taken from it.
+    // one database take over the claims of one that died once this is over. A job is started
+    // only in the first half of its lease, so a lease of at least twice the longest delivery
+    // means a live sender's job is never taken from it.
     std::chrono::milliseconds claim_lease{60'000};
   };
   using Clock = std::function<Timestamp()>;
@@ -60,6 +61,8 @@ class OutboxSender {
 
  private:
   void loop();
+  // Claims and attempts a batch; `more` tells whether another pass may find work at once.
+  int pass(bool& more);
   void attempt(OutboxMessage message);
   std::chrono::milliseconds backoff(int attempts);
 

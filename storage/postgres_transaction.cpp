@@ -785,12 +785,13 @@ std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
                                                        std::string_view owner,
                                                        std::chrono::milliseconds lease) {
   require_writable();
+  // The owner may take its own claims again (a batch it had no time to finish), renewing them.
   Stmt s = prepare(fmt::format(
       "UPDATE outbox SET claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
-      "WHERE status='pending' AND next_attempt_at <= ? AND {} AND {} ORDER BY id LIMIT ? "
-      "FOR UPDATE SKIP LOCKED) RETURNING {}",
+      "WHERE status='pending' AND next_attempt_at <= ? AND ({} OR claimed_by = ?) AND {} "
+      "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING {}",
       kUnclaimed, kHeadOfChannel, kOutboxColumns));
-  s.bind(1, owner).bind(2, now + lease).bind(3, now).bind(4, now).bind(5, limit);
+  s.bind(1, owner).bind(2, now + lease).bind(3, now).bind(4, now).bind(5, owner).bind(6, limit);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(read_outbox(s));
   std::sort(out.begin(), out.end(),

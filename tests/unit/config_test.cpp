@@ -286,6 +286,19 @@ TEST_F(ConfigTest, DbPoolSizeIsValidated) {
   EXPECT_EQ(load(write_toml("[storage]\ndb_pool_size = 2\n")).db_pool_size, 2);
 }
 
+TEST_F(ConfigTest, ClaimLeaseIsValidated) {
+  EXPECT_EQ(load().claim_lease, std::chrono::seconds(60));
+  env_ = {{"SCRIBE_CLAIM_LEASE_SECONDS", "5"}};
+  EXPECT_EQ(load().claim_lease, std::chrono::seconds(5));
+  for (const char* bad : {"0", "4", "-1", "soon", "3601"}) {
+    env_ = {{"SCRIBE_CLAIM_LEASE_SECONDS", bad}};
+    EXPECT_THAT(error_of(std::nullopt), HasSubstr("SCRIBE_CLAIM_LEASE_SECONDS")) << bad;
+  }
+  env_.clear();
+  EXPECT_EQ(load(write_toml("[storage]\nclaim_lease_seconds = 120\n")).claim_lease,
+            std::chrono::seconds(120));
+}
+
 TEST_F(ConfigTest, DbMustNotBeEmpty) {
   env_ = {{"SCRIBE_DB", ""}};
   EXPECT_THAT(error_of(std::nullopt), HasSubstr("db"));

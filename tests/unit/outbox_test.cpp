@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ class ScriptedDeliverer : public Deliverer {
   DeliveryResult deliver(const OutboxMessage& m,
                          const std::optional<std::string>& thread_id) override {
     calls.push_back({m.id, m.channel.channel, thread_id});
+    if (during) during();
     if (!script.empty()) {
       DeliveryResult r = script.front();
       script.pop_front();
@@ -41,6 +43,7 @@ class ScriptedDeliverer : public Deliverer {
   }
   std::deque<DeliveryResult> script;
   std::vector<Delivery> calls;
+  std::function<void()> during;  // runs in each delivery (a slow platform moves the clock)
 };
 
 class OutboxTest : public testing::Test {
@@ -63,7 +66,7 @@ class OutboxTest : public testing::Test {
     auto deliverer = std::make_unique<ScriptedDeliverer>();
     deliverer_ = deliverer.get();
     sender_ = std::make_unique<OutboxSender>(
-        *store_, [this] { return now_; }, OutboxSender::Options{});
+        *store_, [this] { return now_; }, options_);
     sender_->add_deliverer("slack", {JobKind::kPost, JobKind::kUpdate}, std::move(deliverer));
   }
 
@@ -95,11 +98,29 @@ class OutboxTest : public testing::Test {
   }
 
   std::filesystem::path dir_;
+  OutboxSender::Options options_;
   Timestamp now_ = test::utc(2026, 11, 21, 10, 0);
   std::unique_ptr<Store> store_;
   std::unique_ptr<OutboxSender> sender_;
   ScriptedDeliverer* deliverer_ = nullptr;
 };
+
+// A job is started only in the first half of its claim's lease, so that it is done before
+// another replica may take it; what is left of the batch goes in the next pass.
+TEST_F(OutboxTest, NoJobIsStartedInTheSecondHalfOfItsLease) {
+  options_.claim_lease = seconds(10);
+  open();
+  deliverer_->during = [this] { now_ += seconds(3); };  // each delivery takes 3 s
+  const auto a = enqueue("C1");
+  const auto b = enqueue("C2");
+  const auto c = enqueue("C3");
+  EXPECT_EQ(sender_->run_once(), 2) << "started at 0 s and 3 s; not at 6 s of a 10 s lease";
+  EXPECT_EQ(message(c).status, OutboxStatus::kPending);
+  EXPECT_EQ(message(c).attempts, 0);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_EQ(delivered_ids(), (std::vector<std::int64_t>{a, b, c}));
+  EXPECT_EQ(message(c).status, OutboxStatus::kSent);
+}
 
 TEST_F(OutboxTest, DeliversInOrderAndRecordsWhatWasPosted) {
   const auto a = enqueue("C1");

@@ -414,6 +414,27 @@ TEST_F(PostgresStoreTest, AClaimHoldsUntilItsLeaseIsOver) {
   EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE claimed_by = 'b'"), 2);
 }
 
+// The lease is the one asked for, and the owner alone may take its claims again before it
+// ends (a batch it had no time to finish), which renews them.
+TEST_F(PostgresStoreTest, AClaimsOwnerRenewsItAndOthersWaitForTheNewEnd) {
+  store_->write([&](Transaction& tx) { tx.enqueue(due_job("C1", kT0)); });
+  auto other = open_store(path_);
+  const auto claim = [](Store& store, Timestamp now, const char* owner, milliseconds lease) {
+    std::vector<OutboxMessage> got;
+    store.write([&](Transaction& tx) { got = tx.claim_outbox(now, 10, owner, lease); });
+    return got;
+  };
+  ASSERT_EQ(claim(*store_, kT0, "a", std::chrono::seconds{7}).size(), 1u);
+  std::optional<Timestamp> next;
+  other->read([&](Transaction& tx) { next = tx.next_outbox_attempt(); });
+  EXPECT_EQ(next, kT0 + std::chrono::seconds{7});
+  EXPECT_TRUE(claim(*other, kT0 + std::chrono::seconds{6}, "b", std::chrono::seconds{7}).empty());
+  ASSERT_EQ(claim(*store_, kT0 + std::chrono::seconds{6}, "a", std::chrono::seconds{7}).size(), 1u);
+  EXPECT_TRUE(claim(*other, kT0 + std::chrono::seconds{12}, "b", std::chrono::seconds{7}).empty())
+      << "renewed at 6 s until 13 s";
+  EXPECT_EQ(claim(*other, kT0 + std::chrono::seconds{13}, "b", std::chrono::seconds{7}).size(), 1u);
+}
+
 // Replicas claiming at the same moment never take the same job, and a channel's jobs go in
 // order: the next one of a channel is claimed only after the one before it is done.
 TEST_F(PostgresStoreTest, ReplicasClaimEachJobOnceAndInChannelOrder) {
