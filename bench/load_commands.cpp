@@ -13,6 +13,12 @@
 //            RSS read; then a durability check.
 //   full     `scribe serve` with synchronous=full: warm-up and the measured loop.
 //
+// With --postgres URL (a PostgreSQL server the bench may create databases on), the SQLite
+// servers are replaced by the PostgreSQL backend on a fresh database of that server:
+//   pg-1     one `scribe serve`: warm-up, the measured loop, the durability check;
+//   pg-2     two `scribe serve` replicas on one database, the connections split between
+//            them (as a load balancer would): the same phases.
+//
 // Every figure is printed with the load average, since the machine may be shared. Each
 // phase is bounded by a time and a request count; the default run takes about a minute.
 // Latencies run from the write of a request to the end of its answer; in a closed loop
@@ -57,6 +63,8 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
+#include "storage/postgres_connection.h"
+#include "support/database_url.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
 #include "util/strings.h"
@@ -94,6 +102,7 @@ struct Options {
   int readers = 1;                         // concurrent postmortem.md readers
   int server_threads = 0;                  // 0: leave SCRIBE_THREADS unset (the default)
   bool with_full = true;
+  std::string postgres;  // a server URL: measure the PostgreSQL backend instead of SQLite
   std::string scribe_binary = SCRIBE_BINARY;  // another build, for before/after comparisons // also
                                               // run synchronous=full
 };
@@ -102,6 +111,7 @@ constexpr std::string_view kUsage =
     "usage: scribe_load_bench [--connections C] [--seconds S] [--max-requests N]\n"
     "                         [--fill-events N] [--read-events N] [--readers R]\n"
     "                         [--server-threads T] [--no-full] [--scribe PATH]\n"
+    "                         [--postgres URL]\n"
     "  --connections C     keep-alive connections, one request in flight each (default 32)\n"
     "  --seconds S         length of each measured phase (default 5; warm-ups are S/5)\n"
     "  --max-requests N    a phase also ends after N requests (default 2000000)\n"
@@ -111,6 +121,10 @@ constexpr std::string_view kUsage =
     "  --server-threads T  SCRIBE_THREADS for the servers (default: theirs, one per core)\n"
     "  --no-full           skip the synchronous=full server\n"
     "  --scribe PATH       the scribe binary to measure (default: this build's)\n"
+    "  --postgres URL      measure the PostgreSQL backend instead, with one and with two\n"
+    "                      replicas, each run on a fresh database created on this server\n"
+    "                      (`eval \"$(bash deploy/postgres-test.sh start)\"` starts one; then\n"
+    "                      --postgres \"$SCRIBE_TEST_POSTGRES_URL\")\n"
     "The database goes to $TMPDIR (or /tmp); its filesystem is printed, since fsync cost\n"
     "depends on it. The default run takes about a minute.\n";
 
@@ -155,6 +169,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
     } else if (flag == "--scribe") {
       o.scribe_binary = std::string(value);
       ok = std::filesystem::exists(o.scribe_binary);
+    } else if (flag == "--postgres") {
+      o.postgres = std::string(value);
+      ok = value.starts_with("postgresql://") || value.starts_with("postgres://");
     } else if (flag == "--server-threads") {
       ok = parse_number(value, o.server_threads) && o.server_threads > 0 && o.server_threads <= 64;
     } else {
@@ -776,32 +793,93 @@ class Bench {
     return run;
   }
 
+  // The PostgreSQL backend on a fresh database of `server_url`, with `replicas` servers
+  // sharing it: the write path across processes (each has its own writer connection).
+  ServerRun postgres(const std::string& server_url, int replicas) {
+    ServerRun run;
+    run.label = fmt::format("pg-{}", replicas);
+    run.db_filesystem = "postgresql";
+    const std::string database = fmt::format("scribe_bench_{}", random_hex().substr(0, 12));
+    scribe::pg::Connection admin(server_url);
+    admin.exec(fmt::format("CREATE DATABASE {}", database));
+    struct Drop {
+      scribe::pg::Connection& admin;
+      const std::string& database;
+      ~Drop() {
+        try {
+          admin.exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", database));
+        } catch (const std::exception& e) {
+          std::cerr << "dropping " << database << ": " << e.what() << "\n";
+        }
+      }
+    } drop{admin, database};
+    const std::string secret = random_hex();
+    const std::string token = random_hex();
+    std::map<std::string, std::string> env = {
+        {"SCRIBE_DB", scribe::test::with_database(server_url, database)},
+        {"SCRIBE_SLACK_SIGNING_SECRET", secret},
+        {"SCRIBE_API_TOKEN", token},
+        {"SCRIBE_LOG_LEVEL", "info"},
+        {"SCRIBE_CHANNEL_COMMANDS_PER_MINUTE", "off"},
+        {"SCRIBE_MAX_EVENTS_PER_INCIDENT", "1000000000"},
+    };
+    if (o_.server_threads > 0) env["SCRIBE_THREADS"] = std::to_string(o_.server_threads);
+    std::vector<std::unique_ptr<ScribeProcess>> servers;
+    std::vector<const ScribeProcess*> targets;
+    for (int r = 0; r < replicas; ++r) {
+      // One after the other: the first migrates the fresh database.
+      servers.push_back(std::make_unique<ScribeProcess>(o_.scribe_binary, env, process_options()));
+      targets.push_back(servers.back().get());
+      std::cerr << fmt::format("[{}] scribe serve pid {} on 127.0.0.1:{}, database {}\n", run.label,
+                               servers.back()->pid(), servers.back()->port(), database);
+    }
+    settle();
+    run.idle = memory_of(*servers.front());
+    SlackClient setup(servers.front()->base_url(), secret);
+    start_incident(setup, kChannel, "bench");
+    const CommandRequests requests{SlackClient(servers.front()->base_url(), secret),
+                                   host(*servers.front())};
+    Load load(o_, targets, requests);
+    load.phase(run, {"warm-up", o_.max_requests, warmup_});
+    load.phase(run, {"closed", o_.max_requests, measured_});
+    load.close();
+    run.peak_rss_kib = servers.front()->status_kib("VmHWM");
+    run.durability = check_durability(*servers.front(), token, run.phases, load.events_numbered());
+    for (auto& server : servers) finish(run, *server);
+    return run;
+  }
+
  private:
   static constexpr char kReadChannel[] = "C0READ";
   static constexpr std::string_view kReadPrefix = "read event ";
 
-  // Connections and the phases run over them.
+  // Connections and the phases run over them; with several servers (replicas), the
+  // connections are dealt out among them in turn, as a load balancer would.
   class Load {
    public:
     Load(const Options& o, const ScribeProcess& server, const CommandRequests& requests)
-        : server_(server), requests_(requests) {
+        : Load(o, std::vector<const ScribeProcess*>{&server}, requests) {}
+    Load(const Options& o, std::vector<const ScribeProcess*> servers,
+         const CommandRequests& requests)
+        : servers_(std::move(servers)), requests_(requests) {
       for (int i = 0; i < o.connections; ++i) {
         connections_.push_back(std::make_unique<Connection>(io_));
-        connections_.back()->connect(server.port());
+        connections_.back()->connect(
+            servers_[static_cast<std::size_t>(i) % servers_.size()]->port());
       }
     }
 
     void phase(ServerRun& run, PhaseSpec spec, const std::string& read_url = {},
                const std::string& token = {}) {
       std::cerr << fmt::format("[{}] {} phase...\n", run.label, spec.name);
-      const double server_cpu = server_.cpu_seconds();
+      const double server_cpu = servers_cpu();
       const double client_cpu = own_cpu_seconds();
       const std::string load_before = load_average();
       std::optional<ReadLoad> reads;
       if (spec.readers > 0) reads.emplace(spec.readers, read_url, token);
       PhaseResult r = PhaseRunner(io_, connections_, requests_, next_event_, std::move(spec)).run();
       if (reads) r.reads = reads->finish();
-      r.server_cpu_s = server_.cpu_seconds() - server_cpu;
+      r.server_cpu_s = servers_cpu() - server_cpu;
       r.client_cpu_s = own_cpu_seconds() - client_cpu;
       r.load_before = load_before;
       r.load_after = load_average();
@@ -814,7 +892,13 @@ class Bench {
     std::uint64_t events_numbered() const { return next_event_; }
 
    private:
-    const ScribeProcess& server_;
+    double servers_cpu() const {
+      double total = 0;
+      for (const ScribeProcess* server : servers_) total += server->cpu_seconds();
+      return total;
+    }
+
+    std::vector<const ScribeProcess*> servers_;
     const CommandRequests& requests_;
     asio::io_context io_;
     Connections connections_;
@@ -1056,8 +1140,13 @@ int main(int argc, char** argv) {
   try {
     Bench bench(o);
     runs.push_back(bench.ceiling());
-    runs.push_back(bench.scribe("normal", /*full_suite=*/true));
-    if (o.with_full) runs.push_back(bench.scribe("full", /*full_suite=*/false));
+    if (!o.postgres.empty()) {
+      runs.push_back(bench.postgres(o.postgres, 1));
+      runs.push_back(bench.postgres(o.postgres, 2));
+    } else {
+      runs.push_back(bench.scribe("normal", /*full_suite=*/true));
+      if (o.with_full) runs.push_back(bench.scribe("full", /*full_suite=*/false));
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "scribe_load_bench: {}\n", e.what());
     return 1;
