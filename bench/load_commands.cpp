@@ -87,6 +87,12 @@ constexpr auto kStartupTimeout = 10s;
 constexpr auto kSingleRequestTimeout = 15s;
 constexpr auto kStopTimeout = 15s;
 constexpr char kChannel[] = "C0BENCH";
+
+// The measured commands go to `incidents` incidents, one per channel, connection i to the
+// (i mod incidents)th: incident k+1 in channel C0BENCH (k = 0) or C0BENCH<k>.
+std::string bench_channel(int k) {
+  return k == 0 ? std::string(kChannel) : fmt::format("{}{}", kChannel, k);
+}
 const scribe::testing::SlackUser kUser{"U0BENCH", "bench"};
 constexpr std::string_view kEventPrefix = "bench event ";
 
@@ -103,6 +109,7 @@ struct Options {
   int server_threads = 0;                  // 0: leave SCRIBE_THREADS unset (the default)
   bool with_full = true;
   std::string postgres;  // a server URL: measure the PostgreSQL backend instead of SQLite
+  int incidents = 1;     // the measured commands are spread over this many incidents
   std::string scribe_binary = SCRIBE_BINARY;  // another build, for before/after comparisons // also
                                               // run synchronous=full
 };
@@ -111,7 +118,7 @@ constexpr std::string_view kUsage =
     "usage: scribe_load_bench [--connections C] [--seconds S] [--max-requests N]\n"
     "                         [--fill-events N] [--read-events N] [--readers R]\n"
     "                         [--server-threads T] [--no-full] [--scribe PATH]\n"
-    "                         [--postgres URL]\n"
+    "                         [--postgres URL] [--incidents N]\n"
     "  --connections C     keep-alive connections, one request in flight each (default 32)\n"
     "  --seconds S         length of each measured phase (default 5; warm-ups are S/5)\n"
     "  --max-requests N    a phase also ends after N requests (default 2000000)\n"
@@ -121,6 +128,8 @@ constexpr std::string_view kUsage =
     "  --server-threads T  SCRIBE_THREADS for the servers (default: theirs, one per core)\n"
     "  --no-full           skip the synchronous=full server\n"
     "  --scribe PATH       the scribe binary to measure (default: this build's)\n"
+    "  --incidents N       spread the measured commands over N incidents (channels), one\n"
+    "                      per connection in turn (default 1: one busy incident)\n"
     "  --postgres URL      measure the PostgreSQL backend instead, with one and with two\n"
     "                      replicas, each run on a fresh database created on this server\n"
     "                      (`eval \"$(bash deploy/postgres-test.sh start)\"` starts one; then\n"
@@ -169,6 +178,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     } else if (flag == "--scribe") {
       o.scribe_binary = std::string(value);
       ok = std::filesystem::exists(o.scribe_binary);
+    } else if (flag == "--incidents") {
+      ok = parse_number(value, o.incidents) && o.incidents > 0 && o.incidents <= 1000;
     } else if (flag == "--postgres") {
       o.postgres = std::string(value);
       ok = value.starts_with("postgresql://") || value.starts_with("postgres://");
@@ -435,6 +446,7 @@ struct PhaseSpec {
   std::string channel = kChannel;
   std::string_view prefix = kEventPrefix;  // the event text is prefix + number
   int readers = 0;                         // postmortem.md readers running alongside
+  int incidents = 1;  // with `channel` kChannel: spread over bench_channel(0..incidents-1)
 };
 
 struct ReadResult {
@@ -505,8 +517,10 @@ class PhaseRunner {
     }
     ++result_.sent;
     const std::uint64_t event = next_event_++;
-    std::string request = requests_("/timeline", fmt::format("{}{}", result_.spec.prefix, event),
-                                    result_.spec.channel);
+    const PhaseSpec& spec = result_.spec;
+    const std::string channel =
+        spec.incidents > 1 ? bench_channel(static_cast<int>(i) % spec.incidents) : spec.channel;
+    std::string request = requests_("/timeline", fmt::format("{}{}", spec.prefix, event), channel);
     const Clock::time_point origin = Clock::now();
     connections_[i]->exchange(std::move(request), [this, i, event, origin](Response r) {
       on_response(i, event, origin, std::move(r));
@@ -630,8 +644,10 @@ struct Durability {
   bool ok() const { return !checked || (error.empty() && missing == 0 && stored >= acknowledged); }
 };
 
+// The measured events are in incidents 1..`incidents` (the first ones started).
 Durability check_durability(const ScribeProcess& server, const std::string& api_token,
-                            const std::vector<PhaseResult>& phases, std::uint64_t events_numbered) {
+                            const std::vector<PhaseResult>& phases, std::uint64_t events_numbered,
+                            int incidents) {
   Durability d;
   d.checked = true;
   std::vector<bool> acked(events_numbered + 1, false);
@@ -640,26 +656,30 @@ Durability check_durability(const ScribeProcess& server, const std::string& api_
     for (const auto e : p.acknowledged) acked[e] = true;
     d.acknowledged += p.acknowledged.size();
   }
-  const HttpResult r = HttpClient(60s).request("GET", server.base_url() + "/api/incidents/1",
-                                               {"Authorization: Bearer " + api_token});
-  if (!r.error.empty() || r.status != 200) {
-    d.error = fmt::format("GET /api/incidents/1 failed: {}",
-                          r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error);
-    return d;
-  }
-  const auto json = nlohmann::json::parse(r.body, nullptr, false);
-  if (json.is_discarded() || !json.contains("timeline") || !json["timeline"].is_array()) {
-    d.error = "GET /api/incidents/1 did not return a timeline";
-    return d;
-  }
-  const auto& timeline = json["timeline"];
-  d.stored = timeline.empty() ? 0 : timeline.size() - 1;  // the first event is the declaration
-  for (const auto& event : timeline) {
-    const std::string text = event.value("text", "");
-    std::uint64_t n = 0;
-    if (text.starts_with(kEventPrefix) &&
-        parse_number(std::string_view(text).substr(kEventPrefix.size()), n) && n < acked.size()) {
-      acked[n] = false;  // found: what remains true was acknowledged but is missing
+  for (int id = 1; id <= incidents; ++id) {
+    const std::string path = fmt::format("/api/incidents/{}", id);
+    const HttpResult r = HttpClient(60s).request("GET", server.base_url() + path,
+                                                 {"Authorization: Bearer " + api_token});
+    if (!r.error.empty() || r.status != 200) {
+      d.error = fmt::format("GET {} failed: {}", path,
+                            r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error);
+      return d;
+    }
+    const auto json = nlohmann::json::parse(r.body, nullptr, false);
+    if (json.is_discarded() || !json.contains("timeline") || !json["timeline"].is_array()) {
+      d.error = fmt::format("GET {} did not return a timeline", path);
+      return d;
+    }
+    const auto& timeline = json["timeline"];
+    // The first event is the declaration.
+    d.stored += timeline.empty() ? 0 : timeline.size() - 1;
+    for (const auto& event : timeline) {
+      const std::string text = event.value("text", "");
+      std::uint64_t n = 0;
+      if (text.starts_with(kEventPrefix) &&
+          parse_number(std::string_view(text).substr(kEventPrefix.size()), n) && n < acked.size()) {
+        acked[n] = false;  // found: what remains true was acknowledged but is missing
+      }
     }
   }
   d.missing = static_cast<std::uint64_t>(std::count(acked.begin(), acked.end(), true));
@@ -759,7 +779,7 @@ class Bench {
 
     // Incident 1 takes the measured commands; incident 2 (another channel) is the one read.
     SlackClient setup(server.base_url(), secret);
-    start_incident(setup, kChannel, "bench");
+    start_incidents(setup);
     if (full_suite) start_incident(setup, kReadChannel, "read while writing");
 
     const CommandRequests requests{SlackClient(server.base_url(), secret), host(server)};
@@ -768,18 +788,23 @@ class Bench {
       load.phase(run, {"read setup", static_cast<std::uint64_t>(o_.read_events), 120s, kReadChannel,
                        kReadPrefix});
     }
-    load.phase(run, {"warm-up", o_.max_requests, warmup_});
-    load.phase(run, {"closed", o_.max_requests, measured_});
+    load.phase(run, measured("warm-up", warmup_));
+    load.phase(run, measured("closed", measured_));
     if (full_suite && o_.readers > 0) {
-      load.phase(run,
-                 {"closed+reads", o_.max_requests, measured_, kChannel, kEventPrefix, o_.readers},
-                 server.base_url() + "/api/incidents/2/postmortem.md", token);
+      load.phase(
+          run,
+          {"closed+reads", o_.max_requests, measured_, kChannel, kEventPrefix, o_.readers,
+           o_.incidents},
+          fmt::format("{}/api/incidents/{}/postmortem.md", server.base_url(), o_.incidents + 1),
+          token);
     }
     if (full_suite) {
-      std::uint64_t stored = 2;  // the two declarations
+      std::uint64_t stored = o_.incidents + 1;  // the declarations
       for (const auto& p : run.phases) stored += p.acknowledged.size();
       if (stored < o_.fill_events) {
-        load.phase(run, {"fill", o_.fill_events - stored, 120s});
+        PhaseSpec fill = measured("fill", 120s);
+        fill.requests = o_.fill_events - stored;
+        load.phase(run, fill);
         stored += run.phases.back().acknowledged.size();
       }
       run.events_stored = stored;
@@ -788,7 +813,8 @@ class Bench {
     load.close();
     // Before the check: reading 100,000 events back through the API is not the write path.
     run.peak_rss_kib = server.status_kib("VmHWM");
-    run.durability = check_durability(server, token, run.phases, load.events_numbered());
+    run.durability =
+        check_durability(server, token, run.phases, load.events_numbered(), o_.incidents);
     finish(run, server);
     return run;
   }
@@ -836,21 +862,35 @@ class Bench {
     settle();
     run.idle = memory_of(*servers.front());
     SlackClient setup(servers.front()->base_url(), secret);
-    start_incident(setup, kChannel, "bench");
+    start_incidents(setup);
     const CommandRequests requests{SlackClient(servers.front()->base_url(), secret),
                                    host(*servers.front())};
     Load load(o_, targets, requests);
-    load.phase(run, {"warm-up", o_.max_requests, warmup_});
-    load.phase(run, {"closed", o_.max_requests, measured_});
+    load.phase(run, measured("warm-up", warmup_));
+    load.phase(run, measured("closed", measured_));
     load.close();
     run.peak_rss_kib = servers.front()->status_kib("VmHWM");
-    run.durability = check_durability(*servers.front(), token, run.phases, load.events_numbered());
+    run.durability =
+        check_durability(*servers.front(), token, run.phases, load.events_numbered(), o_.incidents);
     for (auto& server : servers) finish(run, *server);
     return run;
   }
 
  private:
   static constexpr char kReadChannel[] = "C0READ";
+
+  // A phase of measured commands, spread over the incidents asked for.
+  PhaseSpec measured(std::string name, Clock::duration bound) const {
+    PhaseSpec spec{std::move(name), o_.max_requests, bound};
+    spec.incidents = o_.incidents;
+    return spec;
+  }
+
+  void start_incidents(SlackClient& client) const {
+    for (int k = 0; k < o_.incidents; ++k) {
+      start_incident(client, bench_channel(k), fmt::format("bench {}", k + 1));
+    }
+  }
   static constexpr std::string_view kReadPrefix = "read event ";
 
   // Connections and the phases run over them; with several servers (replicas), the
