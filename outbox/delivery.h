@@ -23,6 +23,8 @@ struct DeliveryResult {
   // From the platform (Slack's Retry-After, Matrix's retry_after_ms): wait at least this.
   std::optional<std::chrono::milliseconds> retry_after;
   std::string error;
+  // kRetry only: no answer arrived, so the platform may have acted on the call all the same.
+  bool maybe_delivered = false;
 };
 
 class Deliverer {

@@ -109,6 +109,8 @@ void OutboxSender::attempt(OutboxMessage m) {
   const Timestamp now = clock_();
   m.attempts += 1;
   m.last_error = result.error;
+  // Once in doubt, until sent: an answer lost once may mean the message is out there.
+  m.in_doubt = m.in_doubt || result.maybe_delivered;
   switch (result.outcome) {
     case DeliveryResult::Outcome::kSent:
       m.status = OutboxStatus::kSent;

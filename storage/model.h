@@ -262,6 +262,10 @@ struct OutboxMessage {
   std::optional<Timestamp> sent_at;
   std::string delivered_id;  // the platform's id of the posted message (Slack ts)
   std::string last_error;
+  // A delivery of this job may have reached the platform without being recorded: a sender
+  // died holding its claim, or a post got no answer. The deliverer then looks for the
+  // message (by a marker it posts with) before it posts again, so it appears once.
+  bool in_doubt = false;
   // Not stored: set by the outbox's sender when `thread_parent` was given up, so this
   // reply goes to the channel on its own, marked as such (see mark_thread_parent_lost).
   bool thread_parent_lost = false;

@@ -251,6 +251,10 @@ CREATE TABLE store_probe (id BIGINT PRIMARY KEY, pad BYTEA NOT NULL);
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claim_expires_at BIGINT;
 )sql",
+    // 17: a job whose delivery may have happened unrecorded (OutboxMessage::in_doubt).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

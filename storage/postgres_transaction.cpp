@@ -786,12 +786,21 @@ std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
                                                        std::chrono::milliseconds lease) {
   require_writable();
   // The owner may take its own claims again (a batch it had no time to finish), renewing them.
+  // A job whose lease lapsed under another owner is in doubt: that owner may have died after
+  // the platform took the job and before it recorded so.
   Stmt s = prepare(fmt::format(
-      "UPDATE outbox SET claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
+      "UPDATE outbox SET in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 "
+      "ELSE in_doubt END, claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
       "WHERE status='pending' AND next_attempt_at <= ? AND ({} OR claimed_by = ?) AND {} "
       "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING {}",
       kUnclaimed, kHeadOfChannel, kOutboxColumns));
-  s.bind(1, owner).bind(2, now + lease).bind(3, now).bind(4, now).bind(5, owner).bind(6, limit);
+  s.bind(1, owner)
+      .bind(2, owner)
+      .bind(3, now + lease)
+      .bind(4, now)
+      .bind(5, now)
+      .bind(6, owner)
+      .bind(7, limit);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(read_outbox(s));
   std::sort(out.begin(), out.end(),
@@ -820,14 +829,15 @@ void PgTransaction::update_outbox(const OutboxMessage& m) {
   require_writable();
   prepare(
       "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
-      "last_error=?, claimed_by=NULL, claim_expires_at=NULL WHERE id=?")
+      "last_error=?, in_doubt=?, claimed_by=NULL, claim_expires_at=NULL WHERE id=?")
       .bind(1, to_string(m.status))
       .bind(2, m.attempts)
       .bind(3, m.next_attempt_at)
       .bind(4, m.sent_at)
       .bind(5, m.delivered_id)
       .bind(6, m.last_error)
-      .bind(7, m.id)
+      .bind(7, m.in_doubt ? 1 : 0)
+      .bind(8, m.id)
       .run();
 }
 

@@ -39,7 +39,7 @@ inline constexpr std::string_view kEventColumns =
     "revision, links";
 inline constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
-    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind";
+    "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind, in_doubt";
 inline constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
     "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
@@ -97,6 +97,7 @@ OutboxMessage read_outbox(const Row& s) {
   m.delivered_id = s.text(12);
   m.last_error = s.text(13);
   m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
+  m.in_doubt = s.i64(15) != 0;
   return m;
 }
 

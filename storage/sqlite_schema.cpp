@@ -269,6 +269,10 @@ CREATE TABLE store_probe (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
 )sql"},
+    // 17: a job whose delivery may have happened unrecorded (OutboxMessage::in_doubt).
+    {"outbox jobs in doubt", R"sql(
+ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "storage/sqlite_transaction.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -759,6 +760,25 @@ std::vector<OutboxMessage> SqliteTransaction::due_outbox(Timestamp now, int limi
   return out;
 }
 
+// One process owns a SQLite database, so a claim by anyone else is one a dead process left:
+// it does not hold the job back, but the job is in doubt (its delivery may have happened).
+std::vector<OutboxMessage> SqliteTransaction::claim_outbox(Timestamp now, int limit,
+                                                           std::string_view owner,
+                                                           std::chrono::milliseconds lease) {
+  require_writable();
+  Stmt s = prepare(fmt::format(
+      "UPDATE outbox SET in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 "
+      "ELSE in_doubt END, claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
+      "WHERE status='pending' AND next_attempt_at <= ? AND {} ORDER BY id LIMIT ?) RETURNING {}",
+      kHeadOfChannel, kOutboxColumns));
+  s.bind(1, owner).bind(2, owner).bind(3, now + lease).bind(4, now).bind(5, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+  return out;
+}
+
 std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {
   Stmt s = prepare(fmt::format(
       "SELECT MIN(next_attempt_at) FROM outbox o WHERE status='pending' AND {}", kHeadOfChannel));
@@ -776,14 +796,15 @@ void SqliteTransaction::update_outbox(const OutboxMessage& m) {
   require_writable();
   prepare(
       "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, sent_at=?, delivered_id=?, "
-      "last_error=? WHERE id=?")
+      "last_error=?, in_doubt=?, claimed_by=NULL, claim_expires_at=NULL WHERE id=?")
       .bind(1, to_string(m.status))
       .bind(2, m.attempts)
       .bind(3, m.next_attempt_at)
       .bind(4, m.sent_at)
       .bind(5, m.delivered_id)
       .bind(6, m.last_error)
-      .bind(7, m.id)
+      .bind(7, m.in_doubt ? 1 : 0)
+      .bind(8, m.id)
       .run();
 }
 

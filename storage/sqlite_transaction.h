@@ -68,6 +68,8 @@ class SqliteTransaction final : public Transaction {
   std::optional<OutboxMessage> find_outbox(std::int64_t id) override;
   std::optional<OutboxMessage> find_outbox_by_key(std::string_view dedupe_key) override;
   std::vector<OutboxMessage> due_outbox(Timestamp now, int limit) override;
+  std::vector<OutboxMessage> claim_outbox(Timestamp now, int limit, std::string_view owner,
+                                          std::chrono::milliseconds lease) override;
   std::optional<Timestamp> next_outbox_attempt() override;
   void update_outbox(const OutboxMessage& message) override;
   std::int64_t count_outbox(OutboxStatus status) override;

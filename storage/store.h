@@ -172,7 +172,8 @@ class Transaction {
   // The sender's way to take due jobs (in a write): up to `limit` of what due_outbox(now)
   // returns, each claimed by `owner` until now + `lease`, so that no other process takes it
   // meanwhile; update_outbox ends the claim, and a claim whose owner died ends with its
-  // lease. The default is due_outbox: a single process (SQLite's) has nobody to claim from.
+  // lease. A job claimed while another owner's claim was on it (that owner died) comes back
+  // with in_doubt set. The default is due_outbox, for stores that cannot claim.
   virtual std::vector<OutboxMessage> claim_outbox(Timestamp now, int limit, std::string_view owner,
                                                   std::chrono::milliseconds lease) {
     (void)owner;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "adapters/slack/blocks.h"
 #include "util/json_fields.h"
@@ -211,6 +212,7 @@ std::optional<UserInfo> user_info(const WebApiResult& result) {
 DeliveryResult to_delivery_result(const WebApiResult& result) {
   using Outcome = DeliveryResult::Outcome;
   DeliveryResult out;
+  out.maybe_delivered = !result.ok && result.http_status == 0;
   if (result.ok) {
     out.outcome = Outcome::kSent;
     // Posted even if Slack named no ts; replies to it then go to the channel instead.
@@ -235,7 +237,67 @@ DeliveryResult to_delivery_result(const WebApiResult& result) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kJobMarker = "scribe_outbox_job";
+
+// The marker a post carries: the job's id and creation time, so that a job of the same id
+// in another Scribe's database is not taken for it.
+json job_marker(const OutboxMessage& m) {
+  return {{"event_type", kJobMarker},
+          {"event_payload", {{"job", m.id}, {"created", m.created_at.time_since_epoch().count()}}}};
+}
+
+// The ts of the message in `messages` (Slack's array) that carries `marker`; "" for none.
+std::string marked_message(const json& answer, const json& marker) {
+  const auto messages = answer.find("messages");
+  if (messages == answer.end() || !messages->is_array()) return {};
+  for (const json& m : *messages) {
+    const auto metadata = m.find("metadata");
+    if (metadata != m.end() && *metadata == marker) return string_at(m, "ts");
+  }
+  return {};
+}
+
+}  // namespace
+
 SlackDeliverer::SlackDeliverer(WebApi::Options options) : api_(std::move(options)) {}
+
+DeliveryResult SlackDeliverer::post_once(const OutboxMessage& message, const std::string& channel,
+                                         json payload,
+                                         const std::optional<std::string>& thread_id) {
+  const json marker = job_marker(message);
+  if (message.in_doubt) {
+    const WebApiResult found =
+        thread_id
+            ? api_.get("conversations.replies", {{"channel", channel},
+                                                 {"ts", *thread_id},
+                                                 {"limit", "1000"},
+                                                 {"include_all_metadata", "true"}})
+            : api_.get("conversations.history",
+                       {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}});
+    if (found.ok) {
+      if (std::string ts = marked_message(found.json, marker); !ts.empty()) {
+        spdlog::info("outbox #{}: already in {} as {} (an earlier delivery went unrecorded)",
+                     message.id, channel, ts);
+        DeliveryResult sent;
+        sent.outcome = DeliveryResult::Outcome::kSent;
+        sent.delivered_id = std::move(ts);
+        return sent;
+      }
+    } else if (found.http_status == 0 || found.http_status == 429 || found.http_status >= 500) {
+      DeliveryResult later = to_delivery_result(found);
+      later.outcome = DeliveryResult::Outcome::kRetry;
+      later.error = "looking for an earlier delivery: " + later.error;
+      return later;
+    } else {
+      spdlog::warn("outbox #{}: cannot look for an earlier delivery in {} ({}); posting it",
+                   message.id, channel, found.error);
+    }
+  }
+  payload["metadata"] = marker;
+  return to_delivery_result(api_.post_message(channel, std::move(payload)));
+}
 
 DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
                                        const std::optional<std::string>& thread_id) {
@@ -266,8 +328,8 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
       return odd;
     }
     channel = string_at(*c, "id");
-    return to_delivery_result(
-        api_.post_message(channel, message_payload(channel, *outgoing, std::nullopt)));
+    return post_once(message, channel, message_payload(channel, *outgoing, std::nullopt),
+                     std::nullopt);
   }
   if (message.kind == JobKind::kUpdate) {
     if (!outgoing->replaces) {
@@ -285,8 +347,7 @@ DeliveryResult SlackDeliverer::deliver(const OutboxMessage& message,
     return to_delivery_result(api_.post_ephemeral(channel, outgoing->notify.front().id,
                                                   message_payload(channel, quiet, std::nullopt)));
   }
-  return to_delivery_result(
-      api_.post_message(channel, message_payload(channel, *outgoing, thread_id)));
+  return post_once(message, channel, message_payload(channel, *outgoing, thread_id), thread_id);
 }
 
 }  // namespace scribe::slack

@@ -101,6 +101,12 @@ std::optional<UserInfo> user_info(const WebApiResult& result);
 // direct conversation it names; conversations.open returns the same conversation each
 // time, so a retry after a failed post posts once. Like its WebApi, used by one thread
 // (the outbox sender).
+// Every post carries a marker in its message metadata (the job's id and creation time). A
+// job in doubt (OutboxMessage::in_doubt: an earlier delivery may have gone out unrecorded)
+// is first looked for among the channel's newest 200 messages (or its thread's replies);
+// if it is there, that message is the delivery and nothing is posted. When Slack cannot
+// say for a passing reason the job is retried; when it will not (no history scope, say),
+// the job is posted: at least once rather than lost.
 //   ok                                    -> kSent, delivered_id = the message's ts
 //   429, "ratelimited"                    -> kRetry, retry_after from Retry-After
 //   5xx, transport errors and timeouts    -> kRetry
@@ -119,6 +125,11 @@ class SlackDeliverer : public Deliverer {
                          const std::optional<std::string>& thread_id) override;
 
  private:
+  // chat.postMessage of `payload` marked as `message`'s delivery, unless the job is in doubt
+  // and such a message is already in `channel` (or the thread `thread_id`).
+  DeliveryResult post_once(const OutboxMessage& message, const std::string& channel,
+                           nlohmann::json payload, const std::optional<std::string>& thread_id);
+
   WebApi api_;
 };
 

@@ -109,6 +109,27 @@ TEST_P(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessage
   EXPECT_EQ(standin_.posted_messages().size(), posted.size());
 }
 
+// Killed while Slack holds a post unanswered: the post is out there but not recorded. After
+// the restart the job is in doubt, the sender finds the post by its marker in the channel
+// (or thread), and nothing appears twice.
+TEST_P(SlackOutboxE2E, AKillDuringAPostThenARestartPostsEachMessageOnce) {
+  standin_.set_delay(1500ms);
+  resolve_a_long_incident();
+  ASSERT_TRUE(standin_.wait_for_calls("chat.postMessage", 2, 20s)) << scribe_->logs();
+  scribe_->kill_hard();  // the second post has arrived; its answer has not
+  standin_.set_delay(0ms);
+  start();
+  ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
+  EXPECT_TRUE(scribe_->wait_for_log("an earlier delivery went unrecorded", 5s)) << scribe_->logs();
+  const auto posted = standin_.posted_messages();
+  ASSERT_GE(posted.size(), 3u);
+  std::set<std::string> contents;
+  for (const auto& m : posted) contents.insert(m["blocks"].dump());
+  EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
+  EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
+  EXPECT_EQ(metric("scribe_outbox_failed"), 0);
+}
+
 // The first command of a user also looks up their time zone (users.info, in the
 // background); scripted failures are meant for chat.postMessage, so they wait for it.
 void let_zone_lookup_pass(testing::SlackStandIn& standin, testing::SlackClient& slack,

@@ -88,13 +88,16 @@ struct StoredMessage {
   std::string ts;
   std::string user;
   std::string text;
-  std::string thread_ts;  // empty for a top-level message
-  json files = nullptr;   // Slack's "files" array, when the message has any
+  std::string thread_ts;    // empty for a top-level message
+  json files = nullptr;     // Slack's "files" array, when the message has any
+  json metadata = nullptr;  // what chat.postMessage was given as "metadata"
 
-  json to_json() const {
+  // Slack shows message metadata only to a reader that asks (include_all_metadata).
+  json to_json(bool with_metadata = false) const {
     json m = {{"type", "message"}, {"user", user}, {"text", text}, {"ts", ts}};
     if (!thread_ts.empty()) m["thread_ts"] = thread_ts;
     if (!files.is_null()) m["files"] = files;
+    if (with_metadata && !metadata.is_null()) m["metadata"] = metadata;
     return m;
   }
 };
@@ -371,6 +374,7 @@ struct SlackStandIn::Impl {
     const std::string ts = make_ts();
     const std::string thread_ts = call.param("thread_ts");
     messages.push_back({channel, ts, std::string(kBotUser), call.param("text"), thread_ts});
+    if (call.json.contains("metadata")) messages.back().metadata = call.json["metadata"];
     json payload = call.json;
     payload["ts"] = ts;
     posted.push_back(std::move(payload));
@@ -431,8 +435,10 @@ struct SlackStandIn::Impl {
     }
     const bool has_more = found.size() > limit;
     if (has_more) found.resize(limit);
+    const bool with_metadata =
+        call.param("include_all_metadata") == "true" || call.param("include_all_metadata") == "1";
     json out = json::array();
-    for (const auto* m : found) out.push_back(m->to_json());
+    for (const auto* m : found) out.push_back(m->to_json(with_metadata));
     return {{"messages", std::move(out)}, {"has_more", has_more}};
   }
 

@@ -25,6 +25,7 @@ struct Delivery {
   std::int64_t id;
   std::string channel;
   std::optional<std::string> thread_id;
+  bool in_doubt = false;
 };
 
 // Answers from a script (then "sent"), and remembers every call.
@@ -32,7 +33,7 @@ class ScriptedDeliverer : public Deliverer {
  public:
   DeliveryResult deliver(const OutboxMessage& m,
                          const std::optional<std::string>& thread_id) override {
-    calls.push_back({m.id, m.channel.channel, thread_id});
+    calls.push_back({m.id, m.channel.channel, thread_id, m.in_doubt});
     if (during) during();
     if (!script.empty()) {
       DeliveryResult r = script.front();
@@ -120,6 +121,30 @@ TEST_F(OutboxTest, NoJobIsStartedInTheSecondHalfOfItsLease) {
   EXPECT_EQ(sender_->run_once(), 1);
   EXPECT_EQ(delivered_ids(), (std::vector<std::int64_t>{a, b, c}));
   EXPECT_EQ(message(c).status, OutboxStatus::kSent);
+}
+
+// A post that got no answer may have been delivered: the job stays in doubt until it is
+// sent, so the deliverer looks for it before posting again, also after a restart.
+TEST_F(OutboxTest, AnAttemptWithoutAnAnswerLeavesTheJobInDoubt) {
+  const auto a = enqueue("C1");
+  DeliveryResult lost{Outcome::kRetry, "", std::nullopt, "transport: timeout"};
+  lost.maybe_delivered = true;
+  deliverer_->script.push_back(lost);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_FALSE(deliverer_->calls.at(0).in_doubt);
+  EXPECT_TRUE(message(a).in_doubt);
+
+  open();  // a restart: a new sender and deliverer
+  deliverer_->script.push_back({Outcome::kRetry, "", std::nullopt, "HTTP 503"});
+  now_ += std::chrono::hours(1);
+  EXPECT_EQ(sender_->run_once(), 1);
+  EXPECT_TRUE(message(a).in_doubt) << "a later plain failure does not clear it";
+  now_ += std::chrono::hours(1);
+  EXPECT_EQ(sender_->run_once(), 1);
+  ASSERT_EQ(deliverer_->calls.size(), 2u);
+  EXPECT_TRUE(deliverer_->calls[0].in_doubt);
+  EXPECT_TRUE(deliverer_->calls[1].in_doubt);
+  EXPECT_EQ(message(a).status, OutboxStatus::kSent);
 }
 
 TEST_F(OutboxTest, DeliversInOrderAndRecordsWhatWasPosted) {

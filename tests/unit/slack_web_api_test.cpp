@@ -278,6 +278,83 @@ TEST(SlackDeliverer, RepliesInTheThreadWhenGivenOne) {
   EXPECT_EQ(posted[1].at("thread_ts"), parent.delivered_id);
 }
 
+// Each post is marked as its job's delivery; a job in doubt whose post is already in the
+// channel (an earlier sender died before recording it) is not posted again.
+TEST(SlackDeliverer, AJobInDoubtAlreadyPostedIsNotPostedAgain) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  OutboxMessage job = outbox(text_message("Postmortem draft of INC-4"));
+  const DeliveryResult first = deliverer.deliver(job, std::nullopt);
+  ASSERT_EQ(first.outcome, Outcome::kSent) << first.error;
+  const json metadata = slack.posted_messages().at(0).at("metadata");
+  EXPECT_EQ(metadata.at("event_type"), "scribe_outbox_job");
+  EXPECT_EQ(metadata.at("event_payload").at("job"), job.id);
+  // Other messages came after it, and another job of the same id from elsewhere.
+  OutboxMessage other = outbox(text_message("unrelated"));
+  other.created_at = job.created_at + std::chrono::seconds(5);
+  ASSERT_EQ(deliverer.deliver(other, std::nullopt).outcome, Outcome::kSent);
+  slack.add_message("C0INCIDENT", "1800000000.000100", "U0ALICE", "typing along");
+
+  job.in_doubt = true;
+  const DeliveryResult again = deliverer.deliver(job, std::nullopt);
+  ASSERT_EQ(again.outcome, Outcome::kSent) << again.error;
+  EXPECT_EQ(again.delivered_id, first.delivered_id);
+  EXPECT_EQ(slack.posted_messages().size(), 2u) << "nothing posted a second time";
+  const auto looked = slack.calls_to("conversations.history");
+  ASSERT_EQ(looked.size(), 1u);
+  EXPECT_EQ(looked[0].param("include_all_metadata"), "true");
+}
+
+// In doubt but not there (the earlier sender died before posting): posted now; in a thread,
+// the thread's replies are where it is looked for.
+TEST(SlackDeliverer, AJobInDoubtNotPostedYetIsPostedInItsThread) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  const DeliveryResult parent = deliverer.deliver(outbox(text_message("Summary")), std::nullopt);
+  ASSERT_EQ(parent.outcome, Outcome::kSent);
+  OutboxMessage reply = outbox(text_message("Draft, part 1"));
+  reply.id = 8;
+  reply.in_doubt = true;
+  const DeliveryResult result = deliverer.deliver(reply, parent.delivered_id);
+  ASSERT_EQ(result.outcome, Outcome::kSent) << result.error;
+  EXPECT_EQ(slack.posted_messages().size(), 2u);
+  const auto looked = slack.calls_to("conversations.replies");
+  ASSERT_EQ(looked.size(), 1u);
+  EXPECT_EQ(looked[0].param("ts"), parent.delivered_id);
+  // Asked again (the answer to the post was lost), it is found in the thread.
+  EXPECT_EQ(deliverer.deliver(reply, parent.delivered_id).delivered_id, result.delivered_id);
+  EXPECT_EQ(slack.posted_messages().size(), 2u);
+}
+
+// When Slack cannot say for a passing reason, the job waits rather than risk a second post;
+// a post whose answer never came may have been delivered, and says so.
+TEST(SlackDeliverer, AJobInDoubtWaitsWhenSlackCannotSayAndALostAnswerIsInDoubt) {
+  SlackStandIn slack;
+  SlackDeliverer deliverer(options_for(slack));
+  ASSERT_EQ(deliverer.deliver(outbox(text_message("hello")), std::nullopt).outcome,
+            Outcome::kSent);  // the channel exists
+  OutboxMessage job = outbox(text_message("Draft"));
+  job.id = 9;
+  job.in_doubt = true;
+  slack.fail_next(1, 503);
+  const DeliveryResult later = deliverer.deliver(job, std::nullopt);
+  EXPECT_EQ(later.outcome, Outcome::kRetry);
+  EXPECT_EQ(slack.posted_messages().size(), 1u);
+  EXPECT_FALSE(later.maybe_delivered);
+
+  std::string base_url;
+  {
+    SlackStandIn gone;
+    base_url = gone.base_url();
+  }
+  WebApi::Options nowhere = options_for(slack);
+  nowhere.base_url = base_url;
+  SlackDeliverer unreachable(nowhere);
+  const DeliveryResult lost = unreachable.deliver(outbox(text_message("x")), std::nullopt);
+  EXPECT_EQ(lost.outcome, Outcome::kRetry);
+  EXPECT_TRUE(lost.maybe_delivered);
+}
+
 // A reply whose thread's first message was given up goes to the channel on its own, marked.
 TEST(SlackDeliverer, AReplyWhoseParentWasGivenUpIsMarked) {
   SlackStandIn slack;

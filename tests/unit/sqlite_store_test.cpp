@@ -190,7 +190,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
-      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN in_doubt; ALTER TABLE outbox DROP COLUMN claim_expires_at;"
       "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
@@ -433,6 +433,38 @@ TEST_F(PostgresStoreTest, AClaimsOwnerRenewsItAndOthersWaitForTheNewEnd) {
   EXPECT_TRUE(claim(*other, kT0 + std::chrono::seconds{12}, "b", std::chrono::seconds{7}).empty())
       << "renewed at 6 s until 13 s";
   EXPECT_EQ(claim(*other, kT0 + std::chrono::seconds{13}, "b", std::chrono::seconds{7}).size(), 1u);
+}
+
+// A job taken while another owner's claim was on it (that owner died holding it, its
+// lease over) is in doubt: its delivery may have gone out unrecorded. Its own owner taking
+// it again does not make it so, and the doubt is what the sender records next.
+TEST_P(StoreTest, AJobTakenOverFromADeadClaimIsInDoubt) {
+  store_->write([&](Transaction& tx) { tx.enqueue(due_job("C1", kT0)); });
+  const auto claim = [&](Timestamp now, const char* owner) {
+    std::vector<OutboxMessage> got;
+    store_->write([&](Transaction& tx) { got = tx.claim_outbox(now, 10, owner, minutes{1}); });
+    return got;
+  };
+  auto first = claim(kT0, "a");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].in_doubt);
+  auto again = claim(kT0 + std::chrono::seconds{1}, "a");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_FALSE(again[0].in_doubt) << "its own claim";
+  auto taken = claim(kT0 + minutes{2}, "b");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_TRUE(taken[0].in_doubt);
+  // A failed attempt keeps the doubt; the claim ends with the update.
+  taken[0].attempts = 1;
+  store_->write([&](Transaction& tx) { tx.update_outbox(taken[0]); });
+  std::optional<OutboxMessage> stored;
+  store_->read([&](Transaction& tx) { stored = tx.find_outbox(taken[0].id); });
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->in_doubt);
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL"), 0);
+  auto next = claim(kT0 + minutes{3}, "b");
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_TRUE(next[0].in_doubt) << "still in doubt, though unclaimed in between";
 }
 
 // Replicas claiming at the same moment never take the same job, and a channel's jobs go in
@@ -941,7 +973,7 @@ TEST_P(StoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
-      "ALTER TABLE outbox DROP COLUMN claim_expires_at;"
+      "ALTER TABLE outbox DROP COLUMN in_doubt; ALTER TABLE outbox DROP COLUMN claim_expires_at;"
       "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
       "DROP TABLE publications; DROP TABLE IF EXISTS stream_positions;"
