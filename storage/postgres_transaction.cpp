@@ -10,8 +10,11 @@
 
 namespace scribe::pg {
 
+using rows::claimed_jobs;
 using rows::kActionColumns;
+using rows::kClaimAssignments;
 using rows::kEventColumns;
+using rows::kHeadOfChannel;
 using rows::kIncidentColumns;
 using rows::kOutboxColumns;
 using rows::links_from;
@@ -755,15 +758,6 @@ std::optional<OutboxMessage> PgTransaction::find_outbox_by_key(std::string_view 
   return read_outbox(s);
 }
 
-// A channel's messages go out in the order they were written: only the oldest pending
-// message of each channel is eligible (a thread's parent is always older than its replies).
-// Fetches form a lane of their own in each channel: reading a marked message back neither
-// waits behind the channel's posts nor holds them up.
-constexpr std::string_view kHeadOfChannel =
-    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
-    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
-    "AND e.id < o.id)";
-
 // A job claimed by a replica is not due elsewhere until its claim's lease is over.
 constexpr std::string_view kUnclaimed = "(claim_expires_at IS NULL OR claim_expires_at <= ?)";
 
@@ -786,14 +780,11 @@ std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
                                                        std::chrono::milliseconds lease) {
   require_writable();
   // The owner may take its own claims again (a batch it had no time to finish), renewing them.
-  // A job whose lease lapsed under another owner is in doubt: that owner may have died after
-  // the platform took the job and before it recorded so.
   Stmt s = prepare(fmt::format(
-      "UPDATE outbox SET in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 "
-      "ELSE in_doubt END, claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
-      "WHERE status='pending' AND next_attempt_at <= ? AND ({} OR claimed_by = ?) AND {} "
-      "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING {}",
-      kUnclaimed, kHeadOfChannel, kOutboxColumns));
+      "UPDATE outbox SET {} WHERE id IN (SELECT id FROM outbox o WHERE status='pending' AND "
+      "next_attempt_at <= ? AND ({} OR claimed_by = ?) AND {} ORDER BY id LIMIT ? FOR UPDATE "
+      "SKIP LOCKED) RETURNING {}",
+      kClaimAssignments, kUnclaimed, kHeadOfChannel, kOutboxColumns));
   s.bind(1, owner)
       .bind(2, owner)
       .bind(3, now + lease)
@@ -801,11 +792,7 @@ std::vector<OutboxMessage> PgTransaction::claim_outbox(Timestamp now, int limit,
       .bind(5, now)
       .bind(6, owner)
       .bind(7, limit);
-  std::vector<OutboxMessage> out;
-  while (s.step()) out.push_back(read_outbox(s));
-  std::sort(out.begin(), out.end(),
-            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
-  return out;
+  return claimed_jobs(s);
 }
 
 // The earliest time a job could be due here: a claimed job's lease must end first (else a

@@ -4,6 +4,7 @@
 // A stored value that is not a known enum name is a StoreError.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,22 @@ inline constexpr std::string_view kEventColumns =
 inline constexpr std::string_view kOutboxColumns =
     "id, platform, workspace, channel, content, thread_parent, dedupe_key, status, attempts, "
     "created_at, next_attempt_at, sent_at, delivered_id, last_error, kind, in_doubt";
+// A channel's messages go out in the order they were written: only the oldest pending
+// message of each channel is eligible (a thread's parent is always older than its replies).
+// Fetches form a lane of their own in each channel: reading a marked message back neither
+// waits behind the channel's posts nor holds them up. The outbox row is named `o`.
+inline constexpr std::string_view kHeadOfChannel =
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
+    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
+    "AND e.id < o.id)";
+
+// The SET list of a claim (binds: the owner twice, then the lease's end). A job claimed
+// while another owner's claim is on it is in doubt: that owner may have died after the
+// platform took the job and before it recorded so.
+inline constexpr std::string_view kClaimAssignments =
+    "in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 ELSE in_doubt END, "
+    "claimed_by=?, claim_expires_at=?";
+
 inline constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
     "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
@@ -99,6 +116,16 @@ OutboxMessage read_outbox(const Row& s) {
   m.kind = parse_enum<JobKind>(s.text(14), job_kind_from_string);
   m.in_doubt = s.i64(15) != 0;
   return m;
+}
+
+// The jobs an UPDATE … RETURNING of kOutboxColumns claimed, by id (RETURNING keeps no order).
+template <typename Stmt>
+std::vector<OutboxMessage> claimed_jobs(Stmt& s) {
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+  return out;
 }
 
 template <typename Row>

@@ -1,6 +1,5 @@
 #include "storage/sqlite_transaction.h"
 
-#include <algorithm>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -9,8 +8,11 @@
 
 namespace scribe::sqlite {
 
+using rows::claimed_jobs;
 using rows::kActionColumns;
+using rows::kClaimAssignments;
 using rows::kEventColumns;
+using rows::kHeadOfChannel;
 using rows::kIncidentColumns;
 using rows::kOutboxColumns;
 using rows::links_from;
@@ -740,15 +742,6 @@ std::optional<OutboxMessage> SqliteTransaction::find_outbox_by_key(std::string_v
   return read_outbox(s);
 }
 
-// A channel's messages go out in the order they were written: only the oldest pending
-// message of each channel is eligible (a thread's parent is always older than its replies).
-// Fetches form a lane of their own in each channel: reading a marked message back neither
-// waits behind the channel's posts nor holds them up.
-constexpr std::string_view kHeadOfChannel =
-    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status='pending' AND e.platform=o.platform AND "
-    "e.workspace=o.workspace AND e.channel=o.channel AND (e.kind='fetch') = (o.kind='fetch') "
-    "AND e.id < o.id)";
-
 std::vector<OutboxMessage> SqliteTransaction::due_outbox(Timestamp now, int limit) {
   Stmt s = prepare(
       fmt::format("SELECT {} FROM outbox o WHERE status='pending' AND next_attempt_at <= ? AND {} "
@@ -767,16 +760,11 @@ std::vector<OutboxMessage> SqliteTransaction::claim_outbox(Timestamp now, int li
                                                            std::chrono::milliseconds lease) {
   require_writable();
   Stmt s = prepare(fmt::format(
-      "UPDATE outbox SET in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 "
-      "ELSE in_doubt END, claimed_by=?, claim_expires_at=? WHERE id IN (SELECT id FROM outbox o "
-      "WHERE status='pending' AND next_attempt_at <= ? AND {} ORDER BY id LIMIT ?) RETURNING {}",
-      kHeadOfChannel, kOutboxColumns));
+      "UPDATE outbox SET {} WHERE id IN (SELECT id FROM outbox o WHERE status='pending' AND "
+      "next_attempt_at <= ? AND {} ORDER BY id LIMIT ?) RETURNING {}",
+      kClaimAssignments, kHeadOfChannel, kOutboxColumns));
   s.bind(1, owner).bind(2, owner).bind(3, now + lease).bind(4, now).bind(5, limit);
-  std::vector<OutboxMessage> out;
-  while (s.step()) out.push_back(read_outbox(s));
-  std::sort(out.begin(), out.end(),
-            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
-  return out;
+  return claimed_jobs(s);
 }
 
 std::optional<Timestamp> SqliteTransaction::next_outbox_attempt() {

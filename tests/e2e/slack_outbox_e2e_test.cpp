@@ -34,6 +34,15 @@ class SlackOutboxFixture : public testing::SlackE2E {
     EXPECT_THAT(r.dump(), HasSubstr("resolved"));
   }
 
+  // The long incident's draft is all there, and no message was posted twice.
+  static void expect_whole_draft_posted_once(const std::vector<json>& posted) {
+    ASSERT_GE(posted.size(), 3u);
+    std::set<std::string> contents;
+    for (const auto& m : posted) contents.insert(m["blocks"].dump());
+    EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
+    EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
+  }
+
   // The code blocks of the thread's replies, joined: the draft as Slack shows it.
   static std::string draft_from_thread(const std::vector<json>& posted) {
     std::string draft;
@@ -95,11 +104,7 @@ TEST_P(SlackOutboxE2E, AnOutageDuringResolveThenARestartStillDeliversEachMessage
   start();  // a new process: only what is in the store remains
   ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
   const auto posted = standin_.posted_messages();
-  ASSERT_GE(posted.size(), 3u);
-  std::set<std::string> contents;
-  for (const auto& m : posted) contents.insert(m["blocks"].dump());
-  EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
-  EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
+  expect_whole_draft_posted_once(posted);
   EXPECT_THAT(draft_from_thread(posted), HasSubstr("## Action items"));
 
   // Nothing more goes out later: everything is recorded as sent, nothing is pending or
@@ -122,11 +127,7 @@ TEST_P(SlackOutboxE2E, AKillDuringAPostThenARestartPostsEachMessageOnce) {
   ASSERT_TRUE(wait_for_outbox_drained()) << scribe_->logs();
   EXPECT_TRUE(scribe_->wait_for_log("an earlier delivery went unrecorded", 5s)) << scribe_->logs();
   const auto posted = standin_.posted_messages();
-  ASSERT_GE(posted.size(), 3u);
-  std::set<std::string> contents;
-  for (const auto& m : posted) contents.insert(m["blocks"].dump());
-  EXPECT_EQ(contents.size(), posted.size()) << "no message was posted twice";
-  EXPECT_THAT(draft_from_thread(posted), HasSubstr("step 59 of the investigation"));
+  expect_whole_draft_posted_once(posted);
   EXPECT_EQ(metric("scribe_outbox_failed"), 0);
 }
 
