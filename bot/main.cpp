@@ -45,6 +45,7 @@
 #include "postmortem/trends.h"
 #include "storage/postgres_maintenance.h"
 #include "storage/sqlite_maintenance.h"
+#include "storage/sqlite_store.h"
 #include "storage/store.h"
 
 namespace {
@@ -610,6 +611,9 @@ int import_incidents(const std::optional<std::string>& config_path, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!scribe::configure_sqlite_process()) {
+    std::cerr << "warning: SQLite was in use before its settings; memory statistics stay on\n";
+  }
   CLI::App app{"Scribe: the incident channel's scribe"};
   app.require_subcommand(1);
   std::optional<std::string> config_path;

@@ -338,6 +338,8 @@ class SqliteStore final : public Store {
 };
 }  // namespace
 
+bool configure_sqlite_process() { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }
+
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options) {
   return std::make_unique<SqliteStore>(path, options);
 }
