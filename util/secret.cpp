@@ -1,11 +1,12 @@
 #include "util/secret.h"
 
 #include <array>
-#include <limits>
+#include <memory>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 namespace scribe {
@@ -32,25 +33,60 @@ bool secret_equals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
+// OpenSSL 3 looks algorithms up by name on each one-shot call (HMAC(), EVP_Digest with
+// EVP_sha256()): a measurable share of a listener's time per signed request. So the
+// algorithms are fetched once per process and each thread keeps one HMAC context with its
+// digest set, re-keyed per call; libcrypto computes every byte as before.
+namespace {
+
+struct MacContextDeleter {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+
+const EVP_MD* sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// This thread's HMAC-SHA256 context; null if libcrypto could not make one.
+EVP_MAC_CTX* hmac_context() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacContextDeleter> ctx = [] {
+    std::unique_ptr<EVP_MAC_CTX, MacContextDeleter> made(mac ? EVP_MAC_CTX_new(mac) : nullptr);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (made && EVP_MAC_CTX_set_params(made.get(), params) != 1) made.reset();
+    return made;
+  }();
+  return ctx.get();
+}
+
+}  // namespace
+
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   // OpenSSL wants a non-null key pointer even for an empty key.
   static constexpr unsigned char kEmptyKey[1] = {0};
-  const void* k = key.empty() ? static_cast<const void*>(kEmptyKey) : key.data();
+  const auto* k = key.empty() ? kEmptyKey : reinterpret_cast<const unsigned char*>(key.data());
+  EVP_MAC_CTX* ctx = hmac_context();
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
-      HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(),
-           &size) == nullptr) {
+  std::size_t size = 0;
+  if (ctx == nullptr || EVP_MAC_init(ctx, k, key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, mac.data(), &size, mac.size()) != 1) {
     return {};
   }
-  return hex(mac.data(), size);
+  return hex(mac.data(), static_cast<unsigned int>(size));
 }
 
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &size, EVP_sha256(), nullptr) != 1) return {};
+  const EVP_MD* digest = sha256();
+  if (digest == nullptr ||
+      EVP_Digest(data.data(), data.size(), md.data(), &size, digest, nullptr) != 1) {
+    return {};
+  }
   return hex(md.data(), size);
 }
 
