@@ -58,12 +58,5 @@ TEST(Secret, Sha256KnownAnswers) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST(Secret, EqualsComparesWholeValues) {
-  EXPECT_TRUE(secret_equals("s3cret", "s3cret"));
-  EXPECT_FALSE(secret_equals("s3cret", "s3creT"));
-  EXPECT_FALSE(secret_equals("s3cret", "s3cret "));
-  EXPECT_TRUE(secret_equals("", ""));
-}
-
 }  // namespace
 }  // namespace scribe
