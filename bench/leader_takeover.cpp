@@ -29,8 +29,8 @@
 
 namespace {
 
-using scribe::testing::ScribeProcess;
 using scribe::test::with_database;
+using scribe::testing::ScribeProcess;
 using namespace std::chrono_literals;
 
 // The replica's scribe_leader gauge; nullopt when /metrics does not answer.

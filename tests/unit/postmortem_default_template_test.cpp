@@ -32,27 +32,13 @@ const std::string kNasty =
     "# *bold* _it_ `code` [link](http://x) <b>&amp; | pipe \\ ~~s~~ 1. Ünïcødé 😀 "
     "\u202Ertl\u202C\r\nsecond line\n\n- third";
 
-Note note(NoteSection section, std::string text, const Person& author = kAlice) {
-  Note n;
-  n.section = section;
-  n.author = author;
-  n.text = std::move(text);
-  n.created_at = ts("2026-11-20 15:05:00");
-  return n;
-}
+using test::note;
 
+// An item with an id, as stored (the changes to items name it).
 ActionItem action(int seq, std::string text, std::optional<Person> owner,
                   std::optional<std::string> due, ActionKind kind, ActionStatus status) {
-  ActionItem a;
+  ActionItem a = test::action(seq, std::move(text), std::move(owner), std::move(due), kind, status);
   a.id = seq * 10;
-  a.seq = seq;
-  a.text = std::move(text);
-  a.owner = std::move(owner);
-  a.due = std::move(due);
-  a.kind = kind;
-  a.status = status;
-  a.created_by = kAlice;
-  a.created_at = ts("2026-11-20 15:06:00");
   return a;
 }
 

@@ -27,26 +27,13 @@ void add_event(IncidentRecord& r, int seq, const char* when, const Person& autho
 }
 
 void add_note(IncidentRecord& r, NoteSection section, const Person& author, std::string text) {
-  Note n;
-  n.section = section;
-  n.author = author;
-  n.text = std::move(text);
-  n.created_at = ts("2026-11-20 15:05:00");
-  r.notes.push_back(std::move(n));
+  r.notes.push_back(test::note(section, std::move(text), author));
 }
 
 void add_action(IncidentRecord& r, int seq, std::string text, std::optional<Person> owner,
                 std::optional<std::string> due, ActionKind kind, ActionStatus status) {
-  ActionItem a;
-  a.seq = seq;
-  a.text = std::move(text);
-  a.owner = std::move(owner);
-  a.due = std::move(due);
-  a.kind = kind;
-  a.status = status;
-  a.created_by = kAlice;
-  a.created_at = ts("2026-11-20 15:06:00");
-  r.actions.push_back(std::move(a));
+  r.actions.push_back(
+      test::action(seq, std::move(text), std::move(owner), std::move(due), kind, status));
 }
 
 // An open sev3 incident declared at 14:05:30 with one declaration event and nothing else.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -65,6 +66,31 @@ inline TimelineEvent event(int seq, const char* when, const Person& author, Even
   e.author = author;
   e.text = std::move(text);
   return e;
+}
+
+// A postmortem note by `author`, written at 2026-11-20 15:05:00.
+inline Note note(NoteSection section, std::string text, const Person& author = kAlice) {
+  Note n;
+  n.section = section;
+  n.author = author;
+  n.text = std::move(text);
+  n.created_at = ts("2026-11-20 15:05:00");
+  return n;
+}
+
+// An action item created by alice at 2026-11-20 15:06:00 (no id: the store gives those).
+inline ActionItem action(int seq, std::string text, std::optional<Person> owner,
+                         std::optional<std::string> due, ActionKind kind, ActionStatus status) {
+  ActionItem a;
+  a.seq = seq;
+  a.text = std::move(text);
+  a.owner = std::move(owner);
+  a.due = std::move(due);
+  a.kind = kind;
+  a.status = status;
+  a.created_by = kAlice;
+  a.created_at = ts("2026-11-20 15:06:00");
+  return a;
 }
 
 // Creates a fresh directory <tmp>/<prefix>XXXXXX in `dir`. Call it as
