@@ -164,6 +164,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // On `strand`.
   void maybe_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  // At the cap: a connection waits in the listen queue.
+  void on_arrival(beast::error_code ec);
   void on_accept_error(const beast::error_code& ec);
   bool shed_longest_idle();
   void on_shed_result(std::uint64_t id, bool closed);
@@ -194,6 +196,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::uint64_t next_id = 1;
   std::size_t closing = 0;  // entries with `closing` set: their descriptors are free
   bool accept_pending = false;
+  bool arrival_pending = false;  // at the cap, waiting for a connection to arrive
   bool backoff_pending = false;
   bool shed_pending = false;
   std::chrono::milliseconds backoff{0};
@@ -493,17 +496,31 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void HttpServer::Impl::maybe_accept() {
-  if (stopping || accept_pending || backoff_pending) return;
+  if (stopping || accept_pending || backoff_pending || arrival_pending) return;
   if (load() >= options.max_connections) {
     if (shed_pending) return;  // its result calls back
-    want_idle.store(true);
-    if (shed_longest_idle()) want_idle.store(false);
-    // Otherwise the next session to end or to become idle calls back.
+    // Only a connection actually waiting in the listen queue is worth closing an idle one
+    // for: shedding ahead of time would close a client that has connected and not yet sent
+    // its request, and keep one slot empty for nobody.
+    arrival_pending = true;
+    acceptor.async_wait(tcp::acceptor::wait_read,
+                        beast::bind_front_handler(&Impl::on_arrival, shared_from_this()));
     return;
   }
   accept_pending = true;
   acceptor.async_accept(asio::make_strand(ioc),
                         beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
+}
+
+void HttpServer::Impl::on_arrival(beast::error_code ec) {
+  arrival_pending = false;
+  if (stopping || ec == asio::error::operation_aborted) return;
+  if (ec) return on_accept_error(ec);
+  if (load() < options.max_connections) return maybe_accept();  // a slot freed meanwhile
+  if (shed_pending) return;                                     // its result calls back
+  want_idle.store(true);
+  if (shed_longest_idle()) want_idle.store(false);
+  // Otherwise the next session to end or to become idle calls back.
 }
 
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {

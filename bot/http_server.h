@@ -5,9 +5,10 @@
 // grace period). Requests go to one Handler as plain HttpRequest values.
 //
 // Resource promises:
-// - At most `max_connections` connections are open at once. At the cap, the connection
-//   idle the longest (no request bytes under way) is closed to make room; a connection
-//   with a request in flight is never closed for this. When none is idle, no new
+// - At most `max_connections` connections are open at once. At the cap, when a new
+//   connection waits to be accepted, the connection idle the longest (no request bytes
+//   under way) is closed to make room; a connection with a request in flight is never
+//   closed for this, and none is closed while nobody waits. When none is idle, no new
 //   connection is accepted until one closes.
 // - When accept fails for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), the
 //   longest-idle connection is closed and accept retried once; when none is idle or the

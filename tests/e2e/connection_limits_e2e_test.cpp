@@ -243,6 +243,24 @@ TEST_F(ConnectionLimitsE2E, AConnectionWithARequestInFlightIsNeverShed) {
   EXPECT_TRUE(idle_.front()->closed_by_peer());
 }
 
+TEST_F(ConnectionLimitsE2E, AtTheCapNoConnectionIsClosedWhileNoneWaits) {
+  start_with({}, {{"SCRIBE_MAX_CONNECTIONS", "2"}, {"SCRIBE_READ_TIMEOUT_SECONDS", "60"}});
+  // a connects and has not spoken yet when b fills the cap; nobody else waits.
+  RawConnection a(scribe_->port());
+  RawConnection b(scribe_->port());
+  b.send(half_request() + "\r\n");
+  const auto second = b.read_response();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->status, 200);
+  // b was accepted after a, so a was held all along: it is served, not closed.
+  a.send(half_request() + "\r\n");
+  const auto first = a.read_response();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200);
+  EXPECT_TRUE(a.open_and_quiet());
+  EXPECT_TRUE(b.open_and_quiet());
+}
+
 TEST_F(ConnectionLimitsE2E, AtTheCapWithNothingIdleAcceptingWaitsForARequestToFinish) {
   start_with({}, {{"SCRIBE_MAX_CONNECTIONS", "2"}, {"SCRIBE_READ_TIMEOUT_SECONDS", "60"}});
   RawConnection a(scribe_->port());
