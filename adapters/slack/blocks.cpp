@@ -182,17 +182,81 @@ std::size_t escaped_cut(std::string_view s, std::size_t limit) {
   return s.size();
 }
 
+// One block of a reply's layout: a section, or a context line, of mrkdwn text. The layout is
+// kept as plain strings so that the slash-command answer, rendered on the writer thread for
+// every command (its bytes are stored for replays), is written out directly rather than
+// built as a JSON tree first.
+struct Block {
+  bool context = false;
+  std::string text;
+};
+
+struct Layout {
+  std::string text;
+  std::vector<Block> blocks;
+};
+
 nlohmann::json mrkdwn(std::string text) {
   // verbatim: echoed user text such as "@here" must not ping anyone a second time.
   return {{"type", "mrkdwn"}, {"text", std::move(text)}, {"verbatim", true}};
 }
 
-nlohmann::json section(std::string text) {
-  return {{"type", "section"}, {"text", mrkdwn(std::move(text))}};
+nlohmann::json block_json(Block block) {
+  if (block.context) {
+    return {{"type", "context"},
+            {"elements", nlohmann::json::array({mrkdwn(std::move(block.text))})}};
+  }
+  return {{"type", "section"}, {"text", mrkdwn(std::move(block.text))}};
 }
 
-nlohmann::json context(std::string text) {
-  return {{"type", "context"}, {"elements", nlohmann::json::array({mrkdwn(std::move(text))})}};
+// A JSON string literal as nlohmann::json::dump(-1, ' ', false, replace) writes it: quotes and
+// backslashes escaped, control characters as \b \f \n \r \t or \u00XX, UTF-8 kept as it is. Text
+// that is not valid UTF-8 goes through nlohmann itself, so that its replacement of bad
+// bytes stays exactly the same.
+void append_json_string(std::string& out, std::string_view s) {
+  if (!valid_utf8(s)) {
+    out += nlohmann::json(std::string(s))
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default: {
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(escape, sizeof escape);
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
 }
 
 std::string escaped_chunk(std::string_view raw, const Chunk& chunk, bool code) {
@@ -299,9 +363,9 @@ std::string escape_mrkdwn(std::string_view text) {
 
 namespace {
 
-// The layout shared by render_reply and render_blocks: {"text", "blocks"}.
-nlohmann::json layout(const Reply& reply, const RenderOptions& options, const BlockExtras& extras,
-                      bool outbox_note) {
+// The layout shared by render_reply and render_blocks: the fallback text and the blocks.
+Layout layout(const Reply& reply, const RenderOptions& options, const BlockExtras& extras,
+              bool outbox_note) {
   const bool has_document = reply.document && !reply.document->empty();
   const std::size_t section_limit = std::max<std::size_t>(options.max_section_chars, 16);
   // Fences and a closing newline take 8 bytes of the section's budget.
@@ -309,7 +373,7 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
       std::clamp<std::size_t>(options.max_code_chunk, 1, section_limit - 8);
   const std::string& lead = extras.lead;
 
-  nlohmann::json blocks = nlohmann::json::array();
+  std::vector<Block> blocks;
 
   // User text arrives here inside replies; bidi overrides, controls and broken UTF-8 are
   // neutralised (util/text.h) before escaping.
@@ -327,11 +391,11 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
   const std::size_t reserved = std::min(extras.reserved_blocks, options.max_blocks);
   const std::size_t max_blocks =
       std::max<std::size_t>(options.max_blocks - reserved, lead_alone ? 5 : 4);
-  if (lead_alone) blocks.push_back(section(lead));
+  if (lead_alone) blocks.push_back({false, lead});
   const auto summary_section = [&](std::size_t i) {
     std::string text = escaped_chunk(summary, summary_chunks[i], false);
     if (i == 0 && !lead_alone) text.insert(0, lead);
-    return section(std::move(text));
+    return Block{false, std::move(text)};
   };
 
   // A document needs room for at least one block and its note.
@@ -341,8 +405,8 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
   } else {
     for (std::size_t i = 0; i + 1 < summary_cap; ++i) blocks.push_back(summary_section(i));
     const std::string_view shown(summary.data(), summary_chunks[summary_cap - 2].end);
-    blocks.push_back(context(fmt::format("Reply truncated: showing the first {} of {} characters.",
-                                         count_code_points(shown), count_code_points(summary))));
+    blocks.push_back({true, fmt::format("Reply truncated: showing the first {} of {} characters.",
+                                        count_code_points(shown), count_code_points(summary))});
   }
 
   if (has_document) {
@@ -359,35 +423,67 @@ nlohmann::json layout(const Reply& reply, const RenderOptions& options, const Bl
       truncated = true;
       chunks.resize(max_blocks - used - 1);
     }
-    for (const auto& chunk : chunks) blocks.push_back(section(code_block(doc, chunk)));
+    for (const auto& chunk : chunks) blocks.push_back({false, code_block(doc, chunk)});
     if (truncated) {
       const std::size_t shown = chunks.empty() ? 0 : chunks.back().end;
-      blocks.push_back(context(draft_note(count_code_points(doc.substr(0, shown)),
-                                          count_code_points(whole), reply.incident, outbox_note)));
+      blocks.push_back({true, draft_note(count_code_points(doc.substr(0, shown)),
+                                         count_code_points(whole), reply.incident, outbox_note)});
     }
   }
 
   const std::size_t text_limit = section_limit - std::min(lead.size(), section_limit);
   const std::string text = display_text(reply.text);
   const std::string_view fallback = std::string_view(text).substr(0, escaped_cut(text, text_limit));
-  nlohmann::json body = {{"text", lead + escape_mrkdwn(fallback)}};
-  if (!blocks.empty()) body["blocks"] = std::move(blocks);
-  return body;
+  return {lead + escape_mrkdwn(fallback), std::move(blocks)};
 }
 
 }  // namespace
 
+// Written directly, in the order and form nlohmann::json::dump gives the same object (keys
+// sorted: blocks, response_type, text; the blocks' keys too), so the bytes are the same as
+// render_blocks's JSON with "response_type" added.
 std::string render_reply(const Reply& reply, const RenderOptions& options) {
-  nlohmann::json body = layout(reply, options, {}, /*outbox_note=*/true);
-  body["response_type"] =
-      reply.visibility == Reply::Visibility::kChannel ? "in_channel" : "ephemeral";
-  // Invalid UTF-8 from anywhere upstream becomes U+FFFD instead of an exception.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const Layout body = layout(reply, options, {}, /*outbox_note=*/true);
+  std::size_t size = body.text.size() + 64;
+  for (const auto& block : body.blocks) size += block.text.size() + 80;
+  std::string out;
+  out.reserve(size + size / 8);
+  out.push_back('{');
+  if (!body.blocks.empty()) {
+    out.append("\"blocks\":[");
+    for (std::size_t i = 0; i < body.blocks.size(); ++i) {
+      const Block& block = body.blocks[i];
+      if (i > 0) out.push_back(',');
+      if (block.context) {
+        out.append("{\"elements\":[{\"text\":");
+        append_json_string(out, block.text);
+        out.append(",\"type\":\"mrkdwn\",\"verbatim\":true}],\"type\":\"context\"}");
+      } else {
+        out.append("{\"text\":{\"text\":");
+        append_json_string(out, block.text);
+        out.append(",\"type\":\"mrkdwn\",\"verbatim\":true},\"type\":\"section\"}");
+      }
+    }
+    out.append("],");
+  }
+  out.append(reply.visibility == Reply::Visibility::kChannel ? "\"response_type\":\"in_channel\","
+                                                             : "\"response_type\":\"ephemeral\",");
+  out.append("\"text\":");
+  append_json_string(out, body.text);
+  out.push_back('}');
+  return out;
 }
 
 nlohmann::json render_blocks(const Reply& reply, const RenderOptions& options,
                              const BlockExtras& extras) {
-  return layout(reply, options, extras, /*outbox_note=*/false);
+  Layout parts = layout(reply, options, extras, /*outbox_note=*/false);
+  nlohmann::json body = {{"text", std::move(parts.text)}};
+  if (!parts.blocks.empty()) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (auto& block : parts.blocks) blocks.push_back(block_json(std::move(block)));
+    body["blocks"] = std::move(blocks);
+  }
+  return body;
 }
 
 json message_payload(std::string_view channel, const OutgoingMessage& message,

@@ -515,5 +515,38 @@ TEST(SlackRenderReply, UserTextCannotBecomeMarkupPingsOrReorderedText) {
   EXPECT_NE(all.find("| 1 | &lt;b&gt; \u2039U+2066\u203Aiso |"), std::string::npos) << all;
 }
 
+// render_reply writes its JSON directly (it runs for every command, on the writer thread);
+// its bytes must be those of the same object built as a JSON tree, as render_blocks does.
+TEST(SlackRenderReply, WritesTheSameBytesAsTheJsonTree) {
+  std::vector<Reply> replies;
+  replies.push_back(Reply{});
+  Reply plain;
+  plain.text = "Recorded event #3 at 14:02 UTC";
+  replies.push_back(plain);
+  Reply quoting;
+  quoting.visibility = Reply::Visibility::kChannel;
+  quoting.text = "say \"hi\" \\ back\tslash / & <x> \xE2\x9C\x93 \x7F";
+  quoting.details = {"line \"one\"", "", "tab\there \\n", "\xF0\x9F\x94\xA5 fire"};
+  replies.push_back(quoting);
+  Reply document;
+  document.text = "Draft";
+  document.document = "# Title\n\n## Timeline\n- `a` ``` \"b\"\n\\ c\n";
+  document.incident = 7;
+  replies.push_back(document);
+  Reply many;
+  many.details.assign(20000, "a line that is long enough to fill many blocks quickly");
+  replies.push_back(many);
+  Reply bad;
+  bad.text = "bad \xFF\xFE bytes";
+  bad.details = {"\xC3", "esc \x1b[31m \x01"};
+  replies.push_back(bad);
+  for (const Reply& reply : replies) {
+    json tree = render_blocks(reply);
+    tree["response_type"] =
+        reply.visibility == Reply::Visibility::kChannel ? "in_channel" : "ephemeral";
+    EXPECT_EQ(render_reply(reply), tree.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
 }  // namespace
 }  // namespace scribe::slack
