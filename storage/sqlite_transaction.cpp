@@ -125,8 +125,7 @@ std::int64_t SqliteTransaction::count_in_incident(IncidentId incident, IncidentP
   std::string_view sql;
   switch (part) {
     case IncidentPart::kEvents:
-      sql = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?";
-      break;
+      return last_event_seq(incident);
     case IncidentPart::kNotes:
       sql = "SELECT COUNT(*) FROM notes WHERE incident_id=?";
       break;
@@ -142,8 +141,7 @@ std::int64_t SqliteTransaction::count_in_incident(IncidentId incident, IncidentP
 
 TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
   require_writable();
-  e.seq =
-      next_seq("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE incident_id=?", e.incident_id);
+  e.seq = last_event_seq(e.incident_id) + 1;
   prepare(
       "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
       "author_name, text, deleted, revision, links) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
@@ -160,7 +158,20 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       .bind(11, links_json(e.links))
       .run();
   e.id = last_id();
+  last_event_seq_ = {e.incident_id, e.seq};
   return e;
+}
+
+// A command checks the incident's event cap and then appends: one lookup of the largest seq
+// serves both. Kept only for this transaction (one write's savepoint, see SqliteStore), in
+// which every event is added by append_event; a rolled-back write discards it with the
+// transaction.
+int SqliteTransaction::last_event_seq(IncidentId incident) {
+  if (last_event_seq_ && last_event_seq_->first == incident) return last_event_seq_->second;
+  const int seq =
+      next_seq("SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?", incident);
+  last_event_seq_ = {incident, seq};
+  return seq;
 }
 
 std::optional<TimelineEvent> SqliteTransaction::find_event(IncidentId incident, int seq) {

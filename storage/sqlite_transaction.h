@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/sqlite_connection.h"
@@ -108,8 +110,12 @@ class SqliteTransaction final : public Transaction {
     return static_cast<int>(s.i64(0));
   }
 
+  // The largest seq of the incident's events (0: none), looked up once per transaction.
+  int last_event_seq(IncidentId incident);
+
   Connection& connection_;
   bool writable_;
+  std::optional<std::pair<IncidentId, int>> last_event_seq_;
   // The rows first_delivery* inserted in this transaction, so that set_delivery_answer
   // finds them by rowid (a recent page) instead of by key: delivery keys are random (Slack
   // signatures), and a second lookup by key is a second random index page per command.

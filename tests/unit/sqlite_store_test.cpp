@@ -704,6 +704,35 @@ TEST_P(StoreTest, EventSeqIsPerIncident) {
   });
 }
 
+// The cap check and the append of one command share a lookup of the largest seq (SQLite):
+// counts and numbers stay right across incidents within a write, and a write that failed
+// after counting and appending leaves nothing behind for the next.
+TEST_P(StoreTest, CountsAndAppendsInOneWriteAgree) {
+  const IncidentId a = insert(make_incident("A"));
+  const IncidentId b = insert(make_incident("B", {"slack", "T0TEAM", "C0B"}));
+  store_->write([&](Transaction& tx) {
+    EXPECT_EQ(tx.count_in_incident(a, IncidentPart::kEvents), 0);
+    EXPECT_EQ(tx.append_event(make_event(a, "a1", kT0)).seq, 1);
+    EXPECT_EQ(tx.count_in_incident(a, IncidentPart::kEvents), 1);
+    EXPECT_EQ(tx.count_in_incident(b, IncidentPart::kEvents), 0);
+    EXPECT_EQ(tx.append_event(make_event(b, "b1", kT0)).seq, 1);
+    EXPECT_EQ(tx.append_event(make_event(a, "a2", kT0)).seq, 2);
+    EXPECT_EQ(tx.count_in_incident(a, IncidentPart::kEvents), 2);
+    EXPECT_EQ(tx.count_in_incident(b, IncidentPart::kEvents), 1);
+  });
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    EXPECT_EQ(tx.count_in_incident(a, IncidentPart::kEvents), 2);
+    EXPECT_EQ(tx.append_event(make_event(a, "doomed", kT0)).seq, 3);
+    throw std::runtime_error("failed after appending");
+  }),
+               std::runtime_error);
+  store_->write([&](Transaction& tx) {
+    EXPECT_EQ(tx.count_in_incident(a, IncidentPart::kEvents), 2);
+    EXPECT_EQ(tx.append_event(make_event(a, "a3", kT0)).seq, 3);
+  });
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM events"), 4);
+}
+
 TEST_P(StoreTest, DeletedEventsKeepTheirNumbers) {
   const IncidentId id = insert(make_incident("A"));
   append(make_event(id, "one", kT0));
