@@ -1,5 +1,6 @@
 #include "bot/api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <map>
@@ -153,13 +154,14 @@ HttpResponse incident_page(Store& store, std::string_view query) {
 
 Api::Api(Store& store, std::string token, std::function<Timestamp()> clock,
          const ReviewSettings& review, std::shared_ptr<const DraftTemplate> draft_template,
-         std::string default_zone)
+         std::string default_zone, std::size_t draft_cache_bytes)
     : store_(store),
       token_(std::move(token)),
       clock_(std::move(clock)),
       reviewer_(std::make_shared<const Reviewer>(review)),
       draft_template_(std::move(draft_template)),
-      default_zone_(std::move(default_zone)) {}
+      default_zone_(std::move(default_zone)),
+      cache_(draft_cache_bytes) {}
 
 HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
                          std::string_view query) {
@@ -188,15 +190,40 @@ HttpResponse Api::handle(const HttpRequest& request, std::string_view path,
   const auto id = parse_incident_ref(rest.substr(0, slash));
   if (!id) return error(404, "no such incident");
   const std::string_view sub = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  if (!sub.empty() && sub != "postmortem.md" && sub != "postmortem.json" &&
-      sub != "postmortem.html") {
+  std::optional<DraftFormat> format;
+  if (sub == "postmortem.md") {
+    format = DraftFormat::kMarkdown;
+  } else if (sub == "postmortem.html") {
+    format = DraftFormat::kHtml;
+  } else if (sub == "postmortem.json") {
+    format = DraftFormat::kJson;
+  } else if (!sub.empty()) {
     return error(404, "not found");
   }
 
+  if (format) {
+    const Timestamp now = clock_();
+    // A draft that has not changed is served as it was made: one small read, no render
+    // and no render slot, so repeated reads neither queue behind renders nor take CPU
+    // from the writer.
+    if (cache_.budget() > 0) {
+      std::optional<DraftVersion> version;
+      store_.read([&](Transaction& tx) { version = tx.draft_version(*id); });
+      if (version) {
+        if (auto entry = cache_.find(*id, *format, *version, now)) {
+          return answer_from(*entry, request);
+        }
+      }
+    }
+    RenderSlot slot(*this);
+    HttpResponse response = postmortem_answer(*id, *format, now, request);
+    slot.rendered(response.body.size());
+    return response;
+  }
   // Everything below copies a whole incident, tens of MB for a large one: a bounded
   // number at once, and what a large one freed is given back to the system afterwards.
   RenderSlot slot(*this);
-  HttpResponse response = incident_answer(*id, sub);
+  HttpResponse response = incident_answer(*id);
   slot.rendered(response.body.size());
   return response;
 }
@@ -297,40 +324,77 @@ HttpResponse Api::actions_answer(std::string_view query) {
   return json_response(200, ordered_json{{"actions", std::move(list)}});
 }
 
-HttpResponse Api::incident_answer(IncidentId id, std::string_view sub) {
-  if (sub.empty()) {
-    std::optional<HttpResponse> response;
-    store_.read([&](Transaction& tx) {
-      if (auto incident = tx.find_incident(id)) {
-        response = json_response(200, full_incident_json(tx, *incident));
-      }
-    });
-    return response ? std::move(*response) : error(404, "no such incident");
-  }
+HttpResponse Api::incident_answer(IncidentId id) {
+  std::optional<HttpResponse> response;
+  store_.read([&](Transaction& tx) {
+    if (auto incident = tx.find_incident(id)) {
+      response = json_response(200, full_incident_json(tx, *incident));
+    }
+  });
+  return response ? std::move(*response) : error(404, "no such incident");
+}
+
+HttpResponse Api::postmortem_answer(IncidentId id, DraftFormat format, Timestamp now,
+                                    const HttpRequest& request) {
   std::optional<IncidentRecord> record;
-  store_.read([&](Transaction& tx) { record = read_record(tx, id, default_zone_); });
+  std::optional<DraftVersion> version;
+  store_.read([&](Transaction& tx) {
+    // The version first: the record read after it in the same snapshot is never older
+    // than the version it is kept under (on any backend, whatever its isolation).
+    version = tx.draft_version(id);
+    record = read_record(tx, id, default_zone_);
+  });
   if (!record) return error(404, "no such incident");
+  // Only a draft with a cause lists related incidents (read_record), so only then do other
+  // incidents' changes matter to it.
+  const bool uses_related =
+      std::any_of(record->notes.begin(), record->notes.end(),
+                  [](const Note& n) { return n.section == NoteSection::kCause; });
   // Rendering happens outside the read: the store's reader is not held for it.
-  const Timestamp now = clock_();
   const PostmortemReview review = review_postmortem(*record, *reviewer_, now);
   std::optional<Draft> draft = assemble_draft(std::move(*record), now);
   record.reset();
-  if (sub == "postmortem.md") {
-    return HttpResponse{200,
-                        "text/markdown; charset=utf-8",
-                        render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get()),
-                        {}};
+  const bool ongoing = draft->ongoing || draft->impact_ongoing;
+  auto entry = std::make_shared<DraftCache::Entry>();
+  if (format == DraftFormat::kMarkdown) {
+    entry->content_type = "text/markdown; charset=utf-8";
+    entry->body = render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get());
+  } else if (format == DraftFormat::kJson) {
+    entry->content_type = "application/json";
+    entry->body = render_reviewed_json(*draft, review);
+    entry->body.push_back('\n');
+  } else {
+    const std::string title = draft->ref + " postmortem";
+    const std::string markdown =
+        render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get());
+    draft.reset();  // only the Markdown is needed for the page
+    entry->content_type = "text/html; charset=utf-8";
+    entry->body = html_page(title, markdown);
   }
-  if (sub == "postmortem.json") {
-    std::string json = render_reviewed_json(*draft, review);
-    json.push_back('\n');
-    return HttpResponse{200, "application/json", std::move(json), {}};
+  if (!version) {  // a store without versions: nothing to check a kept copy against
+    return HttpResponse{200, std::move(entry->content_type), std::move(entry->body), {}};
   }
-  const std::string title = draft->ref + " postmortem";
-  const std::string markdown =
-      render_reviewed_markdown(*draft, review, "/", 0, draft_template_.get());
-  draft.reset();  // only the Markdown is needed for the page
-  return HttpResponse{200, "text/html; charset=utf-8", html_page(title, markdown), {}};
+  entry->version = *version;
+  entry->uses_related = uses_related;
+  entry->drafted_at = now;
+  entry->fresh_until = DraftCache::fresh_until(now, ongoing);
+  entry->etag = DraftCache::etag(id, format, *version, uses_related, now);
+  HttpResponse response = answer_from(*entry, request);
+  if (cache_.budget() > 0) cache_.put(id, format, std::move(entry));
+  return response;
+}
+
+HttpResponse Api::answer_from(const DraftCache::Entry& entry, const HttpRequest& request) {
+  HttpResponse response{200, entry.content_type, {}, {}};
+  response.headers.emplace_back("ETag", entry.etag);
+  // Clients may keep it but must ask again each time; the answer depends on the token.
+  response.headers.emplace_back("Cache-Control", "private, no-cache");
+  if (DraftCache::none_match_names(request.header("if-none-match"), entry.etag)) {
+    response.status = 304;
+    return response;
+  }
+  response.body = entry.body;
+  return response;
 }
 
 Api::RenderSlot::RenderSlot(Api& api) : api_(api) { api_.renders_.acquire(); }

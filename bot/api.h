@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "bot/draft_cache.h"
 #include "net/http_message.h"
 #include "postmortem/review.h"
 #include "postmortem/template.h"
@@ -32,13 +33,18 @@ class Api {
   // Markdown and HTML), made with `review`.
   // With `draft_template` (`draft.template`), postmortem.md and .html are made from it.
   // Local times are the channel's zone, else `default_zone` (the service's).
+  // `draft_cache_bytes` bounds the rendered postmortems kept for repeated reads
+  // (draft_cache.h); 0 keeps none.
   Api(Store& store, std::string token, std::function<Timestamp()> clock,
       const ReviewSettings& review = {},
       std::shared_ptr<const DraftTemplate> draft_template = nullptr,
-      std::string default_zone = "UTC");
+      std::string default_zone = "UTC", std::size_t draft_cache_bytes = DraftCache::kDefaultBudget);
 
   // `path` is the target without its query string; `query` what followed '?'.
+  // The postmortems carry an ETag and answer a matching If-None-Match with 304.
   HttpResponse handle(const HttpRequest& request, std::string_view path, std::string_view query);
+
+  DraftCache::Stats draft_cache_stats() const { return cache_.stats(); }
 
  private:
   // One of the kConcurrentRenders turns, held for the lifetime of the object.
@@ -56,8 +62,13 @@ class Api {
     std::size_t rendered_ = 0;
   };
 
-  // GET /api/incidents/{id} (`sub` empty) or /api/incidents/{id}/<sub>.
-  HttpResponse incident_answer(IncidentId id, std::string_view sub);
+  // GET /api/incidents/{id}: the whole record as JSON.
+  HttpResponse incident_answer(IncidentId id);
+  // GET /api/incidents/{id}/postmortem.<format>, rendered at `now` and kept in the cache.
+  HttpResponse postmortem_answer(IncidentId id, DraftFormat format, Timestamp now,
+                                 const HttpRequest& request);
+  // 200 with the entry's body, or 304 when the request's If-None-Match names its ETag.
+  static HttpResponse answer_from(const DraftCache::Entry& entry, const HttpRequest& request);
   // GET /api/trends?since=90d&format=json|md|html (postmortem/trends.h).
   HttpResponse trends_answer(std::string_view query);
   // GET /api/actions?owner=&status=&overdue=&limit=: items across incidents.
@@ -70,6 +81,7 @@ class Api {
   std::shared_ptr<const Reviewer> reviewer_;
   std::shared_ptr<const DraftTemplate> draft_template_;
   std::string default_zone_;  // the service's zone, for channels without `/incident tz`
+  DraftCache cache_;
 };
 
 }  // namespace scribe

@@ -149,6 +149,11 @@ const Setting kSettings[] =
         {"api_token", "SCRIBE_API_TOKEN", "",
          "bearer token for `/api/*`; unset: the API is refused",
          [](Config& c, const std::string& v, std::string_view) { c.api_token = v; }},
+        {"api.draft_cache_bytes", "SCRIBE_API_DRAFT_CACHE_BYTES", "8388608",
+         "bytes of rendered postmortems (`postmortem.md`, `.html`, `.json`) the API keeps for repeated reads, least recently used first out; a kept draft is served only while nothing it is made from has changed; `0`: none kept",
+         [](Config& c, const std::string& v, std::string_view s) {
+           c.api_draft_cache_bytes = v == "0" ? 0 : static_cast<std::size_t>(parse_positive(v, s));
+         }},
         {"storage.sqlite_synchronous", "SCRIBE_SQLITE_SYNCHRONOUS", "normal",
          "`normal`: an acknowledged command survives `kill -9` and any crash of Scribe; `full` also survives power loss, at an fsync per commit group",
          [](Config& c, const std::string& v, std::string_view) { c.sqlite_synchronous = v; }},

@@ -45,6 +45,8 @@ struct Config {
   std::string log_level = "info";
 
   std::string api_token;  // empty: /api/* is refused
+  // Rendered postmortems the API keeps for repeated reads (bot/draft_cache.h); 0: none.
+  std::size_t api_draft_cache_bytes = 8u << 20;
 
   std::string slack_signing_secret;  // empty: /slack/* is refused
   std::string slack_bot_token;

@@ -124,7 +124,8 @@ struct Service::Parts {
         store(open_store(c.db, StoreOptions{c.sqlite_synchronous, c.db_pool_size})),
         outbox(make_outbox(c, *store, clock)),
         handler(*store, zone, handler_options(c, outbox.get())),
-        api(*store, c.api_token, clock, c.review, c.draft_template, c.timezone),
+        api(*store, c.api_token, clock, c.review, c.draft_template, c.timezone,
+            c.api_draft_cache_bytes),
         planner(*store, reminders_for(c, *outbox)),
         scheduler(
             planner, clock, [o = outbox.get()] { o->wake(); },
@@ -501,6 +502,22 @@ struct Service::Parts {
     }
     out += refusal_metrics(handler.refusals());
     out += outbox_metrics();
+    const DraftCache::Stats drafts = api.draft_cache_stats();
+    out += fmt::format(
+        "# HELP scribe_draft_cache_hits_total API postmortem reads served from the draft cache.\n"
+        "# TYPE scribe_draft_cache_hits_total counter\n"
+        "scribe_draft_cache_hits_total {}\n"
+        "# HELP scribe_draft_cache_misses_total API postmortem reads that rendered the draft.\n"
+        "# TYPE scribe_draft_cache_misses_total counter\n"
+        "scribe_draft_cache_misses_total {}\n"
+        "# HELP scribe_draft_cache_evictions_total Drafts dropped to keep within "
+        "api.draft_cache_bytes.\n"
+        "# TYPE scribe_draft_cache_evictions_total counter\n"
+        "scribe_draft_cache_evictions_total {}\n"
+        "# HELP scribe_draft_cache_bytes Bytes of rendered drafts kept.\n"
+        "# TYPE scribe_draft_cache_bytes gauge\n"
+        "scribe_draft_cache_bytes {}\n",
+        drafts.hits, drafts.misses, drafts.evictions, drafts.bytes);
     // Set at start-up when draft.template could not be compiled: alerting sees the drafts
     // are not in the organisation's layout, which the log line alone would not make loud.
     out += fmt::format(

@@ -255,6 +255,102 @@ ALTER TABLE outbox ADD COLUMN claim_expires_at BIGINT;
     R"sql(
 ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 18: draft versions (see SQLite's migration 18): raised by triggers in the changing
+    // statement's transaction, so every replica's API sees a change in its next read.
+    R"sql(
+CREATE TABLE draft_versions (
+  incident_id BIGINT PRIMARY KEY,
+  version BIGINT NOT NULL
+);
+INSERT INTO draft_versions (incident_id, version) SELECT id, 1 FROM incidents;
+INSERT INTO draft_versions (incident_id, version) VALUES (0, 1);
+CREATE FUNCTION scribe_raise_draft_version(incident BIGINT) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO draft_versions (incident_id, version) VALUES (incident, 1)
+  ON CONFLICT (incident_id) DO UPDATE SET version = draft_versions.version + 1
+$$;
+CREATE FUNCTION scribe_has_cause(incident BIGINT) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM notes WHERE incident_id = incident AND section = 'cause')
+$$;
+CREATE FUNCTION scribe_draft_versions_incidents() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.id); END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.id <> NEW.id) THEN
+    PERFORM scribe_raise_draft_version(OLD.id);
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (scribe_has_cause(NEW.id) OR scribe_has_cause(OLD.id))) THEN
+    PERFORM scribe_raise_draft_version(0);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON incidents
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_incidents();
+-- events, postmortem_approvals: the incident_id of the row before and after.
+CREATE FUNCTION scribe_draft_versions_of_incident_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.incident_id); END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.incident_id <> NEW.incident_id) THEN
+    PERFORM scribe_raise_draft_version(OLD.incident_id);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_of_incident_rows();
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON postmortem_approvals
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_of_incident_rows();
+CREATE FUNCTION scribe_draft_versions_notes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.incident_id); END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.incident_id <> NEW.incident_id) THEN
+    PERFORM scribe_raise_draft_version(OLD.incident_id);
+  END IF;
+  IF (TG_OP <> 'DELETE' AND NEW.section = 'cause') OR (TG_OP <> 'INSERT' AND OLD.section = 'cause') THEN
+    PERFORM scribe_raise_draft_version(0);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON notes
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_notes();
+CREATE FUNCTION scribe_draft_versions_actions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.incident_id); END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.incident_id <> NEW.incident_id) THEN
+    PERFORM scribe_raise_draft_version(OLD.incident_id);
+  END IF;
+  IF (TG_OP <> 'DELETE' AND scribe_has_cause(NEW.incident_id))
+     OR (TG_OP <> 'INSERT' AND scribe_has_cause(OLD.incident_id)) THEN
+    PERFORM scribe_raise_draft_version(0);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON actions
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_actions();
+CREATE FUNCTION scribe_draft_versions_action_revisions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM scribe_raise_draft_version(incident_id) FROM actions WHERE id = NEW.action_id;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM scribe_raise_draft_version(incident_id) FROM actions WHERE id = OLD.action_id;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON action_revisions
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_action_revisions();
+CREATE FUNCTION scribe_draft_versions_channel_zones() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM scribe_raise_draft_version(id) FROM incidents
+      WHERE platform = NEW.platform AND workspace = NEW.workspace AND channel = NEW.channel;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM scribe_raise_draft_version(id) FROM incidents
+      WHERE platform = OLD.platform AND workspace = OLD.workspace AND channel = OLD.channel;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON channel_zones
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_channel_zones();
+)sql",
 };
 
 }  // namespace

@@ -55,6 +55,7 @@ class PgTransaction final : public Transaction {
                                                 std::string_view platform) override;
   void save_draft(IncidentId incident, Timestamp created_at, const std::string& markdown) override;
   std::optional<std::string> latest_draft(IncidentId incident) override;
+  std::optional<DraftVersion> draft_version(IncidentId incident) override;
   std::vector<Incident> incidents_with_status(IncidentStatus status) override;
   std::vector<ActionItem> open_actions_with_due_date() override;
   std::vector<ActionItem> open_actions() override;

@@ -52,6 +52,17 @@ struct TrendsRows {
   std::vector<std::pair<IncidentId, Timestamp>> detected;
 };
 
+// What a postmortem draft of one incident was made from, as two numbers that only grow:
+// `incident` rises with every change to the incident's own rows (its fields, events,
+// notes, action items and their history, approvals, its channel's time zone), `related`
+// with every change that can alter any incident's related incidents (other incidents'
+// cause notes, fields and open items). The store raises them in the changing transaction.
+struct DraftVersion {
+  std::int64_t incident = 0;
+  std::int64_t related = 0;
+  friend bool operator==(const DraftVersion&, const DraftVersion&) = default;
+};
+
 // The operations available inside one transaction. Valid only during the callback, and
 // only on the thread that runs it.
 class Transaction {
@@ -207,6 +218,13 @@ class Transaction {
   virtual std::optional<std::string> stream_position(std::string_view stream) = 0;
   virtual void set_stream_position(std::string_view stream, std::string_view position,
                                    Timestamp at) = 0;
+
+  // The incident's DraftVersion in this transaction's snapshot; nullopt when there is no
+  // such incident or the store keeps no versions (then nothing may be served from a cache).
+  virtual std::optional<DraftVersion> draft_version(IncidentId incident) {
+    (void)incident;
+    return std::nullopt;
+  }
 
   // Drafts stored when an incident is resolved; the newest is returned.
   virtual void save_draft(IncidentId incident, Timestamp created_at,
