@@ -1375,3 +1375,128 @@ TEST_P(StoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheRequestPath)
 
 }  // namespace
 }  // namespace scribe
+
+// ------------------------------------------------------------------------- draft versions
+
+namespace scribe {
+namespace {
+
+// What the API's draft cache checks a kept draft against (bot/draft_cache.h): every kind
+// of write that a draft is made from raises the incident's version in its own transaction,
+// a write to another incident does not, and only what related incidents are made from
+// (cause notes, fields and open items of incidents with a cause) raises `related`.
+TEST_P(StoreTest, EveryChangeADraftIsMadeFromRaisesItsDraftVersion) {
+  const IncidentId id = insert(make_incident("db down"));
+  const IncidentId other = insert(make_incident("other", ChannelRef{"slack", "T0TEAM", "C0OTHER"}));
+  auto version = [&](IncidentId incident) {
+    std::optional<DraftVersion> v;
+    store_->read([&](Transaction& tx) { v = tx.draft_version(incident); });
+    return v;
+  };
+  EXPECT_FALSE(version(other + 1)) << "no such incident";
+  ASSERT_TRUE(version(id));
+  DraftVersion last = *version(id);
+  const DraftVersion other_start = *version(other);
+  // Runs `change` in a write and expects the incident's number raised, and `related` raised
+  // exactly when `related_moves`.
+  auto expect_raised = [&](const std::string& what, bool related_moves,
+                           const std::function<void(Transaction&)>& change) {
+    store_->write(change);
+    const DraftVersion now = *version(id);
+    EXPECT_GT(now.incident, last.incident) << what;
+    if (related_moves) {
+      EXPECT_GT(now.related, last.related) << what;
+    } else {
+      EXPECT_EQ(now.related, last.related) << what;
+    }
+    last = now;
+  };
+
+  TimelineEvent e;
+  expect_raised("an event", false,
+                [&](Transaction& tx) { e = tx.append_event(make_event(id, "first", kT0)); });
+  expect_raised("an edit", false, [&](Transaction& tx) {
+    TimelineEvent updated = e;
+    updated.text = "edited";
+    updated.revision = 1;
+    EventRevision previous{e.id, e.seq, 0, "edit", e.kind, e.occurred_at, e.text, kBob, kT0};
+    tx.revise_event(updated, previous);
+  });
+  expect_raised("a redaction", false, [&](Transaction& tx) {
+    TimelineEvent updated = e;
+    updated.deleted = true;
+    updated.revision = 2;
+    EventRevision previous{e.id, e.seq, 1, "delete", e.kind, e.occurred_at, "edited", kBob, kT0};
+    tx.revise_event(updated, previous);
+  });
+  expect_raised("a summary note", false, [&](Transaction& tx) {
+    Note n;
+    n.incident_id = id;
+    n.section = NoteSection::kSummary;
+    n.text = "summary";
+    n.author = kAlice;
+    n.created_at = kT0;
+    tx.add_note(n);
+  });
+  ActionItem item;
+  expect_raised("an action item (no cause yet)", false,
+                [&](Transaction& tx) { item = tx.add_action(make_action(id, "add an alert")); });
+  expect_raised("a cause note", true, [&](Transaction& tx) {
+    Note n;
+    n.incident_id = id;
+    n.section = NoteSection::kCause;
+    n.text = "disk full";
+    n.author = kAlice;
+    n.created_at = kT0;
+    tx.add_note(n);
+  });
+  expect_raised("an action item's change (the incident has a cause)", true, [&](Transaction& tx) {
+    ActionItem done = item;
+    done.status = ActionStatus::kDone;
+    tx.update_action(done);
+  });
+  expect_raised("an action item's audited change", true, [&](Transaction& tx) {
+    ActionItem owned = item;
+    owned.owner = kBob;
+    tx.revise_action(owned, {ActionRevision{item.id, item.seq, "owner", "", "bob", kAlice, kT0}});
+  });
+  expect_raised("the incident's fields (it has a cause)", true, [&](Transaction& tx) {
+    Incident i = *tx.find_incident(id);
+    i.severity = Severity::kSev1;
+    i.postmortem_owner = kBob;
+    tx.update_incident(i);
+  });
+  expect_raised("an approval", false, [&](Transaction& tx) {
+    tx.add_approval(Approval{id, kBob, kT0});
+  });
+  expect_raised("the channel's time zone", false, [&](Transaction& tx) {
+    tx.set_channel_zone(ChannelZone{kChannel, "Europe/Paris", kAlice, kT0});
+  });
+  EXPECT_EQ(version(other)->incident, other_start.incident)
+      << "nothing of the other incident changed";
+
+  // The other incident: its changes move its own number, and `related` only through what
+  // related incidents are made from.
+  store_->write([&](Transaction& tx) { tx.append_event(make_event(other, "x", kT0)); });
+  EXPECT_EQ(version(id)->incident, last.incident);
+  EXPECT_GT(version(other)->incident, other_start.incident);
+  EXPECT_EQ(version(id)->related, last.related) << "an event is not in related incidents";
+  store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(other);
+    i.title = "renamed, no cause";
+    tx.update_incident(i);
+  });
+  EXPECT_EQ(version(id)->related, last.related) << "an incident without a cause is never related";
+
+  // A write that fails is rolled back with its raise.
+  const DraftVersion before_failure = *version(id);
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    tx.append_event(make_event(id, "rolled back", kT0));
+    throw StoreError("injected");
+  }),
+               StoreError);
+  EXPECT_EQ(*version(id), before_failure);
+}
+
+}  // namespace
+}  // namespace scribe
