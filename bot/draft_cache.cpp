@@ -18,6 +18,7 @@ std::shared_ptr<const DraftCache::Entry> DraftCache::find(IncidentId incident, D
   }
   const Entry& e = *it->second->entry;
   const bool same_version = e.version.incident == version.incident &&
+                            e.version.events == version.events &&
                             (!e.uses_related || e.version.related == version.related);
   // A clock that went back (drafted_at in the future) is not trusted either.
   const bool fresh = e.drafted_at <= now && now < e.fresh_until;
@@ -71,8 +72,8 @@ Timestamp DraftCache::fresh_until(Timestamp now, bool ongoing) {
 std::string DraftCache::etag(IncidentId incident, DraftFormat format, const DraftVersion& version,
                              bool uses_related, Timestamp drafted_at) {
   static constexpr char kFormats[] = {'m', 'h', 'j'};
-  return fmt::format("\"{}{}-{}-{}-{}\"", kFormats[static_cast<int>(format)], incident,
-                     version.incident, uses_related ? version.related : 0,
+  return fmt::format("\"{}{}-{}-{}-{}-{}\"", kFormats[static_cast<int>(format)], incident,
+                     version.incident, version.events, uses_related ? version.related : 0,
                      drafted_at.time_since_epoch().count());
 }
 

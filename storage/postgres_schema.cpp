@@ -256,7 +256,8 @@ ALTER TABLE outbox ADD COLUMN claim_expires_at BIGINT;
 ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
 )sql",
     // 18: draft versions (see SQLite's migration 18): raised by triggers in the changing
-    // statement's transaction, so every replica's API sees a change in its next read.
+    // statement's transaction, so every replica's API sees a change in its next read. A new
+    // event moves the highest event number instead; only one that would not raises the row.
     R"sql(
 CREATE TABLE draft_versions (
   incident_id BIGINT PRIMARY KEY,
@@ -265,19 +266,21 @@ CREATE TABLE draft_versions (
 INSERT INTO draft_versions (incident_id, version) SELECT id, 1 FROM incidents;
 INSERT INTO draft_versions (incident_id, version) VALUES (0, 1);
 CREATE FUNCTION scribe_raise_draft_version(incident BIGINT) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO draft_versions (incident_id, version) VALUES (incident, 1)
-  ON CONFLICT (incident_id) DO UPDATE SET version = draft_versions.version + 1
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = incident
 $$;
 CREATE FUNCTION scribe_has_cause(incident BIGINT) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT EXISTS (SELECT 1 FROM notes WHERE incident_id = incident AND section = 'cause')
 $$;
 CREATE FUNCTION scribe_draft_versions_incidents() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.id); END IF;
-  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.id <> NEW.id) THEN
-    PERFORM scribe_raise_draft_version(OLD.id);
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO draft_versions (incident_id, version) VALUES (NEW.id, 1)
+      ON CONFLICT (incident_id) DO UPDATE SET version = draft_versions.version + 1;
+    RETURN NULL;
   END IF;
-  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (scribe_has_cause(NEW.id) OR scribe_has_cause(OLD.id))) THEN
+  PERFORM scribe_raise_draft_version(OLD.id);
+  IF TG_OP = 'UPDATE' AND OLD.id <> NEW.id THEN PERFORM scribe_raise_draft_version(NEW.id); END IF;
+  IF TG_OP = 'DELETE' OR scribe_has_cause(OLD.id) OR scribe_has_cause(NEW.id) THEN
     PERFORM scribe_raise_draft_version(0);
   END IF;
   RETURN NULL;
@@ -293,10 +296,21 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON events
+CREATE TRIGGER draft_versions AFTER UPDATE OR DELETE ON events
   FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_of_incident_rows();
 CREATE TRIGGER draft_versions AFTER INSERT OR UPDATE OR DELETE ON postmortem_approvals
   FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_of_incident_rows();
+-- A new event that takes the incident's next number needs nothing (see above); one that
+-- does not raises the version.
+CREATE FUNCTION scribe_draft_versions_event_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.seq < (SELECT max(seq) FROM events WHERE incident_id = NEW.incident_id) THEN
+    PERFORM scribe_raise_draft_version(NEW.incident_id);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draft_versions_insert AFTER INSERT ON events
+  FOR EACH ROW EXECUTE FUNCTION scribe_draft_versions_event_insert();
 CREATE FUNCTION scribe_draft_versions_notes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'DELETE' THEN PERFORM scribe_raise_draft_version(NEW.incident_id); END IF;

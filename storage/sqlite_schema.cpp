@@ -273,12 +273,15 @@ ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
     {"outbox jobs in doubt", R"sql(
 ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
 )sql"},
-    // 18: draft versions. A number per incident that every change to what its postmortem
-    // is made from raises, in the changing statement's own transaction (triggers, so no
-    // write path can forget it); the row of incident 0 stands for what every incident's
-    // "related incidents" are made from (other incidents' cause notes, fields and open
-    // items). The API serves a rendered draft again only while both numbers it was made at
-    // are unchanged (bot/draft_cache.h).
+    // 18: draft versions. What the API's cached drafts are checked against (bot/draft_cache.h):
+    // a number per incident that every change to what its postmortem is made from raises, in
+    // the changing statement's own transaction (triggers, so no write path can forget it);
+    // the row of incident 0 stands for what every incident's "related incidents" are made
+    // from (other incidents' cause notes, fields and open items). A new event needs no
+    // trigger: it always takes the incident's next number (append_event), so the highest
+    // event number, read beside these, moves with it; the one trigger on inserts raises the
+    // version only for an event that would not move it. Plain UPDATEs: a row that is missing
+    // stays missing, and then the store reports no version and nothing is served from a cache.
     {"draft versions for cached drafts", R"sql(
 CREATE TABLE draft_versions (
   incident_id INTEGER PRIMARY KEY,
@@ -291,111 +294,91 @@ CREATE TRIGGER draft_versions_incident_insert AFTER INSERT ON incidents BEGIN
     ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
 END;
 CREATE TRIGGER draft_versions_incident_update AFTER UPDATE ON incidents BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.id, 1 UNION SELECT OLD.id, 1 WHERE true
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
-  INSERT INTO draft_versions (incident_id, version) SELECT 0, 1
-    WHERE EXISTS (SELECT 1 FROM notes WHERE incident_id IN (NEW.id, OLD.id) AND section = 'cause')
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id IN (NEW.id, OLD.id)
+    OR (incident_id = 0 AND EXISTS (SELECT 1 FROM notes WHERE incident_id IN (NEW.id, OLD.id)
+                                                          AND section = 'cause'));
 END;
 CREATE TRIGGER draft_versions_incident_delete AFTER DELETE ON incidents BEGIN
-  INSERT INTO draft_versions (incident_id, version) VALUES (OLD.id, 1), (0, 1)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id IN (OLD.id, 0);
 END;
-CREATE TRIGGER draft_versions_event_insert AFTER INSERT ON events BEGIN
-  INSERT INTO draft_versions (incident_id, version) VALUES (NEW.incident_id, 1)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+CREATE TRIGGER draft_versions_event_insert AFTER INSERT ON events
+WHEN NEW.seq < (SELECT MAX(seq) FROM events WHERE incident_id = NEW.incident_id) BEGIN
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = NEW.incident_id;
 END;
 CREATE TRIGGER draft_versions_event_update AFTER UPDATE ON events BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT OLD.incident_id, 1 WHERE true
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (NEW.incident_id, OLD.incident_id);
 END;
 CREATE TRIGGER draft_versions_event_delete AFTER DELETE ON events BEGIN
-  INSERT INTO draft_versions (incident_id, version) VALUES (OLD.incident_id, 1)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = OLD.incident_id;
 END;
 CREATE TRIGGER draft_versions_note_insert AFTER INSERT ON notes BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT 0, 1 WHERE NEW.section = 'cause'
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id = NEW.incident_id OR (incident_id = 0 AND NEW.section = 'cause');
 END;
 CREATE TRIGGER draft_versions_note_update AFTER UPDATE ON notes BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT OLD.incident_id, 1
-    UNION SELECT 0, 1 WHERE 'cause' IN (NEW.section, OLD.section)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (NEW.incident_id, OLD.incident_id)
+       OR (incident_id = 0 AND 'cause' IN (NEW.section, OLD.section));
 END;
 CREATE TRIGGER draft_versions_note_delete AFTER DELETE ON notes BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT OLD.incident_id, 1 UNION SELECT 0, 1 WHERE OLD.section = 'cause'
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id = OLD.incident_id OR (incident_id = 0 AND OLD.section = 'cause');
 END;
 CREATE TRIGGER draft_versions_action_insert AFTER INSERT ON actions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT 0, 1
-    WHERE EXISTS (SELECT 1 FROM notes WHERE incident_id = NEW.incident_id AND section = 'cause')
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = NEW.incident_id
+    OR (incident_id = 0 AND EXISTS (SELECT 1 FROM notes WHERE incident_id = NEW.incident_id
+                                                          AND section = 'cause'));
 END;
 CREATE TRIGGER draft_versions_action_update AFTER UPDATE ON actions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT OLD.incident_id, 1 UNION SELECT 0, 1
-    WHERE EXISTS (SELECT 1 FROM notes
-                  WHERE incident_id IN (NEW.incident_id, OLD.incident_id) AND section = 'cause')
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (NEW.incident_id, OLD.incident_id)
+       OR (incident_id = 0 AND EXISTS (SELECT 1 FROM notes
+                                       WHERE incident_id IN (NEW.incident_id, OLD.incident_id)
+                                         AND section = 'cause'));
 END;
 CREATE TRIGGER draft_versions_action_delete AFTER DELETE ON actions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT OLD.incident_id, 1 UNION SELECT 0, 1
-    WHERE EXISTS (SELECT 1 FROM notes WHERE incident_id = OLD.incident_id AND section = 'cause')
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = OLD.incident_id
+    OR (incident_id = 0 AND EXISTS (SELECT 1 FROM notes WHERE incident_id = OLD.incident_id
+                                                          AND section = 'cause'));
 END;
 CREATE TRIGGER draft_versions_action_revision_insert AFTER INSERT ON action_revisions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT incident_id, 1 FROM actions WHERE id = NEW.action_id
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (SELECT incident_id FROM actions WHERE id = NEW.action_id);
 END;
 CREATE TRIGGER draft_versions_action_revision_update AFTER UPDATE ON action_revisions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT incident_id, 1 FROM actions WHERE id IN (NEW.action_id, OLD.action_id)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (SELECT incident_id FROM actions WHERE id IN (NEW.action_id, OLD.action_id));
 END;
 CREATE TRIGGER draft_versions_action_revision_delete AFTER DELETE ON action_revisions BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT incident_id, 1 FROM actions WHERE id = OLD.action_id
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (SELECT incident_id FROM actions WHERE id = OLD.action_id);
 END;
 CREATE TRIGGER draft_versions_approval_insert AFTER INSERT ON postmortem_approvals BEGIN
-  INSERT INTO draft_versions (incident_id, version) VALUES (NEW.incident_id, 1)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = NEW.incident_id;
 END;
 CREATE TRIGGER draft_versions_approval_update AFTER UPDATE ON postmortem_approvals BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT NEW.incident_id, 1 UNION SELECT OLD.incident_id, 1 WHERE true
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1
+    WHERE incident_id IN (NEW.incident_id, OLD.incident_id);
 END;
 CREATE TRIGGER draft_versions_approval_delete AFTER DELETE ON postmortem_approvals BEGIN
-  INSERT INTO draft_versions (incident_id, version) VALUES (OLD.incident_id, 1)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id = OLD.incident_id;
 END;
 CREATE TRIGGER draft_versions_zone_insert AFTER INSERT ON channel_zones BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT id, 1 FROM incidents
-    WHERE platform = NEW.platform AND workspace = NEW.workspace AND channel = NEW.channel
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id IN (
+    SELECT id FROM incidents
+    WHERE platform = NEW.platform AND workspace = NEW.workspace AND channel = NEW.channel);
 END;
 CREATE TRIGGER draft_versions_zone_update AFTER UPDATE ON channel_zones BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT id, 1 FROM incidents
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id IN (
+    SELECT id FROM incidents
     WHERE (platform = NEW.platform AND workspace = NEW.workspace AND channel = NEW.channel)
-       OR (platform = OLD.platform AND workspace = OLD.workspace AND channel = OLD.channel)
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+       OR (platform = OLD.platform AND workspace = OLD.workspace AND channel = OLD.channel));
 END;
 CREATE TRIGGER draft_versions_zone_delete AFTER DELETE ON channel_zones BEGIN
-  INSERT INTO draft_versions (incident_id, version)
-    SELECT id, 1 FROM incidents
-    WHERE platform = OLD.platform AND workspace = OLD.workspace AND channel = OLD.channel
-    ON CONFLICT (incident_id) DO UPDATE SET version = version + 1;
+  UPDATE draft_versions SET version = version + 1 WHERE incident_id IN (
+    SELECT id FROM incidents
+    WHERE platform = OLD.platform AND workspace = OLD.workspace AND channel = OLD.channel);
 END;
 )sql"},
 };

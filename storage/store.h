@@ -52,13 +52,15 @@ struct TrendsRows {
   std::vector<std::pair<IncidentId, Timestamp>> detected;
 };
 
-// What a postmortem draft of one incident was made from, as two numbers that only grow:
-// `incident` rises with every change to the incident's own rows (its fields, events,
-// notes, action items and their history, approvals, its channel's time zone), `related`
-// with every change that can alter any incident's related incidents (other incidents'
-// cause notes, fields and open items). The store raises them in the changing transaction.
+// What a postmortem draft of one incident was made from, as numbers that only grow, raised
+// in the changing transaction: `incident` with every change to the incident's own rows (its
+// fields, event edits and deletions, notes, action items and their history, approvals, its
+// channel's time zone), `events` (its highest event number) with every event added, and
+// `related` with every change that can alter any incident's related incidents (other
+// incidents' cause notes, fields and open items).
 struct DraftVersion {
   std::int64_t incident = 0;
+  std::int64_t events = 0;
   std::int64_t related = 0;
   friend bool operator==(const DraftVersion&, const DraftVersion&) = default;
 };

@@ -1403,7 +1403,9 @@ TEST_P(StoreTest, EveryChangeADraftIsMadeFromRaisesItsDraftVersion) {
                            const std::function<void(Transaction&)>& change) {
     store_->write(change);
     const DraftVersion now = *version(id);
-    EXPECT_GT(now.incident, last.incident) << what;
+    EXPECT_TRUE(now.incident > last.incident || now.events > last.events) << what;
+    EXPECT_GE(now.incident, last.incident) << what;
+    EXPECT_GE(now.events, last.events) << what;
     if (related_moves) {
       EXPECT_GT(now.related, last.related) << what;
     } else {
@@ -1479,7 +1481,8 @@ TEST_P(StoreTest, EveryChangeADraftIsMadeFromRaisesItsDraftVersion) {
   // related incidents are made from.
   store_->write([&](Transaction& tx) { tx.append_event(make_event(other, "x", kT0)); });
   EXPECT_EQ(version(id)->incident, last.incident);
-  EXPECT_GT(version(other)->incident, other_start.incident);
+  EXPECT_EQ(version(id)->events, last.events);
+  EXPECT_GT(version(other)->events, other_start.events);
   EXPECT_EQ(version(id)->related, last.related) << "an event is not in related incidents";
   store_->write([&](Transaction& tx) {
     Incident i = *tx.find_incident(other);
@@ -1487,6 +1490,16 @@ TEST_P(StoreTest, EveryChangeADraftIsMadeFromRaisesItsDraftVersion) {
     tx.update_incident(i);
   });
   EXPECT_EQ(version(id)->related, last.related) << "an incident without a cause is never related";
+
+  // An event that does not take the next number (written around append_event, as no code
+  // path does) raises the incident's number instead, so it cannot go unseen.
+  const DraftVersion before_raw = *version(id);
+  exec_raw(fmt::format(
+      "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
+      "author_name, text) VALUES ({}, 0, 'note', 0, 0, 'U1', 'a', 'written around')",
+      id));
+  EXPECT_GT(version(id)->incident, before_raw.incident);
+  EXPECT_EQ(version(id)->events, before_raw.events);
 
   // A write that fails is rolled back with its raise.
   const DraftVersion before_failure = *version(id);
