@@ -77,6 +77,36 @@ ActionItem make_action(IncidentId incident, std::string text) {
   return a;
 }
 
+// SQL that takes a database back to before migration 18 (draft versions): its triggers
+// and table.
+std::string drop_draft_versions() {
+  std::string sql;
+  for (const char* name : {"draft_versions_incident_insert",
+                           "draft_versions_incident_update",
+                           "draft_versions_incident_delete",
+                           "draft_versions_event_insert",
+                           "draft_versions_event_update",
+                           "draft_versions_event_delete",
+                           "draft_versions_note_insert",
+                           "draft_versions_note_update",
+                           "draft_versions_note_delete",
+                           "draft_versions_action_insert",
+                           "draft_versions_action_update",
+                           "draft_versions_action_delete",
+                           "draft_versions_action_revision_insert",
+                           "draft_versions_action_revision_update",
+                           "draft_versions_action_revision_delete",
+                           "draft_versions_approval_insert",
+                           "draft_versions_approval_update",
+                           "draft_versions_approval_delete",
+                           "draft_versions_zone_insert",
+                           "draft_versions_zone_update",
+                           "draft_versions_zone_delete"}) {
+    sql += fmt::format("DROP TRIGGER {};", name);
+  }
+  return sql + "DROP TABLE draft_versions;";
+}
+
 using test::Backend;
 
 // A fresh database of backend() and a store open on it.
@@ -190,6 +220,7 @@ TEST_F(SqliteStoreTest, OutboxRowsFromBeforeJobKindsGetTheirKind) {
   store_.reset();
   exec_raw(
       // Back to version 3: undo the later migrations' tables and columns too.
+      drop_draft_versions() +
       "ALTER TABLE outbox DROP COLUMN in_doubt; ALTER TABLE outbox DROP COLUMN claim_expires_at;"
       "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
@@ -1002,6 +1033,7 @@ TEST_P(StoreTest, IncidentRoundTripWithAndWithoutOptionalTimes) {
 TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   store_.reset();
   exec_raw(
+      drop_draft_versions() +
       "ALTER TABLE outbox DROP COLUMN in_doubt; ALTER TABLE outbox DROP COLUMN claim_expires_at;"
       "ALTER TABLE outbox DROP COLUMN claimed_by;"
       "DROP TABLE store_probe;"
@@ -1027,6 +1059,8 @@ TEST_F(SqliteStoreTest, IncidentsFromBeforePostmortemOwnersHaveNone) {
   Incident old;
   store_->read([&](Transaction& tx) { old = *tx.find_incident(7); });
   EXPECT_EQ(old.title, "old");
+  // Migration 18 gave the incident from before a draft version.
+  store_->read([&](Transaction& tx) { EXPECT_TRUE(tx.draft_version(7)); });
   EXPECT_EQ(old.postmortem_owner, std::nullopt);
   EXPECT_EQ(old.postmortem_status, PostmortemStatus::kDraft);
   EXPECT_EQ(old.closed_anyway, std::nullopt);
