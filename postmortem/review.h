@@ -103,6 +103,8 @@ struct ReviewSettings {
 
   // missing: a longer silence in the timeline while impact was ongoing is flagged.
   std::chrono::minutes timeline_gap{30};
+
+  bool operator==(const ReviewSettings&) const = default;
 };
 
 enum class TargetType { kIncident, kEvent, kAction, kNote };
@@ -167,7 +169,8 @@ class Reviewer {
   std::vector<Finding> review_entry(const ActionItem& action, const EntryContext& context) const;
 
  private:
-  std::unique_ptr<const ReviewDictionary> compiled_;
+  // Shared by every Reviewer made from equal settings: it is never changed once compiled.
+  std::shared_ptr<const ReviewDictionary> compiled_;
 };
 
 // One-off convenience: Reviewer(settings).review(record, now).

@@ -504,6 +504,38 @@ TEST_F(ReviewTest, UnactionableHorizon) {
   EXPECT_TRUE(has(Reviewer(s).review_entry(a, context()), ReviewRule::kUnactionable, "due_far"));
 }
 
+// Reviewers made from equal settings share one compiled dictionary (settings() is its
+// copy of the settings); a Reviewer with other settings gets its own and reviews by them.
+TEST_F(ReviewTest, ReviewersShareTheDictionaryOnlyForEqualSettings) {
+  const Reviewer a{ReviewSettings{}};
+  const Reviewer b{ReviewSettings{}};
+  EXPECT_EQ(&a.settings(), &b.settings());
+
+  ReviewSettings longer;
+  longer.action_horizon_days = 400;
+  const Reviewer c{longer};
+  EXPECT_NE(&a.settings(), &c.settings());
+  EXPECT_EQ(c.settings().action_horizon_days, 400);
+
+  ActionItem far = item("Add an alert on queue depth");
+  far.due = "2027-06-01";  // about 190 days after context().now
+  EXPECT_TRUE(has(a.review_entry(far, context()), ReviewRule::kUnactionable, "due_far"));
+  EXPECT_FALSE(has(c.review_entry(far, context()), ReviewRule::kUnactionable, "due_far"));
+  EXPECT_TRUE(has(b.review_entry(far, context()), ReviewRule::kUnactionable, "due_far"));
+
+  // A list that differs only in one word is other settings too.
+  ReviewSettings blame = ReviewSettings{};
+  blame.blame_words.push_back("botched");
+  const Reviewer d{blame};
+  EXPECT_NE(&a.settings(), &d.settings());
+  Note n;
+  n.section = NoteSection::kCause;
+  n.text = "bob botched the deploy";
+  n.author = kAlice;
+  EXPECT_TRUE(has(d.review_entry(n, context()), ReviewRule::kBlame));
+  EXPECT_FALSE(has(a.review_entry(n, context()), ReviewRule::kBlame));
+}
+
 TEST_F(ReviewTest, DoneItemsAreJudgedOnlyByKind) {
   ActionItem a = item("Investigated the leak");
   a.status = ActionStatus::kDone;
