@@ -62,10 +62,16 @@ class SqliteStore final : public Store {
     if (path != ":memory:" && !path.empty() && !path.starts_with("file:")) {
       watch_ = std::make_unique<sqlite::FileWatch>(path);
     }
+    // Opening reads the schema's pages into each connection's cache, where an idle reader
+    // would keep them. They are handed back here: in WAL mode a reader drops its whole
+    // cache anyway at the start of its next read after any commit, so nothing is lost.
     for (int i = 0; i < readers + 1; ++i) {
-      readers_.add(std::make_unique<Connection>(path, options));
+      auto reader = std::make_unique<Connection>(path, options);
+      sqlite3_db_release_memory(reader->db());
+      readers_.add(std::move(reader));
     }
     checkpointer_conn_ = std::make_unique<Connection>(path, options);
+    sqlite3_db_release_memory(checkpointer_conn_->db());
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::on_wal_commit, this);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
     writes_.start([this](WriteQueue::Batch& batch) { commit_batch(batch); });
