@@ -210,6 +210,9 @@ TEST_F(StoreFaultsE2E, AFullDiskRefusesCommandsUntilThereIsRoom) {
     ASSERT_THAT(reply.dump(), HasSubstr("Nothing was recorded: the disk is full"))
         << scribe_->logs();
   }
+  // The line reaches the test through the server's log pipe, which may trail its answer.
+  ASSERT_TRUE(scribe_->wait_for_log("the store cannot record", std::chrono::seconds(10)))
+      << scribe_->logs();
   const std::size_t logged = occurrences(scribe_->logs(), "the store cannot record");
   expect_refusing("the disk is full");
   expect_refusing("the disk is full");
