@@ -57,6 +57,15 @@ inline constexpr std::string_view kClaimAssignments =
     "in_doubt = CASE WHEN claimed_by IS NOT NULL AND claimed_by <> ? THEN 1 ELSE in_doubt END, "
     "claimed_by=?, claim_expires_at=?";
 
+// An incident's DraftVersion in one statement (binds: the incident twice): its row of
+// draft_versions (kept by the schema's triggers), its highest event number (a new event
+// moves it, found in the (incident_id, seq) index like the event cap's count), and the row
+// of incident 0, which stands for what related incidents are made from.
+inline constexpr std::string_view kDraftVersionQuery =
+    "SELECT (SELECT version FROM draft_versions WHERE incident_id=?), "
+    "(SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?), "
+    "(SELECT version FROM draft_versions WHERE incident_id=0)";
+
 inline constexpr std::string_view kActionColumns =
     "id, incident_id, seq, text, owner_id, owner_name, due, kind, status, created_by_id, "
     "created_by_name, created_at, done_at, done_by_id, done_by_name, snoozed_until, drop_reason, "
@@ -148,6 +157,13 @@ ActionItem read_action(const Row& s) {
   a.tracker_key = s.opt_text(17);
   a.tracker_url = s.text(18);
   return a;
+}
+
+// The row of kDraftVersionQuery; none for a store whose schema keeps no versions.
+template <typename Row>
+std::optional<DraftVersion> read_draft_version(const Row& s) {
+  if (s.is_null(0) || s.is_null(2)) return std::nullopt;
+  return DraftVersion{s.i64(0), s.i64(1), s.i64(2)};
 }
 
 }  // namespace scribe::rows

@@ -561,18 +561,12 @@ std::optional<std::string> SqliteTransaction::latest_draft(IncidentId incident) 
   return s.text(0);
 }
 
-// The three numbers in one statement: the schema's draft_versions (kept by triggers; the
-// row of incident 0 is the related incidents') and the highest event number, found in the
-// (incident_id, seq) index like the per-incident cap's count.
 std::optional<DraftVersion> SqliteTransaction::draft_version(IncidentId incident) {
   if (incident <= 0) return std::nullopt;
-  Stmt s = prepare(
-      "SELECT (SELECT version FROM draft_versions WHERE incident_id=?), "
-      "(SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?), "
-      "(SELECT version FROM draft_versions WHERE incident_id=0)");
+  Stmt s = prepare(rows::kDraftVersionQuery);
   s.bind(1, incident).bind(2, incident);
-  if (!s.step() || s.is_null(0) || s.is_null(2)) return std::nullopt;
-  return DraftVersion{s.i64(0), s.i64(1), s.i64(2)};
+  if (!s.step()) return std::nullopt;
+  return rows::read_draft_version(s);
 }
 
 std::vector<Incident> SqliteTransaction::incidents_with_status(IncidentStatus status) {

@@ -150,6 +150,19 @@ class ScribeE2E : public ::testing::Test {
     start(std::move(extra));
   }
 
+  // A slash command at the service's held time (clock_at), signed as Slack would sign it
+  // then; its JSON reply, or a test failure (and null) unless answered 200 with JSON.
+  json command_at_held_time(const SlackUser& user, const std::string& command,
+                            const std::string& text, const std::string& channel) {
+    slack_->sign_at(now_);
+    try {
+      return slack_->command(command, text, channel, user);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << command << " " << text << ": " << e.what();
+      return json();
+    }
+  }
+
   std::chrono::system_clock::time_point now_;
   // Options of every start before `serve` (e.g. {"--config", path}).
   std::vector<std::string> args_;

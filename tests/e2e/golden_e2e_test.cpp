@@ -67,14 +67,8 @@ class GoldenE2E : public testing::ScribeE2E {
   // A slash command at the service's (fake) time, as Slack would send it then over the
   // test's Slack mode (over HTTP signed at that time); a failure unless 200 with JSON.
   json say(const SlackUser& user, const std::string& command, const std::string& text) {
-    slack_->sign_at(now_);
-    json reply;
-    try {
-      reply = slack_->command(command, text, "C0S3", user);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << command << " " << text << ": " << e.what();
-      return reply;
-    }
+    const json reply = command_at_held_time(user, command, text, "C0S3");
+    if (reply.is_null()) return reply;
     EXPECT_NE(reply.value("response_type", ""), "") << reply.dump();
     return reply;
   }
