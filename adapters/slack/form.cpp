@@ -1,8 +1,10 @@
 #include "adapters/slack/form.h"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 
+#include "util/percent.h"
 #include "util/utf8.h"
 
 namespace scribe::slack {
@@ -39,12 +41,7 @@ constexpr bool is_query_char(unsigned char c) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
 // Every byte a query character or the start of a two-hex-digit escape.
 bool well_formed(std::string_view body) {
@@ -52,29 +49,13 @@ bool well_formed(std::string_view body) {
     const auto c = static_cast<unsigned char>(body[i]);
     if (c == '%') {
       if (i + 2 >= body.size()) return false;
-      if (hex_value(body[i + 1]) < 0 || hex_value(body[i + 2]) < 0) return false;
+      if (!is_hex_digit(body[i + 1]) || !is_hex_digit(body[i + 2])) return false;
       i += 2;
     } else if (!is_query_char(c)) {
       return false;
     }
   }
   return true;
-}
-
-// `part` of a well-formed body, decoded: escapes to their bytes, '+' to a space.
-std::string decode(std::string_view part) {
-  std::string out;
-  out.reserve(part.size());
-  for (std::size_t i = 0; i < part.size(); ++i) {
-    const char c = part[i];
-    if (c == '%') {
-      out.push_back(static_cast<char>(hex_value(part[i + 1]) * 16 + hex_value(part[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(c == '+' ? ' ' : c);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -97,10 +78,11 @@ FormResult parse_form(std::string_view body) {
       const std::string_view pair = body.substr(begin, amp - begin);
       begin = amp + 1;
       const std::size_t eq = pair.find('=');
-      std::string key = decode(pair.substr(0, eq));
+      std::string key = percent_decode(pair.substr(0, eq), /*plus_is_space=*/true);
       if (key.empty()) continue;
-      std::string value =
-          eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
+      std::string value = eq == std::string_view::npos
+                              ? std::string()
+                              : percent_decode(pair.substr(eq + 1), /*plus_is_space=*/true);
       if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
         result.error = "a decoded NUL character";
         return result;
