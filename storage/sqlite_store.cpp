@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <future>
@@ -30,6 +31,7 @@ namespace {
 using sqlite::Connection;
 using sqlite::SqliteTransaction;
 using sqlite::Stmt;
+using sqlite::WriterMemo;
 
 // Writes: callers queue (write_async never blocks); the writer thread takes everything
 // queued so far (up to WriteQueue::kMaxBatch), runs each write in its own savepoint of one
@@ -73,6 +75,7 @@ class SqliteStore final : public Store {
     checkpointer_conn_ = std::make_unique<Connection>(path, options);
     sqlite3_db_release_memory(checkpointer_conn_->db());
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::on_wal_commit, this);
+    sqlite3_update_hook(writer_conn_->db(), &SqliteStore::on_row_change, &memo_);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
     writes_.start([this](WriteQueue::Batch& batch) { commit_batch(batch); });
     reader_pool_ = std::make_unique<WorkerPool>(static_cast<std::size_t>(readers), "reader");
@@ -216,6 +219,7 @@ class SqliteStore final : public Store {
     auto fail_all = [&](std::exception_ptr error) {
       note_failure(c);
       c.exec_quietly("ROLLBACK");
+      memo_.forget();
       for (Pending& p : batch) {
         if (!p.error) p.error = error;
       }
@@ -225,6 +229,7 @@ class SqliteStore final : public Store {
       // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
       // overtaken by a CLI tool or another process sharing the file.
       c.prepare("BEGIN IMMEDIATE").run();
+      forget_memo_if_written_elsewhere(c);
     } catch (...) {
       return fail_all(std::current_exception());
     }
@@ -239,13 +244,15 @@ class SqliteStore final : public Store {
       }
       try {
         step(WriteStep::kStatement);
-        SqliteTransaction tx(c, /*writable=*/true);
+        SqliteTransaction tx(c, /*writable=*/true, &memo_);
         p.fn(tx);
         step(WriteStep::kRelease);
         c.prepare("RELEASE w").run();
       } catch (...) {
         p.error = std::current_exception();
         note_failure(c);
+        // What the memo learnt in this write may be rolled back with it.
+        memo_.forget();
         if (sqlite3_get_autocommit(c.db())) return fail_all(p.error);
         try {
           c.prepare("ROLLBACK TO w").run();
@@ -264,6 +271,32 @@ class SqliteStore final : public Store {
     for (const Pending& p : batch) {
       if (!p.error) return condition_.recovered();  // a write reached the disk
     }
+  }
+
+  // The writer's update hook: every row a statement or trigger inserts, updates or deletes
+  // on the writer connection (rowid tables; SQLite does not call it for WITHOUT ROWID
+  // tables, of which the memo keeps nothing).
+  static void on_row_change(void* memo, int /*op*/, const char* /*db*/, const char* table,
+                            sqlite3_int64 /*rowid*/) {
+    auto* m = static_cast<WriterMemo*>(memo);
+    if (std::strcmp(table, "incidents") == 0) {
+      m->forget_incidents();
+    } else if (std::strcmp(table, "events") == 0) {
+      m->forget_event_seqs();
+    } else if (std::strcmp(table, "channel_zones") == 0) {
+      m->forget_channel_zones();
+    }
+  }
+
+  // Another connection's commit (a tool writing to the file while the server runs; the
+  // server's own readers never write) may have changed what the memo keeps. data_version
+  // moves with every commit of another connection, and reading it costs a statement per
+  // batch, not per write.
+  void forget_memo_if_written_elsewhere(Connection& c) {
+    Stmt s = c.prepare("PRAGMA data_version");
+    const std::int64_t version = s.step() ? s.i64(0) : -1;
+    if (version != data_version_) memo_.forget();
+    data_version_ = version;
   }
 
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
@@ -329,6 +362,8 @@ class SqliteStore final : public Store {
 
   // The writer thread's alone, after construction.
   std::unique_ptr<Connection> writer_conn_;
+  WriterMemo memo_;
+  std::int64_t data_version_ = -1;
   std::unique_ptr<Connection> checkpointer_conn_;
 
   WriteQueue writes_;

@@ -78,14 +78,22 @@ std::optional<Incident> SqliteTransaction::find_incident(IncidentId id) {
   return read_incident(s);
 }
 
+// Every command of a channel starts here; on the writer, the memo answers while no row of
+// `incidents` has changed (see WriterMemo).
 std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c) {
-  Stmt s = prepare(
-      fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
-                  "status != 'closed' ORDER BY id DESC LIMIT 1",
-                  kIncidentColumns));
+  if (memo_ != nullptr) {
+    if (const std::optional<Incident>* known = memo_->current_incident(c)) return *known;
+  }
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+      "status != 'closed' ORDER BY id DESC LIMIT 1",
+      kIncidentColumns);
+  Stmt s = prepare(sql);
   s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
-  if (!s.step()) return std::nullopt;
-  return read_incident(s);
+  std::optional<Incident> found;
+  if (s.step()) found = read_incident(s);
+  if (memo_ != nullptr) memo_->remember_current_incident(c, found);
+  return found;
 }
 
 std::optional<Incident> SqliteTransaction::latest_incident(const ChannelRef& c) {
@@ -158,19 +166,26 @@ TimelineEvent SqliteTransaction::append_event(TimelineEvent e) {
       .bind(11, links_json(e.links))
       .run();
   e.id = last_id();
-  last_event_seq_ = {e.incident_id, e.seq};
+  // After the INSERT, whose row made the writer's memo forget every number.
+  remember_last_event_seq(e.incident_id, e.seq);
   return e;
 }
 
 // A command checks the incident's event cap and then appends: one lookup of the largest seq
-// serves both. Kept only for this transaction (one write's savepoint, see SqliteStore), in
-// which every event is added by append_event; a rolled-back write discards it with the
-// transaction.
+// serves both. Kept for this transaction (one write's savepoint, see SqliteStore), in which
+// every event is added by append_event, and on the writer in its memo while no other row of
+// `events` changes; a rolled-back write discards both.
 int SqliteTransaction::last_event_seq(IncidentId incident) {
   if (last_event_seq_ && last_event_seq_->first == incident) return last_event_seq_->second;
+  if (memo_ != nullptr) {
+    if (const std::optional<int> known = memo_->last_event_seq(incident)) {
+      last_event_seq_ = {incident, *known};
+      return *known;
+    }
+  }
   const int seq =
       next_seq("SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id=?", incident);
-  last_event_seq_ = {incident, seq};
+  remember_last_event_seq(incident, seq);
   return seq;
 }
 
@@ -256,6 +271,11 @@ void SqliteTransaction::set_channel_zone(const ChannelZone& z) {
 }
 
 std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& channel) {
+  // Every command reads its channel's zone; on the writer the memo answers while no row of
+  // `channel_zones` has changed.
+  if (memo_ != nullptr) {
+    if (const std::vector<ChannelZone>* known = memo_->channel_zones(channel)) return *known;
+  }
   Stmt s = prepare(
       "SELECT zone, set_by_id, set_by_name, set_at FROM channel_zones "
       "WHERE platform=? AND workspace=? AND channel=? ORDER BY id");
@@ -264,6 +284,7 @@ std::vector<ChannelZone> SqliteTransaction::channel_zones(const ChannelRef& chan
   while (s.step()) {
     out.push_back(ChannelZone{channel, s.text(0), Person{s.text(1), s.text(2)}, s.time(3)});
   }
+  if (memo_ != nullptr) memo_->remember_channel_zones(channel, out);
   return out;
 }
 

@@ -1,11 +1,15 @@
 // SqliteTransaction: the Transaction interface over one Connection, for the length of one
-// transaction that the store has begun (and will commit or roll back). Holds no state of
-// its own beyond the connection; used by one thread at a time, like its connection.
+// transaction that the store has begun (and will commit or roll back); used by one thread
+// at a time, like its connection. On the writer connection it may also use the writer's
+// memo (WriterMemo) of what the writer alone can change.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,10 +18,77 @@
 
 namespace scribe::sqlite {
 
+// What the writer connection remembers between its writes, so that a command does not read
+// again what no one else can have changed: each channel's current incident (as
+// current_incident answers) and time zone settings, and each incident's largest event
+// number. One process owns a SQLite database and only its writer connection writes, so the
+// memo stays exact as long as whoever owns it forgets (SqliteStore, on the writer thread):
+// - the incidents when a row of `incidents` changes, the zones when one of `channel_zones`
+//   does, and the numbers when one of `events` does (SQLite's update hook on the writer
+//   connection, which sees every row a statement or a trigger writes);
+// - everything when a savepoint or the transaction is rolled back (what was remembered in
+//   it may be gone), and when another connection has committed (PRAGMA data_version: a tool
+//   writing to the file around the server).
+// Bounded: a memo that grows past kMaxEntries entries is forgotten whole.
+class WriterMemo {
+ public:
+  static constexpr std::size_t kMaxEntries = 4096;
+
+  // The channel's current incident (nullopt inside: it has none); null when not known.
+  const std::optional<Incident>* current_incident(const ChannelRef& channel) const {
+    const auto it = incidents_.find(channel);
+    return it == incidents_.end() ? nullptr : &it->second;
+  }
+  void remember_current_incident(const ChannelRef& channel, const std::optional<Incident>& i) {
+    if (incidents_.size() >= kMaxEntries) incidents_.clear();
+    incidents_.insert_or_assign(channel, i);
+  }
+  const std::vector<ChannelZone>* channel_zones(const ChannelRef& channel) const {
+    const auto it = zones_.find(channel);
+    return it == zones_.end() ? nullptr : &it->second;
+  }
+  void remember_channel_zones(const ChannelRef& channel, const std::vector<ChannelZone>& zones) {
+    if (zones_.size() >= kMaxEntries) zones_.clear();
+    zones_.insert_or_assign(channel, zones);
+  }
+  std::optional<int> last_event_seq(IncidentId incident) const {
+    const auto it = seqs_.find(incident);
+    if (it == seqs_.end()) return std::nullopt;
+    return it->second;
+  }
+  void remember_last_event_seq(IncidentId incident, int seq) {
+    if (seqs_.size() >= kMaxEntries) seqs_.clear();
+    seqs_.insert_or_assign(incident, seq);
+  }
+
+  void forget_incidents() { incidents_.clear(); }
+  void forget_channel_zones() { zones_.clear(); }
+  void forget_event_seqs() { seqs_.clear(); }
+  void forget() {
+    forget_incidents();
+    forget_channel_zones();
+    forget_event_seqs();
+  }
+  bool empty() const { return incidents_.empty() && zones_.empty() && seqs_.empty(); }
+
+ private:
+  struct ChannelLess {
+    bool operator()(const ChannelRef& a, const ChannelRef& b) const {
+      return std::tie(a.channel, a.workspace, a.platform) <
+             std::tie(b.channel, b.workspace, b.platform);
+    }
+  };
+  std::map<ChannelRef, std::optional<Incident>, ChannelLess> incidents_;
+  std::map<ChannelRef, std::vector<ChannelZone>, ChannelLess> zones_;
+  std::unordered_map<IncidentId, int> seqs_;
+};
+
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(Connection& connection, bool writable)
-      : connection_(connection), writable_(writable) {}
+  // `memo`: the writer's, for a writable transaction on the writer connection; null
+  // elsewhere (readers, tools).
+  SqliteTransaction(Connection& connection, bool writable, WriterMemo* memo = nullptr)
+      : connection_(connection), writable_(writable), memo_(memo) {}
 
   IncidentId insert_incident(const Incident& i) override;
   void update_incident(const Incident& i) override;
@@ -111,11 +182,17 @@ class SqliteTransaction final : public Transaction {
     return static_cast<int>(s.i64(0));
   }
 
-  // The largest seq of the incident's events (0: none), looked up once per transaction.
+  // The largest seq of the incident's events (0: none), looked up once per transaction, or
+  // once while the writer's memo keeps it.
   int last_event_seq(IncidentId incident);
+  void remember_last_event_seq(IncidentId incident, int seq) {
+    last_event_seq_ = {incident, seq};
+    if (memo_ != nullptr) memo_->remember_last_event_seq(incident, seq);
+  }
 
   Connection& connection_;
   bool writable_;
+  WriterMemo* memo_;
   std::optional<std::pair<IncidentId, int>> last_event_seq_;
   // The rows first_delivery* inserted in this transaction, so that set_delivery_answer
   // finds them by rowid (a recent page) instead of by key: delivery keys are random (Slack

@@ -1407,6 +1407,138 @@ TEST_P(StoreTest, ExpiredDeliveryKeysArePurgedInBoundedBatchesOffTheRequestPath)
   });
 }
 
+// A replay key and its answer: the same key again, in the same write or after a restart, is
+// a replay answered with the stored answer; a key that got no answer is kept too; a write
+// that fails takes its key with it.
+TEST_P(StoreTest, ReplayKeysAndTheirAnswersAreKeptAcrossARestart) {
+  // Now, not kT0: the maintenance thread purges keys whose window has closed.
+  const Timestamp now =
+      std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
+  store_->write([&](Transaction& tx) {
+    ASSERT_TRUE(tx.first_delivery_until("slack-trigger", "t-1", now, now + minutes{11}));
+    EXPECT_FALSE(tx.first_delivery_until("slack-trigger", "t-1", now, now + minutes{11}))
+        << "the same key later in the same write is a replay";
+    EXPECT_EQ(tx.delivery_answer("slack-trigger", "t-1"), std::nullopt) << "not answered yet";
+    tx.set_delivery_answer("slack-trigger", "t-1", R"({"text":"first answer"})");
+    ASSERT_TRUE(tx.first_delivery_until("slack-request", "sig-2", now, now + minutes{11}));
+  });
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    ASSERT_TRUE(tx.first_delivery_until("slack-trigger", "t-3", now, now + minutes{11}));
+    tx.set_delivery_answer("slack-trigger", "t-3", "rolled back");
+    throw StoreError("injected");
+  }),
+               StoreError);
+
+  reopen();
+  store_->write([&](Transaction& tx) {
+    EXPECT_FALSE(tx.first_delivery_until("slack-trigger", "t-1", now, now + minutes{11}));
+    EXPECT_EQ(tx.delivery_answer("slack-trigger", "t-1"), R"({"text":"first answer"})");
+    EXPECT_FALSE(tx.first_delivery_until("slack-request", "sig-2", now, now + minutes{11}))
+        << "a key without an answer is kept";
+    EXPECT_EQ(tx.delivery_answer("slack-request", "sig-2"), std::nullopt);
+    EXPECT_TRUE(tx.first_delivery_until("slack-trigger", "t-3", now, now + minutes{11}))
+        << "a failed write leaves no key";
+    EXPECT_TRUE(tx.first_delivery_until("slack-request", "t-1", now, now + minutes{11}))
+        << "keys are per source";
+  });
+  EXPECT_EQ(query_int("SELECT count(*) FROM inbound_deliveries"), 4);
+  EXPECT_EQ(
+      query_int("SELECT expires_at FROM inbound_deliveries WHERE key = 't-1'"),
+      std::chrono::duration_cast<milliseconds>((now + minutes{11}).time_since_epoch()).count());
+}
+
+// The writer remembers each channel's current incident, its time zone settings and each
+// incident's largest event number between writes (SqliteStore's WriterMemo). A write that
+// is rolled back, a batch whose commit fails and a commit by another connection must each
+// leave nothing stale behind: the next command reads what the database holds.
+TEST_F(SqliteStoreTest, TheWritersMemoNeverOutlivesARolledBackWrite) {
+  const IncidentId id = insert(make_incident("memo"));
+  const ChannelRef channel = kChannel;
+  auto current = [&] {
+    std::optional<Incident> out;
+    store_->write([&](Transaction& tx) { out = tx.current_incident(channel); });
+    return out;
+  };
+  auto zones = [&] {
+    std::vector<ChannelZone> out;
+    store_->write([&](Transaction& tx) { out = tx.channel_zones(channel); });
+    return out;
+  };
+  ASSERT_EQ(current()->id, id);  // remembered from here on
+  EXPECT_TRUE(zones().empty());
+  append(make_event(id, "one", kT0));
+  append(make_event(id, "two", kT0));
+
+  // One write closes the incident, sets a zone and adds an event, reads all three back
+  // (remembering them) and then fails.
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(id);
+    i.status = IncidentStatus::kClosed;
+    tx.update_incident(i);
+    EXPECT_EQ(tx.current_incident(channel), std::nullopt);
+    tx.set_channel_zone(ChannelZone{channel, "Europe/Paris", kAlice, kT0});
+    EXPECT_EQ(tx.channel_zones(channel).size(), 1u);
+    EXPECT_EQ(tx.append_event(make_event(id, "three", kT0)).seq, 3);
+    EXPECT_EQ(tx.count_in_incident(id, IncidentPart::kEvents), 3);
+    throw StoreError("injected");
+  }),
+               StoreError);
+  ASSERT_TRUE(current().has_value()) << "the closing was rolled back";
+  EXPECT_EQ(current()->status, IncidentStatus::kOpen);
+  EXPECT_TRUE(zones().empty()) << "the zone was rolled back";
+  EXPECT_EQ(append(make_event(id, "three again", kT0)).seq, 3) << "no gap in the numbers";
+  store_->write(
+      [&](Transaction& tx) { EXPECT_EQ(tx.count_in_incident(id, IncidentPart::kEvents), 3); });
+
+  // A committed change is seen by the next write, through the memo.
+  store_->write([&](Transaction& tx) {
+    tx.set_channel_zone(ChannelZone{channel, "Asia/Tokyo", kAlice, kT0});
+  });
+  ASSERT_EQ(zones().size(), 1u);
+  EXPECT_EQ(zones()[0].zone, "Asia/Tokyo");
+
+  // Another connection's commit (a tool writing to the file) is seen by the next write.
+  exec_raw(fmt::format("UPDATE incidents SET title = 'renamed elsewhere' WHERE id = {}", id));
+  exec_raw(fmt::format(
+      "INSERT INTO events (incident_id, seq, kind, occurred_at, recorded_at, author_id, "
+      "author_name, text) VALUES ({}, 4, 'note', 0, 0, 'U1', 'a', 'written elsewhere')",
+      id));
+  exec_raw("DELETE FROM channel_zones");
+  EXPECT_EQ(current()->title, "renamed elsewhere");
+  EXPECT_TRUE(zones().empty());
+  EXPECT_EQ(append(make_event(id, "after the tool", kT0)).seq, 5);
+}
+
+// A batch whose COMMIT fails loses every write of it; what the writer remembered in it goes
+// too (tests/unit/writer_queue_test.cpp covers the other steps).
+TEST_F(SqliteStoreTest, AFailedCommitLeavesTheWritersMemoEmpty) {
+  store_.reset();
+  auto fail_commit = std::make_shared<std::atomic<bool>>(false);
+  SqliteOptions options;
+  options.fault_injection = [fail_commit](WriteStep step) {
+    if (step == WriteStep::kCommit && fail_commit->load()) throw StoreError("injected commit");
+  };
+  store_ = open_sqlite_store(path_, options);
+  const IncidentId id = insert(make_incident("memo"));
+  append(make_event(id, "one", kT0));
+  fail_commit->store(true);
+  EXPECT_THROW(store_->write([&](Transaction& tx) {
+    Incident i = *tx.find_incident(id);
+    i.status = IncidentStatus::kClosed;
+    tx.update_incident(i);
+    EXPECT_EQ(tx.current_incident(kChannel), std::nullopt);
+    EXPECT_EQ(tx.append_event(make_event(id, "two", kT0)).seq, 2);
+  }),
+               StoreError);
+  fail_commit->store(false);
+  store_->write([&](Transaction& tx) {
+    const auto incident = tx.current_incident(kChannel);
+    ASSERT_TRUE(incident.has_value());
+    EXPECT_EQ(incident->status, IncidentStatus::kOpen);
+    EXPECT_EQ(tx.append_event(make_event(id, "two again", kT0)).seq, 2);
+  });
+}
+
 }  // namespace
 }  // namespace scribe
 
