@@ -84,11 +84,10 @@ std::optional<Incident> SqliteTransaction::current_incident(const ChannelRef& c)
   if (memo_ != nullptr) {
     if (const std::optional<Incident>* known = memo_->current_incident(c)) return *known;
   }
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
-      "status != 'closed' ORDER BY id DESC LIMIT 1",
-      kIncidentColumns);
-  Stmt s = prepare(sql);
+  Stmt s = prepare(
+      fmt::format("SELECT {} FROM incidents WHERE platform=? AND workspace=? AND channel=? AND "
+                  "status != 'closed' ORDER BY id DESC LIMIT 1",
+                  kIncidentColumns));
   s.bind(1, c.platform).bind(2, c.workspace).bind(3, c.channel);
   std::optional<Incident> found;
   if (s.step()) found = read_incident(s);
