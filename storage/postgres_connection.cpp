@@ -45,7 +45,7 @@ std::string numbered_placeholders(std::string_view sql) {
 
 std::int64_t Result::affected() const {
   if (!r_) return 0;
-  const char* n = PQcmdTuples(r_.get());
+  const char* n = libpq().PQcmdTuples(r_.get());
   std::int64_t v = 0;
   std::from_chars(n, n + std::char_traits<char>::length(n), v);
   return v;
@@ -63,9 +63,10 @@ void Stmt::execute() {
   std::vector<const char*> values;
   values.reserve(params_.size());
   for (const auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
-  result_ = c_.check(PQexecPrepared(c_.conn_, name_.c_str(), static_cast<int>(values.size()),
-                                    values.data(), nullptr, nullptr, 0),
-                     name_);
+  result_ =
+      c_.check(libpq().PQexecPrepared(c_.conn_, name_.c_str(), static_cast<int>(values.size()),
+                                      values.data(), nullptr, nullptr, 0),
+               name_);
 }
 
 std::int64_t Stmt::i64(int col) const {
@@ -81,7 +82,7 @@ std::int64_t Stmt::i64(int col) const {
 Connection::Connection(std::string url) : url_(std::move(url)) { connect(); }
 
 Connection::~Connection() {
-  if (conn_ != nullptr) PQfinish(conn_);
+  if (conn_ != nullptr) libpq().PQfinish(conn_);
 }
 
 void Connection::connect() {
@@ -90,43 +91,43 @@ void Connection::connect() {
   // Later keywords override earlier ones, so the URL (expanded from dbname) wins.
   const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"5", "scribe", url_.c_str(), nullptr};
-  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  conn_ = libpq().PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) {
     throw PgError("cannot connect to PostgreSQL: out of memory", "", true);
   }
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn_);
+  if (libpq().PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = libpq().PQerrorMessage(conn_);
     while (!msg.empty() && std::isspace(static_cast<unsigned char>(msg.back()))) msg.pop_back();
-    PQfinish(conn_);
+    libpq().PQfinish(conn_);
     conn_ = nullptr;
     throw PgError(fmt::format("cannot connect to PostgreSQL at {}: {}", redact_url(url_), msg), "",
                   true);
   }
   // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
-  PQsetNoticeProcessor(
+  libpq().PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
 }
 
 void Connection::reset() {
   statements_.clear();
   if (conn_ != nullptr) {
-    PQfinish(conn_);
+    libpq().PQfinish(conn_);
     conn_ = nullptr;
   }
   connect();
 }
 
 bool Connection::in_transaction() const {
-  return conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE;
+  return conn_ != nullptr && libpq().PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
 Result Connection::check(PGresult* r, std::string_view what) {
   Result result(r);
-  const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  const ExecStatusType status = r ? libpq().PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  std::string msg = r ? PQresultErrorMessage(r) : "";
-  if (msg.empty() && conn_ != nullptr) msg = PQerrorMessage(conn_);
+  const char* state = r ? libpq().PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = r ? libpq().PQresultErrorMessage(r) : "";
+  if (msg.empty() && conn_ != nullptr) msg = libpq().PQerrorMessage(conn_);
   while (!msg.empty() && std::isspace(static_cast<unsigned char>(msg.back()))) msg.pop_back();
   const bool lost = broken();
   throw PgError(fmt::format("postgresql: {} ({})", msg, what), state ? state : "", lost);
@@ -138,7 +139,7 @@ Stmt Connection::prepare(std::string_view sql) {
   if (it == statements_.end()) {
     std::string name = fmt::format("s{}", statements_.size() + 1);
     const std::string text = numbered_placeholders(sql);
-    check(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr),
+    check(libpq().PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr),
           fmt::format("prepare: {}", sql.substr(0, 120)));
     it = statements_.emplace(std::string(sql), std::move(name)).first;
   }
@@ -147,12 +148,12 @@ Stmt Connection::prepare(std::string_view sql) {
 
 void Connection::exec(std::string_view sql) {
   if (broken()) throw PgError("postgresql: the connection to the server was lost", "", true);
-  check(PQexec(conn_, std::string(sql).c_str()), sql.substr(0, 80));
+  check(libpq().PQexec(conn_, std::string(sql).c_str()), sql.substr(0, 80));
 }
 
 void Connection::exec_quietly(const char* sql) {
   if (broken()) return;
-  PQclear(PQexec(conn_, sql));
+  libpq().PQclear(libpq().PQexec(conn_, sql));
 }
 
 }  // namespace scribe::pg

@@ -3,10 +3,9 @@
 // SQL is written with SQLite's placeholders (`?`, `?N`), turned into PostgreSQL's ($1, $N)
 // once when a statement is prepared, so the two backends' queries read alike. Every libpq
 // failure becomes a StoreError here (PgError, with the server's SQLSTATE), so nothing above
-// sees a result code. libpq is used only in storage/postgres_*.
+// sees a result code. libpq is used only in storage/postgres_*, through the table loaded at
+// the first connection (storage/postgres_libpq.h).
 #pragma once
-
-#include <libpq-fe.h>
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "storage/model.h"
+#include "storage/postgres_libpq.h"
 #include "storage/store.h"
 
 namespace scribe::pg {
@@ -49,18 +49,21 @@ std::string numbered_placeholders(std::string_view sql);
 class Result {
  public:
   Result() = default;
-  explicit Result(PGresult* r) : r_(r, &PQclear) {}
-  int rows() const { return r_ ? PQntuples(r_.get()) : 0; }
-  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  explicit Result(PGresult* r) : r_(r) {}
+  int rows() const { return r_ ? libpq().PQntuples(r_.get()) : 0; }
+  bool is_null(int row, int col) const { return libpq().PQgetisnull(r_.get(), row, col) != 0; }
   std::string_view value(int row, int col) const {
-    return {PQgetvalue(r_.get(), row, col),
-            static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+    return {libpq().PQgetvalue(r_.get(), row, col),
+            static_cast<std::size_t>(libpq().PQgetlength(r_.get(), row, col))};
   }
   // Rows an INSERT, UPDATE or DELETE changed.
   std::int64_t affected() const;
 
  private:
-  std::unique_ptr<PGresult, void (*)(PGresult*)> r_{nullptr, &PQclear};
+  struct Clear {
+    void operator()(PGresult* r) const { libpq().PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> r_;
 };
 
 class Connection;
@@ -149,7 +152,7 @@ class Connection {
   void exec_quietly(const char* sql);
 
   // Whether the connection is still up; a lost one is reconnected by reset().
-  bool broken() const { return conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD; }
+  bool broken() const { return conn_ == nullptr || libpq().PQstatus(conn_) == CONNECTION_BAD; }
   // Reconnects a broken connection (its prepared statements are gone with it). Throws
   // PgError when the server cannot be reached.
   void reset();

@@ -22,6 +22,7 @@ namespace scribe {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using pg::libpq;
 using std::chrono::milliseconds;
 
 // How long one poll of the leader's socket lasts: the longest a stop() or a message from
@@ -165,13 +166,13 @@ class PostgresLeadership final : public Leadership {
 
   // Until the connection has a whole result to give, or `until`. False when it failed.
   bool ready_by(PGconn* c, SteadyClock::time_point until) {
-    while (PQisBusy(c) != 0) {
+    while (libpq().PQisBusy(c) != 0) {
       const auto left = std::chrono::duration_cast<milliseconds>(until - SteadyClock::now());
       if (left.count() <= 0) return false;
-      pollfd p{PQsocket(c), POLLIN, 0};
+      pollfd p{libpq().PQsocket(c), POLLIN, 0};
       const int n = ::poll(&p, 1, static_cast<int>(std::min(left, kSlice).count()));
       if (n < 0 && errno != EINTR) return false;
-      if (PQconsumeInput(c) == 0) return false;
+      if (libpq().PQconsumeInput(c) == 0) return false;
     }
     return true;
   }
@@ -180,21 +181,21 @@ class PostgresLeadership final : public Leadership {
   // longer (the connection is then of no further use).
   std::optional<std::string> query(const std::string& sql, milliseconds timeout) {
     PGconn* c = conn_->raw();
-    if (c == nullptr || PQstatus(c) != CONNECTION_OK) return std::nullopt;
-    if (PQsendQuery(c, sql.c_str()) == 0) return std::nullopt;
+    if (c == nullptr || libpq().PQstatus(c) != CONNECTION_OK) return std::nullopt;
+    if (libpq().PQsendQuery(c, sql.c_str()) == 0) return std::nullopt;
     const auto until = SteadyClock::now() + timeout;
     std::optional<std::string> value;
     bool ok = true;
     for (;;) {
       if (!ready_by(c, until)) return std::nullopt;
-      PGresult* r = PQgetResult(c);
+      PGresult* r = libpq().PQgetResult(c);
       if (r == nullptr) break;
-      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        value = std::string(PQgetvalue(r, 0, 0));
-      } else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      if (libpq().PQresultStatus(r) == PGRES_TUPLES_OK && libpq().PQntuples(r) > 0) {
+        value = std::string(libpq().PQgetvalue(r, 0, 0));
+      } else if (libpq().PQresultStatus(r) != PGRES_TUPLES_OK) {
         ok = false;
       }
-      PQclear(r);
+      libpq().PQclear(r);
     }
     if (!ok || !value) return std::nullopt;
     return value;
@@ -209,12 +210,13 @@ class PostgresLeadership final : public Leadership {
       if (stopping()) return Watch::kStopping;
       const auto left = std::chrono::duration_cast<milliseconds>(until - SteadyClock::now());
       if (left.count() <= 0) break;
-      pollfd p{PQsocket(c), POLLIN, 0};
+      pollfd p{libpq().PQsocket(c), POLLIN, 0};
       const int n = ::poll(&p, 1, static_cast<int>(std::min(left, kSlice).count()));
       if (n < 0 && errno != EINTR) return Watch::kLost;
       if (n > 0) {
-        if (PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) return Watch::kLost;
-        while (PGnotify* note = PQnotifies(c)) PQfreemem(note);
+        if (libpq().PQconsumeInput(c) == 0 || libpq().PQstatus(c) != CONNECTION_OK)
+          return Watch::kLost;
+        while (PGnotify* note = libpq().PQnotifies(c)) libpq().PQfreemem(note);
       }
     }
     return query("SELECT 1", deadline()) ? Watch::kAlive : Watch::kLost;

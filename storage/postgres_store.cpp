@@ -29,6 +29,7 @@ namespace scribe {
 namespace {
 
 using pg::Connection;
+using pg::libpq;
 using pg::PgError;
 using pg::PgTransaction;
 
@@ -277,7 +278,7 @@ class PostgresStore final : public Store {
     try {
       // COMMIT of a transaction in the failed state answers ROLLBACK without an error:
       // checked first, so such a batch is not reported durable.
-      if (PQtransactionStatus(c.raw()) != PQTRANS_INTRANS) {
+      if (libpq().PQtransactionStatus(c.raw()) != PQTRANS_INTRANS) {
         throw StoreError("postgresql: the transaction failed before its commit");
       }
       c.exec("COMMIT");
