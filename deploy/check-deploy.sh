@@ -29,7 +29,9 @@ grep -q 'SCRIBE_DB=/var/lib/scribe/' <<<"$final_stage" || fail "$dockerfile: SCR
 if grep -Eq -- '-dev\b|build-essential|cmake|clang' <<<"$final_stage"; then
   fail "$dockerfile: the final stage installs build tools or headers"
 fi
-# The final stage's package list must hold the package of every library the binary links.
+# The final stage's package list must hold the package of every library the binary links,
+# and of every library it loads at run time (libpq, for PostgreSQL: no NEEDED entry names it,
+# so it is read from storage/postgres_libpq.h).
 runtime_packages=$(sed -n '/apt-get install/,/rm -rf/p' <<<"$final_stage" | tr ' \\' '\n\n' \
   | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|y)$' | sort -u)
 if [ -x "$scribe" ] && command -v readelf >/dev/null && command -v dpkg-query >/dev/null; then
@@ -39,7 +41,9 @@ if [ -x "$scribe" ] && command -v readelf >/dev/null && command -v dpkg-query >/
   # The cache is read once and awk reads all of it: an awk that exits at the first match
   # leaves ldconfig writing into a closed pipe, and SIGPIPE under pipefail ends the script.
   library_cache=$(ldconfig -p)
-  for soname in $(readelf -d "$scribe" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+  loaded=$(sed -n 's/.*kLibPqFile = "\(.*\)";/\1/p' storage/postgres_libpq.h)
+  [ -n "$loaded" ] || fail "storage/postgres_libpq.h: no kLibPqFile, the library loaded at run time"
+  for soname in $(readelf -d "$scribe" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p') $loaded; do
     path=$(awk -v s="$soname" '$1 == s && p == "" {p = $NF} END {print p}' <<<"$library_cache")
     if [ -n "$path" ]; then paths+=("$(readlink -f "$path")"); else missing+=("$soname(not found here)"); fi
   done
@@ -48,7 +52,7 @@ if [ -x "$scribe" ] && command -v readelf >/dev/null && command -v dpkg-query >/
     grep -qxF "${pkg%%:*}" <<<"$runtime_packages" || missing+=("$(basename "$path")(${pkg%%:*})")
   done < <(dpkg-query -S "${paths[@]}" 2>/dev/null)
   if [ ${#missing[@]} -eq 0 ]; then
-    ok "$dockerfile: its runtime packages cover every library $scribe links"
+    ok "$dockerfile: its runtime packages cover every library $scribe links, and $loaded"
   else
     fail "$dockerfile: the final stage lacks the packages of: ${missing[*]}"
   fi
