@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "storage/store.h"
+#include "support/scratch_dir.h"
 
 namespace scribe {
 namespace {
@@ -46,15 +47,12 @@ void exec(sqlite3* db, const std::string& sql) {
 // A SQLite file with one incident of 1,000 events; `triggers` false drops the draft
 // versions' triggers after the migrations ran.
 struct Fixture {
-  std::filesystem::path dir;
+  scribe::test::ScratchDir dir{"scribe-draft-version-bench"};
   std::unique_ptr<Store> store;
   IncidentId incident = 0;
 
   explicit Fixture(bool triggers) {
-    dir = std::filesystem::temp_directory_path() /
-          fmt::format("scribe-draft-version-bench-{}", std::random_device{}());
-    std::filesystem::create_directories(dir);
-    const std::string path = (dir / "scribe.db").string();
+    const std::string path = (dir.path() / "scribe.db").string();
     store = open_store(path);
     store->write([&](Transaction& tx) {
       Incident i;
@@ -83,11 +81,6 @@ struct Fixture {
       if (names.empty()) throw std::runtime_error("no draft_versions triggers found");
       store = open_store(path);
     }
-  }
-  ~Fixture() {
-    store.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 };
 

@@ -14,21 +14,19 @@
 
 #include "commands/limits.h"
 #include "storage/store.h"
+#include "support/scratch_dir.h"
 
 namespace scribe {
 namespace {
 
 // A SQLite file with one incident of `events` events, 100 notes and 100 action items.
 struct Fixture {
-  std::filesystem::path dir;
+  scribe::test::ScratchDir dir{"scribe-limits-bench"};
   std::unique_ptr<Store> store;
   IncidentId incident = 0;
 
   explicit Fixture(int events) {
-    dir = std::filesystem::temp_directory_path() /
-          fmt::format("scribe-limits-bench-{}", std::random_device{}());
-    std::filesystem::create_directories(dir);
-    store = open_store((dir / "scribe.db").string());
+    store = open_store((dir.path() / "scribe.db").string());
     const Timestamp t{std::chrono::milliseconds(1'763'647'500'000)};
     store->write([&](Transaction& tx) {
       Incident i;
@@ -60,11 +58,6 @@ struct Fixture {
         tx.add_action(a);
       }
     });
-  }
-  ~Fixture() {
-    store.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 };
 

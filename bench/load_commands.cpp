@@ -65,6 +65,7 @@
 #include "net/http_client.h"
 #include "storage/postgres_connection.h"
 #include "support/database_url.h"
+#include "support/scratch_dir.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
 #include "util/strings.h"
@@ -238,22 +239,6 @@ std::string load_average() {
 }
 
 double mib(long kib) { return kib < 0 ? -1 : static_cast<double>(kib) / 1024.0; }
-
-// A fresh directory for one server's database, removed afterwards.
-struct TempDir {
-  TempDir()
-      : path(std::filesystem::temp_directory_path() /
-             fmt::format("scribe-bench-{}", random_hex())) {
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path path;
-};
 
 // ---------------------------------------------------------------------------------------
 // The server under test: `scribe serve` as a child process, and the exact bytes Slack sends
@@ -753,12 +738,12 @@ class Bench {
   ServerRun scribe(const std::string& synchronous, bool full_suite) {
     ServerRun run;
     run.label = synchronous;
-    const TempDir dir;
-    run.db_filesystem = filesystem_name(dir.path);
+    const scribe::test::ScratchDir dir("scribe-bench");
+    run.db_filesystem = filesystem_name(dir.path());
     const std::string secret = random_hex();
     const std::string token = random_hex();
     std::map<std::string, std::string> env = {
-        {"SCRIBE_DB", (dir.path / "scribe.db").string()},
+        {"SCRIBE_DB", (dir.path() / "scribe.db").string()},
         {"SCRIBE_SQLITE_SYNCHRONOUS", synchronous},
         {"SCRIBE_SLACK_SIGNING_SECRET", secret},
         {"SCRIBE_API_TOKEN", token},
@@ -774,7 +759,7 @@ class Bench {
     settle();
     run.idle = memory_of(server);
     std::cerr << fmt::format("[{}] scribe serve pid {} on 127.0.0.1:{}, db on {} ({})\n",
-                             synchronous, server.pid(), server.port(), dir.path.string(),
+                             synchronous, server.pid(), server.port(), dir.path().string(),
                              run.db_filesystem);
 
     // Incident 1 takes the measured commands; incident 2 (another channel) is the one read.

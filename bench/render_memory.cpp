@@ -35,6 +35,7 @@
 
 #include "net/http_client.h"
 #include "storage/store.h"
+#include "support/scratch_dir.h"
 #include "support/scribe_process.h"
 #include "support/slack_client.h"
 
@@ -152,21 +153,6 @@ std::string random_hex() {
 }
 
 double mib(long kib) { return kib < 0 ? -1 : static_cast<double>(kib) / 1024.0; }
-
-struct TempDir {
-  TempDir()
-      : path(std::filesystem::temp_directory_path() /
-             fmt::format("scribe-membench-{}", random_hex())) {
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path path;
-};
 
 // Text that reads like incident notes: with the punctuation renderers have to escape, or
 // (`plain`) words and numbers only.
@@ -421,8 +407,8 @@ int main(int argc, char** argv) {
   const auto options = parse_options(argc, argv);
   if (!options) return 2;
   try {
-    const TempDir dir;
-    const std::string db = options->db.empty() ? (dir.path / "scribe.db").string() : options->db;
+    const scribe::test::ScratchDir dir("scribe-membench");
+    const std::string db = options->db.empty() ? (dir.path() / "scribe.db").string() : options->db;
     if (options->db.empty() || !std::filesystem::exists(db)) {
       std::cerr << fmt::format("building {} events of {} bytes in {}...\n", options->events,
                                options->event_bytes, db);

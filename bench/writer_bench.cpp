@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "storage/store.h"
+#include "support/scratch_dir.h"
 
 namespace scribe {
 namespace {
@@ -27,14 +28,11 @@ const ChannelRef kChannel{"slack", "T0TEAM", "C0INC"};
 const Timestamp kT{std::chrono::milliseconds(1'763'647'500'000)};
 
 struct Fixture {
-  std::filesystem::path dir;
+  scribe::test::ScratchDir dir{"scribe-writer-bench"};
   std::unique_ptr<Store> store;
 
   Fixture() {
-    dir = std::filesystem::temp_directory_path() /
-          fmt::format("scribe-writer-bench-{}", std::random_device{}());
-    std::filesystem::create_directories(dir);
-    store = open_store((dir / "scribe.db").string());
+    store = open_store((dir.path() / "scribe.db").string());
     store->write([&](Transaction& tx) {
       Incident i;
       i.channel = kChannel;
@@ -43,11 +41,6 @@ struct Fixture {
       i.declared_at = kT;
       tx.insert_incident(i);
     });
-  }
-  ~Fixture() {
-    store.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 };
 
