@@ -383,6 +383,8 @@ struct MatrixStandIn::Impl {
     events[{room, message.event_id}] = event;
     stream.push_back({++stream_pos, room, std::move(event), false});  // the bot's own echo
     sent.push_back(message);
+    // As a homeserver: a pending /sync returns with the new event, the sender's own too.
+    wake_sync_waiters();
     return ok({{"event_id", message.event_id}});
   }
 
