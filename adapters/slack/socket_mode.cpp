@@ -1,9 +1,6 @@
-// The only translation unit of the service that includes Beast's WebSocket and Asio's SSL
-// headers (they are heavy to compile).
+// With net/http_client.cpp, the only translation units of the service that include Beast's
+// and Asio's SSL headers (they are heavy to compile).
 #include "adapters/slack/socket_mode.h"
-
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,7 +16,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -36,6 +32,7 @@
 #include "adapters/slack/events_endpoint.h"
 #include "adapters/slack/interactivity_endpoint.h"
 #include "net/http_client.h"
+#include "net/tls_client.h"
 #include "util/percent.h"
 #include "util/worker_pool.h"
 
@@ -94,18 +91,11 @@ std::string form_of(const json& fields) {
   return body;
 }
 
-bool is_ip_address(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 }  // namespace
 
 struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
   Impl(Options o, Endpoints e) : options(std::move(o)), endpoints(e) {
-    tls.set_default_verify_paths();
-    tls.set_verify_mode(ssl::verify_peer);
+    configure_tls_client(tls.native_handle());
   }
 
   // ---- set once ----
@@ -129,7 +119,7 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
   std::condition_variable inflight_done;
   int inflight = 0;  // envelopes handed to an endpoint and not yet answered
 
-  // apps.connections.open blocks (libcurl); it runs here, never on the network thread.
+  // apps.connections.open blocks (HttpClient); it runs here, never on the network thread.
   // Declared after ioc: destroyed (joined) before it.
   std::unique_ptr<HttpClient> http = std::make_unique<HttpClient>(std::chrono::seconds(10));
   std::unique_ptr<WorkerPool> opener = std::make_unique<WorkerPool>(1, "slack-open");
@@ -211,14 +201,7 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       co_return nullptr;
     }
     // The certificate must name the host (or IP address) of the URL.
-    SSL* native = c->ws.next_layer().native_handle();
-    X509_VERIFY_PARAM* param = SSL_get0_param(native);
-    if (is_ip_address(host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-    } else {
-      SSL_set_tlsext_host_name(native, host.c_str());
-      X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
-    }
+    expect_tls_peer(c->ws.next_layer().native_handle(), host);
     auto [hec] = co_await c->ws.next_layer().async_handshake(ssl::stream_base::client, kAwait);
     if (hec) {
       spdlog::warn("Slack Socket Mode: TLS with {} failed: {}", host, hec.message());
