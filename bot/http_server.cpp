@@ -1,4 +1,5 @@
-// The only translation unit that includes Boost.Beast: it is heavy to compile.
+// The listener: with adapters/slack/socket_mode.cpp and net/http_client.cpp, one of the three
+// translation units of the service that include Boost.Beast (it is heavy to compile).
 #include "bot/http_server.h"
 
 #include <sys/resource.h>

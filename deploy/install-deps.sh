@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-url1.81-dev
-  libcurl4-openssl-dev libssl-dev
+  libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev
   # The PostgreSQL backend: libpq, and a server for its tests (deploy/postgres-test.sh).

@@ -1,5 +1,10 @@
-// HttpClient: a small blocking HTTP client over one reused libcurl handle (so
-// keep-alive connections are reused). Not thread-safe: one per thread.
+// HttpClient: a small blocking HTTP/1.1 client (http:// and https://) that keeps its last
+// connection open and reuses it for the next request to the same scheme, host and port. TLS
+// peers are verified against the system trust store (SSL_CERT_FILE / SSL_CERT_DIR override
+// it) and must match the URL's host. Proxies come from the environment as curl reads them:
+// https_proxy / HTTPS_PROXY (a CONNECT tunnel) for https URLs, http_proxy for http URLs,
+// no_proxy / NO_PROXY to bypass them; a proxy URL's user:password is sent as Basic
+// credentials. Not thread-safe: one per thread.
 #pragma once
 
 #include <atomic>
@@ -37,13 +42,18 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Headers are "Name: value" lines, sent as given (Host and Accept are added unless given;
+  // Content-Length for any method but GET and HEAD, whose `body` is not sent). Any failure
+  // that is not an HTTP response is a transport error in the result, never an exception.
+  // A reused connection the server had closed is reconnected and the request sent once
+  // more; "Connection: close" (either side) closes it after the response.
   HttpResult request(const std::string& method, const std::string& url,
                      const std::vector<std::string>& headers = {}, const std::string& body = {});
 
-  // While `*flag` is true, a request under way is abandoned within about a second (libcurl
-  // asks at that rate even on an idle connection) and fails with a transport error: for a
-  // thread that waits in a long poll and must stop. The flag must outlive this client;
-  // nullptr (the default) turns it off.
+  // While `*flag` is true, a request under way is abandoned within about a second (the
+  // flag is looked at every 100 ms, even on an idle connection) and fails with a transport
+  // error: for a thread that waits in a long poll and must stop. The flag must outlive this
+  // client; nullptr (the default) turns it off.
   void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
 
  private:

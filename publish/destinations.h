@@ -2,7 +2,7 @@
 // Confluence (a page in a space, storage-format XHTML; Cloud REST v2 or Data Center REST),
 // a git repository (a Markdown file committed through GitHub's contents API or GitLab's
 // repository files API), Notion (publish/notion.h) and Google Docs (publish/google.h).
-// Blocking calls over libcurl; each destination owns one connection, so it is NOT
+// Blocking calls over HttpClient; each destination owns one connection, so it is NOT
 // thread-safe: the outbox's sender thread only.
 #pragma once
 

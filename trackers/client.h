@@ -1,6 +1,6 @@
 // TrackerClient: one issue tracker's REST API as the tracker extension uses it: find the
 // issue of an action item by its marker label, create it, close or reopen it, read its
-// state. Blocking calls over libcurl; each client owns one connection, so it is NOT
+// state. Blocking calls over HttpClient; each client owns one connection, so it is NOT
 // thread-safe: it is used on the outbox's sender thread only.
 #pragma once
 

@@ -1,6 +1,6 @@
 // The Matrix client-server API as Scribe's application service uses it on its own
 // initiative: sending messages (the outbox's MatrixDeliverer), joining rooms, reading an
-// event or a display name back. Blocking calls over libcurl, authenticated with the
+// event or a display name back. Blocking calls over HttpClient, authenticated with the
 // application service's as_token; the AS acts as its bot user through `user_id`.
 #pragma once
 

@@ -23,7 +23,7 @@
 // SSL_CERT_DIR where set) with the URL's host name or IP address.
 //
 // Threads: all network work runs on one thread of its own; apps.connections.open (a
-// blocking libcurl call) on another. Endpoints are called on the network thread and answer
+// blocking HttpClient call) on another. Endpoints are called on the network thread and answer
 // from any thread. start() and stop() from one controlling thread; the accessors from any.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The Slack Web API as Scribe uses it on its own initiative: posting messages (the outbox's
-// SlackDeliverer) and reading a message or a user back. Blocking calls over libcurl.
+// SlackDeliverer) and reading a message or a user back. Blocking calls over HttpClient.
 #pragma once
 
 #include <chrono>
