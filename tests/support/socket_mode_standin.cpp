@@ -1,19 +1,11 @@
 #include "support/socket_mode_standin.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <deque>
-#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -32,6 +24,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "support/test_ca.h"
+
 namespace scribe::testing {
 namespace {
 
@@ -45,59 +39,6 @@ using nlohmann::json;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 using Ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 using Clock = std::chrono::steady_clock;
-
-void check(bool ok, const char* what) {
-  if (!ok) throw std::runtime_error(std::string("socket mode stand-in: ") + what);
-}
-
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertFree {
-  void operator()(X509* c) const { X509_free(c); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
-
-void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  check(ext != nullptr, "extension");
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-}
-
-// A certificate for `common_name` with `key`, signed by `issuer_key` (issuer: `issuer`, or
-// itself when null), valid from 30 years ago until a day from now: a test may hold the
-// client's clock years in the past (libfaketime), and a real Slack certificate is valid then.
-Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
-               bool ca) {
-  Cert cert(X509_new());
-  check(cert != nullptr, "X509_new");
-  X509_set_version(cert.get(), 2);
-  static std::atomic<long> serial{1};
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial.fetch_add(1));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -30L * 365 * 24 * 3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-  X509_set_pubkey(cert.get(), key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
-  X509* signer = issuer != nullptr ? issuer : cert.get();
-  if (ca) {
-    add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
-    add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-  } else {
-    add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
-    add_extension(cert.get(), signer, NID_subject_alt_name, "IP:127.0.0.1");
-    add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-  }
-  check(X509_sign(cert.get(), issuer_key, EVP_sha256()) > 0, "X509_sign");
-  return cert;
-}
 
 struct Connection {
   Connection(tcp::socket socket, ssl::context& tls, int number)
@@ -121,8 +62,7 @@ struct SocketModeStandIn::Impl {
   std::thread thread;
 
   // ---- set once ----
-  std::filesystem::path dir;
-  std::string ca_path;
+  ThrowawayCa ca;
   std::uint16_t port = 0;
 
   // ---- shared, guarded by mu ----
@@ -138,27 +78,6 @@ struct SocketModeStandIn::Impl {
   bool min_tracking = false;
   std::vector<SocketAck> acks;
   std::chrono::milliseconds read_delay{0};
-
-  void make_certificates() {
-    Key ca_key(EVP_EC_gen("P-256"));
-    Key server_key(EVP_EC_gen("P-256"));
-    check(ca_key && server_key, "EVP_EC_gen");
-    Cert ca = make_cert(ca_key.get(), "Scribe test CA (throwaway)", nullptr, ca_key.get(), true);
-    Cert server = make_cert(server_key.get(), "127.0.0.1", ca.get(), ca_key.get(), false);
-
-    dir = std::filesystem::temp_directory_path() /
-          fmt::format("scribe-socket-standin-{}-{}", ::getpid(), std::random_device{}());
-    std::filesystem::create_directories(dir);
-    ca_path = (dir / "ca.pem").string();
-    FILE* f = std::fopen(ca_path.c_str(), "w");
-    check(f != nullptr, "cannot write the CA file");
-    const int written = PEM_write_X509(f, ca.get());
-    std::fclose(f);
-    check(written == 1, "PEM_write_X509");
-
-    check(SSL_CTX_use_certificate(tls.native_handle(), server.get()) == 1, "use_certificate");
-    check(SSL_CTX_use_PrivateKey(tls.native_handle(), server_key.get()) == 1, "use_PrivateKey");
-  }
 
   void note_open_count() {  // mu held
     if (open_ids.size() >= 2) min_tracking = true;
@@ -273,7 +192,7 @@ struct SocketModeStandIn::Impl {
 
 SocketModeStandIn::SocketModeStandIn() : impl_(std::make_shared<Impl>()) {
   Impl& m = *impl_;
-  m.make_certificates();
+  m.ca.serve_with(m.tls.native_handle());
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
   m.acceptor.open(at.protocol());
   m.acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -294,12 +213,10 @@ SocketModeStandIn::~SocketModeStandIn() {
   });
   m.thread.join();
   m.live.clear();
-  std::error_code ignored;
-  std::filesystem::remove_all(m.dir, ignored);
 }
 
 std::uint16_t SocketModeStandIn::port() const { return impl_->port; }
-std::string SocketModeStandIn::ca_file() const { return impl_->ca_path; }
+std::string SocketModeStandIn::ca_file() const { return impl_->ca.ca_file(); }
 
 std::string SocketModeStandIn::next_url() {
   std::lock_guard lock(impl_->mu);
