@@ -77,7 +77,11 @@ Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* i
 ThrowawayCa::ThrowawayCa() {
   Key key(EVP_EC_gen("P-256"));
   check(key != nullptr, "EVP_EC_gen");
-  Cert ca = make_cert(key.get(), "Scribe test CA (throwaway)", nullptr, key.get(), true);
+  // A name of its own: two CAs of one name would be taken for each other when a chain is
+  // checked, and the refusal would read as a bad signature instead of an unknown issuer.
+  static std::atomic<int> made{0};
+  const std::string name = fmt::format("Scribe test CA (throwaway) {}-{}", ::getpid(), ++made);
+  Cert ca = make_cert(key.get(), name.c_str(), nullptr, key.get(), true);
   dir_ = std::filesystem::temp_directory_path() /
          fmt::format("scribe-test-ca-{}-{}", ::getpid(), std::random_device{}());
   std::filesystem::create_directories(dir_);
