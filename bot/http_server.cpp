@@ -2,6 +2,7 @@
 // translation units of the service that include Boost.Beast (it is heavy to compile).
 #include "bot/http_server.h"
 
+#include <poll.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -173,7 +174,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void session_ended(std::uint64_t id);
   void begin_stop();
   std::size_t load() const { return sessions.size() - closing; }
-  void publish_open() { open_gauge.store(sessions.size(), std::memory_order_relaxed); }
+  // A connection closed to make room has given its descriptor back even while its end is
+  // still on the way here: it no longer counts as open.
+  void publish_open() { open_gauge.store(load(), std::memory_order_relaxed); }
+  // Whether a connection is in the listen queue right now. The reactor's readiness is
+  // edge-triggered: an arrival already taken by an earlier accept can still wake a later
+  // wait, so a wake-up alone is no proof that anybody waits.
+  bool connection_waiting();
 
   // Set before run(), read-only afterwards.
   Options options;
@@ -519,6 +526,7 @@ void HttpServer::Impl::on_arrival(beast::error_code ec) {
   if (ec) return on_accept_error(ec);
   if (load() < options.max_connections) return maybe_accept();  // a slot freed meanwhile
   if (shed_pending) return;                                     // its result calls back
+  if (!connection_waiting()) return maybe_accept();             // a stale wake-up: wait again
   want_idle.store(true);
   if (shed_longest_idle()) want_idle.store(false);
   // Otherwise the next session to end or to become idle calls back.
@@ -584,6 +592,17 @@ void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
   });
 }
 
+bool HttpServer::Impl::connection_waiting() {
+  pollfd probe{acceptor.native_handle(), POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&probe, 1, 0);
+  } while (ready < 0 && errno == EINTR);
+  // If poll itself fails, assume somebody waits: shedding an idle connection is the
+  // listener's old behaviour, and never leaves a waiting client stuck.
+  return ready != 0;
+}
+
 bool HttpServer::Impl::shed_longest_idle() {
   std::shared_ptr<Session> oldest;
   std::uint64_t oldest_id = 0;
@@ -616,6 +635,7 @@ void HttpServer::Impl::on_shed_result(std::uint64_t id, bool closed) {
       ++closing;
     }
   }
+  publish_open();
   maybe_accept();
 }
 
