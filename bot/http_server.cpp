@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,9 +15,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -228,6 +231,30 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<std::uint64_t> accept_errors_total{0};
 };
 
+// A request's responder, made once per request (one allocation): it takes the answer to
+// the connection's strand, from whichever thread calls it. The work guard keeps the
+// listener's threads running (and a graceful stop waiting) until the answer has come.
+class Answer final : public HttpResponder::State {
+ public:
+  Answer(std::shared_ptr<Session> session, unsigned version, bool keep_alive, bool head,
+         const asio::any_io_executor& executor)
+      : session_(std::move(session)),
+        work_(asio::make_work_guard(executor)),
+        version_(version),
+        keep_alive_(keep_alive),
+        head_(head) {}
+  ~Answer() override { answer_if_unanswered(); }
+
+  void deliver(HttpResponse response) override;
+
+ private:
+  std::shared_ptr<Session> session_;
+  asio::executor_work_guard<asio::any_io_executor> work_;
+  unsigned version_;
+  bool keep_alive_;
+  bool head_;
+};
+
 // One connection, on its own strand. Reads a request in two phases so that an idle
 // keep-alive connection (nothing received yet) and a request in progress have different
 // time limits, and so that a graceful stop or the connection cap can close the first kind
@@ -268,6 +295,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  friend class Answer;  // calls respond() on this strand
   enum class Interrupt { kNone, kShed, kStop };
 
   // Cancels the idle read; on_first_bytes decides, on this strand, whether a request began
@@ -320,46 +348,96 @@ class Session : public std::enable_shared_from_this<Session> {
     read_header();
   }
 
+  // A request has begun: parse what is buffered, and read only when the parser needs more.
+  // Beast's async_read_header and async_read would do the same, but each completes through
+  // a post to the strand even when the whole request is already buffered (the usual case:
+  // a client writes a request at once), and each is a composed operation of its own.
   void read_header() {
     idle_ = false;
     idle_since_.store(0);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
-    // From the first byte on, the whole request must arrive within read_timeout.
-    stream_.expires_after(server_->options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    header_checked_ = false;
+    // From the first byte on, the whole request must arrive within read_timeout; the
+    // deadline is set on the stream only when something is still to be read.
+    request_deadline_ = SteadyClock::now() + server_->options.read_timeout;
+    parse_buffered();
   }
 
-  void on_header(beast::error_code ec, std::size_t) {
+  // Feeds the buffered bytes to the parser until the request is whole (then handles it),
+  // the header is in (checked once, see check_header), or more bytes are needed (read).
+  void parse_buffered() {
+    for (;;) {
+      beast::error_code ec;
+      if (parser_->is_done()) {
+        // Whatever else is buffered is the next request (pipelined): left for it.
+      } else if (buffer_.size() > 0) {
+        const std::size_t used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec && ec != http::error::need_more) return on_read_error(ec);
+      } else {
+        ec = http::error::need_more;
+      }
+      if (parser_->is_header_done() && !header_checked_) {
+        header_checked_ = true;
+        if (!check_header()) return;  // answered, or a 100 Continue resumes parsing
+        continue;
+      }
+      if (parser_->is_done()) return on_request();
+      if (ec == http::error::need_more) return read_more();
+    }
+  }
+
+  void read_more() {
+    const std::size_t size = beast::read_size(buffer_, 65536);
+    if (size == 0) return on_read_error(http::error::buffer_overflow);
+    stream_.expires_at(request_deadline_);
+    stream_.async_read_some(buffer_.prepare(size),
+                            beast::bind_front_handler(&Session::on_more, shared_from_this()));
+  }
+
+  void on_more(beast::error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (ec == asio::error::eof) {
+      // As Beast's reader: a message cut short is malformed, none at all is the end.
+      if (!parser_->got_some()) return on_read_error(http::error::end_of_stream);
+      parser_->put_eof(ec);
+      if (ec) return on_read_error(ec);
+      if (parser_->is_done()) return on_request();
+      return on_read_error(http::error::partial_message);
+    }
     if (ec) return on_read_error(ec);
+    parse_buffered();
+  }
+
+  // Once per request, when its header is in. False when the request was answered here
+  // (refused) or a 100 Continue is being written (it resumes parsing when sent).
+  bool check_header() {
     const auto& req = parser_->get();
     if (const auto problem = framing_problem(req); !problem.empty()) {
       spdlog::debug("refused a request: {}", problem);
-      return reply_error(http::status::bad_request, problem);
+      reply_error(http::status::bad_request, problem);
+      return false;
     }
     if (const auto length = parser_->content_length();
         length && *length > server_->options.max_body_bytes) {
-      return reply_error(http::status::payload_too_large, "request body too large\n");
+      reply_error(http::status::payload_too_large, "request body too large\n");
+      return false;
     }
     auto expect = req[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
+      stream_.expires_at(request_deadline_);
       http::async_write(stream_, *cont,
                         [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
                           if (wec) return self->close();
-                          self->read_body();
+                          self->parse_buffered();
                         });
-      return;
+      return false;
     }
-    read_body();
-  }
-
-  void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_request, shared_from_this()));
+    return true;
   }
 
   void on_read_error(beast::error_code ec) {
@@ -381,8 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return reply_error(http::status::bad_request, "malformed HTTP request\n");
   }
 
-  void on_request(beast::error_code ec, std::size_t) {
-    if (ec) return on_read_error(ec);
+  void on_request() {
     auto req = parser_->release();
     parser_.reset();
 
@@ -405,15 +482,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // threads running (and a graceful stop waiting) until it has come.
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    HttpResponder responder(
-        [self = shared_from_this(), version, keep_alive, head,
-         work = asio::make_work_guard(stream_.get_executor())](HttpResponse response) mutable {
-          asio::post(self->stream_.get_executor(),
-                     [self, version, keep_alive, head, response = std::move(response)]() mutable {
-                       self->respond(std::move(response), version, keep_alive, head);
-                     });
-          work.reset();
-        });
+    HttpResponder responder(std::make_shared<Answer>(shared_from_this(), version, keep_alive, head,
+                                                     stream_.get_executor()));
     const std::string method = request.method;
     const std::string target = request.target;
     try {
@@ -425,44 +495,103 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void respond(HttpResponse response, unsigned version, bool keep_alive, bool head) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response.status), version);
-    res->set(http::field::server, "scribe");
-    res->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) {
+    if (!serialise_head(response, version, keep_alive && !server_->stopping, head)) {
+      spdlog::error("a handler's answer has a header that cannot be sent; answering 500");
+      HttpResponse internal{500, "text/plain; charset=utf-8", "internal error\n", {}};
+      serialise_head(internal, version, keep_alive && !server_->stopping, head);
+      response = std::move(internal);
+    }
+    out_body_ = std::move(response.body);
+    write(/*then_linger=*/false);
+  }
+
+  void reply_error(http::status status, std::string_view text) {
+    // The stream is not at a request boundary any more: close after the answer.
+    HttpResponse response{
+        static_cast<int>(status), "text/plain; charset=utf-8", std::string(text), {}};
+    serialise_head(response, 11, /*keep_alive=*/false, /*head=*/false);
+    out_body_ = std::move(response.body);
+    write(/*then_linger=*/true);
+  }
+
+  // The status line and headers into out_head_ (reused from answer to answer), as Beast's
+  // serialiser wrote them for the message respond() used to build: Server and Content-Type
+  // first, then the handler's headers (a later one of the same name replacing an earlier
+  // one, as `set` did), Content-Length always (the body's length, also for HEAD), and
+  // Connection where keep-alive differs from the version's default. Written by hand: for a
+  // small answer Beast's message, its fields and its serialiser were a good part of a
+  // listener's time. Sets out_keep_alive_; the body is the caller's. False when a header
+  // name or value cannot be sent as it is (a handler's bug: never split a header).
+  bool serialise_head(HttpResponse& response, unsigned version, bool keep_alive, bool head) {
+    const auto sendable_name = [](std::string_view name) {
+      return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 32 && u < 127 &&
+               std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
+      });
+    };
+    const auto sendable_value = [](std::string_view value) {
+      return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+    };
+    if (!sendable_value(response.content_type)) return false;
+    const auto replaced_later = [&](std::size_t i) {
+      for (std::size_t j = i + 1; j < response.headers.size(); ++j) {
+        if (beast::iequals(response.headers[j].first, response.headers[i].first)) return true;
+      }
+      return false;
+    };
+    const auto given = [&](std::string_view name) {
+      return std::any_of(response.headers.begin(), response.headers.end(),
+                         [&](const auto& h) { return beast::iequals(h.first, name); });
+    };
+
+    const auto status = static_cast<http::status>(response.status);
+    // Beast refused a body with these (an exception on the listener's thread); never sent.
+    if (http::to_status_class(status) == http::status_class::informational ||
+        status == http::status::no_content || status == http::status::not_modified) {
+      if (!response.body.empty()) return false;
+    }
+    std::string& out = out_head_;
+    out.clear();
+    out.append("HTTP/1.").push_back(static_cast<char>('0' + version % 10));
+    fmt::format_to(std::back_inserter(out), " {} ", response.status);
+    out.append(http::obsolete_reason(status)).append("\r\n");
+    if (!given("server")) out.append("Server: scribe\r\n");
+    if (!given("content-type")) {
+      out.append("Content-Type: ").append(response.content_type).append("\r\n");
+    }
+    for (std::size_t i = 0; i < response.headers.size(); ++i) {
+      auto& [name, value] = response.headers[i];
+      if (!sendable_name(name) || !sendable_value(value)) return false;
+      if (replaced_later(i)) continue;
       // Wherever GET is allowed, so is HEAD: the listener serves it.
       if (beast::iequals(name, "allow") && value.find("GET") != std::string::npos &&
           value.find("HEAD") == std::string::npos) {
         value += ", HEAD";
       }
-      res->set(name, value);
+      out.append(name).append(": ").append(value).append("\r\n");
     }
-    res->body() = std::move(response.body);
-    res->keep_alive(keep_alive && !server_->stopping);
-    res->prepare_payload();
-    if (head) res->body().clear();  // Content-Length stays the body's length
-    write(std::move(res), /*then_linger=*/false);
+    if (version >= 11 && !keep_alive) out.append("Connection: close\r\n");
+    if (version < 11 && keep_alive) out.append("Connection: keep-alive\r\n");
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n\r\n", response.body.size());
+    if (head) response.body.clear();  // Content-Length stays the body's length
+    out_keep_alive_ = keep_alive;
+    return true;
   }
 
-  void reply_error(http::status status, std::string_view text) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
-    res->set(http::field::server, "scribe");
-    res->set(http::field::content_type, "text/plain; charset=utf-8");
-    res->body() = std::string(text);
-    res->keep_alive(false);  // the stream is not at a request boundary any more
-    res->prepare_payload();
-    write(std::move(res), /*then_linger=*/true);
-  }
-
-  void write(std::shared_ptr<http::response<http::string_body>> res, bool then_linger) {
+  // Sends out_head_ and out_body_ (one answer at a time: the connection reads nothing more
+  // until it is written).
+  void write(bool then_linger) {
     stream_.expires_after(server_->options.read_timeout);
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res, then_linger](beast::error_code ec, std::size_t) {
-          if (ec) return self->close();
-          if (!res->keep_alive()) return then_linger ? self->linger() : self->close();
-          self->await_request();
-        });
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_head_),
+                                                    asio::buffer(out_body_)};
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this(), then_linger](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        if (!self->out_keep_alive_)
+                          return then_linger ? self->linger() : self->close();
+                        self->await_request();
+                      });
   }
 
   // Half-closes, then drops what the client still sends until it closes too (or the
@@ -494,6 +623,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool header_checked_ = false;  // the current request's header passed check_header
+  SteadyClock::time_point request_deadline_{};
+  // The answer being written: its head, its body, and whether the connection stays open.
+  std::string out_head_;
+  std::string out_body_;
+  bool out_keep_alive_ = false;
   std::shared_ptr<HttpServer::Impl> server_;
   const std::uint64_t id_;
   std::atomic<std::int64_t> idle_since_{0};
@@ -502,6 +637,15 @@ class Session : public std::enable_shared_from_this<Session> {
   Interrupt interrupt_ = Interrupt::kNone;
   std::size_t lingered_ = 0;
 };
+
+void Answer::deliver(HttpResponse response) {
+  auto executor = work_.get_executor();
+  asio::post(executor, [session = session_, version = version_, keep_alive = keep_alive_,
+                        head = head_, response = std::move(response)]() mutable {
+    session->respond(std::move(response), version, keep_alive, head);
+  });
+  work_.reset();
+}
 
 void HttpServer::Impl::maybe_accept() {
   if (stopping || accept_pending || backoff_pending || arrival_pending) return;
@@ -717,24 +861,32 @@ HttpServer::~HttpServer() = default;
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
 
-struct HttpResponder::State {
-  explicit State(std::function<void(HttpResponse)> s) : send(std::move(s)) {}
-  ~State() {
-    if (!sent.exchange(true)) {
-      spdlog::error("a request was left unanswered by its handler; answering 500");
-      send(HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}});
-    }
+HttpResponder::State::~State() = default;
+
+void HttpResponder::State::answer_if_unanswered() {
+  if (!sent.exchange(true)) {
+    spdlog::error("a request was left unanswered by its handler; answering 500");
+    deliver(HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}});
   }
+}
+
+namespace {
+struct FunctionState final : HttpResponder::State {
+  explicit FunctionState(std::function<void(HttpResponse)> s) : send(std::move(s)) {}
+  ~FunctionState() override { answer_if_unanswered(); }
+  void deliver(HttpResponse response) override { send(std::move(response)); }
   std::function<void(HttpResponse)> send;
-  std::atomic<bool> sent{false};
 };
+}  // namespace
 
 HttpResponder::HttpResponder(std::function<void(HttpResponse)> send)
-    : state_(std::make_shared<State>(std::move(send))) {}
+    : state_(std::make_shared<FunctionState>(std::move(send))) {}
+
+HttpResponder::HttpResponder(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 void HttpResponder::operator()(HttpResponse response) const {
   if (state_->sent.exchange(true)) return;
-  state_->send(std::move(response));
+  state_->deliver(std::move(response));
 }
 
 HttpServer::Stats HttpServer::stats() const {

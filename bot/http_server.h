@@ -32,6 +32,7 @@
 // stop() and stats() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -51,8 +52,18 @@ class HttpResponder {
   explicit HttpResponder(std::function<void(HttpResponse)> send);
   void operator()(HttpResponse response) const;
 
+  // Where the answer goes. The listener makes one per request, with the connection in it
+  // (one allocation, no std::function); the final class calls answer_if_unanswered() in
+  // its destructor.
+  struct State {
+    virtual ~State();
+    virtual void deliver(HttpResponse response) = 0;
+    void answer_if_unanswered();
+    std::atomic<bool> sent{false};
+  };
+  explicit HttpResponder(std::shared_ptr<State> state);
+
  private:
-  struct State;
   std::shared_ptr<State> state_;
 };
 
