@@ -48,9 +48,7 @@ std::string form_encode(std::string_view s) {
   return out;
 }
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
+void percent_decode_append(std::string& out, std::string_view s, bool plus_is_space) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+' && plus_is_space) {
       out.push_back(' ');
@@ -62,6 +60,12 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
       out.push_back(s[i]);
     }
   }
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  percent_decode_append(out, s, plus_is_space);
   return out;
 }
 

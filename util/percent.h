@@ -18,5 +18,7 @@ std::string form_encode(std::string_view s);
 // %XX sequences decoded; a '%' not followed by two hex digits stays as it is. With
 // `plus_is_space` (form and query encoding) '+' reads as a space.
 std::string percent_decode(std::string_view s, bool plus_is_space = false);
+// The same, appended to `out` (one buffer for many decoded pieces).
+void percent_decode_append(std::string& out, std::string_view s, bool plus_is_space = false);
 
 }  // namespace scribe
