@@ -73,19 +73,40 @@ bool secret_equals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+bool same_length_secret_equals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool hmac_sha256_hex_into(std::string_view key, std::initializer_list<std::string_view> parts,
+                          std::span<char, 64> out) {
+  static constexpr char kHex[] = "0123456789abcdef";
   // OpenSSL wants a non-null key pointer even for an empty key.
   static constexpr unsigned char kEmptyKey[1] = {0};
   const auto* k = key.empty() ? kEmptyKey : reinterpret_cast<const unsigned char*>(key.data());
   EVP_MAC_CTX* ctx = hmac_context();
+  if (ctx == nullptr || EVP_MAC_init(ctx, k, key.size(), nullptr) != 1) return false;
+  for (const std::string_view part : parts) {
+    if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) !=
+        1) {
+      return false;
+    }
+  }
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   std::size_t size = 0;
-  if (ctx == nullptr || EVP_MAC_init(ctx, k, key.size(), nullptr) != 1 ||
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(ctx, mac.data(), &size, mac.size()) != 1) {
-    return {};
+  if (EVP_MAC_final(ctx, mac.data(), &size, mac.size()) != 1 || size != SHA256_DIGEST_LENGTH) {
+    return false;
   }
-  return hex(mac.data(), static_cast<unsigned int>(size));
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = kHex[mac[i] >> 4];
+    out[2 * i + 1] = kHex[mac[i] & 0x0f];
+  }
+  return true;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  std::string out(64, '\0');
+  if (!hmac_sha256_hex_into(key, {data}, std::span<char, 64>(out.data(), 64))) return {};
+  return out;
 }
 
 std::string sha256_hex(std::string_view data) {

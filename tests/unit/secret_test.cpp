@@ -4,6 +4,7 @@
 #include "util/secret.h"
 
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,6 +52,26 @@ TEST(Secret, HmacFromManyThreadsAtOnce) {
   }
   for (auto& t : threads) t.join();
   for (std::size_t t = 0; t < wrong.size(); ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+}
+
+TEST(Secret, HmacOverPartsIsTheHmacOfTheirConcatenation) {
+  for (const Known& k : known_answers()) {
+    // Split the data at every point (and into empty pieces): the same MAC each time.
+    for (std::size_t cut = 0; cut <= k.data.size(); ++cut) {
+      const std::string_view data = k.data;
+      char out[64];
+      ASSERT_TRUE(hmac_sha256_hex_into(k.key, {data.substr(0, cut), "", data.substr(cut)}, out));
+      EXPECT_EQ(std::string(out, sizeof out), k.hmac) << k.data << " cut at " << cut;
+    }
+  }
+}
+
+TEST(Secret, SameLengthSecretEquals) {
+  EXPECT_TRUE(same_length_secret_equals("v0=abc", "v0=abc"));
+  EXPECT_FALSE(same_length_secret_equals("v0=abc", "v0=abd"));
+  EXPECT_FALSE(same_length_secret_equals("v0=abc", "v0=ab"));
+  EXPECT_FALSE(same_length_secret_equals("", "x"));
+  EXPECT_TRUE(same_length_secret_equals("", ""));
 }
 
 TEST(Secret, Sha256KnownAnswers) {
