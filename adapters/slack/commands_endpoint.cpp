@@ -41,15 +41,15 @@ void CommandsEndpoint::handle(const HttpRequest& request, Respond respond) {
   if (auto refused = refuse_unsigned(request, signing_secret_, received_at, "command")) {
     return respond(std::move(*refused));
   }
-  run(request, std::string(request.header(kSignatureHeader)), received_at, std::move(respond));
+  run(request, request.header(kSignatureHeader), received_at, std::move(respond));
 }
 
 void CommandsEndpoint::handle_authenticated(const HttpRequest& request, std::string replay_key,
                                             Respond respond) {
-  run(request, std::move(replay_key), clock_(), std::move(respond));
+  run(request, replay_key, clock_(), std::move(respond));
 }
 
-void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
+void CommandsEndpoint::run(const HttpRequest& request, std::string_view replay_key,
                            Timestamp received_at, Respond respond) {
   const auto content_type = request.header("content-type");
   if (!content_type.starts_with("application/x-www-form-urlencoded")) {
@@ -69,7 +69,7 @@ void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
       invocation.author_zone_unknown = true;  // being fetched; the channel's zone for now
     }
   }
-  const std::string trigger(form_value(*form.form, "trigger_id"));
+  const std::string_view trigger = form_value(*form.form, "trigger_id");
   auto failed = [typed = "/" + invocation.command + " " + invocation.text,
                  channel = invocation.channel.channel,
                  &handler = handler_](const StoreError* error) {
@@ -91,11 +91,11 @@ void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
   PreparedCommand prepared = handler_.prepare(invocation);
   if (prepared.access != Access::kWrite) {
     // Answering a replayed read again changes nothing: no key to record.
-    handler_.run_async(
-        std::move(prepared), [failed, respond = std::move(respond)](Completion done) {
-          if (!done.reply) return respond(failed(done.error ? &*done.error : nullptr));
-          respond(HttpResponse{200, "application/json", render_reply(*done.reply), {}});
-        });
+    handler_.run_async(std::move(prepared), [failed = std::move(failed),
+                                             respond = std::move(respond)](Completion done) {
+      if (!done.reply) return respond(failed(done.error ? &*done.error : nullptr));
+      respond(HttpResponse{200, "application/json", render_reply(*done.reply), {}});
+    });
     return;
   }
 
@@ -109,7 +109,7 @@ void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
   // answer per command (two cost a sixth of the writer's time under load).
   const bool by_trigger = !trigger.empty();
   const std::string_view source = by_trigger ? kTriggerSource : kRequestSource;
-  std::string key = by_trigger ? trigger : replay_key;
+  std::string key(by_trigger ? trigger : replay_key);
   const Timestamp expires_at = received_at + kReplayWindow;
   auto answer = std::make_shared<std::string>();
   handler_.transact_async(
@@ -126,7 +126,8 @@ void CommandsEndpoint::run(const HttpRequest& request, std::string replay_key,
         tx.set_delivery_answer(source, key, *answer);
         return result.enqueued;
       },
-      [failed, answer, respond = std::move(respond)](std::optional<StoreError> error) {
+      [failed = std::move(failed), answer,
+       respond = std::move(respond)](std::optional<StoreError> error) {
         if (error) return respond(failed(&*error));
         respond(HttpResponse{200, "application/json", std::move(*answer), {}});
       });

@@ -31,7 +31,8 @@ class CommandsEndpoint {
   void handle_authenticated(const HttpRequest& request, std::string replay_key, Respond respond);
 
  private:
-  void run(const HttpRequest& request, std::string replay_key, Timestamp received_at,
+  // `replay_key` is copied only when the request has no trigger_id to be recorded under.
+  void run(const HttpRequest& request, std::string_view replay_key, Timestamp received_at,
            Respond respond);
 
   std::string signing_secret_;
