@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -229,6 +230,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<std::size_t> open_gauge{0};
   std::atomic<std::uint64_t> shed_total{0};
   std::atomic<std::uint64_t> accept_errors_total{0};
+
+  // Answers handed over by other threads (the store's writer completes a whole batch of
+  // commands at once), taken to their connections by one handler per burst: see
+  // Answer::deliver. Invariant: while `inbox` is not empty, a drain_inbox is posted that
+  // has not yet taken it.
+  struct Delivery {
+    std::shared_ptr<Session> session;
+    HttpResponse response;
+    unsigned version;
+    bool keep_alive;
+    bool head;
+  };
+  void drain_inbox();
+  std::mutex inbox_mutex;
+  std::vector<Delivery> inbox;
 };
 
 // A request's responder, made once per request (one allocation): it takes the answer to
@@ -278,6 +294,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Since when (steady clock, ns) the connection has been idle; 0 while a request is under
   // way. Any thread may read it; the session's strand decides (see shed()).
   std::int64_t idle_since() const { return idle_since_.load(); }
+
+  // Writes `response` on this connection's strand (`self` is this session).
+  void answer(std::shared_ptr<Session> self, HttpResponse response, unsigned version,
+              bool keep_alive, bool head) {
+    asio::post(stream_.get_executor(),
+               [self = std::move(self), response = std::move(response), version, keep_alive,
+                head]() mutable { self->respond(std::move(response), version, keep_alive, head); });
+  }
 
   // Asked by the listener at the cap: close if idle, and report whether it did.
   void shed() {
@@ -638,13 +662,34 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t lingered_ = 0;
 };
 
+// Each answer posted to its connection's strand from the writer's thread would wake a
+// listener thread (a futex or the reactor's eventfd) per command. Queued here instead, the
+// answers of one writer batch cost one wake-up: the first posts a drain, the rest join it.
 void Answer::deliver(HttpResponse response) {
-  auto executor = work_.get_executor();
-  asio::post(executor, [session = session_, version = version_, keep_alive = keep_alive_,
-                        head = head_, response = std::move(response)]() mutable {
-    session->respond(std::move(response), version, keep_alive, head);
-  });
+  std::shared_ptr<HttpServer::Impl> server = session_->server_;
+  bool first = false;
+  {
+    std::lock_guard lock(server->inbox_mutex);
+    first = server->inbox.empty();
+    server->inbox.push_back(
+        {std::move(session_), std::move(response), version_, keep_alive_, head_});
+  }
+  if (first) asio::post(server->ioc, [server] { server->drain_inbox(); });
   work_.reset();
+}
+
+void HttpServer::Impl::drain_inbox() {
+  std::vector<Delivery> taken;
+  {
+    std::lock_guard lock(inbox_mutex);
+    taken.swap(inbox);
+  }
+  // Posted from a listener thread, these go to its own queue: no lock, no wake-up, and the
+  // other thread is woken once if there is more than this one can run.
+  for (Delivery& d : taken) {
+    Session& session = *d.session;
+    session.answer(std::move(d.session), std::move(d.response), d.version, d.keep_alive, d.head);
+  }
 }
 
 void HttpServer::Impl::maybe_accept() {
