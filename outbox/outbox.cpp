@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "util/random.h"
+
 namespace scribe {
 
 namespace {
@@ -42,9 +44,7 @@ std::chrono::milliseconds OutboxSender::backoff(int attempts) {
   const int exponent = std::min(attempts - 1, 20);
   const auto full = std::min<std::chrono::milliseconds>(options_.max_retry,
                                                         options_.first_retry * (1LL << exponent));
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_int_distribution<long long> jitter(full.count() / 2, full.count());
-  return std::chrono::milliseconds(jitter(rng));
+  return std::chrono::milliseconds(random_between(full.count() / 2, full.count()));
 }
 
 int OutboxSender::run_once() {

@@ -558,7 +558,7 @@ struct Match {
 }  // namespace
 
 struct ReviewDictionary {
-  ReviewSettings settings;
+  const ReviewSettings& settings;   // its ReviewRules' (below), which outlive it
   std::deque<std::string> storage;  // owns every word the views below point at
   std::vector<Phrase> phrases;
   std::unordered_map<std::string_view, DictEntry> dict;
@@ -617,7 +617,7 @@ struct ReviewDictionary {
     for (const auto& f : forms) add(f + tail, kConcreteVerb);
   }
 
-  explicit ReviewDictionary(ReviewSettings s) : settings(std::move(s)) {
+  explicit ReviewDictionary(const ReviewSettings& s) : settings(s) {
     add_all(settings.blame_words, kBlameWord);
     add_all(settings.person_words, kPersonWord);
     add_all(settings.human_error_words, kHumanError);
@@ -1756,33 +1756,49 @@ void missing_findings(const IncidentRecord& r, const TimelineFacts& t, const Com
 // Reviewer
 // ---------------------------------------------------------------------------------------
 
+// The settings, and the dictionary compiled from them by the first review that needs it:
+// a server that reviews nothing (no postmortem asked for, no entry hints) never holds it.
+struct ReviewRules {
+  explicit ReviewRules(ReviewSettings s) : settings(std::move(s)) {}
+  const ReviewSettings settings;
+  std::once_flag compile_once;
+  std::unique_ptr<const ReviewDictionary> dictionary;
+};
+
 namespace {
 
-// The compiled dictionary for `settings`, shared with every live Reviewer made from equal
-// settings. A service holds several Reviewers (the command handler, the API, the
-// publisher), nearly always with the same settings; each compiled copy of the default
-// lists is about 290 KiB of heap that stayed with the process (README, idle memory).
-std::shared_ptr<const ReviewDictionary> compile_shared(ReviewSettings settings) {
+// The rules for `settings`, shared with every live Reviewer made from equal settings. A
+// service holds several Reviewers (the command handler, the API, the publisher), nearly
+// always with the same settings; each compiled copy of the default lists is about 290 KiB
+// of heap (README, idle memory).
+std::shared_ptr<ReviewRules> shared_rules(ReviewSettings settings) {
   static std::mutex mu;
-  static std::vector<std::weak_ptr<const ReviewDictionary>> compiled;
+  static std::vector<std::weak_ptr<ReviewRules>> made;
   std::lock_guard lock(mu);
-  std::erase_if(compiled, [](const auto& d) { return d.expired(); });
-  for (const auto& weak : compiled) {
-    if (auto d = weak.lock(); d && d->settings == settings) return d;
+  std::erase_if(made, [](const auto& r) { return r.expired(); });
+  for (const auto& weak : made) {
+    if (auto r = weak.lock(); r && r->settings == settings) return r;
   }
-  auto d = std::make_shared<const ReviewDictionary>(std::move(settings));
-  compiled.push_back(d);
-  return d;
+  auto r = std::make_shared<ReviewRules>(std::move(settings));
+  made.push_back(r);
+  return r;
 }
 
 }  // namespace
 
-Reviewer::Reviewer(ReviewSettings settings) : compiled_(compile_shared(std::move(settings))) {}
+const ReviewDictionary& Reviewer::compiled() const {
+  ReviewRules& r = *rules_;
+  std::call_once(r.compile_once,
+                 [&r] { r.dictionary = std::make_unique<const ReviewDictionary>(r.settings); });
+  return *r.dictionary;
+}
+
+Reviewer::Reviewer(ReviewSettings settings) : rules_(shared_rules(std::move(settings))) {}
 Reviewer::~Reviewer() = default;
 Reviewer::Reviewer(Reviewer&&) noexcept = default;
 Reviewer& Reviewer::operator=(Reviewer&&) noexcept = default;
 
-const ReviewSettings& Reviewer::settings() const { return compiled_->settings; }
+const ReviewSettings& Reviewer::settings() const { return rules_->settings; }
 
 std::vector<Person> review_people(const IncidentRecord& r) {
   std::vector<Person> people;
@@ -1806,7 +1822,7 @@ std::vector<Person> review_people(const IncidentRecord& r) {
 }
 
 std::vector<Finding> Reviewer::review(const IncidentRecord& record, Timestamp now) const {
-  const Compiled& c = *compiled_;
+  const Compiled& c = compiled();
   std::vector<Finding> out;
   const NameIndex names(review_people(record), c);
   EntryChecker check(c, names);
@@ -1836,23 +1852,23 @@ std::vector<Finding> Reviewer::review(const IncidentRecord& record, Timestamp no
 std::vector<Finding> Reviewer::review_entry(const TimelineEvent& event,
                                             const EntryContext& context) const {
   std::vector<Finding> out;
-  const NameIndex names(context.people, *compiled_);
-  EntryChecker(*compiled_, names).event(event, out);
+  const NameIndex names(context.people, compiled());
+  EntryChecker(compiled(), names).event(event, out);
   return out;
 }
 
 std::vector<Finding> Reviewer::review_entry(const Note& note, const EntryContext& context) const {
   std::vector<Finding> out;
-  const NameIndex names(context.people, *compiled_);
-  EntryChecker(*compiled_, names).note(note, 0, out);
+  const NameIndex names(context.people, compiled());
+  EntryChecker(compiled(), names).note(note, 0, out);
   return out;
 }
 
 std::vector<Finding> Reviewer::review_entry(const ActionItem& action,
                                             const EntryContext& context) const {
   std::vector<Finding> out;
-  const NameIndex names(context.people, *compiled_);
-  EntryChecker(*compiled_, names).action(action, context.now, out);
+  const NameIndex names(context.people, compiled());
+  EntryChecker(compiled(), names).action(action, context.now, out);
   return out;
 }
 

@@ -144,8 +144,10 @@ struct EntryContext {
 };
 
 struct ReviewDictionary;  // the compiled word lists (review.cpp)
+struct ReviewRules;       // settings, and their dictionary once compiled (review.cpp)
 
-// Compiles the settings' word lists once; reviews many records cheaply.
+// Compiles the settings' word lists once, at the first review; reviews many records
+// cheaply. Thread-safe: one Reviewer may review on several threads at once.
 class Reviewer {
  public:
   explicit Reviewer(ReviewSettings settings);
@@ -169,8 +171,11 @@ class Reviewer {
   std::vector<Finding> review_entry(const ActionItem& action, const EntryContext& context) const;
 
  private:
-  // Shared by every Reviewer made from equal settings: it is never changed once compiled.
-  std::shared_ptr<const ReviewDictionary> compiled_;
+  // The dictionary, compiled by the first call (any thread); the same one after.
+  const ReviewDictionary& compiled() const;
+  // Shared by every Reviewer made from equal settings: the dictionary is compiled once
+  // for all of them and never changed after.
+  std::shared_ptr<ReviewRules> rules_;
 };
 
 // One-off convenience: Reviewer(settings).review(record, now).

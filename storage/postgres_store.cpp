@@ -8,7 +8,6 @@
 #include <future>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -23,6 +22,7 @@
 #include "storage/postgres_transaction.h"
 #include "storage/sqlite_health.h"  // Condition: the episode bookkeeping both backends share
 #include "storage/write_queue.h"
+#include "util/random.h"
 #include "util/worker_pool.h"
 
 namespace scribe {
@@ -217,10 +217,9 @@ class PostgresStore final : public Store {
   void commit_batch(WriteQueue::Batch& batch) {
     for (int attempt = 1;; ++attempt) {
       if (commit_once(batch, /*retry_conflicts=*/attempt < kConflictAttempts)) return;
-      thread_local std::mt19937 random{std::random_device{}()};
       const auto most = kConflictBackoff * attempt;
-      std::uniform_int_distribution<long long> spread(most.count() / 2, most.count());
-      std::this_thread::sleep_for(std::chrono::milliseconds(spread(random)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(random_between(most.count() / 2, most.count())));
     }
   }
 

@@ -45,7 +45,16 @@ class SqliteStore final : public Store {
       : fault_(options.fault_injection),
         maintenance_interval_(options.maintenance_interval),
         purge_batch_(std::max(1, options.purge_batch)),
-        on_purge_(options.on_purge) {
+        on_purge_(options.on_purge),
+        open_connection_([path, synchronous = options.synchronous] {
+          SqliteOptions o;
+          o.synchronous = synchronous;
+          return std::make_unique<Connection>(path, o);
+        }),
+        // One more than the reader threads: blocking reads (the outbox sender, the
+        // scheduler) borrow one too.
+        readers_(open_connection_,
+                 static_cast<std::size_t>(std::max(1, options.reader_threads)) + 1) {
     // Checked before opening, so a bad option neither creates the file nor leaks a handle.
     if (options.synchronous != "full" && options.synchronous != "normal") {
       throw StoreError(
@@ -64,16 +73,12 @@ class SqliteStore final : public Store {
     if (path != ":memory:" && !path.empty() && !path.starts_with("file:")) {
       watch_ = std::make_unique<sqlite::FileWatch>(path);
     }
-    // Opening reads the schema's pages into each connection's cache, where an idle reader
-    // would keep them. They are handed back here: in WAL mode a reader drops its whole
-    // cache anyway at the start of its next read after any commit, so nothing is lost.
-    for (int i = 0; i < readers + 1; ++i) {
-      auto reader = std::make_unique<Connection>(path, options);
-      sqlite3_db_release_memory(reader->db());
-      readers_.add(std::move(reader));
-    }
-    checkpointer_conn_ = std::make_unique<Connection>(path, options);
-    sqlite3_db_release_memory(checkpointer_conn_->db());
+    // The read connections and the checkpointer's are opened when first needed (a read; a
+    // log with commits to copy): each holds its own parsed schema and cache, about 40 KiB
+    // even when it never reads, and an idle server needs none of them. What the migrations
+    // left in the log is copied now, so that an unchanged log never needs a checkpoint.
+    sqlite3_wal_checkpoint_v2(writer_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::on_wal_commit, this);
     sqlite3_update_hook(writer_conn_->db(), &SqliteStore::on_row_change, &memo_);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -300,8 +305,9 @@ class SqliteStore final : public Store {
   }
 
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    store->log_grew_.store(true, std::memory_order_relaxed);
     if (pages >= kCheckpointPages) {
-      auto* store = static_cast<SqliteStore*>(self);
       {
         std::lock_guard lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -321,11 +327,27 @@ class SqliteStore final : public Store {
       if (stopping_) break;
       checkpoint_wanted_ = false;
       lock.unlock();
-      sqlite3_wal_checkpoint_v2(checkpointer_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                nullptr, nullptr);
+      if (log_grew_.exchange(false)) checkpoint();
       purge_expired();
       lock.lock();
     }
+  }
+
+  // Copies the log into the database as far as no reader still needs it. What is left
+  // (a reader in the way, or the checkpointer's connection not opening) is tried again on
+  // the next round.
+  void checkpoint() {
+    try {
+      if (!checkpointer_conn_) checkpointer_conn_ = open_connection_();
+    } catch (const StoreError&) {
+      log_grew_ = true;
+      return;
+    }
+    int log = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_conn_->db(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK || copied < log) log_grew_ = true;
   }
 
   // Delivery keys past their window (see Transaction::first_delivery_until), deleted off
@@ -364,7 +386,11 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_conn_;
   WriterMemo memo_;
   std::int64_t data_version_ = -1;
-  std::unique_ptr<Connection> checkpointer_conn_;
+  // Opens a read connection (readers, checkpointer) with the store's settings.
+  const std::function<std::unique_ptr<Connection>()> open_connection_;
+  std::unique_ptr<Connection> checkpointer_conn_;  // the checkpoint thread's, once opened
+  // A commit added to the log since the last checkpoint that copied all of it.
+  std::atomic<bool> log_grew_{false};
 
   WriteQueue writes_;
 

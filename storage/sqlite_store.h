@@ -23,14 +23,15 @@ struct SqliteOptions {
   // "full" survives power loss; "normal" survives a crash of the process (kill -9)
   // but may lose the last commits if the machine loses power.
   std::string synchronous = "normal";
-  // Threads (and connections) serving read_async; blocking reads share their connections
-  // and one more.
+  // Threads serving read_async. Reads (these and blocking ones) use up to one connection
+  // more than this, each opened by the first read that finds none free.
   int reader_threads = 2;
   // Test-only: called by the writer at each step of a batch; a StoreError it throws stands
   // for that step failing (see WriteStep). Empty in production.
   std::function<void(WriteStep)> fault_injection;
-  // The maintenance thread's round: a passive checkpoint when the log has grown (or this
-  // long passed), then a purge of expired delivery keys.
+  // The maintenance thread's round: a passive checkpoint when the log has grown past its
+  // threshold, or this long passed and something was committed since the last one; then
+  // a purge of expired delivery keys.
   std::chrono::milliseconds maintenance_interval{5000};
   // A purge deletes at most this many expired keys per write, so the writer is never held
   // long by it (commands queued meanwhile go first); a full batch queues the next at once.

@@ -1,6 +1,8 @@
-// WorkerPool: a fixed number of threads running posted tasks in order of posting. For
-// work that may block (a SQLite read, a draft rendered from the store) and must not run
-// on the HTTP listener's threads.
+// WorkerPool: up to a fixed number of threads running posted tasks in order of posting.
+// For work that may block (a SQLite read, a draft rendered from the store) and must not run
+// on the HTTP listener's threads. A thread is started when a task is posted and every
+// started one is busy: a pool nothing is posted to has no thread (an idle server's readers
+// and API renderers cost no stack).
 //
 // Threads: post() may be called from any thread. A task runs on one of the pool's threads;
 // an exception out of a task is logged and dropped (tasks report their own failures).
@@ -34,14 +36,17 @@ class WorkerPool {
   bool post(std::function<void()> task);
 
  private:
-  void loop(int nice);
+  void loop();
 
   const std::string name_;
+  const std::size_t max_threads_;
+  const int nice_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  std::size_t waiting_ = 0;  // started threads waiting for a task
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // grows under mu_ until stopping_
 };
 
 }  // namespace scribe

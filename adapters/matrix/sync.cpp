@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <future>
-#include <random>
 #include <utility>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 
 #include "util/json_fields.h"
 #include "util/percent.h"
+#include "util/random.h"
 
 namespace scribe::matrix {
 namespace {
@@ -146,9 +146,7 @@ std::chrono::milliseconds SyncLoop::backoff() {
   std::chrono::milliseconds delay = options_.backoff_first * (1LL << std::max(doublings, 0));
   delay = std::min(delay, options_.backoff_max);
   // Jitter: between half and all of it, so many Scribes do not return in step.
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uniform_int_distribution<long long> spread(delay.count() / 2, delay.count());
-  return std::chrono::milliseconds(spread(random));
+  return std::chrono::milliseconds(random_between(delay.count() / 2, delay.count()));
 }
 
 bool SyncLoop::after_failure(const ClientResult& r, std::string_view what) {

@@ -23,6 +23,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/connection_pool.h"
 #include "storage/postgres_schema.h"
 #include "storage/postgres_store.h"
 #include "storage/sqlite_schema.h"
@@ -334,6 +335,127 @@ TEST_F(SqliteStoreTest, SynchronousOptionIsValidated) {
 
 TEST_F(SqliteStoreTest, UnopenablePathIsAStoreError) {
   EXPECT_THROW(open_store((dir() / "no" / "such" / "dir" / "x.db").string()), StoreError);
+}
+
+// Descriptors this process holds on `file`: SQLite opens the database once per connection,
+// and the store's file watch (sqlite_health.h) holds one more.
+int descriptors_on(const std::filesystem::path& file) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code gone;  // the iterator's own descriptor may be closed by now
+    if (std::filesystem::read_symlink(fd.path(), gone) == file) ++n;
+  }
+  return n;
+}
+
+// An idle store holds its writer's connection alone; reads open theirs as they need them,
+// never more than one per reader thread and one for blocking reads, and keep them.
+TEST_F(SqliteStoreTest, ReadConnectionsAreOpenedWhenReadsNeedThem) {
+  const std::filesystem::path file = dir() / "lazy.db";
+  SqliteOptions options;
+  options.reader_threads = 2;
+  auto store = open_sqlite_store(file.string(), options);
+  EXPECT_EQ(descriptors_on(file), 2) << "the writer's connection and the file watch";
+
+  store->read([](Transaction& tx) { tx.list_incidents(1); });
+  EXPECT_EQ(descriptors_on(file), 3);
+  store->read([](Transaction& tx) { tx.list_incidents(1); });
+  EXPECT_EQ(descriptors_on(file), 3) << "a free connection is used again";
+
+  // Five reads at once: three connections open (two reader threads and one more), the
+  // other reads wait for one of them and then all complete.
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  bool release = false;
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 5; ++i) {
+    readers.emplace_back([&] {
+      store->read([&](Transaction& tx) {
+        tx.list_incidents(1);
+        std::unique_lock lock(mu);
+        ++inside;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+      });
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return inside == 3; });
+    EXPECT_EQ(descriptors_on(file), 5);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(inside, 5);
+  EXPECT_EQ(descriptors_on(file), 5);
+}
+
+// The maintenance thread copies the log into the database when something was committed
+// since its last checkpoint, and only then opens the connection it checkpoints with.
+TEST_F(SqliteStoreTest, TheLogIsCheckpointedWhenSomethingWasCommitted) {
+  const std::filesystem::path file = dir() / "checkpointed.db";
+  struct Rounds {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+  };
+  auto rounds = std::make_shared<Rounds>();
+  SqliteOptions options;
+  options.maintenance_interval = milliseconds{20};
+  options.on_purge = [rounds](std::int64_t) {
+    {
+      std::lock_guard lock(rounds->mu);
+      ++rounds->done;
+    }
+    rounds->cv.notify_all();
+  };
+  auto store = open_sqlite_store(file.string(), options);
+  const auto wait_rounds = [&](int n) {
+    std::unique_lock lock(rounds->mu);
+    const int until = rounds->done + n;
+    return rounds->cv.wait_for(lock, std::chrono::seconds(30),
+                               [&] { return rounds->done >= until; });
+  };
+  ASSERT_TRUE(wait_rounds(3));
+  EXPECT_EQ(descriptors_on(file), 2) << "nothing committed: no checkpoint, no connection for it";
+
+  const auto before = std::filesystem::file_size(file);
+  // Larger than the free room the migrations left in the file: the checkpoint grows it.
+  store->write(
+      [](Transaction& tx) { tx.insert_incident(make_incident(std::string(200000, 'x'))); });
+  // Three purges completed after the commit: the round that started the last of them
+  // began after the commit and checkpointed first.
+  ASSERT_TRUE(wait_rounds(3));
+  EXPECT_GT(std::filesystem::file_size(file), before + 100000);
+  EXPECT_EQ(descriptors_on(file), 3);
+}
+
+// A connection that cannot be opened fails the read that wanted it, and the next read
+// tries again.
+TEST(ConnectionPoolTest, AFailedOpenFailsThatReadAndLeavesRoomForTheNext) {
+  int opens = 0;
+  bool fail = true;
+  ConnectionPool<int> pool(
+      [&] {
+        ++opens;
+        if (fail) throw StoreError("cannot open");
+        return std::make_unique<int>(opens);
+      },
+      1);
+  EXPECT_THROW(ConnectionPool<int>::Lease lease(pool), StoreError);
+  EXPECT_EQ(pool.opened(), 0u);
+  fail = false;
+  {
+    ConnectionPool<int>::Lease lease(pool);
+    EXPECT_EQ(lease.connection(), 2);
+  }
+  ConnectionPool<int>::Lease again(pool);
+  EXPECT_EQ(again.connection(), 2);
+  EXPECT_EQ(pool.opened(), 1u);
+  EXPECT_EQ(opens, 2);
 }
 
 // An unreachable server is a StoreError that names it, without its password.

@@ -6,9 +6,14 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +36,53 @@ ThreadFacts facts_of_a_task(WorkerPool& pool) {
     seen.set_value({name, nice});
   }));
   return future.get();
+}
+
+// Threads of this process whose name is `name`.
+int threads_named(const std::string& name) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++n;
+  }
+  return n;
+}
+
+// No thread until a task is posted; one more for each task posted while the started ones
+// are all busy, up to the pool's size.
+TEST(WorkerPool, ThreadsStartAsTasksNeedThemUpToThePoolsSize) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = 0;
+  bool release = false;
+  const auto blocking = [&] {
+    std::unique_lock lock(mu);
+    ++running;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  const auto wait_running = [&](int n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return running == n; });
+  };
+  WorkerPool pool(2, "lazy-pool");
+  EXPECT_EQ(threads_named("lazy-pool"), 0);
+  ASSERT_TRUE(pool.post(blocking));
+  wait_running(1);
+  EXPECT_EQ(threads_named("lazy-pool"), 1);
+  ASSERT_TRUE(pool.post(blocking));
+  wait_running(2);
+  EXPECT_EQ(threads_named("lazy-pool"), 2);
+  ASSERT_TRUE(pool.post(blocking));  // waits for a free thread: no third one
+  EXPECT_EQ(threads_named("lazy-pool"), 2);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  wait_running(3);
+  EXPECT_EQ(threads_named("lazy-pool"), 2);
 }
 
 TEST(WorkerPool, RunsEveryTaskPostedBeforeItIsDestroyed) {
