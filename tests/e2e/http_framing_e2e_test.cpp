@@ -158,7 +158,9 @@ TEST_F(HttpFramingE2E, ARequestArrivingInPiecesIsAnsweredOnceWhole) {
   for (const std::size_t cut : cuts) {
     conn.send(std::string_view(request).substr(sent, cut - sent));
     sent = cut;
-    if (sent < request.size()) EXPECT_TRUE(conn.silent_for(std::chrono::milliseconds(50)));
+    if (sent < request.size()) {
+      EXPECT_TRUE(conn.silent_for(std::chrono::milliseconds(50)));
+    }
   }
   const auto response = conn.read_response();
   ASSERT_TRUE(response.has_value());
