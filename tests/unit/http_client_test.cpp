@@ -147,10 +147,11 @@ class Conn {
 };
 
 // A server on 127.0.0.1 and an ephemeral port; each connection runs `serve` on its own
-// thread. With a TLS context, connections are TLS (the handshake happens before `serve`).
+// thread, given the server (to note what it saw). With a TLS context, connections are TLS
+// (the handshake happens before `serve`).
 class LocalServer {
  public:
-  using Serve = std::function<void(Conn&, int number)>;
+  using Serve = std::function<void(LocalServer& self, Conn&, int number)>;
 
   explicit LocalServer(Serve serve, SSL_CTX* tls = nullptr) : serve_(std::move(serve)), tls_(tls) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -216,7 +217,7 @@ class LocalServer {
           SSL_set_fd(ssl, fd);
         }
         Conn conn(fd, ssl, stopping_);
-        if (conn.handshake()) serve_(conn, number);
+        if (conn.handshake()) serve_(*this, conn, number);
       });
     }
   }
@@ -241,10 +242,10 @@ std::string ok(const std::string& body, const std::string& extra = "") {
 }
 
 // Serves every request on the connection with 200 and "<n>:<target>" until the peer closes.
-LocalServer::Serve echo(LocalServer*& self) {
-  return [&self](Conn& c, int number) {
+LocalServer::Serve echo() {
+  return [](LocalServer& self, Conn& c, int number) {
     while (auto r = c.read_request()) {
-      self->note(*r);
+      self.note(*r);
       const std::string target = r->line.substr(r->line.find(' ') + 1);
       c.write(ok(std::to_string(number) + ":" + target.substr(0, target.find(' ')),
                  "X-Served-By: Local\r\n"));
@@ -297,9 +298,7 @@ std::string header(const HttpResult& r, const std::string& name) {
 }
 
 TEST_F(HttpClientTest, KeepAliveReusesOneConnectionAndSendsHeadersAsGiven) {
-  LocalServer* self = nullptr;
-  LocalServer server(echo(self));
-  self = &server;
+  LocalServer server(echo());
   HttpClient http;
   const HttpResult first =
       http.request("POST", server.url("/a?x=1&y=%20"),
@@ -326,7 +325,7 @@ TEST_F(HttpClientTest, KeepAliveReusesOneConnectionAndSendsHeadersAsGiven) {
 }
 
 TEST_F(HttpClientTest, ConnectionCloseIsHonouredEitherWay) {
-  LocalServer server([&](Conn& c, int number) {
+  LocalServer server([&](LocalServer&, Conn& c, int number) {
     while (auto r = c.read_request()) {
       // The first connection's answer says close; later ones keep it open.
       c.write(ok("n" + std::to_string(number), number == 1 ? "Connection: close\r\n" : ""));
@@ -343,16 +342,14 @@ TEST_F(HttpClientTest, ConnectionCloseIsHonouredEitherWay) {
 }
 
 TEST_F(HttpClientTest, KeepAliveConnectionClosedByTheServerIsRetriedOnce) {
-  LocalServer* self = nullptr;
-  LocalServer server([&](Conn& c, int number) {
+  LocalServer server([&](LocalServer& self, Conn& c, int number) {
     if (auto r = c.read_request()) {
-      self->note(*r);
+      self.note(*r);
       c.write(ok("from " + std::to_string(number)));
     }
     c.close();
-    self->mark_closed();  // keep-alive promised, then closed while idle
+    self.mark_closed();  // keep-alive promised, then closed while idle
   });
-  self = &server;
   HttpClient http;
   EXPECT_EQ(http.request("GET", server.url("/1")).body, "from 1");
   ASSERT_TRUE(server.wait_closed(1));
@@ -365,17 +362,15 @@ TEST_F(HttpClientTest, KeepAliveConnectionClosedByTheServerIsRetriedOnce) {
 }
 
 TEST_F(HttpClientTest, RetryIsOnlyOnceAndOnlyOnAReusedConnection) {
-  LocalServer* self = nullptr;
-  LocalServer server([&](Conn& c, int number) {
+  LocalServer server([&](LocalServer& self, Conn& c, int number) {
     if (number == 1) {
       if (auto r = c.read_request()) c.write(ok("first"));
     } else {
       c.read_request();  // then closes without answering
     }
     c.close();
-    self->mark_closed();
+    self.mark_closed();
   });
-  self = &server;
   HttpClient http;
   EXPECT_EQ(http.request("GET", server.url("/1")).body, "first");
   ASSERT_TRUE(server.wait_closed(1));
@@ -391,7 +386,7 @@ TEST_F(HttpClientTest, RetryIsOnlyOnceAndOnlyOnAReusedConnection) {
 }
 
 TEST_F(HttpClientTest, ChunkedBodyIsAssembled) {
-  LocalServer server([](Conn& c, int) {
+  LocalServer server([](LocalServer&, Conn& c, int) {
     while (c.read_request())
       c.write(
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nRetry-After: 7\r\n\r\n"
@@ -410,7 +405,7 @@ TEST_F(HttpClientTest, LargeBodyArrivesWhole) {
   // 24 MiB: three times Beast's default body limit.
   std::string big(24u << 20, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7919) % 26);
-  LocalServer server([&](Conn& c, int) {
+  LocalServer server([&](LocalServer&, Conn& c, int) {
     while (c.read_request()) c.write(ok(big));
   });
   HttpClient http(30s);
@@ -421,12 +416,10 @@ TEST_F(HttpClientTest, LargeBodyArrivesWhole) {
 }
 
 TEST_F(HttpClientTest, ServerThatNeverAnswersFailsWithinTheTimeout) {
-  LocalServer* self = nullptr;
-  LocalServer server([&](Conn& c, int) {
-    if (auto r = c.read_request()) self->note(*r);
+  LocalServer server([&](LocalServer& self, Conn& c, int) {
+    if (auto r = c.read_request()) self.note(*r);
     c.hold();
   });
-  self = &server;
   HttpClient http(700ms);
   const auto start = Clock::now();
   const HttpResult r = http.request("GET", server.url("/silent"));
@@ -440,7 +433,7 @@ TEST_F(HttpClientTest, ServerThatNeverAnswersFailsWithinTheTimeout) {
 
 TEST_F(HttpClientTest, ConnectTimeoutCoversTheTlsHandshake) {
   // TCP is accepted but no TLS byte ever comes back: the connection is not made.
-  LocalServer server([](Conn& c, int) { c.hold(); });
+  LocalServer server([](LocalServer&, Conn& c, int) { c.hold(); });
   HttpClient http(30s, 500ms);
   const auto start = Clock::now();
   const HttpResult r = http.request("GET", server.url("/", "https"));
@@ -452,12 +445,10 @@ TEST_F(HttpClientTest, ConnectTimeoutCoversTheTlsHandshake) {
 }
 
 TEST_F(HttpClientTest, CancelFlagAbandonsALongPoll) {
-  LocalServer* self = nullptr;
-  LocalServer server([&](Conn& c, int) {
-    if (auto r = c.read_request()) self->note(*r);
+  LocalServer server([&](LocalServer& self, Conn& c, int) {
+    if (auto r = c.read_request()) self.note(*r);
     c.hold();
   });
-  self = &server;
   std::atomic<bool> cancel{false};
   HttpClient http(60s);
   http.set_cancel_flag(&cancel);
@@ -482,7 +473,7 @@ TEST_F(HttpClientTest, TransportFailuresAreErrorsNotExceptions) {
   HttpClient http(2s, 1s);
   int closed_port = 0;
   {
-    LocalServer gone([](Conn&, int) {});
+    LocalServer gone([](LocalServer&, Conn&, int) {});
     closed_port = gone.port();
   }
   const HttpResult refused =
@@ -510,9 +501,7 @@ struct TlsServer {
 
 TEST_F(HttpClientTest, TlsPeerVerifiedAgainstTheTrustStore) {
   testing::ThrowawayCa ca;
-  LocalServer* self = nullptr;
-  TlsServer tls(ca, echo(self));
-  self = &*tls.server;
+  TlsServer tls(ca, echo());
   env.set("SSL_CERT_FILE", ca.ca_file().c_str());
   HttpClient http;
   const HttpResult r = http.request("GET", tls.server->url("/secure", "https"));
@@ -524,9 +513,7 @@ TEST_F(HttpClientTest, TlsPeerVerifiedAgainstTheTrustStore) {
 
 TEST_F(HttpClientTest, TlsRefusesAWrongHostName) {
   testing::ThrowawayCa ca;
-  LocalServer* self = nullptr;
-  TlsServer tls(ca, echo(self));
-  self = &*tls.server;
+  TlsServer tls(ca, echo());
   env.set("SSL_CERT_FILE", ca.ca_file().c_str());
   HttpClient http;
   // The certificate names 127.0.0.1 only; "localhost" reaches the same server.
@@ -541,9 +528,7 @@ TEST_F(HttpClientTest, TlsRefusesAWrongHostName) {
 TEST_F(HttpClientTest, TlsRefusesAnUntrustedCa) {
   testing::ThrowawayCa ca;
   testing::ThrowawayCa other;
-  LocalServer* self = nullptr;
-  TlsServer tls(ca, echo(self));
-  self = &*tls.server;
+  TlsServer tls(ca, echo());
   env.set("SSL_CERT_FILE", other.ca_file().c_str());
   HttpClient http;
   const HttpResult r = http.request("GET", tls.server->url("/", "https"));
@@ -554,11 +539,11 @@ TEST_F(HttpClientTest, TlsRefusesAnUntrustedCa) {
 }
 
 // A CONNECT proxy: notes the CONNECT request, opens the tunnel to 127.0.0.1 and relays.
-LocalServer::Serve connect_proxy(LocalServer*& self) {
-  return [&self](Conn& c, int) {
+LocalServer::Serve connect_proxy() {
+  return [](LocalServer& self, Conn& c, int) {
     auto r = c.read_request();
     if (!r) return;
-    self->note(*r);
+    self.note(*r);
     const std::string authority = r->line.substr(8, r->line.rfind(' ') - 8);
     const int port = std::stoi(authority.substr(authority.rfind(':') + 1));
     const int up = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -579,12 +564,8 @@ LocalServer::Serve connect_proxy(LocalServer*& self) {
 
 TEST_F(HttpClientTest, HttpsGoesThroughAConnectProxyWithCredentials) {
   testing::ThrowawayCa ca;
-  LocalServer* target_self = nullptr;
-  TlsServer target(ca, echo(target_self));
-  target_self = &*target.server;
-  LocalServer* proxy_self = nullptr;
-  LocalServer proxy(connect_proxy(proxy_self));
-  proxy_self = &proxy;
+  TlsServer target(ca, echo());
+  LocalServer proxy(connect_proxy());
   env.set("SSL_CERT_FILE", ca.ca_file().c_str());
   const std::string proxy_url = "http://ops:s%3Acret@127.0.0.1:" + std::to_string(proxy.port());
   env.set("HTTPS_PROXY", proxy_url.c_str());
@@ -605,7 +586,7 @@ TEST_F(HttpClientTest, HttpsGoesThroughAConnectProxyWithCredentials) {
 }
 
 TEST_F(HttpClientTest, ProxyRefusingConnectIsATransportError) {
-  LocalServer proxy([](Conn& c, int) {
+  LocalServer proxy([](LocalServer&, Conn& c, int) {
     if (c.read_request())
       c.write("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
   });
@@ -617,9 +598,7 @@ TEST_F(HttpClientTest, ProxyRefusingConnectIsATransportError) {
 }
 
 TEST_F(HttpClientTest, HttpGoesToTheProxyInAbsoluteForm) {
-  LocalServer* self = nullptr;
-  LocalServer proxy(echo(self));
-  self = &proxy;
+  LocalServer proxy(echo());
   const std::string proxy_url = "http://u:p@127.0.0.1:" + std::to_string(proxy.port());
   env.set("http_proxy", proxy_url.c_str());
   HttpClient http;
@@ -633,12 +612,8 @@ TEST_F(HttpClientTest, HttpGoesToTheProxyInAbsoluteForm) {
 }
 
 TEST_F(HttpClientTest, NoProxyListBypassesTheProxy) {
-  LocalServer* proxy_self = nullptr;
-  LocalServer proxy(echo(proxy_self));
-  proxy_self = &proxy;
-  LocalServer* direct_self = nullptr;
-  LocalServer direct(echo(direct_self));
-  direct_self = &direct;
+  LocalServer proxy(echo());
+  LocalServer direct(echo());
   env.set("http_proxy", ("http://127.0.0.1:" + std::to_string(proxy.port())).c_str());
   // Upper-case HTTP_PROXY is not read (curl ignores it too).
   env.set("HTTP_PROXY", "http://127.0.0.1:1");
