@@ -1813,7 +1813,9 @@ void complete(std::exception_ptr error, Done& done, std::function<void()> on_suc
   try {
     std::rethrow_exception(error);
   } catch (const StoreError& e) {
-    done(std::optional<StoreError>(e));
+    // A new message string, not a copy of `e`: the copy would share e's reference-counted
+    // one with the writer thread that raised it.
+    done(std::optional<StoreError>(StoreError(std::string(e.what()))));
   } catch (const std::exception& e) {
     spdlog::error("a command failed with a programming error: {}", e.what());
   }

@@ -47,6 +47,11 @@ class WriteQueue {
 
  private:
   void writer_loop();
+  // Hands each write its outcome; every error handed over is referenced by its receiver
+  // alone (see complete()).
+  static void complete(Batch& batch);
+  // A new exception equal to `error` for a StoreError; `error` itself otherwise.
+  static std::exception_ptr own_copy(const std::exception_ptr& error);
 
   std::function<void(Batch&)> commit_batch_;
   std::mutex mu_;

@@ -5,12 +5,15 @@
 // fault_injection, the writer's test-only seam.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@
 
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
+#include "storage/write_queue.h"
 #include "test_support.h"
 
 namespace scribe {
@@ -260,6 +264,75 @@ TEST_F(WriterQueueTest, BlockingWriteOnTheWriterThreadIsRefusedNotADeadlock) {
                        }
                      });
   EXPECT_NE(refused.get_future().get().find("writer thread"), std::string::npos);
+}
+
+// A failure of a whole batch reaches each write as an exception object of its own, moved out
+// of the writer: the writes' waiters, on other threads, read their errors and free them
+// alone. (Sharing one object showed under ThreadSanitizer as the outbox thread reading the
+// message while the writer thread dropped the last reference to it.)
+TEST(WriteQueueErrorsTest, EachWriteOfAFailedBatchGetsItsOwnErrorObject) {
+  WriteQueue queue;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  int batches = 0;
+  queue.start([&](WriteQueue::Batch& batch) {
+    std::unique_lock lock(mu);
+    ++batches;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    const auto error = std::make_exception_ptr(StoreError("the disk is full"));
+    for (WriteQueue::Pending& p : batch) p.error = error;
+  });
+  std::vector<std::exception_ptr> errors(kWriters);
+  int completed = 0;
+  queue.push([](Transaction&) {}, [](std::exception_ptr) {});
+  {
+    // The writer holds the first batch, so the next writes are all queued for one batch.
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return batches == 1; });
+  }
+  for (int i = 0; i < kWriters; ++i) {
+    queue.push([](Transaction&) {},
+               [&, i](std::exception_ptr error) {
+                 std::lock_guard lock(mu);
+                 errors[i] = std::move(error);
+                 ++completed;
+                 cv.notify_all();
+               });
+  }
+  {
+    std::unique_lock lock(mu);
+    open = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return completed == kWriters; });
+    EXPECT_EQ(batches, 2);
+  }
+  for (int i = 0; i < kWriters; ++i) {
+    ASSERT_TRUE(errors[i]);
+    for (int j = 0; j < i; ++j) EXPECT_NE(errors[i], errors[j]) << i << " shares " << j;
+    try {
+      std::rethrow_exception(errors[i]);
+    } catch (const StoreError& e) {
+      EXPECT_STREQ(e.what(), "the disk is full");
+    }
+  }
+
+  // Blocking writes from several threads at once, as the outbox, the scheduler and the
+  // shutdown write do: each reads its own error's message.
+  std::vector<std::string> messages(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        queue.write_and_wait([](Transaction&) {});
+      } catch (const StoreError& e) {
+        messages[i] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& m : messages) EXPECT_EQ(m, "the disk is full");
 }
 
 }  // namespace
