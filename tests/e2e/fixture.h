@@ -133,7 +133,11 @@ class ScribeE2E : public ::testing::Test {
   // ("2017-02-28 17:52:00") until moved again; `now_` is the same time for the test's own
   // signatures. Timeouts and waits keep real (monotonic) time.
   void clock_at(const std::string& utc) {
-    std::ofstream(clock_file(), std::ios::binary) << utc << "\n";
+    // Replaced whole (a new file renamed over it): the server reads the file on every clock
+    // read and would otherwise meet it empty or half written.
+    const std::filesystem::path next = clock_file().string() + ".next";
+    std::ofstream(next, std::ios::binary) << utc << "\n";
+    std::filesystem::rename(next, clock_file());
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
     ASSERT_EQ(std::sscanf(utc.c_str(), "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &sec), 6) << utc;
     now_ = date::sys_days{date::year{y} / mo / d} + std::chrono::hours{h} +
@@ -142,8 +146,21 @@ class ScribeE2E : public ::testing::Test {
 
   std::filesystem::path clock_file() const { return dir_ / "clock"; }
 
+  // libfaketimeMT, not libfaketime: with FAKETIME_NO_CACHE every clock read re-reads the
+  // file and re-parses it into the library's static state, and libfaketime 0.9.10 does that
+  // without a lock. A thread that read the file's name while another rewrote it fell back to
+  // "+0", switching the library to a running clock for a moment, and a concurrent read
+  // returned the held time plus the time since the server started (a new ETag for an
+  // unchanged draft). The MT build (same package, PTHREAD_SINGLETHREADED_TIME) does each
+  // read under one mutex; the server never forks, where that lock could be inherited held.
+  static std::string libfaketime_mt() {
+    const auto mt = std::filesystem::path(SCRIBE_LIBFAKETIME).parent_path() / "libfaketimeMT.so.1";
+    if (!std::filesystem::exists(mt)) ADD_FAILURE() << mt << " is missing (Debian: libfaketime)";
+    return mt.string();
+  }
+
   void start_with_fake_clock(std::map<std::string, std::string> extra = {}) {
-    extra["LD_PRELOAD"] = SCRIBE_LIBFAKETIME;
+    extra["LD_PRELOAD"] = libfaketime_mt();
     extra["FAKETIME_TIMESTAMP_FILE"] = clock_file().string();
     extra["FAKETIME_NO_CACHE"] = "1";
     extra["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
