@@ -229,6 +229,7 @@ class SqliteStore final : public Store {
         if (!p.error) p.error = error;
       }
     };
+    const sqlite3_int64 changes_before = sqlite3_total_changes64(c.db());
     try {
       step(WriteStep::kBegin);
       // IMMEDIATE takes the write lock up front, so a read-modify-write cannot be
@@ -273,6 +274,9 @@ class SqliteStore final : public Store {
     } catch (...) {
       return fail_all(std::current_exception());
     }
+    // A commit that changed no row wrote nothing (the maintenance round's purge, finding
+    // nothing to delete, every 5 s): it succeeds on a full disk and proves no room.
+    if (sqlite3_total_changes64(c.db()) == changes_before) return;
     for (const Pending& p : batch) {
       if (!p.error) return condition_.recovered();  // a write reached the disk
     }
