@@ -265,7 +265,9 @@ class Answer final : public HttpResponder::State {
 
  private:
   std::shared_ptr<Session> session_;
-  asio::executor_work_guard<asio::any_io_executor> work_;
+  // Released (guard and executor, the connection's strand) in deliver() while the server is
+  // still held: a strand outliving its io_context locks a mutex freed with it.
+  std::optional<asio::executor_work_guard<asio::any_io_executor>> work_;
   unsigned version_;
   bool keep_alive_;
   bool head_;
@@ -675,6 +677,9 @@ void Answer::deliver(HttpResponse response) {
         {std::move(session_), std::move(response), version_, keep_alive_, head_});
   }
   if (first) asio::post(server->ioc, [server] { server->drain_inbox(); });
+  // Destroys the guard and its executor now, not with the Answer: when this is a late
+  // answer from a store thread after the listener has stopped, `server` may be the last
+  // reference, and the io_context goes with it at the end of this function.
   work_.reset();
 }
 
