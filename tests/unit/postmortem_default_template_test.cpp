@@ -244,7 +244,7 @@ TEST(DefaultTemplateTest, RandomIncidentsRenderAsTheBuiltInWriterDoes) {
   const Timestamp t0 = ts("2026-10-24 22:00:00");
   auto at = [&] { return t0 + std::chrono::minutes(rng() % 400); };
   const std::vector<std::string> zones = {"", "Europe/Berlin", "Asia/Kolkata"};
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < test::rounds(300); ++round) {
     IncidentRecord r;
     r.zone = zones[rng() % zones.size()];
     r.incident.id = round + 1;

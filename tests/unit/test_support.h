@@ -25,6 +25,19 @@
 
 namespace scribe::test {
 
+// How many rounds a randomized test runs: `full` in the ordinary build, a fifth of it (at
+// least one) under the sanitizers (SCRIBE_SANITIZED_BUILD, set when SCRIBE_SANITIZE is),
+// where the same code runs at -O0 with every access checked, some forty times slower. The
+// ordinary suite (CI's first half) keeps the full count; the sanitizers look for memory and
+// UB errors, which the same kinds of input reach in fewer rounds.
+constexpr int rounds(int full) {
+#ifdef SCRIBE_SANITIZED_BUILD
+  return full / 5 > 0 ? full / 5 : 1;
+#else
+  return full;
+#endif
+}
+
 // The platforms as the running service registers them (bot/service.cpp).
 inline Platforms platforms() {
   Platforms p;
