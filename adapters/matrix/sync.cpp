@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -184,8 +185,11 @@ std::optional<std::string> SyncLoop::load_position() {
 }
 
 bool SyncLoop::commit(const json& events, const std::string& next_batch) {
-  std::promise<std::optional<StoreError>> outcome;
-  auto done = outcome.get_future();
+  // The promise belongs to the completion: a completion dropped uncalled (the work threw
+  // something other than a StoreError, which the handler logs as a programming error and
+  // does not report) breaks it, and this thread goes on instead of waiting for ever.
+  auto outcome = std::make_shared<std::promise<std::optional<StoreError>>>();
+  auto done = outcome->get_future();
   const Timestamp now = clock_();
   const std::string stream = stream_name(options_.user_id);
   // `events` outlives the write: this thread waits for its outcome below.
@@ -195,8 +199,17 @@ bool SyncLoop::commit(const json& events, const std::string& next_batch) {
         tx.set_stream_position(stream, next_batch, now);
         return enqueued;
       },
-      [&outcome](std::optional<StoreError> error) { outcome.set_value(std::move(error)); });
-  const std::optional<StoreError> error = done.get();
+      // Moved: this thread must hold no reference of its own, or the promise outlives a
+      // dropped completion.
+      [outcome = std::move(outcome)](std::optional<StoreError> error) {
+        outcome->set_value(std::move(error));
+      });
+  std::optional<StoreError> error;
+  try {
+    error = done.get();
+  } catch (const std::future_error&) {
+    error = StoreError("an internal error; nothing of this response was kept");
+  }
   if (error) {
     ++failures_;
     const auto wait = backoff();

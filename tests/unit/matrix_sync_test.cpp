@@ -1,10 +1,28 @@
-// The sync loop's pure parts: what a /sync response becomes for RoomEvents, and the filter.
-// The loop itself runs against the stand-in homeserver in tests/e2e/matrix_e2e_test.cpp.
+// The sync loop's pure parts: what a /sync response becomes for RoomEvents, and the filter;
+// and the loop against the stand-in homeserver when its write fails with a programming
+// error. The rest of the loop runs in tests/e2e/matrix_e2e_test.cpp.
 #include "adapters/matrix/sync.h"
+
+#include <date/tz.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "adapters/matrix/room_events.h"
+#include "commands/handler.h"
+#include "storage/store.h"
+#include "support/matrix_standin.h"
+#include "test_support.h"
 
 namespace scribe::matrix {
 namespace {
@@ -75,6 +93,68 @@ TEST(MatrixSyncTest, TheFilterAsksOnlyForWhatScribeReads) {
   EXPECT_EQ(f["room"]["ephemeral"]["not_types"], json::array({"*"}));
   EXPECT_EQ(SyncLoop::filter(0)["room"]["timeline"]["limit"], 0);
   EXPECT_EQ(SyncLoop::stream_name(kBot), "matrix-sync:@scribe:example.org");
+}
+
+// A write that throws something other than a StoreError (a bug, say in a hook) is logged by
+// the handler, which drops the completion uncalled. The loop waited for that completion for
+// ever, and Matrix intake stopped in silence; now it counts as a failed write: the response
+// is read again after the back-off, and the loop stops when asked.
+TEST(MatrixSyncLoopTest, AWriteThatThrowsABugIsRetriedInsteadOfStoppingTheLoop) {
+  using namespace std::chrono_literals;
+  scribe::testing::MatrixStandIn hs("bot-token");
+  std::filesystem::path dir;
+  ASSERT_NO_FATAL_FAILURE(test::make_temp_dir("scribe_sync_loop_", dir));
+  {
+    std::unique_ptr<Store> store = open_store((dir / "scribe.db").string());
+    HandlerOptions handler_options;
+    handler_options.platforms = test::platforms();
+    CommandHandler handler(*store, date::locate_zone("UTC"), handler_options);
+    std::atomic<int> invites{0};
+    RoomEvents::Hooks hooks;
+    hooks.on_invite = [&invites](Transaction&, const std::string&) -> bool {
+      ++invites;
+      throw std::logic_error("a bug in the invite hook");
+    };
+    RoomEvents events(hs.bot_user_id(), handler, hooks, hs.base_url());
+    SyncLoop::Options options;
+    options.api.homeserver_url = hs.base_url();
+    options.api.as_token = "bot-token";
+    options.api.timeout = 5s;
+    options.user_id = hs.bot_user_id();
+    options.poll_timeout = 1s;
+    options.backoff_first = 10ms;
+    options.backoff_max = 50ms;
+    SyncLoop loop(options, events, handler, *store, [] {
+      return std::chrono::time_point_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now());
+    });
+    loop.start();
+    const auto stored = [&] {
+      std::optional<std::string> position;
+      store->read([&](Transaction& tx) {
+        position = tx.stream_position(SyncLoop::stream_name(hs.bot_user_id()));
+      });
+      return position;
+    };
+    std::optional<std::string> before;
+    for (const auto until = std::chrono::steady_clock::now() + 10s;
+         !(before = stored()) && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(5ms);  // between two looks at the stored position
+    }
+    ASSERT_TRUE(before.has_value());  // the first start's position is stored
+
+    hs.invite_bot("!r:standin.test", "@alice:standin.test");
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (invites.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);  // between two looks at the counter
+    }
+    // Each try ran the hook again: the loop came back after every failed write.
+    EXPECT_GE(invites.load(), 3);
+    loop.stop();
+    // Nothing of the failing response was kept: the stored position is still before it.
+    EXPECT_EQ(stored(), before);
+  }
+  test::remove_temp_dir(dir);
 }
 
 }  // namespace
